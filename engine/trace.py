@@ -1,0 +1,51 @@
+"""What a step leaves behind for the visualiser: plain arrays, never drawing.
+
+A `StepTrace` is one training step on one mini-batch; a `SampleTrace` is one chosen sample's
+forward and backward pass at the current weights with no update (the "probe" that teaching
+mode and the inspector show). Deltas are always per sample, ∂loss_i/∂z, so a sample's numbers
+read the same in both; the batch's weight gradients are of the mean loss over the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    pre_activations: np.ndarray  # (n, n_out) z = a_prev @ W + b
+    activations: np.ndarray  # (n, n_out) a = f(z)
+    deltas: np.ndarray  # (n, n_out) ∂loss_i/∂z, one row per sample
+    weight_gradients: np.ndarray  # (n_in, n_out) ∂objective/∂W (a probe: ∂loss/∂W, no regularisation)
+    bias_gradients: np.ndarray  # (n_out,)
+    weight_updates: np.ndarray | None = None  # (n_in, n_out) ΔW applied by the optimiser (steps only)
+    bias_updates: np.ndarray | None = None  # (n_out,) Δb
+
+
+@dataclass(frozen=True)
+class StepTrace:
+    step: int  # the step count after this update
+    epoch: int  # completed epochs after this update
+    batch_indices: np.ndarray  # (n,) rows of the training split in this batch
+    inputs: np.ndarray  # (n, n_inputs)
+    targets: np.ndarray  # (n, K)
+    layers: list[LayerTrace]
+    loss: float  # the batch's mean data loss before the update
+    objective: float  # loss + regularisation penalty before the update
+    accuracy: float | None  # share of the batch classified right before the update (None: regression)
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    split: str  # "train" or "test"
+    index: int  # row in that split
+    inputs: np.ndarray  # (n_inputs,)
+    targets: np.ndarray  # (K,)
+    layers: list[LayerTrace]  # arrays of a single sample: (n_out,) vectors, (n_in, n_out) gradients
+    loss: float  # this sample's data loss
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return self.layers[-1].activations  # (K,)

@@ -1,0 +1,247 @@
+"""The trainer: mini-batch gradient descent over a data set, one step at a time.
+
+A step takes the next mini-batch of the shuffled training split, runs the forward pass, the
+loss, the backward pass (gradients of the objective) and one optimiser update. An epoch is
+one pass over the shuffled split; its last batch takes what is left. Everything random comes
+from one `numpy.random.Generator` seeded by `config.seed`, drawn in a fixed order (data,
+initial weights, then one permutation per epoch), so the same config and seed give
+bit-identical weights after the same number of steps however the steps are split into calls.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.config import Config
+from engine.datasets import Dataset, make_dataset
+from engine.losses import add_regularization_gradient, get_loss, regularization_penalty
+from engine.network import Forward, Network
+from engine.optimizers import Optimizer, make_optimizer
+from engine.tabular import Table
+from engine.trace import LayerTrace, StepTrace
+from engine.validation import resolve_loss, validate_config
+
+if TYPE_CHECKING:
+    from engine.phases import PhaseWalk
+
+
+class Diverged(Exception):
+    """Training produced a non-finite loss or weight. The weights and the optimiser are left as
+    they were before the step that failed."""
+
+    def __init__(self, step: int, cause: str, learning_rate: float):
+        self.step = step  # the step that would have produced the non-finite value
+        self.cause = cause  # "loss" or "weights"
+        self.learning_rate = learning_rate
+        what = "the loss" if cause == "loss" else "a weight"
+        super().__init__(
+            f"{what} became infinite or NaN at step {step}: the learning rate {learning_rate:g} is "
+            "probably too high for this network; the weights from before that step are kept"
+        )
+
+
+class Trainer:
+    """Owns a data set, a network, an optimiser and the position in the epoch."""
+
+    def __init__(self, config: Config, table: Table | None = None):
+        self._table = table
+        config = resolve_loss(config, table)
+        validate_config(config, table)
+        self.generation = 0  # counts re-initialisations, so a stale phase walk can tell
+        self._build(config)
+
+    # --- building and live changes -------------------------------------------------------
+    def _build(self, config: Config) -> None:
+        self.config = config
+        self._rng = np.random.default_rng(config.seed)
+        self.dataset: Dataset = make_dataset(config, self._rng, self._table)
+        sizes = (self.dataset.n_inputs, *config.hidden_layers, self.dataset.n_outputs)
+        classify = not self.dataset.is_regression
+        self.network = Network.initialised(sizes, config.activation, classify, config.init, self._rng)
+        self.initial_parameters = self.network.parameters.copy()  # (P,)
+        self.loss = get_loss(config.loss)
+        self.optimizer: Optimizer = make_optimizer(
+            config.optimizer, config.learning_rate, config.momentum, self.network.layout.size
+        )
+        self.step_count = 0
+        self.epoch = 0
+        self._position = 0
+        self._shuffle()
+        size = self.network.layout.size
+        self.last_gradient = np.zeros(size)  # (P,) gradient of the objective at the last step
+        self.last_update = np.zeros(size)  # (P,) Δθ the last step applied
+        self._scratch_gradient = np.zeros(size)  # (P,) written by the backward pass
+        self._scratch_views = self.network.layout.views(self._scratch_gradient)
+        self._candidate = np.zeros(size)  # (P,) θ + Δθ before it is accepted
+
+    def _shuffle(self) -> None:
+        """Draws the next epoch's order and lays the split out in it, so batches are slices."""
+        train = self.dataset.train
+        self._order = self._rng.permutation(train.inputs.shape[0])  # (n_train,)
+        self._epoch_inputs = train.inputs[self._order]  # (n_train, n_inputs)
+        self._epoch_targets = train.targets[self._order]  # (n_train, K)
+
+    def reconfigure(self, config: Config) -> bool:
+        """Applies a changed config. Data, architecture, init or seed changes rebuild everything
+        from the seed (returns True); hyperparameter changes keep the weights (returns False)."""
+        config = resolve_loss(config, self._table)
+        validate_config(config, self._table)
+        if self.config.needs_reinitialise(config):
+            self.generation += 1
+            self._build(config)
+            return True
+        if config.optimizer != self.config.optimizer:
+            self.optimizer = make_optimizer(
+                config.optimizer, config.learning_rate, config.momentum, self.network.layout.size
+            )
+        self.optimizer.learning_rate = config.learning_rate
+        if hasattr(self.optimizer, "momentum"):
+            self.optimizer.momentum = config.momentum
+        self.loss = get_loss(config.loss)
+        self.config = config
+        return False
+
+    def reset(self) -> None:
+        """Back to step 0 with the initial weights of this config and seed."""
+        self.generation += 1
+        self._build(self.config)
+
+    def set_parameters(self, parameters: np.ndarray) -> None:
+        """Replaces every weight and bias (flat layout); refuses non-finite values."""
+        parameters = np.asarray(parameters, dtype=np.float64)
+        if parameters.shape != self.network.parameters.shape:
+            raise ValueError(f"expected {self.network.parameters.size} parameters, got {parameters.shape}")
+        if not np.isfinite(parameters).all():
+            raise ValueError("parameters must be finite numbers")
+        self.network.parameters[:] = parameters
+
+    # --- training ------------------------------------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        """The effective batch size: above the split's size it is the whole split."""
+        return min(self.config.batch_size, self.dataset.train.inputs.shape[0])
+
+    def _batch_bounds(self) -> tuple[int, int]:
+        start = self._position
+        return start, min(start + self.config.batch_size, self._order.shape[0])
+
+    def _objective_gradient(
+        self, forward: Forward, targets: np.ndarray, deltas_record: list[np.ndarray] | None = None
+    ) -> None:
+        """Backward pass into the scratch gradient, plus the regularisation term."""
+        weight_grads, bias_grads = self._scratch_views
+        self.network.backward(forward, targets, self.loss, weight_grads, bias_grads, deltas_record)
+        n_weights = self.network.n_weights
+        add_regularization_gradient(
+            self._scratch_gradient[:n_weights],
+            self.network.parameters[:n_weights],
+            self.config.regularization,
+            self.config.regularization_rate,
+        )
+
+    def _apply_update(self, batch_loss: float, stop: int) -> None:
+        """Proposes the optimiser's update from the scratch gradient and keeps it only when the
+        loss and every new weight are finite; then moves through the epoch."""
+        update = self.optimizer.propose(self._scratch_gradient)  # (P,)
+        candidate = self._candidate
+        np.add(self.network.parameters, update, out=candidate)
+        if not math.isfinite(batch_loss):
+            raise Diverged(self.step_count + 1, "loss", self.config.learning_rate)
+        if not np.isfinite(candidate).all():
+            raise Diverged(self.step_count + 1, "weights", self.config.learning_rate)
+        self.optimizer.commit()
+        self.network.parameters[:] = candidate
+        self.last_update = update
+        self.last_gradient, self._scratch_gradient = self._scratch_gradient, self.last_gradient
+        self._scratch_views = self.network.layout.views(self._scratch_gradient)
+        self.step_count += 1
+        self._position = stop
+        if stop >= self._order.shape[0]:
+            self.epoch += 1
+            self._position = 0
+            self._shuffle()
+
+    def _one_step(self, deltas_record: list[np.ndarray] | None = None) -> tuple[Forward, float, int, int]:
+        start, stop = self._batch_bounds()
+        inputs = self._epoch_inputs[start:stop]  # (n, n_inputs), a view
+        targets = self._epoch_targets[start:stop]  # (n, K)
+        forward = self.network.forward(inputs)
+        logits = forward.pre_activations[-1]
+        batch_loss = float(self.loss.per_sample(logits, forward.outputs, targets).mean())
+        self._objective_gradient(forward, targets, deltas_record)
+        self._apply_update(batch_loss, stop)
+        return forward, batch_loss, start, stop
+
+    def step(self, steps: int = 1) -> None:
+        """Trains `steps` steps. Raises `Diverged` at the step whose loss or weights would be
+        non-finite, after the steps before it."""
+        for _ in range(steps):
+            self._one_step()
+
+    def train_for(self, max_steps: int, deadline: float) -> int:
+        """Trains until `max_steps` steps or until `time.perf_counter()` passes `deadline`;
+        returns the steps taken (at least one when max_steps ≥ 1). Raises `Diverged`."""
+        done = 0
+        while done < max_steps:
+            self._one_step()
+            done += 1
+            if time.perf_counter() >= deadline:
+                break
+        return done
+
+    def traced_step(self) -> StepTrace:
+        """One step that also returns everything it computed (see `StepTrace`)."""
+        start, stop = self._batch_bounds()
+        batch_indices = self._order[start:stop].copy()  # (n,)
+        penalty = self.penalty()
+        mean_loss_deltas: list[np.ndarray] = []
+        forward, batch_loss, _, _ = self._one_step(mean_loss_deltas)
+        n = forward.inputs.shape[0]
+        grad_w, grad_b = self.network.layout.views(self.last_gradient)
+        update_w, update_b = self.network.layout.views(self.last_update)
+        layers = [
+            LayerTrace(z, a, d * n, gw, gb, uw, ub)  # d·n: the mean loss's deltas back to per-sample
+            for z, a, d, gw, gb, uw, ub in zip(
+                forward.pre_activations,
+                forward.activations,
+                mean_loss_deltas,
+                grad_w,
+                grad_b,
+                update_w,
+                update_b,
+                strict=True,
+            )
+        ]
+        targets = self.dataset.train.targets[batch_indices]  # (n, K)
+        return StepTrace(
+            step=self.step_count,
+            epoch=self.epoch,
+            batch_indices=batch_indices,
+            inputs=forward.inputs,
+            targets=targets,
+            layers=layers,
+            loss=batch_loss,
+            objective=batch_loss + penalty,
+            accuracy=batch_accuracy(forward.outputs, targets) if self.network.classify else None,
+        )
+
+    def begin_phases(self) -> PhaseWalk:
+        """A step taken phase by phase (see `engine.phases`)."""
+        from engine.phases import PhaseWalk
+
+        return PhaseWalk(self)
+
+    # --- reading the current state -------------------------------------------------------
+    def penalty(self) -> float:
+        """The regularisation term of the objective at the current weights."""
+        weights = self.network.parameters[: self.network.n_weights]
+        return regularization_penalty(weights, self.config.regularization, self.config.regularization_rate)
+
+
+def batch_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Share of rows whose most probable class is the labelled one."""
+    return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
