@@ -65,9 +65,11 @@ class Objective:
         """(data loss, objective, ∂objective/∂θ (P,)) by backprop, without changing θ."""
         network = self.network
         forward = network.forward(self.inputs)
-        data_loss = float(self.loss.per_sample(forward.pre_activations[-1], forward.outputs, self.targets).mean())
+        data_loss, output_deltas = self.loss.mean_and_deltas(
+            forward.pre_activations[-1], forward.outputs, self.targets, network.classify
+        )
         gradient = np.zeros(network.layout.size)  # (P,)
-        network.backward(forward, self.targets, self.loss, *network.layout.views(gradient))
+        network.backward(forward, output_deltas, *network.layout.views(gradient))
         weights = network.parameters[: network.n_weights]
         add_regularization_gradient(gradient[: network.n_weights], weights, self.regularization, self.rate)
         return data_loss, data_loss + regularization_penalty(weights, self.regularization, self.rate), gradient

@@ -18,12 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The ufuncs' own reduce methods: the same arithmetic as ndarray.max/sum without the Python
+# wrapper around them, which matters on the training hot path (a step is ~40 NumPy calls).
+_row_max = np.maximum.reduce
+_row_sum = np.add.reduce
+_row_min = np.minimum.reduce
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum so exp never overflows (logits of ±1000 are fine)."""
-    shifted = logits - logits.max(axis=1, keepdims=True)  # (n, K), every row's max is 0
-    exps = np.exp(shifted)  # (n, K)
-    exps /= exps.sum(axis=1, keepdims=True)
+    exps = logits - _row_max(logits, axis=1, keepdims=True)  # (n, K), every row's max is 0
+    np.exp(exps, out=exps)
+    exps /= _row_sum(exps, axis=1, keepdims=True)
     return exps
 
 
@@ -61,17 +67,54 @@ def _cross_entropy_deltas(outputs: np.ndarray, targets: np.ndarray, classify: bo
     return outputs - targets  # (n, K): softmax and cross-entropy together simplify to ŷ − y
 
 
+def _mse_mean_and_deltas(
+    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool
+) -> tuple[float, np.ndarray]:
+    scale = 1.0 / outputs.shape[0]
+    errors = outputs - targets  # (n, K)
+    mean_loss = 0.5 * scale * float(np.vdot(errors, errors))
+    if classify:
+        return mean_loss, _mse_deltas(outputs, targets, True) * scale
+    errors *= scale
+    return mean_loss, errors  # (n, K) ∂(mean loss)/∂z
+
+
+def _cross_entropy_mean_and_deltas(
+    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool
+) -> tuple[float, np.ndarray]:
+    deltas = _cross_entropy_deltas(outputs, targets, classify)  # (n, K)
+    n = outputs.shape[0]
+    # Fast path: −log of the probability the one-hot target picks. It is exact unless that
+    # probability underflowed to 0 (a loss above ~700); then take the stable log-softmax.
+    picked = np.einsum("ij,ij->i", targets, outputs)  # (n,) ŷ of the true class
+    if _row_min(picked) > 0.0:
+        mean_loss = -float(_row_sum(np.log(picked))) / n
+    else:
+        mean_loss = float(_row_sum(_cross_entropy_per_sample(logits, outputs, targets))) / n
+    deltas *= 1.0 / n
+    return mean_loss, deltas
+
+
 @dataclass(frozen=True)
 class Loss:
     name: str
     formula: str  # how the inspector writes the per-sample loss
     per_sample: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (logits, ŷ, y) -> (n,)
     deltas: Callable[[np.ndarray, np.ndarray, bool], np.ndarray]  # (ŷ, y, classify) -> (n, K) ∂loss_i/∂z
+    # (logits, ŷ, y, classify) -> (mean loss over the batch, (n, K) ∂(mean loss)/∂z): the training
+    # step's fused form of the two above.
+    mean_and_deltas: Callable[[np.ndarray, np.ndarray, np.ndarray, bool], tuple[float, np.ndarray]]
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", "½·Σ_k (ŷ_k − y_k)²", _mse_per_sample, _mse_deltas),
-    "cross_entropy": Loss("cross_entropy", "−Σ_k y_k·log ŷ_k", _cross_entropy_per_sample, _cross_entropy_deltas),
+    "mse": Loss("mse", "½·Σ_k (ŷ_k − y_k)²", _mse_per_sample, _mse_deltas, _mse_mean_and_deltas),
+    "cross_entropy": Loss(
+        "cross_entropy",
+        "−Σ_k y_k·log ŷ_k",
+        _cross_entropy_per_sample,
+        _cross_entropy_deltas,
+        _cross_entropy_mean_and_deltas,
+    ),
 }
 
 REGULARIZATIONS = ("none", "l1", "l2")

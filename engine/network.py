@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from engine.activations import Activation, get_activation
-from engine.losses import Loss, output_activation
+from engine.losses import output_activation
 
 INITS = ("xavier", "he", "uniform")
 
@@ -30,15 +31,15 @@ class ParameterLayout:
 
     layer_sizes: tuple[int, ...]  # (n_inputs, hidden…, n_outputs)
 
-    @property
+    @cached_property
     def shapes(self) -> list[tuple[int, int]]:
         return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
 
-    @property
+    @cached_property
     def n_weights(self) -> int:
         return sum(n_in * n_out for n_in, n_out in self.shapes)
 
-    @property
+    @cached_property
     def size(self) -> int:
         return self.n_weights + sum(self.layer_sizes[1:])
 
@@ -152,10 +153,6 @@ class Network:
         """ŷ for every row of `inputs`: (n, K) probabilities or (n, 1) values."""
         return self.forward(inputs).outputs
 
-    def output_deltas(self, forward: Forward, targets: np.ndarray, loss: Loss) -> np.ndarray:
-        """∂loss_i/∂z of the output layer for every sample i, (n, K)."""
-        return loss.deltas(forward.outputs, targets, self.classify)
-
     def layer_backward(
         self, layer: int, forward: Forward, deltas: np.ndarray, weight_gradient: np.ndarray, bias_gradient: np.ndarray
     ) -> np.ndarray | None:
@@ -164,7 +161,7 @@ class Network:
         into the given arrays and returns ∂L/∂z of the layer below (None below layer 0)."""
         previous = forward.inputs if layer == 0 else forward.activations[layer - 1]
         np.matmul(previous.T, deltas, out=weight_gradient)  # (n_in, n_out)
-        np.sum(deltas, axis=0, out=bias_gradient)  # (n_out,)
+        np.add.reduce(deltas, axis=0, out=bias_gradient)  # (n_out,)
         if layer == 0:
             return None
         below = deltas @ self.weights[layer].T  # (n, n_in): ∂L/∂a of the layer below
@@ -174,19 +171,19 @@ class Network:
     def backward(
         self,
         forward: Forward,
-        targets: np.ndarray,
-        loss: Loss,
+        output_deltas: np.ndarray,
         weight_gradients: list[np.ndarray],
         bias_gradients: list[np.ndarray],
         deltas_record: list[np.ndarray] | None = None,
     ) -> None:
-        """Backpropagation of the batch's mean data loss, from the output layer L down to layer 1;
-        writes every ∂L/∂W and ∂L/∂b into the given per-layer arrays (views of a flat gradient
-        laid out like `parameters`, see `ParameterLayout.views`). When `deltas_record` is a list,
-        it receives each layer's ∂L/∂z, layer 1 first."""
-        deltas = self.output_deltas(forward, targets, loss)  # (n, K) per sample
-        deltas *= 1.0 / forward.inputs.shape[0]  # mean over the batch
+        """Backpropagation from the output layer L down to layer 1. `output_deltas` are ∂L/∂z of
+        the output layer for the batch's mean loss L (see `Loss.mean_and_deltas`). Writes every
+        ∂L/∂W and ∂L/∂b into the given per-layer arrays (views of a flat gradient laid out like
+        `parameters`, see `ParameterLayout.views`). When `deltas_record` is a list, it receives
+        each layer's ∂L/∂z, layer 1 first."""
+        deltas: np.ndarray | None = output_deltas
         for layer in range(len(self.weights) - 1, -1, -1):
+            assert deltas is not None
             if deltas_record is not None:
                 deltas_record.insert(0, deltas)
             deltas = self.layer_backward(layer, forward, deltas, weight_gradients[layer], bias_gradients[layer])

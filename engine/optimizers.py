@@ -38,8 +38,9 @@ class Optimizer:
             raise ValueError(f"learning_rate must be a positive finite number, not {value!r}")
         self._learning_rate = float(value)
 
-    def propose(self, gradient: np.ndarray) -> np.ndarray:
-        """The update Δθ (P,) for `gradient`; the new state waits for `commit`."""
+    def propose(self, gradient: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The update Δθ (P,) for `gradient`, written into `out` when given (the trainer passes
+        a preallocated buffer); the new state waits for `commit`."""
         raise NotImplementedError
 
     def commit(self) -> None:
@@ -56,8 +57,8 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
 
-    def propose(self, gradient: np.ndarray) -> np.ndarray:
-        return gradient * -self._learning_rate  # (P,)
+    def propose(self, gradient: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.multiply(gradient, -self._learning_rate, out=out)  # (P,)
 
 
 class Momentum(Optimizer):
@@ -79,14 +80,14 @@ class Momentum(Optimizer):
             raise ValueError(f"momentum must be in [0, 1), not {value!r}")
         self._momentum = float(value)
 
-    def propose(self, gradient: np.ndarray) -> np.ndarray:
+    def propose(self, gradient: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if self._buffer is None:
             buffer = gradient.copy()  # (P,) first step: buf = g
         else:
             buffer = self._buffer * self._momentum  # (P,)
             buffer += gradient
         self._pending = buffer
-        return buffer * -self._learning_rate  # (P,)
+        return np.multiply(buffer, -self._learning_rate, out=out)  # (P,)
 
     def commit(self) -> None:
         self._buffer = self._pending
@@ -112,7 +113,7 @@ class Adam(Optimizer):
         self._second = np.zeros(size)  # (P,) v
         self._pending: tuple[int, np.ndarray, np.ndarray] | None = None
 
-    def propose(self, gradient: np.ndarray) -> np.ndarray:
+    def propose(self, gradient: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         steps = self._steps + 1
         first = self._first * self.beta1  # (P,)
         first += (1.0 - self.beta1) * gradient
@@ -123,8 +124,7 @@ class Adam(Optimizer):
         denominator = np.sqrt(second / (1.0 - self.beta2**steps))  # (P,) √v̂
         denominator += self.eps
         first_hat /= denominator
-        first_hat *= -self._learning_rate
-        return first_hat  # (P,)
+        return np.multiply(first_hat, -self._learning_rate, out=out)  # (P,)
 
     def commit(self) -> None:
         assert self._pending is not None

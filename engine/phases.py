@@ -69,14 +69,15 @@ class PhaseWalk:
         self._check_fresh()
         index = self._next_index
         depth = self._trainer.network.depth
-        if index < depth:
-            phase = self._forward_phase(index)
-        elif index == depth:
-            phase = self._loss_phase()
-        elif index < 2 * depth + 1:
-            phase = self._backward_phase(2 * depth - index)
-        else:
-            phase = self._update_phase()
+        with np.errstate(all="ignore"):  # as in Trainer.step: divergence is caught, not warned
+            if index < depth:
+                phase = self._forward_phase(index)
+            elif index == depth:
+                phase = self._loss_phase()
+            elif index < 2 * depth + 1:
+                phase = self._backward_phase(2 * depth - index)
+            else:
+                phase = self._update_phase()
         self._next_index += 1
         return phase
 
@@ -94,10 +95,9 @@ class PhaseWalk:
         trainer = self._trainer
         logits = self._forward.pre_activations[-1]
         losses = trainer.loss.per_sample(logits, self._forward.outputs, self._targets)  # (n,)
-        self._batch_loss = float(losses.mean())
-        deltas = trainer.network.output_deltas(self._forward, self._targets, trainer.loss)  # (n, K)
-        deltas *= 1.0 / self._inputs.shape[0]
-        self._deltas = deltas
+        self._batch_loss, self._deltas = trainer.loss.mean_and_deltas(
+            logits, self._forward.outputs, self._targets, trainer.network.classify
+        )
         return self._phase(
             "loss",
             None,
@@ -128,7 +128,7 @@ class PhaseWalk:
             "backward",
             layer,
             {
-                "deltas": deltas * self._inputs.shape[0],  # per sample, ∂loss_i/∂z
+                "deltas": deltas,  # ∂L/∂z of the batch's mean loss L
                 "weight_gradients": weight_grads[layer].copy(),
                 "bias_gradients": bias_grads[layer].copy(),
             },

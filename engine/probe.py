@@ -21,11 +21,11 @@ def probe_sample(
     x = inputs.reshape(1, -1)  # (1, n_inputs)
     y = targets.reshape(1, -1)  # (1, K)
     forward = network.forward(x)
-    sample_loss = float(loss.per_sample(forward.pre_activations[-1], forward.outputs, y)[0])
+    sample_loss, output_deltas = loss.mean_and_deltas(forward.pre_activations[-1], forward.outputs, y, network.classify)
     gradient = np.zeros(network.layout.size)  # (P,)
     weight_grads, bias_grads = network.layout.views(gradient)
     deltas: list[np.ndarray] = []
-    network.backward(forward, y, loss, weight_grads, bias_grads, deltas)  # n = 1: mean = the sample
+    network.backward(forward, output_deltas, weight_grads, bias_grads, deltas)  # n = 1: mean = the sample
     layers = [
         LayerTrace(z[0], a[0], d[0], gw, gb)
         for z, a, d, gw, gb in zip(

@@ -72,10 +72,17 @@ class Trainer:
         self._position = 0
         self._shuffle()
         size = self.network.layout.size
+        # Gradient and update buffers come in pairs swapped when a step is accepted: the step
+        # writes into the scratch ones, so a refused (diverging) step never touches the last.
+        layout = self.network.layout
         self.last_gradient = np.zeros(size)  # (P,) gradient of the objective at the last step
-        self.last_update = np.zeros(size)  # (P,) Δθ the last step applied
+        self._last_views = layout.views(self.last_gradient)
         self._scratch_gradient = np.zeros(size)  # (P,) written by the backward pass
-        self._scratch_views = self.network.layout.views(self._scratch_gradient)
+        self._scratch_views = layout.views(self._scratch_gradient)
+        self.last_update = np.zeros(size)  # (P,) Δθ the last step applied
+        self._last_update_views = layout.views(self.last_update)
+        self._scratch_update = np.zeros(size)  # (P,)
+        self._scratch_update_views = layout.views(self._scratch_update)
         self._candidate = np.zeros(size)  # (P,) θ + Δθ before it is accepted
 
     def _shuffle(self) -> None:
@@ -130,11 +137,11 @@ class Trainer:
         return start, min(start + self.config.batch_size, self._order.shape[0])
 
     def _objective_gradient(
-        self, forward: Forward, targets: np.ndarray, deltas_record: list[np.ndarray] | None = None
+        self, forward: Forward, output_deltas: np.ndarray, deltas_record: list[np.ndarray] | None = None
     ) -> None:
         """Backward pass into the scratch gradient, plus the regularisation term."""
         weight_grads, bias_grads = self._scratch_views
-        self.network.backward(forward, targets, self.loss, weight_grads, bias_grads, deltas_record)
+        self.network.backward(forward, output_deltas, weight_grads, bias_grads, deltas_record)
         n_weights = self.network.n_weights
         add_regularization_gradient(
             self._scratch_gradient[:n_weights],
@@ -146,7 +153,7 @@ class Trainer:
     def _apply_update(self, batch_loss: float, stop: int) -> None:
         """Proposes the optimiser's update from the scratch gradient and keeps it only when the
         loss and every new weight are finite; then moves through the epoch."""
-        update = self.optimizer.propose(self._scratch_gradient)  # (P,)
+        update = self.optimizer.propose(self._scratch_gradient, out=self._scratch_update)  # (P,)
         candidate = self._candidate
         np.add(self.network.parameters, update, out=candidate)
         if not math.isfinite(batch_loss):
@@ -155,9 +162,10 @@ class Trainer:
             raise Diverged(self.step_count + 1, "weights", self.config.learning_rate)
         self.optimizer.commit()
         self.network.parameters[:] = candidate
-        self.last_update = update
+        self.last_update, self._scratch_update = update, self.last_update
+        self._last_update_views, self._scratch_update_views = self._scratch_update_views, self._last_update_views
         self.last_gradient, self._scratch_gradient = self._scratch_gradient, self.last_gradient
-        self._scratch_views = self.network.layout.views(self._scratch_gradient)
+        self._last_views, self._scratch_views = self._scratch_views, self._last_views
         self.step_count += 1
         self._position = stop
         if stop >= self._order.shape[0]:
@@ -165,62 +173,57 @@ class Trainer:
             self._position = 0
             self._shuffle()
 
-    def _one_step(self, deltas_record: list[np.ndarray] | None = None) -> tuple[Forward, float, int, int]:
+    def _one_step(
+        self, deltas_record: list[np.ndarray] | None = None
+    ) -> tuple[Forward, np.ndarray, float, int, int]:
+        """One step; returns (forward pass, batch targets, batch loss, batch start, stop)."""
         start, stop = self._batch_bounds()
         inputs = self._epoch_inputs[start:stop]  # (n, n_inputs), a view
         targets = self._epoch_targets[start:stop]  # (n, K)
         forward = self.network.forward(inputs)
         logits = forward.pre_activations[-1]
-        batch_loss = float(self.loss.per_sample(logits, forward.outputs, targets).mean())
-        self._objective_gradient(forward, targets, deltas_record)
+        batch_loss, output_deltas = self.loss.mean_and_deltas(logits, forward.outputs, targets, self.network.classify)
+        self._objective_gradient(forward, output_deltas, deltas_record)
         self._apply_update(batch_loss, stop)
-        return forward, batch_loss, start, stop
+        return forward, targets, batch_loss, start, stop
 
     def step(self, steps: int = 1) -> None:
         """Trains `steps` steps. Raises `Diverged` at the step whose loss or weights would be
         non-finite, after the steps before it."""
-        for _ in range(steps):
-            self._one_step()
+        with np.errstate(all="ignore"):  # overflow is how divergence starts; it is caught, not warned
+            for _ in range(steps):
+                self._one_step()
 
     def train_for(self, max_steps: int, deadline: float) -> int:
         """Trains until `max_steps` steps or until `time.perf_counter()` passes `deadline`;
         returns the steps taken (at least one when max_steps ≥ 1). Raises `Diverged`."""
         done = 0
-        while done < max_steps:
-            self._one_step()
-            done += 1
-            if time.perf_counter() >= deadline:
-                break
+        with np.errstate(all="ignore"):
+            while done < max_steps:
+                self._one_step()
+                done += 1
+                if time.perf_counter() >= deadline:
+                    break
         return done
 
     def traced_step(self) -> StepTrace:
         """One step that also returns everything it computed (see `StepTrace`)."""
-        start, stop = self._batch_bounds()
-        batch_indices = self._order[start:stop].copy()  # (n,)
+        order = self._order  # replaced, never mutated, at the next shuffle: views stay valid
         penalty = self.penalty()
-        mean_loss_deltas: list[np.ndarray] = []
-        forward, batch_loss, _, _ = self._one_step(mean_loss_deltas)
-        n = forward.inputs.shape[0]
-        grad_w, grad_b = self.network.layout.views(self.last_gradient)
-        update_w, update_b = self.network.layout.views(self.last_update)
+        deltas: list[np.ndarray] = []
+        with np.errstate(all="ignore"):
+            forward, targets, batch_loss, start, stop = self._one_step(deltas)
+        grad_w, grad_b = self._last_views
+        update_w, update_b = self._last_update_views
+        pre_activations, activations = forward.pre_activations, forward.activations
         layers = [
-            LayerTrace(z, a, d * n, gw, gb, uw, ub)  # d·n: the mean loss's deltas back to per-sample
-            for z, a, d, gw, gb, uw, ub in zip(
-                forward.pre_activations,
-                forward.activations,
-                mean_loss_deltas,
-                grad_w,
-                grad_b,
-                update_w,
-                update_b,
-                strict=True,
-            )
+            LayerTrace(pre_activations[i], activations[i], deltas[i], grad_w[i], grad_b[i], update_w[i], update_b[i])
+            for i in range(len(deltas))
         ]
-        targets = self.dataset.train.targets[batch_indices]  # (n, K)
         return StepTrace(
             step=self.step_count,
             epoch=self.epoch,
-            batch_indices=batch_indices,
+            batch_indices=order[start:stop],
             inputs=forward.inputs,
             targets=targets,
             layers=layers,
@@ -238,10 +241,12 @@ class Trainer:
     # --- reading the current state -------------------------------------------------------
     def penalty(self) -> float:
         """The regularisation term of the objective at the current weights."""
+        if self.config.regularization == "none":
+            return 0.0
         weights = self.network.parameters[: self.network.n_weights]
         return regularization_penalty(weights, self.config.regularization, self.config.regularization_rate)
 
 
 def batch_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     """Share of rows whose most probable class is the labelled one."""
-    return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+    return np.count_nonzero(outputs.argmax(axis=1) == targets.argmax(axis=1)) / outputs.shape[0]

@@ -1,0 +1,68 @@
+"""The probe (one sample, no update) and whole-split evaluation."""
+
+import numpy as np
+import pytest
+
+from engine.config import Config
+from engine.datasets import grid_inputs
+from engine.evaluation import confusion_matrix, grid_activations, split_metrics
+from engine.gradcheck import Objective
+from engine.probe import probe_sample
+from engine.trainer import Trainer
+
+
+def test_the_probe_is_one_sample_s_forward_and_backward_pass_without_an_update():
+    trainer = Trainer(Config(hidden_layers=(3, 2), regularization="l2", regularization_rate=0.5))
+    trainer.step(10)
+    before = trainer.network.parameters.copy()
+    split = trainer.dataset.test
+    probe = probe_sample(trainer.network, trainer.loss, split.inputs[4], split.targets[4], "test", 4)
+    assert np.array_equal(trainer.network.parameters, before)
+    # the same gradient as the data loss of that one sample, regularisation left out
+    objective = Objective(trainer.network, trainer.loss, split.inputs[4:5], split.targets[4:5], "none", 0.0)
+    loss, _, gradient = objective.gradient()
+    assert probe.loss == pytest.approx(loss, rel=1e-14)
+    weight_grads, bias_grads = trainer.network.layout.views(gradient)
+    for layer, expected_w, expected_b in zip(probe.layers, weight_grads, bias_grads, strict=True):
+        np.testing.assert_allclose(layer.weight_gradients, expected_w, rtol=1e-12)
+        np.testing.assert_allclose(layer.bias_gradients, expected_b, rtol=1e-12)
+    # one neuron's equation with live numbers: z = Σ w·a + b, a = tanh(z)
+    w, b = trainer.network.weights[1], trainer.network.biases[1]
+    z = probe.layers[0].activations @ w[:, 0] + b[0]
+    assert probe.layers[1].pre_activations[0] == pytest.approx(z, rel=1e-14)
+    assert probe.layers[1].activations[0] == pytest.approx(np.tanh(z), rel=1e-14)
+    # the chain rule term by term: δ_j = f'(z_j) · Σ_k w_jk · δ_k
+    delta = (1 - probe.layers[1].activations[0] ** 2) * (trainer.network.weights[2][0] @ probe.layers[2].deltas)
+    assert probe.layers[1].deltas[0] == pytest.approx(delta, rel=1e-12)
+    assert probe.outputs.sum() == pytest.approx(1.0)
+
+
+def test_metrics_are_on_whole_splits_and_a_perfect_classifier_scores_one():
+    trainer = Trainer(Config(dataset="xor", learning_rate=0.1, hidden_layers=(8,)))
+    trainer.step(3000)
+    train = trainer.dataset.train
+    metrics = split_metrics(trainer.network, trainer.loss, train.inputs, train.targets)
+    predictions = trainer.network.predict(train.inputs).argmax(axis=1)
+    assert metrics["accuracy"] == pytest.approx(np.mean(predictions == train.labels))
+    matrix = confusion_matrix(trainer.network, train.inputs, train.targets)
+    assert matrix.sum() == train.inputs.shape[0]
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(metrics["accuracy"])
+
+
+def test_regression_metrics_include_rmse_and_r2():
+    trainer = Trainer(Config(dataset="plane", optimizer="adam", learning_rate=0.03))
+    trainer.step(1500)
+    test = trainer.dataset.test
+    metrics = split_metrics(trainer.network, trainer.loss, test.inputs, test.targets)
+    assert set(metrics) == {"loss", "rmse", "r2"}
+    assert metrics["rmse"] == pytest.approx(np.sqrt(2 * metrics["loss"]))  # mse = ½·error² with one output
+    assert metrics["r2"] > 0.9
+
+
+def test_grid_activations_give_every_neuron_s_output_over_the_plane_in_one_pass():
+    trainer = Trainer(Config(features=("x1", "x2", "x1_squared"), hidden_layers=(4, 2)))
+    _, inputs = grid_inputs(trainer.dataset, trainer.config.features, 16)
+    layers = grid_activations(trainer.network, inputs)
+    assert [layer.shape for layer in layers] == [(256, 3), (256, 4), (256, 2), (256, 2)]
+    np.testing.assert_allclose(layers[-1].sum(axis=1), 1.0)
+    np.testing.assert_allclose(layers[-1], trainer.network.predict(inputs))

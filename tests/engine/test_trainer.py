@@ -1,0 +1,211 @@
+"""The trainer: determinism, epochs and batches, live changes, divergence, and real learning."""
+
+import time
+
+import numpy as np
+import pytest
+
+from engine.config import Config
+from engine.evaluation import split_metrics
+from engine.trainer import Diverged, Trainer
+
+
+def test_same_config_and_seed_give_bit_identical_weights_however_the_steps_are_split():
+    config = Config(dataset="spiral", seed=7, hidden_layers=(6, 6), activation="relu", optimizer="adam",
+                    learning_rate=0.01, batch_size=7, noise=0.2, regularization="l2", regularization_rate=0.001)
+    whole, split, other_seed = Trainer(config), Trainer(config), Trainer(config.replace(seed=8))
+    whole.step(123)
+    split.step(60)
+    split.step(63)
+    other_seed.step(123)
+    assert np.array_equal(whole.network.parameters, split.network.parameters)
+    assert not np.array_equal(whole.network.parameters, other_seed.network.parameters)
+    assert whole.step_count == split.step_count == 123
+
+
+def test_an_epoch_is_one_pass_and_its_last_batch_takes_what_is_left():
+    trainer = Trainer(Config(samples=100, train_ratio=0.5, batch_size=15))  # 50 training points
+    sizes = [trainer.traced_step().inputs.shape[0] for _ in range(4)]
+    assert sizes == [15, 15, 15, 5]
+    assert trainer.epoch == 1 and trainer.step_count == 4
+    seen = np.sort(np.concatenate([trainer.traced_step().batch_indices for _ in range(4)]))
+    assert np.array_equal(seen, np.arange(50)), "the second epoch visits every training point once"
+
+
+def test_a_batch_size_above_the_split_means_the_whole_split():
+    trainer = Trainer(Config(samples=100, train_ratio=0.5, batch_size=1000))
+    trace = trainer.traced_step()
+    assert trace.inputs.shape[0] == 50 and trainer.batch_size == 50 and trainer.epoch == 1
+
+
+def test_a_traced_step_changes_the_weights_exactly_as_an_untraced_one():
+    config = Config(optimizer="momentum", regularization="l1", regularization_rate=0.01)
+    plain, traced = Trainer(config), Trainer(config)
+    plain.step(5)
+    for _ in range(5):
+        trace = traced.traced_step()
+    assert np.array_equal(plain.network.parameters, traced.network.parameters)
+    assert trace.step == 5
+    layer = trace.layers[-1]
+    assert layer.weight_updates.shape == traced.network.weights[-1].shape
+    assert np.array_equal(layer.weight_updates, traced.network.layout.views(traced.last_update)[0][-1])
+
+
+def test_the_trace_holds_the_step_s_numbers():
+    trainer = Trainer(Config(hidden_layers=(3,), regularization="l2", regularization_rate=0.1))
+    before_w = [w.copy() for w in trainer.network.weights]
+    trace = trainer.traced_step()
+    first = trace.layers[0]
+    np.testing.assert_allclose(first.pre_activations, trace.inputs @ before_w[0] + 0.0)  # biases start at 0
+    np.testing.assert_allclose(first.activations, np.tanh(first.pre_activations))
+    output = trace.layers[-1]
+    np.testing.assert_allclose(output.activations.sum(axis=1), 1.0)  # softmax probabilities
+    np.testing.assert_allclose(output.deltas, (output.activations - trace.targets) / trace.inputs.shape[0])
+    expected_grad = trace.inputs.T @ first.deltas + 0.1 * before_w[0]
+    np.testing.assert_allclose(first.weight_gradients, expected_grad, rtol=1e-12)
+    np.testing.assert_allclose(first.weight_updates, -0.03 * first.weight_gradients, rtol=1e-12)
+    assert trace.objective > trace.loss > 0
+    assert 0.0 <= trace.accuracy <= 1.0
+
+
+def test_walking_every_phase_ends_in_the_same_weights_as_one_step():
+    config = Config(hidden_layers=(5, 3), optimizer="adam", regularization="l2", regularization_rate=0.01)
+    stepped, walked = Trainer(config), Trainer(config)
+    for _ in range(3):
+        stepped.step()
+        walk = walked.begin_phases()
+        phases = []
+        while not walk.done:
+            phases.append(walk.next())
+        assert [(p.kind, p.layer) for p in phases] == [
+            ("forward", 0), ("forward", 1), ("forward", 2), ("loss", None),
+            ("backward", 2), ("backward", 1), ("backward", 0), ("update", None),
+        ]
+        assert [p.index for p in phases] == list(range(8)) and phases[0].total == 8
+    assert np.array_equal(stepped.network.parameters, walked.network.parameters)
+    assert walked.step_count == 3
+
+
+def test_each_phase_returns_the_numbers_an_ordinary_traced_step_computes():
+    config = Config(hidden_layers=(4,))
+    traced, walked = Trainer(config), Trainer(config)
+    trace = traced.traced_step()
+    walk = walked.begin_phases()
+    phases = [walk.next() for _ in range(walk.total)]
+    np.testing.assert_array_equal(phases[0].values["activations"], trace.layers[0].activations)
+    assert phases[2].values["loss"] == trace.loss
+    np.testing.assert_array_equal(phases[3].values["weight_gradients"], trace.layers[1].weight_gradients)
+    np.testing.assert_array_equal(phases[4].values["deltas"], trace.layers[0].deltas)
+    np.testing.assert_array_equal(phases[5].values["weight_updates"][0], trace.layers[0].weight_updates)
+
+
+def test_a_phase_walk_goes_stale_when_the_trainer_moves_on():
+    from engine.phases import StalePhaseWalk
+
+    trainer = Trainer(Config())
+    walk = trainer.begin_phases()
+    walk.next()
+    trainer.step()
+    with pytest.raises(StalePhaseWalk):
+        walk.next()
+
+
+def test_live_hyperparameter_changes_keep_the_weights_and_architecture_changes_reinitialise():
+    trainer = Trainer(Config())
+    trainer.step(20)
+    weights = trainer.network.parameters.copy()
+    assert trainer.reconfigure(trainer.config.replace(learning_rate=0.5, batch_size=3, optimizer="adam")) is False
+    assert np.array_equal(trainer.network.parameters, weights) and trainer.step_count == 20
+    trainer.step()
+    assert trainer.optimizer.name == "adam" and trainer.optimizer.learning_rate == 0.5
+    assert trainer.reconfigure(trainer.config.replace(hidden_layers=(3,))) is True
+    assert trainer.step_count == 0 and trainer.network.layout.layer_sizes == (2, 3, 2)
+
+
+def test_reset_returns_to_the_seed_s_initial_weights():
+    trainer = Trainer(Config(seed=3))
+    initial = trainer.network.parameters.copy()
+    trainer.step(50)
+    trainer.reset()
+    assert np.array_equal(trainer.network.parameters, initial) and trainer.step_count == 0
+    assert np.array_equal(Trainer(Config(seed=3)).network.parameters, initial)
+
+
+def test_divergence_is_caught_at_its_step_and_the_weights_stay_finite():
+    trainer = Trainer(Config(dataset="plane", learning_rate=1000.0, hidden_layers=(8, 8), activation="relu"))
+    with pytest.raises(Diverged) as caught:
+        for _ in range(10_000):
+            before = trainer.network.parameters.copy()
+            trainer.step()
+    assert caught.value.step == trainer.step_count + 1
+    assert np.isfinite(trainer.network.parameters).all()
+    assert np.array_equal(trainer.network.parameters, before), "the failed step left no trace"
+    assert np.isfinite(trainer.last_gradient).all() and np.isfinite(trainer.last_update).all()
+    assert "learning rate 1000" in str(caught.value)
+
+
+def test_a_learning_rate_of_a_million_diverges_on_classification_too():
+    trainer = Trainer(Config(learning_rate=1000.0, hidden_layers=(8,), activation="linear"))
+    trainer.optimizer.learning_rate = 1e6  # above the API's cap, as a notebook user may set it
+    with pytest.raises(Diverged):
+        trainer.step(1000)
+    assert np.isfinite(trainer.network.parameters).all()
+
+
+def test_train_for_stops_at_its_deadline():
+    trainer = Trainer(Config())
+    start = time.perf_counter()
+    done = trainer.train_for(10_000_000, start + 0.05)
+    assert 1 <= done < 10_000_000 and time.perf_counter() - start < 1.0
+    assert trainer.step_count == done
+
+
+def test_unknown_names_and_bad_ranges_are_refused_naming_the_field():
+    with pytest.raises(ValueError, match="activation"):
+        Trainer(Config(activation="swish"))
+    with pytest.raises(ValueError, match="learning_rate"):
+        Trainer(Config(learning_rate=0.0))
+    with pytest.raises(ValueError, match="loss"):
+        Trainer(Config(dataset="plane", loss="cross_entropy"))
+
+
+def test_the_loss_follows_the_data_set_when_not_given():
+    assert Trainer(Config(dataset="plane")).config.loss == "mse"
+    assert Trainer(Config(dataset="xor")).config.loss == "cross_entropy"
+
+
+def test_set_parameters_refuses_non_finite_values():
+    trainer = Trainer(Config())
+    bad = trainer.network.parameters.copy()
+    bad[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        trainer.set_parameters(bad)
+
+
+@pytest.mark.parametrize(
+    "config,steps,target",
+    [
+        (Config(dataset="circle", learning_rate=0.1), 3000, 0.95),
+        (Config(dataset="xor", learning_rate=0.1, hidden_layers=(8,)), 3000, 0.95),
+        (Config(dataset="five_class", learning_rate=0.1), 3000, 0.90),
+    ],
+    ids=["circle", "xor", "five_class"],
+)
+def test_learning_really_happens_on_classification_sets(config, steps, target):
+    trainer = Trainer(config)
+    trainer.step(steps)
+    metrics = split_metrics(trainer.network, trainer.loss, trainer.dataset.test.inputs, trainer.dataset.test.targets)
+    assert metrics["accuracy"] >= target
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi_gaussian"])
+def test_learning_really_happens_on_regression_sets(dataset):
+    trainer = Trainer(Config(dataset=dataset, hidden_layers=(8, 8), optimizer="adam", learning_rate=0.03))
+    test = trainer.dataset.test
+
+    def test_loss():
+        return split_metrics(trainer.network, trainer.loss, test.inputs, test.targets)["loss"]
+
+    start = test_loss()
+    trainer.step(3000)
+    assert test_loss() < start / 10
