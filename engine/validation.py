@@ -16,8 +16,6 @@ from engine.network import INITS
 from engine.optimizers import OPTIMIZERS
 from engine.tabular import Table
 
-MAX_LEARNING_RATE = 1000.0  # high enough that a class can watch training diverge (DESIGN §4)
-
 
 def dataset_is_regression(config: Config, table: Table | None) -> bool:
     if config.dataset in BUILTIN_DATASETS or table is None:
@@ -38,7 +36,7 @@ def _check_choice(field: str, value: str, choices: object) -> None:
 
 
 def _check_range(field: str, value: float, low: float, high: float, low_open: bool = False) -> None:
-    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+    if not math.isfinite(value) or not low <= value <= high or (low_open and value == low):
         bracket = "(" if low_open else "["
         raise ValueError(f"{field}: {value!r} is outside {bracket}{low}, {high}]")
 
@@ -64,7 +62,8 @@ def validate_config(config: Config, table: Table | None = None) -> None:
     if config.loss == "cross_entropy" and dataset_is_regression(config, table):
         raise ValueError("loss: cross_entropy needs a classification data set; this one is regression, use mse")
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)
-    _check_range("learning_rate", config.learning_rate, 0.0, MAX_LEARNING_RATE, low_open=True)
+    # Any positive finite rate: the API caps it at 1000 (DESIGN §5), a notebook may go further.
+    _check_range("learning_rate", config.learning_rate, 0.0, math.inf, low_open=True)
     _check_range("momentum", config.momentum, 0.0, 0.999999)
     if config.batch_size < 1:
         raise ValueError(f"batch_size: must be at least 1, not {config.batch_size}")

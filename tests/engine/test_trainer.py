@@ -144,12 +144,14 @@ def test_divergence_is_caught_at_its_step_and_the_weights_stay_finite():
     assert "learning rate 1000" in str(caught.value)
 
 
-def test_a_learning_rate_of_a_million_diverges_on_classification_too():
-    trainer = Trainer(Config(learning_rate=1000.0, hidden_layers=(8,), activation="linear"))
-    trainer.optimizer.learning_rate = 1e6  # above the API's cap, as a notebook user may set it
-    with pytest.raises(Diverged):
-        trainer.step(1000)
-    assert np.isfinite(trainer.network.parameters).all()
+def test_a_learning_rate_of_a_million_is_caught_at_its_step_on_classification_too():
+    trainer = Trainer(Config(learning_rate=1e6, hidden_layers=(8,), activation="linear"))  # above the API's cap
+    with pytest.raises(Diverged) as caught:
+        for _ in range(1000):
+            before = trainer.network.parameters.copy()
+            trainer.step()
+    assert caught.value.step == trainer.step_count + 1
+    assert np.array_equal(trainer.network.parameters, before) and np.isfinite(before).all()
 
 
 def test_train_for_stops_at_its_deadline():
