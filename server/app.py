@@ -1,0 +1,80 @@
+"""`create_app(settings)`: the FastAPI application, its middleware, routes and lifecycle.
+
+At startup the app starts the training thread and the session manager (both need the
+running event loop) and a task that expires idle sessions; at shutdown it closes every socket
+(1001) and stops the thread. `server.cli` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from server import __version__, errors
+from server.deps import Lab
+from server.limits import BodyLimit
+from server.manager import SessionManager
+from server.routes import datasets, meta, pages, sessions, stream
+from server.scheduler import Scheduler
+from server.security import AccessGuard
+from server.settings import Settings
+
+DESCRIPTION = """
+Watch a neural network learn by backpropagation. Create a session, train it step by step or
+let it play, and read everything: metrics on whole splits, weights, gradients of the objective,
+one sample's forward and backward pass, a gradient check. The live stream of a session is the
+WebSocket `/ws/sessions/{id}` (see docs/protocol.md). Errors: 404 unknown id, 422 invalid input
+(FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timing = settings.timing
+        scheduler = Scheduler(timing.frame_rate, timing.max_slice_seconds, timing.min_slice_seconds)
+        scheduler.start()
+        manager = SessionManager(settings, scheduler, asyncio.get_running_loop())
+        app.state.lab = Lab(settings, scheduler, manager)
+        reaper = asyncio.create_task(manager.reap_forever(), name="session-reaper")
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await manager.close_all(1001, "the server is shutting down")
+            scheduler.stop()
+
+    app = FastAPI(
+        title="Backprop Lab",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=errors.JSONBody,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(meta.router)
+    app.include_router(sessions.router)
+    app.include_router(datasets.router)
+    app.include_router(stream.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
+    # Outermost first: who may talk to us, then how much they may send.
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(
+        AccessGuard, allowed_hosts=settings.allowed_hosts(), allowed_origins=settings.allowed_origins()
+    )
+    return app
+
+
+async def shutdown_streams(app: FastAPI) -> None:
+    """Close every socket with 1001 ("going away") before uvicorn drops connections (SIGTERM)."""
+    lab: Lab | None = getattr(app.state, "lab", None)
+    if lab is not None:
+        await lab.manager.close_all(1001, "the server is shutting down")

@@ -1,0 +1,47 @@
+"""Typed dependencies for the routes: the app's parts and the session a path names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from server.manager import SessionManager
+from server.scheduler import Scheduler
+from server.sessions import Session
+from server.settings import Settings
+
+
+@dataclass
+class Lab:
+    """What the app runs on, created at startup (it needs the running event loop)."""
+
+    settings: Settings
+    scheduler: Scheduler
+    manager: SessionManager
+
+
+def get_lab(request: Request) -> Lab:
+    return request.app.state.lab
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_manager(lab: Annotated[Lab, Depends(get_lab)]) -> SessionManager:
+    return lab.manager
+
+
+SessionId = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/sessions returned.")]
+LabDep = Annotated[Lab, Depends(get_lab)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ManagerDep = Annotated[SessionManager, Depends(get_manager)]
+
+
+def get_session(session_id: SessionId, manager: ManagerDep) -> Session:
+    return manager.get(session_id)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,121 @@
+"""HTTP answers for refusals: 422 in FastAPI's standard shape, 404, 429, and a last-resort 500.
+
+The 422 handler replaces FastAPI's default for one reason: the default echoes each bad
+`input` back, and an input of `NaN` or `1e999` (which Python's JSON parser reads as a float)
+cannot be written as JSON, so the error about it would itself fail. Here inputs are cleaned:
+non-finite numbers become the strings "NaN", "Infinity", "-Infinity", and large inputs are left
+out rather than echoed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from server.problems import CapReached, InvalidInput, NotFound
+from server.protocol import encode_bytes
+from server.scheduler import SchedulerStopped
+
+logger = logging.getLogger(__name__)
+MAX_ECHO_ITEMS = 64
+
+
+class JSONBody(Response):
+    """JSON via `server.protocol.encode_bytes`: NumPy arrays written directly, never NaN."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return encode_bytes(content)
+
+
+def clean(value: Any, budget: list[int] | None = None) -> Any:
+    """A JSON-safe copy of an echoed input; raises OverflowError when it is too big to echo."""
+    budget = budget if budget is not None else [MAX_ECHO_ITEMS]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise OverflowError
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(key): clean(item, budget) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(item, budget) for item in value]
+    if isinstance(value, bytes):
+        return value[:200].decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value[:200]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:200]
+
+
+def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    detail = []
+    for error in errors:
+        item: dict[str, Any] = {
+            "loc": [part if isinstance(part, int | str) else str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "value_error")),
+        }
+        if "input" in error:
+            try:
+                item["input"] = clean(error["input"])
+            except OverflowError:
+                pass  # too large to echo back
+        if "ctx" in error:
+            try:
+                item["ctx"] = clean(error["ctx"])
+            except OverflowError:
+                pass
+        detail.append(item)
+    return detail
+
+
+def invalid(location: tuple[str | int, ...], message: str, kind: str = "value_error") -> JSONBody:
+    """A 422 in FastAPI's shape for a refusal found after validation (by the engine)."""
+    return JSONBody({"detail": [{"loc": list(location), "msg": message, "type": kind}]}, status_code=422)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONBody({"detail": validation_detail(list(exc.errors()))}, status_code=422)
+
+
+async def _on_invalid_input(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidInput)
+    return invalid(exc.location, exc.message, exc.kind)
+
+
+async def _on_cap(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CapReached)
+    return JSONBody({"detail": exc.message}, status_code=429)
+
+
+async def _on_not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotFound)
+    return JSONBody({"detail": exc.message}, status_code=404)
+
+
+async def _on_stopping(request: Request, exc: Exception) -> Response:
+    return JSONBody({"detail": "the server is shutting down"}, status_code=503)
+
+
+async def _on_anything_else(request: Request, exc: Exception) -> Response:
+    """Last resort: a bug. Logged with its traceback; the client gets a clean message."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONBody({"detail": "internal error; the server log has the details"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(InvalidInput, _on_invalid_input)
+    app.add_exception_handler(CapReached, _on_cap)
+    app.add_exception_handler(NotFound, _on_not_found)
+    app.add_exception_handler(SchedulerStopped, _on_stopping)
+    app.add_exception_handler(Exception, _on_anything_else)

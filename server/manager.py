@@ -1,0 +1,209 @@
+"""The session manager: creates, finds and ends sessions, keeps uploaded tables, and enforces
+the caps and lifetimes of DESIGN §6.
+
+It lives on the event loop. Building a trainer (data generation, initial weights) runs in a
+worker thread; everything a live session does runs on the training thread (`server.scheduler`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import secrets
+import time
+from collections import OrderedDict
+
+import anyio.to_thread
+
+from engine.config import BUILTIN_DATASETS, Config
+from engine.datasets import GENERATED_CLASSES
+from engine.network import ParameterLayout
+from engine.tabular import Table, load_iris
+from engine.trainer import Trainer
+from server.problems import CapReached, InvalidInput, NotFound, config_problem
+from server.protocol import encode, error
+from server.scheduler import Scheduler
+from server.schemas import ConfigIn, to_engine_config
+from server.sessions import Session
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+Location = tuple[str | int, ...]
+
+
+@functools.cache
+def _iris() -> Table:
+    return load_iris()
+
+
+def new_id() -> str:
+    """128 random bits, URL-safe: unguessable, so a session id is its own access key."""
+    return secrets.token_urlsafe(16)
+
+
+class SessionManager:
+    def __init__(self, settings: Settings, scheduler: Scheduler, loop: asyncio.AbstractEventLoop) -> None:
+        self.settings = settings
+        self.scheduler = scheduler
+        self.loop = loop
+        self.sockets = 0  # open WebSockets, all sessions together
+        self._sessions: dict[str, Session] = {}
+        self._tables: OrderedDict[str, Table] = OrderedDict()  # uploads, least recently used first
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def sessions(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    # --- data sets -------------------------------------------------------------------------
+    def table_for(self, dataset: str, location: Location) -> Table | None:
+        """None for a generated set or Iris (the engine loads those), else the uploaded table."""
+        if dataset in BUILTIN_DATASETS:
+            return None
+        table = self._tables.get(dataset)
+        if table is None:
+            known = ", ".join(BUILTIN_DATASETS)
+            raise InvalidInput(
+                (*location, "dataset"),
+                f"dataset: unknown data set {dataset!r}; choose one of {known} or the id of an uploaded CSV",
+            )
+        self._tables.move_to_end(dataset)
+        return table
+
+    def add_table(self, table: Table) -> str:
+        """Keep an uploaded table under a new id; the oldest unused one makes room at the cap."""
+        limit = self.settings.limits.max_uploads
+        if len(self._tables) >= limit:
+            in_use = {id(session.table) for session in self._sessions.values()}
+            for key, old in list(self._tables.items()):
+                if id(old) not in in_use:
+                    del self._tables[key]
+                    break
+            else:
+                raise CapReached(f"{limit} uploaded data sets are in use; delete a session that uses one first")
+        table_id = "csv_" + secrets.token_urlsafe(9)
+        self._tables[table_id] = table
+        return table_id
+
+    # --- caps -------------------------------------------------------------------------------
+    def layer_sizes(self, config: Config, table: Table | None) -> tuple[int, ...]:
+        if config.dataset in GENERATED_CLASSES:
+            inputs, outputs = len(config.features), GENERATED_CLASSES[config.dataset] or 1
+        else:
+            source = table if table is not None else _iris()
+            inputs, outputs = len(source.column_names), source.classes or 1
+        return (inputs, *config.hidden_layers, outputs)
+
+    def check_caps(self, config: Config, table: Table | None) -> None:
+        """429-worthy sizes, checked before anything is allocated."""
+        limits = self.settings.limits
+        if len(config.hidden_layers) > limits.max_hidden_layers:
+            raise CapReached(
+                f"hidden_layers: {len(config.hidden_layers)} layers is past this server's cap of "
+                f"{limits.max_hidden_layers}"
+            )
+        if any(size > limits.max_neurons for size in config.hidden_layers):
+            raise CapReached(f"hidden_layers: at most {limits.max_neurons} neurons per layer on this server")
+        parameters = ParameterLayout(self.layer_sizes(config, table)).size
+        if parameters > limits.max_parameters:
+            raise CapReached(
+                f"hidden_layers: this network would have {parameters:,} parameters; this server's cap is "
+                f"{limits.max_parameters:,}"
+            )
+        if config.dataset in GENERATED_CLASSES and config.samples > limits.max_rows:
+            raise CapReached(f"samples: {config.samples:,} is past this server's cap of {limits.max_rows:,} rows")
+
+    # --- sessions ---------------------------------------------------------------------------
+    async def create(self, changes: ConfigIn, location: Location = ("body",)) -> Session:
+        if len(self._sessions) >= self.settings.limits.max_sessions:
+            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
+        config = to_engine_config(changes, Config())
+        table = self.table_for(config.dataset, location)
+        self.check_caps(config, table)
+        try:
+            trainer = await anyio.to_thread.run_sync(Trainer, config, table)
+        except ValueError as problem:
+            raise config_problem(problem, location) from None
+        if len(self._sessions) >= self.settings.limits.max_sessions:  # others were created meanwhile
+            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
+        session = Session(new_id(), trainer, config, table, self.scheduler, self.loop, self.settings)
+        session.on_failure = self._on_failure
+        self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None or session.closed:
+            raise NotFound(f"no session {session_id!r} (it may have expired)")
+        session.touch()
+        return session
+
+    def prepare_config(
+        self, session: Session, changes: ConfigIn, location: Location
+    ) -> tuple[Config, Table | None]:
+        """The session's next config and its table, with the caps checked (synchronously, so a
+        socket's messages keep their order)."""
+        config = to_engine_config(changes, session.requested)
+        table = self.table_for(config.dataset, location)
+        self.check_caps(config, table)
+        return config, table
+
+    async def configure(self, session: Session, changes: ConfigIn, location: Location = ("body",)) -> dict:
+        """Apply a partial config to a live session (see `Session.configure`)."""
+        config, table = self.prepare_config(session, changes, location)
+        try:
+            return await session.run(lambda: session.configure(config, table))
+        except InvalidInput as problem:
+            raise InvalidInput((*location, *problem.location[1:]), problem.message) from None
+
+    async def delete(self, session_id: str, code: int = 1000, reason: str = "the session was deleted") -> None:
+        session = self.get(session_id)
+        await self._end(session, code, reason)
+
+    async def _end(self, session: Session, code: int, reason: str) -> None:
+        self._sessions.pop(session.id, None)
+        with contextlib.suppress(Exception):
+            await session.run(session.close)
+        session.hub.close_all(code, reason, (encode(error(reason, "session_closed")),))
+
+    def _on_failure(self, session: Session, problem: BaseException) -> None:
+        """A session's engine failed: only its own sockets close (1011), with an `error`."""
+        self._sessions.pop(session.id, None)
+        detail = f": {problem}" if self.settings.debug else ""
+        message = encode(error(f"this session failed and was closed{detail}", "internal"))
+        session.hub.close_all(1011, "internal error", (message,))
+
+    # --- lifetimes --------------------------------------------------------------------------
+    def expired(self, now: float) -> list[Session]:
+        """Sessions nobody uses: no socket, and untouched for the idle time — or, once a socket
+        had been there, for the resume time after the last one closed."""
+        timing = self.settings.timing
+        out = []
+        for session in self._sessions.values():
+            if len(session.hub):
+                continue
+            quiet = now - session.last_active
+            if session.disconnected_at is not None:
+                if now - session.disconnected_at > timing.resume_seconds and quiet > timing.resume_seconds:
+                    out.append(session)
+            elif quiet > timing.idle_expiry_seconds:
+                out.append(session)
+        return out
+
+    async def reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.timing.reap_interval_seconds)
+            for session in self.expired(time.monotonic()):
+                logger.info("session %s expired", session.id[:8])
+                await self._end(session, 1001, "the session expired")
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Shutdown: close every socket with `code` and wait (briefly) for them to go."""
+        for session in self._sessions.values():
+            session.hub.close_all(code, reason)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(len(s.hub) for s in self._sessions.values()):
+            await asyncio.sleep(0.05)

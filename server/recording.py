@@ -1,0 +1,99 @@
+"""What a session remembers of its past: the metric history (the loss curves) and the
+trajectory of its weights (the path drawn on the loss surface, and its PCA directions).
+
+Both keep a bounded number of points however long training runs: when full, every other
+point is dropped and the spacing between recorded steps doubles. So the memory of a session is
+fixed, the first steps stay visible, and the points stay evenly spread over the whole run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class _Thinned:
+    """Step-spaced recording with a capacity; subclasses store the values."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(4, capacity)
+        self.stride = 1  # record a point at most every `stride` steps
+        self.steps: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def due(self, step: int) -> bool:
+        return not self.steps or step - self.steps[-1] >= self.stride
+
+    def next_step(self) -> int:
+        """The first step at which a point is due again."""
+        return self.steps[-1] + self.stride if self.steps else 0
+
+    def _make_room(self) -> None:
+        if len(self.steps) >= self.capacity:
+            keep = list(range(0, len(self.steps), 2))
+            if keep[-1] != len(self.steps) - 1:
+                keep.append(len(self.steps) - 1)  # the latest point stays
+            self._keep(keep)
+            self.steps = [self.steps[i] for i in keep]
+            self.stride *= 2
+
+    def _keep(self, indices: list[int]) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        self.steps.clear()
+        self.stride = 1
+
+
+class History(_Thinned):
+    """The metrics of whole splits over training: `[{"step", "train_loss", "test_loss", …}]`."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        super().__init__(capacity)
+        self._points: list[dict[str, Any]] = []
+
+    def record(self, step: int, metrics: dict[str, Any]) -> None:
+        if self.steps and step == self.steps[-1]:
+            self._points[-1] = {"step": step, **metrics}  # fresher metrics of the same step
+            return
+        if not self.due(step):
+            return
+        self._make_room()
+        self.steps.append(step)
+        self._points.append({"step": step, **metrics})
+
+    def _keep(self, indices: list[int]) -> None:
+        self._points = [self._points[i] for i in indices]
+
+    def points(self) -> list[dict[str, Any]]:
+        return list(self._points)
+
+    def clear(self) -> None:
+        super().clear()
+        self._points.clear()
+
+
+class Trajectory(_Thinned):
+    """Copies of the flat parameter vector (P,) at recorded steps."""
+
+    def __init__(self, size: int, max_floats: int = 250_000, max_points: int = 256) -> None:
+        super().__init__(min(max_points, max(8, max_floats // max(size, 1))))
+        self._rows = np.empty((self.capacity, size))  # (capacity, P)
+
+    def record(self, step: int, parameters: np.ndarray) -> None:
+        if self.steps and step == self.steps[-1]:
+            self._rows[len(self.steps) - 1] = parameters  # same step, newer weights (a hand edit)
+            return
+        self._make_room()
+        self._rows[len(self.steps)] = parameters
+        self.steps.append(step)
+
+    def _keep(self, indices: list[int]) -> None:
+        self._rows[: len(indices)] = self._rows[indices]
+
+    def parameters(self) -> np.ndarray:
+        """(n_points, P), a copy, oldest first."""
+        return self._rows[: len(self.steps)].copy()

@@ -1,0 +1,1 @@
+"""One router per resource: pages, meta (health, options), sessions, datasets, the stream."""

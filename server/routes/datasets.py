@@ -1,0 +1,52 @@
+"""REST v1: upload a CSV as a data set. Its id then works as `dataset` in a config."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, File, UploadFile
+
+from engine.tabular import CsvError, Table, parse_csv
+from server.deps import ManagerDep, SettingsDep
+from server.errors import JSONBody
+from server.problems import InvalidInput
+from server.schemas import ErrorOut, UploadOut, error_responses
+
+router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadOut,
+    responses={400: {"model": ErrorOut, "description": "Not a multipart upload."}, **error_responses(413, 429)},
+    summary="Upload a CSV: a header line, numeric input columns, the target in the last column",
+)
+async def upload_dataset(
+    manager: ManagerDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="The CSV file (UTF-8).")],
+) -> JSONBody:
+    data = await file.read()
+    name = (file.filename or "upload").rsplit("/", 1)[-1][:64] or "upload"
+    limits = settings.limits
+    try:
+        table: Table = await anyio.to_thread.run_sync(
+            lambda: parse_csv(data, name=name, max_rows=limits.max_rows, max_columns=limits.max_columns)
+        )
+    except CsvError as error:  # names the row and the column, for the student fixing the file
+        raise InvalidInput(("body", "file"), f"{name}: {error}", "csv_error") from None
+    table_id = manager.add_table(table)
+    return JSONBody(
+        {
+            "id": table_id,
+            "name": name,
+            "features": list(table.column_names),
+            "target": table.target_name,
+            "classes": table.classes,
+            "class_names": None if table.class_names is None else list(table.class_names),
+            "rows": table.rows,
+        },
+        status_code=201,
+    )

@@ -1,0 +1,194 @@
+"""REST v1 sessions (DESIGN §5): create, read, configure, train, reset, weights, data,
+gradients, one sample's trace, the gradient check, delete.
+
+Routes stay thin: validation is the schemas', work is the session's (on the training thread),
+and each answer is the session's view encoded by `JSONBody` (never NaN). The `response_model`
+of each route documents that view; the tests validate answers against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import anyio.to_thread
+import numpy as np
+from fastapi import APIRouter, Body, Query, Response
+
+from engine.gradcheck import GradientCheck, Objective, check_gradients
+from server.deps import LabDep, ManagerDep, SessionDep
+from server.errors import JSONBody
+from server.problems import CapReached, InvalidInput
+from server.schemas import (
+    ConfigIn,
+    DatasetOut,
+    GradientCheckOut,
+    GradientsOut,
+    ParamsBody,
+    ParamsOut,
+    SessionOut,
+    SplitName,
+    StepIn,
+    TraceOut,
+    error_responses,
+)
+from server.sessions import Session
+from server.views import gradient_check_view
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SessionOut,
+    responses=error_responses(413, 429),
+    summary="Create a session (all config fields optional)",
+)
+async def create_session(manager: ManagerDep, config: Annotated[ConfigIn | None, Body()] = None) -> Response:
+    session = await manager.create(config or ConfigIn())
+    return JSONBody(await session.run(session.view), status_code=201)
+
+
+@router.get("/{session_id}", response_model=SessionOut, responses=error_responses(404))
+async def read_session(session: SessionDep) -> Response:
+    return JSONBody(await session.run(session.view))
+
+
+@router.delete("/{session_id}", status_code=204, responses=error_responses(404))
+async def delete_session(session: SessionDep, manager: ManagerDep) -> Response:
+    await manager.delete(session.id)
+    return Response(status_code=204)
+
+
+@router.patch(
+    "/{session_id}/config",
+    response_model=SessionOut,
+    responses=error_responses(404, 413, 429),
+    summary="Change config fields live (architecture and data changes re-initialise)",
+)
+async def patch_config(session: SessionDep, manager: ManagerDep, changes: ConfigIn) -> Response:
+    await manager.configure(session, changes)
+    return JSONBody(await session.run(session.view))
+
+
+@router.post(
+    "/{session_id}/step",
+    response_model=SessionOut,
+    responses=error_responses(404, 413, 429),
+    summary="Train n steps (mini-batches), then answer with the session",
+)
+async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
+    steps = (body or StepIn()).steps
+    cap = lab.settings.limits.max_steps_per_request
+    if steps > cap:
+        raise CapReached(f"steps: at most {cap:,} steps per request on this server")
+    if steps:
+        done = await session.run(lambda: session.start_steps(steps, streamed=False))
+        await asyncio.wrap_future(done)
+    return JSONBody(await session.run(session.view))
+
+
+@router.post("/{session_id}/reset", response_model=SessionOut, responses=error_responses(404))
+async def reset(session: SessionDep) -> Response:
+    await session.run(session.reset)
+    return JSONBody(await session.run(session.view))
+
+
+@router.get("/{session_id}/params", response_model=ParamsOut, responses=error_responses(404))
+async def read_params(session: SessionDep) -> Response:
+    return JSONBody(await session.run(session.params_view))
+
+
+@router.put(
+    "/{session_id}/params",
+    response_model=ParamsOut,
+    responses=error_responses(404, 413),
+    summary="Set every weight and bias (same shape as GET)",
+)
+async def write_params(session: SessionDep, body: ParamsBody) -> Response:
+    def apply() -> dict:
+        session.set_parameters(flatten(session, body))
+        return session.params_view()
+
+    return JSONBody(await session.run(apply))
+
+
+def flatten(session: Session, body: ParamsBody) -> np.ndarray:
+    """The flat parameter vector of a `{"layers": …}` body, checked shape by shape."""
+    layout = session.trainer.network.layout
+    shapes = layout.shapes
+    if len(body.layers) != len(shapes):
+        raise InvalidInput(("body", "layers"), f"layers: expected {len(shapes)} layers, got {len(body.layers)}")
+    flat = np.zeros(layout.size)  # (P,)
+    weights, biases = layout.views(flat)
+    for index, (layer, (n_in, n_out)) in enumerate(zip(body.layers, shapes, strict=True)):
+        rows = [len(row) for row in layer.weights]
+        if len(rows) != n_in or any(length != n_out for length in rows):
+            raise InvalidInput(
+                ("body", "layers", index, "weights"),
+                f"layers.{index}.weights: expected {n_in} rows of {n_out} (n_in × n_out), "
+                f"got {len(rows)} rows of {sorted(set(rows)) or [0]}",
+            )
+        if len(layer.biases) != n_out:
+            raise InvalidInput(
+                ("body", "layers", index, "biases"),
+                f"layers.{index}.biases: expected {n_out} values, got {len(layer.biases)}",
+            )
+        weights[index][...] = np.asarray(layer.weights, dtype=np.float64).reshape(n_in, n_out)
+        biases[index][...] = layer.biases
+    return flat
+
+
+@router.get("/{session_id}/dataset", response_model=DatasetOut, responses=error_responses(404))
+async def read_dataset(session: SessionDep) -> Response:
+    return JSONBody(await session.run(session.dataset_view))
+
+
+@router.get(
+    "/{session_id}/gradients",
+    response_model=GradientsOut,
+    responses=error_responses(404),
+    summary="Gradients of the objective on the whole training split (weights unchanged)",
+)
+async def read_gradients(session: SessionDep) -> Response:
+    return JSONBody(await session.run(session.gradients_view))
+
+
+@router.get(
+    "/{session_id}/trace",
+    response_model=TraceOut,
+    responses=error_responses(404),
+    summary="One sample's forward and backward pass at the current weights",
+)
+async def read_trace(
+    session: SessionDep,
+    split: Annotated[SplitName, Query()] = "train",
+    index: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
+    return JSONBody(await session.run(lambda: session.trace_view(split, index)))
+
+
+@router.post(
+    "/{session_id}/gradient-check",
+    response_model=GradientCheckOut,
+    responses=error_responses(404, 429),
+    summary="Backprop against central differences for every parameter, both timed",
+)
+async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
+    objective, network = await session.run(session.network_copy)
+    work = 2 * network.layout.size * objective.inputs.shape[0]
+    cap = lab.settings.limits.max_gradient_check_work
+    if work > cap:
+        raise CapReached(
+            f"the whole-network check would take {work:,} row-passes (2P × training rows), past this "
+            f"server's cap of {cap:,}; check single parameters from the inspector instead"
+        )
+    # On a copy of the network, off the training thread: the session keeps training meanwhile.
+    check = await anyio.to_thread.run_sync(_quiet_check, objective)
+    return JSONBody(gradient_check_view(check, network.layout))
+
+
+def _quiet_check(objective: Objective) -> GradientCheck:
+    with np.errstate(all="ignore"):
+        return check_gradients(objective)

@@ -1,0 +1,116 @@
+"""The WebSocket endpoint `/ws/sessions/{id}`: control and live stream of one session.
+
+Each socket has two tasks: a reader (always reading, so uvicorn keeps answering pings and
+the client's messages are handled as they come) and a writer (`ClientChannel.run`, draining
+its outbound queue). The socket ends when either ends: the client left, the writer closed it
+or gave up on a stuck client. The origin and host checks ran before this (`server.security`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from concurrent.futures import Future
+
+from fastapi import APIRouter, WebSocket
+
+from server import control
+from server.deps import Lab
+from server.errors import JSONBody
+from server.limits import TokenBucket
+from server.problems import NotFound
+from server.protocol import error
+from server.sessions import Session
+from server.stream import ClientChannel, Role
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+
+async def deny(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse the handshake with an HTTP status (403 where the server cannot say more)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONBody({"detail": message}, status_code=status))
+    else:
+        await websocket.close(1008)
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_stream(websocket: WebSocket, session_id: str) -> None:
+    lab: Lab = websocket.app.state.lab
+    limits = lab.settings.limits
+    try:
+        session = lab.manager.get(session_id)
+    except NotFound as problem:
+        await deny(websocket, 404, problem.message)
+        return
+    if lab.manager.sockets >= limits.max_sockets or len(session.hub) >= limits.max_sockets_per_session:
+        await deny(websocket, 429, "too many open sockets; close another tab first")
+        return
+    await websocket.accept()
+    await serve(websocket, session, lab, Role.CONTROL)
+
+
+async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) -> None:
+    """Run an accepted socket until it ends, then detach it (pausing an unwatched session)."""
+    manager = lab.manager
+    manager.sockets += 1
+    channel = ClientChannel(websocket, role, lab.settings.timing.send_timeout_seconds)
+    ctx = control.Context(session, channel, manager, asyncio.get_running_loop())
+    session.disconnected_at = None
+    writer = asyncio.create_task(channel.run(), name="ws-writer")
+    reader = asyncio.create_task(_read(ctx, lab.settings.limits.max_messages_per_second), name="ws-reader")
+    greeting = session.submit(lambda: session.attach(channel))
+    greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
+    try:
+        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        reader.cancel()
+        channel.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), 1.0)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            writer.cancel()
+        session.hub.discard(channel)
+        manager.sockets -= 1
+        if role is Role.CONTROL and session.hub.control_count == 0 and not session.closed:
+            session.disconnected_at = time.monotonic()
+            with contextlib.suppress(Exception):
+                session.submit(session.pause)  # nobody is watching: keep it, paused, to resume
+
+
+def _close_if_failed(ctx: control.Context, greeting: Future[None]) -> None:
+    """The session closed before the socket could be greeted: say so and close it."""
+    if greeting.cancelled() or greeting.exception() is None:
+        return
+
+    def refuse() -> None:
+        ctx.reply(error("this session is closed", "session_closed"))
+        ctx.channel.close(1000, "session closed")
+
+    with contextlib.suppress(RuntimeError):
+        ctx.loop.call_soon_threadsafe(refuse)
+
+
+async def _read(ctx: control.Context, rate: int) -> None:
+    websocket = ctx.channel.websocket
+    bucket = TokenBucket(rate)
+    warned_at = 0.0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if not bucket.allow():
+            now = time.monotonic()
+            if now - warned_at > 1.0:  # one warning a second, not one per dropped message
+                warned_at = now
+                ctx.reply(error(f"more than {rate} messages a second; some were dropped", "rate_limited"))
+            continue
+        ctx.session.touch()
+        if text is None:
+            ctx.reply(error("binary messages are not part of the protocol; send JSON text", "bad_message"))
+            continue
+        control.handle(ctx, text)

@@ -1,0 +1,294 @@
+"""Wire models of REST API v1 (DESIGN §5), and the one place a wire config becomes a `Config`.
+
+These pydantic models are the API's contract: FastAPI validates requests with them and the
+OpenAPI document at `/openapi.json` is generated from them. They are separate from the
+engine's objects on purpose: the engine knows nothing of HTTP, and the wire can grow fields
+without touching the engine.
+
+Responses are built as plain dicts by `server.views` and encoded by `server.protocol.encode`
+(NumPy arrays straight to JSON, never NaN); the response models here document their shape,
+and the tests validate every response against them. Numbers that are computed from the
+weights (losses, gradients, activations) are nullable: they are `null` when a huge weight made
+them overflow, because JSON has no NaN or Infinity.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.activations import ACTIVATIONS
+from engine.config import Config
+from engine.features import FEATURES
+from engine.losses import LOSSES, REGULARIZATIONS
+from engine.network import INITS
+from engine.optimizers import OPTIMIZERS
+from server.settings import MAX_STEPS_PER_REQUEST
+
+_DEFAULTS = Config()
+
+FeatureName = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+OptimizerName = Literal[OPTIMIZERS]  # type: ignore[valid-type]
+RegularizationName = Literal[REGULARIZATIONS]  # type: ignore[valid-type]
+InitName = Literal[INITS]  # type: ignore[valid-type]
+StateName = Literal["idle", "running", "paused", "diverged", "closed"]
+SplitName = Literal["train", "test"]
+DatasetName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A built-in data set (see /api/v1/options) or the id of an uploaded CSV.",
+    ),
+]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+MaybeNumber = float | None  # null: the value overflowed (JSON has no NaN or Infinity)
+
+
+class _Input(BaseModel):
+    """Request bodies: unknown fields are refused (a typo should not pass silently), and
+    non-finite numbers (JSON has none, but `NaN` or `1e999` parse to them) are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ConfigIn(_Input):
+    """A training configuration. Every field is optional: creating a session fills the rest
+    from these defaults (the UI's); PATCHing changes only the fields given."""
+
+    dataset: DatasetName = _DEFAULTS.dataset
+    samples: Annotated[int, Field(ge=2, le=1_000_000_000, description="Points of a generated set (train + test).")] = (
+        _DEFAULTS.samples
+    )
+    noise: Annotated[float, Field(ge=0.0, le=0.5, description="Fraction of the set's scale.")] = _DEFAULTS.noise
+    train_ratio: Annotated[float, Field(ge=0.1, le=0.9)] = _DEFAULTS.train_ratio
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = _DEFAULTS.seed
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=len(FEATURES))] = list(_DEFAULTS.features)
+    hidden_layers: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=64)] = list(
+        _DEFAULTS.hidden_layers
+    )
+    activation: ActivationName = _DEFAULTS.activation
+    loss: LossName | None = Field(
+        default=None, description="null (the default) follows the data set: cross_entropy or mse."
+    )
+    optimizer: OptimizerName = _DEFAULTS.optimizer
+    learning_rate: Annotated[float, Field(gt=0.0, le=1000.0)] = _DEFAULTS.learning_rate
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = _DEFAULTS.momentum
+    batch_size: Annotated[int, Field(ge=1, le=1_000_000_000)] = _DEFAULTS.batch_size
+    regularization: RegularizationName = _DEFAULTS.regularization
+    regularization_rate: Annotated[float, Field(ge=0.0, le=10.0)] = _DEFAULTS.regularization_rate
+    init: InitName = _DEFAULTS.init
+
+
+def to_engine_config(changes: ConfigIn, base: Config) -> Config:
+    """The one place a wire config becomes the engine's `Config`: the fields the client sent,
+    applied to `base` (the defaults when creating, the session's config when patching).
+    Range checks that need the data set (a loss that does not fit it, an unknown data set)
+    are the engine's, in `validate_config`."""
+    return base.replace(**changes.model_dump(exclude_unset=True))
+
+
+class ConfigOut(BaseModel):
+    """The full configuration of a session; `loss` is resolved (never null)."""
+
+    dataset: str
+    samples: int
+    noise: float
+    train_ratio: float
+    seed: int
+    features: list[str]
+    hidden_layers: list[int]
+    activation: str
+    loss: str
+    optimizer: str
+    learning_rate: float
+    momentum: float
+    batch_size: int
+    regularization: str
+    regularization_rate: float
+    init: str
+
+
+class Metrics(BaseModel):
+    """Evaluated on whole splits at the current weights (not a running average of batches)."""
+
+    train_loss: MaybeNumber
+    test_loss: MaybeNumber
+    train_accuracy: MaybeNumber = Field(default=None, description="Classification only.")
+    test_accuracy: MaybeNumber = Field(default=None, description="Classification only.")
+    train_rmse: MaybeNumber = Field(default=None, description="Regression only.")
+    test_rmse: MaybeNumber = Field(default=None, description="Regression only.")
+    train_r2: MaybeNumber = Field(default=None, description="Regression only.")
+    test_r2: MaybeNumber = Field(default=None, description="Regression only.")
+
+
+class DivergedOut(BaseModel):
+    step: int = Field(description="The step whose loss or weights became non-finite (not taken).")
+    cause: Literal["loss", "weights"]
+    learning_rate: float
+    message: str
+
+
+class SessionOut(BaseModel):
+    id: str
+    config: ConfigOut
+    step: int
+    epoch: int
+    state: StateName
+    metrics: Metrics
+    diverged: DivergedOut | None = Field(description="Set while the session is diverged.")
+    parameters: int = Field(description="Weights and biases of the network.")
+    layer_sizes: list[int] = Field(description="Inputs, hidden layers, outputs.")
+
+
+class StepIn(_Input):
+    steps: Annotated[int, Field(ge=0, le=MAX_STEPS_PER_REQUEST)] = 1
+
+
+class LayerParams(_Input):
+    weights: list[list[Number]] = Field(description="n_in × n_out")
+    biases: list[Number] = Field(description="n_out")
+
+
+class ParamsBody(_Input):
+    layers: list[LayerParams]
+
+
+class ParamsOut(BaseModel):
+    layers: list[LayerParams]
+
+
+class LayerValues(BaseModel):
+    weights: list[list[MaybeNumber]]
+    biases: list[MaybeNumber]
+
+
+class GradientsOut(BaseModel):
+    loss: MaybeNumber = Field(description="Data loss on the whole training split.")
+    objective: MaybeNumber = Field(description="Data loss + regularisation penalty.")
+    layers: list[LayerValues] = Field(description="∂objective/∂W and ∂objective/∂b per layer.")
+
+
+class SplitOut(BaseModel):
+    points: list[list[float]] = Field(description="(n, 2) where each sample is drawn.")
+    inputs: list[list[float]] = Field(description="(n, n_inputs) what the network is fed.")
+    targets: list[list[float]] = Field(description="(n, K) one-hot, or (n, 1) values.")
+    labels: list[int] | None = Field(description="Class index per sample; null for regression.")
+
+
+class DatasetOut(BaseModel):
+    name: str
+    features: list[str] = Field(description="Names of the network's inputs.")
+    classes: int | None
+    class_names: list[str] | None
+    planar: bool = Field(description="True when inputs are features of the plotted points.")
+    extent: list[float] = Field(description="[x1_min, x1_max, x2_min, x2_max] of the plane shown.")
+    train: SplitOut
+    test: SplitOut
+
+
+class TraceLayer(BaseModel):
+    pre_activations: list[MaybeNumber]
+    activations: list[MaybeNumber]
+    deltas: list[MaybeNumber] = Field(description="∂loss/∂z of this sample.")
+    weight_gradients: list[list[MaybeNumber]]
+    bias_gradients: list[MaybeNumber]
+
+
+class TraceOut(BaseModel):
+    split: SplitName
+    index: int
+    inputs: list[float]
+    targets: list[float]
+    outputs: list[MaybeNumber]
+    loss: MaybeNumber = Field(description="This sample's data loss (no regularisation).")
+    layers: list[TraceLayer]
+
+
+class ParameterRef(BaseModel):
+    layer: int
+    kind: Literal["weight", "bias"]
+    i: int
+    j: int | None
+
+
+class GradientCheckOut(BaseModel):
+    max_relative_error: MaybeNumber = Field(description="max |a − n| / max(|a| + |n|, 1e-8)")
+    parameters: int = Field(description="P")
+    numerical_forward_passes: int = Field(description="2P: central differences")
+    backprop_seconds: float = Field(description="One forward and one backward pass.")
+    numerical_seconds: float
+    speedup: MaybeNumber = Field(description="numerical_seconds / backprop_seconds")
+    worst: ParameterRef = Field(description="The parameter with the largest error.")
+
+
+class UploadOut(BaseModel):
+    id: str = Field(description="Use it as `dataset` in a config.")
+    name: str
+    features: list[str]
+    target: str
+    classes: int | None
+    class_names: list[str] | None
+    rows: int
+
+
+class DatasetOption(BaseModel):
+    name: str
+    kind: Literal["classification", "regression"]
+    classes: int | None
+    planar: bool
+
+
+class LimitsOut(BaseModel):
+    max_sessions: int
+    max_parameters: int
+    max_rows: int
+    max_columns: int
+    max_hidden_layers: int
+    max_neurons: int
+    max_steps_per_request: int
+    max_body_bytes: int
+    max_message_bytes: int
+    max_messages_per_second: int
+    max_sockets_per_session: int
+
+
+class OptionsOut(BaseModel):
+    datasets: list[DatasetOption]
+    features: list[str]
+    activations: list[str]
+    losses: list[str]
+    optimizers: list[str]
+    inits: list[str]
+    regularizations: list[str]
+    defaults: ConfigIn
+    limits: LimitsOut
+    protocol_version: int
+    frame_rate: float
+    heatmap_rate: float
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    protocol_version: int
+
+
+class ErrorOut(BaseModel):
+    """404, 413, 429 and other refusals: what went wrong, in a sentence."""
+
+    detail: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the refusals a route can answer with."""
+    described = {
+        404: "Unknown session or data set id.",
+        413: "The request body is too large.",
+        429: "A cap was reached (sessions, network size, uploads); the message says which.",
+    }
+    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}

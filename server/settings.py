@@ -1,0 +1,144 @@
+"""Server settings: where to listen, who may connect, and every cap, in one frozen dataclass.
+
+Settings are built by the caller (`server.cli` from the command line, tests directly) and
+handed to `create_app`; nothing here runs at import time, so two apps with different settings
+can live in one process (the tests do that).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep one user (or a classroom) from exhausting the server (DESIGN §6)."""
+
+    max_sessions: int = 200
+    max_parameters: int = 50_000  # weights + biases of one network
+    max_rows: int = 10_000  # samples of a generated set, rows of an uploaded CSV
+    max_columns: int = 32  # columns of an uploaded CSV (target included)
+    max_hidden_layers: int = 16
+    max_neurons: int = 1024  # per hidden layer (the parameter cap usually bites first)
+    max_steps_per_request: int = MAX_STEPS_PER_REQUEST
+    max_uploads: int = 50  # uploaded tables kept in memory
+    max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
+    max_sockets: int = 1000  # WebSocket connections, all sessions together
+    max_sockets_per_session: int = 50
+    max_message_bytes: int = 64 * 1024  # inbound WebSocket message (larger: close 1009)
+    max_messages_per_second: int = 200  # inbound WebSocket messages per socket
+    max_gradient_check_work: int = 20_000_000  # 2P forward passes × training rows
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Lifetimes and rates of the live stream."""
+
+    idle_expiry_seconds: float = 30 * 60  # a session nobody touched for this long is closed
+    resume_seconds: float = 10 * 60  # kept after its last socket closed (a laptop's sleep)
+    reap_interval_seconds: float = 30.0
+    frame_rate: float = 60.0  # frames per second while playing (at most)
+    heatmap_rate: float = 10.0  # heatmap messages per second while playing (at most)
+    heatmap_bytes_per_second: int = 80_000  # budget that picks the heatmap resolution G
+    send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
+    max_slice_seconds: float = 0.008  # longest uninterrupted training slice of one session
+    min_slice_seconds: float = 0.0001  # shortest, when many sessions share the CPU
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    open_browser: bool = False
+    db_path: Path | None = None  # SQLite file of saved runs (a later issue)
+    debug: bool = False  # tracebacks in error messages and logs
+    extra_hosts: tuple[str, ...] = ()  # more Host names to accept (tests use "testserver")
+    extra_origins: tuple[str, ...] = ()  # more Origins to accept, e.g. "http://lab.school:8000"
+    static_dir: Path | None = None  # None: found next to the package (see server.paths)
+    templates_dir: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    timing: Timing = field(default_factory=Timing)
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def classroom(self) -> bool:
+        """Listening on every interface: students on the same network may connect."""
+        return self.host in ("0.0.0.0", "::")
+
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host names (without port) a request may carry in its `Host` header.
+
+        Anything else is refused, so a page on another domain that re-points its DNS name at
+        127.0.0.1 (DNS rebinding) cannot talk to the lab through the victim's browser.
+        """
+        hosts = set(LOOPBACK_HOSTS)
+        if self.classroom:
+            hosts.update(classroom_addresses())
+        elif self.host:
+            hosts.add(self.host.strip("[]"))
+        hosts.update(host.lower() for host in self.extra_hosts)
+        return frozenset(host.lower() for host in hosts)
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Exact `Origin` values (scheme://host:port) a WebSocket or a state-changing request may
+        come from: the lab's own page, at each allowed host name, on this port."""
+        origins = set(self.extra_origins)
+        for host in self.allowed_hosts():
+            shown = f"[{host}]" if ":" in host else host
+            for scheme in ("http", "https"):
+                origins.add(f"{scheme}://{shown}:{self.port}")
+                if (scheme, self.port) in (("http", 80), ("https", 443)):
+                    origins.add(f"{scheme}://{shown}")
+        return frozenset(origin.lower() for origin in origins)
+
+    def public_url(self) -> str:
+        """The address to open: the LAN address in classroom mode, else the bound host."""
+        if self.classroom:
+            addresses = [a for a in classroom_addresses() if _is_ip(a) and a not in LOOPBACK_HOSTS]
+            host = addresses[0] if addresses else "127.0.0.1"
+        else:
+            host = self.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}/"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def classroom_addresses() -> list[str]:
+    """This machine's name and LAN addresses, as students would type them.
+
+    The outward-facing address comes from a UDP socket "connected" to a public address: no
+    packet is sent, the kernel only picks the interface a packet would leave by.
+    """
+    names: list[str] = []
+    hostname = socket.gethostname()
+    if hostname:
+        names.append(hostname.lower())
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed, nothing is sent
+        names.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    try:
+        for info in socket.getaddrinfo(hostname, None, family=socket.AF_INET):
+            names.append(str(info[4][0]))
+    except OSError:
+        pass
+    return list(dict.fromkeys(names))

@@ -1,0 +1,183 @@
+"""Fan-out of a session's messages to its sockets: a small outbound queue per client.
+
+The producer (the training thread, through the event loop) never awaits a client. It drops
+each message into every client's queue and moves on; a writer task per client drains that
+queue into its socket. The queue stays small whatever the client does:
+
+- frames and heatmaps are *latest wins*: a newer one replaces the unsent older one, so a slow
+  client sees fewer frames, never stale ones, and never makes the server hold more;
+- control messages (config, state, snapshots, replies) are never dropped; a client that lets
+  too many of them pile up is stuck and gets closed;
+- a send that does not finish within `send_timeout` (the client stopped reading and the
+  socket's buffers are full) closes that client.
+
+A message is encoded once by the producer; every client's queue holds the same `str` (or
+`bytes`) object, so the cost of a frame does not grow with its audience.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket
+
+logger = logging.getLogger(__name__)
+
+Part = str | bytes  # a text (JSON) or binary WebSocket message
+LATEST_WINS = frozenset({"frame", "heatmaps"})
+
+
+class Role(enum.Enum):
+    CONTROL = "control"  # may send control messages (the session's own page or script)
+    VIEWER = "viewer"  # read-only (a shared session's audience, a later issue)
+
+
+class ChannelState(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"  # a close is queued behind the last messages
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Outbound:
+    kind: str  # "control", "frame", "heatmaps" or "close"
+    parts: tuple[Part, ...]  # sent back to back (a heatmaps message and its bytes)
+    close_code: int = 1000
+
+
+class ClientChannel:
+    """The outbound side of one socket: its queue and the writer task that drains it."""
+
+    def __init__(
+        self, websocket: WebSocket, role: Role, send_timeout: float, max_pending_control: int = 256
+    ) -> None:
+        self.websocket = websocket
+        self.role = role
+        self.state = ChannelState.OPEN
+        self.close_reason = ""
+        self.messages_sent = 0
+        self.bytes_sent = 0
+        self._send_timeout = send_timeout
+        self._max_pending_control = max_pending_control
+        self._items: deque[Outbound] = deque()
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._items)
+
+    def push(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+        """Queue a message (or a message and its binary follower). Never blocks."""
+        if self.state is not ChannelState.OPEN:
+            return
+        if kind in LATEST_WINS:
+            for item in self._items:
+                if item.kind == kind:
+                    self._items.remove(item)  # the unsent older one: the newer replaces it
+                    break
+        elif sum(1 for item in self._items if item.kind == "control") >= self._max_pending_control:
+            self._give_up("the client stopped reading (too many unsent messages)")
+            return
+        self._items.append(Outbound(kind, parts))
+        self._wake.set()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send what is queued, then close the socket with `code`."""
+        if self.state is not ChannelState.OPEN:
+            return
+        self.state = ChannelState.CLOSING
+        self.close_reason = reason
+        self._items.append(Outbound("close", (), code))
+        self._wake.set()
+
+    def _give_up(self, reason: str) -> None:
+        logger.info("closing a stuck client: %s", reason)
+        self.state = ChannelState.CLOSED
+        self.close_reason = reason
+        self._items.clear()
+        self._wake.set()
+        if self._writer is not None and self._writer is not asyncio.current_task():
+            self._writer.cancel()  # it may be blocked in a send that would only time out
+
+    async def run(self) -> None:
+        """The writer task: returns when the socket is closed, failed or stuck."""
+        self._writer = asyncio.current_task()
+        try:
+            while self.state is not ChannelState.CLOSED:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._items and self.state is not ChannelState.CLOSED:
+                    item = self._items.popleft()
+                    if item.kind == "close":
+                        await self._close_socket(item.close_code)
+                        return
+                    for part in item.parts:
+                        if not await self._send(part):
+                            return
+        finally:
+            self.state = ChannelState.CLOSED
+            self._items.clear()
+
+    async def _send(self, part: Part) -> bool:
+        try:
+            if isinstance(part, str):
+                await asyncio.wait_for(self.websocket.send_text(part), self._send_timeout)
+            else:
+                await asyncio.wait_for(self.websocket.send_bytes(part), self._send_timeout)
+        except TimeoutError:
+            self._give_up(f"a send took longer than {self._send_timeout:g} s")
+            return False
+        except Exception:  # the client went away (disconnect, reset, closed transport)
+            self.state = ChannelState.CLOSED
+            return False
+        self.messages_sent += 1
+        self.bytes_sent += len(part)
+        return True
+
+    async def _close_socket(self, code: int) -> None:
+        self.state = ChannelState.CLOSED
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.close(code, self.close_reason[:120]), self._send_timeout)
+
+
+class SessionHub:
+    """The sockets of one session. Lives on the event loop: call it only from there."""
+
+    def __init__(self) -> None:
+        self._channels: set[ClientChannel] = set()
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._channels))
+
+    @property
+    def control_count(self) -> int:
+        return sum(1 for channel in self._channels if channel.role is Role.CONTROL)
+
+    def add(self, channel: ClientChannel) -> None:
+        self._channels.add(channel)
+
+    def discard(self, channel: ClientChannel) -> None:
+        self._channels.discard(channel)
+
+    def broadcast(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+        """The same encoded message(s) into every client's queue."""
+        for channel in self._channels:
+            channel.push(parts, kind)
+
+    def close_all(self, code: int, reason: str = "", parts: Iterable[Part] = ()) -> None:
+        """Queue `parts` (e.g. an error message), then close every socket with `code`."""
+        message = tuple(parts)
+        for channel in list(self._channels):
+            if message:
+                channel.push(message)
+            channel.close(code, reason)

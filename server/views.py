@@ -1,0 +1,168 @@
+"""Engine objects as plain JSON-ready dicts: the wire's view of a trainer, shared by REST and
+the WebSocket stream.
+
+Arrays stay NumPy arrays (or views into the engine's flat vectors): `server.protocol.encode`
+writes them straight to JSON, and turns any NaN or Infinity into `null`. So building a view is
+cheap (no Python lists of floats), and nothing here copies unless it says so. A view must be
+encoded before the engine takes its next step, since the arrays are live.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.datasets import Dataset, Split
+from engine.evaluation import split_metrics
+from engine.gradcheck import GradientCheck
+from engine.losses import Loss
+from engine.network import Network, ParameterLayout
+from engine.trace import SampleTrace
+from engine.trainer import Diverged, Trainer
+
+JSON = dict[str, Any]
+
+
+def finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def layers_view(layout: ParameterLayout, flat: np.ndarray, dtype: type | None = None) -> list[JSON]:
+    """`[{"weights": (n_in, n_out), "biases": (n_out,)}, …]` from a flat vector laid out like the
+    parameters (parameters, gradients, updates). `dtype=np.float32` makes a rounded copy for
+    frames, where bytes matter more than the 16th digit."""
+    if dtype is not None:
+        with np.errstate(over="ignore"):
+            flat = flat.astype(dtype)  # (P,) copy; overflow becomes inf, then null on the wire
+    weights, biases = layout.views(flat)
+    return [{"weights": w, "biases": b} for w, b in zip(weights, biases, strict=True)]
+
+
+def metrics_view(network: Network, loss: Loss, dataset: Dataset) -> JSON:
+    """Loss (and accuracy, or RMSE and R²) on the whole training and test splits."""
+    out: JSON = {}
+    for name, split in (("train", dataset.train), ("test", dataset.test)):
+        for key, value in split_metrics(network, loss, split.inputs, split.targets).items():
+            out[f"{name}_{key}"] = finite_or_none(value)
+    return out
+
+
+def trainer_metrics(trainer: Trainer) -> JSON:
+    return metrics_view(trainer.network, trainer.loss, trainer.dataset)
+
+
+def diverged_view(error: Diverged) -> JSON:
+    return {"step": error.step, "cause": error.cause, "learning_rate": error.learning_rate, "message": str(error)}
+
+
+def network_view(trainer: Trainer) -> JSON:
+    network = trainer.network
+    return {
+        "layer_sizes": list(network.layout.layer_sizes),
+        "activation": trainer.config.activation,
+        "output": "softmax" if network.classify else "linear",
+        "input_names": list(trainer.dataset.input_names),
+        "parameters": network.layout.size,
+    }
+
+
+def probe_view(trace: SampleTrace, dtype: type | None = None) -> JSON:
+    """One sample's forward and backward pass (see `engine.probe`)."""
+
+    def cast(array: np.ndarray) -> np.ndarray:
+        if dtype is None:
+            return array
+        with np.errstate(over="ignore"):
+            return array.astype(dtype)
+
+    return {
+        "split": trace.split,
+        "index": trace.index,
+        "inputs": trace.inputs,
+        "targets": trace.targets,
+        "outputs": cast(trace.outputs),
+        "loss": finite_or_none(trace.loss),
+        "layers": [
+            {
+                "pre_activations": cast(layer.pre_activations),
+                "activations": cast(layer.activations),
+                "deltas": cast(layer.deltas),
+                "weight_gradients": cast(layer.weight_gradients),
+                "bias_gradients": cast(layer.bias_gradients),
+            }
+            for layer in trace.layers
+        ],
+    }
+
+
+def split_view(split: Split) -> JSON:
+    return {
+        "points": split.points,
+        "inputs": split.inputs,
+        "targets": split.targets,
+        "labels": split.labels,
+    }
+
+
+def dataset_view(dataset: Dataset) -> JSON:
+    """The REST `/dataset` answer: both splits with points, inputs and targets."""
+    return {
+        "name": dataset.name,
+        "features": list(dataset.input_names),
+        "classes": dataset.classes,
+        "class_names": None if dataset.class_names is None else list(dataset.class_names),
+        "planar": dataset.planar,
+        "extent": list(dataset.extent),
+        "train": split_view(dataset.train),
+        "test": split_view(dataset.test),
+    }
+
+
+def _plotted_split(split: Split) -> JSON:
+    if split.labels is not None:
+        return {"points": split.points, "labels": split.labels}
+    return {"points": split.points, "values": split.targets[:, 0]}
+
+
+def dataset_summary_view(dataset: Dataset) -> JSON:
+    """What the page plots: points and their labels (or target values), no network inputs."""
+    return {
+        "name": dataset.name,
+        "classes": dataset.classes,
+        "class_names": None if dataset.class_names is None else list(dataset.class_names),
+        "input_names": list(dataset.input_names),
+        "planar": dataset.planar,
+        "extent": list(dataset.extent),
+        "train": _plotted_split(dataset.train),
+        "test": _plotted_split(dataset.test),
+    }
+
+
+def parameter_ref(layout: ParameterLayout, index: int) -> JSON:
+    """Which weight or bias a flat index names: `{"layer", "kind", "i", "j"}`."""
+    offset = 0
+    for layer, (n_in, n_out) in enumerate(layout.shapes):
+        if index < offset + n_in * n_out:
+            i, j = divmod(index - offset, n_out)
+            return {"layer": layer, "kind": "weight", "i": i, "j": j}
+        offset += n_in * n_out
+    for layer, (_, n_out) in enumerate(layout.shapes):
+        if index < offset + n_out:
+            return {"layer": layer, "kind": "bias", "i": index - offset, "j": None}
+        offset += n_out
+    raise IndexError(f"parameter {index} out of range 0…{layout.size - 1}")
+
+
+def gradient_check_view(check: GradientCheck, layout: ParameterLayout) -> JSON:
+    speedup = check.numerical_seconds / check.backprop_seconds if check.backprop_seconds > 0 else math.inf
+    return {
+        "max_relative_error": finite_or_none(check.max_relative_error),
+        "parameters": check.parameters,
+        "numerical_forward_passes": check.numerical_forward_passes,
+        "backprop_seconds": check.backprop_seconds,
+        "numerical_seconds": check.numerical_seconds,
+        "speedup": finite_or_none(speedup),
+        "worst": parameter_ref(layout, check.worst_parameter),
+    }

@@ -1,0 +1,110 @@
+"""Fixtures: a real uvicorn on 127.0.0.1 (in a thread of the test process, so tests can look
+inside the app) for the REST and WebSocket tests, and an httpx client on it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from server.cli import LabServer, build_server
+from server.deps import Lab
+from server.settings import Limits, Settings, Timing
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def strict_json(text: str) -> object:
+    """json.loads that refuses NaN and Infinity, as a browser's JSON.parse does."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"non-finite number {constant} on the wire")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    server: LabServer
+    thread: threading.Thread
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.settings.port}"
+
+    @property
+    def app(self) -> FastAPI:
+        return self.server.lab_app
+
+    @property
+    def lab(self) -> Lab:
+        return self.app.state.lab
+
+    def new_session(self, **config: object) -> str:
+        response = httpx.post(f"{self.base}/api/v1/sessions", json=config, timeout=30)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def start_live(settings: Settings) -> LiveServer:
+    settings = replace(settings, port=free_port())
+    server = build_server(settings)
+    server.config.log_level = "warning"
+    server.config.configure_logging()
+    thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    return LiveServer(settings, server, thread)
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    """A real uvicorn on a free port, shared by a module's tests."""
+    server = start_live(Settings(timing=Timing(send_timeout_seconds=2.0)))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def http(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.base, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def live_factory() -> Iterator[object]:
+    """Start live servers with special settings; all are stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(limits: Limits | None = None, timing: Timing | None = None) -> LiveServer:
+        server = start_live(Settings(limits=limits or Limits(), timing=timing or Timing()))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
