@@ -1,0 +1,121 @@
+// The transport bar — play/pause, step, phase step, reset, speed — and its keyboard shortcuts:
+// Space play/pause, → next phase, S one step, R reset. Shortcuts stay out of the way while the
+// user types in a field or works a select or slider, and Space on a focused button keeps its
+// native meaning (press that button).
+
+import { t } from "./i18n.js";
+import { registerRenderer } from "./loop.js";
+import { send } from "./session.js";
+import { DIRTY, markDirty, store } from "./store.js";
+import { stopAutoPhases, stepPhase } from "./teaching.js";
+
+const SPEEDS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000];
+
+const playButton = document.getElementById("play-button");
+const playLabel = document.getElementById("play-label");
+const playGlyph = document.getElementById("play-glyph");
+const stepButton = document.getElementById("step-button");
+const phaseButton = document.getElementById("phase-step-button");
+const resetButton = document.getElementById("reset-button");
+const speedSelect = document.getElementById("speed");
+const stepCounter = document.getElementById("step-counter");
+const epochCounter = document.getElementById("epoch-counter");
+const speedCounter = document.getElementById("speed-counter");
+
+export function togglePlay() {
+  stopAutoPhases();
+  send({ type: store.state === "running" ? "pause" : "play" });
+}
+
+export function stepOnce() {
+  stopAutoPhases();
+  send({ type: "step", steps: 1 });
+}
+
+export function reset() {
+  stopAutoPhases();
+  send({ type: "reset" });
+}
+
+function buildSpeedOptions() {
+  speedSelect.replaceChildren(
+    ...SPEEDS.map((speed) => {
+      const option = document.createElement("option");
+      option.value = String(speed);
+      option.textContent = speed === 0 ? t("transport.speed_max") : t("transport.speed_value", { n: speed });
+      return option;
+    }),
+  );
+  speedSelect.value = String(store.speedSetting);
+}
+
+const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
+const PRESSABLE = new Set(["BUTTON", "A", "SUMMARY"]);
+
+function onKeyDown(event) {
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  const target = event.target;
+  const tag = target?.tagName;
+  if (TYPING.has(tag) || target?.isContentEditable) return;
+  switch (event.key) {
+    case " ":
+    case "Spacebar":
+      if (PRESSABLE.has(tag) || target?.getAttribute?.("role") === "button") return; // native press
+      event.preventDefault();
+      togglePlay();
+      break;
+    case "ArrowRight":
+      if (target?.closest?.("[data-arrow-keys]")) return; // the neuron grid uses arrows to move
+      event.preventDefault();
+      stepPhase();
+      break;
+    case "s":
+    case "S":
+      event.preventDefault();
+      stepOnce();
+      break;
+    case "r":
+    case "R":
+      event.preventDefault();
+      reset();
+      break;
+    default:
+  }
+}
+
+export function initControls() {
+  playButton.addEventListener("click", togglePlay);
+  stepButton.addEventListener("click", stepOnce);
+  phaseButton.addEventListener("click", () => stepPhase());
+  resetButton.addEventListener("click", reset);
+  speedSelect.addEventListener("change", () => {
+    const stepsPerSecond = Number(speedSelect.value);
+    store.speedSetting = stepsPerSecond;
+    send({ type: "speed", steps_per_second: stepsPerSecond });
+  });
+  document.addEventListener("keydown", onKeyDown);
+  buildSpeedOptions();
+
+  registerRenderer({
+    name: "transport",
+    mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.params,
+    render(flags) {
+      if (flags & DIRTY.lang) buildSpeedOptions();
+      const running = store.state === "running";
+      if (playButton.dataset.state !== store.state || flags & DIRTY.lang) {
+        playButton.dataset.state = store.state;
+        playButton.setAttribute("aria-pressed", String(running));
+        playLabel.textContent = t(running ? "transport.pause" : "transport.play");
+        playGlyph.textContent = running ? "❚❚" : "▶";
+        playButton.title = t(running ? "transport.pause_title" : "transport.play_title");
+      }
+      const disconnected = store.connection !== "open";
+      for (const button of [playButton, stepButton, phaseButton, resetButton]) button.disabled = disconnected;
+      if (document.activeElement !== speedSelect) speedSelect.value = String(store.speedSetting);
+      stepCounter.textContent = String(store.step);
+      epochCounter.textContent = String(store.epoch);
+      speedCounter.textContent = running ? String(Math.round(store.measuredSpeed)) : "0";
+    },
+  });
+  markDirty(DIRTY.state);
+}

@@ -1,0 +1,116 @@
+// Files in and out: upload a CSV data set (file picker or drag and drop; errors named by row
+// and column), download the weights as JSON and the data set as CSV (built here from the REST
+// data set, in the upload format: input columns, then the target as the last column).
+
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { changeConfig, rememberUpload } from "./settings.js";
+import { pushError, store } from "./store.js";
+
+const fileInput = document.getElementById("csv-file");
+const dropzone = document.getElementById("dropzone");
+const status = document.getElementById("upload-status");
+
+async function upload(file) {
+  if (!file) return;
+  status.className = "upload-status";
+  status.textContent = t("data.uploading", { name: file.name });
+  try {
+    const result = await api.uploadDataset(file);
+    rememberUpload(result, file.name);
+    status.textContent = t("data.uploaded", {
+      name: file.name,
+      rows: result.rows,
+      columns: (result.features ?? []).length,
+      kind: result.classes ? t("data.kind_classes", { k: result.classes }) : t("data.kind_regression"),
+    });
+    changeConfig({ dataset: result.id, loss: result.classes ? "cross_entropy" : "mse" });
+  } catch (error) {
+    status.className = "upload-status error";
+    status.textContent = t("data.upload_failed", { name: file.name, message: error.message });
+  } finally {
+    fileInput.value = "";
+  }
+}
+
+function saveBlob(contents, type, fileName) {
+  const url = URL.createObjectURL(new Blob([contents], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** A CSV cell: quoted when it holds a comma, quote or line break. */
+function cell(value) {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The data set as CSV text: one row per sample (training rows first), inputs then the target. */
+export function datasetCsv(dataset, classNames) {
+  const inputNames = dataset.features ?? [];
+  const header = [...inputNames, dataset.classes ? "class" : "target"];
+  const lines = [header.map(cell).join(",")];
+  for (const split of ["train", "test"]) {
+    const part = dataset[split];
+    if (!part) continue;
+    for (let row = 0; row < part.inputs.length; row++) {
+      const target = part.targets[row];
+      let last;
+      if (dataset.classes) {
+        const k = target.indexOf(Math.max(...target));
+        last = classNames?.[k] ?? k;
+      } else {
+        last = target[0];
+      }
+      lines.push([...part.inputs[row].map((value) => String(value)), cell(last)].join(","));
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+async function downloadDataset() {
+  try {
+    const dataset = await api.dataset(store.sessionId);
+    const name = store.config?.dataset ?? "dataset";
+    saveBlob(datasetCsv(dataset, store.dataset?.class_names), "text/csv", `backprop-lab-${name}.csv`);
+  } catch (error) {
+    pushError(t("error.download", { message: error.message }));
+  }
+}
+
+async function downloadWeights() {
+  try {
+    const params = await api.params(store.sessionId);
+    const document_ = { config: store.config, step: store.step, network: store.network, ...params };
+    saveBlob(JSON.stringify(document_, null, 2), "application/json", `backprop-lab-weights-step-${store.step}.json`);
+  } catch (error) {
+    pushError(t("error.download", { message: error.message }));
+  }
+}
+
+export function initDatasetIo() {
+  fileInput.addEventListener("change", () => upload(fileInput.files[0]));
+  for (const type of ["dragenter", "dragover"]) {
+    dropzone.addEventListener(type, (event) => {
+      event.preventDefault();
+      dropzone.classList.add("dragging");
+    });
+  }
+  for (const type of ["dragleave", "drop"]) {
+    dropzone.addEventListener(type, () => dropzone.classList.remove("dragging"));
+  }
+  dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    upload(event.dataTransfer?.files?.[0]);
+  });
+  // a file dropped anywhere else must not navigate away from the page
+  window.addEventListener("dragover", (event) => event.preventDefault());
+  window.addEventListener("drop", (event) => event.preventDefault());
+  document.getElementById("download-dataset").addEventListener("click", downloadDataset);
+  document.getElementById("download-weights").addEventListener("click", downloadWeights);
+}

@@ -1,0 +1,100 @@
+// Translations: English and Bahasa Indonesia, switchable without a reload.
+//
+// Static text in the template carries `data-i18n="key"` (text content) and
+// `data-i18n-attr="attr:key;attr:key"` (attributes); help marks carry `data-help-key`. Renderers
+// that build text themselves call `t(key, vars)` and redraw when the store's `lang` flag is dirty.
+// Terms follow GLOSSARY.md, the words of the source article.
+
+export const LANGUAGES = ["en", "id"];
+const STORAGE_KEY = "backprop-lab.lang";
+
+const dictionaries = {}; // lang -> {key: text}
+const loading = {}; // lang -> Promise of its dictionary, so two callers fetch it once
+let current = "en";
+
+export function currentLanguage() {
+  return current;
+}
+
+/** The text for `key` in the current language, with `{name}` placeholders filled from `vars`. */
+export function t(key, vars) {
+  let text = dictionaries[current]?.[key] ?? dictionaries.en?.[key] ?? key;
+  if (vars) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  return text;
+}
+
+/** True when `key` has a translation (used for optional labels such as dataset names). */
+export function has(key) {
+  return key in (dictionaries[current] ?? {}) || key in (dictionaries.en ?? {});
+}
+
+function fetchDictionary(lang) {
+  loading[lang] ??= fetch(`/static/i18n/${lang}.json`)
+    .then((response) => {
+      if (!response.ok) throw new Error(`could not load the ${lang} translations (HTTP ${response.status})`);
+      return response.json();
+    })
+    .then((dictionary) => {
+      dictionaries[lang] = dictionary;
+    })
+    .catch((error) => {
+      delete loading[lang]; // let a later switch try again
+      throw error;
+    });
+  return loading[lang];
+}
+
+/** Loads `lang` (and English as the fallback), makes it current and remembers it. */
+export async function setLanguage(lang) {
+  if (!LANGUAGES.includes(lang)) lang = "en";
+  await Promise.all([fetchDictionary("en"), fetchDictionary(lang)]);
+  current = lang;
+  document.documentElement.lang = lang;
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // private mode: the URL still carries the choice
+  }
+  applyTranslations(document);
+}
+
+/** The language to start in: the URL's, then the remembered one, then the browser's. */
+export function initialLanguage(fromUrl) {
+  if (LANGUAGES.includes(fromUrl)) return fromUrl;
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (LANGUAGES.includes(saved)) return saved;
+  } catch {
+    // storage unavailable
+  }
+  return (navigator.language || "").toLowerCase().startsWith("id") ? "id" : "en";
+}
+
+/** Rewrites every marked element under `root` in the current language. */
+export function applyTranslations(root) {
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-attr]")) {
+    for (const pair of element.dataset.i18nAttr.split(";")) {
+      const [attribute, key] = pair.split(":");
+      if (attribute && key) element.setAttribute(attribute.trim(), t(key.trim()));
+    }
+  }
+  const hidden = document.getElementById("help-texts");
+  for (const element of root.querySelectorAll("[data-help-key]")) {
+    const key = element.dataset.helpKey;
+    const text = t(key);
+    element.dataset.help = text;
+    element.setAttribute("aria-label", `${t("help.label")}: ${text}`);
+    // the hidden twin that the control's aria-describedby points at
+    const id = "help-" + key.replace(/^help\./, "").replace(/_/g, "-");
+    let twin = document.getElementById(id);
+    if (!twin && hidden) {
+      twin = document.createElement("span");
+      twin.id = id;
+      hidden.append(twin);
+    }
+    if (twin) twin.textContent = text;
+  }
+}

@@ -1,0 +1,105 @@
+// Backprop Lab's page: wires the store, the render loop, the session and every view.
+//
+//   URL ─▶ config ─▶ POST /api/v1/sessions ─▶ WebSocket ─▶ messages.js ─▶ store ─▶ render loop
+//                                                   ▲                               │
+//   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
+//                                              network, flow, boundary, charts, metrics, …
+
+import { api } from "./api.js";
+import { initControls } from "./controls.js";
+import { initDatasetIo } from "./dataset_io.js";
+import { currentLanguage, initialLanguage, setLanguage, t } from "./i18n.js";
+import { attachStore, registerRenderer } from "./loop.js";
+import { handleServerMessage } from "./messages.js";
+import { initBoundary } from "./render/boundary.js";
+import { initCharts } from "./render/charts.js";
+import { initFlow } from "./render/flow.js";
+import { initGradcheck } from "./render/gradcheck.js";
+import { initInspector } from "./render/inspector.js";
+import { initMetrics } from "./render/metrics.js";
+import { initNarration } from "./render/narration.js";
+import { initNetwork } from "./render/network.js";
+import { initNotices } from "./render/notices.js";
+import { initSoftmax } from "./render/softmax.js";
+import { dropConnection, startSession } from "./session.js";
+import { initSettings, normaliseOptions } from "./settings.js";
+import { DIRTY, markDirty, pushError, store } from "./store.js";
+import { initTeaching } from "./teaching.js";
+import { readUrl, writeUrl } from "./url_state.js";
+
+const languageSelect = document.getElementById("language-select");
+
+async function switchLanguage(lang) {
+  try {
+    await setLanguage(lang);
+  } catch (error) {
+    pushError(error.message);
+    return;
+  }
+  store.lang = currentLanguage();
+  languageSelect.value = store.lang;
+  markDirty(DIRTY.lang);
+}
+
+async function loadOptions() {
+  try {
+    store.options = normaliseOptions(await api.options());
+  } catch (error) {
+    store.options = normaliseOptions(null);
+    pushError(t("error.options", { message: error.message }));
+  }
+  markDirty(DIRTY.lang | DIRTY.config);
+}
+
+async function main() {
+  attachStore(store);
+  const fromUrl = readUrl();
+  try {
+    await setLanguage(initialLanguage(fromUrl.lang));
+  } catch (error) {
+    console.warn(error);
+  }
+  store.lang = currentLanguage();
+  languageSelect.value = store.lang;
+  languageSelect.addEventListener("change", () => switchLanguage(languageSelect.value));
+
+  initNotices();
+  initControls();
+  initSettings();
+  initDatasetIo();
+  initTeaching();
+  initNetwork();
+  initFlow();
+  initBoundary();
+  initMetrics();
+  initSoftmax();
+  initCharts();
+  initInspector();
+  initNarration();
+  initGradcheck();
+  registerRenderer({
+    name: "url",
+    mask: DIRTY.config | DIRTY.lang,
+    render() {
+      if (store.config) writeUrl(store.config, store.lang);
+    },
+  });
+
+  // the page's test and benchmark hook: the store (to read), and a way to simulate a dropped network
+  window.__backpropLab = { store, dropConnection };
+
+  await loadOptions();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await startSession(fromUrl.config, handleServerMessage, pushError);
+      return;
+    } catch (error) {
+      store.connection = "offline";
+      markDirty(DIRTY.connection);
+      if (attempt === 0) pushError(t("error.start", { message: error.message }));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 500 * 2 ** attempt)));
+    }
+  }
+}
+
+main();

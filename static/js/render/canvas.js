@@ -1,0 +1,48 @@
+// Canvas sizing: a canvas's backing store follows its CSS box times the device pixel ratio, so
+// lines stay sharp on a projector or a HiDPI laptop. Resizing happens only when the box
+// changes (a ResizeObserver sets the layout flag), never per frame.
+
+/** Sizes `canvas` to `width`×`height` CSS pixels; returns true when the size changed. */
+export function fitCanvas(canvas, width, height) {
+  const ratio = window.devicePixelRatio || 1;
+  const pixelWidth = Math.max(1, Math.round(width * ratio));
+  const pixelHeight = Math.max(1, Math.round(height * ratio));
+  if (canvas.width === pixelWidth && canvas.height === pixelHeight) return false;
+  canvas.width = pixelWidth;
+  canvas.height = pixelHeight;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  return true;
+}
+
+/** Resets the transform to CSS pixels and clears the canvas. */
+export function beginDraw(context, width, height) {
+  const ratio = window.devicePixelRatio || 1;
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, height);
+}
+
+/** Calls `onResize(width, height)` whenever `element`'s content box changes size. */
+export function watchSize(element, onResize) {
+  const observer = new ResizeObserver((entries) => {
+    const box = entries[entries.length - 1].contentRect;
+    onResize(Math.floor(box.width), Math.floor(box.height));
+  });
+  observer.observe(element);
+  return observer;
+}
+
+/** A rounded label box with text, for numbers drawn on the canvas. */
+export function labelBox(context, text, x, y, { align = "left", background = "rgba(255,255,255,0.88)", colour = "#1d232a", padding = 3, fontPx = 11 } = {}) {
+  const width = context.measureText(text).width + padding * 2;
+  const height = fontPx + padding * 2;
+  const left = align === "left" ? x : align === "right" ? x - width : x - width / 2;
+  const top = y - height / 2;
+  context.fillStyle = background;
+  context.beginPath();
+  context.roundRect(left, top, width, height, 3);
+  context.fill();
+  context.fillStyle = colour;
+  context.fillText(text, left + padding, y + 0.5);
+  return width;
+}

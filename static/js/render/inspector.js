@@ -1,0 +1,378 @@
+// The inspector (`neuron-inspector`): the selected neuron's or edge's equations with the live
+// numbers of the chosen sample, term by term.
+//
+// Neuron: z = w₁·a₁ + … + b and a = f(z) with every product written out; its delta by the chain
+// rule (hidden: δ = f′(z)·Σₖ wₖ·δₖ over the next layer; output: from the loss); ∂L/∂b and each
+// incoming ∂L/∂wᵢ = aᵢ·δ (buttons that open the edge); its bias, editable, with a finite-
+// difference check. Edge: the weight (editable), ∂L/∂w = a·δ for the sample, the batch gradient of
+// the objective, the last update Δw, and a finite-difference check of that one weight.
+//
+// Every result shown is the engine's number (probe, params, gradients, updates, check replies);
+// each carries data-name and data-value (full precision) so tests and curious users can read it.
+
+import { factor, shortNumber, subscript } from "../format.js";
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import { send } from "../session.js";
+import { DIRTY, markDirty, pushError, select, store } from "../store.js";
+import { columnName, neuronName } from "./network.js";
+
+const UPDATE_INTERVAL_MS = 120;
+
+const body = document.getElementById("inspector-body");
+
+let built = ""; // what the static part was built for
+let equations = null; // the part rebuilt with new numbers
+let valueInput = null;
+let currentValue = null;
+let gradientLine = null;
+let checkResult = null;
+let lastUpdate = -Infinity;
+let timer = null;
+
+// --- small DOM helpers ----------------------------------------------------------------------
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+/** A number as shown: short text, full precision in data-value and the title. */
+function num(value, name, { asFactor = false, digits = 4 } = {}) {
+  const span = el("span", "num", asFactor ? factor(value, digits) : shortNumber(value, digits));
+  if (name) span.dataset.name = name;
+  span.dataset.value = String(value);
+  span.title = String(value);
+  return span;
+}
+
+function line(...parts) {
+  const row = el("div", "eq");
+  for (const part of parts) row.append(typeof part === "string" ? document.createTextNode(part) : part);
+  return row;
+}
+
+// --- the maths of one neuron ----------------------------------------------------------------
+
+const ACTIVATION_TEXT = {
+  linear: { name: "", derivative: "1" },
+  sigmoid: { name: "σ", derivative: "a·(1 − a)" },
+  tanh: { name: "tanh", derivative: "1 − a²" },
+  relu: { name: "relu", derivative: "[z > 0]" },
+  leaky_relu: { name: "leaky_relu", derivative: "(z > 0 ? 1 : 0.01)" },
+};
+
+/** f′(z) for the activations of DESIGN §4, from z and a (as the engine writes it). */
+function activationDerivative(activation, z, a) {
+  switch (activation) {
+    case "sigmoid":
+      return a * (1 - a);
+    case "tanh":
+      return 1 - a * a;
+    case "relu":
+      return z > 0 ? 1 : 0;
+    case "leaky_relu":
+      return z > 0 ? 1 : 0.01;
+    default:
+      return 1;
+  }
+}
+
+function inputSymbol(l, i) {
+  if (l === 0) return neuronName(0, i);
+  return `a${subscript(i + 1)}`;
+}
+
+function sourceValue(probe, l, i) {
+  return l === 0 ? probe.inputs[i] : probe.layers[l - 1].activations[i];
+}
+
+function forwardBlock(column, j) {
+  const sizes = store.network.layer_sizes;
+  const l = column - 1;
+  const probe = store.probe;
+  const params = store.params;
+  const isOutput = column === sizes.length - 1;
+  const softmax = isOutput && store.network.output === "softmax";
+  const activation = isOutput ? null : store.network.activation;
+  const block = el("section", "eq-block");
+  block.append(el("h4", null, t("inspect.forward")));
+  const nIn = sizes[l];
+
+  // symbolic: a = f(w₁·a₁ + … + b)
+  const terms = [];
+  for (let i = 0; i < nIn; i++) terms.push(`w${subscript(i + 1)}·${inputSymbol(l, i)}`);
+  const sum = `${terms.join(" + ")} + b`;
+  if (softmax) {
+    block.append(line(`z = ${sum}`), line(`ŷ = softmax(z)${subscript(j + 1)} = e^z${subscript(j + 1)} / Σₖ e^zₖ`));
+  } else if (isOutput) {
+    block.append(line(`ŷ = z = ${sum}`));
+  } else {
+    const f = ACTIVATION_TEXT[activation]?.name ?? activation;
+    block.append(line(f ? `a = ${f}(${sum})` : `a = ${sum}`));
+  }
+  if (!probe || !params) return block;
+
+  // numbers: z = (w₁)·(a₁) + … + b = z
+  const numbers = line("z = ");
+  for (let i = 0; i < nIn; i++) {
+    if (i > 0) numbers.append(" + ");
+    numbers.append(num(params[l].weights[i][j], `w${i + 1}`, { asFactor: true, digits: 3 }), "·", num(sourceValue(probe, l, i), `input${i + 1}`, { asFactor: true, digits: 3 }));
+  }
+  numbers.append(" + ", num(params[l].biases[j], "bias", { asFactor: true, digits: 3 }), " = ", num(probe.layers[l].pre_activations[j], "z"));
+  block.append(numbers);
+  const a = probe.layers[l].activations[j];
+  if (softmax) {
+    block.append(line("ŷ = ", num(a, "a"), "  ", el("span", "note", t("inspect.probability"))));
+  } else if (isOutput) {
+    block.append(line("ŷ = ", num(a, "a")));
+  } else {
+    const f = ACTIVATION_TEXT[activation]?.name;
+    block.append(line(f ? `a = ${f}(` : "a = ", num(probe.layers[l].pre_activations[j], null, { digits: 3 }), f ? ") = " : " = ", num(a, "a")));
+  }
+  return block;
+}
+
+function backwardBlock(column, j) {
+  const sizes = store.network.layer_sizes;
+  const l = column - 1;
+  const probe = store.probe;
+  const params = store.params;
+  const isOutput = column === sizes.length - 1;
+  const block = el("section", "eq-block");
+  block.append(el("h4", null, t("inspect.backward")));
+  if (!probe || !params) return block;
+  const layer = probe.layers[l];
+  const delta = layer.deltas[j];
+  const lossName = store.config?.loss;
+
+  if (isOutput) {
+    const y = probe.targets[j];
+    const yHat = layer.activations[j];
+    if (store.network.output === "softmax" && lossName === "mse") {
+      block.append(line("δ = ∂L/∂z = ŷ·((ŷ − y) − Σₖ (ŷₖ − yₖ)·ŷₖ)"));
+      let inner = 0;
+      for (let k = 0; k < probe.targets.length; k++) inner += (layer.activations[k] - probe.targets[k]) * layer.activations[k];
+      block.append(line("δ = ", num(yHat, null, { asFactor: true, digits: 3 }), "·((", num(yHat - y, null, { digits: 3 }), ") − ", num(inner, null, { asFactor: true, digits: 3 }), ") = ", num(delta, "delta")));
+    } else {
+      block.append(line(lossName === "mse" ? t("inspect.delta_mse") : t("inspect.delta_ce")));
+      block.append(line("δ = ", num(yHat, "y-hat", { digits: 4 }), " − ", num(y, "target", { digits: 4 }), " = ", num(delta, "delta")));
+    }
+    block.append(line(`${t("inspect.sample_loss")} `, num(probe.loss, "loss")));
+  } else {
+    const activation = store.network.activation;
+    const derivativeText = ACTIVATION_TEXT[activation]?.derivative ?? "f′(z)";
+    block.append(line(`δ = ∂L/∂z = f′(z)·Σₖ wₖ·δₖ = (${derivativeText})·Σₖ wₖ·δₖ`));
+    const derivative = activationDerivative(activation, layer.pre_activations[j], layer.activations[j]);
+    const next = probe.layers[l + 1];
+    const numbers = line("δ = ", num(derivative, "f-prime", { asFactor: true, digits: 3 }), "·(");
+    for (let k = 0; k < sizes[column + 1]; k++) {
+      if (k > 0) numbers.append(" + ");
+      numbers.append(num(params[l + 1].weights[j][k], `w-out${k + 1}`, { asFactor: true, digits: 3 }), "·", num(next.deltas[k], `delta-out${k + 1}`, { asFactor: true, digits: 3 }));
+    }
+    numbers.append(") = ", num(delta, "delta"));
+    block.append(numbers);
+    block.append(el("p", "note", t("inspect.chain_rule_note", { layer: columnName(column + 1, sizes.length) })));
+  }
+
+  block.append(line("∂L/∂b = δ = ", num(layer.bias_gradients[j], "bias-gradient")));
+  const list = el("ul", "edge-list");
+  for (let i = 0; i < sizes[l]; i++) {
+    const item = el("li");
+    const open = el("button", "linklike", `∂L/∂w${subscript(i + 1)} = ${inputSymbol(l, i)}·δ`);
+    open.type = "button";
+    open.setAttribute("aria-label", t("inspect.open_edge", { from: neuronName(l, i), to: neuronName(column, j) }));
+    open.addEventListener("click", () => select({ kind: "edge", layer: l, i, j }));
+    item.append(open, " = ", num(sourceValue(probe, l, i), null, { asFactor: true, digits: 3 }), "·", num(delta, null, { asFactor: true, digits: 3 }), " = ", num(layer.weight_gradients[i][j], `weight-gradient${i + 1}`));
+    list.append(item);
+  }
+  block.append(list);
+  return block;
+}
+
+function edgeBlock({ layer: l, i, j }) {
+  const probe = store.probe;
+  const block = el("section", "eq-block");
+  block.append(el("h4", null, t("inspect.edge_gradient")));
+  if (!probe) return block;
+  const a = sourceValue(probe, l, i);
+  const delta = probe.layers[l].deltas[j];
+  block.append(line(`∂L/∂w = ∂z/∂w · ∂L/∂z = ${inputSymbol(l, i)}·δ`));
+  block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", num(probe.layers[l].weight_gradients[i][j], "weight-gradient")));
+  block.append(el("p", "note", t("inspect.edge_note")));
+  return block;
+}
+
+// --- value, gradient, update, check -----------------------------------------------------------
+
+function parameterOf(selection) {
+  if (selection.kind === "edge") return { layer: selection.layer, kind: "weight", i: selection.i, j: selection.j };
+  return { layer: selection.column - 1, kind: "bias", i: selection.index, j: null };
+}
+
+function readParameter(source, parameter) {
+  const layer = source?.[parameter.layer];
+  if (!layer) return undefined;
+  return parameter.kind === "weight" ? layer.weights?.[parameter.i]?.[parameter.j] : layer.biases?.[parameter.i];
+}
+
+function parameterBlock(selection) {
+  const parameter = parameterOf(selection);
+  const symbol = parameter.kind === "weight" ? "w" : "b";
+  const block = el("section", "eq-block parameter");
+  block.append(el("h4", null, t(parameter.kind === "weight" ? "inspect.weight" : "inspect.bias")));
+  currentValue = line(`${symbol} = `);
+  block.append(currentValue);
+  gradientLine = el("div", "eq-lines");
+  block.append(gradientLine);
+
+  const form = el("form", "set-form");
+  const labelElement = el("label", null, t("inspect.set_value", { symbol }));
+  valueInput = el("input");
+  valueInput.type = "number";
+  valueInput.step = "any";
+  valueInput.id = "inspector-value";
+  valueInput.dataset.testid = "parameter-input";
+  labelElement.htmlFor = valueInput.id;
+  const setButton = el("button", "chip", t("inspect.set"));
+  setButton.type = "submit";
+  form.append(labelElement, valueInput, setButton);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = Number(valueInput.value);
+    if (valueInput.value.trim() === "" || !Number.isFinite(value)) {
+      pushError(t("error.parameter_value"));
+      return;
+    }
+    const message = { type: "set_parameter", layer: parameter.layer, kind: parameter.kind, i: parameter.i, value };
+    if (parameter.kind === "weight") message.j = parameter.j;
+    send(message);
+  });
+  const check = el("button", "chip", t("inspect.check"));
+  check.type = "button";
+  check.dataset.testid = "parameter-check-button";
+  check.addEventListener("click", () => {
+    store.parameterCheck = { pending: true, ...parameter };
+    markDirty(DIRTY.checks);
+    const message = { type: "check_parameter", layer: parameter.layer, kind: parameter.kind, i: parameter.i };
+    if (parameter.kind === "weight") message.j = parameter.j;
+    send(message);
+  });
+  checkResult = el("div", "check-result");
+  checkResult.setAttribute("aria-live", "polite");
+  block.append(form, check, checkResult);
+  return block;
+}
+
+function updateParameterBlock(selection) {
+  if (!currentValue) return;
+  const parameter = parameterOf(selection);
+  const symbol = parameter.kind === "weight" ? "w" : "b";
+  const value = readParameter(store.params, parameter);
+  currentValue.replaceChildren(`${symbol} = `, value === undefined ? "–" : num(value, "value", { digits: 6 }));
+  if (document.activeElement !== valueInput && value !== undefined) valueInput.value = String(value);
+  const gradient = readParameter(store.gradients, parameter);
+  const update = readParameter(store.updates, parameter);
+  const lines = [];
+  if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} ${t("inspect.batch_gradient")} = `, num(gradient, "batch-gradient")));
+  if (update !== undefined) {
+    const rate = store.config?.learning_rate;
+    const note = store.config?.optimizer === "sgd" ? `  (= −η·∂J/∂${symbol}, η = ${rate})` : "";
+    lines.push(line(`Δ${symbol} ${t("inspect.last_update")} = `, num(update, "update"), note));
+  }
+  gradientLine.replaceChildren(...lines);
+  const check = store.parameterCheck;
+  const matches = check && check.layer === parameter.layer && check.kind === parameter.kind && check.i === parameter.i && (parameter.kind !== "weight" || check.j === parameter.j);
+  if (!matches) {
+    checkResult.replaceChildren();
+  } else if (check.pending) {
+    checkResult.textContent = t("inspect.checking");
+  } else {
+    checkResult.replaceChildren(
+      line(t("inspect.check_backprop"), " ", num(check.backprop, "check-backprop", { digits: 8 })),
+      line(t("inspect.check_numerical"), " ", num(check.numerical, "check-numerical", { digits: 8 })),
+      line(t("inspect.check_error"), " ", num(check.relative_error, "check-error", { digits: 3 })),
+      el("p", "note", t("inspect.check_passes", { n: check.forward_passes })),
+    );
+  }
+}
+
+// --- building -------------------------------------------------------------------------------
+
+function title(selection) {
+  const sizes = store.network.layer_sizes;
+  if (selection.kind === "neuron") {
+    return `${columnName(selection.column, sizes.length)} · ${neuronName(selection.column, selection.index)}`;
+  }
+  return t("inspect.edge_title", { from: `${columnName(selection.layer, sizes.length)} ${neuronName(selection.layer, selection.i)}`, to: `${columnName(selection.layer + 1, sizes.length)} ${neuronName(selection.layer + 1, selection.j)}` });
+}
+
+function sampleLine() {
+  const sample = store.sample;
+  return el("p", "note sample-line", t("inspect.sample", { split: t(`teach.split_${sample.split}`), index: sample.index }));
+}
+
+function buildStatic(selection) {
+  equations = el("div", "equations");
+  const parts = [el("h3", "inspect-title", title(selection)), sampleLine(), equations];
+  currentValue = null;
+  if (selection.kind === "edge" || selection.column > 0) parts.push(parameterBlock(selection));
+  body.replaceChildren(...parts);
+}
+
+function fillEquations(selection) {
+  if (selection.kind === "edge") {
+    equations.replaceChildren(edgeBlock(selection));
+  } else if (selection.column === 0) {
+    const value = store.probe?.inputs?.[selection.index];
+    equations.replaceChildren(
+      line(`${neuronName(0, selection.index)} = `, value === undefined ? "–" : num(value, "input")),
+      el("p", "note", t("inspect.input_note")),
+    );
+  } else {
+    equations.replaceChildren(forwardBlock(selection.column, selection.index), backwardBlock(selection.column, selection.index));
+  }
+  body.querySelector(".sample-line")?.replaceWith(sampleLine());
+}
+
+function render(flags, now) {
+  const selection = store.selection;
+  if (!selection || !store.network) {
+    if (built !== "none" || flags & DIRTY.lang) {
+      body.replaceChildren(el("p", "hint", t("inspect.empty")));
+      built = "none";
+    }
+    return;
+  }
+  const key = `${JSON.stringify(selection)}:${store.lang}:${store.network.layer_sizes.join(",")}`;
+  const rebuild = key !== built;
+  if (!rebuild) {
+    // numbers change up to 60 times a second while training; the reader needs far fewer
+    const wait = UPDATE_INTERVAL_MS - (now - lastUpdate);
+    if (wait > 0 && !(flags & (DIRTY.checks | DIRTY.selection))) {
+      if (!timer) {
+        timer = setTimeout(() => {
+          timer = null;
+          markDirty(DIRTY.params);
+        }, wait);
+      }
+      return;
+    }
+  } else {
+    buildStatic(selection);
+    built = key;
+  }
+  lastUpdate = now;
+  fillEquations(selection);
+  updateParameterBlock(selection);
+}
+
+export function initInspector() {
+  registerRenderer({
+    name: "inspector",
+    mask: DIRTY.selection | DIRTY.params | DIRTY.probe | DIRTY.lang | DIRTY.network | DIRTY.checks | DIRTY.teaching,
+    render,
+  });
+}

@@ -1,0 +1,148 @@
+// The metrics under the output: training and test loss, accuracy (classification) or RMSE and
+// R² (regression), all evaluated by the engine on whole splits; and a confusion matrix of the
+// test split (rows = ground truth, columns = prediction), counted here by a forward pass over
+// the REST data set at most twice a second, since the protocol sends accuracy but not the
+// per-sample predictions.
+
+import { api } from "../api.js";
+import { percent, plainNumber } from "../format.js";
+import { predictClasses } from "../forward.js";
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import { onServerMessage } from "../messages.js";
+import { classColours, rgb } from "../palette.js";
+import { DIRTY, markDirty, store } from "../store.js";
+
+const CONFUSION_INTERVAL_MS = 500;
+
+const cells = {
+  trainLoss: document.getElementById("train-loss"),
+  testLoss: document.getElementById("test-loss"),
+  trainAccuracy: document.getElementById("train-accuracy"),
+  testAccuracy: document.getElementById("test-accuracy"),
+  trainRmse: document.getElementById("train-rmse"),
+  testRmse: document.getElementById("test-rmse"),
+  trainR2: document.getElementById("train-r2"),
+  testR2: document.getElementById("test-r2"),
+};
+const confusionBox = document.getElementById("confusion");
+
+let predictions = new Int32Array(0);
+let lastConfusion = -Infinity;
+let confusionTimer = null;
+let datasetRequest = 0;
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+async function loadDatasetInputs() {
+  const request = ++datasetRequest;
+  store.datasetInputs = null;
+  if (!store.sessionId || !store.dataset?.classes) return;
+  try {
+    const dataset = await api.dataset(store.sessionId);
+    if (request !== datasetRequest) return; // a newer snapshot asked again
+    store.datasetInputs = dataset;
+    markDirty(DIRTY.metrics);
+  } catch {
+    // the confusion matrix simply stays empty; metrics still come from the engine
+  }
+}
+
+function confusionCounts() {
+  const fromServer = store.metrics?.test_confusion ?? store.metrics?.confusion;
+  if (Array.isArray(fromServer)) return fromServer;
+  const data = store.datasetInputs?.test;
+  const params = store.params;
+  const classes = store.dataset?.classes;
+  if (!data || !params || !classes) return null;
+  if (predictions.length < data.inputs.length) predictions = new Int32Array(data.inputs.length);
+  predictClasses(params, store.network.activation, data.inputs, predictions);
+  const counts = Array.from({ length: classes }, () => new Array(classes).fill(0));
+  const labels = store.dataset.test.labels;
+  for (let row = 0; row < data.inputs.length; row++) counts[labels[row]][predictions[row]]++;
+  return counts;
+}
+
+function renderConfusion() {
+  const counts = confusionCounts();
+  const classes = store.dataset?.classes;
+  if (!counts || !classes) {
+    confusionBox.replaceChildren();
+    return;
+  }
+  const names = store.dataset.class_names ?? counts.map((_, k) => String(k));
+  const colours = classColours(classes);
+  const table = document.createElement("table");
+  table.className = "confusion-table";
+  const caption = document.createElement("caption");
+  caption.textContent = t("metrics.confusion");
+  table.append(caption);
+  const head = document.createElement("tr");
+  head.append(cell("th", t("metrics.truth_prediction")));
+  names.forEach((name, k) => {
+    const th = cell("th", name);
+    th.scope = "col";
+    th.style.borderBottom = `3px solid ${rgb(colours[k])}`;
+    head.append(th);
+  });
+  table.append(head);
+  counts.forEach((row, actual) => {
+    const total = row.reduce((sum, n) => sum + n, 0) || 1;
+    const tr = document.createElement("tr");
+    const th = cell("th", names[actual]);
+    th.scope = "row";
+    th.style.borderLeft = `3px solid ${rgb(colours[actual])}`;
+    tr.append(th);
+    row.forEach((count, predicted) => {
+      const td = cell("td", String(count));
+      const share = count / total;
+      const tint = actual === predicted ? "24, 104, 178" : "224, 110, 20";
+      td.style.background = `rgba(${tint}, ${(share * 0.55).toFixed(3)})`;
+      tr.append(td);
+    });
+    table.append(tr);
+  });
+  confusionBox.replaceChildren(table);
+}
+
+function cell(tag, text) {
+  const element = document.createElement(tag);
+  element.textContent = text;
+  return element;
+}
+
+export function initMetrics() {
+  onServerMessage("snapshot", loadDatasetInputs);
+  registerRenderer({
+    name: "metrics",
+    mask: DIRTY.metrics | DIRTY.lang | DIRTY.dataset | DIRTY.network,
+    render(flags, now) {
+      const metrics = store.metrics ?? {};
+      const classify = store.network ? store.network.output === "softmax" : true;
+      document.body.classList.toggle("regression", !classify);
+      setText(cells.trainLoss, plainNumber(metrics.train_loss));
+      setText(cells.testLoss, plainNumber(metrics.test_loss));
+      setText(cells.trainAccuracy, percent(metrics.train_accuracy));
+      setText(cells.testAccuracy, percent(metrics.test_accuracy));
+      setText(cells.trainRmse, plainNumber(metrics.train_rmse));
+      setText(cells.testRmse, plainNumber(metrics.test_rmse));
+      setText(cells.trainR2, plainNumber(metrics.train_r2));
+      setText(cells.testR2, plainNumber(metrics.test_r2));
+      if (!classify) return;
+      const wait = CONFUSION_INTERVAL_MS - (now - lastConfusion);
+      if (wait > 0 && !(flags & (DIRTY.lang | DIRTY.dataset))) {
+        if (!confusionTimer) {
+          confusionTimer = setTimeout(() => {
+            confusionTimer = null;
+            markDirty(DIRTY.metrics);
+          }, wait);
+        }
+        return;
+      }
+      lastConfusion = now;
+      renderConfusion();
+    },
+  });
+}

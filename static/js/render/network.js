@@ -1,0 +1,463 @@
+// The network diagram: neurons in columns, each showing its output as a heatmap over the input
+// plane; edges drawn by weight (width = |w|, colour = sign); biases as small dots on each
+// neuron; column headers with + / − for neurons; a focusable button over every neuron for the
+// keyboard and screen readers; hover tooltips with live values; click to inspect.
+//
+// Hot path (every frame while training): edges are bucketed by (sign, width level) into a
+// reused Uint8Array and stroked as 16 paths instead of one stroke per edge; neuron images come
+// from one atlas canvas decoded only when new heatmaps arrive.
+
+import { shortNumber } from "../format.js";
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import { divergingCss, EDGE_LEVELS, EDGE_STYLES } from "../palette.js";
+import { changeNeurons, FEATURE_FORMULAS, LIMITS } from "../settings.js";
+import { DIRTY, markDirty, select, setHover, store } from "../store.js";
+import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
+import { HeatmapAtlas } from "./heatmap.js";
+import { computeLayout, edgeAt, neuronAt } from "./network_layout.js";
+
+const WEIGHT_CAP = 2.5; // |w| at which an edge reaches its full width
+
+const view = document.getElementById("network-view");
+const canvas = document.getElementById("network-canvas");
+const context = canvas.getContext("2d");
+const neuronLayer = document.getElementById("neuron-layer");
+const headerLayer = document.getElementById("layer-buttons");
+const tooltip = document.getElementById("network-tooltip");
+
+const atlas = new HeatmapAtlas();
+let layout = null;
+let viewWidth = 0;
+let viewHeight = 0;
+let edgeBucket = new Uint8Array(0);
+let focusIndex = 0; // the neuron button that holds the roving tabindex
+
+export function getLayout() {
+  return layout;
+}
+
+/** "Input", "Hidden layer 2", "Output" for column c. */
+export function columnName(column, columns) {
+  if (column === 0) return t("network.input");
+  if (column === columns - 1) return t("network.output");
+  return t("network.hidden", { n: column });
+}
+
+/** How a neuron is called in labels: x₁ for inputs, class names for outputs, h₂ for hidden. */
+export function neuronName(column, index) {
+  const sizes = store.network.layer_sizes;
+  if (column === 0) {
+    const name = store.network.input_names?.[index];
+    return FEATURE_FORMULAS[name] ?? name ?? `x${index + 1}`;
+  }
+  if (column === sizes.length - 1) {
+    if (store.network.output !== "softmax") return "ŷ";
+    const className = store.dataset?.class_names?.[index];
+    return className ?? t("network.class", { k: index });
+  }
+  return t("network.neuron_short", { n: index + 1 });
+}
+
+// --- weights as edges ---------------------------------------------------------------------
+
+/** The weight to draw for edge (l, i, j): during the update animation, between old and new. */
+function displayedWeight(params, previous, mix, l, i, j) {
+  const now = params[l].weights[i][j];
+  if (!previous || mix >= 1) return now;
+  const before = previous[l].weights[i][j];
+  return before + (now - before) * mix;
+}
+
+function updateAnimationMix(now) {
+  const teaching = store.teaching;
+  if (teaching.last?.kind !== "update" || !teaching.previousParams || teaching.animationMs <= 0) return 1;
+  return Math.min(1, (now - teaching.animationStart) / teaching.animationMs);
+}
+
+function drawEdges(now) {
+  const params = store.params;
+  if (!params || params.length !== layout.columns - 1) return;
+  const mix = updateAnimationMix(now);
+  const previous = mix < 1 ? store.teaching.previousParams : null;
+  if (mix < 1) markDirty(DIRTY.teaching); // keep the width animation going
+  const sizes = layout.layerSizes;
+  for (let l = 0; l < layout.columns - 1; l++) {
+    const nOut = sizes[l + 1];
+    for (let i = 0; i < sizes[l]; i++) {
+      for (let j = 0; j < nOut; j++) {
+        const w = displayedWeight(params, previous, mix, l, i, j);
+        const magnitude = Math.min(1, Math.abs(w) / WEIGHT_CAP);
+        const level = Math.min(EDGE_LEVELS - 1, Math.round(Math.sqrt(magnitude) * (EDGE_LEVELS - 1)));
+        edgeBucket[layout.edgeStart[l] + i * nOut + j] = (w >= 0 ? EDGE_LEVELS : 0) + level;
+      }
+    }
+  }
+  const edges = layout.edges;
+  const count = layout.edgeCount;
+  context.lineCap = "round";
+  for (let bucket = 0; bucket < 2 * EDGE_LEVELS; bucket++) {
+    const level = bucket % EDGE_LEVELS;
+    context.beginPath();
+    let any = false;
+    for (let e = 0; e < count; e++) {
+      if (edgeBucket[e] !== bucket) continue;
+      context.moveTo(edges[e * 4], edges[e * 4 + 1]);
+      context.lineTo(edges[e * 4 + 2], edges[e * 4 + 3]);
+      any = true;
+    }
+    if (!any) continue;
+    context.strokeStyle = EDGE_STYLES[bucket];
+    context.lineWidth = 0.6 + (level / (EDGE_LEVELS - 1)) * (layout.maxEdgeWidth - 0.6);
+    context.stroke();
+  }
+}
+
+function strokeEdge(l, i, j, width, style) {
+  const e = (layout.edgeStart[l] + i * layout.layerSizes[l + 1] + j) * 4;
+  context.beginPath();
+  context.moveTo(layout.edges[e], layout.edges[e + 1]);
+  context.lineTo(layout.edges[e + 2], layout.edges[e + 3]);
+  context.lineWidth = width;
+  context.strokeStyle = style;
+  context.stroke();
+}
+
+/** A dark outline around the selected edge, or around every edge of the selected neuron. */
+function drawSelectedEdges() {
+  const selection = store.selection;
+  if (!selection || !store.params) return;
+  const sizes = layout.layerSizes;
+  const halo = "rgba(20, 24, 30, 0.55)";
+  if (selection.kind === "edge") {
+    strokeEdge(selection.layer, selection.i, selection.j, layout.maxEdgeWidth + 3, halo);
+    return;
+  }
+  const { column, index } = selection;
+  if (column > 0) for (let i = 0; i < sizes[column - 1]; i++) strokeEdge(column - 1, i, index, 2.5, halo);
+  if (column < sizes.length - 1) for (let j = 0; j < sizes[column + 1]; j++) strokeEdge(column, index, j, 2.5, halo);
+}
+
+// --- neurons ------------------------------------------------------------------------------
+
+function drawNeurons() {
+  const size = layout.size;
+  const resolution = atlas.resolution;
+  const selection = store.selection;
+  const probeLayers = store.probe?.layers;
+  context.imageSmoothingEnabled = true;
+  for (let c = 0; c < layout.columns; c++) {
+    for (let k = 0; k < layout.layerSizes[c]; k++) {
+      const g = layout.columnStart[c] + k;
+      const x = layout.nodeX[g];
+      const y = layout.nodeY[g];
+      if (atlas.ready) {
+        context.drawImage(atlas.canvas, 0, g * resolution, resolution, resolution, x, y, size, size);
+      } else {
+        // no heatmap (a table data set): the neuron's value for the chosen sample
+        const value = c === 0 ? store.probe?.inputs?.[k] : probeLayers?.[c - 1]?.activations?.[k];
+        context.fillStyle = value === undefined ? "#e8e8e4" : divergingCss(value, 1);
+        context.fillRect(x, y, size, size);
+      }
+      const selected = selection?.kind === "neuron" && selection.column === c && selection.index === k;
+      context.lineWidth = selected ? 3 : 1;
+      context.strokeStyle = selected ? "#111" : "rgba(40, 44, 52, 0.7)";
+      context.strokeRect(x + 0.5, y + 0.5, size - 1, size - 1);
+    }
+  }
+  drawBiases();
+}
+
+/** Every bias as a dot at the neuron's lower left, coloured by sign (TF Playground's habit). */
+function drawBiases() {
+  const params = store.params;
+  if (!params) return;
+  const radius = Math.max(3, layout.size * 0.13);
+  for (let c = 1; c < layout.columns; c++) {
+    const biases = params[c - 1]?.biases;
+    if (!biases) continue;
+    for (let k = 0; k < layout.layerSizes[c]; k++) {
+      const g = layout.columnStart[c] + k;
+      context.beginPath();
+      context.arc(layout.nodeX[g], layout.nodeY[g] + layout.size, radius, 0, Math.PI * 2);
+      context.fillStyle = divergingCss(biases[k], 1);
+      context.fill();
+      context.lineWidth = 1;
+      context.strokeStyle = "#333";
+      context.stroke();
+    }
+  }
+}
+
+function drawLabels() {
+  const size = layout.size;
+  const fontPx = Math.max(10, Math.min(14, size * 0.34 + 4));
+  context.font = `${fontPx}px system-ui, sans-serif`;
+  context.fillStyle = "#222";
+  context.textBaseline = "middle";
+  context.textAlign = "right";
+  for (let k = 0; k < layout.layerSizes[0]; k++) {
+    context.fillText(neuronName(0, k), layout.nodeX[k] - 5, layout.nodeY[k] + size / 2);
+  }
+  context.textAlign = "left";
+  const last = layout.columns - 1;
+  for (let k = 0; k < layout.layerSizes[last]; k++) {
+    const g = layout.columnStart[last] + k;
+    context.fillText(neuronName(last, k), layout.nodeX[g] + size + 5, layout.nodeY[g] + size / 2, 58);
+  }
+}
+
+// --- DOM: headers and neuron buttons ------------------------------------------------------
+
+function buildHeaders() {
+  const sizes = layout.layerSizes;
+  const maxNeurons = store.options?.maxNeurons ?? LIMITS.maxNeurons;
+  headerLayer.replaceChildren(
+    ...sizes.map((n, c) => {
+      const head = document.createElement("div");
+      head.className = "layer-head";
+      head.style.left = `${layout.columnX[c] + layout.size / 2}px`;
+      const name = document.createElement("span");
+      name.className = "layer-name";
+      name.textContent = columnName(c, sizes.length);
+      head.append(name);
+      if (c === 0 || c === sizes.length - 1) {
+        const count = document.createElement("span");
+        count.className = "layer-size";
+        count.textContent = String(n);
+        head.append(count);
+        return head;
+      }
+      const group = document.createElement("span");
+      group.className = "layer-size";
+      const minus = button("−", t("network.remove_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, -1));
+      minus.disabled = n <= LIMITS.minNeurons;
+      const plus = button("+", t("network.add_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, +1));
+      plus.disabled = n >= maxNeurons;
+      const count = document.createElement("output");
+      count.textContent = String(n);
+      group.append(minus, count, plus);
+      head.append(group);
+      return head;
+    }),
+  );
+}
+
+function button(text, label, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "mini";
+  element.textContent = text;
+  element.setAttribute("aria-label", label);
+  element.title = label;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function buildNeuronButtons() {
+  const sizes = layout.layerSizes;
+  const total = layout.columnStart[layout.columns];
+  focusIndex = Math.min(focusIndex, total - 1);
+  const buttons = [];
+  for (let c = 0; c < layout.columns; c++) {
+    for (let k = 0; k < sizes[c]; k++) {
+      const g = layout.columnStart[c] + k;
+      const element = document.createElement("button");
+      element.type = "button";
+      element.className = "neuron-hit";
+      element.dataset.column = String(c);
+      element.dataset.index = String(k);
+      element.dataset.testid = `neuron-${c}-${k}`;
+      element.style.left = `${layout.nodeX[g]}px`;
+      element.style.top = `${layout.nodeY[g]}px`;
+      element.style.width = `${layout.size}px`;
+      element.style.height = `${layout.size}px`;
+      element.tabIndex = g === focusIndex ? 0 : -1;
+      element.setAttribute("aria-label", t("network.neuron_label", { layer: columnName(c, sizes.length), name: neuronName(c, k) }));
+      buttons.push(element);
+    }
+  }
+  neuronLayer.replaceChildren(...buttons);
+  markSelectedButton();
+}
+
+function markSelectedButton() {
+  const selection = store.selection;
+  for (const element of neuronLayer.children) {
+    const pressed = selection?.kind === "neuron" && Number(element.dataset.column) === selection.column && Number(element.dataset.index) === selection.index;
+    element.setAttribute("aria-pressed", String(pressed));
+  }
+}
+
+function moveFocus(column, index) {
+  const sizes = layout.layerSizes;
+  const c = Math.max(0, Math.min(layout.columns - 1, column));
+  const k = Math.max(0, Math.min(sizes[c] - 1, index));
+  const g = layout.columnStart[c] + k;
+  const buttons = neuronLayer.children;
+  buttons[focusIndex]?.setAttribute("tabindex", "-1");
+  focusIndex = g;
+  buttons[g].setAttribute("tabindex", "0");
+  buttons[g].focus();
+}
+
+function onNeuronKey(event) {
+  const target = event.target.closest(".neuron-hit");
+  if (!target) return;
+  const column = Number(target.dataset.column);
+  const index = Number(target.dataset.index);
+  const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+  if (event.key in moves) {
+    event.preventDefault();
+    const [dc, dk] = moves[event.key];
+    moveFocus(column + dc, dk === 0 && dc !== 0 ? index : index + dk);
+  } else if (event.key === "Home") {
+    event.preventDefault();
+    moveFocus(0, 0);
+  } else if (event.key === "End") {
+    event.preventDefault();
+    moveFocus(layout.columns - 1, 0);
+  }
+}
+
+// --- pointer: hover and click ---------------------------------------------------------------
+
+function localPoint(event) {
+  const box = view.getBoundingClientRect();
+  return { x: event.clientX - box.left, y: event.clientY - box.top };
+}
+
+function hitTest(event) {
+  if (!layout) return null;
+  const { x, y } = localPoint(event);
+  const neuron = neuronAt(layout, x, y);
+  if (neuron) return { kind: "neuron", ...neuron };
+  const edge = edgeAt(layout, x, y);
+  if (edge) return { kind: "edge", ...edge };
+  return null;
+}
+
+function sameTarget(a, b) {
+  if (!a || !b || a.kind !== b.kind) return false;
+  if (a.kind === "neuron") return a.column === b.column && a.index === b.index;
+  return a.layer === b.layer && a.i === b.i && a.j === b.j;
+}
+
+function onPointerMove(event) {
+  const hit = hitTest(event);
+  const { x, y } = localPoint(event);
+  tooltip.style.left = `${Math.min(x + 14, viewWidth - 200)}px`;
+  tooltip.style.top = `${y + 14}px`;
+  const current = store.hover?.target === "network" ? store.hover : null;
+  if (!sameTarget(current, hit)) setHover(hit ? { target: "network", ...hit } : null);
+}
+
+function onClick(event) {
+  const neuronButton = event.target.closest(".neuron-hit");
+  if (neuronButton) {
+    const column = Number(neuronButton.dataset.column);
+    const index = Number(neuronButton.dataset.index);
+    focusIndex = layout.columnStart[column] + index;
+    select({ kind: "neuron", column, index });
+    return;
+  }
+  const hit = hitTest(event);
+  if (hit?.kind === "edge") select(hit);
+}
+
+// --- tooltip ------------------------------------------------------------------------------
+
+function tooltipText(hover) {
+  const sizes = store.network.layer_sizes;
+  const probe = store.probe;
+  if (hover.kind === "neuron") {
+    const { column, index } = hover;
+    const lines = [`${columnName(column, sizes.length)} · ${neuronName(column, index)}`];
+    if (column === 0) {
+      if (probe) lines.push(`${neuronName(0, index)} = ${shortNumber(probe.inputs[index])}`);
+    } else {
+      const layer = probe?.layers?.[column - 1];
+      if (layer) {
+        lines.push(`z = ${shortNumber(layer.pre_activations[index])}   a = ${shortNumber(layer.activations[index])}`);
+        lines.push(`δ = ∂${t("symbol.loss")}/∂z = ${shortNumber(layer.deltas[index])}`);
+      }
+      const bias = store.params?.[column - 1]?.biases?.[index];
+      if (bias !== undefined) lines.push(`b = ${shortNumber(bias)}`);
+    }
+    lines.push(t("network.tooltip_sample", { split: t(`teach.split_${store.sample.split}`), index: store.sample.index }));
+    return lines.join("\n");
+  }
+  const { layer, i, j } = hover;
+  const lines = [t("network.edge_label", { from: neuronName(layer, i), to: neuronName(layer + 1, j) })];
+  const weight = store.params?.[layer]?.weights?.[i]?.[j];
+  if (weight !== undefined) lines.push(`w = ${shortNumber(weight)}`);
+  const gradient = store.gradients?.[layer]?.weights?.[i]?.[j];
+  if (gradient !== undefined) lines.push(`∂J/∂w = ${shortNumber(gradient)}`);
+  const update = store.updates?.[layer]?.weights?.[i]?.[j];
+  if (update !== undefined) lines.push(`Δw = ${shortNumber(update)}`);
+  return lines.join("\n");
+}
+
+// --- init ---------------------------------------------------------------------------------
+
+export function initNetwork() {
+  watchSize(view, (width, height) => {
+    viewWidth = width;
+    viewHeight = height;
+    markDirty(DIRTY.layout);
+  });
+  view.addEventListener("pointermove", onPointerMove);
+  view.addEventListener("pointerleave", () => {
+    if (store.hover?.target === "network") setHover(null);
+  });
+  view.addEventListener("click", onClick);
+  neuronLayer.addEventListener("keydown", onNeuronKey);
+  neuronLayer.dataset.arrowKeys = "true";
+
+  registerRenderer({
+    name: "network",
+    mask: DIRTY.network | DIRTY.params | DIRTY.heatmaps | DIRTY.layout | DIRTY.selection | DIRTY.teaching | DIRTY.lang | DIRTY.probe | DIRTY.dataset,
+    render(flags, now) {
+      const sizes = store.network?.layer_sizes;
+      if (!sizes || viewWidth === 0) return;
+      const relayout = flags & (DIRTY.network | DIRTY.layout) || !layout || layout.layerSizes !== sizes;
+      if (relayout) {
+        layout = computeLayout(sizes, viewWidth, viewHeight);
+        fitCanvas(canvas, viewWidth, viewHeight);
+        if (edgeBucket.length < layout.edgeCount) edgeBucket = new Uint8Array(layout.edgeCount);
+        markDirty(DIRTY.teaching); // the overlay follows the layout
+      }
+      if (relayout || flags & (DIRTY.lang | DIRTY.dataset)) {
+        buildHeaders();
+        buildNeuronButtons();
+        canvas.setAttribute("aria-label", t("network.diagram_label", { sizes: sizes.join(" – ") }));
+      } else if (flags & DIRTY.selection) {
+        markSelectedButton();
+      }
+      if (flags & DIRTY.heatmaps || (relayout && store.heatmaps)) {
+        if (store.heatmaps) atlas.update(store.heatmaps, sizes, store.network.output, store.network.activation);
+        else atlas.ready = false;
+      }
+      if (flags & DIRTY.network && !store.heatmaps) atlas.ready = false;
+      beginDraw(context, viewWidth, viewHeight);
+      drawEdges(now);
+      drawSelectedEdges();
+      drawNeurons();
+      drawLabels();
+    },
+  });
+
+  registerRenderer({
+    name: "network-tooltip",
+    mask: DIRTY.hover | DIRTY.params | DIRTY.probe | DIRTY.lang,
+    render() {
+      const hover = store.hover;
+      if (!hover || hover.target !== "network" || !store.network) {
+        tooltip.hidden = true;
+        return;
+      }
+      tooltip.textContent = tooltipText(hover);
+      tooltip.hidden = false;
+    },
+  });
+}

@@ -1,0 +1,74 @@
+// What the page tells the user outside the diagrams: the connection badge, the divergence
+// message (which says why: the learning rate, the step, and what to do), and error toasts for
+// anything the server or the page refused. Nothing fails silently.
+
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import { DIRTY, markDirty, store } from "../store.js";
+
+const TOAST_MS = 8000;
+
+const badge = document.getElementById("connection-status");
+const banner = document.getElementById("divergence-banner");
+const toasts = document.getElementById("toasts");
+
+let shownErrors = [];
+let expiryTimer = null;
+
+function renderBadge() {
+  badge.dataset.status = store.connection;
+  badge.textContent = t(`connection.${store.connection}`);
+}
+
+function renderDivergence() {
+  const diverged = store.diverged;
+  if (!diverged || store.state !== "diverged") {
+    banner.hidden = true;
+    return;
+  }
+  const key = diverged.cause === "weights" ? "notice.diverged_weights" : "notice.diverged_loss";
+  banner.textContent = t(key, { rate: diverged.learning_rate ?? store.config?.learning_rate, step: diverged.step });
+  banner.hidden = false;
+}
+
+function renderToasts(now) {
+  store.errors = store.errors.filter((error) => now - error.time < TOAST_MS);
+  if (store.errors.length !== shownErrors.length || store.errors.some((error, index) => error !== shownErrors[index])) {
+    toasts.replaceChildren(
+      ...store.errors.map((error) => {
+        const item = document.createElement("div");
+        item.className = "toast";
+        item.textContent = error.text;
+        const close = document.createElement("button");
+        close.type = "button";
+        close.className = "mini";
+        close.textContent = "×";
+        close.setAttribute("aria-label", t("notice.dismiss"));
+        close.addEventListener("click", () => {
+          store.errors = store.errors.filter((other) => other !== error);
+          markDirty(DIRTY.notices);
+        });
+        item.append(close);
+        return item;
+      }),
+    );
+    shownErrors = store.errors.slice();
+  }
+  clearTimeout(expiryTimer);
+  if (store.errors.length) {
+    const oldest = Math.min(...store.errors.map((error) => error.time));
+    expiryTimer = setTimeout(() => markDirty(DIRTY.notices), Math.max(50, TOAST_MS - (performance.now() - oldest)));
+  }
+}
+
+export function initNotices() {
+  registerRenderer({
+    name: "notices",
+    mask: DIRTY.connection | DIRTY.notices | DIRTY.lang | DIRTY.state,
+    render(flags, now) {
+      renderBadge();
+      renderDivergence();
+      renderToasts(now);
+    },
+  });
+}

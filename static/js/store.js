@@ -1,0 +1,275 @@
+// The page's one state store.
+//
+// Server messages and user actions change the store through the functions below; each change
+// sets dirty flags and asks the render loop for a frame. Renderers read the store in the loop
+// and never change it (except their own caches). Nothing here touches the DOM.
+
+import { requestRender } from "./loop.js";
+
+/** Dirty flags: what changed since the last frame. */
+export const DIRTY = {
+  config: 1 << 0, // config or options: the forms
+  network: 1 << 1, // architecture: layout of the network view
+  params: 1 << 2, // weights, gradients, updates
+  heatmaps: 1 << 3, // neuron heatmaps and the decision boundary image
+  metrics: 1 << 4, // losses, accuracy, RMSE, R², confusion
+  history: 1 << 5, // the loss curve
+  probe: 1 << 6, // the chosen sample's forward and backward numbers
+  selection: 1 << 7, // the inspected neuron or edge
+  teaching: 1 << 8, // phase walk, animation
+  lang: 1 << 9, // every text
+  connection: 1 << 10, // the badge
+  state: 1 << 11, // running/paused/diverged, counters
+  dataset: 1 << 12, // points of the data set
+  hover: 1 << 13, // tooltips
+  layout: 1 << 14, // a panel was resized
+  checks: 1 << 15, // gradient check and parameter check results
+  notices: 1 << 16, // divergence banner, errors
+  all: (1 << 17) - 1,
+};
+
+export const HISTORY_LIMIT = 2000; // points per loss curve; beyond it every other point is dropped
+
+export const store = {
+  dirty: DIRTY.all,
+  lang: "en",
+  options: null, // GET /api/v1/options, normalised
+  connection: "connecting", // connecting | open | reconnecting | offline
+  sessionId: null,
+
+  config: null, // the server's full config
+  network: null, // {layer_sizes, activation, output, input_names}
+  dataset: null, // snapshot dataset {name, classes, class_names, planar, extent, train, test}
+  datasetInputs: null, // REST dataset (inputs/targets), for the confusion matrix
+
+  state: "idle",
+  speedSetting: 0, // steps/s asked for (0 = as fast as possible)
+  measuredSpeed: 0, // steps/s the server measured
+  step: 0,
+  epoch: 0,
+  metrics: null,
+  params: null, // Layers [{weights, biases}]
+  gradients: null, // Layers: gradient of the objective on the last batch
+  updates: null, // Layers: the last update applied
+  probe: null, // Probe of the chosen sample
+  sample: { split: "train", index: 0 }, // the chosen sample (what probe messages ask for)
+
+  heatmaps: null, // {step, resolution, extent, layers: [{min, max}], data: Uint8Array}
+  history: { steps: [], train: [], test: [], stride: 1, counter: 0, version: 0 },
+
+  selection: null, // {kind: "neuron", column, index} | {kind: "edge", layer, i, j}
+  hover: null, // {kind, ..., clientX, clientY, target: "network"|"boundary"}
+
+  teaching: {
+    stepAt: null, // the step count when the current walk began (null: no walk)
+    phases: [], // phase messages received in this walk, in order
+    last: null, // the latest phase message
+    previousParams: null, // weights before the update phase (for the width animation)
+    animationStart: 0,
+    animationMs: 0,
+    auto: false,
+    paceMs: 1500,
+  },
+
+  diverged: null, // {step, cause, learning_rate, message}
+  errors: [], // [{text, time}]
+  gradientCheck: null, // {status: "running"|"done"|"error", result, error}
+  parameterCheck: null, // the last parameter_check reply
+};
+
+export function markDirty(flags) {
+  store.dirty |= flags;
+  requestRender();
+}
+
+// --- server messages ---------------------------------------------------------------------
+
+/** A hello or snapshot: everything at once. */
+export function applySnapshot(snapshot) {
+  store.step = snapshot.step ?? 0;
+  store.epoch = snapshot.epoch ?? 0;
+  store.state = snapshot.state ?? "idle";
+  store.speedSetting = snapshot.steps_per_second ?? store.speedSetting;
+  store.config = snapshot.config ?? store.config;
+  store.metrics = snapshot.metrics ?? null;
+  store.network = snapshot.network ?? null;
+  store.params = snapshot.params ?? null;
+  store.gradients = null;
+  store.updates = null;
+  store.dataset = snapshot.dataset ?? null;
+  store.datasetInputs = null;
+  if (snapshot.probe) setProbe(snapshot.probe);
+  store.heatmaps = null;
+  store.diverged = store.state === "diverged" ? store.diverged : null;
+  loadHistory(snapshot.history ?? []);
+  clearTeaching();
+  if (!selectionFits()) store.selection = null;
+  markDirty(DIRTY.all);
+}
+
+export function applyFrame(frame) {
+  store.step = frame.step ?? store.step;
+  store.epoch = frame.epoch ?? store.epoch;
+  if (frame.state) store.state = frame.state;
+  if (frame.metrics) store.metrics = frame.metrics;
+  if (frame.params) store.params = frame.params;
+  if (frame.gradients) store.gradients = frame.gradients;
+  if (frame.updates) store.updates = frame.updates;
+  if (frame.probe) setProbe(frame.probe);
+  if (Number.isFinite(frame.steps_per_second)) store.measuredSpeed = frame.steps_per_second;
+  if (frame.metrics) appendHistory(store.step, frame.metrics.train_loss, frame.metrics.test_loss);
+  // a step taken outside the walk (play, step, another client) ends the walk
+  const teaching = store.teaching;
+  if (teaching.stepAt !== null) {
+    const walkEnd = teaching.last?.kind === "update" ? teaching.stepAt + 1 : teaching.stepAt;
+    if (store.step !== walkEnd) clearTeaching();
+  }
+  markDirty(DIRTY.params | DIRTY.metrics | DIRTY.history | DIRTY.probe | DIRTY.state);
+}
+
+export function applyHeatmaps(message, bytes) {
+  store.heatmaps = {
+    step: message.step,
+    resolution: message.resolution,
+    extent: message.extent,
+    layers: message.layers,
+    data: bytes,
+  };
+  markDirty(DIRTY.heatmaps);
+}
+
+export function applyConfig(config) {
+  store.config = config;
+  markDirty(DIRTY.config);
+}
+
+export function applyState(state, stepsPerSecond) {
+  store.state = state;
+  if (Number.isFinite(stepsPerSecond)) store.speedSetting = stepsPerSecond;
+  if (state !== "diverged") store.diverged = null;
+  markDirty(DIRTY.state | DIRTY.notices);
+}
+
+export function setProbe(probe) {
+  store.probe = probe;
+  store.sample = { split: probe.split, index: probe.index };
+  markDirty(DIRTY.probe);
+}
+
+export function applyPhase(phase) {
+  const teaching = store.teaching;
+  if (phase.index === 0 || teaching.stepAt === null) {
+    teaching.phases = [];
+    teaching.stepAt = store.step; // the step count the walk started from
+  }
+  if (phase.kind === "update") teaching.previousParams = store.params;
+  teaching.phases.push(phase);
+  teaching.last = phase;
+  if (phase.probe) setProbe(phase.probe);
+  if (phase.kind === "update" && phase.values) {
+    // the update phase carries the new weights; the frame that follows confirms them
+    store.params = phase.values.weights.map((weights, layer) => ({ weights, biases: phase.values.biases[layer] }));
+    store.updates = phase.values.weight_updates.map((weights, layer) => ({
+      weights,
+      biases: phase.values.bias_updates[layer],
+    }));
+  }
+  if (phase.kind === "backward" && phase.values) {
+    if (!store.gradients || store.gradients.length !== store.params.length) {
+      store.gradients = store.params.map(() => null);
+    }
+    store.gradients[phase.layer] = { weights: phase.values.weight_gradients, biases: phase.values.bias_gradients };
+  }
+  markDirty(DIRTY.teaching | DIRTY.params | DIRTY.probe);
+}
+
+export function clearTeaching() {
+  const teaching = store.teaching;
+  teaching.stepAt = null;
+  teaching.phases = [];
+  teaching.last = null;
+  teaching.previousParams = null;
+  teaching.animationMs = 0;
+  markDirty(DIRTY.teaching);
+}
+
+export function applyDiverged(message) {
+  store.diverged = message;
+  store.state = "diverged";
+  markDirty(DIRTY.notices | DIRTY.state | DIRTY.history);
+}
+
+export function pushError(text) {
+  store.errors.push({ text, time: performance.now() });
+  if (store.errors.length > 4) store.errors.shift();
+  markDirty(DIRTY.notices);
+}
+
+// --- loss history ------------------------------------------------------------------------
+
+function loadHistory(points) {
+  const history = store.history;
+  history.steps = [];
+  history.train = [];
+  history.test = [];
+  history.stride = 1;
+  history.counter = 0;
+  for (const point of points) {
+    history.steps.push(point.step);
+    history.train.push(point.train_loss);
+    history.test.push(point.test_loss);
+  }
+  while (history.steps.length > HISTORY_LIMIT) decimateHistory();
+  history.version++;
+  markDirty(DIRTY.history);
+}
+
+/** Keeps one point in `stride`; when the curve is full, halves it and doubles the stride, so the
+ * chart always has at most HISTORY_LIMIT points spread over the whole run. */
+function appendHistory(step, trainLoss, testLoss) {
+  const history = store.history;
+  const lastStep = history.steps.length ? history.steps[history.steps.length - 1] : -1;
+  if (step <= lastStep) return; // a repeated frame (e.g. after set_parameter) adds no point
+  history.counter++;
+  if (history.counter % history.stride !== 0) return;
+  history.steps.push(step);
+  history.train.push(trainLoss ?? null);
+  history.test.push(testLoss ?? null);
+  if (history.steps.length > HISTORY_LIMIT) {
+    decimateHistory();
+    history.version++;
+  }
+}
+
+function decimateHistory() {
+  const history = store.history;
+  for (const key of ["steps", "train", "test"]) {
+    const values = history[key];
+    let kept = 0;
+    for (let index = 0; index < values.length; index += 2) values[kept++] = values[index];
+    values.length = kept;
+  }
+  history.stride *= 2;
+}
+
+// --- selection -----------------------------------------------------------------------------
+
+/** True when the current selection still names a neuron/edge of the current network. */
+function selectionFits() {
+  const selection = store.selection;
+  const sizes = store.network?.layer_sizes;
+  if (!selection || !sizes) return false;
+  if (selection.kind === "neuron") return selection.column < sizes.length && selection.index < sizes[selection.column];
+  return selection.layer + 1 < sizes.length && selection.i < sizes[selection.layer] && selection.j < sizes[selection.layer + 1];
+}
+
+export function select(selection) {
+  store.selection = selection;
+  store.parameterCheck = null;
+  markDirty(DIRTY.selection | DIRTY.checks);
+}
+
+export function setHover(hover) {
+  store.hover = hover;
+  markDirty(DIRTY.hover);
+}

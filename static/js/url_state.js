@@ -1,0 +1,73 @@
+// The whole config (and the language) in the URL hash, so a copied link reproduces the setup:
+//   #dataset=spiral&hidden_layers=8,8,4&activation=relu&learning_rate=0.01&…&lang=id
+// Reading also accepts the same keys in the query string. Unknown keys are ignored; values are
+// parsed by type here and validated by the server (a bad link gets a readable 422, then defaults).
+
+const NUMBER_FIELDS = new Set([
+  "samples", "noise", "train_ratio", "seed", "learning_rate", "momentum", "batch_size", "regularization_rate",
+]);
+const LIST_FIELDS = { features: "string", hidden_layers: "number" };
+const STRING_FIELDS = new Set(["dataset", "activation", "loss", "optimizer", "regularization", "init"]);
+
+/** Config field order in the URL (DESIGN §5's order). */
+export const CONFIG_FIELDS = [
+  "dataset", "samples", "noise", "train_ratio", "seed", "features", "hidden_layers", "activation", "loss",
+  "optimizer", "learning_rate", "momentum", "batch_size", "regularization", "regularization_rate", "init",
+];
+
+function parseValue(key, raw) {
+  if (NUMBER_FIELDS.has(key)) {
+    const value = Number(raw);
+    return raw.trim() !== "" && Number.isFinite(value) ? value : undefined;
+  }
+  if (key in LIST_FIELDS) {
+    const parts = raw.split(",").map((part) => part.trim()).filter((part) => part !== "");
+    if (LIST_FIELDS[key] === "number") {
+      const numbers = parts.map(Number);
+      return numbers.every(Number.isInteger) ? numbers : undefined;
+    }
+    return parts;
+  }
+  if (STRING_FIELDS.has(key)) return raw || undefined;
+  return undefined;
+}
+
+/** {config: partial config, lang: "en"|"id"|undefined} from the current URL. */
+export function readUrl(location = window.location) {
+  const config = {};
+  let lang;
+  for (const source of [location.search.slice(1), location.hash.slice(1)]) {
+    const params = new URLSearchParams(source);
+    for (const [key, raw] of params) {
+      if (key === "lang") {
+        lang = raw;
+        continue;
+      }
+      if (!CONFIG_FIELDS.includes(key)) continue;
+      const value = parseValue(key, raw);
+      if (value !== undefined) config[key] = value;
+    }
+  }
+  return { config, lang };
+}
+
+/** The hash for `config` and `lang`, every field written so the link survives changed defaults. */
+export function hashFor(config, lang) {
+  const params = new URLSearchParams();
+  for (const key of CONFIG_FIELDS) {
+    if (!config || !(key in config) || config[key] === null || config[key] === undefined) continue;
+    const value = config[key];
+    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  if (lang) params.set("lang", lang);
+  // URLSearchParams encodes "," as %2C; commas are safe in a fragment and easier to read
+  return "#" + params.toString().replace(/%2C/g, ",");
+}
+
+/** Replaces the URL's hash without adding a history entry (no reload, no scroll). */
+export function writeUrl(config, lang) {
+  const hash = hashFor(config, lang);
+  if (hash !== window.location.hash) {
+    history.replaceState(null, "", window.location.pathname + hash);
+  }
+}

@@ -1,0 +1,43 @@
+"""Helpers shared by the browser tests: waiting for the page, reading it, the REST API."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+
+def wait_connected(page: Any, timeout: float = 15_000) -> None:
+    """Waits until the socket is open and the first snapshot drew the network."""
+    page.wait_for_selector('[data-testid="connection-status"][data-status="open"]', timeout=timeout)
+    page.wait_for_function("() => window.__backpropLab && window.__backpropLab.store.network !== null", timeout=timeout)
+    page.wait_for_selector(".neuron-hit", timeout=timeout)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def api(base: str, method: str, path: str, body: Any = None) -> Any:
+    """A small REST client (urllib: no extra dependency)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{base}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def step_count(page: Any) -> int:
+    return int(page.get_by_test_id("step-counter").inner_text())
+
+
+def session_id(page: Any) -> str:
+    return str(page.evaluate("() => window.__backpropLab.store.sessionId"))

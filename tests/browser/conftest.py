@@ -1,0 +1,183 @@
+"""Browser tests: a real server (`python -m server`) on a free port for the whole session, and
+the system Chromium driven by Playwright (never a downloaded browser).
+
+Without /usr/bin/chromium the browser tests are skipped locally but fail when CI=true.
+Screenshots go to test-output/screenshots/ (git-ignored). Helpers the tests share are in
+browser_helpers.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# pytest runs with --import-mode=importlib, which adds no folder to sys.path: this one is added so
+# the tests here can import their shared helpers
+sys.path.insert(0, str(Path(__file__).parent))
+from browser_helpers import wait_connected  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_health(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited early:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer /api/v1/health within {timeout} s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a live server started for this test session."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--db",
+                str(folder / "runs.db"),
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_health(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (CI=true)")
+        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+PLOTLY_STAND_IN = (
+    """window.Plotly = {newPlot() {}, react() {}, extendTraces() {}, relayout() {}, Plots: {resize() {}}};"""
+)
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test may forbid: console errors, page errors, outside requests."""
+
+    base: str
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == [], f"console errors: {self.console_errors}"
+        assert self.outside_requests == [], f"requests outside the app: {self.outside_requests}"
+
+
+def _is_inside(url: str, base: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    ws_base = base.replace("http://", "ws://")
+    return url.startswith(base + "/") or url == base or url.startswith(ws_base + "/")
+
+
+@pytest.fixture()
+def open_page(browser: Any, server: str) -> Iterator[Any]:
+    """`open_page(hash="", width=1280, height=720, reduced_motion=False, chart=True)` → (page,
+    watch), the page loaded and connected to its session. Closed after the test.
+
+    `chart=False` serves a stand-in for plotly.min.js (a few no-op functions): plotly.js takes
+    ~2 s to evaluate on this 2-core machine, and tests about other parts of the page need not
+    pay for it each time. Tests of the page as a whole and of the chart keep the real one."""
+    contexts = []
+
+    def _open(
+        hash_: str = "",
+        width: int = 1280,
+        height: int = 720,
+        reduced_motion: bool = False,
+        storage: dict[str, str] | None = None,
+        chart: bool = True,
+    ) -> tuple[Any, PageWatch]:
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            reduced_motion="reduce" if reduced_motion else "no-preference",
+            accept_downloads=True,
+        )
+        if storage:
+            script = "".join(f"localStorage.setItem({json.dumps(k)}, {json.dumps(v)});" for k, v in storage.items())
+            context.add_init_script(script)
+        contexts.append(context)
+        if not chart:
+            context.route(
+                "**/vendor/plotly.min.js",
+                lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript"),
+            )
+        page = context.new_page()
+        watch = PageWatch(server)
+        page.on(
+            "console", lambda message: watch.console_errors.append(message.text) if message.type == "error" else None
+        )
+        page.on("pageerror", lambda error: watch.console_errors.append(f"page error: {error}"))
+        page.on(
+            "request",
+            lambda request: None if _is_inside(request.url, server) else watch.outside_requests.append(request.url),
+        )
+        page.on("websocket", lambda ws: None if _is_inside(ws.url, server) else watch.outside_requests.append(ws.url))
+        page.goto(f"{server}/{hash_}")
+        wait_connected(page)
+        return page, watch
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -1,0 +1,66 @@
+"""Languages: switching to Bahasa Indonesia rewrites every label without a reload, leaves no
+English in the controls, and is remembered (localStorage) and carried in the URL."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from browser_helpers import ROOT, screenshot
+
+EN = json.loads((ROOT / "static/i18n/en.json").read_text())
+ID = json.loads((ROOT / "static/i18n/id.json").read_text())
+
+# the regions with controls and labels (the narration and inspector hold numbers and prose)
+REGIONS = [".topbar", "#data-panel", "#network-panel .panel-head", ".layer-buttons", "#output-panel", ".lower"]
+
+
+def english_left(text: str) -> list[str]:
+    """English UI strings (those that differ in Indonesian) that occur in `text`."""
+    found = []
+    for key, english in EN.items():
+        if english == ID.get(key) or "{" in english or len(english) < 4:
+            continue
+        if re.search(rf"(?<![\w]){re.escape(english)}(?![\w])", text):
+            found.append(f"{key}: {english!r}")
+    return found
+
+
+def visible_text(page) -> str:
+    return "\n".join(page.locator(region).first.inner_text() for region in REGIONS)
+
+
+def attribute_text(page) -> str:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[aria-label], [title], [data-help]')]
+            .map(e => [e.getAttribute('aria-label'), e.getAttribute('title'), e.dataset.help].join('\\n'))
+            .join('\\n')"""
+    )
+
+
+def test_indonesian_changes_every_label_without_a_reload_and_is_remembered(open_page):
+    page, watch = open_page()
+    assert english_left(visible_text(page)), "the check itself must see English first"
+    page.evaluate("() => { window.__notReloaded = true; }")
+    page.get_by_test_id("language-select").select_option("id")
+    page.wait_for_function("() => document.documentElement.lang === 'id'")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__notReloaded") is True
+    assert english_left(visible_text(page)) == []
+    assert english_left(attribute_text(page)) == []
+    assert page.get_by_test_id("play-button").inner_text().strip().endswith("Putar")
+    assert "lang=id" in page.url
+    screenshot(page, "08-indonesian")
+
+    # the choice survives a reload (localStorage), and a link carries it (URL)
+    page.reload()
+    page.wait_for_selector('[data-testid="connection-status"][data-status="open"]')
+    assert page.get_by_test_id("language-select").input_value() == "id"
+    watch.assert_clean()
+
+
+def test_a_link_with_lang_id_opens_in_indonesian(open_page):
+    page, _ = open_page("#lang=id&dataset=xor")
+    assert page.evaluate("() => document.documentElement.lang") == "id"
+    assert page.get_by_test_id("connection-status").inner_text() == "Terhubung"
+    assert page.get_by_test_id("dataset").input_value() == "xor"
