@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -38,17 +39,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timing = settings.timing
-        scheduler = Scheduler(timing.frame_rate, timing.max_slice_seconds, timing.min_slice_seconds)
+        scheduler = Scheduler(
+            timing.frame_rate, timing.max_slice_seconds, timing.min_slice_seconds, frame_budget=timing.frame_budget
+        )
         scheduler.start()
+        # The training thread and the event loop share the GIL; a 1 ms switch interval (not 5)
+        # lets the loop answer a message or send a frame without waiting out a training burst.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
         manager = SessionManager(settings, scheduler, asyncio.get_running_loop())
         app.state.lab = Lab(settings, scheduler, manager)
-        reaper = asyncio.create_task(manager.reap_forever(), name="session-reaper")
+        tasks = [
+            asyncio.create_task(manager.reap_forever(), name="session-reaper"),
+            asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
+        ]
         try:
             yield
         finally:
-            reaper.cancel()
+            for task in tasks:
+                task.cancel()
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
+            sys.setswitchinterval(switch_interval)
 
     app = FastAPI(
         title="Backprop Lab",

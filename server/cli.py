@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -77,9 +76,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")
-    # The training thread and the event loop share the GIL; a shorter switch interval lets the
-    # loop answer a control message within ~1 ms instead of waiting out a 5 ms training burst.
-    sys.setswitchinterval(0.001)
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)
     if settings.classroom:

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from server.problems import CapReached, InvalidInput, NotFound
 from server.protocol import encode_bytes
@@ -25,10 +25,9 @@ logger = logging.getLogger(__name__)
 MAX_ECHO_ITEMS = 64
 
 
-class JSONBody(Response):
-    """JSON via `server.protocol.encode_bytes`: NumPy arrays written directly, never NaN."""
-
-    media_type = "application/json"
+class JSONBody(JSONResponse):
+    """JSON via `server.protocol.encode_bytes`: NumPy arrays written directly, never NaN.
+    (A JSONResponse subclass, so FastAPI documents each route's `response_model` for it.)"""
 
     def render(self, content: Any) -> bytes:
         return encode_bytes(content)

@@ -200,6 +200,15 @@ class SessionManager:
                 logger.info("session %s expired", session.id[:8])
                 await self._end(session, 1001, "the session expired")
 
+    async def watch_sockets_forever(self, interval: float = 0.5) -> None:
+        """The send watchdog: every `interval`, close clients stuck in a send (see stream.py)."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for session in list(self._sessions.values()):
+                for channel in session.hub:
+                    channel.check(now)
+
     async def close_all(self, code: int, reason: str) -> None:
         """Shutdown: close every socket with `code` and wait (briefly) for them to go."""
         for session in self._sessions.values():

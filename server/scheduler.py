@@ -71,13 +71,21 @@ class Scheduler:
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
         urgent_budget: float = 0.02,
+        frame_budget: float = 1200.0,
+        refresh_share: float = 0.2,
     ) -> None:
         self.frame_period = 1.0 / frame_rate
         self.max_slice = max_slice
         self.min_slice = min_slice
         self.urgent_budget = urgent_budget
+        self.frame_budget = frame_budget  # frames a second, all playing sessions together
+        self.refresh_share = refresh_share  # of the CPU, at most, for whole-split metrics and probes
         self.players = 0  # sessions playing now; changed only on this thread
-        self.frame_cost = 0.0005  # seconds to build one frame, smoothed; sessions update it
+        self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
+        self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
+        # Seconds spent on this thread by kind of work, for /api/v1/health and bench/stream.py.
+        self.spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
+                                        "requests": 0.0}
         self._cond = threading.Condition()
         self._urgent: deque[_Job] = deque()
         self._normal: deque[_Job] = deque()
@@ -150,11 +158,28 @@ class Scheduler:
         many sessions the round (and the frame interval) stretches instead of training stopping.
         """
         players = max(1, self.players)
-        share = self.frame_period / players - self.frame_cost
+        share = self.frame_interval() / players - self.frame_cost
         return min(self.max_slice, max(self.min_slice, share))
+
+    def frame_interval(self) -> float:
+        """Seconds between a playing session's frames: 1/60 s, stretched when so many sessions
+        play that their frames together would pass `frame_budget` a second (the event loop has
+        to send every one of them)."""
+        return max(self.frame_period, self.players / self.frame_budget)
+
+    def refresh_interval(self) -> float:
+        """Seconds between re-evaluations of a playing session's whole-split metrics and probe.
+        Every frame when few sessions play; spaced out so that all sessions' evaluations
+        together stay within `refresh_share` of the CPU, and training keeps the rest."""
+        return max(self.frame_interval(), self.players * self.refresh_cost / self.refresh_share)
 
     def note_frame_cost(self, seconds: float) -> None:
         self.frame_cost += 0.1 * (seconds - self.frame_cost)
+        self.spent["frames"] += seconds
+
+    def note_refresh_cost(self, seconds: float) -> None:
+        self.refresh_cost += 0.1 * (seconds - self.refresh_cost)
+        self.spent["metrics"] += seconds
 
     # --- the thread ------------------------------------------------------------------------
     def _release_due(self, now: float) -> None:
@@ -189,7 +214,14 @@ class Scheduler:
                 started = time.perf_counter()
                 self._execute(job)
                 elapsed = time.perf_counter() - started
-                urgent_streak = urgent_streak + elapsed if job.urgent else 0.0
+                if job.urgent:
+                    urgent_streak += elapsed
+                    self.spent["requests"] += elapsed
+                else:
+                    urgent_streak = 0.0
+                    # Let the event loop take the GIL now if it is waiting for it (it has frames
+                    # to send and messages to read); otherwise it would wait for a forced switch.
+                    time.sleep(0)
 
     def _execute(self, job: _Job) -> None:
         if job.ticker is not None:

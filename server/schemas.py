@@ -276,6 +276,12 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
     version: str
     protocol_version: int
+    sessions: int
+    playing: int = Field(description="Sessions whose play loop is running.")
+    sockets: int
+    training_thread_seconds: dict[str, float] = Field(
+        description="Time the training thread spent, by kind of work, since the server started."
+    )
 
 
 class ErrorOut(BaseModel):

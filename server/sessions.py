@@ -26,14 +26,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from engine.config import Config
-from engine.gradcheck import Objective, check_parameter
+from engine.gradcheck import Objective
 from engine.network import Network
 from engine.phases import Phase, PhaseWalk, StalePhaseWalk
-from engine.probe import probe_sample
 from engine.tabular import Table
+from engine.trace import SampleTrace
 from engine.trainer import Diverged, Trainer
-from server import heatmaps, protocol, views
-from server.problems import InvalidInput, SessionClosed, config_problem
+from server import protocol, readouts, views
+from server.frames import FrameBuilder
+from server.problems import SessionClosed, config_problem
 from server.protocol import encode
 from server.recording import History, Trajectory
 from server.scheduler import Scheduler, Ticker
@@ -113,15 +114,13 @@ class Session:
         self._settings = settings
         self._ticker = Ticker(self._play_tick, name=session_id[:8])
         self._step_generation = 0
+        self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
         self._owed = 0.0  # steps owed to a speed-limited play loop
         self._owed_at = 0.0
         self._next_frame_at = 0.0
         self._next_heatmap_at = 0.0
-        self._last_frame_step = -1
-        self._last_frame_time = 0.0
-        self._last_heatmap_step = -1
-        self._measured_speed = 0.0
+        self.frames = FrameBuilder(scheduler, settings.timing)
         self._after_build()
 
     # --- event loop side ---------------------------------------------------------------------
@@ -175,7 +174,7 @@ class Session:
 
     # --- building and rebuilding -------------------------------------------------------------
     def _after_build(self) -> None:
-        """Fresh records and grid for a new (or re-initialised) network."""
+        """Fresh records for a new (or re-initialised) network."""
         network = self.trainer.network
         self.history = History()
         self.trajectory = Trajectory(network.layout.size)
@@ -183,22 +182,10 @@ class Session:
         self.diverged = None
         self._walk = None
         self._step_generation += 1
-        self._last_frame_step = -1
-        self._last_heatmap_step = -1
-        timing = self._settings.timing
-        neurons = sum(network.layout.layer_sizes)
-        self.heatmap_resolution, self.heatmap_rate = heatmaps.resolution_for(
-            neurons, timing.heatmap_bytes_per_second, timing.heatmap_rate
-        )
-        self._grid: heatmaps.HeatmapGrid | None = None
+        self.frames.rebuilt(self.trainer)
         dataset = self.trainer.dataset
         if self.probe.index >= (dataset.train if self.probe.split == "train" else dataset.test).size:
             self.probe = ProbeChoice()  # the chosen sample is gone with the old data
-
-    def _metrics(self) -> JSON:
-        metrics = views.trainer_metrics(self.trainer)
-        self.history.record(self.trainer.step_count, metrics)
-        return metrics
 
     # --- views (training thread) ---------------------------------------------------------------
     def view(self) -> JSON:
@@ -235,7 +222,7 @@ class Session:
             "probe": views.probe_view(self._probe_trace()),
             "history": self.history.points(),
             "diverged": self.diverged,
-            "heatmaps": {"resolution": self.heatmap_resolution, "rate": self.heatmap_rate},
+            "heatmaps": {"resolution": self.frames.heatmap_resolution, "rate": self.frames.heatmap_rate},
         }
 
     def attach(self, channel: ClientChannel) -> None:
@@ -246,7 +233,7 @@ class Session:
         """
         self._check_open()
         hello = encode(protocol.hello(self.id, self.snapshot()))
-        heat = self._heatmap_parts()
+        heat = self.frames.heatmaps(self.trainer)
 
         def greet() -> None:
             self.hub.add(channel)
@@ -257,51 +244,33 @@ class Session:
 
     def params_view(self) -> JSON:
         self._check_open()
-        layout = self.trainer.network.layout
-        return {"layers": views.layers_view(layout, self.trainer.network.parameters.copy())}
+        return readouts.params(self.trainer)
 
     def dataset_view(self) -> JSON:
         self._check_open()
         return views.dataset_view(self.trainer.dataset)
 
     def gradients_view(self) -> JSON:
-        """∂objective/∂θ on the whole training split at the current weights; nothing changes."""
         self._check_open()
-        data_loss, objective, gradient = self._objective().gradient()
-        return {
-            "loss": views.finite_or_none(data_loss),
-            "objective": views.finite_or_none(objective),
-            "layers": views.layers_view(self.trainer.network.layout, gradient),
-        }
+        return readouts.gradients(self.trainer)
 
     def trace_view(self, split: str, index: int) -> JSON:
         self._check_open()
-        return views.probe_view(self._sample_trace(split, index, ("query", "index")))
+        return views.probe_view(readouts.sample_trace(self.trainer, split, index, ("query", "index")))
 
-    def network_copy(self) -> tuple[Objective, Network]:
-        """An objective over a *copy* of the network, for long read-only work (the whole
-        gradient check) that runs off the training thread while the session trains on."""
+    def network_copy(self) -> tuple[Objective, Network, float]:
+        """A copy to check gradients on, and the estimated seconds of the whole check."""
         self._check_open()
-        network = self.trainer.network
-        copy = Network(network.layout.layer_sizes, self.trainer.config.activation, network.classify,
-                       network.parameters.copy())
-        return self._objective(copy), copy
+        objective, network = readouts.network_copy(self.trainer)
+        return objective, network, 2 * network.layout.size * readouts.forward_seconds(self.trainer)
 
-    def _objective(self, network: Network | None = None) -> Objective:
-        trainer = self.trainer
-        train = trainer.dataset.train
-        return Objective(network or trainer.network, trainer.loss, train.inputs, train.targets,
-                         trainer.config.regularization, trainer.config.regularization_rate)
+    def _metrics(self) -> JSON:
+        metrics = views.trainer_metrics(self.trainer)
+        self.history.record(self.trainer.step_count, metrics)
+        return metrics
 
-    def _sample_trace(self, split: str, index: int, location: tuple[str, ...]) -> Any:
-        data = self.trainer.dataset.train if split == "train" else self.trainer.dataset.test
-        if not 0 <= index < data.size:
-            raise InvalidInput(location, f"index: {index} is outside the {split} split (0…{data.size - 1})")
-        return probe_sample(self.trainer.network, self.trainer.loss, data.inputs[index], data.targets[index],
-                            split, index)
-
-    def _probe_trace(self) -> Any:
-        return self._sample_trace(self.probe.split, self.probe.index, ("probe", "index"))
+    def _probe_trace(self) -> SampleTrace:
+        return readouts.sample_trace(self.trainer, self.probe.split, self.probe.index, ("probe", "index"))
 
     # --- controls (training thread) ------------------------------------------------------------
     def play(self) -> None:
@@ -314,7 +283,6 @@ class Session:
         self._next_frame_at = now
         self._next_heatmap_at = now
         self._owed, self._owed_at = 0.0, now
-        self._last_frame_time = now
         self._publish_state()
         self._scheduler.wake(self._ticker)
 
@@ -326,7 +294,7 @@ class Session:
             return
         self._transition(SessionState.PAUSED)
         self._publish_state()
-        if self.trainer.step_count != self._last_frame_step:
+        if self.trainer.step_count != self.frames.last_frame_step:
             self._emit_frame()
             self._emit_heatmaps()
 
@@ -348,7 +316,7 @@ class Session:
         self._transition(SessionState.IDLE)
         self._after_build()
         self._publish({"type": "snapshot", **self.snapshot()})
-        self._send(self._heatmap_parts(), "heatmaps")
+        self._emit_heatmaps()
         self._publish_state()
 
     def configure(self, config: Config, table: Table | None) -> JSON:
@@ -376,9 +344,8 @@ class Session:
     def set_parameter(self, layer: int, kind: str, i: int, j: int, value: float) -> None:
         """Hand-edit one weight or bias."""
         self._check_open()
-        index = self._parameter_index(layer, kind, i, j)
         parameters = self.trainer.network.parameters.copy()
-        parameters[index] = value
+        parameters[readouts.parameter_index(self.trainer, layer, kind, i, j)] = value
         self.set_parameters(parameters)
 
     def set_parameters(self, parameters: np.ndarray) -> None:
@@ -389,30 +356,16 @@ class Session:
         self._emit_frame()
         self._emit_heatmaps()
 
-    def _parameter_index(self, layer: int, kind: str, i: int, j: int) -> int:
-        try:
-            return self.trainer.network.layout.index_of(layer, kind, i, j)
-        except (IndexError, ValueError) as error:
-            raise InvalidInput(("layer",), f"no such parameter: {error}") from None
-
     def set_probe(self, split: str, index: int) -> JSON:
         self._check_open()
-        trace = self._sample_trace(split, index, ("index",))
+        trace = readouts.sample_trace(self.trainer, split, index, ("index",))
         self.probe = ProbeChoice(split, index)
+        self.frames.stale()
         return views.probe_view(trace)
 
     def check_parameter(self, layer: int, kind: str, i: int, j: int) -> JSON:
-        """Backprop against central differences for one parameter (2 forward passes)."""
         self._check_open()
-        index = self._parameter_index(layer, kind, i, j)
-        result = check_parameter(self._objective(), index)
-        return {
-            "layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None,
-            "backprop": views.finite_or_none(result.backprop),
-            "numerical": views.finite_or_none(result.numerical),
-            "relative_error": views.finite_or_none(result.relative_error),
-            "forward_passes": result.forward_passes,
-        }
+        return readouts.parameter_check(self.trainer, layer, kind, i, j)
 
     # --- teaching mode: one step, phase by phase (training thread) -----------------------------
     def next_phase(self) -> JSON:
@@ -453,6 +406,7 @@ class Session:
         stride. Returns the steps taken; `Diverged` propagates after the steps before it."""
         trainer = self.trainer
         start = trainer.step_count
+        started = time.perf_counter()
         try:
             while trainer.step_count - start < max_steps:
                 limit = max_steps - (trainer.step_count - start)
@@ -465,9 +419,24 @@ class Session:
                 if time.perf_counter() >= deadline:
                     break
         finally:
-            if trainer.step_count != start:
+            elapsed = time.perf_counter() - started
+            self._scheduler.spent["training"] += elapsed
+            taken = trainer.step_count - start
+            if taken >= 10:
+                per_step = elapsed / taken
+                self._step_seconds = per_step if self._step_seconds is None else (
+                    self._step_seconds + 0.2 * (per_step - self._step_seconds))
+            if taken:
                 self._trained()
         return trainer.step_count - start
+
+    def step_seconds(self) -> float:
+        """About how long one training step takes here: measured while training, or estimated
+        from a few forward passes of one batch before the first steps (a step is ~4 of them)."""
+        self._check_open()
+        if self._step_seconds is None:
+            return 4 * readouts.forward_seconds(self.trainer, rows=self.trainer.batch_size)
+        return self._step_seconds
 
     def _trained(self) -> None:
         if self.state in (SessionState.IDLE, SessionState.DIVERGED):
@@ -507,9 +476,10 @@ class Session:
             run.future.set_result(None)
             return
         if run.remaining > 0:
-            if time.perf_counter() >= self._next_frame_at and self.state is not SessionState.RUNNING:
-                self._emit_frame()
-                self._next_frame_at = time.perf_counter() + self._scheduler.frame_period
+            now = time.perf_counter()
+            if now >= self._next_frame_at and self.state is not SessionState.RUNNING:
+                self._emit_frame(refresh=self.frames.refresh_due(now))
+                self._next_frame_at = now + self._scheduler.frame_interval()
             self._scheduler.submit(lambda: self._continue(run), urgent=False)
             return
         self._emit_frame()
@@ -529,14 +499,17 @@ class Session:
 
     def _play_turn(self) -> float | None:
         scheduler = self._scheduler
-        period = scheduler.frame_period
+        frames = self.frames
+        period = scheduler.frame_interval()
         now = time.perf_counter()
         if self._next_frame_at < now - period:
             self._next_frame_at = now  # fell behind (many sessions): no burst of catch-up frames
+        refresh = frames.refresh_due(self._next_frame_at)
+        frame_cost = scheduler.frame_cost + (scheduler.refresh_cost if refresh else 0.0)
         speed = self.steps_per_second
         if speed == 0:
             max_steps = self._settings.limits.max_steps_per_request
-            deadline = min(now + scheduler.slice_seconds(), self._next_frame_at - scheduler.frame_cost)
+            deadline = min(now + scheduler.slice_seconds(), self._next_frame_at - frame_cost)
         else:
             self._owed = min(self._owed + (now - self._owed_at) * speed, max(1.0, speed * 0.1))
             self._owed_at = now
@@ -550,13 +523,15 @@ class Session:
                 return None
             self._owed -= done if speed else 0
         now = time.perf_counter()
-        if now >= self._next_frame_at - 0.0005 and self.trainer.step_count != self._last_frame_step:
-            self._emit_frame()
-            self._next_frame_at = max(self._next_frame_at + period, now + 0.5 * period)
-            if now >= self._next_heatmap_at and self.trainer.step_count != self._last_heatmap_step:
+        if now >= self._next_frame_at - 0.0005 and self.trainer.step_count != frames.last_frame_step:
+            self._emit_frame(refresh=refresh or frames.refresh_due(now))
+            # Keep the cadence (60 a second on average); after a long stall, start afresh.
+            self._next_frame_at += period
+            if self._next_frame_at < now:
+                self._next_frame_at = now + 0.5 * period
+            if now >= self._next_heatmap_at and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
-                interval = max(1.0 / self.heatmap_rate, 0.01 * scheduler.players)
-                self._next_heatmap_at = now + interval
+                self._next_heatmap_at = now + frames.heatmap_interval()
         if speed == 0:
             return time.perf_counter()  # again at once, behind every other session in the queue
         next_step = now + max(0.0, 1.0 - self._owed) / speed
@@ -565,50 +540,13 @@ class Session:
         return next_step
 
     # --- frames (training thread) --------------------------------------------------------------
-    def _emit_frame(self) -> None:
-        started = time.perf_counter()
-        trainer = self.trainer
-        layout = trainer.network.layout
-        step = trainer.step_count
-        elapsed = started - self._last_frame_time
-        if self._last_frame_step >= 0 and elapsed > 0 and step >= self._last_frame_step:
-            measured = (step - self._last_frame_step) / elapsed
-            self._measured_speed += 0.3 * (measured - self._measured_speed)
-        frame = {
-            "type": "frame",
-            "step": step,
-            "epoch": trainer.epoch,
-            "state": self.state.value,
-            "metrics": self._metrics(),
-            "params": views.layers_view(layout, trainer.network.parameters, np.float32),
-            "gradients": views.layers_view(layout, trainer.last_gradient, np.float32),
-            "updates": views.layers_view(layout, trainer.last_update, np.float32),
-            "probe": views.probe_view(self._probe_trace(), np.float32),
-            "steps_per_second": round(self._measured_speed, 1) if self.state is SessionState.RUNNING else 0.0,
-        }
-        self._send((encode(frame),), "frame")
-        self._last_frame_step = step
-        self._last_frame_time = started
-        self._scheduler.note_frame_cost(time.perf_counter() - started)
-
-    def _heatmap_parts(self) -> tuple[Part, ...]:
-        if self._grid is None:
-            self._grid = heatmaps.HeatmapGrid.of(self.trainer.dataset, self.trainer.config.features,
-                                                 self.heatmap_resolution)
-        ranges, data = heatmaps.render(self.trainer.network, self._grid)
-        self._last_heatmap_step = self.trainer.step_count
-        message = {
-            "type": "heatmaps",
-            "step": self.trainer.step_count,
-            "resolution": self._grid.resolution,
-            "extent": list(self._grid.extent),
-            "layers": ranges,
-            "bytes": len(data),
-        }
-        return encode(message), data
+    def _emit_frame(self, refresh: bool = True) -> None:
+        running = self.state is SessionState.RUNNING
+        text = self.frames.frame(self.trainer, self.state.value, self.history, self._probe_trace, refresh, running)
+        self._send((text,), "frame")
 
     def _emit_heatmaps(self) -> None:
-        self._send(self._heatmap_parts(), "heatmaps")
+        self._send(self.frames.heatmaps(self.trainer), "heatmaps")
 
     # --- ending (training thread) --------------------------------------------------------------
     def close(self) -> None:

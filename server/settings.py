@@ -33,7 +33,7 @@ class Limits:
     max_sockets_per_session: int = 50
     max_message_bytes: int = 64 * 1024  # inbound WebSocket message (larger: close 1009)
     max_messages_per_second: int = 200  # inbound WebSocket messages per socket
-    max_gradient_check_work: int = 20_000_000  # 2P forward passes × training rows
+    max_request_seconds: float = 10.0  # estimated training or checking time of one REST request
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ class Timing:
     resume_seconds: float = 10 * 60  # kept after its last socket closed (a laptop's sleep)
     reap_interval_seconds: float = 30.0
     frame_rate: float = 60.0  # frames per second while playing (at most)
+    frame_budget: float = 1250.0  # frames per second of all playing sessions together (50 × 25)
     heatmap_rate: float = 10.0  # heatmap messages per second while playing (at most)
-    heatmap_bytes_per_second: int = 80_000  # budget that picks the heatmap resolution G
+    heatmap_bytes_per_second: int = 60_000  # budget that picks the heatmap resolution G
     send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
     max_slice_seconds: float = 0.008  # longest uninterrupted training slice of one session
     min_slice_seconds: float = 0.0001  # shortest, when many sessions share the CPU

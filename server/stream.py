@@ -9,7 +9,7 @@ queue into its socket. The queue stays small whatever the client does:
 - control messages (config, state, snapshots, replies) are never dropped; a client that lets
   too many of them pile up is stuck and gets closed;
 - a send that does not finish within `send_timeout` (the client stopped reading and the
-  socket's buffers are full) closes that client.
+  socket's buffers are full) closes that client (`check`, called by the manager's watchdog).
 
 A message is encoded once by the producer; every client's queue holds the same `str` (or
 `bytes`) object, so the cost of a frame does not grow with its audience.
@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class ClientChannel:
         self._items: deque[Outbound] = deque()
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._sending_since: float | None = None
 
     @property
     def pending(self) -> int:
@@ -126,20 +128,28 @@ class ClientChannel:
             self._items.clear()
 
     async def _send(self, part: Part) -> bool:
+        # No asyncio.wait_for per send (a task each, thousands a second): the manager's
+        # watchdog calls `check` and gives up on a send that has been waiting too long.
+        self._sending_since = time.monotonic()
         try:
             if isinstance(part, str):
-                await asyncio.wait_for(self.websocket.send_text(part), self._send_timeout)
+                await self.websocket.send_text(part)
             else:
-                await asyncio.wait_for(self.websocket.send_bytes(part), self._send_timeout)
-        except TimeoutError:
-            self._give_up(f"a send took longer than {self._send_timeout:g} s")
-            return False
+                await self.websocket.send_bytes(part)
         except Exception:  # the client went away (disconnect, reset, closed transport)
             self.state = ChannelState.CLOSED
             return False
+        finally:
+            self._sending_since = None
         self.messages_sent += 1
         self.bytes_sent += len(part)
         return True
+
+    def check(self, now: float) -> None:
+        """The watchdog's visit: close a client whose send has been stuck past the timeout
+        (it stopped reading, and the socket's buffers are full)."""
+        if self._sending_since is not None and now - self._sending_since > self._send_timeout:
+            self._give_up(f"a send waited longer than {self._send_timeout:g} s")
 
     async def _close_socket(self, code: int) -> None:
         self.state = ChannelState.CLOSED

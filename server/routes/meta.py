@@ -12,7 +12,7 @@ from engine.losses import LOSSES, REGULARIZATIONS
 from engine.network import INITS
 from engine.optimizers import OPTIMIZERS
 from server import __version__
-from server.deps import SettingsDep
+from server.deps import LabDep, SettingsDep
 from server.manager import _iris
 from server.protocol import PROTOCOL_VERSION
 from server.schemas import ConfigIn, HealthOut, OptionsOut
@@ -21,8 +21,17 @@ router = APIRouter(prefix="/api/v1", tags=["meta"])
 
 
 @router.get("/health", response_model=HealthOut)
-async def health() -> dict:
-    return {"status": "ok", "version": __version__, "protocol_version": PROTOCOL_VERSION}
+async def health(lab: LabDep) -> dict:
+    manager = lab.manager
+    return {
+        "status": "ok",
+        "version": __version__,
+        "protocol_version": PROTOCOL_VERSION,
+        "sessions": len(manager),
+        "playing": lab.scheduler.players,
+        "sockets": manager.sockets,
+        "training_thread_seconds": dict(lab.scheduler.spent),
+    }
 
 
 def dataset_options() -> list[dict]:

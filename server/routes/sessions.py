@@ -77,13 +77,22 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
     response_model=SessionOut,
     responses=error_responses(404, 413, 429),
     summary="Train n steps (mini-batches), then answer with the session",
+    description="429 when the steps are past the cap, or would take longer than the time a request may "
+    "train for (the message gives this server's speed).",
 )
 async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
     steps = (body or StepIn()).steps
-    cap = lab.settings.limits.max_steps_per_request
-    if steps > cap:
-        raise CapReached(f"steps: at most {cap:,} steps per request on this server")
+    limits = lab.settings.limits
+    if steps > limits.max_steps_per_request:
+        raise CapReached(f"steps: at most {limits.max_steps_per_request:,} steps per request on this server")
     if steps:
+        per_step = await session.run(session.step_seconds)
+        if steps * per_step > limits.max_request_seconds:
+            raise CapReached(
+                f"steps: {steps:,} steps would take about {steps * per_step:,.0f} s here ({1 / per_step:,.0f} "
+                f"steps a second); one request may train for at most {limits.max_request_seconds:g} s: send "
+                "several requests, or play the session over its WebSocket"
+            )
         done = await session.run(lambda: session.start_steps(steps, streamed=False))
         await asyncio.wrap_future(done)
     return JSONBody(await session.run(session.view))
@@ -176,13 +185,13 @@ async def read_trace(
     summary="Backprop against central differences for every parameter, both timed",
 )
 async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
-    objective, network = await session.run(session.network_copy)
-    work = 2 * network.layout.size * objective.inputs.shape[0]
-    cap = lab.settings.limits.max_gradient_check_work
-    if work > cap:
+    objective, network, seconds = await session.run(session.network_copy)
+    cap = lab.settings.limits.max_request_seconds
+    if seconds > cap:
         raise CapReached(
-            f"the whole-network check would take {work:,} row-passes (2P × training rows), past this "
-            f"server's cap of {cap:,}; check single parameters from the inspector instead"
+            f"checking all {network.layout.size:,} parameters takes 2P = {2 * network.layout.size:,} forward "
+            f"passes, about {seconds:,.0f} s here, past this server's cap of {cap:g} s per request; check single "
+            "parameters from the inspector instead"
         )
     # On a copy of the network, off the training thread: the session keeps training meanwhile.
     check = await anyio.to_thread.run_sync(_quiet_check, objective)

@@ -3,12 +3,13 @@ inside the app) for the REST and WebSocket tests, and an httpx client on it."""
 
 from __future__ import annotations
 
-import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,20 +19,14 @@ from server.cli import LabServer, build_server
 from server.deps import Lab
 from server.settings import Limits, Settings, Timing
 
+# The tests' own helper modules (server_helpers, server_reference) sit next to this file.
+sys.path.insert(0, str(Path(__file__).parent))
+
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def strict_json(text: str) -> object:
-    """json.loads that refuses NaN and Infinity, as a browser's JSON.parse does."""
-
-    def refuse(constant: str) -> object:
-        raise ValueError(f"non-finite number {constant} on the wire")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @dataclass
@@ -100,8 +95,9 @@ def live_factory() -> Iterator[object]:
     """Start live servers with special settings; all are stopped after the test."""
     started: list[LiveServer] = []
 
-    def start(limits: Limits | None = None, timing: Timing | None = None) -> LiveServer:
-        server = start_live(Settings(limits=limits or Limits(), timing=timing or Timing()))
+    def start(limits: Limits | None = None, timing: Timing | None = None, **changes: object) -> LiveServer:
+        settings = Settings(limits=limits or Limits(), timing=timing or Timing())
+        server = start_live(replace(settings, **changes))  # type: ignore[arg-type]
         started.append(server)
         return server
 

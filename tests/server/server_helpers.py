@@ -1,0 +1,62 @@
+"""Small helpers shared by the server tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def strict_json(text: str | bytes) -> Any:
+    """json.loads that refuses NaN and Infinity, as a browser's JSON.parse does."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"non-finite number {constant} on the wire")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+class Inbox:
+    """A WebSocket client's received messages: `(arrival time, parsed JSON or bytes)`."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.messages: list[tuple[float, Any]] = []
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def collect(self, seconds: float) -> list[tuple[float, Any]]:
+        """Everything that arrives within `seconds`; texts are parsed strictly (no NaN)."""
+        import asyncio
+        import time
+
+        got: list[tuple[float, Any]] = []
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+            except TimeoutError:
+                break
+            got.append((time.monotonic(), strict_json(raw) if isinstance(raw, str) else raw))
+        self.messages.extend(got)
+        return got
+
+    async def until(self, kind: str, seconds: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next JSON message of type `kind` (with the given field values)."""
+        import asyncio
+        import time
+
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            raw = await asyncio.wait_for(self.ws.recv(), left)
+            if isinstance(raw, bytes):
+                continue
+            message = strict_json(raw)
+            self.messages.append((time.monotonic(), message))
+            if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
+                return message
+        raise AssertionError(f"no {kind} message within {seconds} s")
+
+
+def of_type(messages: list[tuple[float, Any]], kind: str) -> list[dict[str, Any]]:
+    return [m for _, m in messages if isinstance(m, dict) and m.get("type") == kind]

@@ -1,0 +1,45 @@
+"""The page and its files: `/` renders templates/index.html, `/static` serves static/, and
+plotly.js comes from the installed plotly package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from server.routes.pages import plotly_js, static_dir, templates_dir
+from server.settings import Settings
+
+
+def test_the_index_page_renders_with_the_protocol_and_version(live_factory, tmp_path: Path):
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html data-protocol="{{ protocol_version }}" data-version="{{ version }}"></html>'
+    )
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "main.js").write_text("export const answer = 42;\n")
+    server = live_factory(templates_dir=tmp_path, static_dir=tmp_path)
+    page = httpx.get(f"{server.base}/")
+    assert page.status_code == 200 and 'data-protocol="1"' in page.text
+    assert "text/html" in page.headers["content-type"]
+    script = httpx.get(f"{server.base}/static/js/main.js")
+    assert script.status_code == 200 and "answer" in script.text
+
+
+def test_a_missing_page_is_a_clean_404(live_factory, tmp_path: Path):
+    server = live_factory(templates_dir=tmp_path)
+    response = httpx.get(f"{server.base}/")
+    assert response.status_code == 404 and "index.html" in response.json()["detail"]
+
+
+def test_plotly_is_served_from_the_installed_package(live):
+    path = plotly_js()
+    assert path is not None and path.name == "plotly.min.js"
+    response = httpx.get(f"{live.base}/vendor/plotly.min.js")
+    assert response.status_code == 200 and "javascript" in response.headers["content-type"]
+    assert len(response.content) == path.stat().st_size > 1_000_000
+
+
+def test_page_files_are_found_in_a_source_checkout():
+    root = Path(__file__).resolve().parents[2]
+    assert static_dir(Settings()) in (root / "static", root / "server" / "static")
+    assert templates_dir(Settings()).name == "templates"
