@@ -20,6 +20,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from server import protocol
+from server.lifecycle import InvalidTransition
 from server.manager import SessionManager
 from server.problems import CapReached, InvalidInput, NotFound
 from server.protocol import (
@@ -40,7 +41,7 @@ from server.protocol import (
     encode,
     error,
 )
-from server.sessions import InvalidTransition, Session
+from server.sessions import Session
 from server.stream import ClientChannel, Role
 
 logger = logging.getLogger(__name__)

@@ -36,6 +36,22 @@ def network_copy(trainer: Trainer) -> tuple[Objective, Network]:
     return objective(trainer, copy), copy
 
 
+def gradient_check_plan(trainer: Trainer) -> tuple[Objective, Network, float]:
+    """A copy to check gradients on, and the estimated seconds of the whole check (2P forward
+    passes over the training split)."""
+    check, copy = network_copy(trainer)
+    return check, copy, 2 * copy.layout.size * forward_seconds(trainer)
+
+
+def dataset(trainer: Trainer) -> JSON:
+    return views.dataset_view(trainer.dataset)
+
+
+def trace(trainer: Trainer, split: str, index: int) -> JSON:
+    """The REST trace: one sample's forward and backward pass, full precision."""
+    return views.probe_view(sample_trace(trainer, split, index, ("query", "index")))
+
+
 def forward_seconds(trainer: Trainer, rows: int | None = None, repeats: int = 3) -> float:
     """The fastest of a few forward passes over the first `rows` training rows (all: None),
     to estimate how long a request would take before starting it."""

@@ -1,9 +1,10 @@
 """What a session remembers of its past: the metric history (the loss curves) and the
 trajectory of its weights (the path drawn on the loss surface, and its PCA directions).
 
-Both keep a bounded number of points however long training runs: when full, every other
-point is dropped and the spacing between recorded steps doubles. So the memory of a session is
-fixed, the first steps stay visible, and the points stay evenly spread over the whole run.
+Both keep a bounded number of points however long training runs. Steps are cut into buckets
+of `stride` steps and a bucket keeps its first point; when the record is full the buckets
+double in width and merge (keeping the earlier point of each pair). So the memory of a session
+is fixed, the first steps stay visible, and the points stay evenly spread over the whole run.
 """
 
 from __future__ import annotations
@@ -25,20 +26,23 @@ class _Thinned:
         return len(self.steps)
 
     def due(self, step: int) -> bool:
-        return not self.steps or step - self.steps[-1] >= self.stride
+        """True when `step` opens a bucket that has no point yet."""
+        return not self.steps or step // self.stride > self.steps[-1] // self.stride
 
     def next_step(self) -> int:
         """The first step at which a point is due again."""
-        return self.steps[-1] + self.stride if self.steps else 0
+        return (self.steps[-1] // self.stride + 1) * self.stride if self.steps else 0
 
     def _make_room(self) -> None:
-        if len(self.steps) >= self.capacity:
-            keep = list(range(0, len(self.steps), 2))
-            if keep[-1] != len(self.steps) - 1:
-                keep.append(len(self.steps) - 1)  # the latest point stays
+        while len(self.steps) >= self.capacity:
+            self.stride *= 2
+            keep = [
+                i
+                for i, step in enumerate(self.steps)
+                if i == 0 or step // self.stride > self.steps[i - 1] // self.stride
+            ]
             self._keep(keep)
             self.steps = [self.steps[i] for i in keep]
-            self.stride *= 2
 
     def _keep(self, indices: list[int]) -> None:
         raise NotImplementedError

@@ -15,7 +15,6 @@ Transitions are guarded: an impossible one raises `InvalidTransition` naming bot
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections.abc import Callable
@@ -26,14 +25,14 @@ from typing import Any, TypeVar
 import numpy as np
 
 from engine.config import Config
-from engine.gradcheck import Objective
-from engine.network import Network
 from engine.phases import Phase, PhaseWalk, StalePhaseWalk
 from engine.tabular import Table
 from engine.trace import SampleTrace
 from engine.trainer import Diverged, Trainer
 from server import protocol, readouts, views
 from server.frames import FrameBuilder
+from server.lifecycle import SessionState, check_transition
+from server.pacing import Pacer
 from server.problems import SessionClosed, config_problem
 from server.protocol import encode
 from server.recording import History, Trajectory
@@ -44,27 +43,6 @@ from server.stream import ClientChannel, Part, SessionHub
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 JSON = dict[str, Any]
-
-
-class SessionState(enum.Enum):
-    IDLE = "idle"  # at the initial weights of its config and seed
-    RUNNING = "running"  # the play loop trains and streams frames
-    PAUSED = "paused"
-    DIVERGED = "diverged"  # the last step would have made the loss or a weight non-finite
-    CLOSED = "closed"  # deleted, expired or failed; final
-
-
-_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
-    SessionState.IDLE: frozenset({SessionState.RUNNING, SessionState.PAUSED, SessionState.DIVERGED}),
-    SessionState.RUNNING: frozenset({SessionState.PAUSED, SessionState.DIVERGED, SessionState.IDLE}),
-    SessionState.PAUSED: frozenset({SessionState.RUNNING, SessionState.DIVERGED, SessionState.IDLE}),
-    SessionState.DIVERGED: frozenset({SessionState.RUNNING, SessionState.PAUSED, SessionState.IDLE}),
-    SessionState.CLOSED: frozenset(),
-}
-
-
-class InvalidTransition(RuntimeError):
-    pass
 
 
 @dataclass
@@ -116,10 +94,7 @@ class Session:
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
-        self._owed = 0.0  # steps owed to a speed-limited play loop
-        self._owed_at = 0.0
-        self._next_frame_at = 0.0
-        self._next_heatmap_at = 0.0
+        self.pacer = Pacer(scheduler, settings.limits.max_steps_per_request)
         self.frames = FrameBuilder(scheduler, settings.timing)
         self._after_build()
 
@@ -128,6 +103,15 @@ class Session:
         """Run `function` on the training thread (urgently) and await its result."""
         self.touch()
         return await asyncio.wrap_future(self._scheduler.submit(function))
+
+    async def read(self, function: Callable[[Trainer], T]) -> T:
+        """Run a read-only `function(trainer)` (see `server.readouts`) on the training thread."""
+
+        def job() -> T:
+            self._check_open()
+            return function(self.trainer)
+
+        return await self.run(job)
 
     def submit(self, function: Callable[[], T]) -> Future[T]:
         self.touch()
@@ -142,10 +126,9 @@ class Session:
 
     # --- state machine (training thread) -----------------------------------------------------
     def _transition(self, target: SessionState) -> None:
+        check_transition(self.state, target)
         if target is self.state:
             return
-        if target not in _TRANSITIONS[self.state] and target is not SessionState.CLOSED:
-            raise InvalidTransition(f"session {self.id[:8]}: cannot go from {self.state.value} to {target.value}")
         if self.state is SessionState.RUNNING:
             self._scheduler.players -= 1
         if target is SessionState.RUNNING:
@@ -242,28 +225,6 @@ class Session:
 
         self._loop.call_soon_threadsafe(greet)
 
-    def params_view(self) -> JSON:
-        self._check_open()
-        return readouts.params(self.trainer)
-
-    def dataset_view(self) -> JSON:
-        self._check_open()
-        return views.dataset_view(self.trainer.dataset)
-
-    def gradients_view(self) -> JSON:
-        self._check_open()
-        return readouts.gradients(self.trainer)
-
-    def trace_view(self, split: str, index: int) -> JSON:
-        self._check_open()
-        return views.probe_view(readouts.sample_trace(self.trainer, split, index, ("query", "index")))
-
-    def network_copy(self) -> tuple[Objective, Network, float]:
-        """A copy to check gradients on, and the estimated seconds of the whole check."""
-        self._check_open()
-        objective, network = readouts.network_copy(self.trainer)
-        return objective, network, 2 * network.layout.size * readouts.forward_seconds(self.trainer)
-
     def _metrics(self) -> JSON:
         metrics = views.trainer_metrics(self.trainer)
         self.history.record(self.trainer.step_count, metrics)
@@ -279,10 +240,7 @@ class Session:
             self._publish_state()
             return
         self._transition(SessionState.RUNNING)
-        now = time.perf_counter()
-        self._next_frame_at = now
-        self._next_heatmap_at = now
-        self._owed, self._owed_at = 0.0, now
+        self.pacer.start(time.perf_counter())
         self._publish_state()
         self._scheduler.wake(self._ticker)
 
@@ -301,7 +259,7 @@ class Session:
     def set_speed(self, steps_per_second: float) -> None:
         self._check_open()
         self.steps_per_second = float(steps_per_second)
-        self._owed, self._owed_at = 0.0, time.perf_counter()
+        self.pacer.start(time.perf_counter())
         self._publish_state()
         if self.state is SessionState.RUNNING:
             self._scheduler.wake(self._ticker)
@@ -335,10 +293,11 @@ class Session:
         self.requested = config
         message = {"type": "config", "config": self.trainer.config.as_dict(), "reinitialised": reinitialised}
         self._publish(message)
+        self.frames.stale()  # the loss, and so the metrics, may have changed
         if reinitialised:
             self._rebuilt()
         elif self.state is not SessionState.RUNNING:
-            self._emit_frame()  # the loss may have changed, and with it the metrics
+            self._emit_frame()
         return message
 
     def set_parameter(self, layer: int, kind: str, i: int, j: int, value: float) -> None:
@@ -477,9 +436,9 @@ class Session:
             return
         if run.remaining > 0:
             now = time.perf_counter()
-            if now >= self._next_frame_at and self.state is not SessionState.RUNNING:
-                self._emit_frame(refresh=self.frames.refresh_due(now))
-                self._next_frame_at = now + self._scheduler.frame_interval()
+            if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:
+                self._emit_frame(refresh=self.frames.refresh_due(now))  # progress of a long step
+                self.pacer.frame_sent(now)
             self._scheduler.submit(lambda: self._continue(run), urgent=False)
             return
         self._emit_frame()
@@ -498,46 +457,25 @@ class Session:
             return None
 
     def _play_turn(self) -> float | None:
-        scheduler = self._scheduler
-        frames = self.frames
-        period = scheduler.frame_interval()
+        scheduler, frames, pacer = self._scheduler, self.frames, self.pacer
         now = time.perf_counter()
-        if self._next_frame_at < now - period:
-            self._next_frame_at = now  # fell behind (many sessions): no burst of catch-up frames
-        refresh = frames.refresh_due(self._next_frame_at)
-        frame_cost = scheduler.frame_cost + (scheduler.refresh_cost if refresh else 0.0)
+        refresh = frames.refresh_due(pacer.next_frame_at)
         speed = self.steps_per_second
-        if speed == 0:
-            max_steps = self._settings.limits.max_steps_per_request
-            deadline = min(now + scheduler.slice_seconds(), self._next_frame_at - frame_cost)
-        else:
-            self._owed = min(self._owed + (now - self._owed_at) * speed, max(1.0, speed * 0.1))
-            self._owed_at = now
-            max_steps = int(self._owed)
-            deadline = now + scheduler.slice_seconds()
-        if max_steps > 0:
+        plan = pacer.plan(now, speed, scheduler.frame_cost + (scheduler.refresh_cost if refresh else 0.0))
+        if plan.max_steps > 0:
             try:
-                done = self._advance(max_steps, max(deadline, now))
+                pacer.trained(self._advance(plan.max_steps, plan.deadline), speed)
             except Diverged as error:
                 self._on_diverged(error)
                 return None
-            self._owed -= done if speed else 0
         now = time.perf_counter()
-        if now >= self._next_frame_at - 0.0005 and self.trainer.step_count != frames.last_frame_step:
+        if pacer.frame_due(now) and self.trainer.step_count != frames.last_frame_step:
             self._emit_frame(refresh=refresh or frames.refresh_due(now))
-            # Keep the cadence (60 a second on average); after a long stall, start afresh.
-            self._next_frame_at += period
-            if self._next_frame_at < now:
-                self._next_frame_at = now + 0.5 * period
-            if now >= self._next_heatmap_at and self.trainer.step_count != frames.last_heatmap_step:
+            pacer.frame_sent(now)
+            if pacer.heatmap_due(now) and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
-                self._next_heatmap_at = now + frames.heatmap_interval()
-        if speed == 0:
-            return time.perf_counter()  # again at once, behind every other session in the queue
-        next_step = now + max(0.0, 1.0 - self._owed) / speed
-        if speed >= 1.0 / period:
-            return max(next_step, self._next_frame_at - scheduler.slice_seconds())
-        return next_step
+                pacer.heatmap_sent(now, frames.heatmap_interval())
+        return pacer.next_turn(time.perf_counter(), speed)
 
     # --- frames (training thread) --------------------------------------------------------------
     def _emit_frame(self, refresh: bool = True) -> None:

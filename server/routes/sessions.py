@@ -16,6 +16,7 @@ import numpy as np
 from fastapi import APIRouter, Body, Query, Response
 
 from engine.gradcheck import GradientCheck, Objective, check_gradients
+from server import readouts
 from server.deps import LabDep, ManagerDep, SessionDep
 from server.errors import JSONBody
 from server.problems import CapReached, InvalidInput
@@ -106,7 +107,7 @@ async def reset(session: SessionDep) -> Response:
 
 @router.get("/{session_id}/params", response_model=ParamsOut, responses=error_responses(404))
 async def read_params(session: SessionDep) -> Response:
-    return JSONBody(await session.run(session.params_view))
+    return JSONBody(await session.read(readouts.params))
 
 
 @router.put(
@@ -118,7 +119,7 @@ async def read_params(session: SessionDep) -> Response:
 async def write_params(session: SessionDep, body: ParamsBody) -> Response:
     def apply() -> dict:
         session.set_parameters(flatten(session, body))
-        return session.params_view()
+        return readouts.params(session.trainer)
 
     return JSONBody(await session.run(apply))
 
@@ -151,7 +152,7 @@ def flatten(session: Session, body: ParamsBody) -> np.ndarray:
 
 @router.get("/{session_id}/dataset", response_model=DatasetOut, responses=error_responses(404))
 async def read_dataset(session: SessionDep) -> Response:
-    return JSONBody(await session.run(session.dataset_view))
+    return JSONBody(await session.read(readouts.dataset))
 
 
 @router.get(
@@ -161,7 +162,7 @@ async def read_dataset(session: SessionDep) -> Response:
     summary="Gradients of the objective on the whole training split (weights unchanged)",
 )
 async def read_gradients(session: SessionDep) -> Response:
-    return JSONBody(await session.run(session.gradients_view))
+    return JSONBody(await session.read(readouts.gradients))
 
 
 @router.get(
@@ -175,7 +176,7 @@ async def read_trace(
     split: Annotated[SplitName, Query()] = "train",
     index: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
-    return JSONBody(await session.run(lambda: session.trace_view(split, index)))
+    return JSONBody(await session.read(lambda trainer: readouts.trace(trainer, split, index)))
 
 
 @router.post(
@@ -185,7 +186,7 @@ async def read_trace(
     summary="Backprop against central differences for every parameter, both timed",
 )
 async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
-    objective, network, seconds = await session.run(session.network_copy)
+    objective, network, seconds = await session.read(readouts.gradient_check_plan)
     cap = lab.settings.limits.max_request_seconds
     if seconds > cap:
         raise CapReached(

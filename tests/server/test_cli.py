@@ -1,0 +1,96 @@
+"""The `backprop-lab` command: options, the classroom URL, and a graceful SIGTERM (sockets
+closed with 1001, the process gone within 10 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from server import cli
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_options_become_settings():
+    args = cli.parse_args(["--host", "0.0.0.0", "--port", "9001", "--open", "--db", "runs.db"])
+    settings = cli.settings_from(args)
+    assert (settings.host, settings.port, settings.open_browser, str(settings.db_path)) == (
+        "0.0.0.0", 9001, True, "runs.db")
+    assert cli.settings_from(cli.parse_args([])) == Settings()
+
+
+def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys):
+    started: list[Settings] = []
+
+    class Stub:
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli, "build_server", lambda settings: started.append(settings) or Stub())
+    cli.main(["--host", "0.0.0.0", "--port", "9002"])
+    out = capsys.readouterr().out
+    assert "Classroom mode" in out and ":9002/" in out and started[0].classroom
+    assert started[0].public_url() in out
+
+
+def test_sigterm_closes_sockets_with_1001_and_exits_quickly():
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/api/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        sid = httpx.post(f"{base}/api/v1/sessions", json={}).json()["id"]
+
+        async def watch() -> tuple[int | None, float]:
+            async with connect(f"ws://127.0.0.1:{port}/ws/sessions/{sid}", origin=base) as ws:
+                await ws.recv()
+                await ws.send(json.dumps({"type": "play"}))
+                await asyncio.sleep(0.3)
+                sent = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                try:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 10)
+                except ConnectionClosed as closed:
+                    return (closed.rcvd.code if closed.rcvd else None), sent
+            return None, sent
+
+        code, sent = asyncio.run(watch())
+        assert code == 1001
+        process.wait(timeout=10)
+        assert time.monotonic() - sent < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_python_dash_m_server_is_the_same_command(flag):
+    result = subprocess.run([sys.executable, "-m", "server", flag], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
+    assert result.returncode == 0 and "backprop-lab" in result.stdout

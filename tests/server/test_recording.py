@@ -1,0 +1,45 @@
+"""History and trajectory keep a bounded number of points, evenly spread, the latest kept."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from server.recording import History, Trajectory
+
+
+def test_history_thins_itself_to_evenly_spread_points_from_the_first_step():
+    history = History(capacity=8)
+    for step in range(100):
+        history.record(step, {"train_loss": 1.0 / (step + 1)})
+    steps = [p["step"] for p in history.points()]
+    assert len(steps) <= 8 and steps[0] == 0 and steps[-1] > 100 - 2 * history.stride
+    assert all(step % history.stride == 0 for step in steps)  # one point a bucket, evenly spaced
+    assert steps == list(range(0, steps[-1] + 1, history.stride))
+
+
+def test_irregular_steps_still_get_one_point_a_bucket():
+    history = History(capacity=6)
+    for step in (0, 3, 5, 9, 17, 18, 40, 41, 77, 200, 333):
+        history.record(step, {})
+    steps = [p["step"] for p in history.points()]
+    assert len(steps) <= 6 and len({step // history.stride for step in steps}) == len(steps)
+
+
+def test_history_replaces_a_point_of_the_same_step():
+    history = History()
+    history.record(5, {"train_loss": 1.0})
+    history.record(5, {"train_loss": 0.5})
+    assert history.points() == [{"step": 5, "train_loss": 0.5}]
+
+
+def test_the_trajectory_copies_parameters_within_its_memory_budget():
+    trajectory = Trajectory(size=1000, max_floats=20_000)
+    assert trajectory.capacity == 20
+    parameters = np.zeros(1000)
+    for step in range(0, 500):
+        if trajectory.due(step):
+            parameters[:] = step
+            trajectory.record(step, parameters)
+    rows = trajectory.parameters()
+    assert rows.shape[0] == len(trajectory.steps) <= 20 and trajectory.steps[0] == 0
+    assert np.array_equal(rows[:, 0], np.array(trajectory.steps, dtype=float))

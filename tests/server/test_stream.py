@@ -1,0 +1,80 @@
+"""Per-client queues: latest-wins frames, control messages never dropped, stuck clients cut."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from server.stream import ChannelState, ClientChannel, Role, SessionHub
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeSocket:
+    def __init__(self, blocked: bool = False) -> None:
+        self.sent: list[str | bytes] = []
+        self.closed_with: int | None = None
+        self.blocked = blocked
+
+    async def send_text(self, text: str) -> None:
+        if self.blocked:
+            await asyncio.sleep(3600)
+        self.sent.append(text)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send_text(data)  # type: ignore[arg-type]
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = code
+
+
+async def test_frames_are_latest_wins_and_control_messages_keep_their_order():
+    socket = FakeSocket()
+    channel = ClientChannel(socket, Role.CONTROL, send_timeout=1)  # type: ignore[arg-type]
+    channel.push(("config-1",))
+    channel.push(("frame-1",), "frame")
+    channel.push(("heat-1", b"\x01"), "heatmaps")
+    channel.push(("frame-2",), "frame")
+    channel.push(("state",))
+    channel.push(("heat-2", b"\x02"), "heatmaps")
+    assert channel.pending == 4
+    channel.close(1001)
+    await asyncio.wait_for(channel.run(), 1)
+    assert socket.sent == ["config-1", "frame-2", "state", "heat-2", b"\x02"] and socket.closed_with == 1001
+
+
+async def test_a_client_whose_send_hangs_is_cut_by_the_watchdog():
+    socket = FakeSocket(blocked=True)
+    channel = ClientChannel(socket, Role.CONTROL, send_timeout=0.05)  # type: ignore[arg-type]
+    writer = asyncio.create_task(channel.run())
+    channel.push(("frame",), "frame")
+    await asyncio.sleep(0.1)
+    channel.check(asyncio.get_running_loop().time() + 10**6)  # any time far past the timeout
+    await asyncio.wait_for(asyncio.gather(writer, return_exceptions=True), 1)
+    assert channel.state is ChannelState.CLOSED and "waited longer" in channel.close_reason
+
+
+async def test_too_many_unsent_control_messages_mean_a_stuck_client():
+    channel = ClientChannel(FakeSocket(), Role.CONTROL, send_timeout=1, max_pending_control=3)  # type: ignore[arg-type]
+    for index in range(4):
+        channel.push((f"m{index}",))
+    assert channel.state is ChannelState.CLOSED and channel.pending == 0
+
+
+async def test_a_hub_hands_every_client_the_same_object():
+    hub = SessionHub()
+    sockets = [FakeSocket(), FakeSocket()]
+    channels = [ClientChannel(s, Role.CONTROL, send_timeout=1) for s in sockets]  # type: ignore[arg-type]
+    for channel in channels:
+        hub.add(channel)
+    text = "".join(["{", '"type":"frame"', "}"])
+    hub.broadcast((text,), "frame")
+    hub.close_all(1000)
+    await asyncio.gather(*(channel.run() for channel in channels))
+    assert sockets[0].sent[0] is sockets[1].sent[0] is text
