@@ -3,8 +3,8 @@
 The 422 handler replaces FastAPI's default for one reason: the default echoes each bad
 `input` back, and an input of `NaN` or `1e999` (which Python's JSON parser reads as a float)
 cannot be written as JSON, so the error about it would itself fail. Here inputs are cleaned:
-non-finite numbers become the strings "NaN", "Infinity", "-Infinity", and large inputs are left
-out rather than echoed.
+non-finite numbers become the strings "NaN", "Infinity", "-Infinity", integers too large for
+JSON readers become strings, and large inputs are left out rather than echoed.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def clean(value: Any, budget: list[int] | None = None) -> Any:
         raise OverflowError
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)  # beyond what JSON readers (and orjson) take as an integer
     if isinstance(value, dict):
         return {str(key): clean(item, budget) for key, item in value.items()}
     if isinstance(value, list | tuple):

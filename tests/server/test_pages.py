@@ -43,3 +43,11 @@ def test_page_files_are_found_in_a_source_checkout():
     root = Path(__file__).resolve().parents[2]
     assert static_dir(Settings()) in (root / "static", root / "server" / "static")
     assert templates_dir(Settings()).name == "templates"
+
+
+def test_the_real_page_renders_and_its_scripts_are_served(live):
+    page = httpx.get(f"{live.base}/")
+    assert page.status_code == 200 and 'data-protocol="1"' in page.text
+    assert "/vendor/plotly.min.js" in page.text and "/static/js/main.js" in page.text
+    assert httpx.get(f"{live.base}/static/js/main.js").status_code == 200
+    assert httpx.get(f"{live.base}/static/js/../../server/app.py").status_code == 404

@@ -326,3 +326,10 @@ def test_caps_answer_429_with_a_message(live_factory):
         create(http)
         response = http.post("/api/v1/sessions", json={})
         assert response.status_code == 429 and "sessions" in response.json()["detail"]
+
+
+def test_huge_integers_are_refused_and_echoed_as_text(http):
+    response = http.post("/api/v1/sessions", json={"seed": 3245371357502779863072768, "hidden_layers": [10**20]})
+    assert response.status_code == 422
+    inputs = {".".join(map(str, e["loc"])): e.get("input") for e in strict_json(response.text)["detail"]}
+    assert inputs["body.seed"] == "3245371357502779863072768"
