@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
-    # Outermost first: who may talk to us, then how much they may send.
+    # add_middleware wraps what is there, so the last added runs first: who may talk to us
+    # (AccessGuard), then how much they may send (BodyLimit).
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(
         AccessGuard, allowed_hosts=settings.allowed_hosts(), allowed_origins=settings.allowed_origins()

@@ -318,3 +318,31 @@ async def test_rest_stays_responsive_while_twenty_sessions_play(live):
     assert sorted(latencies)[int(0.95 * len(latencies))] < 0.5
     rates = [len(of_type(messages, "frame")) / 2.5 for messages in got]
     assert min(rates) >= 10, f"frames/s per session: min {min(rates):.1f}"
+
+
+async def test_a_failing_session_closes_only_its_own_sockets_with_1011(live):
+    doomed, healthy = live.new_session(), live.new_session()
+    broken, _ = await open_inbox(live, doomed)
+    fine, _ = await open_inbox(live, healthy)
+
+    def boom(*args: object) -> int:
+        raise RuntimeError("engine bug")
+
+    live.lab.manager.get(doomed).trainer.train_for = boom  # type: ignore[method-assign]
+    async with broken.ws, fine.ws:
+        await broken.send({"type": "play"})
+        error = await broken.until("error")
+        assert error["code"] == "internal" and "engine bug" not in error["message"]  # no details without --debug
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await broken.ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        await fine.send({"type": "step", "steps": 2})
+        await fine.until("frame", step=2)
+    assert httpx.get(f"{live.base}/api/v1/sessions/{doomed}").status_code == 404
+
+
+async def test_per_message_deflate_is_off(live):
+    async with connect(socket_url(live, live.new_session()), origin=live.base) as ws:
+        assert ws.protocol.extensions == []
+        assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers

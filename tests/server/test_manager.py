@@ -1,0 +1,63 @@
+"""The session manager: lifetimes (idle expiry, resume window) and uploaded tables."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from engine.tabular import Table
+from server.manager import SessionManager
+from server.problems import CapReached, InvalidInput, NotFound
+from server.scheduler import Scheduler
+from server.schemas import ConfigIn
+from server.settings import Limits, Settings, Timing
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def manager():  # type: ignore[no-untyped-def]
+    scheduler = Scheduler()
+    scheduler.start()
+    settings = Settings(limits=Limits(max_uploads=2), timing=Timing(idle_expiry_seconds=100, resume_seconds=10))
+    yield SessionManager(settings, scheduler, asyncio.get_running_loop())
+    scheduler.stop()
+
+
+async def test_idle_sessions_expire_and_disconnected_ones_after_the_resume_window(manager):
+    idle = await manager.create(ConfigIn())
+    left = await manager.create(ConfigIn())
+    now = idle.last_active
+    left.disconnected_at = now
+    assert manager.expired(now + 5) == []
+    assert manager.expired(now + 11) == [left]  # its page went away 11 s ago: past the 10 s window
+    assert set(manager.expired(now + 101)) == {idle, left}
+    await manager.delete(left.id)
+    with pytest.raises(NotFound):
+        manager.get(left.id)
+
+
+def table(rows: int = 6) -> Table:
+    values = np.arange(rows * 2, dtype=float).reshape(rows, 2)
+    labels = np.arange(rows) % 2
+    return Table("t", ("a", "b"), values, labels, ("x", "y"), None)
+
+
+async def test_uploads_are_kept_until_the_cap_and_the_unused_oldest_makes_room(manager):
+    first, second = manager.add_table(table()), manager.add_table(table())
+    session = await manager.create(ConfigIn(dataset=second, hidden_layers=[2]))
+    third = manager.add_table(table())  # the unused first one goes
+    with pytest.raises(InvalidInput):
+        manager.table_for(first, ("body",))
+    assert manager.table_for(third, ("body",)) is not None
+    await manager.create(ConfigIn(dataset=third, hidden_layers=[2]))
+    with pytest.raises(CapReached):
+        manager.add_table(table())  # both slots in use now
+    assert session.table is manager.table_for(second, ("body",))
