@@ -420,6 +420,7 @@ class Session:
         return run.future
 
     def _continue(self, run: _StepRun) -> None:
+        """One slice of a step run; queues the next slice behind other work until done."""
         if self.closed:
             run.future.set_exception(SessionClosed(f"session {self.id} closed while training"))
             return
@@ -430,19 +431,21 @@ class Session:
             if run.remaining > 0:
                 deadline = time.perf_counter() + self._scheduler.slice_seconds()
                 run.remaining -= self._advance(run.remaining, deadline)
+            if run.remaining > 0:
+                now = time.perf_counter()
+                if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:
+                    self._emit_frame(refresh=self.frames.refresh_due(now))  # progress of a long step
+                    self.pacer.frame_sent(now)
+                self._scheduler.submit(lambda: self._continue(run), urgent=False)
+                return
+            self._emit_frame()
+            self._emit_heatmaps()
         except Diverged as error:
             self._on_diverged(error)
-            run.future.set_result(None)
+        except Exception as error:  # the engine failed: this session only, and the caller hears
+            run.future.set_exception(error)
+            self._fail(error)
             return
-        if run.remaining > 0:
-            now = time.perf_counter()
-            if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:
-                self._emit_frame(refresh=self.frames.refresh_due(now))  # progress of a long step
-                self.pacer.frame_sent(now)
-            self._scheduler.submit(lambda: self._continue(run), urgent=False)
-            return
-        self._emit_frame()
-        self._emit_heatmaps()
         run.future.set_result(None)
 
     def _play_tick(self) -> float | None:
