@@ -129,7 +129,7 @@ export function send(message) {
 
 /** Test hook: drops the socket as a network failure would (the page then reconnects). */
 export function dropConnection() {
-  socket?.ws.close(4000, "dropped for a test");
+  socket?.drop();
 }
 
 export function isConnected() {

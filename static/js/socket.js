@@ -1,8 +1,11 @@
 // One WebSocket to one session (docs/protocol.md): JSON text messages both ways, and binary
 // heatmap payloads announced by the JSON `heatmaps` message just before them.
 //
-// This module only frames messages. Reconnecting, falling back to a new session and restoring
-// the view belong to session.js; what a message means belongs to the store.
+// The socket lives in a worker (socket_worker.js) so receiving never blocks drawing; this class is
+// its main-thread side. It only frames messages: reconnecting, falling back to a new session and
+// restoring the view belong to session.js; what a message means belongs to messages.js.
+
+const WORKER_URL = new URL("./socket_worker.js", import.meta.url);
 
 export class SessionSocket {
   /**
@@ -15,27 +18,41 @@ export class SessionSocket {
     this.nextId = 1;
     this.pendingHeatmaps = null; // the JSON half of a heatmaps message, waiting for its bytes
     this.opened = false;
+    this.closed = false;
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    this.ws = new WebSocket(`${scheme}//${window.location.host}/ws/sessions/${encodeURIComponent(sessionId)}`);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onopen = () => {
-      this.opened = true;
-      handlers.onOpen();
-    };
-    this.ws.onmessage = (event) => this.receive(event.data);
-    this.ws.onclose = (event) => handlers.onClose({ code: event.code, reason: event.reason, opened: this.opened });
+    this.worker = new Worker(WORKER_URL, { type: "module", name: "session-socket" });
+    this.worker.onmessage = (event) => this.fromWorker(event.data);
+    this.worker.postMessage({
+      cmd: "open",
+      url: `${scheme}//${window.location.host}/ws/sessions/${encodeURIComponent(sessionId)}`,
+    });
   }
 
-  receive(data) {
-    if (typeof data !== "string") {
-      const announced = this.pendingHeatmaps;
-      this.pendingHeatmaps = null;
-      if (announced) this.handlers.onMessage(announced, new Uint8Array(data));
-      return;
+  fromWorker(message) {
+    switch (message.event) {
+      case "open":
+        this.opened = true;
+        this.handlers.onOpen();
+        break;
+      case "text":
+        this.receive(message.text);
+        break;
+      case "binary":
+        this.receiveBinary(message.buffer);
+        break;
+      case "close":
+        this.closed = true;
+        this.worker.terminate();
+        this.handlers.onClose({ code: message.code, reason: message.reason, opened: this.opened });
+        break;
+      default:
     }
+  }
+
+  receive(text) {
     let message;
     try {
-      message = JSON.parse(data);
+      message = JSON.parse(text);
     } catch {
       return; // the protocol promises JSON; a broken message is dropped rather than crash the page
     }
@@ -46,20 +63,32 @@ export class SessionSocket {
     this.handlers.onMessage(message, null);
   }
 
+  receiveBinary(buffer) {
+    const announced = this.pendingHeatmaps;
+    this.pendingHeatmaps = null;
+    if (announced) this.handlers.onMessage(announced, new Uint8Array(buffer));
+  }
+
   get isOpen() {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.opened && !this.closed;
   }
 
   /** Sends a client message; returns its id (replies carry it as `reply_to`), or null if closed. */
   send(message) {
     if (!this.isOpen) return null;
     const id = this.nextId++;
-    this.ws.send(JSON.stringify({ ...message, id }));
+    this.worker.postMessage({ cmd: "send", text: JSON.stringify({ ...message, id }) });
     return id;
   }
 
+  /** Closes for good: no reconnect follows. */
   close() {
     this.handlers = { onOpen() {}, onMessage() {}, onClose() {} };
-    this.ws.close(1000);
+    this.worker.postMessage({ cmd: "close", code: 1000, reason: "" });
+  }
+
+  /** Closes as a network failure would (a test hook): the session reconnects. */
+  drop() {
+    this.worker.postMessage({ cmd: "close", code: 4000, reason: "dropped for a test" });
   }
 }

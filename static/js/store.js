@@ -28,7 +28,7 @@ export const DIRTY = {
   all: (1 << 17) - 1,
 };
 
-export const HISTORY_LIMIT = 2000; // points per loss curve; beyond it every other point is dropped
+export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
 
 export const store = {
   dirty: DIRTY.all,

@@ -133,14 +133,15 @@ export function initTeaching() {
   registerRenderer({
     name: "teaching-track",
     mask: DIRTY.teaching | DIRTY.network | DIRTY.lang | DIRTY.probe,
-    render() {
-      renderTrack();
+    render(flags) {
+      if (flags & (DIRTY.teaching | DIRTY.network | DIRTY.lang)) renderTrack();
       autoButton.setAttribute("aria-pressed", String(store.teaching.auto));
       autoButton.textContent = t(store.teaching.auto ? "teach.auto_stop" : "teach.auto");
-      if (document.activeElement !== splitSelect) splitSelect.value = store.sample.split;
-      if (document.activeElement !== indexInput) indexInput.value = String(store.sample.index);
+      const index = String(store.sample.index);
+      if (document.activeElement !== splitSelect && splitSelect.value !== store.sample.split) splitSelect.value = store.sample.split;
+      if (document.activeElement !== indexInput && indexInput.value !== index) indexInput.value = index;
       const size = store.dataset?.[store.sample.split]?.points?.length;
-      if (size) indexInput.max = String(size - 1);
+      if (size && indexInput.max !== String(size - 1)) indexInput.max = String(size - 1);
     },
   });
 }

@@ -32,17 +32,25 @@ export function watchSize(element, onResize) {
   return observer;
 }
 
-/** A rounded label box with text, for numbers drawn on the canvas. */
-export function labelBox(context, text, x, y, { align = "left", background = "rgba(255,255,255,0.88)", colour = "#1d232a", padding = 3, fontPx = 11 } = {}) {
+/** The box labelBox would draw, as [left, top, right, bottom], without drawing it. */
+export function labelRect(context, text, x, y, align = "left", fontPx = 11, padding = 3) {
   const width = context.measureText(text).width + padding * 2;
   const height = fontPx + padding * 2;
   const left = align === "left" ? x : align === "right" ? x - width : x - width / 2;
-  const top = y - height / 2;
+  return [left, y - height / 2, left + width, y + height / 2];
+}
+
+/** A rounded label box with text, for numbers drawn on the canvas; returns its rectangle. */
+export function labelBox(context, text, x, y, { align = "left", background = "rgba(255,255,255,0.88)", colour = "#1d232a", padding = 3, fontPx = 11 } = {}) {
+  const rect = labelRect(context, text, x, y, align, fontPx, padding);
+  const [left, top] = rect;
+  const width = rect[2] - rect[0];
+  const height = rect[3] - rect[1];
   context.fillStyle = background;
   context.beginPath();
   context.roundRect(left, top, width, height, 3);
   context.fill();
   context.fillStyle = colour;
   context.fillText(text, left + padding, y + 0.5);
-  return width;
+  return rect;
 }

@@ -13,7 +13,7 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
-import { beginDraw, fitCanvas, labelBox } from "./canvas.js";
+import { beginDraw, fitCanvas, labelBox, labelRect } from "./canvas.js";
 import { getLayout } from "./network.js";
 
 const overlay = document.getElementById("network-overlay");
@@ -21,6 +21,22 @@ const context = overlay.getContext("2d");
 const EDGE_LABEL_LIMIT = 8; // edges per layer that get labels when no neuron is selected
 
 const shown = { forward: new Set(), backward: new Set(), loss: false, update: false };
+const occupied = []; // rectangles [left, top, right, bottom] already covered by a neuron or a label
+const ALONG = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8]; // where along an edge its number may go
+
+function overlaps(rect) {
+  for (const other of occupied) {
+    if (rect[0] < other[2] && rect[2] > other[0] && rect[1] < other[3] && rect[3] > other[1]) return true;
+  }
+  return false;
+}
+
+function occupyNeurons(layout) {
+  occupied.length = 0;
+  for (let g = 0; g < layout.nodeX.length; g++) {
+    occupied.push([layout.nodeX[g], layout.nodeY[g], layout.nodeX[g] + layout.size, layout.nodeY[g] + layout.size]);
+  }
+}
 const point = { x: 0, y: 0 };
 
 function ease(t) {
@@ -105,11 +121,17 @@ function activeColumnOutline(layout, column) {
 
 function neuronLines(probe, column, index) {
   const lines = [];
+  const updated = shown.update;
   if (column === 0) {
-    if (shown.forward.size) lines.push(`${shortNumber(probe.inputs[index])}`);
+    if (shown.forward.size && !updated) lines.push(`${shortNumber(probe.inputs[index])}`);
     return lines;
   }
   const l = column - 1;
+  if (updated) {
+    // after the update the forward and backward numbers belong to the old weights: show Δb only
+    if (store.updates?.[l]) lines.push(`Δb ${shortNumber(store.updates[l].biases[index])}`);
+    return lines;
+  }
   const layer = probe.layers[l];
   const isOutput = column === store.network.layer_sizes.length - 1;
   if (shown.forward.has(l)) {
@@ -118,7 +140,6 @@ function neuronLines(probe, column, index) {
   }
   if (isOutput && shown.loss) lines.push(`y ${shortNumber(probe.targets[index])}`);
   if (shown.backward.has(l)) lines.push(`δ ${shortNumber(layer.deltas[index])}`);
-  if (shown.update && store.updates?.[l]) lines.push(`Δb ${shortNumber(store.updates[l].biases[index])}`);
   return lines;
 }
 
@@ -136,21 +157,23 @@ function drawNeuronLabels(layout, probe, fontPx) {
       const lineHeight = fontPx + 5;
       if (c === 0) {
         // inputs: on the neuron itself (their names sit to the left)
-        labelBox(context, lines[0], layout.nodeX[g] + layout.size / 2, layout.nodeY[g] + layout.size - lineHeight / 2, { align: "center", fontPx });
+        occupied.push(labelBox(context, lines[0], layout.nodeX[g] + layout.size / 2, layout.nodeY[g] + layout.size - lineHeight / 2, { align: "center", fontPx }));
         continue;
       }
       const x = layout.nodeX[g] + layout.size + 4;
       let y = layout.nodeY[g] + layout.size / 2 - ((lines.length - 1) * lineHeight) / 2;
       if (c === last) y += lineHeight * 0.9; // below the output's name
       for (const line of lines) {
-        labelBox(context, line, x, y, { fontPx });
+        occupied.push(labelBox(context, line, x, y, { fontPx }));
         y += lineHeight;
       }
     }
   }
 }
 
-function edgeLabelsFor(layout, l) {
+/** The edges of layer l that get a number: those of the selected neuron or edge; otherwise every
+ * edge of the layer the phase is about, when there are few enough to read. */
+function edgeLabelsFor(layout, l, current) {
   const selection = store.selection;
   const nIn = layout.layerSizes[l];
   const nOut = layout.layerSizes[l + 1];
@@ -158,30 +181,71 @@ function edgeLabelsFor(layout, l) {
   if (selection?.kind === "edge" && selection.layer === l) wanted.push([selection.i, selection.j]);
   else if (selection?.kind === "neuron" && selection.column === l + 1) for (let i = 0; i < nIn; i++) wanted.push([i, selection.index]);
   else if (selection?.kind === "neuron" && selection.column === l) for (let j = 0; j < nOut; j++) wanted.push([selection.index, j]);
-  else if (nIn * nOut <= EDGE_LABEL_LIMIT) for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) wanted.push([i, j]);
+  else if (current && nIn * nOut <= EDGE_LABEL_LIMIT) for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) wanted.push([i, j]);
   return wanted;
 }
 
+/** Numbers on edges: ∂L/∂w of the chosen sample after a layer's backward phase, Δw after the
+ * update. Returns what they are, for the caption, or null when none is drawn. */
 function drawEdgeLabels(layout, probe, fontPx) {
+  const last = store.teaching.last;
+  let drawn = null;
   for (let l = 0; l < layout.columns - 1; l++) {
-    const showGradient = shown.backward.has(l);
     const showUpdate = shown.update && store.updates?.[l];
+    const showGradient = !shown.update && shown.backward.has(l);
     if (!showGradient && !showUpdate) continue;
-    const nIn = layout.layerSizes[l];
+    const current = showUpdate || (last.kind === "backward" && last.layer === l);
     const nOut = layout.layerSizes[l + 1];
-    for (const [i, j] of edgeLabelsFor(layout, l)) {
+    const edges = layout.edges;
+    for (const [i, j] of edgeLabelsFor(layout, l, current)) {
       const e = layout.edgeStart[l] + i * nOut + j;
-      // spread labels along the edges so the ones sharing a target do not stack
-      const along = 0.3 + 0.4 * (nIn === 1 ? 0.5 : i / (nIn - 1));
-      const edges = layout.edges;
-      const x = edges[e * 4] + (edges[e * 4 + 2] - edges[e * 4]) * along;
-      const y = edges[e * 4 + 1] + (edges[e * 4 + 3] - edges[e * 4 + 1]) * along;
-      const text = showUpdate
-        ? `Δw ${shortNumber(store.updates[l].weights[i][j])}`
-        : `∂L/∂w ${shortNumber(probe.layers[l].weight_gradients[i][j])}`;
-      labelBox(context, text, x, y, { align: "center", fontPx, background: "rgba(255, 250, 225, 0.93)" });
+      const value = showUpdate ? store.updates[l].weights[i][j] : probe.layers[l].weight_gradients[i][j];
+      const text = shortNumber(value);
+      // the first free place along the edge; an edge with no free place keeps its number in the
+      // tooltip and the inspector rather than hide another
+      for (const along of ALONG) {
+        const x = edges[e * 4] + (edges[e * 4 + 2] - edges[e * 4]) * along;
+        const y = edges[e * 4 + 1] + (edges[e * 4 + 3] - edges[e * 4 + 1]) * along;
+        const rect = labelRect(context, text, x, y, "center", fontPx);
+        if (overlaps(rect)) continue;
+        occupied.push(labelBox(context, text, x, y, { align: "center", fontPx, background: "rgba(255, 250, 225, 0.93)" }));
+        drawn = showUpdate ? "update" : "gradient";
+        break;
+      }
     }
   }
+  return drawn;
+}
+
+/** Every edge of the layer just walked back, dashed, as thick as its ∂L/∂w (colour = sign):
+ * the whole layer's gradient at a glance, numbers or not. */
+function drawGradientTraces(layout, probe, l) {
+  const gradients = probe.layers[l].weight_gradients;
+  const nIn = layout.layerSizes[l];
+  const nOut = layout.layerSizes[l + 1];
+  let largest = 1e-12;
+  for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) largest = Math.max(largest, Math.abs(gradients[i][j]));
+  const edges = layout.edges;
+  context.save();
+  context.setLineDash([4, 4]);
+  for (let i = 0; i < nIn; i++) {
+    for (let j = 0; j < nOut; j++) {
+      const g = gradients[i][j];
+      const e = layout.edgeStart[l] + i * nOut + j;
+      context.beginPath();
+      context.moveTo(edges[e * 4], edges[e * 4 + 1]);
+      context.lineTo(edges[e * 4 + 2], edges[e * 4 + 3]);
+      context.lineWidth = 1 + 4 * Math.sqrt(Math.abs(g) / largest);
+      context.strokeStyle = g >= 0 ? "rgba(12, 60, 110, 0.8)" : "rgba(150, 62, 0, 0.8)";
+      context.stroke();
+    }
+  }
+  context.restore();
+}
+
+function drawEdgeCaption(layout, what, fontPx) {
+  const text = t(what === "update" ? "teach.edges_update" : "teach.edges_gradient");
+  labelBox(context, text, 4, layout.height - fontPx, { fontPx, background: "rgba(255, 250, 225, 0.93)" });
 }
 
 function drawLossBox(layout, probe, fontPx) {
@@ -197,6 +261,7 @@ function drawLossBox(layout, probe, fontPx) {
 export function initFlow() {
   let width = 0;
   let height = 0;
+  let drawn = false;
   registerRenderer({
     name: "flow",
     mask: DIRTY.teaching | DIRTY.layout | DIRTY.network | DIRTY.probe | DIRTY.selection | DIRTY.lang | DIRTY.params,
@@ -207,12 +272,17 @@ export function initFlow() {
         width = layout.width;
         height = layout.height;
         fitCanvas(overlay, width, height);
+        drawn = false; // resizing cleared it
       }
-      beginDraw(context, width, height);
       const teaching = store.teaching;
       const probe = store.probe;
       const last = teaching.last;
-      if (!last || !probe || probe.layers.length !== layout.columns - 1) return;
+      const active = Boolean(last && probe && probe.layers.length === layout.columns - 1);
+      // an empty overlay stays untouched: clearing it every frame would repaint it every frame
+      if (!active && !drawn) return;
+      beginDraw(context, width, height);
+      drawn = active;
+      if (!active) return;
       collectShown();
       const progress = teaching.animationMs > 0 ? Math.min(1, (now - teaching.animationStart) / teaching.animationMs) : 1;
       if (progress < 1) markDirty(DIRTY.teaching);
@@ -227,9 +297,12 @@ export function initFlow() {
         if (last.kind === "forward") shown.forward.delete(last.layer);
         else shown.backward.delete(last.layer);
       }
-      drawEdgeLabels(layout, probe, fontPx);
+      occupyNeurons(layout);
+      if (last.kind === "backward" && progress >= 1) drawGradientTraces(layout, probe, last.layer);
       drawNeuronLabels(layout, probe, fontPx);
-      if (shown.loss) drawLossBox(layout, probe, fontPx);
+      const edgeNumbers = drawEdgeLabels(layout, probe, fontPx);
+      if (edgeNumbers) drawEdgeCaption(layout, edgeNumbers, fontPx);
+      if (shown.loss && !shown.update) drawLossBox(layout, probe, fontPx);
     },
   });
 }

@@ -17,7 +17,7 @@ import { send } from "../session.js";
 import { DIRTY, markDirty, pushError, select, store } from "../store.js";
 import { columnName, neuronName } from "./network.js";
 
-const UPDATE_INTERVAL_MS = 120;
+const UPDATE_INTERVAL_MS = 100;
 
 const body = document.getElementById("inspector-body");
 
@@ -27,8 +27,6 @@ let valueInput = null;
 let currentValue = null;
 let gradientLine = null;
 let checkResult = null;
-let lastUpdate = -Infinity;
-let timer = null;
 
 // --- small DOM helpers ----------------------------------------------------------------------
 
@@ -337,7 +335,7 @@ function fillEquations(selection) {
   body.querySelector(".sample-line")?.replaceWith(sampleLine());
 }
 
-function render(flags, now) {
+function render(flags) {
   const selection = store.selection;
   if (!selection || !store.network) {
     if (built !== "none" || flags & DIRTY.lang) {
@@ -347,24 +345,10 @@ function render(flags, now) {
     return;
   }
   const key = `${JSON.stringify(selection)}:${store.lang}:${store.network.layer_sizes.join(",")}`;
-  const rebuild = key !== built;
-  if (!rebuild) {
-    // numbers change up to 60 times a second while training; the reader needs far fewer
-    const wait = UPDATE_INTERVAL_MS - (now - lastUpdate);
-    if (wait > 0 && !(flags & (DIRTY.checks | DIRTY.selection))) {
-      if (!timer) {
-        timer = setTimeout(() => {
-          timer = null;
-          markDirty(DIRTY.params);
-        }, wait);
-      }
-      return;
-    }
-  } else {
+  if (key !== built) {
     buildStatic(selection);
     built = key;
   }
-  lastUpdate = now;
   fillEquations(selection);
   updateParameterBlock(selection);
 }
@@ -373,6 +357,9 @@ export function initInspector() {
   registerRenderer({
     name: "inspector",
     mask: DIRTY.selection | DIRTY.params | DIRTY.probe | DIRTY.lang | DIRTY.network | DIRTY.checks | DIRTY.teaching,
+    // numbers change up to 60 times a second while training; a reader needs far fewer
+    interval: () => (store.state === "running" ? UPDATE_INTERVAL_MS : 0),
+    urgent: DIRTY.selection | DIRTY.checks | DIRTY.lang | DIRTY.network,
     render,
   });
 }

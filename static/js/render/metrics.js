@@ -28,8 +28,6 @@ const cells = {
 const confusionBox = document.getElementById("confusion");
 
 let predictions = new Int32Array(0);
-let lastConfusion = -Infinity;
-let confusionTimer = null;
 let datasetRequest = 0;
 
 function setText(element, text) {
@@ -66,7 +64,7 @@ function confusionCounts() {
 }
 
 function renderConfusion() {
-  const counts = confusionCounts();
+  const counts = store.network?.output === "softmax" ? confusionCounts() : null;
   const classes = store.dataset?.classes;
   if (!counts || !classes) {
     confusionBox.replaceChildren();
@@ -113,12 +111,16 @@ function cell(tag, text) {
   return element;
 }
 
+const whileRunning = (ms) => () => (store.state === "running" ? ms : 0);
+
 export function initMetrics() {
   onServerMessage("snapshot", loadDatasetInputs);
   registerRenderer({
     name: "metrics",
-    mask: DIRTY.metrics | DIRTY.lang | DIRTY.dataset | DIRTY.network,
-    render(flags, now) {
+    mask: DIRTY.metrics | DIRTY.lang | DIRTY.network,
+    interval: whileRunning(100),
+    urgent: DIRTY.lang | DIRTY.network,
+    render() {
       const metrics = store.metrics ?? {};
       const classify = store.network ? store.network.output === "softmax" : true;
       document.body.classList.toggle("regression", !classify);
@@ -130,19 +132,13 @@ export function initMetrics() {
       setText(cells.testRmse, plainNumber(metrics.test_rmse));
       setText(cells.trainR2, plainNumber(metrics.train_r2));
       setText(cells.testR2, plainNumber(metrics.test_r2));
-      if (!classify) return;
-      const wait = CONFUSION_INTERVAL_MS - (now - lastConfusion);
-      if (wait > 0 && !(flags & (DIRTY.lang | DIRTY.dataset))) {
-        if (!confusionTimer) {
-          confusionTimer = setTimeout(() => {
-            confusionTimer = null;
-            markDirty(DIRTY.metrics);
-          }, wait);
-        }
-        return;
-      }
-      lastConfusion = now;
-      renderConfusion();
     },
+  });
+  registerRenderer({
+    name: "confusion",
+    mask: DIRTY.metrics | DIRTY.lang | DIRTY.dataset | DIRTY.network,
+    interval: whileRunning(CONFUSION_INTERVAL_MS),
+    urgent: DIRTY.lang | DIRTY.network,
+    render: renderConfusion,
   });
 }

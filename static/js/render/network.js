@@ -5,12 +5,15 @@
 //
 // Hot path (every frame while training): edges are bucketed by (sign, width level) into a
 // reused Uint8Array and stroked as 16 paths instead of one stroke per edge; neuron images come
-// from one atlas canvas decoded only when new heatmaps arrive.
+// from one atlas canvas decoded only when new heatmaps arrive. Edges and neurons live on two
+// stacked canvases, each repainted only when what it shows changed: rasterising a 6 × 16
+// network's 1,440 edges costs a slow laptop tens of milliseconds, and heatmaps (10 a second)
+// need not pay for it.
 
 import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
-import { divergingCss, EDGE_LEVELS, EDGE_STYLES } from "../palette.js";
+import { divergingCss, EDGE_LEVELS, EDGE_STYLES, lutIndex } from "../palette.js";
 import { changeNeurons, FEATURE_FORMULAS, LIMITS } from "../settings.js";
 import { DIRTY, markDirty, select, setHover, store } from "../store.js";
 import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
@@ -18,8 +21,13 @@ import { HeatmapAtlas } from "./heatmap.js";
 import { computeLayout, edgeAt, neuronAt } from "./network_layout.js";
 
 const WEIGHT_CAP = 2.5; // |w| at which an edge reaches its full width
+const HYSTERESIS = 0.7; // how far past the middle between two widths a weight must go to change
+const BIAS_LEVELS = 33; // colours a bias dot can take (odd: zero has its own)
+const BIAS_STYLES = Array.from({ length: BIAS_LEVELS }, (_, level) => divergingCss((2 * level) / (BIAS_LEVELS - 1) - 1, 1));
 
 const view = document.getElementById("network-view");
+const edgeCanvas = document.getElementById("network-edges");
+const edgeContext = edgeCanvas.getContext("2d");
 const canvas = document.getElementById("network-canvas");
 const context = canvas.getContext("2d");
 const neuronLayer = document.getElementById("neuron-layer");
@@ -30,7 +38,8 @@ const atlas = new HeatmapAtlas();
 let layout = null;
 let viewWidth = 0;
 let viewHeight = 0;
-let edgeBucket = new Uint8Array(0);
+let edgeBucket = new Uint8Array(0); // per edge: sign·EDGE_LEVELS + width level, as last drawn
+let biasLevel = new Uint8Array(0); // per neuron: its bias colour, as last drawn
 let focusIndex = 0; // the neuron button that holds the roving tabindex
 
 export function getLayout() {
@@ -75,27 +84,66 @@ function updateAnimationMix(now) {
   return Math.min(1, (now - teaching.animationStart) / teaching.animationMs);
 }
 
-function drawEdges(now) {
+/**
+ * Quantises every edge to (sign, width level) in edgeBucket. Returns true when the picture
+ * changed since the last drawing: weights move a little each frame, but most frames leave every
+ * edge at the same drawn width, and then nothing needs repainting.
+ */
+function quantiseEdges(now, exact) {
   const params = store.params;
-  if (!params || params.length !== layout.columns - 1) return;
+  if (!params || params.length !== layout.columns - 1) return false;
   const mix = updateAnimationMix(now);
   const previous = mix < 1 ? store.teaching.previousParams : null;
   if (mix < 1) markDirty(DIRTY.teaching); // keep the width animation going
   const sizes = layout.layerSizes;
+  let changed = false;
   for (let l = 0; l < layout.columns - 1; l++) {
     const nOut = sizes[l + 1];
     for (let i = 0; i < sizes[l]; i++) {
       for (let j = 0; j < nOut; j++) {
         const w = displayedWeight(params, previous, mix, l, i, j);
-        const magnitude = Math.min(1, Math.abs(w) / WEIGHT_CAP);
-        const level = Math.min(EDGE_LEVELS - 1, Math.round(Math.sqrt(magnitude) * (EDGE_LEVELS - 1)));
-        edgeBucket[layout.edgeStart[l] + i * nOut + j] = (w >= 0 ? EDGE_LEVELS : 0) + level;
+        const e = layout.edgeStart[l] + i * nOut + j;
+        const exactLevel = Math.sqrt(Math.min(1, Math.abs(w) / WEIGHT_CAP)) * (EDGE_LEVELS - 1); // 0 … 7
+        let level = edgeBucket[e] % EDGE_LEVELS;
+        let positive = edgeBucket[e] >= EDGE_LEVELS;
+        // a little hysteresis: a weight hovering on a level's edge does not flicker between two
+        if (exact || Math.abs(exactLevel - level) > HYSTERESIS) level = Math.round(exactLevel);
+        if (exact || (w >= 0 !== positive && (level > 0 || Math.abs(w) > 0.02))) positive = w >= 0;
+        const bucket = (positive ? EDGE_LEVELS : 0) + level;
+        if (edgeBucket[e] !== bucket) {
+          edgeBucket[e] = bucket;
+          changed = true;
+        }
       }
     }
   }
+  return changed;
+}
+
+/** Quantises every bias to one of BIAS_LEVELS colours; true when one of them changed. */
+function quantiseBiases() {
+  const params = store.params;
+  if (!params || params.length !== layout.columns - 1) return false;
+  let changed = false;
+  for (let c = 1; c < layout.columns; c++) {
+    const biases = params[c - 1].biases;
+    for (let k = 0; k < layout.layerSizes[c]; k++) {
+      const level = Math.round((lutIndex(biases[k], 1) / 255) * (BIAS_LEVELS - 1));
+      const g = layout.columnStart[c] + k;
+      if (biasLevel[g] !== level) {
+        biasLevel[g] = level;
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+function drawEdges() {
+  const context = edgeContext;
   const edges = layout.edges;
   const count = layout.edgeCount;
-  context.lineCap = "round";
+  context.lineCap = count > 400 ? "butt" : "round";
   for (let bucket = 0; bucket < 2 * EDGE_LEVELS; bucket++) {
     const level = bucket % EDGE_LEVELS;
     context.beginPath();
@@ -114,6 +162,7 @@ function drawEdges(now) {
 }
 
 function strokeEdge(l, i, j, width, style) {
+  const context = edgeContext;
   const e = (layout.edgeStart[l] + i * layout.layerSizes[l + 1] + j) * 4;
   context.beginPath();
   context.moveTo(layout.edges[e], layout.edges[e + 1]);
@@ -170,20 +219,17 @@ function drawNeurons() {
 
 /** Every bias as a dot at the neuron's lower left, coloured by sign (TF Playground's habit). */
 function drawBiases() {
-  const params = store.params;
-  if (!params) return;
-  const radius = Math.max(3, layout.size * 0.13);
+  if (!store.params) return;
+  const radius = Math.max(2.5, layout.size * 0.1);
   for (let c = 1; c < layout.columns; c++) {
-    const biases = params[c - 1]?.biases;
-    if (!biases) continue;
     for (let k = 0; k < layout.layerSizes[c]; k++) {
       const g = layout.columnStart[c] + k;
       context.beginPath();
       context.arc(layout.nodeX[g], layout.nodeY[g] + layout.size, radius, 0, Math.PI * 2);
-      context.fillStyle = divergingCss(biases[k], 1);
+      context.fillStyle = BIAS_STYLES[biasLevel[g]];
       context.fill();
       context.lineWidth = 1;
-      context.strokeStyle = "#333";
+      context.strokeStyle = "rgba(40, 44, 52, 0.6)";
       context.stroke();
     }
   }
@@ -400,6 +446,16 @@ function tooltipText(hover) {
 
 // --- init ---------------------------------------------------------------------------------
 
+/**
+ * While training, how long the diagram waits between redraws. Weights change a little each of
+ * the 60 frames a second; redrawing every edge at 30 Hz (10 Hz past 400 edges, as in a 6 × 16
+ * network, with the heatmaps) looks just as smooth and leaves the browser's one core for the rest.
+ */
+function redrawInterval() {
+  if (store.state !== "running" || !layout) return 0;
+  return layout.edgeCount > 400 ? 100 : 33;
+}
+
 export function initNetwork() {
   watchSize(view, (width, height) => {
     viewWidth = width;
@@ -417,14 +473,18 @@ export function initNetwork() {
   registerRenderer({
     name: "network",
     mask: DIRTY.network | DIRTY.params | DIRTY.heatmaps | DIRTY.layout | DIRTY.selection | DIRTY.teaching | DIRTY.lang | DIRTY.probe | DIRTY.dataset,
+    interval: redrawInterval,
+    urgent: DIRTY.network | DIRTY.layout | DIRTY.selection | DIRTY.lang | DIRTY.dataset,
     render(flags, now) {
       const sizes = store.network?.layer_sizes;
       if (!sizes || viewWidth === 0) return;
       const relayout = flags & (DIRTY.network | DIRTY.layout) || !layout || layout.layerSizes !== sizes;
       if (relayout) {
         layout = computeLayout(sizes, viewWidth, viewHeight);
+        fitCanvas(edgeCanvas, viewWidth, viewHeight);
         fitCanvas(canvas, viewWidth, viewHeight);
         if (edgeBucket.length < layout.edgeCount) edgeBucket = new Uint8Array(layout.edgeCount);
+        if (biasLevel.length < layout.nodeX.length) biasLevel = new Uint8Array(layout.nodeX.length);
         markDirty(DIRTY.teaching); // the overlay follows the layout
       }
       if (relayout || flags & (DIRTY.lang | DIRTY.dataset)) {
@@ -439,11 +499,22 @@ export function initNetwork() {
         else atlas.ready = false;
       }
       if (flags & DIRTY.network && !store.heatmaps) atlas.ready = false;
-      beginDraw(context, viewWidth, viewHeight);
-      drawEdges(now);
-      drawSelectedEdges();
-      drawNeurons();
-      drawLabels();
+      // repaint a canvas only when what it shows changed: an untouched canvas costs nothing
+      let edgesChanged = Boolean(relayout || flags & DIRTY.selection);
+      if (flags & (DIRTY.params | DIRTY.teaching) || relayout) edgesChanged = quantiseEdges(now, relayout) || edgesChanged;
+      let neuronsChanged = Boolean(relayout || flags & (DIRTY.heatmaps | DIRTY.selection | DIRTY.lang | DIRTY.dataset));
+      if (flags & DIRTY.params || relayout) neuronsChanged = quantiseBiases() || neuronsChanged;
+      if (!atlas.ready && flags & DIRTY.probe) neuronsChanged = true; // coloured by the sample's values
+      if (edgesChanged) {
+        beginDraw(edgeContext, viewWidth, viewHeight);
+        drawEdges();
+        drawSelectedEdges();
+      }
+      if (neuronsChanged) {
+        beginDraw(context, viewWidth, viewHeight);
+        drawNeurons();
+        drawLabels();
+      }
     },
   });
 

@@ -7,7 +7,7 @@
 // edgeStart[l] + i·n_out + j, the same order as W[l][i][j].
 
 export const LABEL_LEFT = 46; // room for input names (x₁, sin(x₂), …)
-export const LABEL_RIGHT = 84; // room for output names and the loss box
+export const LABEL_RIGHT = 96; // room for output names and the loss box
 export const HEADER = 30; // room for the column headers (DOM, above the canvas area)
 
 export function computeLayout(layerSizes, width, height) {
@@ -75,7 +75,8 @@ export function computeLayout(layerSizes, width, height) {
     edgeStart,
     edgeCount,
     edges,
-    maxEdgeWidth: Math.max(2, Math.min(9, size * 0.22)),
+    // many edges: thinner, so they stay apart (and cost less to draw)
+    maxEdgeWidth: Math.max(2, Math.min(edgeCount > 400 ? 3 : 9, size * 0.22)),
   };
 }
 

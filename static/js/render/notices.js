@@ -16,22 +16,25 @@ let shownErrors = [];
 let expiryTimer = null;
 
 function renderBadge() {
-  badge.dataset.status = store.connection;
-  badge.textContent = t(`connection.${store.connection}`);
+  const text = t(`connection.${store.connection}`);
+  if (badge.dataset.status !== store.connection) badge.dataset.status = store.connection;
+  if (badge.textContent !== text) badge.textContent = text;
 }
 
 function renderDivergence() {
   const diverged = store.diverged;
   if (!diverged || store.state !== "diverged") {
-    banner.hidden = true;
+    if (!banner.hidden) banner.hidden = true;
     return;
   }
   const key = diverged.cause === "weights" ? "notice.diverged_weights" : "notice.diverged_loss";
-  banner.textContent = t(key, { rate: diverged.learning_rate ?? store.config?.learning_rate, step: diverged.step });
+  const text = t(key, { rate: diverged.learning_rate ?? store.config?.learning_rate, step: diverged.step });
+  if (banner.textContent !== text) banner.textContent = text;
   banner.hidden = false;
 }
 
 function renderToasts(now) {
+  if (store.errors.length === 0 && shownErrors.length === 0) return;
   store.errors = store.errors.filter((error) => now - error.time < TOAST_MS);
   if (store.errors.length !== shownErrors.length || store.errors.some((error, index) => error !== shownErrors[index])) {
     toasts.replaceChildren(

@@ -75,5 +75,11 @@ function render() {
 }
 
 export function initSoftmax() {
-  registerRenderer({ name: "softmax", mask: DIRTY.probe | DIRTY.lang | DIRTY.dataset | DIRTY.network, render });
+  registerRenderer({
+    name: "softmax",
+    mask: DIRTY.probe | DIRTY.lang | DIRTY.dataset | DIRTY.network,
+    interval: () => (store.state === "running" ? 100 : 0),
+    urgent: DIRTY.lang | DIRTY.network,
+    render,
+  });
 }

@@ -1,0 +1,152 @@
+"""Frames per second of the page while it trains at full speed (DESIGN §7: ≥ 50 fps in headless
+Chromium, default view and 6 × 16 hidden layers).
+
+Starts `python -m server` on a free port (or uses --url), opens the page in the system Chromium
+(headless, the same flags as the browser tests), presses play at the default speed ("max") and
+counts requestAnimationFrame callbacks for a few seconds after a warm-up. Also reports the steps
+per second the server trained, the frames and heatmaps the page received, and the main thread's
+long tasks (> 50 ms), which are what drops frames.
+
+    python bench/browser_fps.py                 # both scenarios, 5 s each
+    python bench/browser_fps.py --seconds 10 --url http://127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCENARIOS = [
+    ("default view (2-4-2-2)", ""),
+    ("6 × 16 hidden layers", "#hidden_layers=16,16,16,16,16,16"),
+]
+
+# Runs in the page: counts animation frames and long tasks, and wraps the page's message handler
+# to count what arrives, without touching the page's own render loop.
+PROBE = """
+() => {
+  const result = { frames: 0, gaps: [], longTasks: 0, longTaskMs: 0, messages: {} };
+  let last = performance.now();
+  let running = true;
+  function tick(now) {
+    result.frames++;
+    result.gaps.push(now - last);
+    last = now;
+    if (running) requestAnimationFrame(tick);
+  }
+  requestAnimationFrame(tick);
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) { result.longTasks++; result.longTaskMs += entry.duration; }
+  });
+  try { observer.observe({ type: "longtask", buffered: false }); } catch (e) {}
+  const store = window.__backpropLab.store;
+  const startStep = store.step;
+  const started = performance.now();
+  window.__fpsProbe = () => {
+    running = false;
+    observer.disconnect();
+    const seconds = (performance.now() - started) / 1000;
+    const gaps = result.gaps.slice(1).sort((a, b) => a - b);
+    return {
+      seconds,
+      fps: result.frames / seconds,
+      p95_gap_ms: gaps.length ? gaps[Math.floor(gaps.length * 0.95)] : null,
+      long_tasks: result.longTasks,
+      long_task_ms: result.longTaskMs,
+      steps_per_second: (store.step - startStep) / seconds,
+      epochs: store.epoch,
+    };
+  };
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(url: str | None):
+    if url:
+        yield url.rstrip("/")
+        return
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def measure(browser, base: str, hash_: str, warmup: float, seconds: float) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(f"{base}/{hash_}")
+    page.wait_for_selector('[data-testid="connection-status"][data-status="open"]', timeout=30_000)
+    page.wait_for_function("() => window.Plotly !== undefined && window.__backpropLab.store.network", timeout=30_000)
+    page.get_by_test_id("play-button").click()
+    page.wait_for_selector('[data-testid="play-button"][aria-pressed="true"]')
+    time.sleep(warmup)
+    page.evaluate(PROBE)
+    time.sleep(seconds)
+    result = page.evaluate("() => window.__fpsProbe()")
+    result["layer_sizes"] = page.evaluate("() => window.__backpropLab.store.network.layer_sizes")
+    page.get_by_test_id("play-button").click()
+    context.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of play before measuring")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario (the median is printed)")
+    options = parser.parse_args()
+    with running_server(options.url) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        print(f"{'scenario':<26} {'fps':>6} {'p95 gap':>8} {'long tasks':>11} {'steps/s':>9}  layer sizes")
+        for name, hash_ in SCENARIOS:
+            runs = [measure(browser, base, hash_, options.warmup, options.seconds) for _ in range(options.repeat)]
+            run = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]
+            fps_values = [r["fps"] for r in runs]
+            print(
+                f"{name:<26} {statistics.median(fps_values):6.1f} {run['p95_gap_ms']:7.1f}ms"
+                f" {run['long_tasks']:4d} ({run['long_task_ms']:5.0f}ms) {run['steps_per_second']:9.0f}"
+                f"  {'-'.join(map(str, run['layer_sizes']))}"
+            )
+        browser.close()
+    print("target (DESIGN §7): ≥ 50 fps in both scenarios")
+
+
+if __name__ == "__main__":
+    main()
