@@ -12,7 +12,7 @@ import { registerRenderer } from "../loop.js";
 import { classColours, divergingCss, rgb } from "../palette.js";
 import { DIRTY, markDirty, setHover, store } from "../store.js";
 import { chooseSample } from "../teaching.js";
-import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
+import { beginDraw, fitCanvas, placeTooltip, watchSize } from "./canvas.js";
 import { OutputImage } from "./heatmap.js";
 
 const MARGIN = { left: 26, bottom: 20, top: 4, right: 4 };
@@ -229,9 +229,7 @@ export function initBoundary() {
       if (store.hover?.target === "boundary") setHover(null);
       return;
     }
-    tooltip.style.left = `${Math.min(event.clientX - bounds.left + 12, width - 180)}px`;
-    tooltip.style.top = `${event.clientY - bounds.top + 12}px`;
-    setHover({ target: "boundary", u, v, point: pointAt(event) });
+    setHover({ target: "boundary", u, v, x: event.clientX - bounds.left, y: event.clientY - bounds.top, point: pointAt(event) });
   });
   container.addEventListener("pointerleave", () => {
     if (store.hover?.target === "boundary") setHover(null);
@@ -272,6 +270,7 @@ export function initBoundary() {
       }
       tooltip.textContent = tooltipText(hover);
       tooltip.hidden = false;
+      placeTooltip(tooltip, hover.x, hover.y, width, height);
     },
   });
 }

@@ -54,3 +54,13 @@ export function labelBox(context, text, x, y, { align = "left", background = "rg
   context.fillText(text, left + padding, y + 0.5);
   return rect;
 }
+
+/** Puts a tooltip next to (x, y) inside a box of `width`×`height`, flipping to the other side of
+ * the pointer where it would stick out. */
+export function placeTooltip(tooltip, x, y, width, height) {
+  const gap = 12;
+  const left = x + gap + tooltip.offsetWidth > width ? x - gap - tooltip.offsetWidth : x + gap;
+  const top = y + gap + tooltip.offsetHeight > height ? y - gap - tooltip.offsetHeight : y + gap;
+  tooltip.style.left = `${Math.max(0, left)}px`;
+  tooltip.style.top = `${Math.max(0, top)}px`;
+}

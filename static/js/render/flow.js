@@ -286,7 +286,7 @@ export function initFlow() {
       collectShown();
       const progress = teaching.animationMs > 0 ? Math.min(1, (now - teaching.animationStart) / teaching.animationMs) : 1;
       if (progress < 1) markDirty(DIRTY.teaching);
-      const fontPx = Math.max(10, Math.min(13, layout.size * 0.28 + 3));
+      const fontPx = Math.max(10, Math.min(18, layout.size * 0.14 + 6));
       context.font = `${fontPx}px system-ui, sans-serif`;
       context.textBaseline = "middle";
       if (last.kind === "forward" || last.kind === "backward") activeColumnOutline(layout, last.layer + 1);

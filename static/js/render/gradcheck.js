@@ -14,13 +14,14 @@ const result = document.getElementById("gradient-check-result");
 
 async function runCheck() {
   if (!store.sessionId) return;
-  store.gradientCheck = { status: "running" };
+  const step = store.step;
+  store.gradientCheck = { status: "running", step };
   markDirty(DIRTY.checks);
   try {
     const response = await api.gradientCheck(store.sessionId);
-    store.gradientCheck = { status: "done", result: response };
+    store.gradientCheck = { status: "done", result: response, step };
   } catch (error) {
-    store.gradientCheck = { status: "error", error: error.message };
+    store.gradientCheck = { status: "error", error: error.message, step };
   }
   markDirty(DIRTY.checks);
 }
@@ -67,6 +68,9 @@ function render() {
     ...row(t("gradcheck.backprop_time"), duration(r.backprop_seconds), "backprop-seconds", r.backprop_seconds),
     ...row(t("gradcheck.ratio"), `${shortNumber(ratio, 3)} ×`, "ratio", ratio),
   );
+  const when = document.createElement("p");
+  when.className = "note";
+  when.textContent = t("gradcheck.at_step", { step: check.step });
   const verdict = document.createElement("p");
   verdict.className = agree ? "verdict good" : "verdict bad";
   verdict.textContent = t(agree ? "gradcheck.agree" : "gradcheck.disagree");
@@ -77,7 +81,7 @@ function render() {
     weights: groupedInteger(1_000_000, lang),
     mine: groupedInteger(r.numerical_forward_passes, lang),
   });
-  result.replaceChildren(verdict, list, million);
+  result.replaceChildren(when, verdict, list, million);
 }
 
 export function initGradcheck() {

@@ -16,7 +16,7 @@ import { registerRenderer } from "../loop.js";
 import { divergingCss, EDGE_LEVELS, EDGE_STYLES, lutIndex } from "../palette.js";
 import { changeNeurons, FEATURE_FORMULAS, LIMITS } from "../settings.js";
 import { DIRTY, markDirty, select, setHover, store } from "../store.js";
-import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
+import { beginDraw, fitCanvas, placeTooltip, watchSize } from "./canvas.js";
 import { HeatmapAtlas } from "./heatmap.js";
 import { computeLayout, edgeAt, neuronAt } from "./network_layout.js";
 
@@ -41,6 +41,7 @@ let viewHeight = 0;
 let edgeBucket = new Uint8Array(0); // per edge: sign·EDGE_LEVELS + width level, as last drawn
 let biasLevel = new Uint8Array(0); // per neuron: its bias colour, as last drawn
 let focusIndex = 0; // the neuron button that holds the roving tabindex
+const pointer = { x: 0, y: 0 }; // where the tooltip goes
 
 export function getLayout() {
   return layout;
@@ -237,7 +238,7 @@ function drawBiases() {
 
 function drawLabels() {
   const size = layout.size;
-  const fontPx = Math.max(10, Math.min(14, size * 0.34 + 4));
+  const fontPx = Math.max(10, Math.min(20, size * 0.2 + 6));
   context.font = `${fontPx}px system-ui, sans-serif`;
   context.fillStyle = "#222";
   context.textBaseline = "middle";
@@ -392,10 +393,11 @@ function sameTarget(a, b) {
 function onPointerMove(event) {
   const hit = hitTest(event);
   const { x, y } = localPoint(event);
-  tooltip.style.left = `${Math.min(x + 14, viewWidth - 200)}px`;
-  tooltip.style.top = `${y + 14}px`;
+  pointer.x = x;
+  pointer.y = y;
   const current = store.hover?.target === "network" ? store.hover : null;
   if (!sameTarget(current, hit)) setHover(hit ? { target: "network", ...hit } : null);
+  else if (current) placeTooltip(tooltip, x, y, viewWidth, viewHeight);
 }
 
 function onClick(event) {
@@ -529,6 +531,7 @@ export function initNetwork() {
       }
       tooltip.textContent = tooltipText(hover);
       tooltip.hidden = false;
+      placeTooltip(tooltip, pointer.x, pointer.y, viewWidth, viewHeight);
     },
   });
 }

@@ -20,7 +20,7 @@ export function computeLayout(layerSizes, width, height) {
   const innerWidth = Math.max(40, width - left - right);
   const innerHeight = Math.max(40, height - top - bottom);
   const spacing = innerWidth / Math.max(1, columns - 1);
-  let size = Math.min(innerHeight / (maxNeurons * 1.25), spacing * 0.42, 72);
+  let size = Math.min(innerHeight / (maxNeurons * 1.25), spacing * 0.42, 130);
   size = Math.max(8, Math.floor(size));
   const usableWidth = innerWidth - size;
   const columnX = new Float32Array(columns); // left edge of each column's neurons
