@@ -18,22 +18,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.activations import ACTIVATIONS
 from engine.config import Config
 from engine.features import FEATURES
-from engine.losses import LOSSES, REGULARIZATIONS
-from engine.network import INITS
-from engine.optimizers import OPTIMIZERS
 from server.settings import MAX_STEPS_PER_REQUEST
 
 _DEFAULTS = Config()
 
-FeatureName = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
-ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
-LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
-OptimizerName = Literal[OPTIMIZERS]  # type: ignore[valid-type]
-RegularizationName = Literal[REGULARIZATIONS]  # type: ignore[valid-type]
-InitName = Literal[INITS]  # type: ignore[valid-type]
+# The engine's registries, spelled out so the OpenAPI document and type checkers see them;
+# tests/server/test_schemas.py keeps the two in step.
+FeatureName = Literal["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
+ActivationName = Literal["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
+LossName = Literal["mse", "cross_entropy"]
+OptimizerName = Literal["sgd", "momentum", "adam"]
+RegularizationName = Literal["none", "l1", "l2"]
+InitName = Literal["xavier", "he", "uniform"]
 StateName = Literal["idle", "running", "paused", "diverged", "closed"]
 SplitName = Literal["train", "test"]
 DatasetName = Annotated[
@@ -58,7 +56,8 @@ class _Input(BaseModel):
 
 class ConfigIn(_Input):
     """A training configuration. Every field is optional: creating a session fills the rest
-    from these defaults (the UI's); PATCHing changes only the fields given."""
+    from these defaults (the UI's, equal to the engine's `Config()`); PATCHing changes only the
+    fields given."""
 
     dataset: DatasetName = _DEFAULTS.dataset
     samples: Annotated[int, Field(ge=2, le=1_000_000_000, description="Points of a generated set (train + test).")] = (
@@ -67,21 +66,21 @@ class ConfigIn(_Input):
     noise: Annotated[float, Field(ge=0.0, le=0.5, description="Fraction of the set's scale.")] = _DEFAULTS.noise
     train_ratio: Annotated[float, Field(ge=0.1, le=0.9)] = _DEFAULTS.train_ratio
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = _DEFAULTS.seed
-    features: Annotated[list[FeatureName], Field(min_length=1, max_length=len(FEATURES))] = list(_DEFAULTS.features)
+    features: Annotated[list[FeatureName], Field(min_length=1, max_length=len(FEATURES))] = ["x1", "x2"]
     hidden_layers: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=64)] = list(
         _DEFAULTS.hidden_layers
     )
-    activation: ActivationName = _DEFAULTS.activation
+    activation: ActivationName = "tanh"
     loss: LossName | None = Field(
         default=None, description="null (the default) follows the data set: cross_entropy or mse."
     )
-    optimizer: OptimizerName = _DEFAULTS.optimizer
+    optimizer: OptimizerName = "sgd"
     learning_rate: Annotated[float, Field(gt=0.0, le=1000.0)] = _DEFAULTS.learning_rate
     momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = _DEFAULTS.momentum
     batch_size: Annotated[int, Field(ge=1, le=1_000_000_000)] = _DEFAULTS.batch_size
-    regularization: RegularizationName = _DEFAULTS.regularization
+    regularization: RegularizationName = "none"
     regularization_rate: Annotated[float, Field(ge=0.0, le=10.0)] = _DEFAULTS.regularization_rate
-    init: InitName = _DEFAULTS.init
+    init: InitName = "xavier"
 
 
 def to_engine_config(changes: ConfigIn, base: Config) -> Config:

@@ -62,8 +62,6 @@ class ClientChannel:
         self.role = role
         self.state = ChannelState.OPEN
         self.close_reason = ""
-        self.messages_sent = 0
-        self.bytes_sent = 0
         self._send_timeout = send_timeout
         self._max_pending_control = max_pending_control
         self._items: deque[Outbound] = deque()
@@ -141,8 +139,6 @@ class ClientChannel:
             return False
         finally:
             self._sending_since = None
-        self.messages_sent += 1
-        self.bytes_sent += len(part)
         return True
 
     def check(self, now: float) -> None:
