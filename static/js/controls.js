@@ -38,8 +38,9 @@ export function reset() {
 }
 
 function buildSpeedOptions() {
+  const speeds = SPEEDS.includes(store.speedSetting) ? SPEEDS : [...SPEEDS, store.speedSetting].sort((a, b) => a - b);
   speedSelect.replaceChildren(
-    ...SPEEDS.map((speed) => {
+    ...speeds.map((speed) => {
       const option = document.createElement("option");
       option.value = String(speed);
       option.textContent = speed === 0 ? t("transport.speed_max") : t("transport.speed_value", { n: speed });
@@ -118,6 +119,7 @@ export function initControls() {
         if (button.disabled !== disconnected) button.disabled = disconnected;
       }
       const speed = String(store.speedSetting);
+      if (![...speedSelect.options].some((option) => option.value === speed)) buildSpeedOptions();
       if (document.activeElement !== speedSelect && speedSelect.value !== speed) speedSelect.value = speed;
     },
   });

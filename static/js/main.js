@@ -22,7 +22,7 @@ import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
 import { initSoftmax } from "./render/softmax.js";
 import { dropConnection, startSession } from "./session.js";
-import { initSettings, normaliseOptions } from "./settings.js";
+import { changeConfig, initSettings, normaliseOptions } from "./settings.js";
 import { DIRTY, markDirty, pushError, store } from "./store.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
@@ -39,6 +39,17 @@ async function switchLanguage(lang) {
   store.lang = currentLanguage();
   languageSelect.value = store.lang;
   markDirty(DIRTY.lang);
+}
+
+/** A hash edited by hand (or a link followed in the same tab): apply what differs, live. */
+function onHashChange() {
+  const { config, lang } = readUrl();
+  if (lang && lang !== store.lang) switchLanguage(lang);
+  const changes = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (JSON.stringify(value) !== JSON.stringify(store.config?.[key])) changes[key] = value;
+  }
+  if (Object.keys(changes).length) changeConfig(changes);
 }
 
 async function loadOptions() {
@@ -62,6 +73,7 @@ async function main() {
   store.lang = currentLanguage();
   languageSelect.value = store.lang;
   languageSelect.addEventListener("change", () => switchLanguage(languageSelect.value));
+  window.addEventListener("hashchange", onHashChange);
 
   initNotices();
   initControls();

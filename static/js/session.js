@@ -131,7 +131,3 @@ export function send(message) {
 export function dropConnection() {
   socket?.drop();
 }
-
-export function isConnected() {
-  return socket !== null && socket.isOpen;
-}

@@ -91,3 +91,13 @@ def test_a_bias_set_by_hand_reaches_the_engine_and_its_check_agrees(open_page):
         page.locator('[data-testid="neuron-inspector"] [data-name="check-error"]').get_attribute("data-value")
     )
     assert error < 1e-6
+
+
+def test_a_hash_edited_in_the_address_bar_is_applied_live(open_page):
+    page, _ = open_page(chart=False)
+    page.evaluate(
+        "() => { location.hash = location.hash.replace('activation=tanh', 'activation=relu') + '&learning_rate=0.1'; }"
+    )
+    page.wait_for_function("() => window.__backpropLab.store.config.activation === 'relu'")
+    page.wait_for_function("() => window.__backpropLab.store.config.learning_rate === 0.1")
+    assert page.get_by_test_id("activation").input_value() == "relu"

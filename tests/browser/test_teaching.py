@@ -50,6 +50,8 @@ def test_phases_come_in_order_and_the_inspector_shows_the_traced_numbers(open_pa
         seen.append((kind, layer))
     assert seen == expected[:-1]
     assert step_count(page) == 0, "the phases before the update change nothing"
+    # prefers-reduced-motion: the numbers appear at once, nothing flows
+    assert page.evaluate("() => window.__backpropLab.store.teaching.animationMs") == 0
     screenshot(page, "05-teaching-backward")
 
     # hidden layer 1, neuron 2: its forward and backward numbers against the REST trace

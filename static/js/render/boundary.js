@@ -93,7 +93,12 @@ function drawAxes(context, box, [x1Min, x1Max, x2Min, x2Max]) {
   context.textAlign = "right";
   context.fillText(shortNumber(x2Max, 2), box.x - 4, box.y + 6);
   context.fillText(shortNumber(x2Min, 2), box.x - 4, box.y + box.height - 6);
-  context.fillText(names[1] ?? "x₂", box.x - 4, box.y + box.height / 2);
+  context.save(); // the vertical axis's name, written upwards beside it
+  context.translate(box.x - 10, box.y + box.height / 2);
+  context.rotate(-Math.PI / 2);
+  context.textAlign = "center";
+  context.fillText(names[1] ?? "x₂", 0, 0, box.height * 0.6);
+  context.restore();
 }
 
 /** Draws every point into the cache canvas (once per data set, size or test-point toggle). */

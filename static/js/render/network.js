@@ -236,22 +236,43 @@ function drawBiases() {
   }
 }
 
+const LABEL_FONT = "system-ui, sans-serif";
+
+/** Input and output names, in a font that fits the margin beside their column (down to 10 px). */
 function drawLabels() {
   const size = layout.size;
   const fontPx = Math.max(10, Math.min(20, size * 0.2 + 6));
-  context.font = `${fontPx}px system-ui, sans-serif`;
+  const last = layout.columns - 1;
   context.fillStyle = "#222";
   context.textBaseline = "middle";
-  context.textAlign = "right";
   for (let k = 0; k < layout.layerSizes[0]; k++) {
-    context.fillText(neuronName(0, k), layout.nodeX[k] - 5, layout.nodeY[k] + size / 2);
+    context.textAlign = "right";
+    fitFont(neuronName(0, k), layout.nodeX[k] - 8, fontPx);
+    context.fillText(neuronName(0, k), layout.nodeX[k] - 5, layout.nodeY[k] + size / 2, layout.nodeX[k] - 8);
   }
-  context.textAlign = "left";
-  const last = layout.columns - 1;
+  const room = layout.width - (layout.columnX[last] + size) - 8;
   for (let k = 0; k < layout.layerSizes[last]; k++) {
     const g = layout.columnStart[last] + k;
-    context.fillText(neuronName(last, k), layout.nodeX[g] + size + 5, layout.nodeY[g] + size / 2, 58);
+    context.textAlign = "left";
+    fitFont(neuronName(last, k), room, fontPx);
+    context.fillText(neuronName(last, k), layout.nodeX[g] + size + 5, layout.nodeY[g] + size / 2, room);
   }
+}
+
+function fitFont(text, room, fontPx) {
+  context.font = `${fontPx}px ${LABEL_FONT}`;
+  const width = context.measureText(text).width;
+  if (width > room) context.font = `${Math.max(10, Math.floor((fontPx * room) / width))}px ${LABEL_FONT}`;
+}
+
+/** The margins the input and output names need at a readable 12 px. */
+function nameMargins(sizes) {
+  context.font = `12px ${LABEL_FONT}`;
+  let left = 0;
+  let right = 0;
+  for (let k = 0; k < sizes[0]; k++) left = Math.max(left, context.measureText(neuronName(0, k)).width);
+  for (let k = 0; k < sizes[sizes.length - 1]; k++) right = Math.max(right, context.measureText(neuronName(sizes.length - 1, k)).width);
+  return { left: Math.min(140, left + 12), right: Math.min(160, right + 60) };
 }
 
 // --- DOM: headers and neuron buttons ------------------------------------------------------
@@ -482,7 +503,7 @@ export function initNetwork() {
       if (!sizes || viewWidth === 0) return;
       const relayout = flags & (DIRTY.network | DIRTY.layout) || !layout || layout.layerSizes !== sizes;
       if (relayout) {
-        layout = computeLayout(sizes, viewWidth, viewHeight);
+        layout = computeLayout(sizes, viewWidth, viewHeight, nameMargins(sizes));
         fitCanvas(edgeCanvas, viewWidth, viewHeight);
         fitCanvas(canvas, viewWidth, viewHeight);
         if (edgeBucket.length < layout.edgeCount) edgeBucket = new Uint8Array(layout.edgeCount);

@@ -6,16 +6,17 @@
 // the g-th neuron counting column by column; edge e of weighted layer l is
 // edgeStart[l] + i·n_out + j, the same order as W[l][i][j].
 
-export const LABEL_LEFT = 46; // room for input names (x₁, sin(x₂), …)
-export const LABEL_RIGHT = 96; // room for output names and the loss box
+export const LABEL_LEFT = 46; // least room for input names (x₁, sin(x₂), …)
+export const LABEL_RIGHT = 96; // least room for output names and teaching-mode numbers
 export const HEADER = 30; // room for the column headers (DOM, above the canvas area)
 
-export function computeLayout(layerSizes, width, height) {
+/** `margins.left` / `margins.right`: room the input and output names need (at least the defaults). */
+export function computeLayout(layerSizes, width, height, margins = {}) {
   const columns = layerSizes.length;
   const top = HEADER + 6;
   const bottom = 10;
-  const left = LABEL_LEFT;
-  const right = LABEL_RIGHT;
+  const left = Math.max(LABEL_LEFT, margins.left ?? 0);
+  const right = Math.max(LABEL_RIGHT, margins.right ?? 0);
   const maxNeurons = Math.max(...layerSizes);
   const innerWidth = Math.max(40, width - left - right);
   const innerHeight = Math.max(40, height - top - bottom);
@@ -122,12 +123,4 @@ export function edgeAt(layout, x, y, tolerance = 5) {
     }
   }
   return best;
-}
-
-/** Point at fraction `t` along edge `e` (0 = source, 1 = target), written into `out`. */
-export function pointOnEdge(layout, e, t, out) {
-  const edges = layout.edges;
-  out.x = edges[e * 4] + (edges[e * 4 + 2] - edges[e * 4]) * t;
-  out.y = edges[e * 4 + 1] + (edges[e * 4 + 3] - edges[e * 4 + 1]) * t;
-  return out;
 }
