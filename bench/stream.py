@@ -113,20 +113,19 @@ async def open_client(base: str, session_id: str) -> ClientConnection:
 async def one_client(base: str, seconds: float) -> None:
     async with httpx.AsyncClient(base_url=base) as http:
         sid = (await http.post("/api/v1/sessions", json={})).json()["id"]
-        before = (await http.get("/api/v1/health")).json()["training_thread_seconds"]
     ws = await open_client(base, sid)
     watch = Watch()
     await ws.send(json.dumps({"type": "play"}))
     started = time.monotonic() + 0.5
     read = asyncio.create_task(reader(ws, watch, started, started + seconds))
     await asyncio.sleep(0.5)
+    before = await thread_seconds(base)
     latencies = await control_latencies(ws, watch, 30, (seconds - 1) / 30)
     await read
     elapsed = time.monotonic() - started
+    after = await thread_seconds(base)
     await ws.send(json.dumps({"type": "pause"}))
     await ws.close()
-    async with httpx.AsyncClient(base_url=base) as http:
-        after = (await http.get("/api/v1/health")).json()["training_thread_seconds"]
     steps = watch.frame_steps[-1] - watch.frame_steps[0]
     span = watch.frame_times[-1] - watch.frame_times[0]
     print("1 client, default network, full speed")
@@ -142,7 +141,6 @@ async def one_client(base: str, seconds: float) -> None:
 async def many_clients(base: str, sessions: int, seconds: float) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         sids = [(await http.post("/api/v1/sessions", json={})).json()["id"] for _ in range(sessions)]
-        before = (await http.get("/api/v1/health")).json()["training_thread_seconds"]
     sockets = [await open_client(base, sid) for sid in sids]
     watches = [Watch() for _ in sockets]
     started = time.monotonic() + 1.0
@@ -152,17 +150,18 @@ async def many_clients(base: str, sessions: int, seconds: float) -> None:
     for ws in sockets:
         await ws.send(json.dumps({"type": "play"}))
     await asyncio.sleep(max(0.0, started - time.monotonic()))
+    before = await thread_seconds(base)
     latencies: list[float] = []
     for index in range(0, sessions, max(1, sessions // 10)):
         latencies += await control_latencies(sockets[index], watches[index], 3, 0.05)
     await asyncio.gather(*reads)
     elapsed = time.monotonic() - started
+    after = await thread_seconds(base)
     for ws in sockets:
         with contextlib.suppress(Exception):
             await ws.send(json.dumps({"type": "pause"}))
             await ws.close()
     async with httpx.AsyncClient(base_url=base) as http:
-        after = (await http.get("/api/v1/health")).json()["training_thread_seconds"]
         for sid in sids:
             await http.delete(f"/api/v1/sessions/{sid}")
     rates = [w.fps() for w in watches]
@@ -173,6 +172,11 @@ async def many_clients(base: str, sessions: int, seconds: float) -> None:
     print(f"  bytes/s per client  {statistics.mean(w.bytes for w in watches) / elapsed / 1000:8.1f} KB")
     print(f"  control → effect    {percentile(latencies, 0.95) * 1000:8.1f} ms p95 (target ≤ 50)")
     report_thread(before, after, elapsed)
+
+
+async def thread_seconds(base: str) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=base) as http:
+        return (await http.get("/api/v1/health")).json()["training_thread_seconds"]
 
 
 def report_thread(before: dict[str, float], after: dict[str, float], elapsed: float) -> None:
