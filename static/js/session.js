@@ -25,6 +25,7 @@ let attempts = 0;
 let retryTimer = null;
 let resumePlaying = false;
 let hadHello = false;
+let frameHz = 30;
 
 function setStatus(status) {
   if (store.connection === status) return;
@@ -56,7 +57,7 @@ export async function startSession(config, handler, reportError) {
 
 function connect(sessionId) {
   hadHello = false;
-  socket = new SessionSocket(sessionId, {
+  const opened = new SessionSocket(sessionId, {
     onOpen: () => {
       attempts = 0;
       setStatus(Status.open);
@@ -77,6 +78,14 @@ function connect(sessionId) {
       scheduleReconnect();
     },
   });
+  opened.setFrameRate(frameHz);
+  socket = opened;
+}
+
+/** How many frames a second the page takes while training (the newest win; see socket_worker.js). */
+export function setFrameRate(hz) {
+  frameHz = hz;
+  socket?.setFrameRate(hz);
 }
 
 function scheduleReconnect() {

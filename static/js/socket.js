@@ -81,6 +81,11 @@ export class SessionSocket {
     return id;
   }
 
+  /** At most `hz` frames a second reach the page (the newest; the others are dropped). */
+  setFrameRate(hz) {
+    this.worker.postMessage({ cmd: "rate", hz });
+  }
+
   /** Closes for good: no reconnect follows. */
   close() {
     this.handlers = { onOpen() {}, onMessage() {}, onClose() {} };

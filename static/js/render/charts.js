@@ -5,7 +5,7 @@
 // at most HISTORY_LIMIT points over the whole run by decimating), and each update is one
 // Plotly.react with a new `datarevision`, which redraws the data without re-laying-out the rest
 // (measured here: about half the cost of extendTraces). The legend is HTML, outside the SVG.
-// While training it is redrawn twice a second, and at once when training stops.
+// While training it is redrawn once a second, and at once when training stops.
 
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
@@ -13,7 +13,10 @@ import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
 import { DIRTY, markDirty, pushError, store } from "../store.js";
 import { watchSize } from "./canvas.js";
 
-const RUNNING_INTERVAL_MS = 500;
+// While training the chart is redrawn once a second: each redraw costs Plotly tens of
+// milliseconds of layout and paint on a slow laptop (measured with bench/browser_fps.py: at
+// 2 a second the 6 × 16 view lost 5 fps), and a loss curve read at 1 Hz still moves.
+const RUNNING_INTERVAL_MS = 1000;
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 
 const element = document.getElementById("loss-chart");

@@ -15,6 +15,7 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { divergingCss, EDGE_LEVELS, EDGE_STYLES, lutIndex } from "../palette.js";
 import { changeNeurons, FEATURE_FORMULAS, LIMITS } from "../settings.js";
+import { setFrameRate } from "../session.js";
 import { DIRTY, markDirty, select, setHover, store } from "../store.js";
 import { beginDraw, fitCanvas, placeTooltip, watchSize } from "./canvas.js";
 import { HeatmapAtlas } from "./heatmap.js";
@@ -195,6 +196,7 @@ function drawNeurons() {
   const resolution = atlas.resolution;
   const selection = store.selection;
   const probeLayers = store.probe?.layers;
+  // small neurons: nearest-neighbour scaling, cheaper to draw and as good at that size
   context.imageSmoothingEnabled = true;
   for (let c = 0; c < layout.columns; c++) {
     for (let k = 0; k < layout.layerSizes[c]; k++) {
@@ -476,7 +478,11 @@ function tooltipText(hover) {
  */
 function redrawInterval() {
   if (store.state !== "running" || !layout) return 0;
-  return layout.edgeCount > 400 ? 100 : 33;
+  return isLarge() ? 100 : 33;
+}
+
+function isLarge() {
+  return layout.edgeCount > 400;
 }
 
 export function initNetwork() {
@@ -509,6 +515,8 @@ export function initNetwork() {
         if (edgeBucket.length < layout.edgeCount) edgeBucket = new Uint8Array(layout.edgeCount);
         if (biasLevel.length < layout.nodeX.length) biasLevel = new Uint8Array(layout.nodeX.length);
         markDirty(DIRTY.teaching); // the overlay follows the layout
+        // nothing on the page redraws faster than the diagram: frames beyond that are parsed for nothing
+        setFrameRate(isLarge() ? 12 : 30);
       }
       if (relayout || flags & (DIRTY.lang | DIRTY.dataset)) {
         buildHeaders();
