@@ -15,7 +15,7 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { send } from "../session.js";
 import { DIRTY, markDirty, pushError, select, store } from "../store.js";
-import { columnName, neuronName } from "./network.js";
+import { columnName, neuronName } from "./network_names.js";
 
 const UPDATE_INTERVAL_MS = 100;
 
