@@ -72,6 +72,7 @@ function drawParticles(layout, probe, phase, progress) {
   for (let i = 0; i < nIn; i++) {
     for (let j = 0; j < nOut; j++) largest = Math.max(largest, Math.abs(term(probe, phase.kind, weights, l, i, j)));
   }
+  const largestRadius = Math.max(4.5, layout.size * 0.09);
   const travel = ease(progress);
   const t = phase.kind === "forward" ? travel : 1 - travel;
   for (let sign = 0; sign < 2; sign++) {
@@ -80,7 +81,7 @@ function drawParticles(layout, probe, phase, progress) {
       for (let j = 0; j < nOut; j++) {
         const value = term(probe, phase.kind, weights, l, i, j);
         if ((value >= 0) !== (sign === 1)) continue;
-        const radius = 1.5 + 4.5 * Math.sqrt(Math.abs(value) / largest);
+        const radius = 1.5 + largestRadius * Math.sqrt(Math.abs(value) / largest);
         const e = layout.edgeStart[l] + i * nOut + j;
         const edges = layout.edges;
         point.x = edges[e * 4] + (edges[e * 4 + 2] - edges[e * 4]) * t;

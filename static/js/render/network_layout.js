@@ -7,7 +7,7 @@
 // edgeStart[l] + i·n_out + j, the same order as W[l][i][j].
 
 export const LABEL_LEFT = 46; // least room for input names (x₁, sin(x₂), …)
-export const LABEL_RIGHT = 96; // least room for output names and teaching-mode numbers
+export const LABEL_RIGHT = 112; // least room for output names and teaching-mode numbers
 export const HEADER = 30; // room for the column headers (DOM, above the canvas area)
 
 /** `margins.left` / `margins.right`: room the input and output names need (at least the defaults). */
