@@ -223,6 +223,8 @@ export function trainSize() {
 }
 
 function wireInputs() {
+  // Enter in a field applies it (its change event); the form itself is never submitted
+  document.getElementById("hyper-form").addEventListener("submit", (event) => event.preventDefault());
   controls.dataset.addEventListener("change", () => {
     const name = controls.dataset.value;
     changeConfig({ dataset: name, loss: isRegressionSet(name) ? "mse" : "cross_entropy" });

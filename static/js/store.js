@@ -58,7 +58,7 @@ export const store = {
   history: { steps: [], train: [], test: [], stride: 1, counter: 0, version: 0 },
 
   selection: null, // {kind: "neuron", column, index} | {kind: "edge", layer, i, j}
-  hover: null, // {kind, ..., clientX, clientY, target: "network"|"boundary"}
+  hover: null, // {target: "network", kind, …the neuron or edge} | {target: "boundary", u, v, x, y, point}
 
   teaching: {
     stepAt: null, // the step count when the current walk began (null: no walk)
@@ -100,7 +100,7 @@ export function applySnapshot(snapshot) {
   store.datasetInputs = null;
   if (snapshot.probe) setProbe(snapshot.probe);
   store.heatmaps = null;
-  store.diverged = store.state === "diverged" ? store.diverged : null;
+  store.diverged = store.state === "diverged" ? snapshot.diverged ?? store.diverged : null;
   loadHistory(snapshot.history ?? []);
   clearTeaching();
   if (!selectionFits()) store.selection = null;
