@@ -3,10 +3,11 @@
 // user types in a field or works a select or slider, and Space on a focused button keeps its
 // native meaning (press that button).
 
+import { setText } from "./dom.js";
 import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { send } from "./session.js";
-import { DIRTY, markDirty, store } from "./store.js";
+import { DIRTY, markDirty, store, whileRunning } from "./store.js";
 import { stopAutoPhases, stepPhase } from "./teaching.js";
 
 const SPEEDS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000];
@@ -48,10 +49,6 @@ function buildSpeedOptions() {
     }),
   );
   speedSelect.value = String(store.speedSetting);
-}
-
-function setText(element, text) {
-  if (element.textContent !== text) element.textContent = text;
 }
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
@@ -126,7 +123,7 @@ export function initControls() {
   registerRenderer({
     name: "counters",
     mask: DIRTY.state,
-    interval: () => (store.state === "running" ? 100 : 0), // 10 a second is all the eye reads
+    interval: whileRunning(100), // 10 a second is all the eye reads
     render() {
       setText(stepCounter, String(store.step));
       setText(epochCounter, String(store.epoch));

@@ -77,6 +77,12 @@ export const store = {
   parameterCheck: null, // the last parameter_check reply
 };
 
+/** A renderer interval: `ms` while training (frames arrive 60 times a second), none otherwise, so
+ * a step, a pause or a phase shows at once. */
+export function whileRunning(ms) {
+  return () => (store.state === "running" ? ms : 0);
+}
+
 export function markDirty(flags) {
   store.dirty |= flags;
   requestRender();

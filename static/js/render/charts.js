@@ -10,7 +10,7 @@
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, markDirty, pushError, store } from "../store.js";
+import { DIRTY, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
 
 // While training the chart is redrawn once a second: each redraw costs Plotly tens of
@@ -91,7 +91,7 @@ export function initCharts() {
   registerRenderer({
     name: "loss-chart",
     mask: DIRTY.history | DIRTY.lang | DIRTY.notices,
-    interval: () => (store.state === "running" ? RUNNING_INTERVAL_MS : 0),
+    interval: whileRunning(RUNNING_INTERVAL_MS),
     urgent: DIRTY.lang,
     render() {
       if (!window.Plotly) {

@@ -10,11 +10,12 @@
 // Every result shown is the engine's number (probe, params, gradients, updates, check replies);
 // each carries data-name and data-value (full precision) so tests and curious users can read it.
 
+import { el } from "../dom.js";
 import { factor, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { send } from "../session.js";
-import { DIRTY, markDirty, pushError, select, store } from "../store.js";
+import { DIRTY, markDirty, pushError, select, store, whileRunning } from "../store.js";
 import { columnName, neuronName } from "./network_names.js";
 
 const UPDATE_INTERVAL_MS = 100;
@@ -29,13 +30,6 @@ let gradientLine = null;
 let checkResult = null;
 
 // --- small DOM helpers ----------------------------------------------------------------------
-
-function el(tag, className, text) {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
 
 /** A number as shown: short text, full precision in data-value and the title. */
 function num(value, name, { asFactor = false, digits = 4 } = {}) {
@@ -358,7 +352,7 @@ export function initInspector() {
     name: "inspector",
     mask: DIRTY.selection | DIRTY.params | DIRTY.probe | DIRTY.lang | DIRTY.network | DIRTY.checks | DIRTY.teaching,
     // numbers change up to 60 times a second while training; a reader needs far fewer
-    interval: () => (store.state === "running" ? UPDATE_INTERVAL_MS : 0),
+    interval: whileRunning(UPDATE_INTERVAL_MS),
     urgent: DIRTY.selection | DIRTY.checks | DIRTY.lang | DIRTY.network,
     render,
   });

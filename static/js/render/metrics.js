@@ -5,13 +5,14 @@
 // per-sample predictions.
 
 import { api } from "../api.js";
+import { el, setText } from "../dom.js";
 import { percent, plainNumber } from "../format.js";
 import { predictClasses } from "../forward.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { onServerMessage } from "../messages.js";
 import { classColours, rgb } from "../palette.js";
-import { DIRTY, markDirty, store } from "../store.js";
+import { DIRTY, markDirty, store, whileRunning } from "../store.js";
 
 const CONFUSION_INTERVAL_MS = 500;
 
@@ -29,10 +30,6 @@ const confusionBox = document.getElementById("confusion");
 
 let predictions = new Int32Array(0);
 let datasetRequest = 0;
-
-function setText(element, text) {
-  if (element.textContent !== text) element.textContent = text;
-}
 
 async function loadDatasetInputs() {
   const request = ++datasetRequest;
@@ -78,9 +75,9 @@ function renderConfusion() {
   caption.textContent = t("metrics.confusion");
   table.append(caption);
   const head = document.createElement("tr");
-  head.append(cell("th", t("metrics.truth_prediction")));
+  head.append(el("th", null, t("metrics.truth_prediction")));
   names.forEach((name, k) => {
-    const th = cell("th", name);
+    const th = el("th", null, name);
     th.scope = "col";
     th.style.borderBottom = `3px solid ${rgb(colours[k])}`;
     head.append(th);
@@ -89,12 +86,12 @@ function renderConfusion() {
   counts.forEach((row, actual) => {
     const total = row.reduce((sum, n) => sum + n, 0) || 1;
     const tr = document.createElement("tr");
-    const th = cell("th", names[actual]);
+    const th = el("th", null, names[actual]);
     th.scope = "row";
     th.style.borderLeft = `3px solid ${rgb(colours[actual])}`;
     tr.append(th);
     row.forEach((count, predicted) => {
-      const td = cell("td", String(count));
+      const td = el("td", null, String(count));
       const share = count / total;
       const tint = actual === predicted ? "24, 104, 178" : "224, 110, 20";
       td.style.background = `rgba(${tint}, ${(share * 0.55).toFixed(3)})`;
@@ -105,13 +102,6 @@ function renderConfusion() {
   confusionBox.replaceChildren(table);
 }
 
-function cell(tag, text) {
-  const element = document.createElement(tag);
-  element.textContent = text;
-  return element;
-}
-
-const whileRunning = (ms) => () => (store.state === "running" ? ms : 0);
 
 export function initMetrics() {
   onServerMessage("snapshot", loadDatasetInputs);

@@ -6,7 +6,7 @@ import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { classColours, rgb } from "../palette.js";
-import { DIRTY, store } from "../store.js";
+import { DIRTY, store, whileRunning } from "../store.js";
 
 const box = document.getElementById("softmax-view");
 let bars = []; // [{row, fill, value}] reused while the class count stays the same
@@ -78,7 +78,7 @@ export function initSoftmax() {
   registerRenderer({
     name: "softmax",
     mask: DIRTY.probe | DIRTY.lang | DIRTY.dataset | DIRTY.network,
-    interval: () => (store.state === "running" ? 100 : 0),
+    interval: whileRunning(100),
     urgent: DIRTY.lang | DIRTY.network,
     render,
   });
