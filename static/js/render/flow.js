@@ -8,6 +8,7 @@
 // backward phase, Δw after the update (whose width change the base diagram animates).
 // Every number is the engine's: the phase message's probe (the chosen sample) and values.
 
+import { setText } from "../dom.js";
 import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
@@ -17,10 +18,12 @@ import { beginDraw, fitCanvas, labelBox, labelRect } from "./canvas.js";
 import { getLayout } from "./network.js";
 
 const overlay = document.getElementById("network-overlay");
+const hint = document.getElementById("network-hint");
 const context = overlay.getContext("2d");
 const EDGE_LABEL_LIMIT = 8; // edges per layer that get labels when no neuron is selected
 
 const shown = { forward: new Set(), backward: new Set(), loss: false, update: false };
+let edgeNumbers = null; // what the numbers on edges are ("gradient" or "update"), for the hint
 const occupied = []; // rectangles [left, top, right, bottom] already covered by a neuron or a label
 const ALONG = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8]; // where along an edge its number may go
 
@@ -244,11 +247,6 @@ function drawGradientTraces(layout, probe, l) {
   context.restore();
 }
 
-function drawEdgeCaption(layout, what, fontPx) {
-  const text = t(what === "update" ? "teach.edges_update" : "teach.edges_gradient");
-  labelBox(context, text, 4, layout.height - fontPx, { fontPx, background: "rgba(255, 250, 225, 0.93)" });
-}
-
 function drawLossBox(layout, probe, fontPx) {
   const phase = store.teaching.phases.find((p) => p.kind === "loss");
   const x = layout.width - 4;
@@ -257,6 +255,12 @@ function drawLossBox(layout, probe, fontPx) {
   if (phase?.values?.loss !== undefined) {
     labelBox(context, `${t("teach.batch_loss")} ${shortNumber(phase.values.loss, 4)}`, x, y + fontPx + 8, { align: "right", fontPx });
   }
+}
+
+/** Under the diagram: how to use it, or during teaching mode what the numbers on edges are. */
+function renderHint() {
+  const key = edgeNumbers === "update" ? "teach.edges_update" : edgeNumbers === "gradient" ? "teach.edges_gradient" : "network.hint";
+  setText(hint, t(key));
 }
 
 export function initFlow() {
@@ -283,11 +287,12 @@ export function initFlow() {
       if (!active && !drawn) return;
       beginDraw(context, width, height);
       drawn = active;
+      edgeNumbers = null;
       if (!active) return;
       collectShown();
       const progress = teaching.animationMs > 0 ? Math.min(1, (now - teaching.animationStart) / teaching.animationMs) : 1;
       if (progress < 1) markDirty(DIRTY.teaching);
-      const fontPx = Math.max(10, Math.min(18, layout.size * 0.14 + 6));
+      const fontPx = Math.max(10, Math.min(18, layout.size * 0.12 + 5));
       context.font = `${fontPx}px system-ui, sans-serif`;
       context.textBaseline = "middle";
       if (last.kind === "forward" || last.kind === "backward") activeColumnOutline(layout, last.layer + 1);
@@ -301,9 +306,9 @@ export function initFlow() {
       occupyNeurons(layout);
       if (last.kind === "backward" && progress >= 1) drawGradientTraces(layout, probe, last.layer);
       drawNeuronLabels(layout, probe, fontPx);
-      const edgeNumbers = drawEdgeLabels(layout, probe, fontPx);
-      if (edgeNumbers) drawEdgeCaption(layout, edgeNumbers, fontPx);
+      edgeNumbers = drawEdgeLabels(layout, probe, fontPx);
       if (shown.loss && !shown.update) drawLossBox(layout, probe, fontPx);
     },
   });
+  registerRenderer({ name: "network-hint", mask: DIRTY.teaching | DIRTY.lang | DIRTY.selection | DIRTY.network, render: renderHint });
 }
