@@ -123,7 +123,8 @@ export function applyFrame(frame) {
   if (frame.updates) store.updates = frame.updates;
   if (frame.probe) setProbe(frame.probe);
   if (Number.isFinite(frame.steps_per_second)) store.measuredSpeed = frame.steps_per_second;
-  if (frame.metrics) appendHistory(store.step, frame.metrics.train_loss, frame.metrics.test_loss);
+  // metrics_step: the step the metrics were evaluated at (behind `step` when many sessions play)
+  if (frame.metrics) appendHistory(frame.metrics_step ?? store.step, frame.metrics.train_loss, frame.metrics.test_loss);
   // a step taken outside the walk (play, step, another client) ends the walk
   const teaching = store.teaching;
   if (teaching.stepAt !== null) {
