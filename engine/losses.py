@@ -22,7 +22,7 @@ import numpy as np
 # wrapper around them, which matters on the training hot path (a step is ~40 NumPy calls).
 _row_max = np.maximum.reduce
 _row_sum = np.add.reduce
-_row_min = np.minimum.reduce
+_all = np.logical_and.reduce  # every entry non-zero
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -68,7 +68,7 @@ def _cross_entropy_deltas(outputs: np.ndarray, targets: np.ndarray, classify: bo
 
 
 def _mse_mean_and_deltas(
-    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool
+    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool, labels: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     scale = 1.0 / outputs.shape[0]
     errors = outputs - targets  # (n, K)
@@ -80,14 +80,16 @@ def _mse_mean_and_deltas(
 
 
 def _cross_entropy_mean_and_deltas(
-    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool
+    logits: np.ndarray, outputs: np.ndarray, targets: np.ndarray, classify: bool, labels: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     deltas = _cross_entropy_deltas(outputs, targets, classify)  # (n, K)
     n = outputs.shape[0]
+    if labels is None:
+        labels = targets.argmax(axis=1)  # (n,)
     # Fast path: −log of the probability the one-hot target picks. It is exact unless that
     # probability underflowed to 0 (a loss above ~700); then take the stable log-softmax.
-    picked = np.einsum("ij,ij->i", targets, outputs)  # (n,) ŷ of the true class
-    if _row_min(picked) > 0.0:
+    picked = outputs[np.arange(n), labels]  # (n,) ŷ of the true class
+    if _all(picked):
         mean_loss = -float(_row_sum(np.log(picked))) / n
     else:
         mean_loss = float(_row_sum(_cross_entropy_per_sample(logits, outputs, targets))) / n
@@ -101,9 +103,10 @@ class Loss:
     formula: str  # how the inspector writes the per-sample loss
     per_sample: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (logits, ŷ, y) -> (n,)
     deltas: Callable[[np.ndarray, np.ndarray, bool], np.ndarray]  # (ŷ, y, classify) -> (n, K) ∂loss_i/∂z
-    # (logits, ŷ, y, classify) -> (mean loss over the batch, (n, K) ∂(mean loss)/∂z): the training
-    # step's fused form of the two above.
-    mean_and_deltas: Callable[[np.ndarray, np.ndarray, np.ndarray, bool], tuple[float, np.ndarray]]
+    # (logits, ŷ, y, classify, labels) -> (mean loss over the batch, (n, K) ∂(mean loss)/∂z): the
+    # training step's fused form of the two above. `labels` (n,), the class index of each one-hot
+    # row of y, spares the step an argmax when the caller already has them (None: computed).
+    mean_and_deltas: Callable[..., tuple[float, np.ndarray]]
 
 
 LOSSES: dict[str, Loss] = {

@@ -72,7 +72,7 @@ class ParameterLayout:
         raise ValueError(f"kind must be 'weight' or 'bias', not {kind!r}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Forward:
     """What the forward pass keeps for the backward pass and for the visualiser."""
 
@@ -115,6 +115,11 @@ class Network:
         self.classify = classify
         self.parameters = np.array(parameters, dtype=np.float64)  # (P,), owned
         self.weights, self.biases = self.layout.views(self.parameters)
+        # Looked up once: the training step calls these ~10 times per step and a step of a small
+        # network costs about as much in Python attribute lookups as in arithmetic.
+        self._output_layer = len(self.weights) - 1
+        self._function = self.activation.function
+        self._derivative = self.activation.derivative
 
     @classmethod
     def initialised(
@@ -136,9 +141,9 @@ class Network:
         """One layer: (z, a) from the previous layer's activations."""
         z = previous @ self.weights[layer]  # (n, n_out)
         z += self.biases[layer]
-        if layer == len(self.weights) - 1:
+        if layer == self._output_layer:
             return z, output_activation(z, self.classify)
-        return z, self.activation.function(z)
+        return z, self._function(z)
 
     def forward(self, inputs: np.ndarray) -> Forward:
         pre_activations, activations = [], []
@@ -165,7 +170,7 @@ class Network:
         if layer == 0:
             return None
         below = deltas @ self.weights[layer].T  # (n, n_in): ∂L/∂a of the layer below
-        below *= self.activation.derivative(forward.pre_activations[layer - 1], forward.activations[layer - 1])
+        below *= self._derivative(forward.pre_activations[layer - 1], forward.activations[layer - 1])
         return below  # (n, n_in): ∂L/∂z of the layer below
 
     def backward(

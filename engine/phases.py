@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.trainer import Trainer
 
 PhaseKind = Literal["forward", "loss", "backward", "update"]
+PhaseValues = dict[str, np.ndarray | list[np.ndarray] | float]  # what a phase produced, by name
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Phase:
     layer: int | None  # 0-based index of the weighted layer (forward/backward), else None
     index: int  # 0 … total-1, the phase's place in the step
     total: int  # 2·L + 2 phases in a step
-    values: dict[str, np.ndarray | float] = field(default_factory=dict)
+    values: PhaseValues = field(default_factory=dict)
 
 
 class StalePhaseWalk(RuntimeError):
@@ -81,7 +82,7 @@ class PhaseWalk:
         self._next_index += 1
         return phase
 
-    def _phase(self, kind: PhaseKind, layer: int | None, values: dict[str, np.ndarray | float]) -> Phase:
+    def _phase(self, kind: PhaseKind, layer: int | None, values: PhaseValues) -> Phase:
         return Phase(kind, layer, self._next_index, self.total, values)
 
     def _forward_phase(self, layer: int) -> Phase:

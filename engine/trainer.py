@@ -63,6 +63,7 @@ class Trainer:
         classify = not self.dataset.is_regression
         self.network = Network.initialised(sizes, config.activation, classify, config.init, self._rng)
         self.initial_parameters = self.network.parameters.copy()  # (P,)
+        assert config.loss is not None  # resolve_loss named it
         self.loss = get_loss(config.loss)
         self.optimizer: Optimizer = make_optimizer(
             config.optimizer, config.learning_rate, config.momentum, self.network.layout.size
@@ -91,6 +92,7 @@ class Trainer:
         self._order = self._rng.permutation(train.inputs.shape[0])  # (n_train,)
         self._epoch_inputs = train.inputs[self._order]  # (n_train, n_inputs)
         self._epoch_targets = train.targets[self._order]  # (n_train, K)
+        self._epoch_labels = None if train.labels is None else train.labels[self._order]  # (n_train,) classes
 
     def reconfigure(self, config: Config) -> bool:
         """Applies a changed config. Data, architecture, init or seed changes rebuild everything
@@ -108,6 +110,7 @@ class Trainer:
         self.optimizer.learning_rate = config.learning_rate
         if hasattr(self.optimizer, "momentum"):
             self.optimizer.momentum = config.momentum
+        assert config.loss is not None  # resolve_loss named it
         self.loss = get_loss(config.loss)
         self.config = config
         return False
@@ -142,13 +145,15 @@ class Trainer:
         """Backward pass into the scratch gradient, plus the regularisation term."""
         weight_grads, bias_grads = self._scratch_views
         self.network.backward(forward, output_deltas, weight_grads, bias_grads, deltas_record)
-        n_weights = self.network.n_weights
-        add_regularization_gradient(
-            self._scratch_gradient[:n_weights],
-            self.network.parameters[:n_weights],
-            self.config.regularization,
-            self.config.regularization_rate,
-        )
+        config = self.config
+        if config.regularization != "none":
+            n_weights = self.network.n_weights
+            add_regularization_gradient(
+                self._scratch_gradient[:n_weights],
+                self.network.parameters[:n_weights],
+                config.regularization,
+                config.regularization_rate,
+            )
 
     def _apply_update(self, batch_loss: float, stop: int) -> None:
         """Proposes the optimiser's update from the scratch gradient and keeps it only when the
@@ -175,17 +180,20 @@ class Trainer:
 
     def _one_step(
         self, deltas_record: list[np.ndarray] | None = None
-    ) -> tuple[Forward, np.ndarray, float, int, int]:
-        """One step; returns (forward pass, batch targets, batch loss, batch start, stop)."""
+    ) -> tuple[Forward, np.ndarray, np.ndarray | None, float, int, int]:
+        """One step; returns (forward pass, batch targets, batch labels, batch loss, batch start, stop)."""
         start, stop = self._batch_bounds()
         inputs = self._epoch_inputs[start:stop]  # (n, n_inputs), a view
         targets = self._epoch_targets[start:stop]  # (n, K)
-        forward = self.network.forward(inputs)
-        logits = forward.pre_activations[-1]
-        batch_loss, output_deltas = self.loss.mean_and_deltas(logits, forward.outputs, targets, self.network.classify)
+        labels = None if self._epoch_labels is None else self._epoch_labels[start:stop]  # (n,)
+        network = self.network
+        forward = network.forward(inputs)
+        batch_loss, output_deltas = self.loss.mean_and_deltas(
+            forward.pre_activations[-1], forward.activations[-1], targets, network.classify, labels
+        )
         self._objective_gradient(forward, output_deltas, deltas_record)
         self._apply_update(batch_loss, stop)
-        return forward, targets, batch_loss, start, stop
+        return forward, targets, labels, batch_loss, start, stop
 
     def step(self, steps: int = 1) -> None:
         """Trains `steps` steps. Raises `Diverged` at the step whose loss or weights would be
@@ -212,7 +220,7 @@ class Trainer:
         penalty = self.penalty()
         deltas: list[np.ndarray] = []
         with np.errstate(all="ignore"):
-            forward, targets, batch_loss, start, stop = self._one_step(deltas)
+            forward, targets, labels, batch_loss, start, stop = self._one_step(deltas)
         grad_w, grad_b = self._last_views
         update_w, update_b = self._last_update_views
         pre_activations, activations = forward.pre_activations, forward.activations
@@ -229,7 +237,7 @@ class Trainer:
             layers=layers,
             loss=batch_loss,
             objective=batch_loss + penalty,
-            accuracy=batch_accuracy(forward.outputs, targets) if self.network.classify else None,
+            accuracy=None if labels is None else batch_accuracy(forward.outputs, labels),
         )
 
     def begin_phases(self) -> PhaseWalk:
@@ -247,6 +255,6 @@ class Trainer:
         return regularization_penalty(weights, self.config.regularization, self.config.regularization_rate)
 
 
-def batch_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Share of rows whose most probable class is the labelled one."""
-    return np.count_nonzero(outputs.argmax(axis=1) == targets.argmax(axis=1)) / outputs.shape[0]
+def batch_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    """Share of rows whose most probable class is the labelled one; `labels` (n,) class indices."""
+    return np.count_nonzero(outputs.argmax(axis=1) == labels) / outputs.shape[0]
