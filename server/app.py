@@ -19,7 +19,7 @@ from server import __version__, errors
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import datasets, meta, pages, sessions, stream
+from server.routes import apidocs, datasets, meta, pages, sessions, stream
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=errors.JSONBody,
+        docs_url=None,  # served by routes.apidocs from installed files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(apidocs.router)
+    app.mount(apidocs.ASSETS, apidocs.swagger_assets, name="swagger-ui")
     app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
     # add_middleware wraps what is there, so the last added runs first: who may talk to us
     # (AccessGuard), then how much they may send (BodyLimit).

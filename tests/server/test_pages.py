@@ -1,5 +1,5 @@
 """The page and its files: `/` renders templates/index.html, `/static` serves static/, and
-plotly.js comes from the installed plotly package."""
+plotly.js and Swagger UI come from installed packages."""
 
 from __future__ import annotations
 
@@ -51,3 +51,14 @@ def test_the_real_page_renders_and_its_scripts_are_served(live):
     assert "/vendor/plotly.min.js" in page.text and "/static/js/main.js" in page.text
     assert httpx.get(f"{live.base}/static/js/main.js").status_code == 200
     assert httpx.get(f"{live.base}/static/js/../../server/app.py").status_code == 404
+
+
+def test_the_api_explorer_loads_only_files_the_app_serves(live):
+    page = httpx.get(f"{live.base}/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    assert "cdn." not in page.text and "https://" not in page.text  # works offline in a classroom
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert f"/vendor/swagger-ui/{asset}" in page.text
+        response = httpx.get(f"{live.base}/vendor/swagger-ui/{asset}")
+        assert response.status_code == 200 and len(response.content) > 500
+    assert httpx.get(f"{live.base}/redoc").status_code == 404
