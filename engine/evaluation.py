@@ -8,38 +8,55 @@ loss can come back infinite, and callers that publish it must say so rather than
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.losses import Loss
 from engine.network import Network
 
 
-def split_metrics(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """Data loss, and accuracy (classification) or RMSE and R² (regression), over one split."""
+@dataclass(frozen=True, slots=True)
+class SplitEvaluation:
+    metrics: dict[str, float]  # "loss", then "accuracy" or "rmse" and "r2"
+    confusion: np.ndarray | None  # (K, K) counts, row = true class, column = predicted; None: regression
+
+
+def evaluate_split(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> SplitEvaluation:
+    """Data loss, and accuracy and the confusion matrix (classification) or RMSE and R²
+    (regression), over one split, all from one forward pass."""
     with np.errstate(all="ignore"):
         forward = network.forward(inputs)
         outputs = forward.outputs  # (n, K)
         metrics = {"loss": float(loss.per_sample(forward.pre_activations[-1], outputs, targets).mean())}
         if network.classify:
-            metrics["accuracy"] = float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
-            return metrics
+            actual = targets.argmax(axis=1)  # (n,)
+            predicted = outputs.argmax(axis=1)  # (n,)
+            metrics["accuracy"] = float(np.mean(predicted == actual))
+            return SplitEvaluation(metrics, _confusion(actual, predicted, targets.shape[1]))
         residual = outputs - targets  # (n, 1)
         metrics["rmse"] = float(np.sqrt(np.mean(residual * residual)))
         spread = targets - targets.mean(axis=0)  # (n, 1)
         total = float(np.sum(spread * spread))
         metrics["r2"] = 1.0 - float(np.sum(residual * residual)) / total if total > 0 else 0.0
-    return metrics
+    return SplitEvaluation(metrics, None)
+
+
+def split_metrics(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """The metrics of `evaluate_split`."""
+    return evaluate_split(network, loss, inputs, targets).metrics
 
 
 def confusion_matrix(network: Network, inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """(K, K) counts: row = true class, column = predicted class."""
-    classes = targets.shape[1]
     with np.errstate(all="ignore"):
         predicted = network.predict(inputs).argmax(axis=1)  # (n,)
-    actual = targets.argmax(axis=1)  # (n,)
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (actual, predicted), 1)
-    return matrix
+    return _confusion(targets.argmax(axis=1), predicted, targets.shape[1])
+
+
+def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    cells = np.bincount(actual * classes + predicted, minlength=classes * classes)  # (K·K,)
+    return cells.reshape(classes, classes)
 
 
 def grid_activations(network: Network, grid_inputs: np.ndarray) -> list[np.ndarray]:

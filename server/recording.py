@@ -53,7 +53,8 @@ class _Thinned:
 
 
 class History(_Thinned):
-    """The metrics of whole splits over training: `[{"step", "train_loss", "test_loss", …}]`."""
+    """The metrics of whole splits over training: `[{"step", "train_loss", "test_loss", …}]`.
+    Only the numbers that make curves: a confusion matrix is the present, not history."""
 
     def __init__(self, capacity: int = 2000) -> None:
         super().__init__(capacity)
@@ -61,13 +62,13 @@ class History(_Thinned):
 
     def record(self, step: int, metrics: dict[str, Any]) -> None:
         if self.steps and step == self.steps[-1]:
-            self._points[-1] = {"step": step, **metrics}  # fresher metrics of the same step
+            self._points[-1] = _point(step, metrics)  # fresher metrics of the same step
             return
         if not self.due(step):
             return
         self._make_room()
         self.steps.append(step)
-        self._points.append({"step": step, **metrics})
+        self._points.append(_point(step, metrics))
 
     def _keep(self, indices: list[int]) -> None:
         self._points = [self._points[i] for i in indices]
@@ -78,6 +79,10 @@ class History(_Thinned):
     def clear(self) -> None:
         super().clear()
         self._points.clear()
+
+
+def _point(step: int, metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"step": step, **{key: value for key, value in metrics.items() if not isinstance(value, np.ndarray)}}
 
 
 class Trajectory(_Thinned):

@@ -123,6 +123,11 @@ class Metrics(BaseModel):
     test_rmse: MaybeNumber = Field(default=None, description="Regression only.")
     train_r2: MaybeNumber = Field(default=None, description="Regression only.")
     test_r2: MaybeNumber = Field(default=None, description="Regression only.")
+    test_confusion: list[list[int]] | None = Field(
+        default=None,
+        description="Classification only: the test split's K×K confusion matrix (row = true class, "
+        "column = predicted class).",
+    )
 
 
 class DivergedOut(BaseModel):

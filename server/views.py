@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.datasets import Dataset, Split
-from engine.evaluation import split_metrics
+from engine.evaluation import evaluate_split
 from engine.gradcheck import GradientCheck
 from engine.losses import Loss
 from engine.network import Network, ParameterLayout
@@ -41,11 +41,16 @@ def layers_view(layout: ParameterLayout, flat: np.ndarray, dtype: type | None = 
 
 
 def metrics_view(network: Network, loss: Loss, dataset: Dataset) -> JSON:
-    """Loss (and accuracy, or RMSE and R²) on the whole training and test splits."""
+    """Loss (and accuracy, or RMSE and R²) on the whole training and test splits, and for
+    classification the test split's confusion matrix (`test_confusion`, K×K counts, row = true
+    class, column = predicted)."""
     out: JSON = {}
     for name, split in (("train", dataset.train), ("test", dataset.test)):
-        for key, value in split_metrics(network, loss, split.inputs, split.targets).items():
+        evaluation = evaluate_split(network, loss, split.inputs, split.targets)
+        for key, value in evaluation.metrics.items():
             out[f"{name}_{key}"] = finite_or_none(value)
+        if name == "test" and evaluation.confusion is not None:
+            out["test_confusion"] = evaluation.confusion
     return out
 
 

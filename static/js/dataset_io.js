@@ -5,29 +5,43 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { changeConfig, rememberUpload } from "./settings.js";
-import { pushError, store } from "./store.js";
+import { registerRenderer } from "./loop.js";
+import { DIRTY, pushError, store } from "./store.js";
 
 const fileInput = document.getElementById("csv-file");
 const dropzone = document.getElementById("dropzone");
 const status = document.getElementById("upload-status");
 
+// What the upload line says, kept as a translation key so a language switch re-words it.
+let shownStatus = null; // { key, vars, error }
+
+function showStatus(next) {
+  shownStatus = next;
+  renderStatus();
+}
+
+function renderStatus() {
+  if (!shownStatus) return;
+  const { key, vars, error } = shownStatus;
+  const words = { ...vars };
+  if (key === "data.uploaded") {
+    words.kind = vars.classes ? t("data.kind_classes", { k: vars.classes }) : t("data.kind_regression");
+  }
+  status.className = error ? "upload-status error" : "upload-status";
+  status.textContent = t(key, words);
+}
+
 async function upload(file) {
   if (!file) return;
-  status.className = "upload-status";
-  status.textContent = t("data.uploading", { name: file.name });
+  showStatus({ key: "data.uploading", vars: { name: file.name } });
   try {
     const result = await api.uploadDataset(file);
     rememberUpload(result, file.name);
-    status.textContent = t("data.uploaded", {
-      name: file.name,
-      rows: result.rows,
-      columns: (result.features ?? []).length,
-      kind: result.classes ? t("data.kind_classes", { k: result.classes }) : t("data.kind_regression"),
-    });
+    const columns = (result.features ?? []).length;
+    showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes } });
     changeConfig({ dataset: result.id, loss: result.classes ? "cross_entropy" : "mse" });
   } catch (error) {
-    status.className = "upload-status error";
-    status.textContent = t("data.upload_failed", { name: file.name, message: error.message });
+    showStatus({ key: "data.upload_failed", vars: { name: file.name, message: error.message }, error: true });
   } finally {
     fileInput.value = "";
   }
@@ -79,7 +93,7 @@ async function downloadDataset() {
     const name = store.config?.dataset ?? "dataset";
     saveBlob(datasetCsv(dataset, store.dataset?.class_names), "text/csv", `backprop-lab-${name}.csv`);
   } catch (error) {
-    pushError(t("error.download", { message: error.message }));
+    pushError({ key: "error.download", vars: { message: error.message } });
   }
 }
 
@@ -89,11 +103,12 @@ async function downloadWeights() {
     const document_ = { config: store.config, step: store.step, network: store.network, ...params };
     saveBlob(JSON.stringify(document_, null, 2), "application/json", `backprop-lab-weights-step-${store.step}.json`);
   } catch (error) {
-    pushError(t("error.download", { message: error.message }));
+    pushError({ key: "error.download", vars: { message: error.message } });
   }
 }
 
 export function initDatasetIo() {
+  registerRenderer({ name: "upload-status", mask: DIRTY.lang, render: renderStatus });
   fileInput.addEventListener("change", () => upload(fileInput.files[0]));
   for (const type of ["dragenter", "dragover"]) {
     dropzone.addEventListener(type, (event) => {

@@ -8,7 +8,7 @@
 import { api } from "./api.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
-import { currentLanguage, initialLanguage, setLanguage, t } from "./i18n.js";
+import { currentLanguage, initialLanguage, setLanguage } from "./i18n.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { handleServerMessage } from "./messages.js";
 import { initBoundary } from "./render/boundary.js";
@@ -57,7 +57,7 @@ async function loadOptions() {
     store.options = normaliseOptions(await api.options());
   } catch (error) {
     store.options = normaliseOptions(null);
-    pushError(t("error.options", { message: error.message }));
+    pushError({ key: "error.options", vars: { message: error.message } });
   }
   markDirty(DIRTY.lang | DIRTY.config);
 }
@@ -108,7 +108,7 @@ async function main() {
     } catch (error) {
       store.connection = "offline";
       markDirty(DIRTY.connection);
-      if (attempt === 0) pushError(t("error.start", { message: error.message }));
+      if (attempt === 0) pushError({ key: "error.start", vars: { message: error.message } });
       await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 500 * 2 ** attempt)));
     }
   }

@@ -3,7 +3,6 @@
 // in the render loop, on the latest data only.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
 import { send } from "./session.js";
 import {
   applyConfig,
@@ -36,7 +35,7 @@ const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 1)
 const handlers = {
   hello(message) {
     if (message.protocol !== EXPECTED_PROTOCOL) {
-      pushError(t("error.protocol", { page: EXPECTED_PROTOCOL, server: message.protocol }));
+      pushError({ key: "error.protocol", vars: { page: EXPECTED_PROTOCOL, server: message.protocol } });
     }
     if (message.session_id) store.sessionId = message.session_id;
     applySnapshot(message.snapshot);
@@ -104,8 +103,8 @@ function refreshExactNumbers() {
 /** A server error in the reader's language where we know the code, the server's words otherwise. */
 function describeServerError(message) {
   const known = ["rate_limited", "read_only", "session_closed", "internal", "bad_json", "unknown_type"];
-  if (known.includes(message.code)) return t(`error.code.${message.code}`);
-  return t("error.server", { message: message.message ?? "?" });
+  if (known.includes(message.code)) return { key: `error.code.${message.code}` };
+  return { key: "error.server", vars: { message: message.message ?? "?" } };
 }
 
 export function handleServerMessage(message, bytes) {

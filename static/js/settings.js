@@ -160,14 +160,14 @@ function buildFeatureToggles() {
 /** Sends a partial config; the server's `config` (or `error`) reply updates the forms. */
 export function changeConfig(changes) {
   if (send({ type: "config", changes }) === null) {
-    pushError(t("error.not_connected"));
+    pushError({ key: "error.not_connected" });
     markDirty(DIRTY.config); // put the forms back
   }
 }
 
 function invalid(input, messageKey, vars) {
   input.setAttribute("aria-invalid", "true");
-  pushError(t(messageKey, vars));
+  pushError({ key: messageKey, vars });
   markDirty(DIRTY.config);
 }
 
@@ -185,7 +185,7 @@ function numberFrom(input, { min, max, integer = false, minExclusive = false }) 
 function onFeatureToggle() {
   const chosen = [...controls.featureList.querySelectorAll("input:checked")].map((box) => box.value);
   if (chosen.length === 0) {
-    pushError(t("error.one_feature"));
+    pushError({ key: "error.one_feature" });
     markDirty(DIRTY.config);
     return;
   }

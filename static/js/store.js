@@ -40,7 +40,6 @@ export const store = {
   config: null, // the server's full config
   network: null, // {layer_sizes, activation, output, input_names}
   dataset: null, // snapshot dataset {name, classes, class_names, planar, extent, train, test}
-  datasetInputs: null, // REST dataset (inputs/targets), for the confusion matrix
 
   state: "idle",
   speedSetting: 0, // steps/s asked for (0 = as fast as possible)
@@ -72,7 +71,7 @@ export const store = {
   },
 
   diverged: null, // {step, cause, learning_rate, message}
-  errors: [], // [{text, time}]
+  errors: [], // [{message: {key, vars} or text, time}], see pushError
   gradientCheck: null, // {status: "running"|"done"|"error", result, error}
   parameterCheck: null, // the last parameter_check reply
 };
@@ -103,7 +102,6 @@ export function applySnapshot(snapshot) {
   store.gradients = null;
   store.updates = null;
   store.dataset = snapshot.dataset ?? null;
-  store.datasetInputs = null;
   if (snapshot.probe) setProbe(snapshot.probe);
   store.heatmaps = null;
   store.diverged = store.state === "diverged" ? snapshot.diverged ?? store.diverged : null;
@@ -206,8 +204,13 @@ export function applyDiverged(message) {
   markDirty(DIRTY.notices | DIRTY.state | DIRTY.history);
 }
 
-export function pushError(text) {
-  store.errors.push({ text, time: performance.now() });
+/**
+ * Shows an error toast. `message` is a translation `{ key, vars }` (re-read in the current
+ * language whenever it is drawn, so a language switch translates toasts already showing) or,
+ * for text that has no translation (the browser's own error text), a plain string.
+ */
+export function pushError(message) {
+  store.errors.push({ message, time: performance.now() });
   if (store.errors.length > 4) store.errors.shift();
   markDirty(DIRTY.notices);
 }

@@ -83,3 +83,19 @@ def test_a_regression_set_shows_rmse_and_r2_instead_of_accuracy(open_page):
     assert float(page.locator("#train-rmse").inner_text()) > 0
     assert page.locator("#softmax-view").is_hidden()
     screenshot(page, "12-regression")
+
+
+def test_a_classification_set_shows_the_engines_confusion_matrix(open_page):
+    page, watch = open_page("#dataset=five_class&noise=0.5&hidden_layers=6", chart=False)
+    page.get_by_test_id("step-button").click()  # a paused step: metrics stand still for the comparison
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    session = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")
+    expected = session["metrics"]["test_confusion"]
+    page.wait_for_function(
+        "(rows) => [...document.querySelectorAll('#confusion tr')].slice(1)"
+        "  .map(tr => [...tr.querySelectorAll('td')].map(td => Number(td.textContent)))"
+        "  .every((row, k) => JSON.stringify(row) === JSON.stringify(rows[k]))",
+        arg=expected,
+    )
+    assert page.locator("#confusion td").count() == 25
+    assert sum(map(sum, expected)) == 250

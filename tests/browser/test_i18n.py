@@ -64,3 +64,25 @@ def test_a_link_with_lang_id_opens_in_indonesian(open_page):
     assert page.evaluate("() => document.documentElement.lang") == "id"
     assert page.get_by_test_id("connection-status").inner_text() == "Terhubung"
     assert page.get_by_test_id("dataset").input_value() == "xor"
+
+
+def test_messages_already_showing_are_reworded_when_the_language_changes(open_page, tmp_path):
+    page, _ = open_page(chart=False)
+    rate = page.get_by_test_id("learning-rate")
+    rate.fill("5000")  # above the cap of 1000
+    rate.press("Enter")
+    toast = page.locator("#toasts .toast").first
+    toast.wait_for()
+    assert EN["error.learning_rate"] in toast.inner_text()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    page.locator("#csv-file").set_input_files(str(bad))
+    page.wait_for_function("() => document.querySelector('#upload-status').classList.contains('error')")
+    assert page.locator("#upload-status").inner_text().startswith("bad.csv was not accepted:")
+
+    page.get_by_test_id("language-select").select_option("id")
+    page.wait_for_function("() => document.documentElement.lang === 'id'")
+    page.wait_for_function(
+        "(text) => document.querySelector('#toasts .toast')?.textContent.includes(text)", arg=ID["error.learning_rate"]
+    )
+    assert page.locator("#upload-status").inner_text().startswith("bad.csv ditolak:")

@@ -5,7 +5,7 @@ import pytest
 
 from engine.config import Config
 from engine.datasets import grid_inputs
-from engine.evaluation import confusion_matrix, grid_activations, split_metrics
+from engine.evaluation import confusion_matrix, evaluate_split, grid_activations, split_metrics
 from engine.gradcheck import Objective
 from engine.probe import probe_sample
 from engine.trainer import Trainer
@@ -47,6 +47,21 @@ def test_metrics_are_on_whole_splits_and_a_perfect_classifier_scores_one():
     matrix = confusion_matrix(trainer.network, train.inputs, train.targets)
     assert matrix.sum() == train.inputs.shape[0]
     assert np.trace(matrix) / matrix.sum() == pytest.approx(metrics["accuracy"])
+
+
+def test_the_confusion_matrix_counts_each_sample_under_its_true_and_predicted_class():
+    trainer = Trainer(Config(dataset="five_class", noise=0.5, hidden_layers=(6,)))
+    trainer.step(20)  # part-trained, so the off-diagonal cells are not all empty
+    test = trainer.dataset.test
+    evaluation = evaluate_split(trainer.network, trainer.loss, test.inputs, test.targets)
+    expected = np.zeros((5, 5), dtype=np.int64)
+    for true, predicted in zip(test.labels, trainer.network.predict(test.inputs).argmax(axis=1), strict=True):
+        expected[true, predicted] += 1
+    assert evaluation.confusion is not None
+    assert np.array_equal(evaluation.confusion, expected)
+    assert np.array_equal(confusion_matrix(trainer.network, test.inputs, test.targets), expected)
+    assert expected.sum() > np.trace(expected) > 0
+    assert evaluation.metrics == split_metrics(trainer.network, trainer.loss, test.inputs, test.targets)
 
 
 def test_regression_metrics_include_rmse_and_r2():

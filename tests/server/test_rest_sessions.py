@@ -58,7 +58,11 @@ def test_creating_without_a_body_uses_exactly_the_design_defaults(http):
     body = response.json()
     assert body["config"] == DESIGN_DEFAULTS
     assert (body["step"], body["epoch"], body["state"]) == (0, 0, "idle")
-    assert set(body["metrics"]) == {"train_loss", "test_loss", "train_accuracy", "test_accuracy"}
+    assert set(body["metrics"]) == {"train_loss", "test_loss", "train_accuracy", "test_accuracy", "test_confusion"}
+    confusion = body["metrics"]["test_confusion"]  # rows: true class; columns: predicted
+    assert len(confusion) == 2 and all(len(row) == 2 for row in confusion)
+    assert sum(map(sum, confusion)) == 250  # every test sample counted once
+    assert (confusion[0][0] + confusion[1][1]) / 250 == body["metrics"]["test_accuracy"]
     assert len(body["id"]) >= 22  # 128 random bits, URL-safe
 
 

@@ -79,7 +79,7 @@ function loadPlotly() {
   script.id = "plotly-script";
   script.src = "/vendor/plotly.min.js";
   script.addEventListener("load", () => markDirty(DIRTY.history));
-  script.addEventListener("error", () => pushError(t("error.plotly")));
+  script.addEventListener("error", () => pushError({ key: "error.plotly" }));
   document.head.append(script);
 }
 

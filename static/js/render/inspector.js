@@ -235,7 +235,7 @@ function parameterBlock(selection) {
     event.preventDefault();
     const value = Number(valueInput.value);
     if (valueInput.value.trim() === "" || !Number.isFinite(value)) {
-      pushError(t("error.parameter_value"));
+      pushError({ key: "error.parameter_value" });
       return;
     }
     const message = { type: "set_parameter", layer: parameter.layer, kind: parameter.kind, i: parameter.i, value };

@@ -1,18 +1,14 @@
 // The metrics under the output: training and test loss, accuracy (classification) or RMSE and
-// R² (regression), all evaluated by the engine on whole splits; and a confusion matrix of the
-// test split (rows = ground truth, columns = prediction), counted here by a forward pass over
-// the REST data set at most twice a second, since the protocol sends accuracy but not the
-// per-sample predictions.
+// R² (regression), all evaluated by the engine on whole splits; and the engine's confusion
+// matrix of the test split (rows = ground truth, columns = prediction), redrawn at most twice a
+// second while training.
 
-import { api } from "../api.js";
 import { el, setText } from "../dom.js";
 import { percent, plainNumber } from "../format.js";
-import { predictClasses } from "../forward.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
-import { onServerMessage } from "../messages.js";
 import { classColours, rgb } from "../palette.js";
-import { DIRTY, markDirty, store, whileRunning } from "../store.js";
+import { DIRTY, store, whileRunning } from "../store.js";
 
 const CONFUSION_INTERVAL_MS = 500;
 
@@ -28,40 +24,8 @@ const cells = {
 };
 const confusionBox = document.getElementById("confusion");
 
-let predictions = new Int32Array(0);
-let datasetRequest = 0;
-
-async function loadDatasetInputs() {
-  const request = ++datasetRequest;
-  store.datasetInputs = null;
-  if (!store.sessionId || !store.dataset?.classes) return;
-  try {
-    const dataset = await api.dataset(store.sessionId);
-    if (request !== datasetRequest) return; // a newer snapshot asked again
-    store.datasetInputs = dataset;
-    markDirty(DIRTY.metrics);
-  } catch {
-    // the confusion matrix simply stays empty; metrics still come from the engine
-  }
-}
-
-function confusionCounts() {
-  const fromServer = store.metrics?.test_confusion ?? store.metrics?.confusion;
-  if (Array.isArray(fromServer)) return fromServer;
-  const data = store.datasetInputs?.test;
-  const params = store.params;
-  const classes = store.dataset?.classes;
-  if (!data || !params || !classes) return null;
-  if (predictions.length < data.inputs.length) predictions = new Int32Array(data.inputs.length);
-  predictClasses(params, store.network.activation, data.inputs, predictions);
-  const counts = Array.from({ length: classes }, () => new Array(classes).fill(0));
-  const labels = store.dataset.test.labels;
-  for (let row = 0; row < data.inputs.length; row++) counts[labels[row]][predictions[row]]++;
-  return counts;
-}
-
 function renderConfusion() {
-  const counts = store.network?.output === "softmax" ? confusionCounts() : null;
+  const counts = store.network?.output === "softmax" ? store.metrics?.test_confusion : null;
   const classes = store.dataset?.classes;
   if (!counts || !classes) {
     confusionBox.replaceChildren();
@@ -104,7 +68,6 @@ function renderConfusion() {
 
 
 export function initMetrics() {
-  onServerMessage("snapshot", loadDatasetInputs);
   registerRenderer({
     name: "metrics",
     mask: DIRTY.metrics | DIRTY.lang | DIRTY.network,

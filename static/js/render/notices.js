@@ -13,7 +13,13 @@ const banner = document.getElementById("divergence-banner");
 const toasts = document.getElementById("toasts");
 
 let shownErrors = [];
+let shownLang = null;
 let expiryTimer = null;
+
+function errorText(error) {
+  const message = error.message;
+  return typeof message === "string" ? message : t(message.key, message.vars);
+}
 
 function renderBadge() {
   const text = t(`connection.${store.connection}`);
@@ -36,12 +42,13 @@ function renderDivergence() {
 function renderToasts(now) {
   if (store.errors.length === 0 && shownErrors.length === 0) return;
   store.errors = store.errors.filter((error) => now - error.time < TOAST_MS);
-  if (store.errors.length !== shownErrors.length || store.errors.some((error, index) => error !== shownErrors[index])) {
+  const changed = store.errors.length !== shownErrors.length || store.errors.some((error, index) => error !== shownErrors[index]);
+  if (changed || shownLang !== store.lang) {
     toasts.replaceChildren(
       ...store.errors.map((error) => {
         const item = document.createElement("div");
         item.className = "toast";
-        item.textContent = error.text;
+        item.textContent = errorText(error);
         const close = document.createElement("button");
         close.type = "button";
         close.className = "mini";
@@ -56,6 +63,7 @@ function renderToasts(now) {
       }),
     );
     shownErrors = store.errors.slice();
+    shownLang = store.lang;
   }
   clearTimeout(expiryTimer);
   if (store.errors.length) {
