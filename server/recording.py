@@ -9,9 +9,12 @@ is fixed, the first steps stay visible, and the points stay evenly spread over t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
+
+from engine.trainer import Trainer
 
 
 class _Thinned:
@@ -99,6 +102,21 @@ class Trajectory(_Thinned):
         self._make_room()
         self._rows[len(self.steps)] = parameters
         self.steps.append(step)
+
+    def train(self, trainer: Trainer, max_steps: int, deadline: float) -> None:
+        """`trainer.train_for(max_steps, deadline)`, stopping at each step a point is due on so
+        the path keeps its even spacing. `Diverged` propagates after the steps before it."""
+        start = trainer.step_count
+        while trainer.step_count - start < max_steps:
+            limit = max_steps - (trainer.step_count - start)
+            until_record = self.next_step() - trainer.step_count
+            if until_record > 0:
+                limit = min(limit, until_record)
+            trainer.train_for(limit, deadline)
+            if self.due(trainer.step_count):
+                self.record(trainer.step_count, trainer.network.parameters)
+            if time.perf_counter() >= deadline:
+                break
 
     def _keep(self, indices: list[int]) -> None:
         self._rows[: len(indices)] = self._rows[indices]

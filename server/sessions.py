@@ -367,16 +367,7 @@ class Session:
         start = trainer.step_count
         started = time.perf_counter()
         try:
-            while trainer.step_count - start < max_steps:
-                limit = max_steps - (trainer.step_count - start)
-                until_record = self.trajectory.next_step() - trainer.step_count
-                if until_record > 0:
-                    limit = min(limit, until_record)
-                trainer.train_for(limit, deadline)
-                if self.trajectory.due(trainer.step_count):
-                    self.trajectory.record(trainer.step_count, trainer.network.parameters)
-                if time.perf_counter() >= deadline:
-                    break
+            self.trajectory.train(trainer, max_steps, deadline)
         finally:
             elapsed = time.perf_counter() - started
             self._scheduler.spent["training"] += elapsed

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from engine.config import Config
+from engine.trainer import Trainer
 from server.recording import History, Trajectory
 
 
@@ -43,3 +47,15 @@ def test_the_trajectory_copies_parameters_within_its_memory_budget():
     rows = trajectory.parameters()
     assert rows.shape[0] == len(trajectory.steps) <= 20 and trajectory.steps[0] == 0
     assert np.array_equal(rows[:, 0], np.array(trajectory.steps, dtype=float))
+
+
+def test_training_through_a_trajectory_records_the_weights_of_exactly_the_due_steps():
+    trainer = Trainer(Config())
+    trajectory = Trajectory(trainer.network.layout.size, max_points=8)
+    trajectory.record(0, trainer.network.parameters)
+    trajectory.train(trainer, 100, deadline=time.perf_counter() + 60)
+    assert trainer.step_count == 100
+    assert trajectory.steps == [0, 16, 32, 48, 64, 80, 96]  # thinned to stride 16 after 8 points
+    replay = Trainer(Config())
+    replay.step(48)
+    assert np.array_equal(trajectory.parameters()[3], replay.network.parameters)
