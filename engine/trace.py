@@ -36,10 +36,22 @@ class StepTrace:
     batch_indices: np.ndarray  # (n,) rows of the training split in this batch (read-only view)
     inputs: np.ndarray  # (n, n_inputs)
     targets: np.ndarray  # (n, K)
+    labels: np.ndarray | None  # (n,) class of each row (None: regression)
     layers: list[LayerTrace]
     loss: float  # the batch's mean data loss before the update
     objective: float  # loss + regularisation penalty before the update
-    accuracy: float | None  # share of the batch classified right before the update (None: regression)
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return self.layers[-1].activations  # (n, K) ŷ before the update
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of the batch classified right before the update (None: regression). Counted
+        when asked, from the trace's own arrays, so a step that is never asked pays nothing."""
+        if self.labels is None:
+            return None
+        return np.count_nonzero(self.outputs.argmax(axis=1) == self.labels) / self.labels.shape[0]
 
 
 @dataclass(slots=True)

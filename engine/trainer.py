@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from engine.phases import PhaseWalk
 
 
+_all = np.logical_and.reduce  # ndarray.all() without its Python wrapper (the step's hot path)
+
+
 class Diverged(Exception):
     """Training produced a non-finite loss or weight. The weights and the optimiser are left as
     they were before the step that failed."""
@@ -163,7 +166,7 @@ class Trainer:
         np.add(self.network.parameters, update, out=candidate)
         if not math.isfinite(batch_loss):
             raise Diverged(self.step_count + 1, "loss", self.config.learning_rate)
-        if not np.isfinite(candidate).all():
+        if not _all(np.isfinite(candidate)):
             raise Diverged(self.step_count + 1, "weights", self.config.learning_rate)
         self.optimizer.commit()
         self.network.parameters[:] = candidate
@@ -221,23 +224,13 @@ class Trainer:
         deltas: list[np.ndarray] = []
         with np.errstate(all="ignore"):
             forward, targets, labels, batch_loss, start, stop = self._one_step(deltas)
-        grad_w, grad_b = self._last_views
-        update_w, update_b = self._last_update_views
-        pre_activations, activations = forward.pre_activations, forward.activations
-        layers = [
-            LayerTrace(pre_activations[i], activations[i], deltas[i], grad_w[i], grad_b[i], update_w[i], update_b[i])
-            for i in range(len(deltas))
-        ]
+        layers = list(
+            map(LayerTrace, forward.pre_activations, forward.activations, deltas, *self._last_views,
+                *self._last_update_views)
+        )
         return StepTrace(
-            step=self.step_count,
-            epoch=self.epoch,
-            batch_indices=order[start:stop],
-            inputs=forward.inputs,
-            targets=targets,
-            layers=layers,
-            loss=batch_loss,
-            objective=batch_loss + penalty,
-            accuracy=None if labels is None else batch_accuracy(forward.outputs, labels),
+            self.step_count, self.epoch, order[start:stop], forward.inputs, targets, labels, layers, batch_loss,
+            batch_loss + penalty,
         )
 
     def begin_phases(self) -> PhaseWalk:
@@ -254,7 +247,3 @@ class Trainer:
         weights = self.network.parameters[: self.network.n_weights]
         return regularization_penalty(weights, self.config.regularization, self.config.regularization_rate)
 
-
-def batch_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
-    """Share of rows whose most probable class is the labelled one; `labels` (n,) class indices."""
-    return np.count_nonzero(outputs.argmax(axis=1) == labels) / outputs.shape[0]
