@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -25,8 +25,16 @@ from engine.losses import output_activation
 INITS = ("xavier", "he", "uniform")
 
 # Matrix products go through np.dot, which calls BLAS directly: on the training step's tiny
-# matrices it costs about half of what `@` (the matmul gufunc machinery) does per call.
+# matrices it costs about half of what `@` (the matmul gufunc machinery) does per call. For the
+# same reason ∂L/∂b = Σ_rows δ is taken as 1ᵀ·δ rather than a reduction along axis 0.
 _dot = np.dot
+
+
+@lru_cache(maxsize=8)
+def _ones(n: int) -> np.ndarray:
+    ones = np.ones(n)  # (n,)
+    ones.flags.writeable = False
+    return ones
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,7 @@ class Network:
         into the given arrays and returns ∂L/∂z of the layer below (None below layer 0)."""
         previous = forward.inputs if layer == 0 else forward.activations[layer - 1]
         _dot(previous.T, deltas, out=weight_gradient)  # (n_in, n_out)
-        np.add.reduce(deltas, axis=0, out=bias_gradient)  # (n_out,)
+        _dot(_ones(deltas.shape[0]), deltas, out=bias_gradient)  # (n_out,)
         if layer == 0:
             return None
         below = _dot(deltas, self.weights[layer].T)  # (n, n_in): ∂L/∂a of the layer below

@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timing = settings.timing
         scheduler = Scheduler(
-            timing.frame_rate, timing.max_slice_seconds, timing.min_slice_seconds, frame_budget=timing.frame_budget
+            timing.frame_rate,
+            timing.max_slice_seconds,
+            timing.min_slice_seconds,
+            frame_budget=timing.frame_budget,
+            refresh_rate=timing.metrics_rate,
         )
         scheduler.start()
         # The training thread and the event loop share the GIL; a 1 ms switch interval (not 5)

@@ -2,8 +2,8 @@
 
 A frame is cheap to build from the trainer's flat vectors (weights, last gradient, last update),
 but its whole-split metrics and its probe (one sample's forward and backward pass) cost a few
-forward passes. While playing, those two are re-evaluated only every `refresh_interval` (every
-frame when few sessions play, less often when many do: see `Scheduler.refresh_interval`) and
+forward passes. While playing, those two are re-evaluated only every `refresh_interval` (20
+times a second when few sessions play, less often when many do: see `Scheduler.refresh_interval`) and
 frames in between carry the latest ones, with `metrics_step` saying at which step they were
 evaluated. Anything that changes the weights outside the play loop asks for a fresh frame.
 

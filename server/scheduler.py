@@ -73,6 +73,7 @@ class Scheduler:
         urgent_budget: float = 0.02,
         frame_budget: float = 1200.0,
         refresh_share: float = 0.2,
+        refresh_rate: float = 20.0,
     ) -> None:
         self.frame_period = 1.0 / frame_rate
         self.max_slice = max_slice
@@ -80,6 +81,7 @@ class Scheduler:
         self.urgent_budget = urgent_budget
         self.frame_budget = frame_budget  # frames a second, all playing sessions together
         self.refresh_share = refresh_share  # of the CPU, at most, for whole-split metrics and probes
+        self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
         self.players = 0  # sessions playing now; changed only on this thread
         self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
         self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
@@ -168,10 +170,10 @@ class Scheduler:
         return max(self.frame_period, self.players / self.frame_budget)
 
     def refresh_interval(self) -> float:
-        """Seconds between re-evaluations of a playing session's whole-split metrics and probe.
-        Every frame when few sessions play; spaced out so that all sessions' evaluations
-        together stay within `refresh_share` of the CPU, and training keeps the rest."""
-        return max(self.frame_interval(), self.players * self.refresh_cost / self.refresh_share)
+        """Seconds between re-evaluations of a playing session's whole-split metrics and probe:
+        `refresh_period` (20 a second) when few sessions play; spaced out so that all sessions'
+        evaluations together stay within `refresh_share` of the CPU, and training keeps the rest."""
+        return max(self.refresh_period, self.frame_interval(), self.players * self.refresh_cost / self.refresh_share)
 
     def note_frame_cost(self, seconds: float) -> None:
         self.frame_cost += 0.1 * (seconds - self.frame_cost)

@@ -46,6 +46,9 @@ class Timing:
     frame_rate: float = 60.0  # frames per second while playing (at most)
     frame_budget: float = 1250.0  # frames per second of all playing sessions together (50 × 25)
     heatmap_rate: float = 10.0  # heatmap messages per second while playing (at most)
+    # whole-split metrics and the probe re-evaluated per second while playing (at most): the page
+    # redraws its numbers 10 times a second, and at full speed each evaluation is training lost
+    metrics_rate: float = 20.0
     heatmap_bytes_per_second: int = 60_000  # budget that picks the heatmap resolution G
     send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
     max_slice_seconds: float = 0.008  # longest uninterrupted training slice of one session

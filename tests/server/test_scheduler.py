@@ -60,9 +60,10 @@ def test_tickers_repeat_until_they_stop(scheduler):
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
-    scheduler = Scheduler(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250)
+    scheduler = Scheduler(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250, refresh_rate=20)
     scheduler.players = 1
     assert scheduler.slice_seconds() == 0.008 and scheduler.frame_interval() == pytest.approx(1 / 60)
+    assert scheduler.refresh_interval() == pytest.approx(1 / 20)  # metrics and probe: 20 a second, not 60
     scheduler.players = 50
     assert scheduler.slice_seconds() < 0.001
     assert scheduler.frame_interval() == pytest.approx(50 / 1250)  # 25 frames a second each
