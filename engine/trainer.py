@@ -224,6 +224,7 @@ class Trainer:
         deltas: list[np.ndarray] = []
         with np.errstate(all="ignore"):
             forward, targets, labels, batch_loss, start, stop = self._one_step(deltas)
+        # per layer: z, a, δ, ∂W, ∂b (the accepted gradient), ΔW, Δb (the applied update)
         layers = list(
             map(LayerTrace, forward.pre_activations, forward.activations, deltas, *self._last_views,
                 *self._last_update_views)
