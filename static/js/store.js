@@ -78,6 +78,21 @@ export const store = {
 
 /** A renderer interval: `ms` while training (frames arrive 60 times a second), none otherwise, so
  * a step, a pause or a phase shows at once. */
+/** Past this many edges (a 6 × 16 network has 1,344) the page draws less often while training. */
+export const LARGE_NETWORK_EDGES = 400;
+
+/** Edges of the current network, from its layer sizes. */
+export function edgeCount() {
+  const sizes = store.network?.layer_sizes ?? [];
+  let edges = 0;
+  for (let l = 1; l < sizes.length; l++) edges += sizes[l - 1] * sizes[l];
+  return edges;
+}
+
+export function isLargeNetwork() {
+  return edgeCount() > LARGE_NETWORK_EDGES;
+}
+
 export function whileRunning(ms) {
   return () => (store.state === "running" ? ms : 0);
 }

@@ -10,13 +10,15 @@
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, markDirty, pushError, store, whileRunning } from "../store.js";
+import { DIRTY, isLargeNetwork, markDirty, pushError, store } from "../store.js";
 import { watchSize } from "./canvas.js";
 
-// While training the chart is redrawn once a second: each redraw costs Plotly tens of
-// milliseconds of layout and paint on a slow laptop (measured with bench/browser_fps.py: at
-// 2 a second the 6 × 16 view lost 5 fps), and a loss curve read at 1 Hz still moves.
+// While training the chart is redrawn once a second, every two seconds for a large network:
+// each redraw is one long task of Plotly layout and paint (50–100 ms on this 2-core machine),
+// and a loss curve read at 1 Hz still moves. Measured with bench/browser_fps.py: at 2 redraws a
+// second the 6 × 16 view lost 5 fps; at one every 2 s it gains about 2 fps over once a second.
 const RUNNING_INTERVAL_MS = 1000;
+const RUNNING_INTERVAL_LARGE_MS = 2000;
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 
 const element = document.getElementById("loss-chart");
@@ -91,7 +93,7 @@ export function initCharts() {
   registerRenderer({
     name: "loss-chart",
     mask: DIRTY.history | DIRTY.lang | DIRTY.notices,
-    interval: whileRunning(RUNNING_INTERVAL_MS),
+    interval: () => (store.state === "running" ? (isLargeNetwork() ? RUNNING_INTERVAL_LARGE_MS : RUNNING_INTERVAL_MS) : 0),
     urgent: DIRTY.lang,
     render() {
       if (!window.Plotly) {

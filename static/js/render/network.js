@@ -13,7 +13,7 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { divergingCss, EDGE_LEVELS, EDGE_STYLES, lutIndex } from "../palette.js";
 import { setFrameRate } from "../session.js";
-import { DIRTY, markDirty, store } from "../store.js";
+import { DIRTY, isLargeNetwork, markDirty, store } from "../store.js";
 import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
 import { HeatmapAtlas } from "./heatmap.js";
 import { computeLayout } from "./network_layout.js";
@@ -258,12 +258,9 @@ function nameMargins(sizes) {
  */
 function redrawInterval() {
   if (store.state !== "running" || !layout) return 0;
-  return isLarge() ? 100 : 33;
+  return isLargeNetwork() ? 100 : 33;
 }
 
-function isLarge() {
-  return layout.edgeCount > 400;
-}
 
 export function initNetwork() {
   watchSize(view, (width, height) => {
@@ -290,7 +287,7 @@ export function initNetwork() {
         if (biasLevel.length < layout.nodeX.length) biasLevel = new Uint8Array(layout.nodeX.length);
         markDirty(DIRTY.teaching); // the overlay follows the layout
         // nothing on the page redraws faster than the diagram: frames beyond that are parsed for nothing
-        setFrameRate(isLarge() ? 12 : 30);
+        setFrameRate(isLargeNetwork() ? 12 : 30);
       }
       if (relayout || flags & (DIRTY.lang | DIRTY.dataset)) {
         buildDom(layout);

@@ -6,6 +6,8 @@
 // the g-th neuron counting column by column; edge e of weighted layer l is
 // edgeStart[l] + i·n_out + j, the same order as W[l][i][j].
 
+import { LARGE_NETWORK_EDGES } from "../store.js";
+
 export const LABEL_LEFT = 46; // least room for input names (x₁, sin(x₂), …)
 export const LABEL_RIGHT = 112; // least room for output names and teaching-mode numbers
 export const HEADER = 30; // room for the column headers (DOM, above the canvas area)
@@ -77,7 +79,7 @@ export function computeLayout(layerSizes, width, height, margins = {}) {
     edgeCount,
     edges,
     // many edges: thinner, so they stay apart (and cost less to draw)
-    maxEdgeWidth: Math.max(2, Math.min(edgeCount > 400 ? 3 : 9, size * 0.22)),
+    maxEdgeWidth: Math.max(2, Math.min(edgeCount > LARGE_NETWORK_EDGES ? 3 : 9, size * 0.22)),
   };
 }
 
