@@ -76,13 +76,11 @@ export const store = {
   parameterCheck: null, // the last parameter_check reply
 };
 
-/** A renderer interval: `ms` while training (frames arrive 60 times a second), none otherwise, so
- * a step, a pause or a phase shows at once. */
 /** Past this many edges (a 6 × 16 network has 1,344) the page draws less often while training. */
 export const LARGE_NETWORK_EDGES = 400;
 
 /** Edges of the current network, from its layer sizes. */
-export function edgeCount() {
+function edgeCount() {
   const sizes = store.network?.layer_sizes ?? [];
   let edges = 0;
   for (let l = 1; l < sizes.length; l++) edges += sizes[l - 1] * sizes[l];
@@ -93,8 +91,11 @@ export function isLargeNetwork() {
   return edgeCount() > LARGE_NETWORK_EDGES;
 }
 
+/** A renderer interval: `ms` while training (frames arrive 60 times a second), none otherwise, so
+ * a step, a pause or a phase shows at once. `ms` may be a function, asked each time. */
 export function whileRunning(ms) {
-  return () => (store.state === "running" ? ms : 0);
+  const during = typeof ms === "function" ? ms : () => ms;
+  return () => (store.state === "running" ? during() : 0);
 }
 
 export function markDirty(flags) {

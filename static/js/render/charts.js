@@ -10,7 +10,7 @@
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, isLargeNetwork, markDirty, pushError, store } from "../store.js";
+import { DIRTY, isLargeNetwork, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
 
 // While training the chart is redrawn once a second, every two seconds for a large network:
@@ -93,7 +93,7 @@ export function initCharts() {
   registerRenderer({
     name: "loss-chart",
     mask: DIRTY.history | DIRTY.lang | DIRTY.notices,
-    interval: () => (store.state === "running" ? (isLargeNetwork() ? RUNNING_INTERVAL_LARGE_MS : RUNNING_INTERVAL_MS) : 0),
+    interval: whileRunning(() => (isLargeNetwork() ? RUNNING_INTERVAL_LARGE_MS : RUNNING_INTERVAL_MS)),
     urgent: DIRTY.lang,
     render() {
       if (!window.Plotly) {

@@ -66,7 +66,6 @@ function renderConfusion() {
   confusionBox.replaceChildren(table);
 }
 
-
 export function initMetrics() {
   registerRenderer({
     name: "metrics",

@@ -168,7 +168,6 @@ function drawNeurons() {
   const resolution = atlas.resolution;
   const selection = store.selection;
   const probeLayers = store.probe?.layers;
-  // small neurons: nearest-neighbour scaling, cheaper to draw and as good at that size
   context.imageSmoothingEnabled = true;
   for (let c = 0; c < layout.columns; c++) {
     for (let k = 0; k < layout.layerSizes[c]; k++) {
