@@ -19,8 +19,9 @@ from server.cli import LabServer, build_server
 from server.deps import Lab
 from server.settings import Limits, Settings, Timing
 
-# The tests' own helper modules (server_helpers, server_reference) sit next to this file.
+# The tests' own helper modules: server_helpers next to this file, reference_net one folder up.
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
 
 
 def free_port() -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
-from server_reference import data_loss, forward, gradients, layers_of
 
 from server.schemas import (
     DatasetOut,
