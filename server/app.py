@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from threadpoolctl import threadpool_limits
 
 from engine.warmup import warm_up
 from server import __version__, errors
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One BLAS thread per training thread: the training threads already keep every core busy,
+        # and BLAS threads of their own would only fight them (a 128-wide step ran 10× slower).
+        blas_threads = threadpool_limits(1)
         compile_seconds = await asyncio.to_thread(warm_up)
         logger.info("engine kernels ready in %.2f s", compile_seconds)
         timing = settings.timing
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
             sys.setswitchinterval(switch_interval)
+            blas_threads.restore_original_limits()
 
     app = FastAPI(
         title="Backprop Lab",
