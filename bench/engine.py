@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.config import Config  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
+from engine.warmup import warm_up  # noqa: E402
 
 # name: (hidden layers, batch size, {ratio: target})
 NETWORKS = {
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000, help="steps per contender per round (÷5 at 128 wide)")
     parser.add_argument("--no-start", action="store_true", help="skip the start-up measurement")
     args = parser.parse_args()
+    warm_up()  # compiles (or loads) the kernels, and loads the BLAS they call
     threadpool_limits(1)  # one BLAS thread, as the server runs it (each training thread is one core)
     for name, (hidden, batch, targets) in NETWORKS.items():
         config = Config(hidden_layers=hidden, batch_size=batch)

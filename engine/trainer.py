@@ -15,6 +15,8 @@ kernels in the same order.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
@@ -32,6 +34,8 @@ from engine.tabular import Table
 from engine.trace import LayerTrace, StepTrace
 from engine.validation import resolve_loss, validate_config
 from engine.workspace import Workspace
+
+_train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
 
 
 class Diverged(Exception):
@@ -99,6 +103,18 @@ class Trainer:
         self.workspace = Workspace(self.network.layout, capacity)
         self._x_batch = np.zeros((capacity, self.dataset.n_inputs))  # (batch, n_inputs)
         self._y_batch = np.zeros((capacity, self.dataset.n_outputs))  # (batch, K)
+        self._bind_kernel()
+
+    def _bind_kernel(self) -> None:
+        """The arguments of the training kernel after (max_steps, order), gathered once: a small
+        network's step costs about as much as a few dozen Python attribute look-ups."""
+        train_split, workspace = self.dataset.train, self.workspace
+        self._kernel_arguments = (
+            self.config.batch_size, self.network.layout.table, self.codes, self.hyper, self.network.parameters,
+            self.optimizer.moments, self.optimizer.pending, self.counters, train_split.inputs, train_split.targets,
+            self._x_batch, self._y_batch, workspace.z_buffer, workspace.a_buffer, workspace.d_buffer,
+            workspace.losses, self.gradient, self.update, self.last_gradient, self.last_update, self.last_losses,
+        )
 
     def _shuffle(self) -> None:
         """Draws the next epoch's order of the training split."""
@@ -121,6 +137,8 @@ class Trainer:
         self.config = config
         if resized:
             self._allocate_batch()
+        else:
+            self._bind_kernel()
         return False
 
     def reset(self) -> None:
@@ -177,18 +195,10 @@ class Trainer:
 
     def _train(self, steps: int) -> None:
         """`steps` steps in as few compiled calls as the epochs allow. Raises `Diverged`."""
-        train_split = self.dataset.train
-        table = self.network.layout.table
-        workspace = self.workspace
-        done_before = self.step_count
-        while self.step_count - done_before < steps:
-            status = train(
-                steps - (self.step_count - done_before), table, self.codes, self.hyper, self.network.parameters,
-                self.optimizer.moments, self.optimizer.pending, self.counters, train_split.inputs,
-                train_split.targets, self.order, self.config.batch_size, self._x_batch, self._y_batch,
-                workspace.z_buffer, workspace.a_buffer, workspace.d_buffer, workspace.losses, self.gradient,
-                self.update, self.last_gradient, self.last_update, self.last_losses,
-            )
+        counters, arguments = self.counters, self._kernel_arguments
+        target = int(counters[slot.STEP]) + steps
+        while counters[slot.STEP] < target:
+            status = _train_kernel(target - int(counters[slot.STEP]), self.order, *arguments)
             if status == EPOCH_ENDED:
                 self._shuffle()
             elif status != BUDGET_SPENT:
@@ -235,13 +245,8 @@ class Trainer:
         order = self.order  # replaced, never mutated, at the next shuffle: the view stays valid
         rows = stop - start
         self._train(1)
-        workspace = self.workspace
-        layers = [
-            LayerTrace(workspace.z(layer, rows), workspace.a(layer, rows), workspace.deltas(layer, rows),
-                       weight_gradients, bias_gradients, weight_updates, bias_updates)
-            for layer, (weight_gradients, bias_gradients, weight_updates, bias_updates) in enumerate(
-                zip(*self._last_gradient_views, *self._last_update_views, strict=True))
-        ]
+        layers = list(map(LayerTrace, *zip(*self.workspace.layers(rows), strict=True), *self._last_gradient_views,
+                          *self._last_update_views))
         labels = self.dataset.train.labels
         batch_indices = order[start:stop]
         return StepTrace(

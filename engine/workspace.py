@@ -19,20 +19,33 @@ if TYPE_CHECKING:
     from engine.network import ParameterLayout
 
 
+LayerViews = tuple[np.ndarray, np.ndarray, np.ndarray]  # one layer's z, a, δ (rows, n_out)
+
+
 class Workspace:
     def __init__(self, layout: ParameterLayout, capacity: int):
-        self.table = layout.table  # (L, 5)
         self.capacity = capacity
         self.z_buffer = np.zeros(capacity * layout.units)  # every layer's z blocks
         self.a_buffer = np.zeros(capacity * layout.units)  # every layer's a blocks
         self.d_buffer = np.zeros(capacity * layout.units)  # every layer's δ blocks
         self.losses = np.zeros(capacity)  # (capacity,) each row's loss
+        self._starts = [capacity * units for units in layout.table[:, UNITS_AT].tolist()]
+        self._widths = layout.table[:, N_OUT].tolist()
+        self._views: dict[int, list[LayerViews]] = {}
 
     def block(self, buffer: np.ndarray, layer: int, rows: int) -> np.ndarray:
         """Layer `layer`'s (rows, n_out) block of `buffer` (as `kernels.passes.block`)."""
-        start = self.capacity * int(self.table[layer, UNITS_AT])
-        n_out = int(self.table[layer, N_OUT])
+        start, n_out = self._starts[layer], self._widths[layer]
         return buffer[start : start + rows * n_out].reshape(rows, n_out)
+
+    def layers(self, rows: int) -> list[LayerViews]:
+        """Every layer's (z, a, δ) views for a batch of `rows`, made once per batch size."""
+        views = self._views.get(rows)
+        if views is None:
+            views = [(self.z(layer, rows), self.a(layer, rows), self.deltas(layer, rows))
+                     for layer in range(len(self._widths))]
+            self._views[rows] = views
+        return views
 
     def z(self, layer: int, rows: int) -> np.ndarray:
         return self.block(self.z_buffer, layer, rows)  # (rows, n_out)

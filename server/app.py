@@ -45,10 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        compile_seconds = await asyncio.to_thread(warm_up)
         # One BLAS thread per training thread: the training threads already keep every core busy,
         # and BLAS threads of their own would only fight them (a 128-wide step ran 10× slower).
+        # After the warm-up, which loads the BLAS that the kernels call.
         blas_threads = threadpool_limits(1)
-        compile_seconds = await asyncio.to_thread(warm_up)
         logger.info("engine kernels ready in %.2f s", compile_seconds)
         timing = settings.timing
         scheduler = Scheduler(

@@ -45,9 +45,9 @@ def finish_step(counters: np.ndarray, stop: int, n_train: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def train(
-    max_steps: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray,
-    moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray, targets: np.ndarray,
-    order: np.ndarray, batch_size: int, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
+    max_steps: int, order: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
+    theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
+    targets: np.ndarray, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
     a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradient: np.ndarray, update: np.ndarray,
     last_gradient: np.ndarray, last_update: np.ndarray, last_losses: np.ndarray,
 ) -> int:
