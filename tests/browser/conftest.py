@@ -99,8 +99,11 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (CI=true)")
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # `expect(...)` retries until the page shows the state asked for; this 2-core machine, shared
+    # with other test runs, sometimes needs more than Playwright's default of 5 s
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
