@@ -44,10 +44,16 @@ function fetchDictionary(lang) {
   return loading[lang];
 }
 
-/** Loads `lang` (and English as the fallback), makes it current and remembers it. */
+let latestRequest = 0; // only the language asked for last is applied
+
+/** Loads `lang` (and English as the fallback), makes it current and remembers it. Resolves to
+ * false, changing nothing, when another language was asked for while this one loaded: two
+ * quick switches end in the second, whichever dictionary arrives first. */
 export async function setLanguage(lang) {
   if (!LANGUAGES.includes(lang)) lang = "en";
+  const request = ++latestRequest;
   await Promise.all([fetchDictionary("en"), fetchDictionary(lang)]);
+  if (request !== latestRequest) return false;
   current = lang;
   document.documentElement.lang = lang;
   try {
@@ -56,6 +62,7 @@ export async function setLanguage(lang) {
     // private mode: the URL still carries the choice
   }
   applyTranslations(document);
+  return true;
 }
 
 /** The language to start in: the URL's, then the remembered one, then the browser's. */
