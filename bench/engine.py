@@ -2,12 +2,13 @@
 
     python bench/engine.py [--repeats 15] [--steps 1000]
 
-For the default network (2-4-2-2, DESIGN §5 defaults) and 2-8-8-8-8-8-8-2 (tanh, softmax,
-cross-entropy, sgd): the engine's untraced step, its traced step (every activation, delta,
-gradient and update kept), a minimal hand-written NumPy step (the floor: same maths, nothing
-else), and PyTorch eager on the CPU (one thread, float64) when torch is installed
+For the default network (2-4-2-2, the defaults of docs/api.md) and 2-8-8-8-8-8-8-2 (tanh,
+softmax, cross-entropy, sgd): the engine's untraced step, its traced step (every activation,
+delta, gradient and update kept), a minimal hand-written NumPy step (the floor: same maths,
+nothing else), and PyTorch eager on the CPU (one thread, float64) when torch is installed
 (`pip install torch==2.13.0`; optional, never needed by the tests). Prints medians of
-`--repeats` runs and the ratios DESIGN §7 sets: traced ≤ 1.5× the floor, ≤ 0.25× PyTorch.
+`--repeats` runs and the ratios it was written for: traced ≤ 1.5× the floor, ≤ 0.25× PyTorch
+(docs/budgets.md has the current budgets).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 // Static text in the template carries `data-i18n="key"` (text content) and
 // `data-i18n-attr="attr:key;attr:key"` (attributes); help marks carry `data-help-key`. Renderers
 // that build text themselves call `t(key, vars)` and redraw when the store's `lang` flag is dirty.
-// Terms follow GLOSSARY.md, the words of the source article.
+// Terms follow docs/glossary.md, the words of the source article.
 
 export const LANGUAGES = ["en", "id"];
 const STORAGE_KEY = "backprop-lab.lang";

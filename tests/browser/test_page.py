@@ -1,5 +1,5 @@
-"""The page loads clean, carries every test hook of DESIGN §8, and lays out from a 1280×720 laptop
-to a 2560×1440 projector without overflow."""
+"""The page loads clean, carries every test hook of docs/product.md, and lays out from a 1280×720
+laptop to a 2560×1440 projector without overflow."""
 
 from __future__ import annotations
 
