@@ -1,5 +1,5 @@
-"""Frames per second of the page while it trains at full speed (DESIGN §7: ≥ 50 fps in headless
-Chromium, default view and 6 × 16 hidden layers).
+"""Frames per second of the page while it trains at full speed (docs/budgets.md: ≥ 50 fps in
+headless Chromium, default view and 6 × 16 hidden layers).
 
 Starts `python -m server` on a free port (or uses --url), opens the page in the system Chromium
 (headless, the same flags as the browser tests), presses play at the default speed ("max") and
@@ -145,7 +145,7 @@ def main() -> None:
                 f"  {'-'.join(map(str, run['layer_sizes']))}"
             )
         browser.close()
-    print("target (DESIGN §7): ≥ 50 fps in both scenarios")
+    print("target (docs/budgets.md): ≥ 50 fps in both scenarios")
 
 
 if __name__ == "__main__":

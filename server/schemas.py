@@ -1,4 +1,4 @@
-"""Wire models of REST API v1 (DESIGN §5), and the one place a wire config becomes a `Config`.
+"""Wire models of REST API v1 (docs/api.md), and the one place a wire config becomes a `Config`.
 
 These pydantic models are the API's contract: FastAPI validates requests with them and the
 OpenAPI document at `/openapi.json` is generated from them. They are separate from the

@@ -29,13 +29,18 @@ import { readUrl, writeUrl } from "./url_state.js";
 
 const languageSelect = document.getElementById("language-select");
 
+/** Switches the page's language. The select always ends showing the language the page is
+ * in: if the translations cannot load, it goes back to the current one. */
 async function switchLanguage(lang) {
+  let applied;
   try {
-    await setLanguage(lang);
+    applied = await setLanguage(lang);
   } catch (error) {
+    languageSelect.value = currentLanguage();
     pushError(error.message);
     return;
   }
+  if (!applied) return; // a later switch overtook this one and sets the select itself
   store.lang = currentLanguage();
   languageSelect.value = store.lang;
   markDirty(DIRTY.lang);

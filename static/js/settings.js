@@ -1,6 +1,7 @@
-// The hyperparameter forms (§2): data set, noise, training share, samples, seed, input features,
-// learning rate, activation, loss, optimiser, momentum, batch size, regularisation and its rate,
-// initialisation, and the architecture (hidden layers and neurons).
+// The hyperparameter forms (docs/product.md, Features): data set, noise, training share,
+// samples, seed, input features, learning rate, activation, loss, optimiser, momentum, batch
+// size, regularisation and its rate, initialisation, and the architecture (hidden layers and
+// neurons).
 //
 // Every control sends a `config` message with just what changed; the server answers with the
 // full config (or an error naming the field) and the store reflects it back into the forms.

@@ -1,5 +1,5 @@
-// The gradient check panel (§1.7): the whole network's gradient by backpropagation against
-// central finite differences. Shows the largest relative error, how many forward passes each
+// The gradient check panel (docs/product.md, idea 7): the whole network's gradient by
+// backpropagation against central finite differences. Shows the largest relative error, how many forward passes each
 // method needed (2P against one forward and one backward pass), both times and their ratio, and
 // what that ratio means for a network with a million weights.
 

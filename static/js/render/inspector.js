@@ -56,7 +56,7 @@ const ACTIVATION_TEXT = {
   leaky_relu: { name: "leaky_relu", derivative: "(z > 0 ? 1 : 0.01)" },
 };
 
-/** f′(z) for the activations of DESIGN §4, from z and a (as the engine writes it). */
+/** f′(z) for the activations of docs/engine.md, from z and a (as the engine writes it). */
 function activationDerivative(activation, z, a) {
   switch (activation) {
     case "sigmoid":
