@@ -23,6 +23,7 @@ class Activation:
     formula: str  # how the inspector writes it, e.g. "tanh(z)"
     function: Callable[[np.ndarray], np.ndarray]  # z -> a, same shape
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (z, a) -> da/dz, same shape
+    derivative_formula: str = ""  # how the inspector writes f′(z), e.g. "1 − a²" (a = f(z))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -48,11 +49,21 @@ def _leaky_relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "linear": Activation("linear", "z", lambda z: z, lambda z, a: np.ones_like(z)),
-    "sigmoid": Activation("sigmoid", "σ(z)", _sigmoid, lambda z, a: a * (1.0 - a)),
-    "tanh": Activation("tanh", "tanh(z)", np.tanh, lambda z, a: 1.0 - a * a),
-    "relu": Activation("relu", "max(0, z)", _relu, _relu_derivative),
-    "leaky_relu": Activation("leaky_relu", "max(0.01·z, z)", _leaky_relu, _leaky_relu_derivative),
+    "linear": Activation("linear", "z", lambda z: z, lambda z, a: np.ones_like(z), derivative_formula="1"),
+    "sigmoid": Activation(
+        "sigmoid", "σ(z)", _sigmoid, lambda z, a: a * (1.0 - a), derivative_formula="σ(z)·(1 − σ(z)) = a·(1 − a)"
+    ),
+    "tanh": Activation(
+        "tanh", "tanh(z)", np.tanh, lambda z, a: 1.0 - a * a, derivative_formula="1 − tanh²(z) = 1 − a²"
+    ),
+    "relu": Activation("relu", "max(0, z)", _relu, _relu_derivative, derivative_formula="1 (z > 0), 0 (z ≤ 0)"),
+    "leaky_relu": Activation(
+        "leaky_relu",
+        "max(0.01·z, z)",
+        _leaky_relu,
+        _leaky_relu_derivative,
+        derivative_formula="1 (z > 0), 0.01 (z ≤ 0)",
+    ),
 }
 
 

@@ -107,20 +107,46 @@ class Loss:
     # training step's fused form of the two above. `labels` (n,), the class index of each one-hot
     # row of y, spares the step an argmax when the caller already has them (None: computed).
     mean_and_deltas: Callable[..., tuple[float, np.ndarray]]
+    # How the inspector writes the output delta δ_j = ∂loss/∂z_j, through each output layer
+    # (None: that pairing is refused, as cross-entropy on a linear output is).
+    softmax_delta_formula: str | None = None
+    linear_delta_formula: str | None = None
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", "½·Σ_k (ŷ_k − y_k)²", _mse_per_sample, _mse_deltas, _mse_mean_and_deltas),
+    "mse": Loss(
+        "mse",
+        "½·Σ_k (ŷ_k − y_k)²",
+        _mse_per_sample,
+        _mse_deltas,
+        _mse_mean_and_deltas,
+        softmax_delta_formula="ŷ_j·((ŷ_j − y_j) − Σ_k (ŷ_k − y_k)·ŷ_k)",
+        linear_delta_formula="ŷ_j − y_j",
+    ),
     "cross_entropy": Loss(
         "cross_entropy",
         "−Σ_k y_k·log ŷ_k",
         _cross_entropy_per_sample,
         _cross_entropy_deltas,
         _cross_entropy_mean_and_deltas,
+        softmax_delta_formula="ŷ_j − y_j",
     ),
 }
 
+# How the inspector writes the output layer's activation ŷ = g(z) (softmax lives here, with
+# the losses, since cross-entropy's delta through it simplifies to ŷ − y).
+OUTPUT_FORMULAS: dict[str, str] = {
+    "softmax": "ŷ_j = e^(z_j) / Σ_k e^(z_k)",
+    "linear": "ŷ_j = z_j",
+}
+
 REGULARIZATIONS = ("none", "l1", "l2")
+# The penalty added to the data loss and its gradient per weight (DESIGN §4: weights only).
+REGULARIZATION_FORMULAS: dict[str, dict[str, str]] = {
+    "none": {"penalty": "0", "gradient": "0"},
+    "l1": {"penalty": "λ·Σ |w|", "gradient": "λ·sign(w)"},
+    "l2": {"penalty": "(λ/2)·Σ w²", "gradient": "λ·w"},
+}
 
 
 def get_loss(name: str) -> Loss:
