@@ -32,4 +32,7 @@ def probe_sample(
             forward.pre_activations, forward.activations, deltas, weight_grads, bias_grads, strict=True
         )
     ]
+    derivative = network.activation.derivative
+    for layer in layers[:-1]:  # hidden layers: the f′(z) their deltas were multiplied by
+        layer.derivatives = derivative(layer.pre_activations, layer.activations)  # (n_out,)
     return SampleTrace(split, index, x[0], y[0], layers, sample_loss)

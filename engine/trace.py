@@ -27,6 +27,9 @@ class LayerTrace:
     bias_gradients: np.ndarray  # (n_out,)
     weight_updates: np.ndarray | None = None  # (n_in, n_out) ΔW applied by the optimiser (steps only)
     bias_updates: np.ndarray | None = None  # (n_out,) Δb
+    # (n_out,) f′(z) at this layer's z, a probe's hidden layers only (None: steps, and the output
+    # layer, whose softmax has a Jacobian, not one derivative per neuron; its delta is the loss's)
+    derivatives: np.ndarray | None = None
 
 
 @dataclass(slots=True)
