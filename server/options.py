@@ -40,7 +40,7 @@ UI_HIDDEN_LAYERS = 6
 UI_NEURONS = 16
 LEARNING_RATE_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000]
 SPEED_PRESETS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000]  # steps per second; 0 = as fast as it goes
-BATCH_PRESETS = [1, 10]  # the SGD and mini-batch chips; the third chip is the whole split
+REGULARIZATION_RATE_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 
 
 def field_range(model: type[BaseModel], name: str) -> JSON:
@@ -84,8 +84,10 @@ def ranges(settings: Settings) -> JSON:
         "seed": with_ui(field_range(ConfigIn, "seed"), max=2**53 - 1, step=1),  # exact in a browser
         "learning_rate": with_ui(field_range(ConfigIn, "learning_rate"), presets=LEARNING_RATE_PRESETS),
         "momentum": with_ui(field_range(ConfigIn, "momentum"), max=0.999, step=0.01),
-        "batch_size": with_ui(field_range(ConfigIn, "batch_size"), step=1, presets=BATCH_PRESETS),
-        "regularization_rate": with_ui(field_range(ConfigIn, "regularization_rate")),
+        "batch_size": with_ui(field_range(ConfigIn, "batch_size"), step=1),
+        "regularization_rate": with_ui(
+            field_range(ConfigIn, "regularization_rate"), presets=REGULARIZATION_RATE_PRESETS
+        ),
         "hidden_layers": with_ui(
             layer_count, limits.max_hidden_layers, max=min(UI_HIDDEN_LAYERS, limits.max_hidden_layers), step=1
         ),

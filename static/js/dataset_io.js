@@ -39,7 +39,7 @@ async function upload(file) {
     rememberUpload(result, file.name);
     const columns = (result.features ?? []).length;
     showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes } });
-    changeConfig({ dataset: result.id, loss: result.classes ? "cross_entropy" : "mse" });
+    changeConfig({ dataset: result.id, loss: null }); // the loss follows the set (the engine decides)
   } catch (error) {
     showStatus({ key: "data.upload_failed", vars: { name: file.name, message: error.message }, error: true });
   } finally {
