@@ -118,3 +118,23 @@ def test_a_server_that_cannot_give_its_options_gets_a_translated_error_then_the_
         assert re.fullmatch(r"[\d.]+", page.locator("#learning-rate").get_attribute("max"))
     finally:
         context.close()
+
+
+def test_the_connection_is_a_state_machine_whose_state_the_badge_shows(open_page):
+    page, _ = open_page(chart=False)
+    machine = page.evaluate(
+        """async () => {
+            const session = await import('/static/js/session.js');
+            const error = new session.ConnectionStateError('open', 'connecting');
+            return {
+                states: Object.values(session.ConnectionState),
+                frozen: Object.isFrozen(session.ConnectionState),
+                state: session.connectionState(),
+                badge: document.querySelector('[data-testid=connection-status]').dataset.status,
+                message: error.message,
+            };
+        }"""
+    )
+    assert machine["states"] == ["connecting", "open", "reconnecting", "offline"] and machine["frozen"]
+    assert machine["state"] == machine["badge"] == "open"
+    assert machine["message"] == 'the connection cannot go from "open" to "connecting"'
