@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import annotated_types
 from pydantic import BaseModel
 
 from engine.activations import ACTIVATIONS
@@ -45,17 +44,18 @@ REGULARIZATION_RATE_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 
 def field_range(model: type[BaseModel], name: str) -> JSON:
     """`{"min", "max", "min_exclusive", "max_exclusive", "integer"}` of a numeric field, read
-    from its pydantic constraints (None: unbounded on that side)."""
+    from its pydantic constraints (None: unbounded on that side). The constraints are pydantic's
+    `Ge`, `Gt`, `Le`, `Lt` metadata objects, read by their one attribute."""
     field = model.model_fields[name]
     out: JSON = {"min": None, "max": None, "min_exclusive": False, "max_exclusive": False}
     for constraint in field.metadata:
-        if isinstance(constraint, annotated_types.Ge):
+        if getattr(constraint, "ge", None) is not None:
             out["min"] = constraint.ge
-        elif isinstance(constraint, annotated_types.Gt):
+        elif getattr(constraint, "gt", None) is not None:
             out["min"], out["min_exclusive"] = constraint.gt, True
-        elif isinstance(constraint, annotated_types.Le):
+        elif getattr(constraint, "le", None) is not None:
             out["max"] = constraint.le
-        elif isinstance(constraint, annotated_types.Lt):
+        elif getattr(constraint, "lt", None) is not None:
             out["max"], out["max_exclusive"] = constraint.lt, True
     out["integer"] = field.annotation is int
     return out
@@ -63,7 +63,7 @@ def field_range(model: type[BaseModel], name: str) -> JSON:
 
 def _list_length(model: type[BaseModel], name: str) -> int | None:
     for constraint in model.model_fields[name].metadata:
-        if isinstance(constraint, annotated_types.MaxLen):
+        if getattr(constraint, "max_length", None) is not None:
             return int(constraint.max_length)
     return None
 
