@@ -28,10 +28,10 @@ class Activation:
 
 ACTIVATIONS: dict[str, Activation] = {
     "linear": Activation("linear", kernel.LINEAR, "z", "1"),
-    "sigmoid": Activation("sigmoid", kernel.SIGMOID, "σ(z) = 1 / (1 + e⁻ᶻ)", "a·(1 − a)"),
-    "tanh": Activation("tanh", kernel.TANH, "tanh(z)", "1 − a²"),
-    "relu": Activation("relu", kernel.RELU, "max(0, z)", "1 if z > 0, else 0"),
-    "leaky_relu": Activation("leaky_relu", kernel.LEAKY_RELU, "max(0.01·z, z)", "1 if z > 0, else 0.01"),
+    "sigmoid": Activation("sigmoid", kernel.SIGMOID, "σ(z)", "σ(z)·(1 − σ(z)) = a·(1 − a)"),
+    "tanh": Activation("tanh", kernel.TANH, "tanh(z)", "1 − tanh²(z) = 1 − a²"),
+    "relu": Activation("relu", kernel.RELU, "max(0, z)", "1 (z > 0), 0 (z ≤ 0)"),
+    "leaky_relu": Activation("leaky_relu", kernel.LEAKY_RELU, "max(0.01·z, z)", "1 (z > 0), 0.01 (z ≤ 0)"),
 }
 
 

@@ -24,12 +24,23 @@ class Loss:
     name: str
     code: int  # engine.kernels.losses.CROSS_ENTROPY or MSE
     formula: str  # the per-sample loss
-    delta_formula: str  # ∂loss/∂z of the output layer, per sample
+    # The output delta δ_j = ∂loss/∂z_j through each output layer (None: that pairing is
+    # refused, as cross-entropy on a linear output is).
+    softmax_delta_formula: str | None
+    linear_delta_formula: str | None
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", loss_kernel.MSE, "½·Σ_k (ŷ_k − y_k)²", "ŷ − y (linear output)"),
-    "cross_entropy": Loss("cross_entropy", loss_kernel.CROSS_ENTROPY, "−Σ_k y_k·log ŷ_k", "ŷ − y (softmax output)"),
+    "mse": Loss("mse", loss_kernel.MSE, "½·Σ_k (ŷ_k − y_k)²", "ŷ_j·((ŷ_j − y_j) − Σ_k (ŷ_k − y_k)·ŷ_k)",
+                "ŷ_j − y_j"),
+    "cross_entropy": Loss("cross_entropy", loss_kernel.CROSS_ENTROPY, "−Σ_k y_k·log ŷ_k", "ŷ_j − y_j", None),
+}
+
+# The output layer's activation ŷ = g(z) (softmax lives here, with the losses, since
+# cross-entropy's delta through it simplifies to ŷ − y).
+OUTPUT_FORMULAS: dict[str, str] = {
+    "softmax": "ŷ_j = e^(z_j) / Σ_k e^(z_k)",
+    "linear": "ŷ_j = z_j",
 }
 
 

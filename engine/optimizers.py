@@ -30,10 +30,13 @@ class OptimizerKind:
 
 
 OPTIMIZER_KINDS: dict[str, OptimizerKind] = {
-    "sgd": OptimizerKind("sgd", kernel.SGD, "Δθ = −η·g"),
-    "momentum": OptimizerKind("momentum", kernel.MOMENTUM_SGD, "buf = μ·buf + g;  Δθ = −η·buf"),
+    "sgd": OptimizerKind("sgd", kernel.SGD, "w ← w − η·g"),
+    "momentum": OptimizerKind("momentum", kernel.MOMENTUM_SGD, "b ← μ·b + g (first step: b = g);  w ← w − η·b"),
     "adam": OptimizerKind(
-        "adam", kernel.ADAM, "m = β₁·m + (1−β₁)·g;  v = β₂·v + (1−β₂)·g²;  Δθ = −η·m̂ / (√v̂ + ε)"
+        "adam",
+        kernel.ADAM,
+        "m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  "
+        "w ← w − η·m̂ / (√v̂ + ε)   (β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸)",
     ),
 }
 OPTIMIZERS = tuple(OPTIMIZER_KINDS)

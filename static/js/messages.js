@@ -12,10 +12,11 @@ import {
   applyPhase,
   applySnapshot,
   applyState,
-  DIRTY,
-  markDirty,
   pushError,
+  setParameterCheck,
+  setParams,
   setProbe,
+  setSession,
   store,
 } from "./store.js";
 
@@ -37,7 +38,7 @@ const handlers = {
     if (message.protocol !== EXPECTED_PROTOCOL) {
       pushError({ key: "error.protocol", vars: { page: EXPECTED_PROTOCOL, server: message.protocol } });
     }
-    if (message.session_id) store.sessionId = message.session_id;
+    if (message.session_id) setSession(message.session_id);
     applySnapshot(message.snapshot);
     notify("snapshot", message.snapshot);
   },
@@ -67,8 +68,7 @@ const handlers = {
     setProbe(message.probe);
   },
   parameter_check(message) {
-    store.parameterCheck = message;
-    markDirty(DIRTY.checks);
+    setParameterCheck(message);
   },
   diverged(message) {
     applyDiverged(message);
@@ -94,8 +94,7 @@ function refreshExactNumbers() {
     .then((params) => {
       if (store.step !== step || store.state === "running" || !store.params) return; // moved on since
       if (params.layers.length !== store.params.length) return;
-      store.params = params.layers;
-      markDirty(DIRTY.params);
+      setParams(params.layers);
     })
     .catch(() => {}); // the float32 weights stay: still the engine's numbers to 7 digits
 }

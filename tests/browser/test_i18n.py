@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from browser_helpers import ROOT, drawn, screenshot
+from browser_helpers import ROOT, api, drawn, screenshot
 from playwright.sync_api import expect
 
 EN = json.loads((ROOT / "static/i18n/en.json").read_text())
@@ -69,14 +69,20 @@ def test_a_link_with_lang_id_opens_in_indonesian(open_page):
     expect(page.get_by_test_id("dataset")).to_have_value("xor")
 
 
+def learning_rate_message(template: str, base: str) -> str:
+    """The message with the range the server's options give (the page fills it in the same way)."""
+    ui = api(base, "GET", "/api/v1/options")["ranges"]["learning_rate"]["ui"]
+    return template.format(min=f"{ui['min']:g}", max=f"{ui['max']:g}")
+
+
 def test_messages_already_showing_are_reworded_when_the_language_changes(open_page, tmp_path):
-    page, _ = open_page(chart=False)
+    page, watch = open_page(chart=False)
     rate = page.get_by_test_id("learning-rate")
     rate.fill("5000")  # above the cap of 1000
     rate.press("Enter")
     toast = page.locator("#toasts .toast").first
     toast.wait_for()
-    assert EN["error.learning_rate"] in toast.inner_text()
+    assert learning_rate_message(EN["error.learning_rate"], watch.base) in toast.inner_text()
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
     page.locator("#csv-file").set_input_files(str(bad))
@@ -86,7 +92,8 @@ def test_messages_already_showing_are_reworded_when_the_language_changes(open_pa
     page.get_by_test_id("language-select").select_option("id")
     page.wait_for_function("() => document.documentElement.lang === 'id'")
     page.wait_for_function(
-        "(text) => document.querySelector('#toasts .toast')?.textContent.includes(text)", arg=ID["error.learning_rate"]
+        "(text) => document.querySelector('#toasts .toast')?.textContent.includes(text)",
+        arg=learning_rate_message(ID["error.learning_rate"], watch.base),
     )
     assert page.locator("#upload-status").inner_text().startswith("bad.csv ditolak:")
 
