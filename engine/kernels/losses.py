@@ -53,22 +53,29 @@ def output_activation(classify: int, z: np.ndarray, y_hat: np.ndarray) -> None:
 
 @njit(cache=True, nogil=True)
 def sample_losses(loss: int, z: np.ndarray, y_hat: np.ndarray, targets: np.ndarray, losses: np.ndarray) -> None:
-    """Each row's own loss into `losses` (rows,). Cross-entropy takes log ŷ_k as
-    z_k − m − log Σ e^(z − m) (log-softmax), finite however small ŷ_k is."""
+    """Each row's own loss into `losses` (rows,), from the logits z and the outputs ŷ.
+
+    Cross-entropy takes log ŷ_k as log-softmax, z_k − m − log Σ_k' e^(z_k' − m) with m the
+    largest logit — finite however small ŷ_k is (e^−2000 underflows, −2000 does not). The sum
+    is 1 + Σ_{k'≠a} e^(z_k' − m) for the largest logit's class a, and each e^(z_k' − m) is
+    ŷ_k'/ŷ_a: so log Σ = log1p(Σ_{k'≠a} ŷ_k'/ŷ_a), accurate even when the network is sure (Σ
+    within 1e-10 of 1) and with no exponential left to take."""
     rows, classes = z.shape
     for s in range(rows):
         if loss == CROSS_ENTROPY:
-            largest = z[s, 0]
+            a = 0
             for k in range(1, classes):
-                largest = max(largest, z[s, k])
-            total = 0.0
+                if z[s, k] > z[s, a]:
+                    a = k
+            rest = 0.0  # Σ_{k≠a} ŷ_k / ŷ_a
             for k in range(classes):
-                total += math.exp(z[s, k] - largest)
-            log_total = math.log(total)
+                if k != a:
+                    rest += y_hat[s, k]
+            log_total = math.log1p(rest / y_hat[s, a])
             value = 0.0
             for k in range(classes):
                 if targets[s, k] != 0.0:
-                    value -= targets[s, k] * (z[s, k] - largest - log_total)
+                    value -= targets[s, k] * (z[s, k] - z[s, a] - log_total)
             losses[s] = value
         else:
             value = 0.0

@@ -27,8 +27,10 @@ def gather_batch(
     """Rows order[start:stop] of the split into the first stop − start rows of the batch buffers."""
     for s in range(stop - start):
         row = order[start + s]
-        x_batch[s, :] = inputs[row, :]
-        y_batch[s, :] = targets[row, :]
+        for i in range(inputs.shape[1]):
+            x_batch[s, i] = inputs[row, i]
+        for k in range(targets.shape[1]):
+            y_batch[s, k] = targets[row, k]
 
 
 @njit(cache=True, nogil=True)
