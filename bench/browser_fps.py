@@ -93,14 +93,15 @@ def running_server(url: str | None):
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(200):
+        started = time.monotonic()
+        while True:  # up to 5 minutes: with an empty numba cache the kernels compile first
             try:
                 urllib.request.urlopen(f"{base}/api/v1/health", timeout=1).close()
                 break
             except OSError:
+                if process.poll() is not None or time.monotonic() - started > 300:
+                    raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
         yield base
     finally:
         process.terminate()
