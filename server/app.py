@@ -1,8 +1,8 @@
 """`create_app(settings)`: the FastAPI application, its middleware, routes and lifecycle.
 
-At startup the app starts the training thread and the session manager (both need the
+At startup the app starts the training threads and the session manager (both need the
 running event loop) and a task that expires idle sessions; at shutdown it closes every socket
-(1001) and stops the thread. `server.cli` runs it under uvicorn.
+(1001) and stops the threads. `server.cli` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server import __version__, errors
+from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
@@ -39,20 +40,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timing = settings.timing
-        scheduler = Scheduler(
+        cadence = Cadence(
+            settings.training_threads,
             timing.frame_rate,
             timing.max_slice_seconds,
             timing.min_slice_seconds,
             frame_budget=timing.frame_budget,
             refresh_rate=timing.metrics_rate,
         )
+        scheduler = Scheduler(settings.training_threads)
         scheduler.start()
         # The training thread and the event loop share the GIL; a 1 ms switch interval (not 5)
         # lets the loop answer a message or send a frame without waiting out a training burst.
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
-        manager = SessionManager(settings, scheduler, asyncio.get_running_loop())
-        app.state.lab = Lab(settings, scheduler, manager)
+        manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
+        app.state.lab = Lab(settings, scheduler, cadence, manager)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
