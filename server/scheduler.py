@@ -1,12 +1,13 @@
 """The training threads: every session's engine work runs here, never on the event loop.
 
-A pool of `threads` workers (one per core by default, `--training-threads`) runs *jobs*. The
-engine's compiled calls release the GIL, so two workers really train two sessions at once on
-two cores; the Python around them (frames, metrics, the event loop) still takes turns.
+A pool of `threads` workers (one per core by default, `--training-threads`) runs *jobs*.
+Training calls that release the GIL (the engine's numba `nogil` kernels) let two workers train
+two sessions at once on two cores; Python and small-array NumPy code hold the GIL, so the
+frames, the metrics and the event loop still take turns with each other.
 
-Lanes keep a session's work in order. Each session submits into its own `Lane`; a lane's jobs
-run one at a time and in the order they were asked for (urgent ones before normal ones), and
-a lane held by one worker is skipped by the others until its job returns. So the engine needs
+Lanes keep a session's work in order. Each session submits into its own `Lane`; its urgent
+jobs run in the order they were asked for, and so do its normal ones, one job at a time: a
+lane held by one worker is skipped by the others until its job returns. So the engine needs
 no locks, and a session's operations never overlap, whichever threads run them. Work submitted
 without a lane goes to one shared lane, so it too runs one job at a time, in order.
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -79,11 +79,6 @@ class _Job:
 
 class SchedulerStopped(RuntimeError):
     pass
-
-
-def default_threads() -> int:
-    """One training thread per core."""
-    return os.cpu_count() or 1
 
 
 class Scheduler:
@@ -230,13 +225,12 @@ class Scheduler:
                     self._execute(job)
                 finally:
                     self._release(lane)
-                if job.urgent:
-                    urgent_streak += time.perf_counter() - started
-                else:
-                    urgent_streak = 0.0
-                    # Let the event loop take the GIL now if it is waiting for it (it has frames
-                    # to send and messages to read); otherwise it would wait for a forced switch.
-                    time.sleep(0)
+                # No `time.sleep(0)` to hand the event loop the GIL between jobs: a thread that
+                # gives the GIL away waits up to a switch interval to get it back, which cost the
+                # training threads about half their time with 50 sessions playing (bench/stream.py:
+                # busy 42–51 % with it, 84–97 % without, and no worse frame rates or control
+                # latency). Compiled training calls release the GIL while they train anyway.
+                urgent_streak = urgent_streak + time.perf_counter() - started if job.urgent else 0.0
 
     def _execute(self, job: _Job) -> None:
         if job.ticker is not None:
