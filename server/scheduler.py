@@ -54,6 +54,9 @@ class Lane:
         self.normal: deque[_Job] = deque()
         self.held = False  # a worker is running one of its jobs
 
+    def __repr__(self) -> str:
+        return f"Lane({self.name!r}, urgent={len(self.urgent)}, normal={len(self.normal)}, held={self.held})"
+
 
 @dataclass(eq=False)
 class Ticker:
