@@ -47,7 +47,8 @@ def test_architecture_buttons_add_and_remove_layers_and_neurons(open_page):
     page.wait_for_function("() => window.__backpropLab.store.config.hidden_layers[0] === 5")
     page.locator("#remove-layer").click()
     page.wait_for_function("() => window.__backpropLab.store.config.hidden_layers.length === 2")
-    assert page.locator(".neuron-hit").count() == 2 + 5 + 2 + 2
+    # the config's acknowledgement comes first, the redrawn network with the snapshot after it
+    page.wait_for_function(f"() => document.querySelectorAll('.neuron-hit').length === {2 + 5 + 2 + 2}")
 
 
 def test_refused_input_is_shown_not_swallowed(open_page):
