@@ -3,7 +3,7 @@
 A frame is cheap to build from the trainer's flat vectors (weights, last gradient, last update),
 but its whole-split metrics and its probe (one sample's forward and backward pass) cost a few
 forward passes. While playing, those two are re-evaluated only every `refresh_interval` (20
-times a second when few sessions play, less often when many do: see `Scheduler.refresh_interval`) and
+times a second when few sessions play, less often when many do: see `Cadence.refresh_interval`) and
 frames in between carry the latest ones, with `metrics_step` saying at which step they were
 evaluated. Anything that changes the weights outside the play loop asks for a fresh frame.
 
@@ -23,17 +23,17 @@ import numpy as np
 from engine.trace import SampleTrace
 from engine.trainer import Trainer
 from server import heatmaps, views
+from server.cadence import Cadence
 from server.protocol import encode
 from server.recording import History
-from server.scheduler import Scheduler
 from server.settings import Timing
 
 JSON = dict[str, Any]
 
 
 class FrameBuilder:
-    def __init__(self, scheduler: Scheduler, timing: Timing) -> None:
-        self._scheduler = scheduler
+    def __init__(self, cadence: Cadence, timing: Timing) -> None:
+        self._cadence = cadence
         self._timing = timing
         self.last_frame_step = -1  # the step of the last frame sent
         self.last_heatmap_step = -1
@@ -64,7 +64,7 @@ class FrameBuilder:
         self._evaluated_at = -float("inf")
 
     def refresh_due(self, now: float) -> bool:
-        return self._metrics is None or now - self._evaluated_at >= self._scheduler.refresh_interval()
+        return self._metrics is None or now - self._evaluated_at >= self._cadence.refresh_interval()
 
     def frame(
         self,
@@ -84,7 +84,7 @@ class FrameBuilder:
             self._probe = views.probe_view(probe_trace(), np.float32)
             self._evaluated_step = step
             self._evaluated_at = started
-            self._scheduler.note_refresh_cost(time.perf_counter() - started)
+            self._cadence.note_refresh_cost(time.perf_counter() - started)
         built = time.perf_counter()
         elapsed = started - self._last_frame_time
         if running and 0 <= self.last_frame_step <= step and elapsed > 0:
@@ -108,7 +108,7 @@ class FrameBuilder:
         )
         self.last_frame_step = step
         self._last_frame_time = started
-        self._scheduler.note_frame_cost(time.perf_counter() - built)
+        self._cadence.note_frame_cost(time.perf_counter() - built)
         return text
 
     def heatmaps(self, trainer: Trainer) -> tuple[str, bytes]:
@@ -127,10 +127,9 @@ class FrameBuilder:
             "bytes": len(data),
         }
         text = encode(message)
-        self._scheduler.spent["heatmaps"] += time.perf_counter() - started
+        self._cadence.spend("heatmaps", time.perf_counter() - started)
         return text, data
 
     def heatmap_interval(self) -> float:
-        """Seconds between heatmaps while playing: at most `heatmap_rate` a second, fewer when
-        many sessions play (they are the bulk of the bytes and change slowly to the eye)."""
-        return max(1.0 / self.heatmap_rate, 0.02 * self._scheduler.players)
+        """Seconds between heatmaps while playing (see `Cadence.heatmap_interval`)."""
+        return self._cadence.heatmap_interval(self.heatmap_rate)
