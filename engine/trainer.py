@@ -3,8 +3,8 @@
 A step takes the next mini-batch of the shuffled training split, runs the forward pass, the
 loss, the backward pass (gradients of the objective) and one optimiser update. An epoch is
 one pass over the shuffled split; its last batch takes what is left. The steps run inside the
-compiled kernels (`engine.kernels.training.train`): one call trains up to the end of the epoch,
-then the trainer draws the next epoch's order. Everything random comes from one
+compiled kernels (`engine.kernels.training.train`): one call trains through as many epochs as
+the trainer has drawn orders for ahead (`EPOCHS_AHEAD`), then it draws the next ones. Everything random comes from one
 `numpy.random.Generator` seeded by `config.seed`, drawn in a fixed order (data, initial
 weights, then one permutation per epoch), so the same config and seed give bit-identical
 weights after the same number of steps however the steps are split into calls — untraced,
@@ -26,7 +26,7 @@ from engine.datasets import Dataset, make_dataset
 from engine.kernels import codes as slot
 from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
 from engine.kernels.passes import objective_penalty
-from engine.kernels.training import BUDGET_SPENT, EPOCH_ENDED, finish_step, gather_batch, train
+from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, finish_step, gather_batch, train
 from engine.losses import Loss, get_loss
 from engine.network import Network
 from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
@@ -36,6 +36,12 @@ from engine.validation import resolve_loss, validate_config
 from engine.workspace import Workspace
 
 _train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
+ORDER_ROWS_AHEAD = 16_384  # epoch orders are drawn ahead in batches of about this many rows in all
+
+
+def epochs_ahead(n_train: int) -> int:
+    """How many epochs' orders to draw at once: 64 for a split of 250 rows, 1 for big splits."""
+    return max(1, min(64, ORDER_ROWS_AHEAD // n_train))
 
 
 class Diverged(Exception):
@@ -78,7 +84,7 @@ class Trainer:
         self.counters = np.zeros(slot.N_COUNTERS, dtype=np.int64)  # step, epoch, position, optimiser steps
         self.optimizer = OptimizerState(config.optimizer, size)
         self._apply_choices(config)
-        self._shuffle()
+        self._draw_orders()
         self.gradient = np.zeros(size)  # (P,) scratch: the gradient of the step being taken
         self.update = np.zeros(size)  # (P,) scratch: its proposed update
         self.last_gradient = np.zeros(size)  # (P,) ∂objective/∂θ of the last accepted step
@@ -106,7 +112,7 @@ class Trainer:
         self._bind_kernel()
 
     def _bind_kernel(self) -> None:
-        """The arguments of the training kernel after (max_steps, order), gathered once: a small
+        """The arguments of the training kernel after (max_steps, orders), gathered once: a small
         network's step costs about as much as a few dozen Python attribute look-ups."""
         train_split, workspace = self.dataset.train, self.workspace
         self._kernel_arguments = (
@@ -116,9 +122,18 @@ class Trainer:
             workspace.losses, self.gradient, self.update, self.last_gradient, self.last_update, self.last_losses,
         )
 
-    def _shuffle(self) -> None:
-        """Draws the next epoch's order of the training split."""
-        self.order = self._rng.permutation(self.dataset.train.size)  # (n_train,) replaced, never mutated
+    def _draw_orders(self) -> None:
+        """Draws the orders of the next epochs of the training split, one permutation per epoch,
+        in the sequence the epochs will use them (so the draws do not depend on how far ahead)."""
+        n_train = self.dataset.train.size
+        self._orders = np.stack([self._rng.permutation(n_train) for _ in range(epochs_ahead(n_train))])  # (E, n)
+        self.counters[slot.ORDER] = 0
+
+    @property
+    def order(self) -> np.ndarray:
+        """(n_train,) the current epoch's order: rows of the training split. Replaced, never
+        mutated, when new orders are drawn, so views of it stay valid."""
+        return self._orders[self.counters[slot.ORDER]]
 
     def reconfigure(self, config: Config) -> bool:
         """Applies a changed config. Data, architecture, init or seed changes rebuild everything
@@ -198,9 +213,9 @@ class Trainer:
         counters, arguments = self.counters, self._kernel_arguments
         target = int(counters[slot.STEP]) + steps
         while counters[slot.STEP] < target:
-            status = _train_kernel(target - int(counters[slot.STEP]), self.order, *arguments)
-            if status == EPOCH_ENDED:
-                self._shuffle()
+            status = _train_kernel(target - int(counters[slot.STEP]), self._orders, *arguments)
+            if status == ORDERS_USED:
+                self._draw_orders()
             elif status != BUDGET_SPENT:
                 raise self._diverged(status)
 
@@ -242,7 +257,7 @@ class Trainer:
     def traced_step(self) -> StepTrace:
         """One step that also returns everything it computed (see `StepTrace`)."""
         start, stop = self.batch_bounds()
-        order = self.order  # replaced, never mutated, at the next shuffle: the view stays valid
+        order = self.order  # replaced, never mutated, when orders are drawn: the view stays valid
         rows = stop - start
         self._train(1)
         layers = list(map(LayerTrace, *zip(*self.workspace.layers(rows), strict=True), *self._last_gradient_views,
@@ -265,8 +280,8 @@ class Trainer:
         self.last_gradient[:] = gradient
         self.last_update[:] = self.update
         self.last_losses[:] = (batch_loss, objective)
-        if finish_step(self.counters, stop, self.order.shape[0]):
-            self._shuffle()
+        if finish_step(self.counters, stop, self._orders):
+            self._draw_orders()
 
     # --- the optimiser's memory ------------------------------------------------------------
     def optimizer_state(self) -> dict[str, np.ndarray | int]:

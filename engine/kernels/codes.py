@@ -26,4 +26,5 @@ STEP = 0  # steps taken
 EPOCH = 1  # epochs completed
 POSITION = 2  # row of the epoch's order where the next batch starts
 OPTIMIZER_STEPS = 3  # updates the optimiser has made (Adam's t; momentum's first step)
-N_COUNTERS = 4
+ORDER = 4  # which of the epoch orders drawn ahead the current epoch follows
+N_COUNTERS = 5

@@ -3,8 +3,10 @@
 A step takes the next `batch_size` rows of the epoch's order (the last batch of an epoch takes
 what is left), computes the gradient of the objective on them (`passes.objective_gradient`) and
 applies the optimiser's update (`optimizers.apply_update`), which refuses a non-finite result.
-`train` repeats that up to `max_steps` times and returns at the end of an epoch, where the
-caller draws the next epoch's order from its random generator.
+`train` repeats that up to `max_steps` times, through as many epochs as the caller has drawn
+orders for (`orders`, one row per epoch, drawn ahead from its random generator in the order the
+epochs will use them); it returns when they are used up, and the caller draws the next ones.
+Few returns matter: each one takes the GIL back, which other threads may be holding.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import EPOCH, POSITION, STEP
+from engine.kernels.codes import EPOCH, ORDER, POSITION, STEP
 from engine.kernels.optimizers import ACCEPTED, apply_update
 from engine.kernels.passes import objective_gradient
 
-BUDGET_SPENT, EPOCH_ENDED = 10, 11  # how `train` returned, besides optimizers.LOSS_/WEIGHTS_DIVERGED
+BUDGET_SPENT, ORDERS_USED = 10, 11  # how `train` returned, besides optimizers.LOSS_/WEIGHTS_DIVERGED
 
 
 @njit(cache=True, nogil=True)
@@ -34,31 +36,35 @@ def gather_batch(
 
 
 @njit(cache=True, nogil=True)
-def finish_step(counters: np.ndarray, stop: int, n_train: int) -> bool:
-    """Counts the step and moves through the epoch; True when the epoch just ended."""
+def finish_step(counters: np.ndarray, stop: int, orders: np.ndarray) -> bool:
+    """Counts the step and moves through the epoch (at its end, to the next order); True when
+    every order drawn ahead is used up."""
     counters[STEP] += 1
-    if stop >= n_train:
-        counters[EPOCH] += 1
-        counters[POSITION] = 0
-        return True
-    counters[POSITION] = stop
-    return False
+    if stop < orders.shape[1]:
+        counters[POSITION] = stop
+        return False
+    counters[EPOCH] += 1
+    counters[POSITION] = 0
+    counters[ORDER] += 1
+    return counters[ORDER] == orders.shape[0]
 
 
 @njit(cache=True, nogil=True)
 def train(
-    max_steps: int, order: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
+    max_steps: int, orders: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
     theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
     targets: np.ndarray, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
     a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradient: np.ndarray, update: np.ndarray,
     last_gradient: np.ndarray, last_update: np.ndarray, last_losses: np.ndarray,
 ) -> int:
-    """Up to `max_steps` steps; stops early at the end of the epoch (EPOCH_ENDED) or at a step
-    that would diverge (its weights and optimiser state untouched). After each accepted step
-    `last_gradient`, `last_update` and `last_losses` (data loss, objective) hold its numbers."""
-    n_train = order.shape[0]
+    """Up to `max_steps` steps; stops early when the epoch orders are used up (ORDERS_USED) or
+    at a step that would diverge (its weights and optimiser state untouched). After each
+    accepted step `last_gradient`, `last_update` and `last_losses` (data loss, objective) hold
+    its numbers."""
+    n_train = orders.shape[1]
     capacity = x_batch.shape[0]
     for _ in range(max_steps):
+        order = orders[counters[ORDER]]
         start = counters[POSITION]
         stop = min(start + batch_size, n_train)
         rows = stop - start
@@ -72,6 +78,6 @@ def train(
         last_update[:] = update
         last_losses[0] = data_loss
         last_losses[1] = objective
-        if finish_step(counters, stop, n_train):
-            return EPOCH_ENDED
+        if finish_step(counters, stop, orders):
+            return ORDERS_USED
     return BUDGET_SPENT
