@@ -25,7 +25,7 @@ from engine.config import Config
 from engine.datasets import Dataset, make_dataset
 from engine.kernels import codes as slot
 from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
-from engine.kernels.passes import objective_penalty
+from engine.kernels.passes import objective_gradient, objective_penalty
 from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, finish_step, gather_batch, train
 from engine.losses import Loss, get_loss
 from engine.network import Network
@@ -198,6 +198,25 @@ class Trainer:
         targets = np.zeros((stop - start, self.dataset.n_outputs))  # (n, K)
         gather_batch(train.inputs, train.targets, self.order, start, stop, inputs, targets)
         return inputs, targets
+
+    def step_seconds(self, repeats: int = 3) -> float:
+        """About how long one step takes here: measured by `train_for` while training (smoothed),
+        else the fastest of a few forward and backward passes over the next batch — what a step
+        computes but its update — which change nothing a caller can see."""
+        if self._seconds_per_step > 0.0:
+            return self._seconds_per_step
+        start, stop = self.batch_bounds()
+        inputs, targets = self.batch(start, stop)
+        workspace = Workspace(self.network.layout, stop - start)
+        gradient = np.zeros(self.network.layout.size)  # (P,) thrown away
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            objective_gradient(self.network.layout.table, self.codes, self.hyper, self.network.parameters, inputs,
+                               targets, stop - start, workspace.z_buffer, workspace.a_buffer, workspace.d_buffer,
+                               workspace.losses, gradient)
+            best = min(best, time.perf_counter() - started)
+        return best
 
     def penalty(self) -> float:
         """The regularisation term of the objective at the current weights."""

@@ -52,14 +52,14 @@ def trace(trainer: Trainer, split: str, index: int) -> JSON:
     return views.probe_view(sample_trace(trainer, split, index, ("query", "index")))
 
 
-def forward_seconds(trainer: Trainer, rows: int | None = None, repeats: int = 3) -> float:
-    """The fastest of a few forward passes over the first `rows` training rows (all: None),
-    to estimate how long a request would take before starting it."""
-    inputs = trainer.dataset.train.inputs[:rows]
+def forward_seconds(trainer: Trainer, repeats: int = 3) -> float:
+    """The fastest of a few forward passes (with the loss) over the whole training split, to
+    estimate how long a gradient check (2P of them) would take before starting it."""
+    check = objective(trainer)
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        trainer.network.forward(inputs)
+        check.value()
         best = min(best, time.perf_counter() - started)
     return best
 

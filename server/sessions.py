@@ -396,11 +396,11 @@ class Session:
         return trainer.step_count - start
 
     def step_seconds(self) -> float:
-        """About how long one training step takes here: measured while training, or estimated
-        from a few forward passes of one batch before the first steps (a step is ~4 of them)."""
+        """About how long one training step takes here, with this session's bookkeeping: measured
+        while training, or the engine's estimate before the first steps."""
         self._check_open()
         if self._step_seconds is None:
-            return 4 * readouts.forward_seconds(self.trainer, rows=self.trainer.batch_size)
+            return self.trainer.step_seconds()
         return self._step_seconds
 
     def _trained(self) -> None:

@@ -294,3 +294,15 @@ def test_two_trainers_on_two_threads_each_equal_their_single_threaded_run():
         thread.join()
     for trainer, expected in zip(together, alone, strict=True):
         assert np.array_equal(trainer.network.parameters, expected)
+
+
+def test_the_step_time_estimate_changes_nothing_and_is_then_measured():
+    trainer = Trainer(Config(hidden_layers=(8, 8)))
+    before = trainer.network.parameters.copy(), trainer.counters.copy(), trainer.last_gradient.copy()
+    estimate = trainer.step_seconds()
+    assert 0 < estimate < 0.01
+    assert all(np.array_equal(a, b) for a, b in zip(before, (trainer.network.parameters, trainer.counters,
+                                                             trainer.last_gradient), strict=True))
+    trainer.train_for(1000, time.perf_counter() + 0.05)
+    measured = trainer.step_seconds()
+    assert 0 < measured < 0.01 and measured != estimate
