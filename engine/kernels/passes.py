@@ -34,7 +34,7 @@ from engine.kernels.losses import mean, output_activation, output_deltas, sample
 from engine.kernels.regularization import add_penalty_gradient, penalty
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def block(buffer: np.ndarray, layout: np.ndarray, layer: int, rows: int, capacity: int) -> np.ndarray:
     """Layer `layer`'s (rows, n_out) block of a z, a or δ buffer made for `capacity` rows."""
     start = capacity * layout[layer, UNITS_AT]
@@ -42,7 +42,7 @@ def block(buffer: np.ndarray, layout: np.ndarray, layer: int, rows: int, capacit
     return buffer[start : start + rows * n_out].reshape((rows, n_out))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def layer_weights(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
     """W_l (n_in, n_out), a view into θ (or into a gradient laid out like θ)."""
     start = layout[layer, WEIGHTS_AT]
@@ -51,7 +51,7 @@ def layer_weights(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarr
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def layer_biases(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
     """b_l (n_out,), a view into θ (or into a gradient laid out like θ)."""
     start = layout[layer, BIASES_AT]
