@@ -39,7 +39,7 @@ def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_health_says_ok_with_a_version(http):
     body = http.get("/api/v1/health").json()
-    assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 1
+    assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 2
 
 
 def test_options_list_every_choice_the_defaults_and_the_caps(http):
