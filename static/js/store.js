@@ -4,6 +4,7 @@
 // sets dirty flags and asks the render loop for a frame. Renderers read the store in the loop
 // and never change it (except their own caches). Nothing here touches the DOM.
 
+import { flatLayers, flatProbe } from "./layers.js";
 import { requestRender } from "./loop.js";
 
 /** Dirty flags: what changed since the last frame. */
@@ -47,10 +48,10 @@ export const store = {
   step: 0,
   epoch: 0,
   metrics: null,
-  params: null, // Layers [{weights, biases}]
+  params: null, // Layers [{weights, biases}] of typed arrays (layers.js)
   gradients: null, // Layers: gradient of the objective on the last batch
   updates: null, // Layers: the last update applied
-  probe: null, // Probe of the chosen sample
+  probe: null, // Probe of the chosen sample, typed arrays (layers.js)
   sample: { split: "train", index: 0 }, // the chosen sample (what probe messages ask for)
 
   heatmaps: null, // {step, resolution, extent, layers: [{min, max}], data: Uint8Array}
@@ -114,7 +115,7 @@ export function applySnapshot(snapshot) {
   store.config = snapshot.config ?? store.config;
   store.metrics = snapshot.metrics ?? null;
   store.network = snapshot.network ?? null;
-  store.params = snapshot.params ?? null;
+  store.params = snapshot.params ? flatLayers(snapshot.params) : null;
   store.gradients = null;
   store.updates = null;
   store.dataset = snapshot.dataset ?? null;
@@ -172,7 +173,7 @@ export function applyState(state, stepsPerSecond) {
 }
 
 export function setProbe(probe) {
-  store.probe = probe;
+  store.probe = flatProbe(probe);
   store.sample = { split: probe.split, index: probe.index };
   markDirty(DIRTY.probe);
 }
@@ -189,17 +190,17 @@ export function applyPhase(phase) {
   if (phase.probe) setProbe(phase.probe);
   if (phase.kind === "update" && phase.values) {
     // the update phase carries the new weights; the frame that follows confirms them
-    store.params = phase.values.weights.map((weights, layer) => ({ weights, biases: phase.values.biases[layer] }));
-    store.updates = phase.values.weight_updates.map((weights, layer) => ({
-      weights,
-      biases: phase.values.bias_updates[layer],
-    }));
+    store.params = flatLayers(phase.values.weights.map((weights, layer) => ({ weights, biases: phase.values.biases[layer] })));
+    store.updates = flatLayers(
+      phase.values.weight_updates.map((weights, layer) => ({ weights, biases: phase.values.bias_updates[layer] })),
+    );
   }
   if (phase.kind === "backward" && phase.values) {
     if (!store.gradients || store.gradients.length !== store.params.length) {
       store.gradients = store.params.map(() => null);
     }
-    store.gradients[phase.layer] = { weights: phase.values.weight_gradients, biases: phase.values.bias_gradients };
+    const gradient = { weights: phase.values.weight_gradients, biases: phase.values.bias_gradients };
+    store.gradients[phase.layer] = flatLayers([gradient])[0];
   }
   markDirty(DIRTY.teaching | DIRTY.params | DIRTY.probe);
 }
