@@ -4,15 +4,17 @@
     python bench/stream.py --base http://127.0.0.1:8000 --seconds 10
 
 Scenarios:
-1. one client, default network, full speed: frames/s, p95 gap between frames, epochs/s
-   (25 steps an epoch), bytes/s, and how long a control message takes to show its effect;
+1. one client at full speed, on the default network and on 6 × 16: frames/s, p95 gap between
+   frames, epochs/s (25 steps an epoch), bytes/s (every byte received: frame JSON, frame binary,
+   heatmaps), and how long a control message takes to show its effect; then both side by side;
 2. 50 sessions, each playing with one client: per-client frames/s, p95 gap, bytes/s, control
    latency while all play.
 Then where the training thread's time went (from /api/v1/health) and, for comparison, the
 engine alone training the default network in this process.
 
 Targets: one client ≥ 60 fps; 50 × ≥ 20 fps with p95 gap ≤ 100 ms; control ≤ 50 ms p95;
-≤ 250 KB/s per client; ≥ 600 epochs/s at full speed with frames ≥ 50/s.
+one client ≤ 150 KB/s on the default network and ≤ 400 KB/s on 6 × 16, ≤ 100 KB/s per client
+with 50 sessions (DESIGN §7); ≥ 600 epochs/s at full speed with frames ≥ 50/s.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ class Watch:
 
     frame_times: list[float] = field(default_factory=list)
     frame_steps: list[int] = field(default_factory=list)
-    bytes: int = 0
+    bytes: int = 0  # every byte received: JSON (UTF-8) and binary messages
+    bytes_by_kind: dict[str, int] = field(default_factory=dict)  # frame, frame binary, heatmaps, …
+    last_text: str = ""  # the type of the last JSON message: a binary message belongs to it
     replies: dict[str, float] = field(default_factory=dict)  # id of a control → arrival time
 
     def fps(self) -> float:
@@ -73,9 +77,14 @@ async def reader(ws: ClientConnection, watch: Watch, since: float, until: float)
         except (TimeoutError, Exception):
             return
         now = time.monotonic()
+        if isinstance(message, str):
+            watch.last_text = message[9:message.find('"', 9)] if message.startswith('{"type":"') else "?"
         if now < since:
             continue
-        watch.bytes += len(message)
+        size = len(message) if isinstance(message, bytes) else len(message.encode())
+        kind = f"{watch.last_text} binary" if isinstance(message, bytes) else watch.last_text
+        watch.bytes += size
+        watch.bytes_by_kind[kind] = watch.bytes_by_kind.get(kind, 0) + size
         if isinstance(message, bytes):
             continue
         head = message[:40]
@@ -110,9 +119,9 @@ async def open_client(base: str, session_id: str) -> ClientConnection:
     return ws
 
 
-async def one_client(base: str, seconds: float) -> None:
+async def one_client(base: str, seconds: float, name: str = "default network", config: dict | None = None) -> dict:
     async with httpx.AsyncClient(base_url=base) as http:
-        sid = (await http.post("/api/v1/sessions", json={})).json()["id"]
+        sid = (await http.post("/api/v1/sessions", json=config or {})).json()["id"]
     ws = await open_client(base, sid)
     watch = Watch()
     await ws.send(json.dumps({"type": "play"}))
@@ -128,14 +137,38 @@ async def one_client(base: str, seconds: float) -> None:
     await ws.close()
     steps = watch.frame_steps[-1] - watch.frame_steps[0]
     span = watch.frame_times[-1] - watch.frame_times[0]
-    print("1 client, default network, full speed")
+    async with httpx.AsyncClient(base_url=base) as http:
+        await http.delete(f"/api/v1/sessions/{sid}")
+    window = min(elapsed, seconds)  # bytes were counted while the reader ran, not after it
+    kb = {kind: size / window / 1000 for kind, size in sorted(watch.bytes_by_kind.items())}
+    print(f"1 client, {name}, full speed")
     print(f"  frames/s            {watch.fps():8.1f}   (target ≥ 60)")
     print(f"  p95 gap             {percentile(watch.gaps(), 0.95) * 1000:8.1f} ms")
     print(f"  epochs/s            {steps / 25 / span:8.0f}   ({steps / span:,.0f} steps/s; target ≥ 600)")
-    print(f"  bytes/s             {watch.bytes / elapsed / 1000:8.1f} KB (target ≤ 250)")
+    print(f"  bytes/s             {watch.bytes / window / 1000:8.1f} KB: "
+          + ", ".join(f"{kind} {value:.1f}" for kind, value in kb.items()))
     print(f"  control → effect    {percentile(latencies, 0.95) * 1000:8.1f} ms p95, "
           f"median {statistics.median(latencies) * 1000:.1f} ms (target ≤ 50)")
     report_thread(before, after, elapsed)
+    return {"name": name, "fps": watch.fps(), "kb": watch.bytes / window / 1000, "by_kind": kb}
+
+
+async def one_client_side_by_side(base: str, seconds: float) -> None:
+    """One client at 60 frames/s on the default network and on 6 × 16, and their bytes/s."""
+    runs = [
+        (await one_client(base, seconds), 150),
+        (await one_client(base, seconds, "6 × 16", {"hidden_layers": [16] * 6}), 400),
+    ]
+    print("1 client, side by side   frames/s   KB/s = frame JSON + binary + heatmaps + other   KB a frame  target")
+    for run, target in runs:
+        parts = dict(run["by_kind"])
+        frame = parts.pop("frame", 0.0), parts.pop("frame binary", 0.0)
+        heat = parts.pop("heatmaps", 0.0) + parts.pop("heatmaps binary", 0.0)
+        other = sum(parts.values())
+        per_frame = sum(frame) / run["fps"] if run["fps"] else float("nan")
+        verdict = "ok" if run["kb"] <= target else "OVER"
+        print(f"  {run['name']:<22} {run['fps']:8.1f} {run['kb']:8.1f} = {frame[0]:5.1f} + {frame[1]:5.1f} + "
+              f"{heat:5.1f} + {other:4.1f}        {per_frame:6.2f}    ≤ {target} {verdict}")
 
 
 async def many_clients(base: str, sessions: int, seconds: float) -> None:
@@ -169,7 +202,9 @@ async def many_clients(base: str, sessions: int, seconds: float) -> None:
     print(f"{sessions} sessions playing, one client each")
     print(f"  frames/s per client {min(rates):8.1f} min, {statistics.median(rates):.1f} median (target ≥ 20)")
     print(f"  p95 gap             {percentile(gaps, 0.95) * 1000:8.1f} ms (target ≤ 100)")
-    print(f"  bytes/s per client  {statistics.mean(w.bytes for w in watches) / elapsed / 1000:8.1f} KB")
+    window = min(elapsed, seconds)  # bytes were counted while the readers ran
+    print(f"  bytes/s per client  {statistics.mean(w.bytes for w in watches) / window / 1000:8.1f} KB "
+          "(target ≤ 100)")
     print(f"  control → effect    {percentile(latencies, 0.95) * 1000:8.1f} ms p95 (target ≤ 50)")
     report_thread(before, after, elapsed)
 
@@ -232,7 +267,7 @@ def main() -> None:
         process, base = start_server()
     try:
         engine_alone()
-        asyncio.run(one_client(base, args.seconds))
+        asyncio.run(one_client_side_by_side(base, args.seconds))
         asyncio.run(many_clients(base, args.sessions, args.seconds))
         engine_alone()
     finally:
