@@ -5,6 +5,10 @@ training stands still and float32 of them at their step while it plays."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import numpy as np
 import pytest
@@ -134,6 +138,16 @@ def test_a_binary_that_does_not_match_its_index_is_refused(damage, says):
     message, data = damage(*pack_all(trained(), "float32"))
     with pytest.raises(FrameDecodeError, match=says):
         decode_frame(message, data)
+
+
+def test_a_script_can_decode_frames_with_numpy_alone():
+    code = (
+        "import sys, server.frame_codec; "
+        "pulled = [m for m in sys.modules if m.split('.')[0] in ('engine', 'fastapi', 'starlette', 'numba')]; "
+        "assert not pulled, pulled"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, env={"PYTHONPATH": str(root)})
 
 
 # --- a live server --------------------------------------------------------------------------
