@@ -15,11 +15,12 @@ reads are exactly the engine's. Snapshots, REST answers and the metrics keep ful
 
 Which blocks a frame carries while playing (the rest of the frame, its scalars, always goes):
 - `params` in every frame, while the session's frames stay within `frame_bytes_per_second`;
-- `gradients`, `updates` and `probe` only in a frame after a re-evaluation: they are numbers a
-  student reads (10 times a second on the page), not drawn every frame;
+- `gradients`, `updates` and `probe` once after each re-evaluation (in the next frame with
+  arrays): they are numbers a student reads (10 times a second on the page), not drawn;
 - over the budget (a large network: 6 × 16 has 1,442 parameters, ~25 KB of arrays), a frame
-  goes without arrays until the bytes of the last one fit, so bytes per second stay bounded
-  whatever the network and the frame rate stay steady.
+  goes without arrays until the bytes sent so far fit (a leaky bucket: frames that come bunched
+  pass, a sustained rate does not): the bytes a second stay bounded whatever the network, and
+  frames keep their rate.
 A frame that stands still always carries every block.
 """
 
@@ -39,6 +40,7 @@ from server.settings import Timing
 from server.stream import Part
 
 JSON = dict[str, Any]
+ARRAYS_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
 
 
 class FrameBuilder:
@@ -54,7 +56,7 @@ class FrameBuilder:
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
         self._numbers_due = True  # re-evaluated since the last frame that carried the numbers
-        self._arrays_at = -float("inf")  # when the next frame may carry arrays again (playing)
+        self._arrays_at = -float("inf")  # when the arrays sent so far have used up the budget
         self._packer: frame_codec.FramePacker | None = None
         self._evaluated_step = -1
         self._evaluated_at = -float("inf")
@@ -125,7 +127,7 @@ class FrameBuilder:
         }
         kind = "frame_scalars"
         data: bytes | None = None
-        if exact or built >= self._arrays_at:
+        if exact or built >= self._arrays_at - ARRAYS_BURST_SECONDS:
             numbers = exact or self._numbers_due
             blocks = {"params": trainer.network.parameters}
             if numbers:
@@ -140,9 +142,9 @@ class FrameBuilder:
             if numbers:
                 self._numbers_due = False
         text = encode(message)
-        if data is not None:
-            budget = self._timing.frame_bytes_per_second
-            self._arrays_at = built + (len(text) + len(data)) / budget
+        if data is not None:  # the budget as a leaky bucket: bunched frames may pass, the rate may not
+            cost = (len(text) + len(data)) / self._timing.frame_bytes_per_second
+            self._arrays_at = max(self._arrays_at, built) + cost
         self.last_frame_step = step
         self.last_frame_exact = exact
         self._last_frame_time = started
