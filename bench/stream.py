@@ -1,4 +1,4 @@
-"""Streaming benchmark (DESIGN §7), on loopback, run by hand; prints numbers.
+"""Streaming benchmark (docs/budgets.md), on loopback, run by hand; prints numbers.
 
     python bench/stream.py                 # starts `python -m server` on a free port
     python bench/stream.py --base http://127.0.0.1:8000 --seconds 10

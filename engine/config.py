@@ -8,7 +8,7 @@ registries, so a notebook user gets a clear `ValueError` too.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 CLASSIFICATION_DATASETS = ("circle", "xor", "gaussian", "spiral", "moons", "five_class")
 REGRESSION_DATASETS = ("plane", "multi_gaussian")
@@ -64,8 +64,20 @@ class Config:
         return any(getattr(self, name) != getattr(other, name) for name in REINITIALISING_FIELDS)
 
 
-def is_regression_dataset(name: str) -> bool:
-    return name in REGRESSION_DATASETS
+class _Target(Protocol):
+    @property
+    def is_regression(self) -> bool: ...
+
+
+def is_regression_dataset(name: str, table: _Target | None = None) -> bool:
+    """The one place that decides whether a data set is a regression set (a linear output, mse)
+    or a classification set (softmax, K classes): by name for the built-in sets, by its target
+    column for an uploaded table (`engine.tabular`). The validation (which loss fits), the
+    server's options and upload replies ask this; a built `Dataset` has `classes` None exactly
+    for these sets (tests/server/test_options.py checks the two agree)."""
+    if name in BUILTIN_DATASETS or table is None:
+        return name in REGRESSION_DATASETS
+    return table.is_regression
 
 
 def default_loss_for(name: str, regression: bool | None = None) -> str:

@@ -1,9 +1,10 @@
 """Metrics on whole splits at the current weights, and activations over a grid of the plane.
 
 Metrics are evaluated on the whole split every time they are asked for (not a running average
-of batches), so the train and test curves compare like with like. Weights can be finite yet
-huge just before training diverges, so evaluation runs with floating-point warnings off: a
-loss can come back infinite, and callers that publish it must say so rather than send it.
+of batches), so the train and test curves compare like with like; one compiled call does the
+forward pass and every metric (`engine.kernels.metrics.evaluate`). Weights can be finite yet
+huge just before training diverges: a loss can come back infinite, and callers that publish it
+must say so rather than send it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.losses import Loss
-from engine.network import Network
+from engine.choices import training_codes
+from engine.kernels.metrics import evaluate
+from engine.losses import Loss, get_loss
+from engine.network import Network, as_rows
+from engine.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,21 +29,17 @@ class SplitEvaluation:
 def evaluate_split(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> SplitEvaluation:
     """Data loss, and accuracy and the confusion matrix (classification) or RMSE and R²
     (regression), over one split, all from one forward pass."""
-    with np.errstate(all="ignore"):
-        forward = network.forward(inputs)
-        outputs = forward.outputs  # (n, K)
-        metrics = {"loss": float(loss.per_sample(forward.pre_activations[-1], outputs, targets).mean())}
-        if network.classify:
-            actual = targets.argmax(axis=1)  # (n,)
-            predicted = outputs.argmax(axis=1)  # (n,)
-            metrics["accuracy"] = float(np.mean(predicted == actual))
-            return SplitEvaluation(metrics, _confusion(actual, predicted, targets.shape[1]))
-        residual = outputs - targets  # (n, 1)
-        metrics["rmse"] = float(np.sqrt(np.mean(residual * residual)))
-        spread = targets - targets.mean(axis=0)  # (n, 1)
-        total = float(np.sum(spread * spread))
-        metrics["r2"] = 1.0 - float(np.sum(residual * residual)) / total if total > 0 else 0.0
-    return SplitEvaluation(metrics, None)
+    x = as_rows(inputs)
+    rows = x.shape[0]
+    classes = targets.shape[1] if network.classify else 1
+    confusion = np.zeros((classes, classes), dtype=np.int64)  # (K, K)
+    workspace = Workspace(network.layout, rows)
+    codes = training_codes(network.activation, network.classify, loss.name)
+    value, second, third = evaluate(network.layout.table, codes, network.parameters, x, as_rows(targets),
+                                    workspace.z_buffer, workspace.a_buffer, workspace.losses, confusion)
+    if network.classify:
+        return SplitEvaluation({"loss": float(value), "accuracy": float(second)}, confusion)
+    return SplitEvaluation({"loss": float(value), "rmse": float(second), "r2": float(third)}, None)
 
 
 def split_metrics(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -49,20 +49,14 @@ def split_metrics(network: Network, loss: Loss, inputs: np.ndarray, targets: np.
 
 def confusion_matrix(network: Network, inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """(K, K) counts: row = true class, column = predicted class."""
-    with np.errstate(all="ignore"):
-        predicted = network.predict(inputs).argmax(axis=1)  # (n,)
-    return _confusion(targets.argmax(axis=1), predicted, targets.shape[1])
-
-
-def _confusion(actual: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
-    cells = np.bincount(actual * classes + predicted, minlength=classes * classes)  # (K·K,)
-    return cells.reshape(classes, classes)
+    confusion = evaluate_split(network, get_loss("cross_entropy"), inputs, targets).confusion
+    assert confusion is not None, "a confusion matrix needs a classifier"
+    return confusion
 
 
 def grid_activations(network: Network, grid_inputs: np.ndarray) -> list[np.ndarray]:
     """Every neuron's output over a G×G grid in one batched forward pass: the inputs themselves,
     then each layer's activations, each (G·G, n_neurons). Neuron heatmaps and the decision
     boundary are drawn from these."""
-    with np.errstate(all="ignore"):
-        forward = network.forward(grid_inputs)
+    forward = network.forward(grid_inputs)
     return [grid_inputs, *forward.activations]

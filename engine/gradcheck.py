@@ -2,7 +2,8 @@
 
 Finite differences nudge one parameter at a time, θ_p ± h, and run a forward pass each time:
 2P forward passes for P parameters. Backprop gives all P partial derivatives from one forward
-and one backward pass. Both are timed here on the live network so the ratio can be shown.
+and one backward pass. Both are timed here on the live network so the ratio can be shown, and
+both run the compiled kernels a training step uses (`kernels.gradcheck`, `kernels.passes`).
 Error per parameter: |a − n| / max(|a| + |n|, 1e-8); the check reports the maximum.
 """
 
@@ -13,10 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.losses import Loss, add_regularization_gradient, regularization_penalty
-from engine.network import Network
+from engine.choices import hyperparameters, training_codes
+from engine.kernels.gradcheck import central_differences, objective_value
+from engine.kernels.passes import objective_gradient
+from engine.losses import Loss
+from engine.network import Network, as_rows
+from engine.workspace import Workspace
 
-STEP = 1e-5  # h of the central difference (DESIGN §4)
+STEP = 1e-5  # h of the central difference (docs/engine.md)
 
 
 @dataclass(frozen=True)
@@ -51,40 +56,40 @@ class Objective:
     def __init__(self, network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray,
                  regularization: str, rate: float):
         self.network, self.loss = network, loss
-        self.inputs, self.targets = inputs, targets
-        self.regularization, self.rate = regularization, rate
+        self.inputs, self.targets = as_rows(inputs), as_rows(targets)
+        self.codes = training_codes(network.activation, network.classify, loss.name, regularization)
+        self.hyper = hyperparameters(regularization_rate=rate)
+        self._workspace = Workspace(network.layout, self.inputs.shape[0])
 
     def value(self) -> float:
-        forward = self.network.forward(self.inputs)
-        data_loss = float(self.loss.per_sample(forward.pre_activations[-1], forward.outputs, self.targets).mean())
-        weights = self.network.parameters[: self.network.n_weights]
-        return data_loss + regularization_penalty(weights, self.regularization, self.rate)
+        """Data loss + penalty at the current θ (one forward pass)."""
+        workspace = self._workspace
+        return float(objective_value(self.network.layout.table, self.codes, self.hyper, self.network.parameters,
+                                     self.inputs, self.targets, workspace.z_buffer, workspace.a_buffer,
+                                     workspace.losses))
 
     def gradient(self) -> tuple[float, float, np.ndarray]:
         """(data loss, objective, ∂objective/∂θ (P,)) by backprop, without changing θ."""
-        network = self.network
-        forward = network.forward(self.inputs)
-        data_loss, output_deltas = self.loss.mean_and_deltas(
-            forward.pre_activations[-1], forward.outputs, self.targets, network.classify
+        workspace = self._workspace
+        gradient = np.zeros(self.network.layout.size)  # (P,)
+        data_loss, value = objective_gradient(
+            self.network.layout.table, self.codes, self.hyper, self.network.parameters, self.inputs, self.targets,
+            self.inputs.shape[0], workspace.z_buffer, workspace.a_buffer, workspace.d_buffer, workspace.losses,
+            gradient,
         )
-        gradient = np.zeros(network.layout.size)  # (P,)
-        network.backward(forward, output_deltas, *network.layout.views(gradient))
-        weights = network.parameters[: network.n_weights]
-        add_regularization_gradient(gradient[: network.n_weights], weights, self.regularization, self.rate)
-        return data_loss, data_loss + regularization_penalty(weights, self.regularization, self.rate), gradient
+        return float(data_loss), float(value), gradient
+
+    def central_differences(self, indices: np.ndarray) -> np.ndarray:
+        """(f(θ + h·e_p) − f(θ − h·e_p)) / 2h for each index p, θ restored exactly afterwards."""
+        indices = np.ascontiguousarray(indices, dtype=np.int64)
+        out = np.zeros(indices.shape[0])  # (len(indices),)
+        workspace = self._workspace
+        central_differences(self.network.layout.table, self.codes, self.hyper, self.network.parameters, self.inputs,
+                            self.targets, workspace.z_buffer, workspace.a_buffer, workspace.losses, indices, STEP, out)
+        return out
 
     def central_difference(self, index: int) -> float:
-        """(f(θ + h·e_p) − f(θ − h·e_p)) / 2h, restoring θ_p exactly afterwards."""
-        parameters = self.network.parameters
-        original = parameters[index]
-        try:
-            parameters[index] = original + STEP
-            plus = self.value()
-            parameters[index] = original - STEP
-            minus = self.value()
-        finally:
-            parameters[index] = original
-        return (plus - minus) / (2 * STEP)
+        return float(self.central_differences(np.array([index]))[0])
 
 
 def check_gradients(objective: Objective) -> GradientCheck:
@@ -94,7 +99,7 @@ def check_gradients(objective: Objective) -> GradientCheck:
     backprop_seconds = time.perf_counter() - started
     size = objective.network.layout.size
     started = time.perf_counter()
-    numerical = np.array([objective.central_difference(p) for p in range(size)])  # (P,)
+    numerical = objective.central_differences(np.arange(size))  # (P,)
     numerical_seconds = time.perf_counter() - started
     errors = relative_error(analytic, numerical)
     worst = int(np.argmax(errors))

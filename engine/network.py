@@ -1,40 +1,31 @@
 """A fully connected network whose parameters live in one flat vector.
 
-Layer l has weights W[l] of shape (n_in, n_out) and biases b[l] of shape (n_out,) (DESIGN §4):
+Layer l has weights W[l] of shape (n_in, n_out) and biases b[l] of shape (n_out,) (docs/engine.md):
 
-    z = a_prev @ W + b          pre-activations
+    z = a_prev·W + b            pre-activations
     a = f(z)                    activations (softmax or identity on the output layer)
 
-All weights, then all biases, sit in one contiguous float64 vector `parameters`; `weights[l]`
-and `biases[l]` are views into it. One vector makes the optimiser a handful of NumPy calls
-whatever the depth, makes "is every weight finite?" one call, and gives the loss surface and
-the gradient check a plain parameter space to move in. Gradients use the same layout.
+All weights, then all biases, sit in one contiguous float64 vector `parameters` (θ); `weights[l]`
+and `biases[l]` are views into it. One vector makes the optimiser one loop whatever the depth,
+makes "is every weight finite?" one check, and gives the loss surface and the gradient check a
+plain parameter space to move in. Gradients use the same layout. `ParameterLayout.table` is that
+layout as the compiled kernels read it (`engine.kernels.codes`: N_IN … UNITS_AT).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 
 from engine.activations import Activation, get_activation
-from engine.losses import output_activation
+from engine.choices import network_codes
+from engine.kernels.passes import forward_pass
+from engine.workspace import Workspace
 
 INITS = ("xavier", "he", "uniform")
-
-# Matrix products go through np.dot, which calls BLAS directly: on the training step's tiny
-# matrices it costs about half of what `@` (the matmul gufunc machinery) does per call. For the
-# same reason ∂L/∂b = Σ_rows δ is taken as 1ᵀ·δ rather than a reduction along axis 0.
-_dot = np.dot
-
-
-@lru_cache(maxsize=8)
-def _ones(n: int) -> np.ndarray:
-    ones = np.ones(n)  # (n,)
-    ones.flags.writeable = False
-    return ones
 
 
 @dataclass(frozen=True)
@@ -55,16 +46,32 @@ class ParameterLayout:
     def size(self) -> int:
         return self.n_weights + sum(self.layer_sizes[1:])
 
+    @cached_property
+    def units(self) -> int:
+        """Neurons in all weighted layers together (the rows of a z, a or δ buffer per sample)."""
+        return sum(self.layer_sizes[1:])
+
+    @cached_property
+    def table(self) -> np.ndarray:
+        """(L, 5) int64, per layer: n_in, n_out, where its weights and its biases start in θ, and
+        how many units the layers before it have."""
+        rows = []
+        weights_at, biases_at, units_at = 0, self.n_weights, 0
+        for n_in, n_out in self.shapes:
+            rows.append((n_in, n_out, weights_at, biases_at, units_at))
+            weights_at += n_in * n_out
+            biases_at += n_out
+            units_at += n_out
+        table = np.array(rows, dtype=np.int64)  # (L, 5)
+        table.flags.writeable = False
+        return table
+
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per-layer weight (n_in, n_out) and bias (n_out,) views into `flat`."""
         weights, biases = [], []
-        offset = 0
-        for n_in, n_out in self.shapes:
-            weights.append(flat[offset : offset + n_in * n_out].reshape(n_in, n_out))
-            offset += n_in * n_out
-        for _, n_out in self.shapes:
-            biases.append(flat[offset : offset + n_out])
-            offset += n_out
+        for (n_in, n_out, weights_at, biases_at, _) in self.table.tolist():
+            weights.append(flat[weights_at : weights_at + n_in * n_out].reshape(n_in, n_out))
+            biases.append(flat[biases_at : biases_at + n_out])
         return weights, biases
 
     def index_of(self, layer: int, kind: str, i: int, j: int = 0) -> int:
@@ -86,7 +93,7 @@ class ParameterLayout:
 
 @dataclass(slots=True)
 class Forward:
-    """What the forward pass keeps for the backward pass and for the visualiser."""
+    """What a forward pass computed, per layer, for the visualiser."""
 
     inputs: np.ndarray  # (n, n_inputs)
     pre_activations: list[np.ndarray]  # per layer (n, n_out)
@@ -98,7 +105,7 @@ class Forward:
 
 
 def initial_parameters(layout: ParameterLayout, init: str, rng: np.random.Generator) -> np.ndarray:
-    """Random weights by `init`, drawn layer by layer from `rng`; biases start at 0 (DESIGN §4)."""
+    """Random weights by `init`, drawn layer by layer from `rng`; biases start at 0 (docs/engine.md)."""
     chunks = []
     for n_in, n_out in layout.shapes:
         if init == "xavier":
@@ -114,8 +121,13 @@ def initial_parameters(layout: ParameterLayout, init: str, rng: np.random.Genera
     return np.concatenate(chunks)  # (P,)
 
 
+def as_rows(inputs: np.ndarray) -> np.ndarray:
+    """`inputs` as the C-ordered float64 (n, n_inputs) matrix the kernels take (no copy if it is one)."""
+    return np.ascontiguousarray(inputs, dtype=np.float64)
+
+
 class Network:
-    """Forward and backward passes over a batch; owns the parameters, nothing about training."""
+    """The layout, the activation and the parameters; forward passes over any rows."""
 
     def __init__(self, layer_sizes: Sequence[int], activation: str, classify: bool, parameters: np.ndarray):
         if len(layer_sizes) < 2 or min(layer_sizes) < 1:
@@ -125,13 +137,9 @@ class Network:
             raise ValueError(f"expected {self.layout.size} parameters, got shape {parameters.shape}")
         self.activation: Activation = get_activation(activation)
         self.classify = classify
+        self.codes = network_codes(self.activation, classify)  # (N_CODES,) for forward passes
         self.parameters = np.array(parameters, dtype=np.float64)  # (P,), owned
         self.weights, self.biases = self.layout.views(self.parameters)
-        # Looked up once: the training step calls these ~10 times per step and a step of a small
-        # network costs about as much in Python attribute lookups as in arithmetic.
-        self._output_layer = len(self.weights) - 1
-        self._function = self.activation.function
-        self._derivative = self.activation.derivative
 
     @classmethod
     def initialised(
@@ -139,6 +147,10 @@ class Network:
     ) -> Network:
         layout = ParameterLayout(tuple(layer_sizes))
         return cls(layer_sizes, activation, classify, initial_parameters(layout, init, rng))
+
+    def copy(self) -> Network:
+        """The same network with its own copy of the parameters."""
+        return Network(self.layout.layer_sizes, self.activation.name, self.classify, self.parameters)
 
     @property
     def depth(self) -> int:
@@ -149,58 +161,18 @@ class Network:
     def n_weights(self) -> int:
         return self.layout.n_weights
 
-    def layer_forward(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One layer: (z, a) from the previous layer's activations."""
-        z = _dot(previous, self.weights[layer])  # (n, n_out)
-        z += self.biases[layer]
-        if layer == self._output_layer:
-            return z, output_activation(z, self.classify)
-        return z, self._function(z)
-
     def forward(self, inputs: np.ndarray) -> Forward:
-        pre_activations, activations = [], []
-        a = inputs
-        for layer in range(len(self.weights)):
-            z, a = self.layer_forward(layer, a)
-            pre_activations.append(z)
-            activations.append(a)
-        return Forward(inputs, pre_activations, activations)
+        """Every layer's z and a for the rows of `inputs` (n, n_inputs), in one compiled call."""
+        x = as_rows(inputs)
+        rows = x.shape[0]
+        workspace = Workspace(self.layout, rows)
+        with np.errstate(all="ignore"):
+            forward_pass(self.layout.table, self.codes, self.parameters, x, rows, workspace.z_buffer,
+                         workspace.a_buffer)
+        layers = range(self.depth)
+        pre_activations = [workspace.z(layer, rows) for layer in layers]  # per layer (rows, n_out)
+        return Forward(x, pre_activations, [workspace.a(layer, rows) for layer in layers])
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """ŷ for every row of `inputs`: (n, K) probabilities or (n, 1) values."""
         return self.forward(inputs).outputs
-
-    def layer_backward(
-        self, layer: int, forward: Forward, deltas: np.ndarray, weight_gradient: np.ndarray, bias_gradient: np.ndarray
-    ) -> np.ndarray | None:
-        """Chain rule through one layer. `deltas` are ∂L/∂z of this layer, where L is the batch's
-        mean loss (so each row already carries its 1/n). Writes ∂L/∂W = a_prevᵀ·δ and ∂L/∂b = Σ δ
-        into the given arrays and returns ∂L/∂z of the layer below (None below layer 0)."""
-        previous = forward.inputs if layer == 0 else forward.activations[layer - 1]
-        _dot(previous.T, deltas, out=weight_gradient)  # (n_in, n_out)
-        _dot(_ones(deltas.shape[0]), deltas, out=bias_gradient)  # (n_out,)
-        if layer == 0:
-            return None
-        below = _dot(deltas, self.weights[layer].T)  # (n, n_in): ∂L/∂a of the layer below
-        below *= self._derivative(forward.pre_activations[layer - 1], forward.activations[layer - 1])
-        return below  # (n, n_in): ∂L/∂z of the layer below
-
-    def backward(
-        self,
-        forward: Forward,
-        output_deltas: np.ndarray,
-        weight_gradients: list[np.ndarray],
-        bias_gradients: list[np.ndarray],
-        deltas_record: list[np.ndarray] | None = None,
-    ) -> None:
-        """Backpropagation from the output layer L down to layer 1. `output_deltas` are ∂L/∂z of
-        the output layer for the batch's mean loss L (see `Loss.mean_and_deltas`). Writes every
-        ∂L/∂W and ∂L/∂b into the given per-layer arrays (views of a flat gradient laid out like
-        `parameters`, see `ParameterLayout.views`). When `deltas_record` is a list, it receives
-        each layer's ∂L/∂z, layer 1 first."""
-        deltas: np.ndarray | None = output_deltas
-        for layer in range(len(self.weights) - 1, -1, -1):
-            assert deltas is not None
-            if deltas_record is not None:
-                deltas_record.insert(0, deltas)
-            deltas = self.layer_backward(layer, forward, deltas, weight_gradients[layer], bias_gradients[layer])

@@ -2,8 +2,10 @@
 
     forward 1 … L  →  loss  →  backward L … 1  →  update
 
-Each phase returns exactly the numbers it produced, computed by the same functions and in the
-same order as `Trainer.step`, so walking every phase ends in bit-identical weights. The walk
+Each phase runs the compiled kernels a step is made of (`engine.kernels.passes`: `layer_forward`,
+`loss_and_deltas`, `layer_gradients`, `layer_chain`; then `Trainer.apply_gradient`), one call
+per phase, in the order `Trainer.step` runs them inside one call — so walking every phase ends
+in bit-identical weights, and each phase returns exactly the numbers it produced. The walk
 uses the mini-batch an ordinary step would take next; it goes stale (and says so) if the
 trainer steps, resets or re-initialises before it ends.
 """
@@ -11,15 +13,13 @@ trainer steps, resets or re-initialises before it ends.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
-from engine.losses import add_regularization_gradient
-from engine.network import Forward
-
-if TYPE_CHECKING:
-    from engine.trainer import Trainer
+from engine.kernels.passes import layer_chain, layer_forward, layer_gradients, loss_and_deltas, objective_penalty
+from engine.trainer import Trainer
+from engine.workspace import Workspace
 
 PhaseKind = Literal["forward", "loss", "backward", "update"]
 PhaseValues = dict[str, np.ndarray | list[np.ndarray] | float]  # what a phase produced, by name
@@ -43,16 +43,17 @@ class PhaseWalk:
         self._trainer = trainer
         self._generation = trainer.generation
         self._step_at_start = trainer.step_count
-        start, self._stop = trainer._batch_bounds()
-        self.batch_indices = trainer._order[start : self._stop].copy()  # (n,) rows of the training split
-        self._inputs = trainer._epoch_inputs[start : self._stop]  # (n, n_inputs)
-        self._targets = trainer._epoch_targets[start : self._stop]  # (n, K)
+        start, self._stop = trainer.batch_bounds()
+        self.batch_indices = trainer.order[start : self._stop].copy()  # (n,) rows of the training split
+        self._inputs, self._targets = trainer.batch(start, self._stop)  # (n, n_inputs), (n, K)
+        self._rows = self._stop - start
+        self._workspace = Workspace(trainer.network.layout, self._rows)
+        self._gradient = np.zeros(trainer.network.layout.size)  # (P,) filled layer by layer, L first
         depth = trainer.network.depth
         self.total = 2 * depth + 2
         self._next_index = 0
-        self._forward = Forward(self._inputs, [], [])
-        self._deltas: np.ndarray | None = None  # ∂L/∂z of the layer the backward pass reached
         self._batch_loss = 0.0
+        self._objective = 0.0
 
     @property
     def done(self) -> bool:
@@ -70,66 +71,63 @@ class PhaseWalk:
         self._check_fresh()
         index = self._next_index
         depth = self._trainer.network.depth
-        with np.errstate(all="ignore"):  # as in Trainer.step: divergence is caught, not warned
-            if index < depth:
-                phase = self._forward_phase(index)
-            elif index == depth:
-                phase = self._loss_phase()
-            elif index < 2 * depth + 1:
-                phase = self._backward_phase(2 * depth - index)
-            else:
-                phase = self._update_phase()
+        if index < depth:
+            phase = self._forward_phase(index)
+        elif index == depth:
+            phase = self._loss_phase()
+        elif index < 2 * depth + 1:
+            phase = self._backward_phase(2 * depth - index)
+        else:
+            phase = self._update_phase()
         self._next_index += 1
         return phase
 
     def _phase(self, kind: PhaseKind, layer: int | None, values: PhaseValues) -> Phase:
         return Phase(kind, layer, self._next_index, self.total, values)
 
+    def _below(self, layer: int) -> np.ndarray:
+        """What layer `layer` is fed: the inputs, or the activations of the layer below."""
+        return self._inputs if layer == 0 else self._workspace.a(layer - 1, self._rows)
+
     def _forward_phase(self, layer: int) -> Phase:
-        previous = self._inputs if layer == 0 else self._forward.activations[layer - 1]
-        z, a = self._trainer.network.layer_forward(layer, previous)
-        self._forward.pre_activations.append(z)
-        self._forward.activations.append(a)
-        return self._phase("forward", layer, {"pre_activations": z, "activations": a})
+        trainer, workspace, rows = self._trainer, self._workspace, self._rows
+        z, a = workspace.z(layer, rows), workspace.a(layer, rows)
+        layer_forward(trainer.network.layout.table, trainer.codes, trainer.network.parameters, layer,
+                      self._below(layer), z, a)
+        return self._phase("forward", layer, {"pre_activations": z.copy(), "activations": a.copy()})
 
     def _loss_phase(self) -> Phase:
-        trainer = self._trainer
-        logits = self._forward.pre_activations[-1]
-        losses = trainer.loss.per_sample(logits, self._forward.outputs, self._targets)  # (n,)
-        self._batch_loss, self._deltas = trainer.loss.mean_and_deltas(
-            logits, self._forward.outputs, self._targets, trainer.network.classify
-        )
+        trainer, workspace, rows = self._trainer, self._workspace, self._rows
+        output = trainer.network.depth - 1
+        outputs = workspace.a(output, rows)
+        self._batch_loss = float(loss_and_deltas(trainer.codes, workspace.z(output, rows), outputs, self._targets,
+                                                 workspace.losses, workspace.deltas(output, rows)))
         return self._phase(
             "loss",
             None,
             {
-                "outputs": self._forward.outputs,
+                "outputs": outputs.copy(),
                 "targets": self._targets,
-                "losses": losses,
+                "losses": workspace.losses.copy(),
                 "loss": self._batch_loss,
                 "objective": self._batch_loss + trainer.penalty(),
             },
         )
 
     def _backward_phase(self, layer: int) -> Phase:
-        trainer = self._trainer
-        assert self._deltas is not None
-        weight_grads, bias_grads = trainer._scratch_views
-        deltas = self._deltas
-        self._deltas = trainer.network.layer_backward(
-            layer, self._forward, deltas, weight_grads[layer], bias_grads[layer]
-        )
-        add_regularization_gradient(
-            weight_grads[layer].reshape(-1),
-            trainer.network.weights[layer].reshape(-1),
-            trainer.config.regularization,
-            trainer.config.regularization_rate,
-        )
+        trainer, workspace, rows = self._trainer, self._workspace, self._rows
+        table, theta = trainer.network.layout.table, trainer.network.parameters
+        deltas = workspace.deltas(layer, rows)
+        layer_gradients(table, trainer.codes, trainer.hyper, theta, layer, self._below(layer), deltas, self._gradient)
+        if layer > 0:
+            layer_chain(table, trainer.codes, theta, layer, deltas, workspace.z(layer - 1, rows),
+                        workspace.a(layer - 1, rows), workspace.deltas(layer - 1, rows))
+        weight_grads, bias_grads = trainer.network.layout.views(self._gradient)
         return self._phase(
             "backward",
             layer,
             {
-                "deltas": deltas,  # ∂L/∂z of the batch's mean loss L
+                "deltas": deltas.copy(),  # ∂L/∂z of the batch's mean loss L
                 "weight_gradients": weight_grads[layer].copy(),
                 "bias_gradients": bias_grads[layer].copy(),
             },
@@ -137,7 +135,9 @@ class PhaseWalk:
 
     def _update_phase(self) -> Phase:
         trainer = self._trainer
-        trainer._apply_update(self._batch_loss, self._stop)
+        objective = self._batch_loss + float(objective_penalty(trainer.network.layout.table, trainer.codes,
+                                                               trainer.hyper, trainer.network.parameters))
+        trainer.apply_gradient(self._gradient, self._batch_loss, objective, self._stop)
         update_w, update_b = trainer.network.layout.views(trainer.last_update)
         return self._phase(
             "update",

@@ -6,9 +6,10 @@ mode and the inspector show). Deltas are ∂L/∂z of the loss L being different
 mean loss for a step (so sample i's own ∂loss_i/∂z is n times its row), the sample's own loss
 for a probe.
 
-The arrays are the ones the step computed, not copies, and the records are plain slotted
-classes: recording a trace costs a few object creations, so a traced step stays within a few
-microseconds of an untraced one.
+The arrays are views of the buffers the step computed into, not copies, and the records are
+plain slotted classes: recording a trace costs a few object creations, so a traced step stays
+within a few microseconds of an untraced one. A step's views hold its numbers until the trainer's
+next step writes the same buffers; copy what must outlive that.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class LayerTrace:
     bias_gradients: np.ndarray  # (n_out,)
     weight_updates: np.ndarray | None = None  # (n_in, n_out) ΔW applied by the optimiser (steps only)
     bias_updates: np.ndarray | None = None  # (n_out,) Δb
+    derivatives: np.ndarray | None = None  # (n_out,) f′(z) of a probe's hidden layer (None: output layer, steps)
 
 
 @dataclass(slots=True)

@@ -1,35 +1,41 @@
-"""The trainer: mini-batch gradient descent over a data set, one step at a time.
+"""The trainer: mini-batch gradient descent over a data set.
 
 A step takes the next mini-batch of the shuffled training split, runs the forward pass, the
 loss, the backward pass (gradients of the objective) and one optimiser update. An epoch is
-one pass over the shuffled split; its last batch takes what is left. Everything random comes
-from one `numpy.random.Generator` seeded by `config.seed`, drawn in a fixed order (data,
-initial weights, then one permutation per epoch), so the same config and seed give
-bit-identical weights after the same number of steps however the steps are split into calls.
+one pass over the shuffled split; its last batch takes what is left. The steps run inside the
+compiled kernels (`engine.kernels.training.train`): one call trains up to the end of the epoch,
+then the trainer draws the next epoch's order. Everything random comes from one
+`numpy.random.Generator` seeded by `config.seed`, drawn in a fixed order (data, initial
+weights, then one permutation per epoch), so the same config and seed give bit-identical
+weights after the same number of steps however the steps are split into calls — untraced,
+traced (`traced_step`) or phase by phase (`engine.phases.PhaseWalk`), which all run the same
+kernels in the same order.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 
+from engine.choices import hyperparameters, training_codes
 from engine.config import Config
 from engine.datasets import Dataset, make_dataset
-from engine.losses import add_regularization_gradient, get_loss, regularization_penalty
-from engine.network import Forward, Network
-from engine.optimizers import Optimizer, make_optimizer
+from engine.kernels import codes as slot
+from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
+from engine.kernels.passes import objective_penalty
+from engine.kernels.training import BUDGET_SPENT, EPOCH_ENDED, finish_step, gather_batch, train
+from engine.losses import Loss, get_loss
+from engine.network import Network
+from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
 from engine.tabular import Table
 from engine.trace import LayerTrace, StepTrace
 from engine.validation import resolve_loss, validate_config
+from engine.workspace import Workspace
 
-if TYPE_CHECKING:
-    from engine.phases import PhaseWalk
-
-
-_all = np.logical_and.reduce  # ndarray.all() without its Python wrapper (the step's hot path)
+_train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
 
 
 class Diverged(Exception):
@@ -48,13 +54,14 @@ class Diverged(Exception):
 
 
 class Trainer:
-    """Owns a data set, a network, an optimiser and the position in the epoch."""
+    """Owns a data set, a network, an optimiser's state and the position in the epoch."""
 
     def __init__(self, config: Config, table: Table | None = None):
         self._table = table
         config = resolve_loss(config, table)
         validate_config(config, table)
         self.generation = 0  # counts re-initialisations, so a stale phase walk can tell
+        self._seconds_per_step = 0.0  # measured by `train_for`, smoothed; 0 = not yet known
         self._build(config)
 
     # --- building and live changes -------------------------------------------------------
@@ -66,36 +73,52 @@ class Trainer:
         classify = not self.dataset.is_regression
         self.network = Network.initialised(sizes, config.activation, classify, config.init, self._rng)
         self.initial_parameters = self.network.parameters.copy()  # (P,)
-        assert config.loss is not None  # resolve_loss named it
-        self.loss = get_loss(config.loss)
-        self.optimizer: Optimizer = make_optimizer(
-            config.optimizer, config.learning_rate, config.momentum, self.network.layout.size
-        )
-        self.step_count = 0
-        self.epoch = 0
-        self._position = 0
-        self._shuffle()
-        size = self.network.layout.size
-        # Gradient and update buffers come in pairs swapped when a step is accepted: the step
-        # writes into the scratch ones, so a refused (diverging) step never touches the last.
         layout = self.network.layout
-        self.last_gradient = np.zeros(size)  # (P,) gradient of the objective at the last step
-        self._last_views = layout.views(self.last_gradient)
-        self._scratch_gradient = np.zeros(size)  # (P,) written by the backward pass
-        self._scratch_views = layout.views(self._scratch_gradient)
+        size = layout.size
+        self.counters = np.zeros(slot.N_COUNTERS, dtype=np.int64)  # step, epoch, position, optimiser steps
+        self.optimizer = OptimizerState(config.optimizer, size)
+        self._apply_choices(config)
+        self._shuffle()
+        self.gradient = np.zeros(size)  # (P,) scratch: the gradient of the step being taken
+        self.update = np.zeros(size)  # (P,) scratch: its proposed update
+        self.last_gradient = np.zeros(size)  # (P,) ∂objective/∂θ of the last accepted step
         self.last_update = np.zeros(size)  # (P,) Δθ the last step applied
+        self.last_losses = np.zeros(2)  # data loss and objective of the last step's batch, before its update
+        self._last_gradient_views = layout.views(self.last_gradient)
         self._last_update_views = layout.views(self.last_update)
-        self._scratch_update = np.zeros(size)  # (P,)
-        self._scratch_update_views = layout.views(self._scratch_update)
-        self._candidate = np.zeros(size)  # (P,) θ + Δθ before it is accepted
+        self._allocate_batch()
+
+    def _apply_choices(self, config: Config) -> None:
+        """The kernels' codes and rates for `config` (checked here, so a bad rate names itself)."""
+        assert config.loss is not None  # resolve_loss named it
+        self.loss: Loss = get_loss(config.loss)
+        self.codes = training_codes(self.network.activation, self.network.classify, config.loss,
+                                    config.regularization, config.optimizer)  # (N_CODES,)
+        self.hyper = hyperparameters(check_learning_rate(config.learning_rate), check_momentum(config.momentum),
+                                     config.regularization_rate)  # (N_HYPER,)
+
+    def _allocate_batch(self) -> None:
+        """Buffers for one batch: its rows, targets, and every layer's z, a and δ."""
+        capacity = self.batch_size
+        self.workspace = Workspace(self.network.layout, capacity)
+        self._x_batch = np.zeros((capacity, self.dataset.n_inputs))  # (batch, n_inputs)
+        self._y_batch = np.zeros((capacity, self.dataset.n_outputs))  # (batch, K)
+        self._bind_kernel()
+
+    def _bind_kernel(self) -> None:
+        """The arguments of the training kernel after (max_steps, order), gathered once: a small
+        network's step costs about as much as a few dozen Python attribute look-ups."""
+        train_split, workspace = self.dataset.train, self.workspace
+        self._kernel_arguments = (
+            self.config.batch_size, self.network.layout.table, self.codes, self.hyper, self.network.parameters,
+            self.optimizer.moments, self.optimizer.pending, self.counters, train_split.inputs, train_split.targets,
+            self._x_batch, self._y_batch, workspace.z_buffer, workspace.a_buffer, workspace.d_buffer,
+            workspace.losses, self.gradient, self.update, self.last_gradient, self.last_update, self.last_losses,
+        )
 
     def _shuffle(self) -> None:
-        """Draws the next epoch's order and lays the split out in it, so batches are slices."""
-        train = self.dataset.train
-        self._order = self._rng.permutation(train.inputs.shape[0])  # (n_train,)
-        self._epoch_inputs = train.inputs[self._order]  # (n_train, n_inputs)
-        self._epoch_targets = train.targets[self._order]  # (n_train, K)
-        self._epoch_labels = None if train.labels is None else train.labels[self._order]  # (n_train,) classes
+        """Draws the next epoch's order of the training split."""
+        self.order = self._rng.permutation(self.dataset.train.size)  # (n_train,) replaced, never mutated
 
     def reconfigure(self, config: Config) -> bool:
         """Applies a changed config. Data, architecture, init or seed changes rebuild everything
@@ -107,15 +130,15 @@ class Trainer:
             self._build(config)
             return True
         if config.optimizer != self.config.optimizer:
-            self.optimizer = make_optimizer(
-                config.optimizer, config.learning_rate, config.momentum, self.network.layout.size
-            )
-        self.optimizer.learning_rate = config.learning_rate
-        if hasattr(self.optimizer, "momentum"):
-            self.optimizer.momentum = config.momentum
-        assert config.loss is not None  # resolve_loss named it
-        self.loss = get_loss(config.loss)
+            self.optimizer = OptimizerState(config.optimizer, self.network.layout.size)
+            self.counters[slot.OPTIMIZER_STEPS] = 0
+        self._apply_choices(config)
+        resized = min(config.batch_size, self.dataset.train.size) > self.workspace.capacity
         self.config = config
+        if resized:
+            self._allocate_batch()
+        else:
+            self._bind_kernel()
         return False
 
     def reset(self) -> None:
@@ -132,119 +155,123 @@ class Trainer:
             raise ValueError("parameters must be finite numbers")
         self.network.parameters[:] = parameters
 
-    # --- training ------------------------------------------------------------------------
+    # --- where training stands -----------------------------------------------------------
+    @property
+    def step_count(self) -> int:
+        return int(self.counters[slot.STEP])
+
+    @property
+    def epoch(self) -> int:
+        """Completed epochs."""
+        return int(self.counters[slot.EPOCH])
+
     @property
     def batch_size(self) -> int:
         """The effective batch size: above the split's size it is the whole split."""
-        return min(self.config.batch_size, self.dataset.train.inputs.shape[0])
+        return min(self.config.batch_size, self.dataset.train.size)
 
-    def _batch_bounds(self) -> tuple[int, int]:
-        start = self._position
-        return start, min(start + self.config.batch_size, self._order.shape[0])
+    def batch_bounds(self) -> tuple[int, int]:
+        """Where the next batch starts and stops in the epoch's `order`."""
+        start = int(self.counters[slot.POSITION])
+        return start, min(start + self.config.batch_size, self.order.shape[0])
 
-    def _objective_gradient(
-        self, forward: Forward, output_deltas: np.ndarray, deltas_record: list[np.ndarray] | None = None
-    ) -> None:
-        """Backward pass into the scratch gradient, plus the regularisation term."""
-        weight_grads, bias_grads = self._scratch_views
-        self.network.backward(forward, output_deltas, weight_grads, bias_grads, deltas_record)
-        config = self.config
-        if config.regularization != "none":
-            n_weights = self.network.n_weights
-            add_regularization_gradient(
-                self._scratch_gradient[:n_weights],
-                self.network.parameters[:n_weights],
-                config.regularization,
-                config.regularization_rate,
-            )
+    def batch(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the inputs (n, n_inputs) and targets (n, K) of order[start:stop], gathered
+        by the same kernel the steps use."""
+        train = self.dataset.train
+        inputs = np.zeros((stop - start, self.dataset.n_inputs))  # (n, n_inputs)
+        targets = np.zeros((stop - start, self.dataset.n_outputs))  # (n, K)
+        gather_batch(train.inputs, train.targets, self.order, start, stop, inputs, targets)
+        return inputs, targets
 
-    def _apply_update(self, batch_loss: float, stop: int) -> None:
-        """Proposes the optimiser's update from the scratch gradient and keeps it only when the
-        loss and every new weight are finite; then moves through the epoch."""
-        update = self.optimizer.propose(self._scratch_gradient, out=self._scratch_update)  # (P,)
-        candidate = self._candidate
-        np.add(self.network.parameters, update, out=candidate)
-        if not math.isfinite(batch_loss):
-            raise Diverged(self.step_count + 1, "loss", self.config.learning_rate)
-        if not _all(np.isfinite(candidate)):
-            raise Diverged(self.step_count + 1, "weights", self.config.learning_rate)
-        self.optimizer.commit()
-        self.network.parameters[:] = candidate
-        self.last_update, self._scratch_update = update, self.last_update
-        self._last_update_views, self._scratch_update_views = self._scratch_update_views, self._last_update_views
-        self.last_gradient, self._scratch_gradient = self._scratch_gradient, self.last_gradient
-        self._last_views, self._scratch_views = self._scratch_views, self._last_views
-        self.step_count += 1
-        self._position = stop
-        if stop >= self._order.shape[0]:
-            self.epoch += 1
-            self._position = 0
-            self._shuffle()
+    def penalty(self) -> float:
+        """The regularisation term of the objective at the current weights."""
+        return float(objective_penalty(self.network.layout.table, self.codes, self.hyper, self.network.parameters))
 
-    def _one_step(
-        self, deltas_record: list[np.ndarray] | None = None
-    ) -> tuple[Forward, np.ndarray, np.ndarray | None, float, int, int]:
-        """One step; returns (forward pass, batch targets, batch labels, batch loss, batch start, stop)."""
-        start, stop = self._batch_bounds()
-        inputs = self._epoch_inputs[start:stop]  # (n, n_inputs), a view
-        targets = self._epoch_targets[start:stop]  # (n, K)
-        labels = None if self._epoch_labels is None else self._epoch_labels[start:stop]  # (n,)
-        network = self.network
-        forward = network.forward(inputs)
-        batch_loss, output_deltas = self.loss.mean_and_deltas(
-            forward.pre_activations[-1], forward.activations[-1], targets, network.classify, labels
-        )
-        self._objective_gradient(forward, output_deltas, deltas_record)
-        self._apply_update(batch_loss, stop)
-        return forward, targets, labels, batch_loss, start, stop
+    # --- training ------------------------------------------------------------------------
+    def _diverged(self, status: int) -> Diverged:
+        return Diverged(self.step_count + 1, "loss" if status == LOSS_DIVERGED else "weights",
+                        self.config.learning_rate)
+
+    def _train(self, steps: int) -> None:
+        """`steps` steps in as few compiled calls as the epochs allow. Raises `Diverged`."""
+        counters, arguments = self.counters, self._kernel_arguments
+        target = int(counters[slot.STEP]) + steps
+        while counters[slot.STEP] < target:
+            status = _train_kernel(target - int(counters[slot.STEP]), self.order, *arguments)
+            if status == EPOCH_ENDED:
+                self._shuffle()
+            elif status != BUDGET_SPENT:
+                raise self._diverged(status)
 
     def step(self, steps: int = 1) -> None:
         """Trains `steps` steps. Raises `Diverged` at the step whose loss or weights would be
         non-finite, after the steps before it."""
-        with np.errstate(all="ignore"):  # overflow is how divergence starts; it is caught, not warned
-            for _ in range(steps):
-                self._one_step()
+        if steps > 0:
+            self._train(steps)
 
     def train_for(self, max_steps: int, deadline: float) -> int:
         """Trains until `max_steps` steps or until `time.perf_counter()` passes `deadline`;
-        returns the steps taken (at least one when max_steps ≥ 1). Raises `Diverged`."""
-        done = 0
-        with np.errstate(all="ignore"):
-            while done < max_steps:
-                self._one_step()
-                done += 1
-                if time.perf_counter() >= deadline:
-                    break
-        return done
+        returns the steps taken (at least one when max_steps ≥ 1). Raises `Diverged`.
+
+        The compiled loop cannot read a clock, so it runs in chunks sized from the measured
+        time of a step, each ending before the deadline if the estimate holds."""
+        start = self.step_count
+        now = time.perf_counter()
+        while self.step_count - start < max_steps:
+            remaining = max_steps - (self.step_count - start)
+            if self._seconds_per_step > 0.0:
+                remaining = max(1, min(remaining, int((deadline - now) / self._seconds_per_step)))
+            else:
+                remaining = 1
+            before = self.step_count
+            try:
+                self._train(remaining)
+            finally:
+                taken = self.step_count - before
+                later = time.perf_counter()
+                if taken:
+                    measured = (later - now) / taken
+                    smoothed = self._seconds_per_step
+                    self._seconds_per_step = measured if smoothed == 0.0 else smoothed + 0.3 * (measured - smoothed)
+                now = later
+            if now >= deadline:
+                break
+        return self.step_count - start
 
     def traced_step(self) -> StepTrace:
         """One step that also returns everything it computed (see `StepTrace`)."""
-        order = self._order  # replaced, never mutated, at the next shuffle: views stay valid
-        penalty = self.penalty()
-        deltas: list[np.ndarray] = []
-        with np.errstate(all="ignore"):
-            forward, targets, labels, batch_loss, start, stop = self._one_step(deltas)
-        # per layer: z, a, δ, ∂W, ∂b (the accepted gradient), ΔW, Δb (the applied update)
-        layers = list(
-            map(LayerTrace, forward.pre_activations, forward.activations, deltas, *self._last_views,
-                *self._last_update_views)
-        )
+        start, stop = self.batch_bounds()
+        order = self.order  # replaced, never mutated, at the next shuffle: the view stays valid
+        rows = stop - start
+        self._train(1)
+        layers = list(map(LayerTrace, *zip(*self.workspace.layers(rows), strict=True), *self._last_gradient_views,
+                          *self._last_update_views))
+        labels = self.dataset.train.labels
+        batch_indices = order[start:stop]
         return StepTrace(
-            self.step_count, self.epoch, order[start:stop], forward.inputs, targets, labels, layers, batch_loss,
-            batch_loss + penalty,
+            self.step_count, self.epoch, batch_indices, self._x_batch[:rows], self._y_batch[:rows],
+            None if labels is None else labels[batch_indices], layers, float(self.last_losses[0]),
+            float(self.last_losses[1]),
         )
 
-    def begin_phases(self) -> PhaseWalk:
-        """A step taken phase by phase (see `engine.phases`)."""
-        from engine.phases import PhaseWalk
+    def apply_gradient(self, gradient: np.ndarray, batch_loss: float, objective: float, stop: int) -> None:
+        """The update of a step whose gradient was computed elsewhere (a phase walk): the same
+        kernels as the compiled step, in the same order. Raises `Diverged`."""
+        status = apply_update(self.codes, self.hyper, batch_loss, gradient, self.network.parameters,
+                              self.optimizer.moments, self.optimizer.pending, self.update, self.counters)
+        if status != ACCEPTED:
+            raise self._diverged(status)
+        self.last_gradient[:] = gradient
+        self.last_update[:] = self.update
+        self.last_losses[:] = (batch_loss, objective)
+        if finish_step(self.counters, stop, self.order.shape[0]):
+            self._shuffle()
 
-        return PhaseWalk(self)
+    # --- the optimiser's memory ------------------------------------------------------------
+    def optimizer_state(self) -> dict[str, np.ndarray | int]:
+        """Copies of what the optimiser remembers (for saving a run)."""
+        return self.optimizer.state(int(self.counters[slot.OPTIMIZER_STEPS]))
 
-    # --- reading the current state -------------------------------------------------------
-    def penalty(self) -> float:
-        """The regularisation term of the objective at the current weights."""
-        if self.config.regularization == "none":
-            return 0.0
-        weights = self.network.parameters[: self.network.n_weights]
-        return regularization_penalty(weights, self.config.regularization, self.config.regularization_rate)
-
+    def load_optimizer_state(self, state: dict[str, np.ndarray | int]) -> None:
+        self.counters[slot.OPTIMIZER_STEPS] = self.optimizer.load_state(state)

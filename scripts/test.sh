@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the tests need, then lints and runs every test.
+# The test command (README): installs what the tests need, then lints, type-checks and runs
+# every test.
 #   - Chromium from Debian's `chromium` package when /usr/bin/chromium is missing (needs root
 #     or sudo); Playwright drives that system browser, it never downloads one.
 #   - The project itself with its test extra, non-editable, so packaging is exercised too.
+#   - ruff, then mypy on engine/ and server/, then pytest (arguments go to pytest). A run in
+#     which no test ran (pytest's exit code 5: a typo in a path or a -k) fails, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +19,14 @@ fi
 python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q ".[test]"
 python -m ruff check .
-python -m pytest "$@"
+python -m mypy engine server
+# Compile the engine's kernels once (tens of seconds on a fresh machine); every test process and
+# every server the tests start then loads them from numba's cache in well under a second.
+python -c "from engine.warmup import warm_up; print(f'engine kernels ready in {warm_up():.1f} s')"
+
+status=0
+python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "scripts/test.sh: no test ran (pytest exit code 5); check the arguments: $*" >&2
+fi
+exit "$status"

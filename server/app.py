@@ -1,6 +1,8 @@
 """`create_app(settings)`: the FastAPI application, its middleware, routes and lifecycle.
 
-At startup the app starts the training thread and the session manager (both need the
+At startup the app first compiles the engine's kernels (or loads them from numba's cache:
+`engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
+once training is ready; then it starts the training thread and the session manager (both need the
 running event loop) and a task that expires idle sessions; at shutdown it closes every socket
 (1001) and stops the thread. `server.cli` runs it under uvicorn.
 """
@@ -9,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from threadpoolctl import threadpool_limits
 
+from engine.warmup import warm_up
 from server import __version__, errors
 from server.deps import Lab
 from server.limits import BodyLimit
@@ -23,6 +28,8 @@ from server.routes import apidocs, datasets, meta, pages, sessions, stream
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Watch a neural network learn by backpropagation. Create a session, train it step by step or
@@ -38,6 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        compile_seconds = await asyncio.to_thread(warm_up)
+        # One BLAS thread per training thread: the training threads already keep every core busy,
+        # and BLAS threads of their own would only fight them (a 128-wide step ran 10× slower).
+        # After the warm-up, which loads the BLAS that the kernels call.
+        blas_threads = threadpool_limits(1)
+        logger.info("engine kernels ready in %.2f s", compile_seconds)
         timing = settings.timing
         scheduler = Scheduler(
             timing.frame_rate,
@@ -65,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
             sys.setswitchinterval(switch_interval)
+            blas_threads.restore_original_limits()
 
     app = FastAPI(
         title="Backprop Lab",

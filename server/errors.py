@@ -78,9 +78,18 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return detail
 
 
-def invalid(location: tuple[str | int, ...], message: str, kind: str = "value_error") -> JSONBody:
-    """A 422 in FastAPI's shape for a refusal found after validation (by the engine)."""
-    return JSONBody({"detail": [{"loc": list(location), "msg": message, "type": kind}]}, status_code=422)
+def invalid(
+    location: tuple[str | int, ...], message: str, kind: str = "value_error", context: dict[str, Any] | None = None
+) -> JSONBody:
+    """A 422 in FastAPI's shape for a refusal found after validation (by the engine); `context`
+    becomes the error's `ctx`, cleaned like an echoed input (a non-finite value as a string)."""
+    item: dict[str, Any] = {"loc": list(location), "msg": message, "type": kind}
+    if context is not None:
+        try:
+            item["ctx"] = clean(context)
+        except OverflowError:
+            pass  # too large to echo back
+    return JSONBody({"detail": [item]}, status_code=422)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
@@ -90,7 +99,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidInput)
-    return invalid(exc.location, exc.message, exc.kind)
+    return invalid(exc.location, exc.message, exc.kind, exc.context)
 
 
 async def _on_cap(request: Request, exc: Exception) -> Response:

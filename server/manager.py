@@ -1,5 +1,5 @@
 """The session manager: creates, finds and ends sessions, keeps uploaded tables, and enforces
-the caps and lifetimes of DESIGN §6.
+the caps and lifetimes of docs/protocol.md.
 
 It lives on the event loop. Building a trainer (data generation, initial weights) runs in a
 worker thread; everything a live session does runs on the training thread (`server.scheduler`).

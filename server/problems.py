@@ -7,21 +7,31 @@ Sessions and the manager raise these; `server.errors` turns them into HTTP answe
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 from engine.config import Config
+from engine.validation import ConfigError
 
 CONFIG_FIELDS = frozenset(field.name for field in fields(Config))
 
 
 class InvalidInput(ValueError):
     """Input that is well-formed but not acceptable; `location` names the field, e.g.
-    `("body", "loss")` or `("query", "index")`."""
+    `("body", "loss")` or `("query", "index")`. `context` (optional) is the error's `ctx` in
+    FastAPI's shape: for the engine's refusals its stable `code` and `params`."""
 
-    def __init__(self, location: tuple[str | int, ...], message: str, kind: str = "value_error"):
+    def __init__(
+        self,
+        location: tuple[str | int, ...],
+        message: str,
+        kind: str = "value_error",
+        context: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.location = location
         self.message = message
         self.kind = kind
+        self.context = context
 
     @property
     def field(self) -> str:
@@ -29,12 +39,13 @@ class InvalidInput(ValueError):
 
 
 def config_problem(error: ValueError, prefix: tuple[str | int, ...] = ("body",)) -> InvalidInput:
-    """An engine `validate_config` error ("field: message") located at that config field."""
-    text = str(error)
-    name, sep, message = text.partition(": ")
-    if sep and name in CONFIG_FIELDS:
-        return InvalidInput((*prefix, name), f"{name}: {message}")
-    return InvalidInput(prefix, text)
+    """The engine's refusal of a config, located at the field it names: a `ConfigError` carries
+    the field, its code and params; any other ValueError (a data set that cannot be built) is
+    located at the whole config."""
+    if isinstance(error, ConfigError) and error.field in CONFIG_FIELDS:
+        context = {"code": error.code, "params": error.params}
+        return InvalidInput((*prefix, error.field), f"{error.field}: {error.message}", context=context)
+    return InvalidInput(prefix, str(error))
 
 
 class CapReached(Exception):

@@ -16,7 +16,7 @@ A job that keeps urgent work coming cannot starve training: after `urgent_budget
 urgent jobs in a row one normal job runs.
 
 The slice a playing session trains for shrinks as more sessions play (`slice_seconds`), so each
-still gets frames out at a useful rate; see DESIGN §7 for the targets.
+still gets frames out at a useful rate; see docs/budgets.md for the targets.
 """
 
 from __future__ import annotations

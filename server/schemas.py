@@ -1,4 +1,4 @@
-"""Wire models of REST API v1 (DESIGN §5), and the one place a wire config becomes a `Config`.
+"""Wire models of REST API v1 (docs/api.md), and the one place a wire config becomes a `Config`.
 
 These pydantic models are the API's contract: FastAPI validates requests with them and the
 OpenAPI document at `/openapi.json` is generated from them. They are separate from the
@@ -186,6 +186,7 @@ class SplitOut(BaseModel):
 
 class DatasetOut(BaseModel):
     name: str
+    regression: bool = Field(description="A regression set (linear output, mse); else classification.")
     features: list[str] = Field(description="Names of the network's inputs.")
     classes: int | None
     class_names: list[str] | None
@@ -201,6 +202,11 @@ class TraceLayer(BaseModel):
     deltas: list[MaybeNumber] = Field(description="∂loss/∂z of this sample.")
     weight_gradients: list[list[MaybeNumber]]
     bias_gradients: list[MaybeNumber]
+    derivatives: list[MaybeNumber] | None = Field(
+        default=None,
+        description="f′(z) of each neuron (hidden layers only: softmax's derivative is a Jacobian, so the "
+        "output layer has none; its deltas come from the loss).",
+    )
 
 
 class TraceOut(BaseModel):
@@ -235,6 +241,7 @@ class UploadOut(BaseModel):
     name: str
     features: list[str]
     target: str
+    regression: bool = Field(description="The engine's decision, from the target column's values.")
     classes: int | None
     class_names: list[str] | None
     rows: int
@@ -243,6 +250,8 @@ class UploadOut(BaseModel):
 class DatasetOption(BaseModel):
     name: str
     kind: Literal["classification", "regression"]
+    regression: bool = Field(description="The engine's decision: a linear output and mse (else softmax, K classes).")
+    tabular: bool = Field(description="A table fed all its columns (features do not apply).")
     classes: int | None
     planar: bool
 
@@ -261,6 +270,87 @@ class LimitsOut(BaseModel):
     max_sockets_per_session: int
 
 
+Bound = int | float | None  # null: unbounded on that side
+
+
+class UiRange(BaseModel):
+    """What the page's control offers, inside the API's range."""
+
+    min: Bound
+    max: Bound
+    step: Bound = Field(description="null: any value.")
+    presets: list[int | float] | None = None
+
+
+class NumberRange(BaseModel):
+    """A numeric field's range: the API refuses values outside [min, max] (422; an exclusive
+    side refuses the bound itself), and `cap` is this server's limit (429 past it)."""
+
+    min: Bound
+    max: Bound
+    min_exclusive: bool
+    max_exclusive: bool
+    integer: bool
+    cap: int | None
+    ui: UiRange
+
+
+class RangesOut(BaseModel):
+    samples: NumberRange
+    noise: NumberRange = Field(description="A fraction; the page shows it as a percentage.")
+    train_ratio: NumberRange
+    seed: NumberRange
+    learning_rate: NumberRange
+    momentum: NumberRange
+    batch_size: NumberRange
+    regularization_rate: NumberRange
+    hidden_layers: NumberRange = Field(description="How many hidden layers.")
+    neurons: NumberRange = Field(description="Neurons in one hidden layer.")
+    steps: NumberRange = Field(description="`steps` of one REST step request.")
+    steps_per_second: NumberRange = Field(description="The WebSocket `speed` message; 0 = as fast as it goes.")
+
+
+class ActivationFormula(BaseModel):
+    formula: str = Field(description="a = f(z)")
+    derivative: str = Field(description="f′(z), also in terms of a = f(z) where that is shorter")
+
+
+class OutputDeltas(BaseModel):
+    softmax: str | None = Field(description="δ_j = ∂loss/∂z_j through a softmax output")
+    linear: str | None = Field(description="… through a linear output (null: the pairing is refused)")
+
+
+class LossFormula(BaseModel):
+    formula: str = Field(description="The per-sample loss.")
+    delta: OutputDeltas
+
+
+class RegularizationFormula(BaseModel):
+    penalty: str = Field(description="Added to the data loss (weights only).")
+    gradient: str = Field(description="Added to ∂loss/∂w.")
+
+
+class NetworkFormulas(BaseModel):
+    pre_activation: str
+    activation: str
+    hidden_delta: str
+    weight_gradient: str
+    bias_gradient: str
+
+
+class FormulasOut(BaseModel):
+    """The maths of every choice, as the page writes it, keyed by the API's names."""
+
+    features: dict[FeatureName, str]
+    activations: dict[ActivationName, ActivationFormula]
+    outputs: dict[Literal["softmax", "linear"], str]
+    losses: dict[LossName, LossFormula]
+    optimizers: dict[OptimizerName, str] = Field(description="The update rule; g is ∂objective/∂w, η the rate.")
+    inits: dict[InitName, str]
+    regularizations: dict[RegularizationName, RegularizationFormula]
+    network: NetworkFormulas
+
+
 class OptionsOut(BaseModel):
     datasets: list[DatasetOption]
     features: list[str]
@@ -269,6 +359,8 @@ class OptionsOut(BaseModel):
     optimizers: list[str]
     inits: list[str]
     regularizations: list[str]
+    formulas: FormulasOut
+    ranges: RangesOut
     defaults: ConfigIn
     limits: LimitsOut
     protocol_version: int

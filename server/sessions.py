@@ -334,11 +334,11 @@ class Session:
         if self.state is SessionState.RUNNING:
             self.pause()
         if self._walk is None or self._walk.done:
-            self._walk = self.trainer.begin_phases()
+            self._walk = PhaseWalk(self.trainer)
         try:
             phase = self._walk.next()
         except StalePhaseWalk:
-            self._walk = self.trainer.begin_phases()
+            self._walk = PhaseWalk(self.trainer)
             phase = self._walk.next()
         except Diverged as error:
             self._walk = None

@@ -18,7 +18,8 @@ MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; setti
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps that keep one user (or a classroom) from exhausting the server (DESIGN §6)."""
+    """Caps that keep one user (or a classroom) from exhausting the server (docs/protocol.md,
+    "Caps"; docs/api.md, "Errors")."""
 
     max_sessions: int = 200
     max_parameters: int = 50_000  # weights + biases of one network

@@ -19,7 +19,7 @@ from engine.evaluation import evaluate_split
 from engine.gradcheck import GradientCheck
 from engine.losses import Loss
 from engine.network import Network, ParameterLayout
-from engine.trace import SampleTrace
+from engine.trace import LayerTrace, SampleTrace
 from engine.trainer import Diverged, Trainer
 
 JSON = dict[str, Any]
@@ -70,13 +70,26 @@ def network_view(trainer: Trainer) -> JSON:
 
 
 def probe_view(trace: SampleTrace, dtype: type | None = None) -> JSON:
-    """One sample's forward and backward pass (see `engine.probe`)."""
+    """One sample's forward and backward pass (see `engine.probe`); hidden layers also carry
+    `derivatives`, f′(z) per neuron, the factor their deltas took from the activation."""
 
     def cast(array: np.ndarray) -> np.ndarray:
         if dtype is None:
             return array
         with np.errstate(over="ignore"):
             return array.astype(dtype)
+
+    def layer_view(layer: LayerTrace) -> JSON:
+        out = {
+            "pre_activations": cast(layer.pre_activations),
+            "activations": cast(layer.activations),
+            "deltas": cast(layer.deltas),
+            "weight_gradients": cast(layer.weight_gradients),
+            "bias_gradients": cast(layer.bias_gradients),
+        }
+        if layer.derivatives is not None:  # hidden layers: f′(z); the output layer has none
+            out["derivatives"] = cast(layer.derivatives)
+        return out
 
     return {
         "split": trace.split,
@@ -85,16 +98,7 @@ def probe_view(trace: SampleTrace, dtype: type | None = None) -> JSON:
         "targets": trace.targets,
         "outputs": cast(trace.outputs),
         "loss": finite_or_none(trace.loss),
-        "layers": [
-            {
-                "pre_activations": cast(layer.pre_activations),
-                "activations": cast(layer.activations),
-                "deltas": cast(layer.deltas),
-                "weight_gradients": cast(layer.weight_gradients),
-                "bias_gradients": cast(layer.bias_gradients),
-            }
-            for layer in trace.layers
-        ],
+        "layers": [layer_view(layer) for layer in trace.layers],
     }
 
 
@@ -111,6 +115,7 @@ def dataset_view(dataset: Dataset) -> JSON:
     """The REST `/dataset` answer: both splits with points, inputs and targets."""
     return {
         "name": dataset.name,
+        "regression": dataset.is_regression,
         "features": list(dataset.input_names),
         "classes": dataset.classes,
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
@@ -131,6 +136,7 @@ def dataset_summary_view(dataset: Dataset) -> JSON:
     """What the page plots: points and their labels (or target values), no network inputs."""
     return {
         "name": dataset.name,
+        "regression": dataset.is_regression,
         "classes": dataset.classes,
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
         "input_names": list(dataset.input_names),

@@ -1,6 +1,6 @@
 """`GET /docs`: the OpenAPI explorer (Swagger UI), served from the installed `swagger-ui-bundle`
 package rather than FastAPI's default CDN, so it works in a classroom without internet
-(DESIGN §3: no CDN). ReDoc is off: it would need a CDN too.
+(docs/architecture.md: no CDN). ReDoc is off: it would need a CDN too.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, File, UploadFile
 
+from engine.config import is_regression_dataset
 from engine.tabular import CsvError, Table, parse_csv
 from server.deps import ManagerDep, SettingsDep
 from server.errors import JSONBody
@@ -44,6 +45,7 @@ async def upload_dataset(
             "name": name,
             "features": list(table.column_names),
             "target": table.target_name,
+            "regression": is_regression_dataset(table_id, table),
             "classes": table.classes,
             "class_names": None if table.class_names is None else list(table.class_names),
             "rows": table.rows,

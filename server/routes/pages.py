@@ -1,6 +1,7 @@
 """The page: `GET /` renders templates/index.html; `/static/…` serves static/ (mounted by
 `server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
-the page works offline and no third-party source is committed (DESIGN §3).
+the page works offline and no third-party source is committed (docs/architecture.md,
+"Rules").
 
 Where the files are: an installed package has them at `server/static` and `server/templates`
 (pyproject maps the top-level folders there); a source checkout has them at the repository root.

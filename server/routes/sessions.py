@@ -1,4 +1,4 @@
-"""REST v1 sessions (DESIGN §5): create, read, configure, train, reset, weights, data,
+"""REST v1 sessions (docs/api.md): create, read, configure, train, reset, weights, data,
 gradients, one sample's trace, the gradient check, delete.
 
 Routes stay thin: validation is the schemas', work is the session's (on the training thread),

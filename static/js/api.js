@@ -1,4 +1,4 @@
-// REST calls (DESIGN §5). Every failure becomes an ApiError whose message a person can read:
+// REST calls (docs/api.md). Every failure becomes an ApiError whose message a person can read:
 // FastAPI's 422 `detail[0].msg` (with the field it names), or the HTTP status in words.
 
 const BASE = "/api/v1";

@@ -6,11 +6,10 @@
 import { setText } from "./dom.js";
 import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
+import { uiRange } from "./options.js";
 import { send } from "./session.js";
-import { DIRTY, markDirty, store, whileRunning } from "./store.js";
+import { DIRTY, markDirty, setSpeedSetting, store, whileRunning } from "./store.js";
 import { stopAutoPhases, stepPhase } from "./teaching.js";
-
-const SPEEDS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000];
 
 const playButton = document.getElementById("play-button");
 const playLabel = document.getElementById("play-label");
@@ -39,7 +38,8 @@ export function reset() {
 }
 
 function buildSpeedOptions() {
-  const speeds = SPEEDS.includes(store.speedSetting) ? SPEEDS : [...SPEEDS, store.speedSetting].sort((a, b) => a - b);
+  const presets = uiRange("steps_per_second").presets ?? [0]; // steps per second, from the options
+  const speeds = presets.includes(store.speedSetting) ? presets : [...presets, store.speedSetting].sort((a, b) => a - b);
   speedSelect.replaceChildren(
     ...speeds.map((speed) => {
       const option = document.createElement("option");
@@ -92,7 +92,7 @@ export function initControls() {
   resetButton.addEventListener("click", reset);
   speedSelect.addEventListener("change", () => {
     const stepsPerSecond = Number(speedSelect.value);
-    store.speedSetting = stepsPerSecond;
+    setSpeedSetting(stepsPerSecond);
     send({ type: "speed", steps_per_second: stepsPerSecond });
   });
   document.addEventListener("keydown", onKeyDown);

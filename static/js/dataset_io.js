@@ -25,7 +25,7 @@ function renderStatus() {
   const { key, vars, error } = shownStatus;
   const words = { ...vars };
   if (key === "data.uploaded") {
-    words.kind = vars.classes ? t("data.kind_classes", { k: vars.classes }) : t("data.kind_regression");
+    words.kind = vars.regression ? t("data.kind_regression") : t("data.kind_classes", { k: vars.classes });
   }
   status.className = error ? "upload-status error" : "upload-status";
   status.textContent = t(key, words);
@@ -38,8 +38,8 @@ async function upload(file) {
     const result = await api.uploadDataset(file);
     rememberUpload(result, file.name);
     const columns = (result.features ?? []).length;
-    showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes } });
-    changeConfig({ dataset: result.id, loss: result.classes ? "cross_entropy" : "mse" });
+    showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes, regression: result.regression } });
+    changeConfig({ dataset: result.id, loss: null }); // the loss follows the set (the engine decides)
   } catch (error) {
     showStatus({ key: "data.upload_failed", vars: { name: file.name, message: error.message }, error: true });
   } finally {

@@ -62,3 +62,34 @@ const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 export function subscript(n) {
   return String(n).replace(/\d/g, (d) => SUBSCRIPTS[Number(d)]);
 }
+
+/** Unicode subscripts for the letters the engine's formulas use as indices. */
+const LETTER_SUBSCRIPTS = { a: "ₐ", e: "ₑ", h: "ₕ", i: "ᵢ", j: "ⱼ", k: "ₖ", l: "ₗ", m: "ₘ", n: "ₙ", o: "ₒ", p: "ₚ", r: "ᵣ", s: "ₛ", t: "ₜ", u: "ᵤ", v: "ᵥ", x: "ₓ" };
+
+/**
+ * The engine's formula text for reading: its plain `_j` index notation as subscripts
+ * ("ŷ_j − y_j" → "ŷⱼ − yⱼ", "n_in" → "nᵢₙ"); an index given in `indices` becomes its number
+ * (`{j: 2}`: "ŷ₂ − y₂"). Anything without a subscript form stays as written.
+ */
+export function mathText(text, indices = {}) {
+  if (typeof text !== "string") return "";
+  return text.replace(/_([a-z0-9]+)/g, (whole, index) => {
+    let out = "";
+    for (const character of index) {
+      if (character in indices) {
+        out += subscript(indices[character]);
+        continue;
+      }
+      const sub = /\d/.test(character) ? SUBSCRIPTS[Number(character)] : LETTER_SUBSCRIPTS[character];
+      if (!sub) return whole;
+      out += sub;
+    }
+    return out;
+  });
+}
+
+/** A number in the reader's language (0.999 in English, 0,999 in Indonesian), up to 6 decimals. */
+export function localNumber(value, lang) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  return new Intl.NumberFormat(lang === "id" ? "id-ID" : "en-GB", { maximumFractionDigits: 6, useGrouping: false }).format(value);
+}

@@ -3,7 +3,7 @@
 // Static text in the template carries `data-i18n="key"` (text content) and
 // `data-i18n-attr="attr:key;attr:key"` (attributes); help marks carry `data-help-key`. Renderers
 // that build text themselves call `t(key, vars)` and redraw when the store's `lang` flag is dirty.
-// Terms follow GLOSSARY.md, the words of the source article.
+// Terms follow docs/glossary.md, the words of the source article.
 
 export const LANGUAGES = ["en", "id"];
 const STORAGE_KEY = "backprop-lab.lang";
@@ -44,10 +44,16 @@ function fetchDictionary(lang) {
   return loading[lang];
 }
 
-/** Loads `lang` (and English as the fallback), makes it current and remembers it. */
+let latestRequest = 0; // only the language asked for last is applied
+
+/** Loads `lang` (and English as the fallback), makes it current and remembers it. Resolves to
+ * false, changing nothing, when another language was asked for while this one loaded: two
+ * quick switches end in the second, whichever dictionary arrives first. */
 export async function setLanguage(lang) {
   if (!LANGUAGES.includes(lang)) lang = "en";
+  const request = ++latestRequest;
   await Promise.all([fetchDictionary("en"), fetchDictionary(lang)]);
+  if (request !== latestRequest) return false;
   current = lang;
   document.documentElement.lang = lang;
   try {
@@ -56,6 +62,7 @@ export async function setLanguage(lang) {
     // private mode: the URL still carries the choice
   }
   applyTranslations(document);
+  return true;
 }
 
 /** The language to start in: the URL's, then the remembered one, then the browser's. */

@@ -14,6 +14,7 @@
 const renderers = [];
 let scheduled = false;
 let storeRef = null;
+let takeFlags = null; // the store's takeDirty: only store.js writes the store
 let wakeTimer = null;
 let wakeAt = Infinity;
 
@@ -21,8 +22,9 @@ export function registerRenderer(renderer) {
   renderers.push({ interval: 0, urgent: 0, ...renderer, deferred: 0, lastSlot: -1 });
 }
 
-export function attachStore(store) {
+export function attachStore(store, takeDirty) {
   storeRef = store;
+  takeFlags = takeDirty;
 }
 
 export function requestRender() {
@@ -44,8 +46,7 @@ function wakeLater(time) {
 
 function frame(now) {
   scheduled = false;
-  const flags = storeRef.dirty;
-  storeRef.dirty = 0;
+  const flags = takeFlags();
   for (let index = 0; index < renderers.length; index++) {
     const renderer = renderers[index];
     const relevant = (renderer.mask & flags) | renderer.deferred;

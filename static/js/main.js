@@ -1,11 +1,11 @@
 // Backprop Lab's page: wires the store, the render loop, the session and every view.
 //
+//   GET /api/v1/options ─▶ store (every name, formula and range the page shows)
 //   URL ─▶ config ─▶ POST /api/v1/sessions ─▶ WebSocket ─▶ messages.js ─▶ store ─▶ render loop
 //                                                   ▲                               │
 //   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
 //                                              network, flow, boundary, charts, metrics, …
 
-import { api } from "./api.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
 import { currentLanguage, initialLanguage, setLanguage } from "./i18n.js";
@@ -21,24 +21,28 @@ import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
 import { initSoftmax } from "./render/softmax.js";
-import { dropConnection, startSession } from "./session.js";
-import { changeConfig, initSettings, normaliseOptions } from "./settings.js";
-import { DIRTY, markDirty, pushError, store } from "./store.js";
+import { dropConnection, loadOptions, startSession } from "./session.js";
+import { changeConfig, initSettings } from "./settings.js";
+import { DIRTY, markDirty, pushError, setLang, store, takeDirty } from "./store.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
 
 const languageSelect = document.getElementById("language-select");
 
+/** Switches the page's language. The select always ends showing the language the page is
+ * in: if the translations cannot load, it goes back to the current one. */
 async function switchLanguage(lang) {
+  let applied;
   try {
-    await setLanguage(lang);
+    applied = await setLanguage(lang);
   } catch (error) {
+    languageSelect.value = currentLanguage();
     pushError(error.message);
     return;
   }
-  store.lang = currentLanguage();
+  if (!applied) return; // a later switch overtook this one and sets the select itself
+  setLang(currentLanguage());
   languageSelect.value = store.lang;
-  markDirty(DIRTY.lang);
 }
 
 /** A hash edited by hand (or a link followed in the same tab): apply what differs, live. */
@@ -52,30 +56,25 @@ function onHashChange() {
   if (Object.keys(changes).length) changeConfig(changes);
 }
 
-async function loadOptions() {
-  try {
-    store.options = normaliseOptions(await api.options());
-  } catch (error) {
-    store.options = normaliseOptions(null);
-    pushError({ key: "error.options", vars: { message: error.message } });
-  }
-  markDirty(DIRTY.lang | DIRTY.config);
-}
-
 async function main() {
-  attachStore(store);
+  attachStore(store, takeDirty);
   const fromUrl = readUrl();
   try {
     await setLanguage(initialLanguage(fromUrl.lang));
   } catch (error) {
     console.warn(error);
   }
-  store.lang = currentLanguage();
+  setLang(currentLanguage());
   languageSelect.value = store.lang;
   languageSelect.addEventListener("change", () => switchLanguage(languageSelect.value));
   window.addEventListener("hashchange", onHashChange);
 
+  // the page's test and benchmark hook: the store (to read), and a way to simulate a dropped network
+  window.__backpropLab = { store, dropConnection };
+
+  // the badge and error messages first: they say why the page waits if the server does not answer
   initNotices();
+  await loadOptions(); // every name, formula and range the forms and views show
   initControls();
   initSettings();
   initDatasetIo();
@@ -96,22 +95,10 @@ async function main() {
       if (store.config) writeUrl(store.config, store.lang);
     },
   });
+  markDirty(DIRTY.all); // the first render of every view, now that the options are in
 
-  // the page's test and benchmark hook: the store (to read), and a way to simulate a dropped network
-  window.__backpropLab = { store, dropConnection };
-
-  await loadOptions();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await startSession(fromUrl.config, handleServerMessage, pushError);
-      return;
-    } catch (error) {
-      store.connection = "offline";
-      markDirty(DIRTY.connection);
-      if (attempt === 0) pushError({ key: "error.start", vars: { message: error.message } });
-      await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 500 * 2 ** attempt)));
-    }
-  }
+  // the session and its socket: session.js retries (and says so) until the server answers
+  await startSession(fromUrl.config, handleServerMessage, pushError);
 }
 
 main();

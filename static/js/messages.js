@@ -10,10 +10,10 @@ import {
   applyPhase,
   applySnapshot,
   applyState,
-  DIRTY,
-  markDirty,
   pushError,
+  setParameterCheck,
   setProbe,
+  setSession,
   store,
 } from "./store.js";
 
@@ -35,7 +35,7 @@ const handlers = {
     if (message.protocol !== EXPECTED_PROTOCOL) {
       pushError({ key: "error.protocol", vars: { page: EXPECTED_PROTOCOL, server: message.protocol } });
     }
-    if (message.session_id) store.sessionId = message.session_id;
+    if (message.session_id) setSession(message.session_id);
     applySnapshot(message.snapshot);
     notify("snapshot", message.snapshot);
   },
@@ -66,8 +66,7 @@ const handlers = {
     setProbe(message.probe);
   },
   parameter_check(message) {
-    store.parameterCheck = message;
-    markDirty(DIRTY.checks);
+    setParameterCheck(message);
   },
   diverged(message) {
     applyDiverged(message);

@@ -1,23 +1,59 @@
-// The session's lifecycle in the browser: create it over REST, open its socket, and when the
-// socket drops, reconnect to the same id (the server keeps it 10 minutes) or, if the server
-// refuses that id, start a new session with the same config. After a reconnect the view is
-// restored: the chosen sample, the speed, and play if it was playing.
+// The page's connection to the server, as one explicit state machine: load the server's options
+// (everything the page offers comes from them), create the session over REST, open its socket;
+// when the socket drops, reconnect to the same id (the server keeps it 10 minutes) or, if the
+// server has forgotten that id, start a new session with the same config. After a reconnect the
+// view is restored: the chosen sample, the speed, and play if it was playing.
 //
-//   connecting ──open──▶ open ──drop──▶ reconnecting ──open──▶ open
-//                                            └──server gone──▶ offline (keeps retrying)
+//   connecting ──socket open──▶ open ──socket closed──▶ reconnecting ──socket open──▶ open
+//       │  ▲                                                │   ▲
+//       ▼  │ retry                                          ▼   │ retry
+//     offline ◀── options / session / socket unreachable ── offline
+//
+// A transition the table below does not list is a bug and throws, naming both states (as
+// Starlette's WebSocketState guards do). The `connection-status` badge shows the state.
 
 import { api, ApiError } from "./api.js";
 import { SessionSocket } from "./socket.js";
-import { DIRTY, markDirty, store } from "./store.js";
+import { pushError, setConnection, setOptions, setSession, store } from "./store.js";
 
 const RETRY_MS = [300, 1000, 2000, 4000, 8000];
 
-export const Status = Object.freeze({
-  connecting: "connecting",
-  open: "open",
-  reconnecting: "reconnecting",
-  offline: "offline",
+export const ConnectionState = Object.freeze({
+  CONNECTING: "connecting", // loading the options, creating the session, opening its first socket
+  OPEN: "open", // the socket is open: the page trains and shows the session
+  RECONNECTING: "reconnecting", // the socket dropped; reopening it (or a new session) is under way
+  OFFLINE: "offline", // the server did not answer; trying again after a pause
 });
+
+/** From each state, the states it may go to. */
+const TRANSITIONS = Object.freeze({
+  [ConnectionState.CONNECTING]: Object.freeze([ConnectionState.OPEN, ConnectionState.RECONNECTING, ConnectionState.OFFLINE]),
+  [ConnectionState.OPEN]: Object.freeze([ConnectionState.RECONNECTING]),
+  // a socket that fails to open while reconnecting closes again: still reconnecting
+  [ConnectionState.RECONNECTING]: Object.freeze([ConnectionState.OPEN, ConnectionState.RECONNECTING, ConnectionState.OFFLINE]),
+  [ConnectionState.OFFLINE]: Object.freeze([ConnectionState.CONNECTING, ConnectionState.OPEN, ConnectionState.RECONNECTING, ConnectionState.OFFLINE]),
+});
+
+export class ConnectionStateError extends Error {
+  constructor(from, to) {
+    super(`the connection cannot go from "${from}" to "${to}"`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+let state = ConnectionState.CONNECTING;
+
+/** The connection's state now (one of ConnectionState). */
+export function connectionState() {
+  return state;
+}
+
+function transition(to) {
+  if (!TRANSITIONS[state].includes(to)) throw new ConnectionStateError(state, to);
+  state = to;
+  setConnection(to);
+}
 
 let socket = null;
 let onMessage = () => {};
@@ -27,31 +63,46 @@ let resumePlaying = false;
 let hadHello = false;
 let frameHz = 30;
 
-function setStatus(status) {
-  if (store.connection === status) return;
-  store.connection = status;
-  markDirty(DIRTY.connection);
-}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts the page's session with `config` (from the URL); `handler(message, bytes)` gets
- * every server message. Falls back to the defaults if the URL's config is refused. */
-export async function startSession(config, handler, reportError) {
-  onMessage = handler;
-  setStatus(Status.connecting);
-  let created;
-  try {
-    created = await api.createSession(config);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 422 && Object.keys(config).length) {
-      reportError(error.message);
-      created = await api.createSession({});
-    } else {
-      throw error;
+/**
+ * Runs `task` until it succeeds. After each failure the connection is offline, the error shows
+ * in the reader's language (`errorKey` with the failure's message) and the next try waits longer.
+ */
+async function untilItWorks(task, errorKey) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      transition(ConnectionState.OFFLINE);
+      pushError({ key: errorKey, vars: { message: error.message } });
+      await sleep(Math.min(8000, 500 * 2 ** attempt));
+      transition(ConnectionState.CONNECTING);
     }
   }
-  store.sessionId = created.id;
-  store.config = created.config;
-  markDirty(DIRTY.config);
+}
+
+/** GET /api/v1/options, until the server answers: the page draws nothing that needs it before. */
+export async function loadOptions() {
+  setOptions(await untilItWorks(() => api.options(), "error.options"));
+}
+
+/**
+ * Creates the session with `config` (from the URL; the defaults if the server refuses it) and
+ * opens its socket. `handler(message, bytes)` gets every server message.
+ */
+export async function startSession(config, handler, reportError) {
+  onMessage = handler;
+  const created = await untilItWorks(async () => {
+    try {
+      return await api.createSession(config);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 422 && Object.keys(config).length)) throw error;
+      reportError(error.message);
+      return api.createSession({});
+    }
+  }, "error.start");
+  setSession(created.id, created.config);
   connect(created.id);
 }
 
@@ -60,7 +111,7 @@ function connect(sessionId) {
   const opened = new SessionSocket(sessionId, {
     onOpen: () => {
       attempts = 0;
-      setStatus(Status.open);
+      transition(ConnectionState.OPEN);
     },
     onMessage: (message, bytes) => {
       if (message.type === "hello") {
@@ -74,7 +125,7 @@ function connect(sessionId) {
     onClose: ({ opened }) => {
       socket = null;
       if (opened || hadHello) resumePlaying = resumePlaying || store.state === "running";
-      setStatus(Status.reconnecting);
+      transition(ConnectionState.RECONNECTING);
       scheduleReconnect();
     },
   });
@@ -105,14 +156,14 @@ async function reconnect() {
       // the server forgot this session (expired, restarted): a new one with the same config
       try {
         const created = await api.createSession(store.config ?? {});
-        store.sessionId = created.id;
+        setSession(created.id);
         connect(created.id);
       } catch {
-        setStatus(Status.offline);
+        transition(ConnectionState.OFFLINE);
         scheduleReconnect();
       }
     } else {
-      setStatus(Status.offline);
+      transition(ConnectionState.OFFLINE);
       scheduleReconnect();
     }
   }

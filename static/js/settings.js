@@ -1,34 +1,21 @@
-// The hyperparameter forms (§2): data set, noise, training share, samples, seed, input features,
-// learning rate, activation, loss, optimiser, momentum, batch size, regularisation and its rate,
-// initialisation, and the architecture (hidden layers and neurons).
+// The hyperparameter forms (docs/product.md, Features): data set, noise, training share,
+// samples, seed, input features, learning rate, activation, loss, optimiser, momentum, batch
+// size, regularisation and its rate, initialisation, and the architecture (hidden layers and
+// neurons).
 //
 // Every control sends a `config` message with just what changed; the server answers with the
 // full config (or an error naming the field) and the store reflects it back into the forms.
 // Changes are live: the server keeps training, re-initialising only for data or architecture.
+// What the forms offer (names, feature formulas, every min, max, step and preset) is the
+// server's options (options.js); nothing here keeps its own copy.
 
+import { localNumber } from "./format.js";
 import { t, has } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { onServerMessage } from "./messages.js";
+import { acceptable, controlBounds, featureFormula, isRegressionSet, optionNames, uiRange } from "./options.js";
 import { send } from "./session.js";
-import { DIRTY, markDirty, pushError, store } from "./store.js";
-
-export const LIMITS = { maxHiddenLayers: 6, minNeurons: 1, maxNeurons: 16 };
-const REGRESSION = new Set(["plane", "multi_gaussian"]);
-const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000];
-
-const FALLBACK_OPTIONS = {
-  datasets: ["circle", "xor", "gaussian", "spiral", "moons", "five_class", "plane", "multi_gaussian", "iris"],
-  features: ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"],
-  activations: ["linear", "sigmoid", "tanh", "relu", "leaky_relu"],
-  losses: ["cross_entropy", "mse"],
-  optimizers: ["sgd", "momentum", "adam"],
-  inits: ["xavier", "he", "uniform"],
-  regularizations: ["none", "l1", "l2"],
-};
-
-export const FEATURE_FORMULAS = {
-  x1: "x₁", x2: "x₂", x1_squared: "x₁²", x2_squared: "x₂²", x1_x2: "x₁·x₂", sin_x1: "sin(x₁)", sin_x2: "sin(x₂)",
-};
+import { addUpload, DIRTY, markDirty, pushError, store } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -51,48 +38,16 @@ const controls = {
   batchMode: $("batch-mode"),
   regularization: $("regularization"),
   regularizationRate: $("regularization-rate"),
+  regularizationPresets: $("regularization-presets"),
   init: $("init"),
   layerCount: $("layer-count"),
   linearNotice: $("linear-notice"),
 };
 
-const uploaded = new Map(); // dataset id -> {name, classes, features, rows}
+// What the option lists were last built from: rebuilt when the options, uploads or language change.
+let builtFor = { options: null, uploads: null, lang: null };
 
 // --- options --------------------------------------------------------------------------------
-
-/** Names from the server's options, whichever shape it uses: ["a", …], [{name}, …] or {a: …}. */
-function names(raw, fallback) {
-  if (Array.isArray(raw)) {
-    const list = raw.map((item) => (typeof item === "string" ? item : item?.name ?? item?.id)).filter(Boolean);
-    return list.length ? list : fallback;
-  }
-  if (raw && typeof raw === "object") return Object.keys(raw);
-  return fallback;
-}
-
-export function normaliseOptions(raw) {
-  const options = {};
-  for (const key of Object.keys(FALLBACK_OPTIONS)) options[key] = names(raw?.[key], FALLBACK_OPTIONS[key]);
-  options.optimizers = names(raw?.optimizers ?? raw?.optimisers, FALLBACK_OPTIONS.optimizers);
-  options.regularizations = names(raw?.regularizations ?? raw?.regularisations, FALLBACK_OPTIONS.regularizations);
-  options.regressionSets = new Set(REGRESSION);
-  if (Array.isArray(raw?.datasets)) {
-    for (const item of raw.datasets) {
-      if (item && typeof item === "object" && (item.task === "regression" || item.kind === "regression" || item.regression === true)) {
-        options.regressionSets.add(item.name ?? item.id);
-      }
-    }
-  }
-  const limits = raw?.limits ?? {};
-  options.maxHiddenLayers = Math.min(LIMITS.maxHiddenLayers, limits.max_hidden_layers ?? limits.hidden_layers ?? LIMITS.maxHiddenLayers);
-  options.maxNeurons = Math.min(LIMITS.maxNeurons, limits.max_neurons ?? limits.neurons_per_layer ?? LIMITS.maxNeurons);
-  return options;
-}
-
-export function isRegressionSet(name) {
-  if (uploaded.has(name)) return uploaded.get(name).classes === null;
-  return store.options?.regressionSets.has(name) ?? REGRESSION.has(name);
-}
 
 function label(prefix, name) {
   const key = `${prefix}.${name}`;
@@ -112,34 +67,75 @@ function fillSelect(select, values, prefix) {
   if (values.includes(previous)) select.value = previous;
 }
 
-function buildOptionLists() {
-  const options = store.options;
-  if (!options) return;
-  const datasets = [...options.datasets, ...[...uploaded.keys()].filter((id) => !options.datasets.includes(id))];
-  const current = store.config?.dataset;
-  if (current && !datasets.includes(current)) datasets.push(current); // an uploaded set named by a link
-  fillSelect(controls.dataset, datasets, (name) =>
-    uploaded.has(name) ? t("dataset.uploaded", { name: uploaded.get(name).name }) : label("dataset", name),
-  );
-  fillSelect(controls.activation, options.activations, "activation");
-  fillSelect(controls.loss, options.losses, "loss");
-  fillSelect(controls.optimizer, options.optimizers, "optimizer");
-  fillSelect(controls.regularization, options.regularizations, "regularization");
-  fillSelect(controls.init, options.inits, "init");
-  controls.learningRatePresets.replaceChildren(
-    ...LEARNING_RATES.map((rate) => {
+function fillPresets(datalist, presets) {
+  datalist.replaceChildren(
+    ...(presets ?? []).map((value) => {
       const option = document.createElement("option");
-      option.value = String(rate);
+      option.value = String(value);
       return option;
     }),
   );
+}
+
+/** An attribute from a range bound (removed when the bound is open), scaled for percent sliders. */
+function setBound(input, attribute, value, scale = 1) {
+  if (value === null || value === undefined) input.removeAttribute(attribute);
+  else input.setAttribute(attribute, String(Math.round(value * scale * 1e9) / 1e9));
+}
+
+/** Every control's min, max and step from the options' ranges (what the UI offers). */
+function applyRanges() {
+  const numberInputs = [
+    [controls.learningRate, "learning_rate"],
+    [controls.momentum, "momentum"],
+    [controls.batchSize, "batch_size"],
+    [controls.regularizationRate, "regularization_rate"],
+    [controls.samples, "samples"],
+    [controls.seed, "seed"],
+  ];
+  for (const [input, field] of numberInputs) {
+    const ui = uiRange(field);
+    setBound(input, "min", ui.min);
+    setBound(input, "max", ui.max);
+    input.setAttribute("step", ui.step === null || ui.step === undefined ? "any" : String(ui.step));
+  }
+  for (const [input, field] of [
+    [controls.noise, "noise"],
+    [controls.trainRatio, "train_ratio"],
+  ]) {
+    const ui = uiRange(field); // fractions; the sliders show percent
+    setBound(input, "min", ui.min, 100);
+    setBound(input, "max", ui.max, 100);
+    setBound(input, "step", ui.step, 100);
+  }
+  fillPresets(controls.learningRatePresets, uiRange("learning_rate").presets);
+  fillPresets(controls.regularizationPresets, uiRange("regularization_rate").presets);
+}
+
+function buildOptionLists() {
+  const options = store.options;
+  if (!options) return;
+  const builtIn = optionNames("datasets");
+  const uploads = store.uploads;
+  const datasets = [...builtIn, ...Object.keys(uploads).filter((id) => !builtIn.includes(id))];
+  const current = store.config?.dataset;
+  if (current && !datasets.includes(current)) datasets.push(current); // an uploaded set named by a link
+  fillSelect(controls.dataset, datasets, (name) =>
+    uploads[name] ? t("dataset.uploaded", { name: uploads[name].name }) : label("dataset", name),
+  );
+  fillSelect(controls.activation, optionNames("activations"), "activation");
+  fillSelect(controls.loss, optionNames("losses"), "loss");
+  fillSelect(controls.optimizer, optionNames("optimizers"), "optimizer");
+  fillSelect(controls.regularization, optionNames("regularizations"), "regularization");
+  fillSelect(controls.init, optionNames("inits"), "init");
+  applyRanges();
   buildFeatureToggles();
+  builtFor = { options, uploads, lang: store.lang };
 }
 
 function buildFeatureToggles() {
-  const features = store.options?.features ?? FALLBACK_OPTIONS.features;
   controls.featureList.replaceChildren(
-    ...features.map((name) => {
+    ...optionNames("features").map((name) => {
       const wrapper = document.createElement("label");
       wrapper.className = "feature-toggle";
       const box = document.createElement("input");
@@ -147,7 +143,7 @@ function buildFeatureToggles() {
       box.value = name;
       box.addEventListener("change", onFeatureToggle);
       const text = document.createElement("span");
-      text.textContent = FEATURE_FORMULAS[name] ?? name;
+      text.textContent = featureFormula(name);
       text.setAttribute("aria-label", label("feature", name));
       wrapper.append(box, text);
       return wrapper;
@@ -165,19 +161,19 @@ export function changeConfig(changes) {
   }
 }
 
-function invalid(input, messageKey, vars) {
+/** A refused entry: the field marked, and a message naming the range the control accepts. */
+function invalid(input, messageKey, field) {
   input.setAttribute("aria-invalid", "true");
-  pushError({ key: messageKey, vars });
+  const bounds = controlBounds(field) ?? {};
+  pushError({ key: messageKey, vars: { min: localNumber(bounds.min, store.lang), max: localNumber(bounds.max, store.lang) } });
   markDirty(DIRTY.config);
 }
 
-function numberFrom(input, { min, max, integer = false, minExclusive = false }) {
+/** The number typed into `input` if `field`'s control accepts it, else null. */
+function numberFrom(input, field) {
   const text = input.value.trim();
   const value = Number(text);
-  if (text === "" || !Number.isFinite(value)) return null;
-  if (integer && !Number.isInteger(value)) return null;
-  if (minExclusive ? value <= min : value < min) return null;
-  if (max !== undefined && value > max) return null;
+  if (text === "" || !acceptable(field, value)) return null;
   input.removeAttribute("aria-invalid");
   return value;
 }
@@ -198,14 +194,14 @@ export function setHiddenLayers(layers) {
 
 export function addLayer() {
   const layers = [...(store.config?.hidden_layers ?? [])];
-  if (layers.length >= (store.options?.maxHiddenLayers ?? LIMITS.maxHiddenLayers)) return;
+  if (layers.length >= uiRange("hidden_layers").max) return;
   layers.push(layers.length ? layers[layers.length - 1] : 2);
   setHiddenLayers(layers);
 }
 
 export function removeLayer() {
   const layers = [...(store.config?.hidden_layers ?? [])];
-  if (layers.length === 0) return;
+  if (layers.length <= uiRange("hidden_layers").min) return;
   layers.pop();
   setHiddenLayers(layers);
 }
@@ -213,9 +209,17 @@ export function removeLayer() {
 export function changeNeurons(layerIndex, delta) {
   const layers = [...(store.config?.hidden_layers ?? [])];
   const next = layers[layerIndex] + delta;
-  if (next < LIMITS.minNeurons || next > (store.options?.maxNeurons ?? LIMITS.maxNeurons)) return;
+  const neurons = uiRange("neurons");
+  if (next < neurons.min || next > neurons.max) return;
   layers[layerIndex] = next;
   setHiddenLayers(layers);
+}
+
+/** The batch size a preset chip stands for: 1 (SGD), the default mini-batch, or the whole split. */
+function chipSize(chip) {
+  if (chip.dataset.batch === "full") return Math.max(1, trainSize());
+  if (chip.dataset.batch === "default") return store.options?.defaults?.batch_size ?? 1;
+  return Number(chip.dataset.batch);
 }
 
 export function trainSize() {
@@ -225,28 +229,26 @@ export function trainSize() {
 function wireInputs() {
   // Enter in a field applies it (its change event); the form itself is never submitted
   document.getElementById("hyper-form").addEventListener("submit", (event) => event.preventDefault());
-  controls.dataset.addEventListener("change", () => {
-    const name = controls.dataset.value;
-    changeConfig({ dataset: name, loss: isRegressionSet(name) ? "mse" : "cross_entropy" });
-  });
+  // loss null: the loss follows the new set (the engine decides mse or cross_entropy)
+  controls.dataset.addEventListener("change", () => changeConfig({ dataset: controls.dataset.value, loss: null }));
   controls.noise.addEventListener("input", () => (controls.noiseValue.textContent = `${controls.noise.value} %`));
   controls.noise.addEventListener("change", () => changeConfig({ noise: Number(controls.noise.value) / 100 }));
   controls.trainRatio.addEventListener("input", () => (controls.trainRatioValue.textContent = `${controls.trainRatio.value} %`));
   controls.trainRatio.addEventListener("change", () => changeConfig({ train_ratio: Number(controls.trainRatio.value) / 100 }));
   controls.samples.addEventListener("change", () => {
-    const samples = numberFrom(controls.samples, { min: 10, integer: true });
-    if (samples === null) return invalid(controls.samples, "error.samples");
+    const samples = numberFrom(controls.samples, "samples");
+    if (samples === null) return invalid(controls.samples, "error.samples", "samples");
     changeConfig({ samples });
   });
   controls.seed.addEventListener("change", () => {
-    const seed = numberFrom(controls.seed, { min: 0, integer: true });
-    if (seed === null) return invalid(controls.seed, "error.seed");
+    const seed = numberFrom(controls.seed, "seed");
+    if (seed === null) return invalid(controls.seed, "error.seed", "seed");
     changeConfig({ seed });
   });
   $("seed-random").addEventListener("click", () => changeConfig({ seed: Math.floor(Math.random() * 100000) }));
   controls.learningRate.addEventListener("change", () => {
-    const rate = numberFrom(controls.learningRate, { min: 0, max: 1000, minExclusive: true });
-    if (rate === null) return invalid(controls.learningRate, "error.learning_rate");
+    const rate = numberFrom(controls.learningRate, "learning_rate");
+    if (rate === null) return invalid(controls.learningRate, "error.learning_rate", "learning_rate");
     changeConfig({ learning_rate: rate });
   });
   for (const [key, select] of [
@@ -259,24 +261,23 @@ function wireInputs() {
     select.addEventListener("change", () => changeConfig({ [key]: select.value }));
   }
   controls.momentum.addEventListener("change", () => {
-    const momentum = numberFrom(controls.momentum, { min: 0, max: 0.999 });
-    if (momentum === null) return invalid(controls.momentum, "error.momentum");
+    const momentum = numberFrom(controls.momentum, "momentum");
+    if (momentum === null) return invalid(controls.momentum, "error.momentum", "momentum");
     changeConfig({ momentum });
   });
   controls.batchSize.addEventListener("change", () => {
-    const batch = numberFrom(controls.batchSize, { min: 1, integer: true });
-    if (batch === null) return invalid(controls.batchSize, "error.batch_size");
+    const batch = numberFrom(controls.batchSize, "batch_size");
+    if (batch === null) return invalid(controls.batchSize, "error.batch_size", "batch_size");
     changeConfig({ batch_size: batch });
   });
   for (const chip of document.querySelectorAll("[data-batch]")) {
     chip.addEventListener("click", () => {
-      const size = chip.dataset.batch === "full" ? Math.max(1, trainSize()) : Number(chip.dataset.batch);
-      changeConfig({ batch_size: size });
+      changeConfig({ batch_size: chipSize(chip) });
     });
   }
   controls.regularizationRate.addEventListener("change", () => {
-    const rate = numberFrom(controls.regularizationRate, { min: 0 });
-    if (rate === null) return invalid(controls.regularizationRate, "error.regularization_rate");
+    const rate = numberFrom(controls.regularizationRate, "regularization_rate");
+    if (rate === null) return invalid(controls.regularizationRate, "error.regularization_rate", "regularization_rate");
     changeConfig({ regularization_rate: rate });
   });
   $("add-layer").addEventListener("click", addLayer);
@@ -312,7 +313,7 @@ function reflectConfig() {
   setIfIdle(controls.seed, String(config.seed));
   setIfIdle(controls.learningRate, String(config.learning_rate));
   setIfIdle(controls.activation, config.activation);
-  setIfIdle(controls.loss, config.loss ?? (isRegressionSet(config.dataset) ? "mse" : "cross_entropy"));
+  setIfIdle(controls.loss, config.loss); // resolved by the server: never null
   setIfIdle(controls.optimizer, config.optimizer);
   setIfIdle(controls.momentum, String(config.momentum));
   controls.momentumField.hidden = config.optimizer !== "momentum";
@@ -320,7 +321,7 @@ function reflectConfig() {
   controls.batchMode.textContent = batchModeText(config.batch_size);
   const size = trainSize();
   for (const chip of document.querySelectorAll("[data-batch]")) {
-    const value = chip.dataset.batch === "full" ? size : Number(chip.dataset.batch);
+    const value = chipSize(chip);
     const active = chip.dataset.batch === "full" ? config.batch_size >= size : config.batch_size === value && value < size;
     chip.setAttribute("aria-pressed", String(Boolean(active)));
   }
@@ -342,14 +343,15 @@ function reflectConfig() {
 
   const layers = config.hidden_layers;
   controls.layerCount.textContent = String(layers.length);
-  $("add-layer").disabled = layers.length >= (store.options?.maxHiddenLayers ?? LIMITS.maxHiddenLayers);
-  $("remove-layer").disabled = layers.length === 0;
+  const layerRange = uiRange("hidden_layers");
+  $("add-layer").disabled = layers.length >= layerRange.max;
+  $("remove-layer").disabled = layers.length <= layerRange.min;
   controls.linearNotice.hidden = !(config.activation === "linear" && layers.length > 0);
 }
 
+/** An upload accepted by the server: offered in the data set list from now on. */
 export function rememberUpload(result, fileName) {
-  uploaded.set(result.id, { name: fileName, classes: result.classes ?? null, features: result.features, rows: result.rows });
-  buildOptionLists();
+  addUpload(result, fileName);
 }
 
 export function initSettings() {
@@ -358,8 +360,9 @@ export function initSettings() {
   registerRenderer({
     name: "settings",
     mask: DIRTY.config | DIRTY.lang | DIRTY.dataset,
-    render(flags) {
-      if (flags & DIRTY.lang) buildOptionLists();
+    render() {
+      const built = builtFor;
+      if (built.options !== store.options || built.uploads !== store.uploads || built.lang !== store.lang) buildOptionLists();
       reflectConfig();
     },
   });

@@ -1,8 +1,9 @@
 // The page's one state store.
 //
-// Server messages and user actions change the store through the functions below; each change
-// sets dirty flags and asks the render loop for a frame. Renderers read the store in the loop
-// and never change it (except their own caches). Nothing here touches the DOM.
+// Server messages and user actions change the store through the functions below, and only
+// through them: no other module assigns to the store. Each change sets dirty flags and asks the
+// render loop for a frame. Renderers read the store in the loop and never change it (a click
+// they wire calls a store function, as any control does). Nothing here touches the DOM.
 
 import { flatLayers, flatProbe } from "./layers.js";
 import { requestRender } from "./loop.js";
@@ -34,8 +35,9 @@ export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every oth
 export const store = {
   dirty: DIRTY.all,
   lang: "en",
-  options: null, // GET /api/v1/options, normalised
-  connection: "connecting", // connecting | open | reconnecting | offline
+  options: null, // GET /api/v1/options as served: names, formulas, ranges (see options.js)
+  uploads: {}, // uploaded data set id -> {name, classes, regression, features, rows}
+  connection: "connecting", // session.js's ConnectionState: connecting | open | reconnecting | offline
   sessionId: null,
 
   config: null, // the server's full config
@@ -102,6 +104,13 @@ export function whileRunning(ms) {
 export function markDirty(flags) {
   store.dirty |= flags;
   requestRender();
+}
+
+/** The render loop's read: the flags set since the last frame, cleared. */
+export function takeDirty() {
+  const flags = store.dirty;
+  store.dirty = 0;
+  return flags;
 }
 
 // --- server messages ---------------------------------------------------------------------
@@ -221,14 +230,26 @@ export function applyDiverged(message) {
   markDirty(DIRTY.notices | DIRTY.state | DIRTY.history);
 }
 
+/** How long an error toast shows. */
+export const ERROR_MS = 8000;
+
 /**
  * Shows an error toast. `message` is a translation `{ key, vars }` (re-read in the current
  * language whenever it is drawn, so a language switch translates toasts already showing) or,
  * for text that has no translation (the browser's own error text), a plain string.
  */
 export function pushError(message) {
-  store.errors.push({ message, time: performance.now() });
+  const now = performance.now();
+  const text = JSON.stringify(message);
+  // the same message again (a retry that failed again) refreshes its toast rather than stacking
+  store.errors = store.errors.filter((error) => now - error.time < ERROR_MS && JSON.stringify(error.message) !== text);
+  store.errors.push({ message, time: now });
   if (store.errors.length > 4) store.errors.shift();
+  markDirty(DIRTY.notices);
+}
+
+export function dismissError(error) {
+  store.errors = store.errors.filter((other) => other !== error);
   markDirty(DIRTY.notices);
 }
 
@@ -299,4 +320,84 @@ export function select(selection) {
 export function setHover(hover) {
   store.hover = hover;
   markDirty(DIRTY.hover);
+}
+
+// --- page state set by controls and the session ----------------------------------------------
+
+/** GET /api/v1/options, kept as served (options.js reads it). */
+export function setOptions(options) {
+  store.options = options;
+  markDirty(DIRTY.config | DIRTY.lang | DIRTY.network);
+}
+
+/** An uploaded CSV's reply (POST /api/v1/datasets), kept so its id can be offered and named. */
+export function addUpload(result, fileName) {
+  store.uploads = {
+    ...store.uploads,
+    [result.id]: {
+      name: fileName,
+      classes: result.classes ?? null,
+      regression: result.regression,
+      features: result.features,
+      rows: result.rows,
+    },
+  };
+  markDirty(DIRTY.config);
+}
+
+export function setLang(lang) {
+  store.lang = lang;
+  markDirty(DIRTY.lang);
+}
+
+/** The connection's state; session.js decides the transitions (see ConnectionState). */
+export function setConnection(state) {
+  if (store.connection === state) return;
+  store.connection = state;
+  markDirty(DIRTY.connection);
+}
+
+/** The session this page drives, and its config when it was created. */
+export function setSession(id, config) {
+  store.sessionId = id;
+  if (config) store.config = config;
+  markDirty(DIRTY.config);
+}
+
+export function setSpeedSetting(stepsPerSecond) {
+  store.speedSetting = stepsPerSecond;
+  markDirty(DIRTY.state);
+}
+
+/** The sample the probe follows; the server's next probe confirms it. */
+export function setSample(split, index) {
+  store.sample = { split, index };
+  markDirty(DIRTY.probe);
+}
+
+export function setGradientCheck(check) {
+  store.gradientCheck = check;
+  markDirty(DIRTY.checks);
+}
+
+/** A parameter check asked for (`pending`), or the server's `parameter_check` reply. */
+export function setParameterCheck(check) {
+  store.parameterCheck = check;
+  markDirty(DIRTY.checks);
+}
+
+export function setAutoPhases(auto) {
+  store.teaching.auto = auto;
+  markDirty(DIRTY.teaching);
+}
+
+export function setPhasePace(ms) {
+  store.teaching.paceMs = ms;
+}
+
+/** A phase arrived: its flow animation starts now and lasts `ms`. */
+export function startPhaseAnimation(start, ms) {
+  store.teaching.animationStart = start;
+  store.teaching.animationMs = ms;
+  markDirty(DIRTY.teaching);
 }

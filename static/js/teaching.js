@@ -8,7 +8,7 @@ import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { onServerMessage } from "./messages.js";
 import { send } from "./session.js";
-import { DIRTY, markDirty, store } from "./store.js";
+import { DIRTY, setAutoPhases, setPhasePace, setSample, startPhaseAnimation, store } from "./store.js";
 
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
@@ -33,16 +33,13 @@ export function stepPhase() {
 
 export function stopAutoPhases() {
   if (!store.teaching.auto) return;
-  store.teaching.auto = false;
+  setAutoPhases(false);
   clearTimeout(autoTimer);
-  markDirty(DIRTY.teaching);
 }
 
 function toggleAuto() {
-  const teaching = store.teaching;
-  teaching.auto = !teaching.auto;
-  markDirty(DIRTY.teaching);
-  if (teaching.auto) stepPhase();
+  setAutoPhases(!store.teaching.auto);
+  if (store.teaching.auto) stepPhase();
   else clearTimeout(autoTimer);
 }
 
@@ -51,15 +48,13 @@ export function chooseSample(split, index) {
   const size = store.dataset?.[split]?.points?.length ?? 0;
   if (size === 0) return;
   const wrapped = ((index % size) + size) % size;
-  store.sample = { split, index: wrapped };
+  setSample(split, wrapped);
   send({ type: "probe", split, index: wrapped });
-  markDirty(DIRTY.probe);
 }
 
 function onPhase() {
+  startPhaseAnimation(performance.now(), animationMs());
   const teaching = store.teaching;
-  teaching.animationStart = performance.now();
-  teaching.animationMs = animationMs();
   if (teaching.auto) {
     clearTimeout(autoTimer);
     autoTimer = setTimeout(() => {
@@ -117,10 +112,8 @@ function renderTrack() {
 
 export function initTeaching() {
   autoButton.addEventListener("click", toggleAuto);
-  paceSelect.addEventListener("change", () => {
-    store.teaching.paceMs = Number(paceSelect.value);
-  });
-  store.teaching.paceMs = Number(paceSelect.value);
+  paceSelect.addEventListener("change", () => setPhasePace(Number(paceSelect.value)));
+  setPhasePace(Number(paceSelect.value));
   splitSelect.addEventListener("change", () => chooseSample(splitSelect.value, Number(indexInput.value) || 0));
   indexInput.addEventListener("change", () => chooseSample(splitSelect.value, Math.round(Number(indexInput.value) || 0)));
   document.getElementById("sample-prev").addEventListener("click", () => chooseSample(store.sample.split, store.sample.index - 1));

@@ -9,7 +9,7 @@ const NUMBER_FIELDS = new Set([
 const LIST_FIELDS = { features: "string", hidden_layers: "number" };
 const STRING_FIELDS = new Set(["dataset", "activation", "loss", "optimizer", "regularization", "init"]);
 
-/** Config field order in the URL (DESIGN §5's order). */
+/** Config field order in the URL (the order of docs/api.md). */
 export const CONFIG_FIELDS = [
   "dataset", "samples", "noise", "train_ratio", "seed", "features", "hidden_layers", "activation", "loss",
   "optimizer", "learning_rate", "momentum", "batch_size", "regularization", "regularization_rate", "init",

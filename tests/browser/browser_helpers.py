@@ -18,6 +18,15 @@ def wait_connected(page: Any, timeout: float = 15_000) -> None:
     page.wait_for_selector(".neuron-hit", timeout=timeout)
 
 
+def drawn(page: Any) -> None:
+    """Waits until the render loop has drawn what the store holds now.
+
+    A change sets dirty flags and asks for an animation frame; the loop redraws in that frame.
+    Two frames from now, every renderer has run on what was dirty when this was called (those
+    with an interval run at once too while the page is not training)."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def screenshot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

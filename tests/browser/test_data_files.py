@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 from browser_helpers import api, screenshot, session_id
+from playwright.sync_api import expect
 
 
 def test_a_bad_csv_is_refused_with_its_row_and_column_and_a_good_one_is_trained_on(open_page, tmp_path):
@@ -24,7 +26,7 @@ def test_a_bad_csv_is_refused_with_its_row_and_column_and_a_good_one_is_trained_
     page.wait_for_function(
         "() => window.__backpropLab.store.dataset && window.__backpropLab.store.dataset.planar === false"
     )
-    assert page.locator(".neuron-hit[data-column='0']").count() == 2
+    expect(page.locator(".neuron-hit[data-column='0']")).to_have_count(2)
     screenshot(page, "10-uploaded-csv")
 
 
@@ -44,9 +46,11 @@ def test_a_csv_dropped_on_the_page_is_uploaded(open_page):
     page.wait_for_function(
         "() => window.__backpropLab.store.dataset && window.__backpropLab.store.dataset.planar === false"
     )
-    assert "dropped.csv" in page.locator("#upload-status").inner_text()
-    assert (
-        page.get_by_test_id("dataset").evaluate("(s) => s.options[s.selectedIndex].textContent").endswith("dropped.csv")
+    expect(page.locator("#upload-status")).to_contain_text("dropped.csv")
+    # the store has the new data set before the render loop selects it in the list
+    page.wait_for_function(
+        "() => { const s = document.querySelector('[data-testid=dataset]');"
+        " return s.options[s.selectedIndex]?.textContent.endsWith('dropped.csv'); }"
     )
 
 
@@ -72,16 +76,17 @@ def test_the_weights_download_as_json_and_the_data_set_as_csv_that_uploads_again
     page.wait_for_function(
         "() => window.__backpropLab.store.dataset && window.__backpropLab.store.dataset.planar === false"
     )
-    assert page.locator("#upload-status").inner_text().startswith("circle.csv: 500 rows")
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^circle\.csv: 500 rows"))
 
 
 def test_a_regression_set_shows_rmse_and_r2_instead_of_accuracy(open_page):
     page, _ = open_page("#dataset=plane&loss=mse", chart=False)
-    assert page.locator("#train-rmse").is_visible()
-    assert page.locator("#test-r2").is_visible()
-    assert not page.locator("#train-accuracy").is_visible()
+    expect(page.locator("#train-rmse")).to_be_visible()
+    expect(page.locator("#test-r2")).to_be_visible()
+    expect(page.locator("#train-accuracy")).to_be_hidden()
+    expect(page.locator("#train-rmse")).to_have_text(re.compile(r"^\d"))  # "–" until the first metrics
     assert float(page.locator("#train-rmse").inner_text()) > 0
-    assert page.locator("#softmax-view").is_hidden()
+    expect(page.locator("#softmax-view")).to_be_hidden()
     screenshot(page, "12-regression")
 
 
@@ -97,5 +102,5 @@ def test_a_classification_set_shows_the_engines_confusion_matrix(open_page):
         "  .every((row, k) => JSON.stringify(row) === JSON.stringify(rows[k]))",
         arg=expected,
     )
-    assert page.locator("#confusion td").count() == 25
+    expect(page.locator("#confusion td")).to_have_count(25)
     assert sum(map(sum, expected)) == 250

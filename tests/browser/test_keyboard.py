@@ -3,7 +3,8 @@ out of the way while typing; every control is reachable with Tab and shows its f
 
 from __future__ import annotations
 
-from browser_helpers import screenshot, step_count
+from browser_helpers import api, screenshot, session_id, step_count
+from playwright.sync_api import expect
 
 
 def test_start_pause_step_phase_and_reset_from_the_keyboard(open_page):
@@ -14,8 +15,9 @@ def test_start_pause_step_phase_and_reset_from_the_keyboard(open_page):
     page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').textContent) > 20")
     page.keyboard.press("Space")
     page.wait_for_selector('[data-testid="play-button"][aria-pressed="false"]')
-    page.wait_for_timeout(300)
-    before = step_count(page)
+    # paused: the server's step is final; wait until the page shows it before stepping once more
+    before = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"]
+    expect(page.get_by_test_id("step-counter")).to_have_text(str(before))
     page.keyboard.press("s")
     page.wait_for_function(f"() => document.querySelector('[data-testid=step-counter]').textContent === '{before + 1}'")
     page.keyboard.press("ArrowRight")
@@ -24,7 +26,7 @@ def test_start_pause_step_phase_and_reset_from_the_keyboard(open_page):
     page.wait_for_selector('#phase-track li.current[data-index="1"]')
     page.keyboard.press("r")
     page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '0'")
-    assert page.locator("#phase-track li.current").count() == 0
+    expect(page.locator("#phase-track li.current")).to_have_count(0)
     watch.assert_clean()
 
 
@@ -35,7 +37,7 @@ def test_shortcuts_do_nothing_while_typing_in_a_field(open_page):
     field.press("s")
     field.press("r")
     field.press("Space")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # an absence takes a wait: no shortcut may fire
     assert step_count(page) == 0
     assert page.get_by_test_id("play-button").get_attribute("aria-pressed") == "false"
 

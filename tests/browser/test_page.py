@@ -1,9 +1,14 @@
-"""The page loads clean, carries every test hook of DESIGN §8, and lays out from a 1280×720 laptop
-to a 2560×1440 projector without overflow."""
+"""The page loads clean, carries every test hook of docs/product.md, and lays out from a 1280×720
+laptop to a 2560×1440 projector without overflow."""
 
 from __future__ import annotations
 
+import re
+
 from browser_helpers import screenshot
+from playwright.sync_api import expect
+
+NUMBER = re.compile(r"^\d+(\.\d+)?(e[-+]?\d+)?$")  # what a counter or a loss cell shows once drawn
 
 TEST_IDS = [
     "play-button",
@@ -32,7 +37,7 @@ def test_the_page_loads_with_no_console_error_and_no_request_outside_the_app(ope
     page, watch = open_page()
     page.wait_for_function("() => document.querySelector('#loss-chart .main-svg') !== null")
     page.wait_for_function("() => window.__backpropLab.store.heatmaps !== null")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # an absence takes a wait: no late console error or outside request
     watch.assert_clean()
     screenshot(page, "01-loaded-1280x720")
 
@@ -46,13 +51,14 @@ def test_every_test_hook_is_there_and_the_later_views_are_not_faked(open_page):
     assert page.get_by_test_id("lr-lab-view").count() == 0
     options = page.get_by_test_id("language-select").locator("option").evaluate_all("(os) => os.map(o => o.value)")
     assert options == ["en", "id"]
-    assert page.get_by_test_id("step-counter").inner_text() == "0"
-    assert float(page.get_by_test_id("train-loss").inner_text()) > 0
-    assert float(page.get_by_test_id("test-loss").inner_text()) > 0
+    expect(page.get_by_test_id("step-counter")).to_have_text("0")
+    for test_id in ["train-loss", "test-loss"]:  # "–" until the render loop draws the first metrics
+        expect(page.get_by_test_id(test_id)).to_have_text(NUMBER)
+        assert float(page.get_by_test_id(test_id).inner_text()) > 0
 
     # the network view: default 2 inputs, hidden 4 and 2, 2 softmax outputs
-    assert page.locator(".neuron-hit").count() == 2 + 4 + 2 + 2
-    assert page.locator(".layer-head").count() == 4
+    expect(page.locator(".neuron-hit")).to_have_count(2 + 4 + 2 + 2)
+    expect(page.locator(".layer-head")).to_have_count(4)
 
 
 def test_the_layout_resizes_cleanly_from_a_laptop_to_a_projector(open_page):
@@ -60,7 +66,11 @@ def test_the_layout_resizes_cleanly_from_a_laptop_to_a_projector(open_page):
     page.wait_for_function("() => window.__backpropLab.store.heatmaps !== null")
     for width, height in [(1280, 720), (1920, 1080), (2560, 1440), (1280, 720)]:
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(400)  # resize observers, then one frame
+        # a ResizeObserver marks the layout dirty, the next frame resizes the canvas: wait for it
+        page.wait_for_function(
+            "() => Math.abs(document.getElementById('network-view').getBoundingClientRect().width"
+            " - document.getElementById('network-canvas').clientWidth) <= 1"
+        )
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"horizontal overflow of {overflow}px at {width}×{height}"
         boxes = page.evaluate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from browser_helpers import api, screenshot, session_id, step_count
+from playwright.sync_api import expect
 
 INSPECTOR = '[data-testid="neuron-inspector"]'
 
@@ -126,7 +127,7 @@ def test_clicking_a_point_chooses_the_sample_and_the_softmax_bars_sum_to_one(ope
     page.mouse.click(point[0], point[1])
     page.wait_for_function("() => window.__backpropLab.store.probe.index === 3")
     bars = page.locator("#softmax-view .softmax-value")
-    assert bars.count() == 5
+    expect(bars).to_have_count(5)
     total = sum(float(value) for value in bars.evaluate_all("(els) => els.map(e => e.dataset.value)"))
     assert math.isclose(total, 1.0, abs_tol=1e-9)
     screenshot(page, "07-five-class-softmax")

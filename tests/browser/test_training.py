@@ -5,6 +5,7 @@ network says why."""
 from __future__ import annotations
 
 from browser_helpers import api, screenshot, session_id, step_count
+from playwright.sync_api import expect
 
 
 def test_play_raises_the_step_counter_and_lowers_the_training_loss_then_pause_stops_it(open_page):
@@ -20,9 +21,10 @@ def test_play_raises_the_step_counter_and_lowers_the_training_loss_then_pause_st
     screenshot(page, "03-training")
     page.get_by_test_id("play-button").click()
     page.wait_for_selector('[data-testid="play-button"][aria-pressed="false"]')
-    page.wait_for_timeout(300)  # the last frame after the pause
-    paused_at = step_count(page)
-    page.wait_for_timeout(700)
+    # paused: the server's step is final, and the frame sent after the pause brings it to the page
+    paused_at = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"]
+    expect(page.get_by_test_id("step-counter")).to_have_text(str(paused_at))
+    page.wait_for_timeout(700)  # an absence takes a wait: nothing may move while paused
     assert step_count(page) == paused_at
     assert api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"] == paused_at
     # the loss chart drew both curves
@@ -37,7 +39,7 @@ def test_the_step_button_adds_exactly_one_step(open_page):
     page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
     page.get_by_test_id("step-button").click()
     page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '2'")
-    page.wait_for_timeout(400)
+    page.wait_for_timeout(400)  # an absence takes a wait: no third step follows
     assert step_count(page) == 2
 
 
@@ -70,7 +72,7 @@ def test_a_learning_rate_far_too_high_stops_training_with_a_message_that_explain
     assert "learning rate (1000) is too high" in text
     diverged_at = page.evaluate("() => window.__backpropLab.store.diverged.step")
     assert f"step {diverged_at}" in text
-    assert page.get_by_test_id("play-button").get_attribute("aria-pressed") == "false"
+    expect(page.get_by_test_id("play-button")).to_have_attribute("aria-pressed", "false")
     screenshot(page, "04-diverged")
     # nothing on the page reads NaN
     assert "NaN" not in page.locator("body").inner_text()

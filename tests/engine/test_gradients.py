@@ -8,7 +8,7 @@ small gradients can be held to a relative error of 1e-6. Relative error is
 round-off by nothing. relu and leaky_relu have a kink at 0 where the derivative is one-sided,
 so their problems keep every pre-activation at least 0.01 away from it; so does |w| (l1) for
 every weight. The engine's own
-check (DESIGN §4's 2-point difference, the one the app shows) is tested separately."""
+check (docs/engine.md's 2-point difference, the one the app shows) is tested separately."""
 
 import itertools
 

@@ -7,6 +7,7 @@ import pytest
 
 from engine.config import Config
 from engine.evaluation import split_metrics
+from engine.phases import PhaseWalk, StalePhaseWalk
 from engine.trainer import Diverged, Trainer
 
 
@@ -73,7 +74,7 @@ def test_walking_every_phase_ends_in_the_same_weights_as_one_step():
     stepped, walked = Trainer(config), Trainer(config)
     for _ in range(3):
         stepped.step()
-        walk = walked.begin_phases()
+        walk = PhaseWalk(walked)
         phases = []
         while not walk.done:
             phases.append(walk.next())
@@ -90,7 +91,7 @@ def test_each_phase_returns_the_numbers_an_ordinary_traced_step_computes():
     config = Config(hidden_layers=(4,))
     traced, walked = Trainer(config), Trainer(config)
     trace = traced.traced_step()
-    walk = walked.begin_phases()
+    walk = PhaseWalk(walked)
     phases = [walk.next() for _ in range(walk.total)]
     np.testing.assert_array_equal(phases[0].values["activations"], trace.layers[0].activations)
     assert phases[2].values["loss"] == trace.loss
@@ -100,10 +101,8 @@ def test_each_phase_returns_the_numbers_an_ordinary_traced_step_computes():
 
 
 def test_a_phase_walk_goes_stale_when_the_trainer_moves_on():
-    from engine.phases import StalePhaseWalk
-
     trainer = Trainer(Config())
-    walk = trainer.begin_phases()
+    walk = PhaseWalk(trainer)
     walk.next()
     trainer.step()
     with pytest.raises(StalePhaseWalk):
@@ -117,7 +116,7 @@ def test_live_hyperparameter_changes_keep_the_weights_and_architecture_changes_r
     assert trainer.reconfigure(trainer.config.replace(learning_rate=0.5, batch_size=3, optimizer="adam")) is False
     assert np.array_equal(trainer.network.parameters, weights) and trainer.step_count == 20
     trainer.step()
-    assert trainer.optimizer.name == "adam" and trainer.optimizer.learning_rate == 0.5
+    assert trainer.optimizer.name == "adam" and trainer.config.learning_rate == 0.5
     assert trainer.reconfigure(trainer.config.replace(hidden_layers=(3,))) is True
     assert trainer.step_count == 0 and trainer.network.layout.layer_sizes == (2, 3, 2)
 
@@ -211,3 +210,87 @@ def test_learning_really_happens_on_regression_sets(dataset):
     start = test_loss()
     trainer.step(3000)
     assert test_loss() < start / 10
+
+
+def _walk_one_step(trainer: Trainer) -> None:
+    walk = PhaseWalk(trainer)
+    while not walk.done:
+        walk.next()
+
+
+def _traced(trainer: Trainer, steps: int) -> None:
+    for _ in range(steps):
+        trainer.traced_step()
+
+
+def _walked(trainer: Trainer, steps: int) -> None:
+    for _ in range(steps):
+        _walk_one_step(trainer)
+
+
+def _mixed(trainer: Trainer, steps: int) -> None:
+    """The steps split every which way: untraced calls of odd sizes, traced steps, phase walks,
+    and a deadline-driven call."""
+    done = 0
+    pattern = [lambda: trainer.step(7), lambda: _traced(trainer, 2), lambda: _walk_one_step(trainer),
+               lambda: trainer.step(1), lambda: trainer.train_for(3, time.perf_counter() + 10.0)]
+    sizes = [7, 2, 1, 1, 3]
+    index = 0
+    while done + sizes[index % 5] <= steps:
+        pattern[index % 5]()
+        done += sizes[index % 5]
+        index += 1
+    trainer.step(steps - done)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_traced_untraced_phase_by_phase_and_split_training_give_identical_weights(optimizer):
+    """Through an epoch's end, a live change of learning rate, optimiser and batch size, and a
+    regularisation change: every path runs the same kernels in the same order."""
+    config = Config(dataset="spiral", samples=120, hidden_layers=(6, 5), activation="leaky_relu",
+                    optimizer=optimizer, learning_rate=0.02, batch_size=9, regularization="l2",
+                    regularization_rate=0.003)
+    ways = {"untraced": Trainer.step, "traced": _traced, "phases": _walked, "split": _mixed}
+    trainers = {name: Trainer(config) for name in ways}
+    changes = [config.replace(learning_rate=0.1), config.replace(learning_rate=0.1, optimizer="adam"),
+               config.replace(learning_rate=0.05, optimizer="momentum", batch_size=25, regularization="l1")]
+    for change in [None, *changes]:
+        for name, trainer in trainers.items():
+            if change is not None:
+                assert trainer.reconfigure(change) is False
+            ways[name](trainer, 37)
+    reference = trainers["untraced"]
+    assert reference.step_count == 4 * 37 and reference.epoch > 2
+    for name, trainer in trainers.items():
+        assert np.array_equal(trainer.network.parameters, reference.network.parameters), name
+        assert np.array_equal(trainer.optimizer.moments, reference.optimizer.moments), name
+        assert np.array_equal(trainer.counters, reference.counters), name
+        assert np.array_equal(trainer.last_gradient, reference.last_gradient), name
+
+
+def test_two_trainers_on_two_threads_each_equal_their_single_threaded_run():
+    """The kernels release the GIL, so two threads really train at once: nothing is shared."""
+    import threading
+
+    configs = [Config(dataset="xor", hidden_layers=(8, 8), optimizer="adam", seed=1),
+               Config(dataset="moons", hidden_layers=(6,), activation="relu", seed=2)]
+    alone = []
+    for config in configs:
+        trainer = Trainer(config)
+        trainer.step(3000)
+        alone.append(trainer.network.parameters.copy())
+    together = [Trainer(config) for config in configs]
+    start = threading.Barrier(2)
+
+    def train(trainer: Trainer) -> None:
+        start.wait()
+        for _ in range(30):
+            trainer.step(100)
+
+    threads = [threading.Thread(target=train, args=(trainer,)) for trainer in together]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for trainer, expected in zip(together, alone, strict=True):
+        assert np.array_equal(trainer.network.parameters, expected)

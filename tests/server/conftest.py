@@ -19,8 +19,14 @@ from server.cli import LabServer, build_server
 from server.deps import Lab
 from server.settings import Limits, Settings, Timing
 
-# The tests' own helper modules (server_helpers, server_reference) sit next to this file.
+# A server reports ready only once the engine's kernels are compiled or loaded from numba's cache:
+# well under a second with a warm cache, but a cold one (a fresh clone) compiled for 90 s here
+# while other jobs shared the 2 cores. Waiting is cheap, a start that failed still fails at once.
+SERVER_START_SECONDS = 300
+
+# The tests' own helper modules: server_helpers next to this file, reference_net one folder up.
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
 
 
 def free_port() -> int:
@@ -68,10 +74,12 @@ def start_live(settings: Settings) -> LiveServer:
     server.config.configure_logging()
     thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + SERVER_START_SECONDS
     while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
+        if not thread.is_alive():
+            raise RuntimeError("the live server stopped before it started")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the live server did not start within {SERVER_START_SECONDS} s")
         time.sleep(0.02)
     return LiveServer(settings, server, thread)
 

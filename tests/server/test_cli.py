@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import SERVER_START_SECONDS, free_port
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -55,11 +55,14 @@ def test_sigterm_closes_sockets_with_1001_and_exits_quickly():
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + SERVER_START_SECONDS  # ready once the kernels are compiled
+        while True:
+            assert process.poll() is None, "the server exited before it was ready"
             try:
                 httpx.get(f"{base}/api/v1/health", timeout=1)
                 break
             except httpx.HTTPError:
+                assert time.monotonic() < deadline, f"the server was not ready within {SERVER_START_SECONDS} s"
                 time.sleep(0.1)
         sid = httpx.post(f"{base}/api/v1/sessions", json={}).json()["id"]
 

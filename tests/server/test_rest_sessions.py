@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
-from server_reference import data_loss, forward, gradients, layers_of
 
 from server.schemas import (
     DatasetOut,
@@ -19,7 +19,7 @@ from server.schemas import (
 )
 from server.settings import Limits
 
-DESIGN_DEFAULTS = {
+DOCUMENTED_DEFAULTS = {  # docs/api.md, "The config"
     "dataset": "circle", "samples": 500, "noise": 0.0, "train_ratio": 0.5, "seed": 0,
     "features": ["x1", "x2"], "hidden_layers": [4, 2], "activation": "tanh",
     "loss": "cross_entropy", "optimizer": "sgd", "learning_rate": 0.03, "momentum": 0.9,
@@ -56,7 +56,7 @@ def test_creating_without_a_body_uses_exactly_the_design_defaults(http):
     response = http.post("/api/v1/sessions")
     assert response.status_code == 201
     body = response.json()
-    assert body["config"] == DESIGN_DEFAULTS
+    assert body["config"] == DOCUMENTED_DEFAULTS
     assert (body["step"], body["epoch"], body["state"]) == (0, 0, "idle")
     assert set(body["metrics"]) == {"train_loss", "test_loss", "train_accuracy", "test_accuracy", "test_confusion"}
     confusion = body["metrics"]["test_confusion"]  # rows: true class; columns: predicted

@@ -1,30 +1,16 @@
-// The gradient check panel (§1.7): the whole network's gradient by backpropagation against
-// central finite differences. Shows the largest relative error, how many forward passes each
+// The gradient check panel (docs/product.md, idea 7): the whole network's gradient by
+// backpropagation against central finite differences. Shows the largest relative error, how many forward passes each
 // method needed (2P against one forward and one backward pass), both times and their ratio, and
 // what that ratio means for a network with a million weights.
 
-import { api } from "../api.js";
+import { runGradientCheck } from "../checks.js";
 import { duration, groupedInteger, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
-import { DIRTY, markDirty, store } from "../store.js";
+import { DIRTY, store } from "../store.js";
 
 const button = document.getElementById("gradient-check-button");
 const result = document.getElementById("gradient-check-result");
-
-async function runCheck() {
-  if (!store.sessionId) return;
-  const step = store.step;
-  store.gradientCheck = { status: "running", step };
-  markDirty(DIRTY.checks);
-  try {
-    const response = await api.gradientCheck(store.sessionId);
-    store.gradientCheck = { status: "done", result: response, step };
-  } catch (error) {
-    store.gradientCheck = { status: "error", error: error.message, step };
-  }
-  markDirty(DIRTY.checks);
-}
 
 function row(label, value, name, raw) {
   const term = document.createElement("dt");
@@ -85,6 +71,6 @@ function render() {
 }
 
 export function initGradcheck() {
-  button.addEventListener("click", runCheck);
+  button.addEventListener("click", runGradientCheck);
   registerRenderer({ name: "gradcheck", mask: DIRTY.checks | DIRTY.lang, render });
 }

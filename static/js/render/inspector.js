@@ -2,7 +2,8 @@
 // numbers of the chosen sample, term by term.
 //
 // Neuron: z = w₁·a₁ + … + b and a = f(z) with every product written out; its delta by the chain
-// rule (hidden: δ = f′(z)·Σₖ wₖ·δₖ over the next layer; output: from the loss); ∂L/∂b and each
+// rule (hidden: δ = f′(z)·Σₖ wₖ·δₖ over the next layer, f′(z) the probe's; output: the loss's
+// δ through the output layer, the engine's number, since softmax's f′ is a Jacobian); ∂L/∂b and each
 // incoming ∂L/∂wᵢ = aᵢ·δ (buttons that open the edge); its bias, editable, with a finite-
 // difference check. Edge: the weight (editable), ∂L/∂w = a·δ for the sample, the batch gradient of
 // the objective, the last update Δw, and a finite-difference check of that one weight.
@@ -10,13 +11,14 @@
 // Every result shown is the engine's number (probe, params, gradients, updates, check replies);
 // each carries data-name and data-value (full precision) so tests and curious users can read it.
 
+import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
-import { factor, shortNumber, subscript } from "../format.js";
+import { factor, mathText, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
-import { send } from "../session.js";
-import { DIRTY, markDirty, pushError, select, store, whileRunning } from "../store.js";
+import { formulas } from "../options.js";
+import { DIRTY, pushError, select, store, whileRunning } from "../store.js";
 import { columnName, neuronName } from "./network_names.js";
 
 const UPDATE_INTERVAL_MS = 100;
@@ -48,29 +50,30 @@ function line(...parts) {
 }
 
 // --- the maths of one neuron ----------------------------------------------------------------
+// Every formula is the engine's text (GET /api/v1/options → formulas), every number the
+// engine's (probe, params): the page writes them side by side and computes nothing.
 
-const ACTIVATION_TEXT = {
-  linear: { name: "", derivative: "1" },
-  sigmoid: { name: "σ", derivative: "a·(1 − a)" },
-  tanh: { name: "tanh", derivative: "1 − a²" },
-  relu: { name: "relu", derivative: "[z > 0]" },
-  leaky_relu: { name: "leaky_relu", derivative: "(z > 0 ? 1 : 0.01)" },
-};
+/**
+ * The activation's formula with `argument` in place of z: "tanh(z)" → "tanh(w₁·x₁ + b)". Where z
+ * stands in a product or a power ("0.01·z") a sum needs its parentheses.
+ */
+function applied(formula, argument) {
+  return formula.replace(/z/g, (match, offset) => {
+    const before = formula[offset - 1];
+    const after = formula[offset + 1];
+    const bare = (before === undefined || before === "(" || before === " ") && (after === undefined || after === ")" || after === ",");
+    return bare ? argument : `(${argument})`;
+  });
+}
 
-/** f′(z) for the activations of DESIGN §4, from z and a (as the engine writes it). */
-function activationDerivative(activation, z, a) {
-  switch (activation) {
-    case "sigmoid":
-      return a * (1 - a);
-    case "tanh":
-      return 1 - a * a;
-    case "relu":
-      return z > 0 ? 1 : 0;
-    case "leaky_relu":
-      return z > 0 ? 1 : 0.01;
-    default:
-      return 1;
-  }
+/** The formula as DOM parts with each `z` replaced by `node()` (a number), e.g. tanh(0.42). */
+function appliedNodes(formula, node) {
+  const parts = [];
+  formula.split("z").forEach((text, index) => {
+    if (index > 0) parts.push(node());
+    if (text) parts.push(text);
+  });
+  return parts;
 }
 
 function inputSymbol(l, i) {
@@ -88,23 +91,20 @@ function forwardBlock(column, j) {
   const probe = store.probe;
   const params = store.params;
   const isOutput = column === sizes.length - 1;
-  const softmax = isOutput && store.network.output === "softmax";
-  const activation = isOutput ? null : store.network.activation;
+  const maths = formulas();
+  const activation = isOutput ? null : maths.activations?.[store.network.activation];
   const block = el("section", "eq-block");
   block.append(el("h4", null, t("inspect.forward")));
   const nIn = sizes[l];
 
-  // symbolic: a = f(w₁·a₁ + … + b)
+  // symbolic: a = f(w₁·a₁ + … + b), or for the output z = … and ŷ = g(z)
   const terms = [];
   for (let i = 0; i < nIn; i++) terms.push(`w${subscript(i + 1)}·${inputSymbol(l, i)}`);
   const sum = `${terms.join(" + ")} + b`;
-  if (softmax) {
-    block.append(line(`z = ${sum}`), line(`ŷ = softmax(z)${subscript(j + 1)} = e^z${subscript(j + 1)} / Σₖ e^zₖ`));
-  } else if (isOutput) {
-    block.append(line(`ŷ = z = ${sum}`));
+  if (isOutput) {
+    block.append(line(`z = ${sum}`), line(mathText(maths.outputs?.[store.network.output], { j: j + 1 })));
   } else {
-    const f = ACTIVATION_TEXT[activation]?.name ?? activation;
-    block.append(line(f ? `a = ${f}(${sum})` : `a = ${sum}`));
+    block.append(line(`a = ${applied(activation?.formula ?? "f(z)", sum)}`));
   }
   if (!probe || !params) return block;
 
@@ -117,15 +117,30 @@ function forwardBlock(column, j) {
   numbers.append(" + ", num(params[l].biases[j], "bias", { asFactor: true, digits: 3 }), " = ", num(probe.layers[l].pre_activations[j], "z"));
   block.append(numbers);
   const a = probe.layers[l].activations[j];
-  if (softmax) {
-    block.append(line("ŷ = ", num(a, "a"), "  ", el("span", "note", t("inspect.probability"))));
-  } else if (isOutput) {
-    block.append(line("ŷ = ", num(a, "a")));
+  if (isOutput) {
+    const note = store.network.output === "softmax" ? ["  ", el("span", "note", t("inspect.probability"))] : [];
+    block.append(line("ŷ = ", num(a, "a"), ...note));
   } else {
-    const f = ACTIVATION_TEXT[activation]?.name;
-    block.append(line(f ? `a = ${f}(` : "a = ", num(probe.layers[l].pre_activations[j], null, { digits: 3 }), f ? ") = " : " = ", num(a, "a")));
+    const z = probe.layers[l].pre_activations[j];
+    block.append(line("a = ", ...appliedNodes(activation?.formula ?? "z", () => num(z, null, { asFactor: true, digits: 3 })), " = ", num(a, "a")));
   }
   return block;
+}
+
+/** The output delta's formula with ŷⱼ and yⱼ filled in, when it names only this neuron's values. */
+function outputDeltaNumbers(formula, yHat, y, delta) {
+  if (formula.includes("Σ")) {
+    // through softmax every output takes part: the values of this neuron, then the engine's δ
+    return [line("ŷ = ", num(yHat, "y-hat", { digits: 4 }), ",  y = ", num(y, "target", { digits: 4 })), line("δ = ", num(delta, "delta"))];
+  }
+  const row = line("δ = ");
+  for (const part of formula.split(/(ŷ_j|y_j)/)) {
+    if (part === "ŷ_j") row.append(num(yHat, "y-hat", { asFactor: true, digits: 4 }));
+    else if (part === "y_j") row.append(num(y, "target", { asFactor: true, digits: 4 }));
+    else if (part) row.append(mathText(part));
+  }
+  row.append(" = ", num(delta, "delta"));
+  return [row];
 }
 
 function backwardBlock(column, j) {
@@ -134,6 +149,8 @@ function backwardBlock(column, j) {
   const probe = store.probe;
   const params = store.params;
   const isOutput = column === sizes.length - 1;
+  const maths = formulas();
+  const indices = { j: j + 1 };
   const block = el("section", "eq-block");
   block.append(el("h4", null, t("inspect.backward")));
   if (!probe || !params) return block;
@@ -142,25 +159,23 @@ function backwardBlock(column, j) {
   const lossName = store.config?.loss;
 
   if (isOutput) {
-    const y = probe.targets[j];
-    const yHat = layer.activations[j];
-    if (store.network.output === "softmax" && lossName === "mse") {
-      block.append(line("δ = ∂L/∂z = ŷ·((ŷ − y) − Σₖ (ŷₖ − yₖ)·ŷₖ)"));
-      let inner = 0;
-      for (let k = 0; k < probe.targets.length; k++) inner += (layer.activations[k] - probe.targets[k]) * layer.activations[k];
-      block.append(line("δ = ", num(yHat, null, { asFactor: true, digits: 3 }), "·((", num(yHat - y, null, { digits: 3 }), ") − ", num(inner, null, { asFactor: true, digits: 3 }), ") = ", num(delta, "delta")));
-    } else {
-      block.append(line(lossName === "mse" ? t("inspect.delta_mse") : t("inspect.delta_ce")));
-      block.append(line("δ = ", num(yHat, "y-hat", { digits: 4 }), " − ", num(y, "target", { digits: 4 }), " = ", num(delta, "delta")));
-    }
+    const output = store.network.output;
+    const formula = maths.losses?.[lossName]?.delta?.[output] ?? "";
+    block.append(line(`δ = ∂L/∂z = ${mathText(formula, indices)}`));
+    block.append(el("p", "note", t(`inspect.delta_${lossName}_${output}`)));
+    block.append(...outputDeltaNumbers(formula, layer.activations[j], probe.targets[j], delta));
     block.append(line(`${t("inspect.sample_loss")} `, num(probe.loss, "loss")));
   } else {
-    const activation = store.network.activation;
-    const derivativeText = ACTIVATION_TEXT[activation]?.derivative ?? "f′(z)";
-    block.append(line(`δ = ∂L/∂z = f′(z)·Σₖ wₖ·δₖ = (${derivativeText})·Σₖ wₖ·δₖ`));
-    const derivative = activationDerivative(activation, layer.pre_activations[j], layer.activations[j]);
+    const activation = maths.activations?.[store.network.activation];
+    // f′(z) is the engine's, carried by the probe for every hidden neuron
+    const derivative = layer.derivatives?.[j];
+    block.append(line(mathText(maths.network?.hidden_delta, indices)));
+    const z = layer.pre_activations[j];
+    block.append(
+      line(`f′(z) = ${mathText(activation?.derivative ?? "")};  f′(`, num(z, null, { digits: 3 }), ") = ", derivative === undefined ? "–" : num(derivative, "f-prime")),
+    );
     const next = probe.layers[l + 1];
-    const numbers = line("δ = ", num(derivative, "f-prime", { asFactor: true, digits: 3 }), "·(");
+    const numbers = line("δ = ", derivative === undefined ? "f′(z)" : num(derivative, null, { asFactor: true, digits: 3 }), "·(");
     for (let k = 0; k < sizes[column + 1]; k++) {
       if (k > 0) numbers.append(" + ");
       numbers.append(num(weightAt(params[l + 1], j, k), `w-out${k + 1}`, { asFactor: true, digits: 3 }), "·", num(next.deltas[k], `delta-out${k + 1}`, { asFactor: true, digits: 3 }));
@@ -170,7 +185,7 @@ function backwardBlock(column, j) {
     block.append(el("p", "note", t("inspect.chain_rule_note", { layer: columnName(column + 1, sizes.length) })));
   }
 
-  block.append(line("∂L/∂b = δ = ", num(layer.bias_gradients[j], "bias-gradient")));
+  block.append(line(`${mathText(maths.network?.bias_gradient, indices)} = `, num(layer.bias_gradients[j], "bias-gradient")));
   const list = el("ul", "edge-list");
   for (let i = 0; i < sizes[l]; i++) {
     const item = el("li");
@@ -192,7 +207,7 @@ function edgeBlock({ layer: l, i, j }) {
   if (!probe) return block;
   const a = sourceValue(probe, l, i);
   const delta = probe.layers[l].deltas[j];
-  block.append(line(`∂L/∂w = ∂z/∂w · ∂L/∂z = ${inputSymbol(l, i)}·δ`));
+  block.append(line(mathText(formulas().network?.weight_gradient, { i: i + 1, j: j + 1 })));
   block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", num(matrixEntry(probe.layers[l].weight_gradients, probe.layers[l].deltas.length, i, j), "weight-gradient")));
   block.append(el("p", "note", t("inspect.edge_note")));
   return block;
@@ -239,20 +254,12 @@ function parameterBlock(selection) {
       pushError({ key: "error.parameter_value" });
       return;
     }
-    const message = { type: "set_parameter", layer: parameter.layer, kind: parameter.kind, i: parameter.i, value };
-    if (parameter.kind === "weight") message.j = parameter.j;
-    send(message);
+    setParameterValue(parameter, value);
   });
   const check = el("button", "chip", t("inspect.check"));
   check.type = "button";
   check.dataset.testid = "parameter-check-button";
-  check.addEventListener("click", () => {
-    store.parameterCheck = { pending: true, ...parameter };
-    markDirty(DIRTY.checks);
-    const message = { type: "check_parameter", layer: parameter.layer, kind: parameter.kind, i: parameter.i };
-    if (parameter.kind === "weight") message.j = parameter.j;
-    send(message);
-  });
+  check.addEventListener("click", () => checkParameter(parameter));
   checkResult = el("div", "check-result");
   checkResult.setAttribute("aria-live", "polite");
   block.append(form, check, checkResult);
@@ -271,8 +278,8 @@ function updateParameterBlock(selection) {
   const lines = [];
   if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} ${t("inspect.batch_gradient")} = `, num(gradient, "batch-gradient")));
   if (update !== undefined) {
-    const rate = store.config?.learning_rate;
-    const note = store.config?.optimizer === "sgd" ? `  (= −η·∂J/∂${symbol}, η = ${rate})` : "";
+    const rule = formulas().optimizers?.[store.config?.optimizer];
+    const note = rule ? `  (${mathText(rule)}, η = ${store.config.learning_rate})` : "";
     lines.push(line(`Δ${symbol} ${t("inspect.last_update")} = `, num(update, "update"), note));
   }
   gradientLine.replaceChildren(...lines);

@@ -1,9 +1,10 @@
 // Teaching mode's narration: what the phase just run did, in words and with the engine's numbers
 // for the chosen sample (and the batch where the step uses the batch), in the reader's language.
 
-import { shortNumber } from "../format.js";
+import { mathText, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
+import { formulas } from "../options.js";
 import { DIRTY, store } from "../store.js";
 import { phaseName } from "../teaching.js";
 
@@ -44,8 +45,9 @@ function describe(phase, probe, depth) {
       break;
     }
     case "loss": {
-      const ce = store.config?.loss === "cross_entropy";
-      texts.push(t(ce ? "narrate.loss_ce" : "narrate.loss_mse"));
+      const loss = store.config?.loss;
+      const formula = mathText(formulas().losses?.[loss]?.formula);
+      texts.push(t(loss === "cross_entropy" ? "narrate.loss_ce" : "narrate.loss_mse", { formula }));
       texts.push(t("narrate.loss_values", { ...sample, y: list(probe.targets), yhat: list(probe.outputs ?? probe.layers[depth - 1].activations), loss: shortNumber(probe.loss, 4) }));
       if (phase.values?.loss !== undefined) {
         texts.push(t("narrate.loss_batch", { n: batch, loss: shortNumber(phase.values.loss, 4), objective: shortNumber(phase.values.objective, 4) }));
@@ -56,7 +58,8 @@ function describe(phase, probe, depth) {
     case "backward": {
       const layer = probe.layers[phase.layer];
       const output = phase.layer === depth - 1;
-      texts.push(t(output ? "narrate.backward_output" : "narrate.backward", { layer: layerName(phase.layer, depth) }));
+      const delta = mathText(formulas().losses?.[store.config?.loss]?.delta?.[store.network.output]);
+      texts.push(t(output ? "narrate.backward_output" : "narrate.backward", { layer: layerName(phase.layer, depth), delta }));
       texts.push(t("narrate.backward_values", { ...sample, delta: list(layer.deltas) }));
       texts.push(t("narrate.backward_batch", { n: batch }));
       break;
@@ -64,7 +67,8 @@ function describe(phase, probe, depth) {
     case "update": {
       let largest = 0;
       for (const layer of phase.values?.weight_updates ?? []) for (const row of layer) for (const value of row) largest = Math.max(largest, Math.abs(value));
-      texts.push(t("narrate.update", { rate: store.config?.learning_rate, optimizer: t(`optimizer.${store.config?.optimizer}`) }));
+      const rule = mathText(formulas().optimizers?.[store.config?.optimizer]);
+      texts.push(t("narrate.update", { rate: store.config?.learning_rate, optimizer: t(`optimizer.${store.config?.optimizer}`), rule }));
       texts.push(t("narrate.update_values", { largest: shortNumber(largest), step: store.step }));
       break;
     }

@@ -7,7 +7,8 @@ import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
-import { changeNeurons, LIMITS } from "../settings.js";
+import { uiRange } from "../options.js";
+import { changeNeurons } from "../settings.js";
 import { DIRTY, select, setHover, store } from "../store.js";
 import { placeTooltip } from "./canvas.js";
 import { edgeAt, neuronAt } from "./network_layout.js";
@@ -31,7 +32,7 @@ export function buildDom(newLayout) {
 
 function buildHeaders() {
   const sizes = layout.layerSizes;
-  const maxNeurons = store.options?.maxNeurons ?? LIMITS.maxNeurons;
+  const neurons = uiRange("neurons");
   headerLayer.replaceChildren(
     ...sizes.map((n, c) => {
       const head = document.createElement("div");
@@ -51,9 +52,9 @@ function buildHeaders() {
       const group = document.createElement("span");
       group.className = "layer-size";
       const minus = button("−", t("network.remove_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, -1));
-      minus.disabled = n <= LIMITS.minNeurons;
+      minus.disabled = n <= neurons.min;
       const plus = button("+", t("network.add_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, +1));
-      plus.disabled = n >= maxNeurons;
+      plus.disabled = n >= neurons.max;
       const count = document.createElement("output");
       count.textContent = String(n);
       group.append(minus, count, plus);

@@ -1,7 +1,7 @@
 // How the network view names things, for labels, tooltips, the inspector and screen readers.
 
 import { t } from "../i18n.js";
-import { FEATURE_FORMULAS } from "../settings.js";
+import { featureFormula } from "../options.js";
 import { store } from "../store.js";
 
 /** "Input", "Hidden layer 2", "Output" for column c. */
@@ -16,7 +16,7 @@ export function neuronName(column, index) {
   const sizes = store.network.layer_sizes;
   if (column === 0) {
     const name = store.network.input_names?.[index];
-    return FEATURE_FORMULAS[name] ?? name ?? `x${index + 1}`;
+    return name === undefined ? `x${index + 1}` : featureFormula(name);
   }
   if (column === sizes.length - 1) {
     if (store.network.output !== "softmax") return "ŷ";

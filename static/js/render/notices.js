@@ -4,9 +4,7 @@
 
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
-import { DIRTY, markDirty, store } from "../store.js";
-
-const TOAST_MS = 8000;
+import { DIRTY, dismissError, ERROR_MS, markDirty, store } from "../store.js";
 
 const badge = document.getElementById("connection-status");
 const banner = document.getElementById("divergence-banner");
@@ -41,11 +39,11 @@ function renderDivergence() {
 
 function renderToasts(now) {
   if (store.errors.length === 0 && shownErrors.length === 0) return;
-  store.errors = store.errors.filter((error) => now - error.time < TOAST_MS);
-  const changed = store.errors.length !== shownErrors.length || store.errors.some((error, index) => error !== shownErrors[index]);
+  const showing = store.errors.filter((error) => now - error.time < ERROR_MS); // expired ones stay unread
+  const changed = showing.length !== shownErrors.length || showing.some((error, index) => error !== shownErrors[index]);
   if (changed || shownLang !== store.lang) {
     toasts.replaceChildren(
-      ...store.errors.map((error) => {
+      ...showing.map((error) => {
         const item = document.createElement("div");
         item.className = "toast";
         item.textContent = errorText(error);
@@ -54,21 +52,18 @@ function renderToasts(now) {
         close.className = "mini";
         close.textContent = "×";
         close.setAttribute("aria-label", t("notice.dismiss"));
-        close.addEventListener("click", () => {
-          store.errors = store.errors.filter((other) => other !== error);
-          markDirty(DIRTY.notices);
-        });
+        close.addEventListener("click", () => dismissError(error));
         item.append(close);
         return item;
       }),
     );
-    shownErrors = store.errors.slice();
+    shownErrors = showing;
     shownLang = store.lang;
   }
   clearTimeout(expiryTimer);
-  if (store.errors.length) {
-    const oldest = Math.min(...store.errors.map((error) => error.time));
-    expiryTimer = setTimeout(() => markDirty(DIRTY.notices), Math.max(50, TOAST_MS - (performance.now() - oldest)));
+  if (showing.length) {
+    const oldest = Math.min(...showing.map((error) => error.time));
+    expiryTimer = setTimeout(() => markDirty(DIRTY.notices), Math.max(50, ERROR_MS - (performance.now() - oldest)));
   }
 }
 

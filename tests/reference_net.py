@@ -1,5 +1,6 @@
-"""An independent NumPy reference of DESIGN §4 for the server tests: forward pass, data loss,
-objective and backprop gradients, written from the design card, not from the engine."""
+"""An independent NumPy reference of docs/engine.md for the tests: forward pass, data loss,
+objective, backprop gradients and the optimisers' updates, written from the conventions as
+vectorised NumPy, not from the engine (whose maths is compiled loops)."""
 
 from __future__ import annotations
 
@@ -88,9 +89,36 @@ def gradients(layers, x, y, activation, loss, classify, reg="none", rate=0.0):  
         grads[index] = (dw, db)
         if index > 0:
             delta = (delta @ w.T) * dact(zs[index - 1], activation)
-    penalty = 0.0
+    return value, value + penalty(layers, reg, rate), grads
+
+
+def penalty(layers, reg: str, rate: float) -> float:  # type: ignore[no-untyped-def]
     if reg == "l2":
-        penalty = rate / 2 * sum(float(np.sum(w**2)) for w, _ in layers)
-    elif reg == "l1":
-        penalty = rate * sum(float(np.sum(np.abs(w))) for w, _ in layers)
-    return value, value + penalty, grads
+        return rate / 2 * sum(float(np.sum(w**2)) for w, _ in layers)
+    if reg == "l1":
+        return rate * sum(float(np.sum(np.abs(w))) for w, _ in layers)
+    return 0.0
+
+
+class ReferenceOptimizer:
+    """PyTorch's sgd, momentum and adam on a flat vector, state kept here."""
+
+    def __init__(self, name: str, learning_rate: float, momentum: float = 0.9):
+        self.name, self.learning_rate, self.momentum = name, learning_rate, momentum
+        self.t = 0
+        self.buffer: np.ndarray | None = None
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
+
+    def update(self, g: np.ndarray) -> np.ndarray:
+        """Δθ for gradient g, advancing the state."""
+        self.t += 1
+        if self.name == "sgd":
+            return -self.learning_rate * g
+        if self.name == "momentum":
+            self.buffer = g.copy() if self.buffer is None else self.momentum * self.buffer + g
+            return -self.learning_rate * self.buffer
+        self.m = 0.1 * g if self.m is None else 0.9 * self.m + 0.1 * g
+        self.v = 0.001 * g * g if self.v is None else 0.999 * self.v + 0.001 * g * g
+        m_hat, v_hat = self.m / (1 - 0.9**self.t), self.v / (1 - 0.999**self.t)
+        return -self.learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)

@@ -1,0 +1,28 @@
+"""The compiled maths of the engine: every number a training step, a probe, an evaluation or a
+gradient check produces is computed by the functions in this package.
+
+They are numba `njit` functions (`nogil=True`, so two sessions train on two cores at once;
+`cache=True`, so a process compiles them once and later processes load the machine code; float64;
+no fastmath, so no sum is reordered and every path gives the same bits). They are written as
+explicit loops that read like the maths, one block per formula, e.g. for a dense layer
+
+    z_sj = Σ_i a_si·w_ij + b_j          for every row s of the batch
+
+with the innermost loop over contiguous outputs j (it vectorises without reordering any sum).
+Products of large layers go to BLAS instead (`layers.BLAS_MIN_WORK`), the same choice on every
+path, so traced, untraced and phase-by-phase training stay bit-identical.
+
+Names travel as small integer codes (the registries in `engine.activations`, `engine.losses`,
+`engine.optimizers` map the API's names to them), and a network as three arrays:
+
+- `layout` (L, 5) int64: per weighted layer n_in, n_out, the offset of its weights and of its
+  biases in the flat parameter vector θ, and the offset of its units among all layers' units;
+- `codes` (5,) int64 and `hyper` (3,) float64: the choices and rates of `engine.kernels.codes`;
+- per-layer buffers z, a and δ, each a flat float64 vector holding every layer's (rows, n_out)
+  block back to back (`engine.workspace.Workspace` makes them and their views).
+
+Modules, in the order a step uses them: `activations`, `layers` (dense forward, gradients, the
+chain rule through one layer), `losses` (softmax, per-sample losses, output deltas),
+`regularization`, `optimizers`, `passes` (whole forward and backward passes), `training` (steps
+and epochs), `metrics` (whole-split evaluation), `gradcheck` (central differences).
+"""

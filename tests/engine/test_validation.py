@@ -1,0 +1,82 @@
+"""The engine refuses a bad config with a typed error: the field, a stable code, its params."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine.config import Config, is_regression_dataset
+from engine.tabular import Table, parse_csv
+from engine.trainer import Trainer
+from engine.validation import ConfigError, resolve_loss, validate_config
+
+
+def refusal(config: Config, table: Table | None = None) -> ConfigError:
+    """What `validate_config` raises for `config`, its loss first resolved as the trainer does."""
+    with pytest.raises(ConfigError) as caught:
+        validate_config(resolve_loss(config, table), table)
+    return caught.value
+
+
+def test_an_out_of_range_value_names_its_field_code_and_bounds():
+    error = refusal(Config(train_ratio=0.95))
+    assert isinstance(error, ValueError)  # callers catching ValueError still do
+    assert (error.field, error.code) == ("train_ratio", "out_of_range")
+    assert error.params == {"value": 0.95, "low": 0.1, "high": 0.9, "low_open": False}
+    assert str(error) == f"train_ratio: {error.message}" and "0.95" in error.message
+
+
+def test_a_rate_with_no_upper_bound_says_so_with_none():
+    error = refusal(Config(learning_rate=0.0))
+    assert (error.field, error.code) == ("learning_rate", "out_of_range")
+    assert error.params["low"] == 0.0 and error.params["low_open"] is True and error.params["high"] is None
+    assert refusal(Config(learning_rate=math.nan)).field == "learning_rate"
+
+
+def test_an_unknown_name_lists_the_choices():
+    error = refusal(Config(activation="swish"))
+    assert (error.field, error.code) == ("activation", "unknown_choice")
+    assert error.params == {"value": "swish", "choices": ["leaky_relu", "linear", "relu", "sigmoid", "tanh"]}
+
+
+@pytest.mark.parametrize(
+    ("config", "field", "code"),
+    [
+        (Config(dataset="swiss_roll"), "dataset", "unknown_dataset"),
+        (Config(features=()), "features", "empty"),
+        (Config(features=("x1", "x1")), "features", "duplicate"),
+        (Config(features=("x3",)), "features", "unknown_choice"),
+        (Config(hidden_layers=(4, 0)), "hidden_layers", "too_small"),
+        (Config(batch_size=0), "batch_size", "too_small"),
+        (Config(dataset="plane", loss="cross_entropy"), "loss", "needs_classification"),
+        (Config(momentum=1.0), "momentum", "out_of_range"),
+        (Config(noise=-0.1), "noise", "out_of_range"),
+        (Config(regularization="l3"), "regularization", "unknown_choice"),
+        (Config(init="zeros"), "init", "unknown_choice"),
+    ],
+)
+def test_every_refusal_names_the_field_it_is_about(config, field, code):
+    error = refusal(config)
+    assert (error.field, error.code) == (field, code)
+    assert field in Config.__dataclass_fields__
+
+
+def test_the_trainer_raises_the_same_typed_error():
+    with pytest.raises(ConfigError) as caught:
+        Trainer(Config(optimizer="rmsprop"))
+    assert caught.value.field == "optimizer" and caught.value.params["value"] == "rmsprop"
+
+
+def test_whether_a_set_is_regression_is_decided_in_one_place():
+    assert [
+        name for name in ("circle", "five_class", "plane", "multi_gaussian", "iris") if is_regression_dataset(name)
+    ] == [
+        "plane",
+        "multi_gaussian",
+    ]
+    values = parse_csv(b"a,b,y\n1,2,0.5\n3,4,1.25\n5,6,2.75\n", name="values.csv")
+    classes = parse_csv(b"a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n", name="classes.csv")
+    assert is_regression_dataset("upload-1", values) and not is_regression_dataset("upload-2", classes)
+    error = refusal(Config(dataset="upload-1", loss="cross_entropy"), values)
+    assert (error.field, error.code) == ("loss", "needs_classification")

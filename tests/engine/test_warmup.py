@@ -1,0 +1,37 @@
+"""Compiled code is cached: a second process loads the kernels instead of compiling them, also
+from a cache folder of its own (`NUMBA_CACHE_DIR`, what a read-only install falls back to)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.warmup import warm_up
+
+ROOT = Path(__file__).resolve().parents[2]
+# One small kernel, compiled (or loaded) in a fresh process; prints how it got its code.
+SCRIPT = """
+import numpy as np
+from engine.kernels.losses import mean
+mean(np.ones(3))
+stats = mean.stats
+print(stats.cache_hits and "hit" or "", stats.cache_misses and "miss" or "")
+"""
+
+
+def run_fresh(cache_dir: Path) -> str:
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)}
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=ROOT,
+                            env=environment, check=True)
+    return result.stdout.split()
+
+
+def test_a_second_process_loads_the_compiled_kernel_from_the_cache(tmp_path):
+    assert run_fresh(tmp_path) == ["miss"]
+    assert any(tmp_path.rglob("*.nbi")), "the compiled code was written to the cache folder"
+    assert run_fresh(tmp_path) == ["hit"]
+
+
+def test_warm_up_runs_every_path_and_says_how_long_it_took():
+    seconds = warm_up()
+    assert 0 < seconds < 120
