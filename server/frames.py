@@ -18,9 +18,9 @@ Which blocks a frame carries while playing (the rest of the frame, its scalars, 
 - `gradients`, `updates` and `probe` once after each re-evaluation (in the next frame with
   arrays): they are numbers a student reads (10 times a second on the page), not drawn;
 - over the budget (a large network: 6 × 16 has 1,442 parameters, ~25 KB of arrays), a frame
-  goes without arrays until the bytes sent so far fit (a leaky bucket: frames that come bunched
-  pass, a sustained rate does not): the bytes a second stay bounded whatever the network, and
-  frames keep their rate.
+  goes without arrays until the bytes of the frames sent so far fit (a leaky bucket: frames
+  that come bunched pass, a sustained rate does not): the bytes a second stay bounded whatever
+  the network, and frames keep their rate.
 A frame that stands still always carries every block.
 """
 
@@ -142,9 +142,10 @@ class FrameBuilder:
             if numbers:
                 self._numbers_due = False
         text = encode(message)
-        if data is not None:  # the budget as a leaky bucket: bunched frames may pass, the rate may not
-            cost = (len(text) + len(data)) / self._timing.frame_bytes_per_second
-            self._arrays_at = max(self._arrays_at, built) + cost
+        # every frame's bytes count against the budget, a leaky bucket: bunched frames may pass
+        # with their arrays, a sustained rate may not (frames without arrays always go)
+        cost = (len(text) + (0 if data is None else len(data))) / self._timing.frame_bytes_per_second
+        self._arrays_at = max(self._arrays_at, built) + cost
         self.last_frame_step = step
         self.last_frame_exact = exact
         self._last_frame_time = started
