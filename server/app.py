@@ -2,9 +2,9 @@
 
 At startup the app first compiles the engine's kernels (or loads them from numba's cache:
 `engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
-once training is ready; then it starts the training thread and the session manager (both need the
+once training is ready; then it starts the training threads and the session manager (both need the
 running event loop) and a task that expires idle sessions; at shutdown it closes every socket
-(1001) and stops the thread. `server.cli` runs it under uvicorn.
+(1001) and stops the threads. `server.cli` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from engine.warmup import warm_up
 from server import __version__, errors
+from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
@@ -52,20 +53,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         blas_threads = threadpool_limits(1)
         logger.info("engine kernels ready in %.2f s", compile_seconds)
         timing = settings.timing
-        scheduler = Scheduler(
+        cadence = Cadence(
+            settings.training_threads,
             timing.frame_rate,
             timing.max_slice_seconds,
             timing.min_slice_seconds,
             frame_budget=timing.frame_budget,
             refresh_rate=timing.metrics_rate,
         )
+        scheduler = Scheduler(settings.training_threads)
         scheduler.start()
-        # The training thread and the event loop share the GIL; a 1 ms switch interval (not 5)
-        # lets the loop answer a message or send a frame without waiting out a training burst.
+        # The training threads and the event loop share the GIL. Compiled training calls release
+        # it, but the Python around them (frames, metrics, NumPy steps) holds it; a 1 ms switch
+        # interval (not 5) lets the loop answer a message or send a frame without waiting out
+        # such a burst. (Measured with 1 and 2 threads, 50 sessions: 5 ms was no better.)
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
-        manager = SessionManager(settings, scheduler, asyncio.get_running_loop())
-        app.state.lab = Lab(settings, scheduler, manager)
+        manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
+        app.state.lab = Lab(settings, scheduler, cadence, manager)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),

@@ -1,8 +1,10 @@
-"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--open] [--db PATH] [--debug]`: run the lab.
+"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--open] [--db PATH] [--debug]
+[--training-threads N]`: run the lab.
 
 Binds 127.0.0.1 by default (only this computer). `--host 0.0.0.0` is classroom mode: the
 server listens on every interface, prints the address students should open, and accepts that
-address in its Host and Origin allow-lists. On SIGTERM (or Ctrl-C) every WebSocket is closed
+address in its Host and Origin allow-lists. Sessions train on one thread per core unless
+`--training-threads` says otherwise. On SIGTERM (or Ctrl-C) every WebSocket is closed
 with 1001 ("going away") and the process exits within a few seconds.
 """
 
@@ -27,6 +29,17 @@ from server.settings import Settings
 logger = logging.getLogger("server")
 
 
+def thread_count(text: str) -> int:
+    """An argparse type: a whole number of threads, at least 1."""
+    try:
+        threads = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of threads, at least 1, not {text!r}") from None
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 thread, not {threads}")
+    return threads
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
@@ -34,12 +47,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file for saved runs")
     parser.add_argument("--debug", action="store_true", help="tracebacks in logs and error messages")
+    parser.add_argument("--training-threads", type=thread_count, default=None, metavar="N",
+                        help="threads that train sessions (default: one per core)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(host=args.host, port=args.port, open_browser=args.open, db_path=args.db, debug=args.debug)
+    settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=args.db, debug=args.debug)
+    if args.training_threads is not None:
+        settings = settings.with_changes(training_threads=args.training_threads)
+    return settings
 
 
 class LabServer(uvicorn.Server):

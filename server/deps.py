@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from server.cadence import Cadence
 from server.manager import SessionManager
 from server.scheduler import Scheduler
 from server.sessions import Session
@@ -19,6 +20,7 @@ class Lab:
 
     settings: Settings
     scheduler: Scheduler
+    cadence: Cadence
     manager: SessionManager
 
 

@@ -3,7 +3,7 @@
 A frame is cheap to build from the trainer's flat vectors (weights, last gradient, last update),
 but its whole-split metrics and its probe (one sample's forward and backward pass) cost a few
 forward passes. While playing, those two are re-evaluated only every `refresh_interval` (20
-times a second when few sessions play, less often when many do: see `Scheduler.refresh_interval`) and
+times a second when few sessions play, less often when many do: see `Cadence.refresh_interval`) and
 frames in between carry the latest ones, with `metrics_step` saying at which step they were
 evaluated. Anything that changes the weights outside the play loop asks for a fresh frame.
 
@@ -33,19 +33,18 @@ from typing import Any
 from engine.trace import SampleTrace
 from engine.trainer import Trainer
 from server import frame_codec, heatmaps, views
+from server.cadence import ByteBudget, Cadence
 from server.protocol import encode
 from server.recording import History
-from server.scheduler import Scheduler
 from server.settings import Timing
 from server.stream import Part
 
 JSON = dict[str, Any]
-ARRAYS_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
 
 
 class FrameBuilder:
-    def __init__(self, scheduler: Scheduler, timing: Timing) -> None:
-        self._scheduler = scheduler
+    def __init__(self, cadence: Cadence, timing: Timing) -> None:
+        self._cadence = cadence
         self._timing = timing
         self.last_frame_step = -1  # the step of the last frame sent
         self.last_frame_exact = False  # whether it carried every block as float64
@@ -56,7 +55,7 @@ class FrameBuilder:
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
         self._numbers_due = True  # re-evaluated since the last frame that carried the numbers
-        self._arrays_at = -float("inf")  # when the arrays sent so far have used up the budget
+        self._budget = ByteBudget(timing.frame_bytes_per_second)  # when frames may carry arrays
         self._packer: frame_codec.FramePacker | None = None
         self._evaluated_step = -1
         self._evaluated_at = -float("inf")
@@ -81,7 +80,7 @@ class FrameBuilder:
         self._numbers_due = True
 
     def refresh_due(self, now: float) -> bool:
-        return self._metrics is None or now - self._evaluated_at >= self._scheduler.refresh_interval()
+        return self._metrics is None or now - self._evaluated_at >= self._cadence.refresh_interval()
 
     def frame(
         self,
@@ -110,7 +109,7 @@ class FrameBuilder:
             self._evaluated_step = step
             self._evaluated_at = started
             self._numbers_due = True
-            self._scheduler.note_refresh_cost(time.perf_counter() - started)
+            self._cadence.note_refresh_cost(time.perf_counter() - started)
         built = time.perf_counter()
         elapsed = started - self._last_frame_time
         if running and 0 <= self.last_frame_step <= step and elapsed > 0:
@@ -127,7 +126,7 @@ class FrameBuilder:
         }
         kind = "frame_scalars"
         data: bytes | None = None
-        if exact or built >= self._arrays_at - ARRAYS_BURST_SECONDS:
+        if exact or self._budget.allows(built):
             numbers = exact or self._numbers_due
             blocks = {"params": trainer.network.parameters}
             if numbers:
@@ -142,14 +141,11 @@ class FrameBuilder:
             if numbers:
                 self._numbers_due = False
         text = encode(message)
-        # every frame's bytes count against the budget, a leaky bucket: bunched frames may pass
-        # with their arrays, a sustained rate may not (frames without arrays always go)
-        cost = (len(text) + (0 if data is None else len(data))) / self._timing.frame_bytes_per_second
-        self._arrays_at = max(self._arrays_at, built) + cost
+        self._budget.spend(built, len(text) + (0 if data is None else len(data)))
         self.last_frame_step = step
         self.last_frame_exact = exact
         self._last_frame_time = started
-        self._scheduler.note_frame_cost(time.perf_counter() - built)
+        self._cadence.note_frame_cost(time.perf_counter() - built)
         return ((text,) if data is None else (text, data)), kind
 
     def heatmaps(self, trainer: Trainer) -> tuple[str, bytes]:
@@ -168,10 +164,9 @@ class FrameBuilder:
             "bytes": len(data),
         }
         text = encode(message)
-        self._scheduler.spent["heatmaps"] += time.perf_counter() - started
+        self._cadence.spend("heatmaps", time.perf_counter() - started)
         return text, data
 
     def heatmap_interval(self) -> float:
-        """Seconds between heatmaps while playing: at most `heatmap_rate` a second, fewer when
-        many sessions play (they are the bulk of the bytes and change slowly to the eye)."""
-        return max(1.0 / self.heatmap_rate, 0.02 * self._scheduler.players)
+        """Seconds between heatmaps while playing (see `Cadence.heatmap_interval`)."""
+        return self._cadence.heatmap_interval(self.heatmap_rate)

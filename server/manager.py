@@ -2,7 +2,8 @@
 the caps and lifetimes of docs/protocol.md.
 
 It lives on the event loop. Building a trainer (data generation, initial weights) runs in a
-worker thread; everything a live session does runs on the training thread (`server.scheduler`).
+worker thread; everything a live session does runs on the training threads, in the session's
+lane (`server.scheduler`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.datasets import GENERATED_CLASSES
 from engine.network import ParameterLayout
 from engine.tabular import Table, load_iris
 from engine.trainer import Trainer
+from server.cadence import Cadence
 from server.problems import CapReached, InvalidInput, NotFound, config_problem
 from server.protocol import encode, error
 from server.scheduler import Scheduler
@@ -44,9 +46,12 @@ def new_id() -> str:
 
 
 class SessionManager:
-    def __init__(self, settings: Settings, scheduler: Scheduler, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, settings: Settings, scheduler: Scheduler, cadence: Cadence, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.settings = settings
         self.scheduler = scheduler
+        self.cadence = cadence
         self.loop = loop
         self.sockets = 0  # open WebSockets, all sessions together
         self._sessions: dict[str, Session] = {}
@@ -129,7 +134,7 @@ class SessionManager:
             raise config_problem(problem, location) from None
         if len(self._sessions) >= self.settings.limits.max_sessions:  # others were created meanwhile
             raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
-        session = Session(new_id(), trainer, config, table, self.scheduler, self.loop, self.settings)
+        session = Session(new_id(), trainer, config, table, self.scheduler, self.cadence, self.loop, self.settings)
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         return session

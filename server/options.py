@@ -8,7 +8,7 @@ built from the engine's registries and the wire models, so the page keeps no cop
 - Ranges come from the pydantic models that validate requests (`ConfigIn`, `StepIn`, the
   WebSocket `Speed` message), read from their field constraints: what the API accepts (422
   outside) is exactly what is served. `cap` is this server's configured limit (429 past it).
-- `ui` is what the page's controls offer inside those ranges (DESIGN §2: 0–6 hidden layers,
+- `ui` is what the page's controls offer inside those ranges (docs/product.md: 0–6 hidden layers,
   1–16 neurons each, noise 0–50 %, …): slider steps, presets, the smaller UI maxima.
 """
 
@@ -34,7 +34,7 @@ from server.settings import Settings
 
 JSON = dict[str, Any]
 
-# What the page's controls offer (DESIGN §2); each inside the API's range for that field.
+# What the page's controls offer (docs/product.md); each inside the API's range for that field.
 UI_HIDDEN_LAYERS = 6
 UI_NEURONS = 16
 LEARNING_RATE_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000]

@@ -1,22 +1,29 @@
-"""The training thread: every session's engine work runs here, never on the event loop.
+"""The training threads: every session's engine work runs here, never on the event loop.
 
-Why one thread. A training step of a small network is ~40 NumPy calls on tiny arrays: Python
-time under the GIL, so a second training thread would not train faster, it would only make
-the threads (and the event loop) fight for the GIL. One thread also gives, for free, what the
-sessions need most: the work of a session runs in the order it was asked for, and never at
-the same time as other work on the same trainer, so the engine needs no locks.
+A pool of `threads` workers (one per core by default, `--training-threads`) runs *jobs*.
+Training calls that release the GIL (the engine's numba `nogil` kernels) let two workers train
+two sessions at once on two cores; Python and small-array NumPy code hold the GIL, so the
+frames, the metrics and the event loop still take turns with each other.
+
+Lanes keep a session's work in order. Each session submits into its own `Lane`; its urgent
+jobs run in the order they were asked for, and so do its normal ones, one job at a time: a
+lane held by one worker is skipped by the others until its job returns. So the engine needs
+no locks, and a session's operations never overlap, whichever threads run them. Work submitted
+without a lane goes to one shared lane, so it too runs one job at a time, in order.
 
 What runs here:
 - *urgent* jobs: control messages and REST calls (a config change, a probe, reading metrics);
   short, and served first, so a control takes effect within one training slice;
 - *normal* jobs: play ticks (train for a slice, then maybe build a frame) and the chunks of
-  long step requests, round-robin, so 50 playing sessions share the CPU fairly.
+  long step requests.
 
-A job that keeps urgent work coming cannot starve training: after `urgent_budget` seconds of
-urgent jobs in a row one normal job runs.
-
-The slice a playing session trains for shrinks as more sessions play (`slice_seconds`), so each
-still gets frames out at a useful rate; see docs/budgets.md for the targets.
+Fairness. Lanes with work wait in two queues, urgent and normal. A worker takes the first lane
+in the queue that no other worker holds, runs one job, and the lane, if it has more, goes to
+the back: round-robin over sessions, so with 50 playing sessions each gets one turn per round
+and all their frame rates degrade together. N workers share one round, so each session's turn
+comes about every players / N slices (`server.cadence` sizes the slices accordingly). A worker
+that keeps getting urgent work cannot starve training: after `urgent_budget` seconds of urgent
+jobs in a row it runs one normal job.
 """
 
 from __future__ import annotations
@@ -38,15 +45,29 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Lane:
+    """The queue of one session's jobs. A lane runs on one worker at a time."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.urgent: deque[_Job] = deque()
+        self.normal: deque[_Job] = deque()
+        self.held = False  # a worker is running one of its jobs
+
+    def __repr__(self) -> str:
+        return f"Lane({self.name!r}, urgent={len(self.urgent)}, normal={len(self.normal)}, held={self.held})"
+
+
 @dataclass(eq=False)
 class Ticker:
-    """A recurring job (a session's play loop). `tick()` returns when it wants to run next
-    (a `time.perf_counter()` value), or None to stop until woken again."""
+    """A recurring job (a session's play loop) in `lane`. `tick()` returns when it wants to run
+    next (a `time.perf_counter()` value), or None to stop until woken again."""
 
     tick: Callable[[], float | None]
+    lane: Lane = field(default_factory=Lane)
     name: str = ""
     due: float = 0.0
-    pending: bool = False  # armed: in the timer heap or the normal queue
+    pending: bool = False  # armed: in the timer heap or its lane's queue
     token: int = 0  # invalidates heap entries when re-armed
     stopped: bool = False
 
@@ -57,7 +78,6 @@ class _Job:
     future: Future[Any] | None = None
     ticker: Ticker | None = None
     urgent: bool = False
-    enqueued: float = field(default_factory=time.perf_counter)
 
 
 class SchedulerStopped(RuntimeError):
@@ -65,46 +85,38 @@ class SchedulerStopped(RuntimeError):
 
 
 class Scheduler:
-    def __init__(
-        self,
-        frame_rate: float = 60.0,
-        max_slice: float = 0.008,
-        min_slice: float = 0.0001,
-        urgent_budget: float = 0.02,
-        frame_budget: float = 1200.0,
-        refresh_share: float = 0.2,
-        refresh_rate: float = 20.0,
-    ) -> None:
-        self.frame_period = 1.0 / frame_rate
-        self.max_slice = max_slice
-        self.min_slice = min_slice
+    def __init__(self, threads: int = 1, urgent_budget: float = 0.02) -> None:
+        if threads < 1:
+            raise ValueError(f"threads: at least 1 training thread, got {threads}")
+        self.threads = threads
         self.urgent_budget = urgent_budget
-        self.frame_budget = frame_budget  # frames a second, all playing sessions together
-        self.refresh_share = refresh_share  # of the CPU, at most, for whole-split metrics and probes
-        self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
-        self.players = 0  # sessions playing now; changed only on this thread
-        self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
-        self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
-        # Seconds spent on this thread by kind of work, for /api/v1/health and bench/stream.py.
-        self.spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
-                                        "requests": 0.0}
         self._cond = threading.Condition()
-        self._urgent: deque[_Job] = deque()
-        self._normal: deque[_Job] = deque()
+        self._shared = Lane("shared")  # work submitted without a lane
+        # Lanes with urgent (normal) jobs, in the order of their turns. A lane held by a
+        # worker stays in place and is skipped: at most threads − 1 of them are.
+        self._urgent: deque[Lane] = deque()
+        self._normal: deque[Lane] = deque()
         self._timers: list[tuple[float, int, int, Ticker]] = []
         self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._stopped = False
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="backprop-lab-training", daemon=True)
-        self._thread.start()
+        for index in range(self.threads):
+            worker = threading.Thread(target=self._run, name=f"backprop-lab-training-{index}", daemon=True)
+            self._workers.append(worker)
+            worker.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Cancel every pending job and join every worker (all within `timeout` seconds)."""
         with self._cond:
             self._stopped = True
-            pending = list(self._urgent) + list(self._normal)
+            pending: list[_Job] = []
+            for lane in {*self._urgent, *self._normal}:
+                pending += [*lane.urgent, *lane.normal]
+                lane.urgent.clear()
+                lane.normal.clear()
             self._urgent.clear()
             self._normal.clear()
             self._timers.clear()
@@ -112,21 +124,20 @@ class Scheduler:
         for job in pending:
             if job.future is not None:
                 job.future.cancel()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    @property
-    def in_worker(self) -> bool:
-        return threading.current_thread() is self._thread
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            if worker is not threading.current_thread():
+                worker.join(max(0.0, deadline - time.monotonic()))
 
     # --- submitting work -------------------------------------------------------------------
-    def submit(self, function: Callable[[], T], urgent: bool = True) -> Future[T]:
-        """Run `function` on the training thread; its result or exception lands in the future."""
+    def submit(self, function: Callable[[], T], urgent: bool = True, lane: Lane | None = None) -> Future[T]:
+        """Run `function` on a training thread, after the jobs submitted to `lane` before it
+        (the shared lane when None); its result or exception lands in the future."""
         future: Future[T] = Future()
         with self._cond:
             if self._stopped:
                 raise SchedulerStopped("the server is shutting down")
-            (self._urgent if urgent else self._normal).append(_Job(function, future, urgent=urgent))
+            self._enqueue(lane or self._shared, _Job(function, future, urgent=urgent))
             self._cond.notify()
         return future
 
@@ -151,79 +162,78 @@ class Scheduler:
             ticker.pending = False
             ticker.token += 1
 
-    # --- fairness --------------------------------------------------------------------------
-    def slice_seconds(self) -> float:
-        """How long a playing session may train before the next one gets the thread.
+    # --- the queues (under self._cond) -----------------------------------------------------
+    def _enqueue(self, lane: Lane, job: _Job) -> None:
+        jobs, lanes = (lane.urgent, self._urgent) if job.urgent else (lane.normal, self._normal)
+        jobs.append(job)
+        if len(jobs) == 1:
+            lanes.append(lane)
 
-        Alone, a session trains most of each frame period; with n sessions playing, each gets
-        about period/n minus the cost of its frame, but never less than `min_slice`, so with
-        many sessions the round (and the frame interval) stretches instead of training stopping.
-        """
-        players = max(1, self.players)
-        share = self.frame_interval() / players - self.frame_cost
-        return min(self.max_slice, max(self.min_slice, share))
-
-    def frame_interval(self) -> float:
-        """Seconds between a playing session's frames: 1/60 s, stretched when so many sessions
-        play that their frames together would pass `frame_budget` a second (the event loop has
-        to send every one of them)."""
-        return max(self.frame_period, self.players / self.frame_budget)
-
-    def refresh_interval(self) -> float:
-        """Seconds between re-evaluations of a playing session's whole-split metrics and probe:
-        `refresh_period` (20 a second) when few sessions play; spaced out so that all sessions'
-        evaluations together stay within `refresh_share` of the CPU, and training keeps the rest."""
-        return max(self.refresh_period, self.frame_interval(), self.players * self.refresh_cost / self.refresh_share)
-
-    def note_frame_cost(self, seconds: float) -> None:
-        self.frame_cost += 0.1 * (seconds - self.frame_cost)
-        self.spent["frames"] += seconds
-
-    def note_refresh_cost(self, seconds: float) -> None:
-        self.refresh_cost += 0.1 * (seconds - self.refresh_cost)
-        self.spent["metrics"] += seconds
-
-    # --- the thread ------------------------------------------------------------------------
     def _release_due(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:
             _, _, token, ticker = heapq.heappop(self._timers)
             if token == ticker.token and not ticker.stopped:
-                self._normal.append(_Job(ticker.tick, ticker=ticker))
+                self._enqueue(ticker.lane, _Job(ticker.tick, ticker=ticker))
 
-    def _next_job(self, urgent_streak: float) -> _Job | None:
+    def _take(self, lanes: deque[Lane], urgent: bool) -> tuple[Lane, _Job] | None:
+        """The next job of the first lane no worker holds, which it now holds; the lane goes
+        to the back of the queue if it has more."""
+        for index, lane in enumerate(lanes):
+            if lane.held:
+                continue
+            jobs = lane.urgent if urgent else lane.normal
+            job = jobs.popleft()
+            del lanes[index]
+            if jobs:
+                lanes.append(lane)
+            lane.held = True
+            return lane, job
+        return None
+
+    def _next_job(self, urgent_streak: float) -> tuple[Lane, _Job] | None:
         with self._cond:
             while not self._stopped:
                 self._release_due(time.perf_counter())
-                if self._urgent and (not self._normal or urgent_streak < self.urgent_budget):
-                    return self._urgent.popleft()
-                if self._normal:
-                    return self._normal.popleft()
-                if self._urgent:
-                    return self._urgent.popleft()
+                if urgent_streak < self.urgent_budget:
+                    taken = self._take(self._urgent, True) or self._take(self._normal, False)
+                else:
+                    taken = self._take(self._normal, False) or self._take(self._urgent, True)
+                if taken is not None:
+                    if self._urgent or self._normal:
+                        self._cond.notify()  # more may be ready for an idle worker
+                    return taken
                 timeout = self._timers[0][0] - time.perf_counter() if self._timers else None
                 self._cond.wait(timeout)
             return None
 
+    def _release(self, lane: Lane) -> None:
+        with self._cond:
+            lane.held = False
+            if lane.urgent or lane.normal:
+                self._cond.notify()
+
+    # --- a worker --------------------------------------------------------------------------
     def _run(self) -> None:
         urgent_streak = 0.0
         # Overflow in a diverging network is expected and detected by the engine (isfinite);
         # NumPy's warnings about it would only flood the log.
         with np.errstate(all="ignore"):
             while True:
-                job = self._next_job(urgent_streak)
-                if job is None:
+                taken = self._next_job(urgent_streak)
+                if taken is None:
                     return
+                lane, job = taken
                 started = time.perf_counter()
-                self._execute(job)
-                elapsed = time.perf_counter() - started
-                if job.urgent:
-                    urgent_streak += elapsed
-                    self.spent["requests"] += elapsed
-                else:
-                    urgent_streak = 0.0
-                    # Let the event loop take the GIL now if it is waiting for it (it has frames
-                    # to send and messages to read); otherwise it would wait for a forced switch.
-                    time.sleep(0)
+                try:
+                    self._execute(job)
+                finally:
+                    self._release(lane)
+                # No `time.sleep(0)` to hand the event loop the GIL between jobs: a thread that
+                # gives the GIL away waits up to a switch interval to get it back, which cost the
+                # training threads about half their time with 50 sessions playing (bench/stream.py:
+                # busy 42–51 % with it, 84–97 % without, and no worse frame rates or control
+                # latency). Compiled training calls release the GIL while they train anyway.
+                urgent_streak = urgent_streak + time.perf_counter() - started if job.urgent else 0.0
 
     def _execute(self, job: _Job) -> None:
         if job.ticker is not None:

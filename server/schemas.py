@@ -375,8 +375,10 @@ class HealthOut(BaseModel):
     sessions: int
     playing: int = Field(description="Sessions whose play loop is running.")
     sockets: int
+    training_threads: int = Field(description="Threads that train sessions (`--training-threads`).")
     training_thread_seconds: dict[str, float] = Field(
-        description="Time the training thread spent, by kind of work, since the server started."
+        description="Time the training threads spent, by kind of work, all threads together, since the "
+        "server started."
     )
 
 

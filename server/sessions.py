@@ -1,11 +1,14 @@
 """A session: one trainer, its play loop, and the state its page and its API calls share.
 
-Threads. Everything that touches the trainer runs on the scheduler's training thread: the
-methods below marked *training thread* are only ever called from jobs submitted there, so the
-engine needs no locks and a session's operations happen in the order they were asked for. The
-event loop talks to a session through `run()` (await a job) and its `hub` (the sockets).
-Messages for the sockets are encoded on the training thread and handed to the loop with
-`call_soon_threadsafe`, in order.
+Threads. Everything that touches the trainer runs on a training thread, as a job in the
+session's own lane (`server.scheduler`): the methods below marked *training thread* are only
+ever called from such jobs, and a lane runs one job at a time, in the order asked, so the
+engine needs no locks and a session's operations never overlap. Another session may train at
+the same moment on another thread; what sessions share (the number playing, the smoothed
+costs, the time spent) lives in the server's `Cadence`, which locks. The event loop talks to a
+session through `run()` (await a job) and its `hub` (the sockets). Messages for the sockets
+are encoded on a training thread and handed to the loop with `call_soon_threadsafe`, in
+order.
 
 Lifecycle (`SessionState`): idle (at initial weights) → running (playing) ⇄ paused;
 divergence → diverged; reset or a re-initialising config → idle; close → closed (final).
@@ -30,13 +33,13 @@ from engine.tabular import Table
 from engine.trace import SampleTrace
 from engine.trainer import Diverged, Trainer
 from server import protocol, readouts, views
+from server.cadence import Cadence, Pacer
 from server.frames import FrameBuilder
 from server.lifecycle import SessionState, check_transition
-from server.pacing import Pacer
 from server.problems import SessionClosed, config_problem
 from server.protocol import encode
 from server.recording import History, Trajectory
-from server.scheduler import Scheduler, Ticker
+from server.scheduler import Lane, Scheduler, Ticker
 from server.settings import Settings
 from server.stream import ClientChannel, Part, SessionHub
 
@@ -71,6 +74,7 @@ class Session:
         requested: Config,
         table: Table | None,
         scheduler: Scheduler,
+        cadence: Cadence,
         loop: asyncio.AbstractEventLoop,
         settings: Settings,
     ) -> None:
@@ -88,24 +92,25 @@ class Session:
         self.disconnected_at: float | None = None
         self.on_failure: Callable[[Session, BaseException], None] | None = None
         self._scheduler = scheduler
+        self._cadence = cadence
         self._loop = loop
         self._settings = settings
-        self._ticker = Ticker(self._play_tick, name=session_id[:8])
+        self._lane = Lane(session_id[:8])  # this session's jobs: in order, one at a time
+        self._ticker = Ticker(self._play_tick, self._lane, name=session_id[:8])
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
-        self.pacer = Pacer(scheduler, settings.limits.max_steps_per_request)
-        self.frames = FrameBuilder(scheduler, settings.timing)
+        self.pacer = Pacer(cadence, settings.limits.max_steps_per_request)
+        self.frames = FrameBuilder(cadence, settings.timing)
         self._after_build()
 
     # --- event loop side ---------------------------------------------------------------------
     async def run(self, function: Callable[[], T]) -> T:
-        """Run `function` on the training thread (urgently) and await its result."""
-        self.touch()
-        return await asyncio.wrap_future(self._scheduler.submit(function))
+        """Run `function` in this session's lane (urgently) and await its result."""
+        return await asyncio.wrap_future(self.submit(function))
 
     async def read(self, function: Callable[[Trainer], T]) -> T:
-        """Run a read-only `function(trainer)` (see `server.readouts`) on the training thread."""
+        """Run a read-only `function(trainer)` (see `server.readouts`) in this session's lane."""
 
         def job() -> T:
             self._check_open()
@@ -114,8 +119,18 @@ class Session:
         return await self.run(job)
 
     def submit(self, function: Callable[[], T]) -> Future[T]:
+        """Run `function` in this session's lane, urgently (a control or a REST call)."""
         self.touch()
-        return self._scheduler.submit(function)
+        cadence = self._cadence
+
+        def request() -> T:
+            started = time.perf_counter()
+            try:
+                return function()
+            finally:
+                cadence.spend("requests", time.perf_counter() - started)
+
+        return self._scheduler.submit(request, lane=self._lane)
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
@@ -130,9 +145,9 @@ class Session:
         if target is self.state:
             return
         if self.state is SessionState.RUNNING:
-            self._scheduler.players -= 1
+            self._cadence.playing(-1)
         if target is SessionState.RUNNING:
-            self._scheduler.players += 1
+            self._cadence.playing(+1)
         self.state = target
 
     def _check_open(self) -> None:
@@ -372,7 +387,7 @@ class Session:
             self.trajectory.train(trainer, max_steps, deadline)
         finally:
             elapsed = time.perf_counter() - started
-            self._scheduler.spent["training"] += elapsed
+            self._cadence.spend("training", elapsed)
             taken = trainer.step_count - start
             if taken >= 10:
                 per_step = elapsed / taken
@@ -422,14 +437,14 @@ class Session:
             return
         try:
             if run.remaining > 0:
-                deadline = time.perf_counter() + self._scheduler.slice_seconds()
+                deadline = time.perf_counter() + self._cadence.slice_seconds()
                 run.remaining -= self._advance(run.remaining, deadline)
             if run.remaining > 0:
                 now = time.perf_counter()
                 if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:
                     self._emit_frame(refresh=self.frames.refresh_due(now), progress=True)
                     self.pacer.frame_sent(now)
-                self._scheduler.submit(lambda: self._continue(run), urgent=False)
+                self._scheduler.submit(lambda: self._continue(run), urgent=False, lane=self._lane)
                 return
             self._emit_frame()
             self._emit_heatmaps()
@@ -453,11 +468,11 @@ class Session:
             return None
 
     def _play_turn(self) -> float | None:
-        scheduler, frames, pacer = self._scheduler, self.frames, self.pacer
+        cadence, frames, pacer = self._cadence, self.frames, self.pacer
         now = time.perf_counter()
         refresh = frames.refresh_due(pacer.next_frame_at)
         speed = self.steps_per_second
-        plan = pacer.plan(now, speed, scheduler.frame_cost + (scheduler.refresh_cost if refresh else 0.0))
+        plan = pacer.plan(now, speed, cadence.frame_cost + (cadence.refresh_cost if refresh else 0.0))
         if plan.max_steps > 0:
             try:
                 pacer.trained(self._advance(plan.max_steps, plan.deadline), speed)

@@ -8,6 +8,7 @@ can live in one process (the tests do that).
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,6 +60,10 @@ class Timing:
     min_slice_seconds: float = 0.0001  # shortest, when many sessions share the CPU
 
 
+def one_per_core() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -72,6 +77,12 @@ class Settings:
     templates_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
     timing: Timing = field(default_factory=Timing)
+    training_threads: int = field(default_factory=one_per_core)  # threads that train sessions
+
+    def __post_init__(self) -> None:
+        threads = self.training_threads
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"training_threads: at least 1 thread, got {threads!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

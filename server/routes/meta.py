@@ -22,9 +22,10 @@ async def health(lab: LabDep) -> dict:
         "version": __version__,
         "protocol_version": PROTOCOL_VERSION,
         "sessions": len(manager),
-        "playing": lab.scheduler.players,
+        "playing": lab.cadence.players,
         "sockets": manager.sockets,
-        "training_thread_seconds": dict(lab.scheduler.spent),
+        "training_threads": lab.scheduler.threads,
+        "training_thread_seconds": lab.cadence.spent(),
     }
 
 

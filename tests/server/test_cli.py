@@ -32,6 +32,26 @@ def test_the_options_become_settings():
     assert cli.settings_from(cli.parse_args([])) == Settings()
 
 
+def test_training_threads_default_to_one_per_core_and_take_a_count():
+    assert Settings().training_threads == (os.cpu_count() or 1)
+    assert cli.settings_from(cli.parse_args(["--training-threads", "3"])).training_threads == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_bad_thread_count_is_refused_with_a_clear_message(value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.parse_args(["--training-threads", value])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--training-threads" in error and "at least 1" in error
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_settings_refuse_a_thread_count_below_one(value):
+    with pytest.raises(ValueError, match="training_threads: at least 1"):
+        Settings(training_threads=value)
+
+
 def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys):
     started: list[Settings] = []
 

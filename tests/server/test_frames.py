@@ -14,10 +14,10 @@ import pytest
 from engine.config import Config
 from engine.trainer import Trainer
 from server import readouts
+from server.cadence import BYTES_BURST_SECONDS, Cadence
 from server.frame_codec import decode_frame
-from server.frames import ARRAYS_BURST_SECONDS, FrameBuilder
+from server.frames import FrameBuilder
 from server.recording import History
-from server.scheduler import Scheduler
 from server.settings import Timing
 from server.stream import ClientChannel, Role, SessionHub
 
@@ -37,7 +37,7 @@ class FakeSocket:
 
 
 def builder_for(trainer: Trainer, timing: Timing | None = None) -> FrameBuilder:
-    frames = FrameBuilder(Scheduler(), timing or Timing())
+    frames = FrameBuilder(Cadence(), timing or Timing())
     frames.rebuilt(trainer)
     return frames
 
@@ -91,7 +91,7 @@ def test_a_large_network_sends_arrays_only_as_often_as_its_byte_budget_allows():
     # ~27 KB a frame with every block: about 11 a second carry arrays, the others go as JSON alone
     assert "frame_scalars" in kinds and kinds.count("frame") >= 3
     # a leaky bucket: the budget over the time, plus the burst it lets through, plus the last frame
-    allowed = budget * (elapsed + ARRAYS_BURST_SECONDS) + max(with_arrays)
+    allowed = budget * (elapsed + BYTES_BURST_SECONDS) + max(with_arrays)
     assert sum(with_arrays) <= allowed, f"{sum(with_arrays)} bytes of arrays in {elapsed:.2f} s"
 
 

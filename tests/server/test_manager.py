@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine.tabular import Table
+from server.cadence import Cadence
 from server.manager import SessionManager
 from server.problems import CapReached, InvalidInput, NotFound
 from server.scheduler import Scheduler
@@ -27,7 +28,7 @@ async def manager():  # type: ignore[no-untyped-def]
     scheduler = Scheduler()
     scheduler.start()
     settings = Settings(limits=Limits(max_uploads=2), timing=Timing(idle_expiry_seconds=100, resume_seconds=10))
-    yield SessionManager(settings, scheduler, asyncio.get_running_loop())
+    yield SessionManager(settings, scheduler, Cadence(), asyncio.get_running_loop())
     scheduler.stop()
 
 

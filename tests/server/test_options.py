@@ -82,7 +82,7 @@ def test_every_numeric_field_has_its_range_its_cap_and_what_the_page_offers(opti
     assert ranges["noise"]["min"] == 0 and ranges["noise"]["max"] == 0.5
     assert (ranges["train_ratio"]["min"], ranges["train_ratio"]["max"]) == (0.1, 0.9)
     assert ranges["momentum"]["max"] == 1 and ranges["momentum"]["max_exclusive"] is True
-    # DESIGN §2: 0–6 hidden layers and 1–16 neurons each in the UI; the server's caps beyond
+    # docs/product.md: 0–6 hidden layers and 1–16 neurons each in the UI; the server's caps beyond
     assert (ranges["hidden_layers"]["ui"]["min"], ranges["hidden_layers"]["ui"]["max"]) == (0, 6)
     assert (ranges["neurons"]["ui"]["min"], ranges["neurons"]["ui"]["max"]) == (1, 16)
     assert ranges["hidden_layers"]["cap"] == limits.max_hidden_layers

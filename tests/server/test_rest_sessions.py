@@ -37,9 +37,10 @@ def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]
     return [".".join(str(part) for part in error["loc"]) for error in response.json()["detail"]]
 
 
-def test_health_says_ok_with_a_version(http):
+def test_health_says_ok_with_a_version_and_the_training_threads(live, http):
     body = http.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 2
+    assert body["training_threads"] == live.settings.training_threads >= 1
 
 
 def test_options_list_every_choice_the_defaults_and_the_caps(http):

@@ -1,28 +1,59 @@
-"""The training thread: urgent work first, round-robin play loops, shrinking slices."""
+"""The training threads: a lane's jobs in order and never two at once, urgent work first,
+round-robin play loops that starve no session, and a clean stop."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import CancelledError, Future
 
 import pytest
 
-from server.scheduler import Scheduler, SchedulerStopped, Ticker
+from server.scheduler import Lane, Scheduler, SchedulerStopped, Ticker
 
 
 @pytest.fixture
-def scheduler():  # type: ignore[no-untyped-def]
-    scheduler = Scheduler()
+def scheduler() -> Iterator[Scheduler]:
+    scheduler = Scheduler(threads=2)
     scheduler.start()
     yield scheduler
     scheduler.stop()
 
 
-def test_jobs_run_on_the_training_thread_in_order_and_return_results(scheduler):
+def busy(seconds: float) -> None:
+    """Hold the GIL for `seconds`, like Python work between engine calls."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def nogil(seconds: float) -> None:
+    """Release the GIL for `seconds`, like one compiled training call: other threads run."""
+    time.sleep(seconds)
+
+
+def occupy(scheduler: Scheduler) -> list[threading.Event]:
+    """Keep every thread busy with a normal job until its returned gate is set."""
+    gates = [threading.Event() for _ in range(scheduler.threads)]
+    started = threading.Barrier(scheduler.threads + 1)
+
+    def hold(gate: threading.Event) -> None:
+        started.wait(2)
+        gate.wait(5)
+
+    for gate in gates:
+        scheduler.submit(lambda gate=gate: hold(gate), urgent=False, lane=Lane())
+    started.wait(2)
+    return gates
+
+
+def test_jobs_without_a_lane_run_in_order_on_a_training_thread_and_return_results(scheduler):
     order: list[int] = []
     futures = [scheduler.submit(lambda i=i: order.append(i) or i) for i in range(5)]
     assert [f.result(2) for f in futures] == [0, 1, 2, 3, 4] and order == [0, 1, 2, 3, 4]
-    assert scheduler.submit(lambda: threading.current_thread().name).result(2) == "backprop-lab-training"
+    assert scheduler.submit(lambda: threading.current_thread().name).result(2).startswith("backprop-lab-training")
 
 
 def test_a_job_error_reaches_its_future(scheduler):
@@ -30,17 +61,119 @@ def test_a_job_error_reaches_its_future(scheduler):
         scheduler.submit(lambda: 1 / 0).result(2)
 
 
+def test_a_lanes_jobs_run_in_the_order_asked_and_never_two_at_once_across_threads():
+    scheduler = Scheduler(threads=4)
+    scheduler.start()
+    lanes = [Lane(f"s{index}") for index in range(6)]
+    guard = threading.Lock()
+    inside: Counter[int] = Counter()  # jobs of each lane running now
+    overlaps: list[int] = []
+    most_at_once = 0  # jobs of all lanes running at one moment
+    ran: dict[tuple[int, bool], list[int]] = {}
+    threads_used: dict[int, set[str]] = {}
+
+    def job(lane: int, urgent: bool, seq: int) -> None:
+        nonlocal most_at_once
+        with guard:
+            inside[lane] += 1
+            if inside[lane] > 1:
+                overlaps.append(lane)
+            most_at_once = max(most_at_once, sum(inside.values()))
+            ran.setdefault((lane, urgent), []).append(seq)
+            threads_used.setdefault(lane, set()).add(threading.current_thread().name)
+        nogil(0.0003)
+        with guard:
+            inside[lane] -= 1
+
+    try:
+        futures: list[Future[None]] = []
+        for seq in range(40):
+            for index, lane in enumerate(lanes):
+                urgent = seq % 3 == 0
+                futures.append(
+                    scheduler.submit(lambda i=index, u=urgent, s=seq: job(i, u, s), urgent=urgent, lane=lane)
+                )
+        for future in futures:
+            future.result(10)
+    finally:
+        scheduler.stop()
+    assert overlaps == []
+    for (_, urgent), seqs in ran.items():
+        assert seqs == [seq for seq in range(40) if (seq % 3 == 0) == urgent]
+    assert most_at_once > 1  # lanes did run at once: the test could have caught an overlap
+    assert any(len(names) > 1 for names in threads_used.values())  # and lanes moved between threads
+
+
+def test_a_play_loop_never_overlaps_its_sessions_other_jobs():
+    scheduler = Scheduler(threads=2)
+    scheduler.start()
+    lane = Lane("s")
+    inside = 0
+    overlapped = False
+    ticks = 0
+
+    def enter() -> None:
+        nonlocal inside, overlapped
+        inside += 1
+        overlapped |= inside > 1
+        nogil(0.0005)
+        inside -= 1
+
+    def tick() -> float | None:
+        nonlocal ticks
+        enter()
+        ticks += 1
+        return time.perf_counter() if ticks < 200 else None
+
+    try:
+        scheduler.wake(Ticker(tick, lane))
+        for _ in range(100):
+            scheduler.submit(enter, lane=lane).result(5)
+            scheduler.submit(enter, urgent=False, lane=lane).result(5)
+    finally:
+        scheduler.stop()
+    assert not overlapped and ticks > 0
+
+
 def test_urgent_work_overtakes_waiting_play_loops(scheduler):
     ran: list[str] = []
-    gate = threading.Event()
-    scheduler.submit(gate.wait, urgent=False)
-    for name in "abc":
-        scheduler.submit(lambda name=name: ran.append(name), urgent=False)
-    last = scheduler.submit(lambda: ran.append("urgent"))
-    gate.set()
-    last.result(2)
-    time.sleep(0.05)
-    assert ran[0] == "urgent"
+    first, second = occupy(scheduler)
+    waiting = Lane("waiting")
+    normal = [scheduler.submit(lambda name=name: ran.append(name), urgent=False, lane=waiting) for name in "abc"]
+    urgent = scheduler.submit(lambda: ran.append("urgent"), lane=Lane("control"))
+    first.set()  # one thread frees up: it takes the urgent job before any normal one
+    urgent.result(5)
+    second.set()
+    for future in normal:
+        future.result(5)
+    assert ran == ["urgent", "a", "b", "c"]
+
+
+def test_a_flood_of_urgent_work_does_not_stop_play_loops():
+    scheduler = Scheduler(threads=2, urgent_budget=0.01)
+    scheduler.start()
+    ticks = 0
+    flooding = True
+
+    def flood() -> None:
+        busy(0.001)
+        if flooding:
+            scheduler.submit(flood, lane=Lane())
+
+    def tick() -> float:
+        nonlocal ticks
+        ticks += 1
+        return time.perf_counter()
+
+    try:
+        for _ in range(4):  # more urgent work than two threads can do
+            scheduler.submit(flood, lane=Lane())
+        scheduler.wake(Ticker(tick))
+        time.sleep(0.5)
+        flooding = False
+    finally:
+        scheduler.stop()
+    assert ticks >= 10
 
 
 def test_tickers_repeat_until_they_stop(scheduler):
@@ -59,20 +192,57 @@ def test_tickers_repeat_until_they_stop(scheduler):
     assert count == 5
 
 
-def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
-    scheduler = Scheduler(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250, refresh_rate=20)
-    scheduler.players = 1
-    assert scheduler.slice_seconds() == 0.008 and scheduler.frame_interval() == pytest.approx(1 / 60)
-    assert scheduler.refresh_interval() == pytest.approx(1 / 20)  # metrics and probe: 20 a second, not 60
-    scheduler.players = 50
-    assert scheduler.slice_seconds() < 0.001
-    assert scheduler.frame_interval() == pytest.approx(50 / 1250)  # 25 frames a second each
-    assert scheduler.refresh_interval() >= scheduler.frame_interval()
-
-
-def test_a_stopped_scheduler_refuses_work():
-    scheduler = Scheduler()
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fifty_play_loops_share_the_threads_round_robin_and_none_starves(threads):
+    scheduler = Scheduler(threads=threads)
     scheduler.start()
-    scheduler.stop()
+    ticks = [0] * 50
+    running = True
+
+    def player(index: int) -> Ticker:
+        def tick() -> float | None:
+            busy(0.0002)
+            ticks[index] += 1
+            return time.perf_counter() if running else None
+
+        return Ticker(tick, Lane(str(index)))
+
+    try:
+        for index in range(50):
+            scheduler.wake(player(index))
+        deadline = time.monotonic() + 20
+        while sum(ticks) < 50 * 30 and time.monotonic() < deadline:  # about 30 rounds, however loaded
+            time.sleep(0.01)
+        seen = list(ticks)
+        running = False
+    finally:
+        scheduler.stop()
+    assert min(seen) >= 25, f"ticks per loop: {seen}"
+    assert max(seen) - min(seen) <= 2 * threads + 1, f"ticks per loop: {seen}"  # one turn each per round
+
+
+def test_stop_cancels_pending_jobs_and_joins_every_thread():
+    scheduler = Scheduler(threads=2)
+    scheduler.start()
+    gates = occupy(scheduler)
+    pending = [scheduler.submit(lambda: None, lane=Lane()) for _ in range(5)]
+    stopper = threading.Thread(target=scheduler.stop)
+    stopper.start()
+    deadline = time.monotonic() + 2
+    while not all(future.cancelled() for future in pending) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for gate in gates:
+        gate.set()
+    stopper.join(5)
+    for future in pending:
+        with pytest.raises(CancelledError):
+            future.result(0)
+    assert not stopper.is_alive()
+    assert not any(t.name.startswith("backprop-lab-training") for t in threading.enumerate())
     with pytest.raises(SchedulerStopped):
         scheduler.submit(lambda: None)
+
+
+def test_a_scheduler_needs_a_thread():
+    with pytest.raises(ValueError, match="at least 1"):
+        Scheduler(threads=0)

@@ -1,0 +1,103 @@
+"""When work happens: slices shrink and intervals stretch with the players each thread serves;
+the play loop's clock trains up to the next frame at full speed and owes steps under a limit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from server.cadence import ByteBudget, Cadence, Pacer
+
+
+def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
+    cadence = Cadence(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250, refresh_rate=20)
+    cadence.playing(+1)
+    assert cadence.slice_seconds() == 0.008 and cadence.frame_interval() == pytest.approx(1 / 60)
+    assert cadence.refresh_interval() == pytest.approx(1 / 20)  # metrics and probe: 20 a second, not 60
+    cadence.playing(+49)
+    assert cadence.slice_seconds() < 0.001
+    assert cadence.frame_interval() == pytest.approx(50 / 1250)  # 25 frames a second each
+    assert cadence.refresh_interval() >= cadence.frame_interval()
+    assert cadence.heatmap_interval(10) == pytest.approx(1.0)
+
+
+def test_each_of_n_threads_serves_its_share_of_the_players():
+    one, two = Cadence(workers=1), Cadence(workers=2)
+    for cadence in (one, two):
+        cadence.playing(+50)
+        cadence.refresh_cost = 0.002
+    assert two.players_per_worker() == 25 and one.players_per_worker() == 50
+    # the same frame interval (one event loop sends every frame), twice the slice per session
+    assert two.frame_interval() == one.frame_interval()
+    assert two.slice_seconds() + two.frame_cost == pytest.approx(2 * (one.slice_seconds() + one.frame_cost))
+    assert two.refresh_interval() == pytest.approx(one.refresh_interval() / 2)
+    alone = Cadence(workers=2)
+    alone.playing(+1)  # one session gets one thread, not two
+    assert alone.players_per_worker() == 1 and alone.slice_seconds() == alone.max_slice
+
+
+def test_a_cadence_needs_a_thread():
+    with pytest.raises(ValueError, match="at least 1"):
+        Cadence(workers=0)
+
+
+def test_shared_counters_add_up_under_contention():
+    cadence = Cadence()
+
+    def work() -> None:
+        for _ in range(5000):
+            cadence.playing(+1)
+            cadence.spend("training", 1.0)
+            cadence.note_frame_cost(0.0002)
+            cadence.playing(-1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spent = cadence.spent()
+    assert cadence.players == 0 and spent["training"] == 20_000.0
+    assert spent["frames"] == pytest.approx(20_000 * 0.0002)
+
+
+def test_full_speed_trains_until_just_before_the_next_frame():
+    pacer = Pacer(Cadence(frame_rate=60, max_slice=0.1), max_steps=10**6)
+    pacer.start(100.0)
+    pacer.frame_sent(100.0)
+    plan = pacer.plan(100.001, speed=0, frame_cost=0.002)
+    assert plan.max_steps == 10**6 and plan.deadline == pytest.approx(100.0 + 1 / 60 - 0.002)
+    assert not pacer.frame_due(100.01) and pacer.frame_due(100.0 + 1 / 60)
+
+
+def test_a_speed_limit_owes_steps_at_its_rate_without_bursts():
+    pacer = Pacer(Cadence(), max_steps=10**6)
+    pacer.start(0.0)
+    assert pacer.plan(0.5, speed=10, frame_cost=0).max_steps == 1  # 5 owed, capped at 10 × 0.1 s
+    pacer.trained(1, speed=10)
+    assert pacer.plan(0.55, speed=10, frame_cost=0).max_steps == 0
+    assert pacer.next_turn(0.55, speed=10) > 0.55
+
+
+def test_frames_keep_their_cadence_and_restart_after_a_stall():
+    pacer = Pacer(Cadence(frame_rate=50), max_steps=1)
+    pacer.start(10.0)
+    pacer.frame_sent(10.001)
+    assert pacer.next_frame_at == pytest.approx(10.02)
+    pacer.frame_sent(11.0)  # a long stall: no burst of catch-up frames
+    assert pacer.next_frame_at == pytest.approx(11.01)
+
+
+def test_a_byte_budget_lets_bunched_frames_pass_but_not_a_sustained_rate():
+    budget = ByteBudget(bytes_per_second=1000, burst=0.05)
+    assert budget.allows(0.0)
+    budget.spend(0.0, 100)  # 0.1 s of budget
+    assert budget.allows(0.05) and not budget.allows(0.04)
+    sent = 0
+    for tick in range(1, 201):  # 10 s of frames every 50 ms, asking for 100 bytes each
+        now = tick * 0.05
+        if budget.allows(now):
+            budget.spend(now, 100)
+            sent += 100
+    assert 9_800 <= sent <= 10_000 + 200  # the budget (10 s × 1000 B/s), at most a burst beyond it
