@@ -9,15 +9,18 @@ after the other:
 1. one client, default network, full speed, against REST `step` on an identical session (no
    frames), in alternating rounds: the ratio of their training speeds is the median of the
    rounds' own ratios (a slow spell of this shared machine cancels out of each); also frames/s,
-   p95 gap between frames, KB/s, and how long a control message takes to show its effect;
-2. 50 sessions, each playing at full speed with one client: per-session epochs/s and per-client
+   p95 gap between frames, KB/s (every byte received, JSON as UTF-8 and binary, split into
+   frame JSON, frame binary and heatmaps; and KB a frame), and how long a control message takes
+   to show its effect;
+2. the same on 6 × 16 (2-16×6-2), the large network of the byte budget, side by side;
+3. 50 sessions, each playing at full speed with one client: per-session epochs/s and per-client
    frames/s (min and median), p95 gap, KB/s per client, control latency while all play.
 Then where the training threads' time went (from /api/v1/health, per thread) and, for
 comparison, the engine alone training the default network in this process.
 
-Targets: one client ≥ 60 frames/s and ≥ 0.8× REST `step`; 50 sessions: every session ≥ 100
-epochs/s, every client ≥ 20 frames/s with p95 gap ≤ 100 ms, ≤ 100 KB/s per client; control
-≤ 50 ms p95.
+Targets: one client ≥ 60 frames/s and ≥ 0.8× REST `step`, ≤ 150 KB/s on the default network and
+≤ 400 KB/s on 6 × 16; 50 sessions: every session ≥ 100 epochs/s, every client ≥ 20 frames/s
+with p95 gap ≤ 100 ms, ≤ 100 KB/s per client; control ≤ 50 ms p95.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ class Watch:
 
     frame_times: list[float] = field(default_factory=list)
     frame_steps: list[int] = field(default_factory=list)
-    bytes: int = 0
+    bytes: int = 0  # every byte received: JSON (UTF-8) and binary messages
+    bytes_by_kind: dict[str, int] = field(default_factory=dict)  # "frame", "frame binary", "heatmaps", …
+    last_text: str = ""  # the type of the last JSON message: a binary message belongs to it
     replies: dict[str, float] = field(default_factory=dict)  # id of a control → arrival time
 
     def fps(self) -> float:
@@ -87,9 +92,14 @@ async def reader(ws: ClientConnection, watch: Watch, since: float, until: float)
         except (TimeoutError, Exception):
             return
         now = time.monotonic()
+        if isinstance(message, str):
+            watch.last_text = message[9:message.find('"', 9)] if message.startswith('{"type":"') else "?"
         if now < since:
             continue
-        watch.bytes += len(message)
+        size = len(message) if isinstance(message, bytes) else len(message.encode())
+        kind = f"{watch.last_text} binary" if isinstance(message, bytes) else watch.last_text
+        watch.bytes += size
+        watch.bytes_by_kind[kind] = watch.bytes_by_kind.get(kind, 0) + size
         if isinstance(message, bytes):
             continue
         head = message[:40]
@@ -138,21 +148,25 @@ async def rest_steps_per_second(http: httpx.AsyncClient, session_id: str, second
     while time.perf_counter() - started < seconds:
         steps = max(10, int(guess * min(1.0, seconds / 2)))
         reply = await http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": steps})
+        if reply.status_code == 429:  # the server's estimate of a fresh session's step is cautious
+            guess /= 10
+            continue
         reply.raise_for_status()
         done += steps
     return done / (time.perf_counter() - started)
 
 
-async def one_client(base: str, seconds: float, rounds: int = 3) -> Figures:
-    """Alternating rounds: one client plays a session at full speed, then REST `step` trains
-    an identical session for as long."""
+async def one_client(base: str, seconds: float, rounds: int = 3, config: dict | None = None) -> Figures:
+    """Alternating rounds: one client plays a session (of `config`) at full speed, then REST
+    `step` trains an identical session for as long."""
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-        sid, rest_sid = [(await http.post("/api/v1/sessions", json={})).json()["id"] for _ in range(2)]
+        sid, rest_sid = [(await http.post("/api/v1/sessions", json=config or {})).json()["id"] for _ in range(2)]
         epoch = await steps_per_epoch(http, sid)
         ws = await open_client(base, sid)
         turn = seconds / rounds
         played, rested, fps, gaps, latencies = [], [], [], [], []
         received = watched = 0.0
+        by_kind: dict[str, int] = {}
         for _ in range(rounds):
             watch = Watch()
             await ws.send(json.dumps({"type": "play"}))
@@ -161,7 +175,7 @@ async def one_client(base: str, seconds: float, rounds: int = 3) -> Figures:
             await asyncio.sleep(0.3)
             latencies += await control_latencies(ws, watch, 10, (turn - 0.5) / 10)
             await read
-            watched += time.monotonic() - started
+            watched += min(time.monotonic() - started, turn)  # bytes were counted while the reader ran
             await ws.send(json.dumps({"type": "pause"}))
             await asyncio.sleep(0.1)
             played.append(watch.steps_per_second())
@@ -169,7 +183,13 @@ async def one_client(base: str, seconds: float, rounds: int = 3) -> Figures:
             fps.append(watch.fps())
             gaps += watch.gaps()
             received += watch.bytes
+            for kind, size in watch.bytes_by_kind.items():
+                by_kind[kind] = by_kind.get(kind, 0) + size
         await ws.close()
+        for session in (sid, rest_sid):
+            await http.delete(f"/api/v1/sessions/{session}")
+    kb = {kind: size / watched / 1000 for kind, size in by_kind.items()}
+    frame_kb = kb.get("frame", 0.0) + kb.get("frame binary", 0.0)
     return {
         "fps": statistics.median(fps),
         "p95_gap_ms": percentile(gaps, 0.95) * 1000,
@@ -177,6 +197,10 @@ async def one_client(base: str, seconds: float, rounds: int = 3) -> Figures:
         "rest_epochs_per_s": statistics.median(rested) / epoch,
         "stream_vs_rest": statistics.median(p / r for p, r in zip(played, rested, strict=True)),
         "kb_per_s": received / watched / 1000,
+        "kb_frame_json": kb.get("frame", 0.0),
+        "kb_frame_binary": kb.get("frame binary", 0.0),
+        "kb_heatmaps": kb.get("heatmaps", 0.0) + kb.get("heatmaps binary", 0.0),
+        "kb_per_frame": frame_kb / statistics.median(fps) if statistics.median(fps) else float("nan"),
         "control_p95_ms": percentile(latencies, 0.95) * 1000,
     }
 
@@ -210,7 +234,8 @@ async def many_clients(base: str, sessions: int, seconds: float) -> Figures:
             await http.delete(f"/api/v1/sessions/{sid}")
     rates = [w.fps() for w in watches]
     epochs = [w.steps_per_second() / epoch for w in watches]
-    kilobytes = [w.bytes / elapsed / 1000 for w in watches]
+    window = min(elapsed, seconds)  # bytes were counted while the readers ran
+    kilobytes = [w.bytes / window / 1000 for w in watches]
     gaps = [gap for w in watches for gap in w.gaps()]
     figures = {
         "epochs_min": min(epochs),
@@ -279,7 +304,18 @@ ROWS = [  # (scenario, key, label, target)
     ("one", "rest_epochs_per_s", "REST step alone: epochs/s", ""),
     ("one", "stream_vs_rest", "1 client ÷ REST step", "≥ 0.8"),
     ("one", "kb_per_s", "1 client: KB/s", "≤ 150"),
+    ("one", "kb_frame_json", "  frame JSON, KB/s", ""),
+    ("one", "kb_frame_binary", "  frame binary, KB/s", ""),
+    ("one", "kb_heatmaps", "  heatmaps, KB/s", ""),
+    ("one", "kb_per_frame", "  KB a frame", ""),
     ("one", "control_p95_ms", "1 client: control p95, ms", "≤ 50"),
+    ("big", "fps", "6 × 16, 1 client: frames/s", "≥ 60"),
+    ("big", "stream_vs_rest", "6 × 16: 1 client ÷ REST step", ""),
+    ("big", "kb_per_s", "6 × 16, 1 client: KB/s", "≤ 400"),
+    ("big", "kb_frame_json", "  frame JSON, KB/s", ""),
+    ("big", "kb_frame_binary", "  frame binary, KB/s", ""),
+    ("big", "kb_heatmaps", "  heatmaps, KB/s", ""),
+    ("big", "kb_per_frame", "  KB a frame", ""),
     ("many", "epochs_min", "{n} sessions: epochs/s, min", "≥ 100"),
     ("many", "epochs_median", "{n} sessions: epochs/s, median", ""),
     ("many", "fps_min", "{n} clients: frames/s, min", "≥ 20"),
@@ -304,7 +340,7 @@ def report(results: dict[str, dict[str, Figures]], engine: list[float], sessions
         cells = []
         for name in names:
             value = results[name][scenario].get(key, float("nan"))
-            cells.append(f"{value:14.2f}" if key == "stream_vs_rest" else f"{value:14.1f}")
+            cells.append(f"{value:14.2f}" if key in ("stream_vs_rest", "kb_per_frame") else f"{value:14.1f}")
         print(f"{label.format(n=sessions):32}" + "".join(cells) + f"{target:>10}")
     print(f"engine alone, this process, before and after: {engine[0]:,.0f} and {engine[1]:,.0f} epochs/s")
 
@@ -330,6 +366,7 @@ def main() -> None:
             print(f"{threads} training thread(s) …", flush=True)
             results[f"{threads} thread" + ("s" if threads > 1 else "")] = {
                 "one": asyncio.run(one_client(base, args.seconds)),
+                "big": asyncio.run(one_client(base, args.seconds, config={"hidden_layers": [16] * 6})),
                 "many": asyncio.run(many_clients(base, args.sessions, args.seconds)),
             }
         finally:

@@ -5,7 +5,8 @@ when its frames, metrics and heatmaps are due, and what that work costs. The sch
 `Cadence` is one per server and shared by every session, so by every training thread: the
 number of sessions playing, the smoothed costs of a frame and of a metrics refresh, and the
 seconds spent by kind of work are written under a lock (reads of one number need none).
-`Pacer` is one per session: its play loop's clock, asked at every turn.
+`Pacer` is one per session: its play loop's clock, asked at every turn. `ByteBudget` is one per
+session too: how often its frames may carry their arrays (`server.frames`).
 
 N training threads serve the players together: each thread serves about players / N of them
 in turn, so the per-thread share of a frame period is what a session may train for. A session
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 FRAME_EARLY = 0.0005  # a frame may go out this much before its time rather than wait a turn
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
+BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
 
 
 class Cadence:
@@ -187,3 +189,20 @@ class Pacer:
         if speed >= 1.0 / self._cadence.frame_interval():
             return max(next_step, self.next_frame_at - self._cadence.slice_seconds())
         return next_step
+
+
+class ByteBudget:
+    """A session's frame bytes within `bytes_per_second` on average, as a leaky bucket: frames
+    that come bunched (a busy machine) may still carry their arrays, a sustained rate may not.
+    Every frame's bytes are spent; only whether the next one may carry arrays is asked."""
+
+    def __init__(self, bytes_per_second: float, burst: float = BYTES_BURST_SECONDS) -> None:
+        self.bytes_per_second = bytes_per_second
+        self.burst = burst
+        self._spent_until = -float("inf")  # when the bytes sent so far have used up the budget
+
+    def allows(self, now: float) -> bool:
+        return now >= self._spent_until - self.burst
+
+    def spend(self, now: float, size: int) -> None:
+        self._spent_until = max(self._spent_until, now) + size / self.bytes_per_second

@@ -270,6 +270,8 @@ class Session:
         if self.trainer.step_count != self.frames.last_frame_step:
             self._emit_frame()
             self._emit_heatmaps()
+        elif not self.frames.last_frame_exact:
+            self._emit_frame()  # the same step, now in float64: the inspector's exact numbers
 
     def set_speed(self, steps_per_second: float) -> None:
         self._check_open()
@@ -440,7 +442,7 @@ class Session:
             if run.remaining > 0:
                 now = time.perf_counter()
                 if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:
-                    self._emit_frame(refresh=self.frames.refresh_due(now))  # progress of a long step
+                    self._emit_frame(refresh=self.frames.refresh_due(now), progress=True)
                     self.pacer.frame_sent(now)
                 self._scheduler.submit(lambda: self._continue(run), urgent=False, lane=self._lane)
                 return
@@ -487,10 +489,15 @@ class Session:
         return pacer.next_turn(time.perf_counter(), speed)
 
     # --- frames (training thread) --------------------------------------------------------------
-    def _emit_frame(self, refresh: bool = True) -> None:
+    def _emit_frame(self, refresh: bool = True, progress: bool = False) -> None:
+        """A frame; float32 while playing or showing a long step's `progress`, float64 (every
+        block, the engine's exact numbers) when training stands still."""
         running = self.state is SessionState.RUNNING
-        text = self.frames.frame(self.trainer, self.state.value, self.history, self._probe_trace, refresh, running)
-        self._send((text,), "frame")
+        exact = not running and not progress
+        parts, kind = self.frames.frame(
+            self.trainer, self.state.value, self.history, self._probe_trace, refresh, running, exact
+        )
+        self._send(parts, kind)
 
     def _emit_heatmaps(self) -> None:
         self._send(self.frames.heatmaps(self.trainer), "heatmaps")

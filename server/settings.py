@@ -52,6 +52,9 @@ class Timing:
     # redraws its numbers 10 times a second, and at full speed each evaluation is training lost
     metrics_rate: float = 20.0
     heatmap_bytes_per_second: int = 60_000  # budget that picks the heatmap resolution G
+    # a playing session's frames, JSON and binary (see server.frames): the default network's
+    # ~40 KB/s never reach it; 6 × 16's arrays (~25 KB a frame) go ~12 times a second
+    frame_bytes_per_second: int = 300_000
     send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
     max_slice_seconds: float = 0.008  # longest uninterrupted training slice of one session
     min_slice_seconds: float = 0.0001  # shortest, when many sessions share the CPU

@@ -5,7 +5,10 @@ each message into every client's queue and moves on; a writer task per client dr
 queue into its socket. The queue stays small whatever the client does:
 
 - frames and heatmaps are *latest wins*: a newer one replaces the unsent older one, so a slow
-  client sees fewer frames, never stale ones, and never makes the server hold more;
+  client sees fewer frames, never stale ones, and never makes the server hold more. A frame
+  replaces only pending frames that carry no block it lacks (`SUPERSEDES`: a frame with every
+  block replaces any frame, a frame with the weights only replaces weights-only and JSON-only
+  frames), so a slow client still gets the newest numbers; a frame and its binary go together;
 - control messages (config, state, snapshots, replies) are never dropped; a client that lets
   too many of them pile up is stuck and gets closed;
 - a send that does not finish within `send_timeout` (the client stopped reading and the
@@ -31,7 +34,13 @@ from starlette.websockets import WebSocket
 logger = logging.getLogger(__name__)
 
 Part = str | bytes  # a text (JSON) or binary WebSocket message
-LATEST_WINS = frozenset({"frame", "heatmaps"})
+# latest-wins kinds → the pending kinds a newer message of that kind replaces (server.frames)
+SUPERSEDES: dict[str, frozenset[str]] = {
+    "frame": frozenset({"frame", "frame_params", "frame_scalars"}),  # every block
+    "frame_params": frozenset({"frame_params", "frame_scalars"}),  # the weights only
+    "frame_scalars": frozenset({"frame_scalars"}),  # the JSON alone, no binary
+    "heatmaps": frozenset({"heatmaps"}),
+}
 
 
 class Role(enum.Enum):
@@ -47,8 +56,8 @@ class ChannelState(enum.Enum):
 
 @dataclass(frozen=True)
 class Outbound:
-    kind: str  # "control", "frame", "heatmaps" or "close"
-    parts: tuple[Part, ...]  # sent back to back (a heatmaps message and its bytes)
+    kind: str  # "control", "close" or a key of SUPERSEDES
+    parts: tuple[Part, ...]  # sent back to back (a frame or heatmaps message and its bytes)
     close_code: int = 1000
 
 
@@ -77,11 +86,10 @@ class ClientChannel:
         """Queue a message (or a message and its binary follower). Never blocks."""
         if self.state is not ChannelState.OPEN:
             return
-        if kind in LATEST_WINS:
-            for item in self._items:
-                if item.kind == kind:
-                    self._items.remove(item)  # the unsent older one: the newer replaces it
-                    break
+        replaces = SUPERSEDES.get(kind)
+        if replaces is not None:
+            for item in [item for item in self._items if item.kind in replaces]:
+                self._items.remove(item)  # an unsent older one: the newer replaces it
         elif sum(1 for item in self._items if item.kind == "control") >= self._max_pending_control:
             self._give_up("the client stopped reading (too many unsent messages)")
             return

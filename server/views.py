@@ -29,13 +29,9 @@ def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def layers_view(layout: ParameterLayout, flat: np.ndarray, dtype: type | None = None) -> list[JSON]:
+def layers_view(layout: ParameterLayout, flat: np.ndarray) -> list[JSON]:
     """`[{"weights": (n_in, n_out), "biases": (n_out,)}, …]` from a flat vector laid out like the
-    parameters (parameters, gradients, updates). `dtype=np.float32` makes a rounded copy for
-    frames, where bytes matter more than the 16th digit."""
-    if dtype is not None:
-        with np.errstate(over="ignore"):
-            flat = flat.astype(dtype)  # (P,) copy; overflow becomes inf, then null on the wire
+    parameters (parameters, gradients, updates): views, no copy."""
     weights, biases = layout.views(flat)
     return [{"weights": w, "biases": b} for w, b in zip(weights, biases, strict=True)]
 

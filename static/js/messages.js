@@ -2,8 +2,6 @@
 // Handlers stay small and never block: heavy work (decoding heatmaps, drawing) happens later
 // in the render loop, on the latest data only.
 
-import { api } from "./api.js";
-import { send } from "./session.js";
 import {
   applyConfig,
   applyDiverged,
@@ -14,7 +12,6 @@ import {
   applyState,
   pushError,
   setParameterCheck,
-  setParams,
   setProbe,
   setSession,
   store,
@@ -31,7 +28,7 @@ function notify(type, message) {
   for (const listener of listeners[type] ?? []) listener(message);
 }
 
-const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 1);
+const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 2);
 
 const handlers = {
   hello(message) {
@@ -47,8 +44,9 @@ const handlers = {
     notify("snapshot", message);
   },
   frame(message) {
+    // decoded by the socket's worker: typed arrays, float64 (the engine's exact numbers) once
+    // training stands still, so the inspector needs no second request for them
     applyFrame(message);
-    if (message.state !== "running") refreshExactNumbers();
   },
   heatmaps(message, bytes) {
     if (bytes) applyHeatmaps(message, bytes);
@@ -78,26 +76,6 @@ const handlers = {
     notify("error", message);
   },
 };
-
-/**
- * Frames carry float32 copies of the weights and the probe (bytes matter at 60 frames a second).
- * When training stands still (after a step, a phase's update, a hand-set weight), the page asks
- * again for the chosen sample (`probe`) and the weights (REST), which come in full float64, so
- * what the inspector shows is exactly the engine's number.
- */
-function refreshExactNumbers() {
-  const step = store.step;
-  send({ type: "probe", split: store.sample.split, index: store.sample.index });
-  if (!store.sessionId) return;
-  api
-    .params(store.sessionId)
-    .then((params) => {
-      if (store.step !== step || store.state === "running" || !store.params) return; // moved on since
-      if (params.layers.length !== store.params.length) return;
-      setParams(params.layers);
-    })
-    .catch(() => {}); // the float32 weights stay: still the engine's numbers to 7 digits
-}
 
 /** A server error in the reader's language where we know the code, the server's words otherwise. */
 function describeServerError(message) {

@@ -1,5 +1,6 @@
 // One WebSocket to one session (docs/protocol.md): JSON text messages both ways, and binary
-// heatmap payloads announced by the JSON `heatmaps` message just before them.
+// payloads announced by the JSON message just before them (`heatmaps`; a `frame`'s arrays, which
+// the worker decodes into typed arrays and hands over as one message).
 //
 // The socket lives in a worker (socket_worker.js) so receiving never blocks drawing; this class is
 // its main-thread side. It only frames messages: reconnecting, falling back to a new session and
@@ -17,6 +18,8 @@ export class SessionSocket {
     this.handlers = handlers;
     this.nextId = 1;
     this.pendingHeatmaps = null; // the JSON half of a heatmaps message, waiting for its bytes
+    this.dropped = 0; // damaged messages skipped (see noteDropped)
+    this.lastDropWarning = -Infinity;
     this.opened = false;
     this.closed = false;
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -39,6 +42,12 @@ export class SessionSocket {
         break;
       case "binary":
         this.receiveBinary(message.buffer);
+        break;
+      case "frame":
+        this.handlers.onMessage(message.frame, null);
+        break;
+      case "dropped":
+        this.noteDropped(message.reason);
         break;
       case "close":
         this.closed = true;
@@ -66,7 +75,18 @@ export class SessionSocket {
   receiveBinary(buffer) {
     const announced = this.pendingHeatmaps;
     this.pendingHeatmaps = null;
-    if (announced) this.handlers.onMessage(announced, new Uint8Array(buffer));
+    if (!announced) return this.noteDropped("a binary message that no message announced");
+    if (buffer.byteLength !== announced.bytes) return this.noteDropped("heatmap bytes that do not match their message");
+    this.handlers.onMessage(announced, new Uint8Array(buffer));
+  }
+
+  /** A damaged message was skipped (the stream goes on); the console says so, once in a while. */
+  noteDropped(reason) {
+    this.dropped++;
+    const now = performance.now();
+    if (now - this.lastDropWarning < 10_000) return;
+    this.lastDropWarning = now;
+    console.warn(`skipped a damaged message (${this.dropped} so far): ${reason}`);
   }
 
   get isOpen() {

@@ -5,6 +5,7 @@
 // render loop for a frame. Renderers read the store in the loop and never change it (a click
 // they wire calls a store function, as any control does). Nothing here touches the DOM.
 
+import { flatLayers, flatProbe } from "./layers.js";
 import { requestRender } from "./loop.js";
 
 /** Dirty flags: what changed since the last frame. */
@@ -49,10 +50,10 @@ export const store = {
   step: 0,
   epoch: 0,
   metrics: null,
-  params: null, // Layers [{weights, biases}]
+  params: null, // Layers [{weights, biases}] of typed arrays (layers.js)
   gradients: null, // Layers: gradient of the objective on the last batch
   updates: null, // Layers: the last update applied
-  probe: null, // Probe of the chosen sample
+  probe: null, // Probe of the chosen sample, typed arrays (layers.js)
   sample: { split: "train", index: 0 }, // the chosen sample (what probe messages ask for)
 
   heatmaps: null, // {step, resolution, extent, layers: [{min, max}], data: Uint8Array}
@@ -123,7 +124,7 @@ export function applySnapshot(snapshot) {
   store.config = snapshot.config ?? store.config;
   store.metrics = snapshot.metrics ?? null;
   store.network = snapshot.network ?? null;
-  store.params = snapshot.params ?? null;
+  store.params = snapshot.params ? flatLayers(snapshot.params) : null;
   store.gradients = null;
   store.updates = null;
   store.dataset = snapshot.dataset ?? null;
@@ -181,7 +182,7 @@ export function applyState(state, stepsPerSecond) {
 }
 
 export function setProbe(probe) {
-  store.probe = probe;
+  store.probe = flatProbe(probe);
   store.sample = { split: probe.split, index: probe.index };
   markDirty(DIRTY.probe);
 }
@@ -198,17 +199,17 @@ export function applyPhase(phase) {
   if (phase.probe) setProbe(phase.probe);
   if (phase.kind === "update" && phase.values) {
     // the update phase carries the new weights; the frame that follows confirms them
-    store.params = phase.values.weights.map((weights, layer) => ({ weights, biases: phase.values.biases[layer] }));
-    store.updates = phase.values.weight_updates.map((weights, layer) => ({
-      weights,
-      biases: phase.values.bias_updates[layer],
-    }));
+    store.params = flatLayers(phase.values.weights.map((weights, layer) => ({ weights, biases: phase.values.biases[layer] })));
+    store.updates = flatLayers(
+      phase.values.weight_updates.map((weights, layer) => ({ weights, biases: phase.values.bias_updates[layer] })),
+    );
   }
   if (phase.kind === "backward" && phase.values) {
     if (!store.gradients || store.gradients.length !== store.params.length) {
       store.gradients = store.params.map(() => null);
     }
-    store.gradients[phase.layer] = { weights: phase.values.weight_gradients, biases: phase.values.bias_gradients };
+    const gradient = { weights: phase.values.weight_gradients, biases: phase.values.bias_gradients };
+    store.gradients[phase.layer] = flatLayers([gradient])[0];
   }
   markDirty(DIRTY.teaching | DIRTY.params | DIRTY.probe);
 }
@@ -361,12 +362,6 @@ export function setSession(id, config) {
   store.sessionId = id;
   if (config) store.config = config;
   markDirty(DIRTY.config);
-}
-
-/** Exact (float64) weights fetched after training stopped. */
-export function setParams(layers) {
-  store.params = layers;
-  markDirty(DIRTY.params);
 }
 
 export function setSpeedSetting(stepsPerSecond) {

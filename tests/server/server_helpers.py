@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.frame_codec import decode_frame
+
 
 def strict_json(text: str | bytes) -> Any:
     """json.loads that refuses NaN and Infinity, as a browser's JSON.parse does."""
@@ -42,7 +44,8 @@ class Inbox:
         return got
 
     async def until(self, kind: str, seconds: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next JSON message of type `kind` (with the given field values)."""
+        """The next JSON message of type `kind` (with the given field values); a frame comes
+        decoded with its binary (`server.frame_codec.decode_frame`)."""
         import asyncio
         import time
 
@@ -54,9 +57,26 @@ class Inbox:
             message = strict_json(raw)
             self.messages.append((time.monotonic(), message))
             if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
-                return message
+                if kind != "frame":
+                    return message
+                data = await asyncio.wait_for(self.ws.recv(), left) if "arrays" in message else None
+                assert data is None or isinstance(data, bytes), "a frame's index not followed by its binary"
+                return decode_frame(message, data)
         raise AssertionError(f"no {kind} message within {seconds} s")
 
 
 def of_type(messages: list[tuple[float, Any]], kind: str) -> list[dict[str, Any]]:
     return [m for _, m in messages if isinstance(m, dict) and m.get("type") == kind]
+
+
+def decoded_frames(messages: list[tuple[float, Any]]) -> list[dict[str, Any]]:
+    """The frames among `messages`, each decoded with the binary message right after it."""
+    out = []
+    for position, (_, message) in enumerate(messages):
+        if isinstance(message, dict) and message.get("type") == "frame":
+            if "arrays" in message and position + 1 == len(messages):
+                break  # its binary came after the messages were collected
+            data = messages[position + 1][1] if "arrays" in message else None
+            assert data is None or isinstance(data, bytes), "a frame's index not followed by its binary"
+            out.append(decode_frame(message, data))
+    return out

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from server.cadence import Cadence, Pacer
+from server.cadence import ByteBudget, Cadence, Pacer
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
@@ -87,3 +87,17 @@ def test_frames_keep_their_cadence_and_restart_after_a_stall():
     assert pacer.next_frame_at == pytest.approx(10.02)
     pacer.frame_sent(11.0)  # a long stall: no burst of catch-up frames
     assert pacer.next_frame_at == pytest.approx(11.01)
+
+
+def test_a_byte_budget_lets_bunched_frames_pass_but_not_a_sustained_rate():
+    budget = ByteBudget(bytes_per_second=1000, burst=0.05)
+    assert budget.allows(0.0)
+    budget.spend(0.0, 100)  # 0.1 s of budget
+    assert budget.allows(0.05) and not budget.allows(0.04)
+    sent = 0
+    for tick in range(1, 201):  # 10 s of frames every 50 ms, asking for 100 bytes each
+        now = tick * 0.05
+        if budget.allows(now):
+            budget.spend(now, 100)
+            sent += 100
+    assert 9_800 <= sent <= 10_000 + 200  # the budget (10 s × 1000 B/s), at most a burst beyond it

@@ -49,6 +49,22 @@ async def test_frames_are_latest_wins_and_control_messages_keep_their_order():
     assert socket.sent == ["config-1", "frame-2", "state", "heat-2", b"\x02"] and socket.closed_with == 1001
 
 
+async def test_a_frame_replaces_only_pending_frames_that_carry_no_block_it_lacks():
+    socket = FakeSocket()
+    channel = ClientChannel(socket, Role.CONTROL, send_timeout=1)  # type: ignore[arg-type]
+    channel.push(("full-1", b"1"), "frame")
+    channel.push(("weights-2", b"2"), "frame_params")
+    channel.push(("json-3",), "frame_scalars")
+    channel.push(("weights-4", b"4"), "frame_params")  # replaces 2 and 3, not the numbers of 1
+    assert channel.pending == 2
+    channel.push(("json-5",), "frame_scalars")
+    channel.push(("full-6", b"6"), "frame")  # carries every block: replaces every pending frame
+    channel.push(("json-7",), "frame_scalars")
+    channel.close(1000)
+    await asyncio.wait_for(channel.run(), 1)
+    assert socket.sent == ["full-6", b"6", "json-7"]
+
+
 async def test_a_client_whose_send_hangs_is_cut_by_the_watchdog():
     socket = FakeSocket(blocked=True)
     channel = ClientChannel(socket, Role.CONTROL, send_timeout=0.05)  # type: ignore[arg-type]

@@ -101,10 +101,12 @@ function drawParticles(layout, probe, phase, progress) {
   }
 }
 
-/** What edge (i → j) of layer l carries in this phase: a_i·w_ij forward, w_ij·δ_j backward. */
+/** What edge (i → j) of layer l carries in this phase: a_i·w_ij forward, w_ij·δ_j backward
+ * (`weights` flat, row-major: layers.js). */
 function term(probe, kind, weights, l, i, j) {
-  if (kind === "forward") return sourceValue(probe, l, i) * weights[i][j];
-  return weights[i][j] * probe.layers[l].deltas[j];
+  const w = weights[i * probe.layers[l].deltas.length + j];
+  if (kind === "forward") return sourceValue(probe, l, i) * w;
+  return w * probe.layers[l].deltas[j];
 }
 
 function activeColumnOutline(layout, column) {
@@ -203,7 +205,7 @@ function drawEdgeLabels(layout, probe, fontPx) {
     const edges = layout.edges;
     for (const [i, j] of edgeLabelsFor(layout, l, current)) {
       const e = layout.edgeStart[l] + i * nOut + j;
-      const value = showUpdate ? store.updates[l].weights[i][j] : probe.layers[l].weight_gradients[i][j];
+      const value = showUpdate ? store.updates[l].weights[i * nOut + j] : probe.layers[l].weight_gradients[i * nOut + j];
       const text = shortNumber(value);
       // the first free place along the edge; an edge with no free place keeps its number in the
       // tooltip and the inspector rather than hide another
@@ -228,13 +230,13 @@ function drawGradientTraces(layout, probe, l) {
   const nIn = layout.layerSizes[l];
   const nOut = layout.layerSizes[l + 1];
   let largest = 1e-12;
-  for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) largest = Math.max(largest, Math.abs(gradients[i][j]));
+  for (let e = 0; e < nIn * nOut; e++) largest = Math.max(largest, Math.abs(gradients[e]));
   const edges = layout.edges;
   context.save();
   context.setLineDash([4, 4]);
   for (let i = 0; i < nIn; i++) {
     for (let j = 0; j < nOut; j++) {
-      const g = gradients[i][j];
+      const g = gradients[i * nOut + j];
       const e = layout.edgeStart[l] + i * nOut + j;
       context.beginPath();
       context.moveTo(edges[e * 4], edges[e * 4 + 1]);

@@ -15,6 +15,7 @@ import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
 import { factor, mathText, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
+import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
 import { formulas } from "../options.js";
 import { DIRTY, pushError, select, store, whileRunning } from "../store.js";
@@ -111,7 +112,7 @@ function forwardBlock(column, j) {
   const numbers = line("z = ");
   for (let i = 0; i < nIn; i++) {
     if (i > 0) numbers.append(" + ");
-    numbers.append(num(params[l].weights[i][j], `w${i + 1}`, { asFactor: true, digits: 3 }), "·", num(sourceValue(probe, l, i), `input${i + 1}`, { asFactor: true, digits: 3 }));
+    numbers.append(num(weightAt(params[l], i, j), `w${i + 1}`, { asFactor: true, digits: 3 }), "·", num(sourceValue(probe, l, i), `input${i + 1}`, { asFactor: true, digits: 3 }));
   }
   numbers.append(" + ", num(params[l].biases[j], "bias", { asFactor: true, digits: 3 }), " = ", num(probe.layers[l].pre_activations[j], "z"));
   block.append(numbers);
@@ -177,7 +178,7 @@ function backwardBlock(column, j) {
     const numbers = line("δ = ", derivative === undefined ? "f′(z)" : num(derivative, null, { asFactor: true, digits: 3 }), "·(");
     for (let k = 0; k < sizes[column + 1]; k++) {
       if (k > 0) numbers.append(" + ");
-      numbers.append(num(params[l + 1].weights[j][k], `w-out${k + 1}`, { asFactor: true, digits: 3 }), "·", num(next.deltas[k], `delta-out${k + 1}`, { asFactor: true, digits: 3 }));
+      numbers.append(num(weightAt(params[l + 1], j, k), `w-out${k + 1}`, { asFactor: true, digits: 3 }), "·", num(next.deltas[k], `delta-out${k + 1}`, { asFactor: true, digits: 3 }));
     }
     numbers.append(") = ", num(delta, "delta"));
     block.append(numbers);
@@ -192,7 +193,7 @@ function backwardBlock(column, j) {
     open.type = "button";
     open.setAttribute("aria-label", t("inspect.open_edge", { from: neuronName(l, i), to: neuronName(column, j) }));
     open.addEventListener("click", () => select({ kind: "edge", layer: l, i, j }));
-    item.append(open, " = ", num(sourceValue(probe, l, i), null, { asFactor: true, digits: 3 }), "·", num(delta, null, { asFactor: true, digits: 3 }), " = ", num(layer.weight_gradients[i][j], `weight-gradient${i + 1}`));
+    item.append(open, " = ", num(sourceValue(probe, l, i), null, { asFactor: true, digits: 3 }), "·", num(delta, null, { asFactor: true, digits: 3 }), " = ", num(matrixEntry(layer.weight_gradients, sizes[column], i, j), `weight-gradient${i + 1}`));
     list.append(item);
   }
   block.append(list);
@@ -207,7 +208,7 @@ function edgeBlock({ layer: l, i, j }) {
   const a = sourceValue(probe, l, i);
   const delta = probe.layers[l].deltas[j];
   block.append(line(mathText(formulas().network?.weight_gradient, { i: i + 1, j: j + 1 })));
-  block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", num(probe.layers[l].weight_gradients[i][j], "weight-gradient")));
+  block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", num(matrixEntry(probe.layers[l].weight_gradients, probe.layers[l].deltas.length, i, j), "weight-gradient")));
   block.append(el("p", "note", t("inspect.edge_note")));
   return block;
 }
@@ -222,7 +223,7 @@ function parameterOf(selection) {
 function readParameter(source, parameter) {
   const layer = source?.[parameter.layer];
   if (!layer) return undefined;
-  return parameter.kind === "weight" ? layer.weights?.[parameter.i]?.[parameter.j] : layer.biases?.[parameter.i];
+  return parameter.kind === "weight" ? weightAt(layer, parameter.i, parameter.j) : layer.biases?.[parameter.i];
 }
 
 function parameterBlock(selection) {

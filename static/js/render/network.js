@@ -44,11 +44,12 @@ export function getLayout() {
 
 // --- weights as edges ---------------------------------------------------------------------
 
-/** The weight to draw for edge (l, i, j): during the update animation, between old and new. */
-function displayedWeight(params, previous, mix, l, i, j) {
-  const now = params[l].weights[i][j];
+/** The weight to draw for entry e = i·n_out + j of layer l's (flat) weights: during the update
+ * animation, between old and new. */
+function displayedWeight(params, previous, mix, l, e) {
+  const now = params[l].weights[e];
   if (!previous || mix >= 1) return now;
-  const before = previous[l].weights[i][j];
+  const before = previous[l].weights[e];
   return before + (now - before) * mix;
 }
 
@@ -75,7 +76,7 @@ function quantiseEdges(now, exact) {
     const nOut = sizes[l + 1];
     for (let i = 0; i < sizes[l]; i++) {
       for (let j = 0; j < nOut; j++) {
-        const w = displayedWeight(params, previous, mix, l, i, j);
+        const w = displayedWeight(params, previous, mix, l, i * nOut + j);
         const e = layout.edgeStart[l] + i * nOut + j;
         const exactLevel = Math.sqrt(Math.min(1, Math.abs(w) / WEIGHT_CAP)) * (EDGE_LEVELS - 1); // 0 … 7
         let level = edgeBucket[e] % EDGE_LEVELS;

@@ -5,6 +5,7 @@
 
 import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
 import { uiRange } from "../options.js";
 import { changeNeurons } from "../settings.js";
@@ -210,11 +211,12 @@ function tooltipText(hover) {
   }
   const { layer, i, j } = hover;
   const lines = [t("network.edge_label", { from: neuronName(layer, i), to: neuronName(layer + 1, j) })];
-  const weight = store.params?.[layer]?.weights?.[i]?.[j];
+  const entry = (layers) => (layers?.[layer] ? weightAt(layers[layer], i, j) : undefined);
+  const weight = entry(store.params);
   if (weight !== undefined) lines.push(`w = ${shortNumber(weight)}`);
-  const gradient = store.gradients?.[layer]?.weights?.[i]?.[j];
+  const gradient = entry(store.gradients);
   if (gradient !== undefined) lines.push(`∂J/∂w = ${shortNumber(gradient)}`);
-  const update = store.updates?.[layer]?.weights?.[i]?.[j];
+  const update = entry(store.updates);
   if (update !== undefined) lines.push(`Δw = ${shortNumber(update)}`);
   return lines.join("\n");
 }
