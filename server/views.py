@@ -69,26 +69,21 @@ def network_view(trainer: Trainer) -> JSON:
     }
 
 
-def probe_view(trace: SampleTrace, dtype: type | None = None) -> JSON:
-    """One sample's forward and backward pass (see `engine.probe`); hidden layers also carry
-    `derivatives`, f′(z) per neuron, the factor their deltas took from the activation."""
-
-    def cast(array: np.ndarray) -> np.ndarray:
-        if dtype is None:
-            return array
-        with np.errstate(over="ignore"):
-            return array.astype(dtype)
+def probe_view(trace: SampleTrace) -> JSON:
+    """One sample's forward and backward pass (see `engine.probe`), at full precision; hidden
+    layers also carry `derivatives`, f′(z) per neuron, the factor their deltas took from the
+    activation."""
 
     def layer_view(layer: LayerTrace) -> JSON:
         out = {
-            "pre_activations": cast(layer.pre_activations),
-            "activations": cast(layer.activations),
-            "deltas": cast(layer.deltas),
-            "weight_gradients": cast(layer.weight_gradients),
-            "bias_gradients": cast(layer.bias_gradients),
+            "pre_activations": layer.pre_activations,
+            "activations": layer.activations,
+            "deltas": layer.deltas,
+            "weight_gradients": layer.weight_gradients,
+            "bias_gradients": layer.bias_gradients,
         }
         if layer.derivatives is not None:  # hidden layers: f′(z); the output layer has none
-            out["derivatives"] = cast(layer.derivatives)
+            out["derivatives"] = layer.derivatives
         return out
 
     return {
@@ -96,7 +91,7 @@ def probe_view(trace: SampleTrace, dtype: type | None = None) -> JSON:
         "index": trace.index,
         "inputs": trace.inputs,
         "targets": trace.targets,
-        "outputs": cast(trace.outputs),
+        "outputs": trace.outputs,
         "loss": finite_or_none(trace.loss),
         "layers": [layer_view(layer) for layer in trace.layers],
     }
