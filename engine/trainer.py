@@ -26,7 +26,7 @@ from engine.datasets import Dataset, make_dataset
 from engine.kernels import codes as slot
 from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
 from engine.kernels.passes import objective_gradient, objective_penalty
-from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, finish_step, gather_batch, train
+from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, finish_step, gather_batch, train
 from engine.losses import Loss, get_loss
 from engine.network import Network
 from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
@@ -37,6 +37,7 @@ from engine.workspace import Workspace
 
 _train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
 ORDER_ROWS_AHEAD = 16_384  # epoch orders are drawn ahead in batches of about this many rows in all
+SNAPSHOT_FLOATS = 262_144  # the snapshot buffer holds about this many numbers (at most 64 copies of θ)
 
 
 def epochs_ahead(n_train: int) -> int:
@@ -92,6 +93,10 @@ class Trainer:
         self.last_losses = np.zeros(2)  # data loss and objective of the last step's batch, before its update
         self._last_gradient_views = layout.views(self.last_gradient)
         self._last_update_views = layout.views(self.last_update)
+        rows = max(1, min(64, SNAPSHOT_FLOATS // size))
+        self._snapshots = np.zeros((rows, size))  # (R, P) θ after the steps asked for by `snapshot_every`
+        self._snapshot_steps = np.zeros(rows, dtype=np.int64)  # (R,)
+        self._taken: list[tuple[int, np.ndarray]] = []
         self._allocate_batch()
 
     def _apply_choices(self, config: Config) -> None:
@@ -120,6 +125,7 @@ class Trainer:
             self.optimizer.moments, self.optimizer.pending, self.counters, train_split.inputs, train_split.targets,
             self._x_batch, self._y_batch, workspace.z_buffer, workspace.a_buffer, workspace.d_buffer,
             workspace.losses, self.gradient, self.update, self.last_gradient, self.last_update, self.last_losses,
+            self._snapshots, self._snapshot_steps,
         )
 
     def _draw_orders(self) -> None:
@@ -233,10 +239,30 @@ class Trainer:
         target = int(counters[slot.STEP]) + steps
         while counters[slot.STEP] < target:
             status = _train_kernel(target - int(counters[slot.STEP]), self._orders, *arguments)
+            if counters[slot.SNAPSHOTS]:
+                self._keep_snapshots()
             if status == ORDERS_USED:
                 self._draw_orders()
-            elif status != BUDGET_SPENT:
+            elif status not in (BUDGET_SPENT, SNAPSHOTS_FULL):
                 raise self._diverged(status)
+
+    def _keep_snapshots(self) -> None:
+        kept = int(self.counters[slot.SNAPSHOTS])
+        self._taken.extend(zip(self._snapshot_steps[:kept].tolist(), self._snapshots[:kept].copy(), strict=True))
+        self.counters[slot.SNAPSHOTS] = 0
+
+    def snapshot_every(self, steps: int) -> None:
+        """From now on, keep a copy of θ after every step whose count is a multiple of `steps`
+        (0: none), taken inside the compiled loop so training need not stop for it; hand them
+        over with `take_snapshots`. A session's trajectory (the path on the loss surface) uses it."""
+        if steps < 0:
+            raise ValueError(f"steps must be 0 or more, not {steps}")
+        self.counters[slot.SNAPSHOT_EVERY] = steps
+
+    def take_snapshots(self) -> list[tuple[int, np.ndarray]]:
+        """(step, θ (P,)) of every snapshot kept since the last call, oldest first."""
+        taken, self._taken = self._taken, []
+        return taken
 
     def step(self, steps: int = 1) -> None:
         """Trains `steps` steps. Raises `Diverged` at the step whose loss or weights would be

@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # interval (not 5) lets the loop answer a message or send a frame without waiting out
         # such a burst. (Measured with 1 and 2 threads, 50 sessions: 5 ms was no better.)
         switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.001)
+        sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
         app.state.lab = Lab(settings, scheduler, cadence, manager)
         tasks = [

@@ -9,7 +9,6 @@ is fixed, the first steps stay visible, and the points stay evenly spread over t
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -31,10 +30,6 @@ class _Thinned:
     def due(self, step: int) -> bool:
         """True when `step` opens a bucket that has no point yet."""
         return not self.steps or step // self.stride > self.steps[-1] // self.stride
-
-    def next_step(self) -> int:
-        """The first step at which a point is due again."""
-        return (self.steps[-1] // self.stride + 1) * self.stride if self.steps else 0
 
     def _make_room(self) -> None:
         while len(self.steps) >= self.capacity:
@@ -104,19 +99,17 @@ class Trajectory(_Thinned):
         self.steps.append(step)
 
     def train(self, trainer: Trainer, max_steps: int, deadline: float) -> None:
-        """`trainer.train_for(max_steps, deadline)`, stopping at each step a point is due on so
-        the path keeps its even spacing. `Diverged` propagates after the steps before it."""
-        start = trainer.step_count
-        while trainer.step_count - start < max_steps:
-            limit = max_steps - (trainer.step_count - start)
-            until_record = self.next_step() - trainer.step_count
-            if until_record > 0:
-                limit = min(limit, until_record)
-            trainer.train_for(limit, deadline)
-            if self.due(trainer.step_count):
-                self.record(trainer.step_count, trainer.network.parameters)
-            if time.perf_counter() >= deadline:
-                break
+        """`trainer.train_for(max_steps, deadline)`, with the engine keeping θ at the first step
+        of every bucket (a multiple of the stride) inside its compiled loop, so the path keeps
+        its even spacing without training stopping for it. `Diverged` propagates after the steps
+        before it (and the points they made are kept)."""
+        trainer.snapshot_every(self.stride)
+        try:
+            trainer.train_for(max_steps, deadline)
+        finally:
+            for step, parameters in trainer.take_snapshots():
+                if self.due(step):
+                    self.record(step, parameters)
 
     def _keep(self, indices: list[int]) -> None:
         self._rows[: len(indices)] = self._rows[indices]

@@ -27,4 +27,6 @@ EPOCH = 1  # epochs completed
 POSITION = 2  # row of the epoch's order where the next batch starts
 OPTIMIZER_STEPS = 3  # updates the optimiser has made (Adam's t; momentum's first step)
 ORDER = 4  # which of the epoch orders drawn ahead the current epoch follows
-N_COUNTERS = 5
+SNAPSHOT_EVERY = 5  # keep a copy of θ after every step that is a multiple of this (0: none)
+SNAPSHOTS = 6  # copies kept in the snapshot buffer so far
+N_COUNTERS = 7

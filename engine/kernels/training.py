@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import EPOCH, ORDER, POSITION, STEP
+from engine.kernels.codes import EPOCH, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
 from engine.kernels.optimizers import ACCEPTED, apply_update
 from engine.kernels.passes import objective_gradient
 
-BUDGET_SPENT, ORDERS_USED = 10, 11  # how `train` returned, besides optimizers.LOSS_/WEIGHTS_DIVERGED
+BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL = 10, 11, 12  # how `train` returned, besides divergence
 
 
 @njit(cache=True, nogil=True)
@@ -55,12 +55,15 @@ def train(
     theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
     targets: np.ndarray, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
     a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradient: np.ndarray, update: np.ndarray,
-    last_gradient: np.ndarray, last_update: np.ndarray, last_losses: np.ndarray,
+    last_gradient: np.ndarray, last_update: np.ndarray, last_losses: np.ndarray, snapshots: np.ndarray,
+    snapshot_steps: np.ndarray,
 ) -> int:
-    """Up to `max_steps` steps; stops early when the epoch orders are used up (ORDERS_USED) or
-    at a step that would diverge (its weights and optimiser state untouched). After each
-    accepted step `last_gradient`, `last_update` and `last_losses` (data loss, objective) hold
-    its numbers."""
+    """Up to `max_steps` steps; stops early when the epoch orders are used up (ORDERS_USED),
+    when the snapshot buffer is full (SNAPSHOTS_FULL) or at a step that would diverge (its
+    weights and optimiser state untouched). After each accepted step `last_gradient`,
+    `last_update` and `last_losses` (data loss, objective) hold its numbers, and after every
+    step that is a multiple of counters[SNAPSHOT_EVERY] a row of `snapshots` (R, P) holds θ
+    (the trajectory a loss surface draws), its step in `snapshot_steps` (R,)."""
     n_train = orders.shape[1]
     capacity = x_batch.shape[0]
     for _ in range(max_steps):
@@ -78,6 +81,14 @@ def train(
         last_update[:] = update
         last_losses[0] = data_loss
         last_losses[1] = objective
-        if finish_step(counters, stop, orders):
+        orders_used = finish_step(counters, stop, orders)
+        if counters[SNAPSHOT_EVERY] > 0 and counters[STEP] % counters[SNAPSHOT_EVERY] == 0:
+            kept = counters[SNAPSHOTS]
+            snapshots[kept, :] = theta
+            snapshot_steps[kept] = counters[STEP]
+            counters[SNAPSHOTS] = kept + 1
+        if orders_used:
             return ORDERS_USED
+        if counters[SNAPSHOTS] == snapshots.shape[0]:
+            return SNAPSHOTS_FULL
     return BUDGET_SPENT

@@ -306,3 +306,18 @@ def test_the_step_time_estimate_changes_nothing_and_is_then_measured():
     trainer.train_for(1000, time.perf_counter() + 0.05)
     measured = trainer.step_seconds()
     assert 0 < measured < 0.01 and measured != estimate
+
+
+def test_snapshots_hold_the_weights_of_their_steps_without_changing_training():
+    config = Config(hidden_layers=(5,), batch_size=7)
+    recorded, plain = Trainer(config), Trainer(config)
+    recorded.snapshot_every(9)
+    recorded.step(1000)  # 111 snapshots: the buffer fills and drains, epochs' orders run out on the way
+    snapshots = recorded.take_snapshots()
+    assert [step for step, _ in snapshots] == list(range(9, 1000, 9))
+    for step, parameters in snapshots[:5] + snapshots[-5:]:
+        plain.step(step - plain.step_count)
+        assert np.array_equal(parameters, plain.network.parameters), step
+    plain.step(1000 - plain.step_count)
+    assert np.array_equal(recorded.network.parameters, plain.network.parameters)
+    assert recorded.take_snapshots() == [], "taken once"
