@@ -39,7 +39,7 @@ class Cadence:
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
         frame_budget: float = 1200.0,
-        refresh_share: float = 0.2,
+        refresh_share: float = 0.1,
         refresh_rate: float = 20.0,
     ) -> None:
         if workers < 1:
