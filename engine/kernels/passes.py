@@ -58,7 +58,7 @@ def layer_biases(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarra
     return theta[start : start + layout[layer, N_OUT]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def layer_forward(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, layer: int, below: np.ndarray, z: np.ndarray,
     a: np.ndarray,
@@ -85,7 +85,7 @@ def forward_pass(
                       block(z_buffer, layout, layer, rows, capacity), block(a_buffer, layout, layer, rows, capacity))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def loss_and_deltas(
     codes: np.ndarray, z: np.ndarray, y_hat: np.ndarray, targets: np.ndarray, losses: np.ndarray, deltas: np.ndarray
 ) -> float:
@@ -96,7 +96,7 @@ def loss_and_deltas(
     return mean(losses)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def layer_gradients(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, layer: int, below: np.ndarray,
     deltas: np.ndarray, gradient: np.ndarray,
@@ -110,7 +110,7 @@ def layer_gradients(
     add_penalty_gradient(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[start:end], gradient[start:end])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def layer_chain(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, layer: int, deltas: np.ndarray, z_below: np.ndarray,
     a_below: np.ndarray, deltas_below: np.ndarray,
