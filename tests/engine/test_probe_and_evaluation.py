@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from reference_net import dact
 
 from engine.config import Config
 from engine.datasets import grid_inputs
@@ -83,22 +84,6 @@ def test_grid_activations_give_every_neuron_s_output_over_the_plane_in_one_pass(
     np.testing.assert_allclose(layers[-1], trainer.network.predict(inputs))
 
 
-def _reference_derivative(name: str, z: np.ndarray) -> np.ndarray:
-    """f′(z) from z alone, written from docs/engine.md (relu′(0) = 0, leaky slope 0.01)."""
-    if name == "linear":
-        return np.ones_like(z)
-    if name == "sigmoid":
-        s = 1.0 / (1.0 + np.exp(-z))
-        return s * (1.0 - s)
-    if name == "tanh":
-        return 1.0 - np.tanh(z) ** 2
-    if name == "relu":
-        return np.where(z > 0, 1.0, 0.0)
-    if name == "leaky_relu":
-        return np.where(z > 0, 1.0, 0.01)
-    raise AssertionError(name)
-
-
 @pytest.mark.parametrize("activation", ["linear", "sigmoid", "tanh", "relu", "leaky_relu"])
 def test_the_probe_carries_f_prime_at_each_hidden_layer_s_z(activation):
     trainer = Trainer(Config(dataset="spiral", hidden_layers=(5, 3), activation=activation, seed=3))
@@ -115,7 +100,7 @@ def test_the_probe_carries_f_prime_at_each_hidden_layer_s_z(activation):
             assert traced.derivatives is None
             break
         assert traced.derivatives is not None and traced.derivatives.shape == z.shape
-        np.testing.assert_allclose(traced.derivatives, _reference_derivative(activation, z), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(traced.derivatives, dact(z, activation), rtol=1e-12, atol=1e-15)
         # and it is the factor the backward pass used: δ = f′(z)·(W_next·δ_next)
         below = trainer.network.weights[layer + 1] @ probe.layers[layer + 1].deltas  # (n_out,)
         np.testing.assert_allclose(traced.deltas, traced.derivatives * below, rtol=1e-12, atol=1e-15)
