@@ -86,13 +86,14 @@ class Trainer:
         self.optimizer = OptimizerState(config.optimizer, size)
         self._apply_choices(config)
         self._draw_orders()
-        self.gradient = np.zeros(size)  # (P,) scratch: the gradient of the step being taken
-        self.update = np.zeros(size)  # (P,) scratch: its proposed update
-        self.last_gradient = np.zeros(size)  # (P,) ∂objective/∂θ of the last accepted step
-        self.last_update = np.zeros(size)  # (P,) Δθ the last step applied
+        # A step writes its gradient and update into the row that does not hold the last accepted
+        # step's and, once accepted, counters[LAST] points at it: a refused (diverging) step
+        # never touches the last one's numbers, and nothing is copied.
+        self._gradients = np.zeros((2, size))  # (2, P) ∂objective/∂θ
+        self._updates = np.zeros((2, size))  # (2, P) Δθ
         self.last_losses = np.zeros(2)  # data loss and objective of the last step's batch, before its update
-        self._last_gradient_views = layout.views(self.last_gradient)
-        self._last_update_views = layout.views(self.last_update)
+        self._gradient_views = [layout.views(row) for row in self._gradients]
+        self._update_views = [layout.views(row) for row in self._updates]
         rows = max(1, min(64, SNAPSHOT_FLOATS // size))
         self._snapshots = np.zeros((rows, size))  # (R, P) θ after the steps asked for by `snapshot_every`
         self._snapshot_steps = np.zeros(rows, dtype=np.int64)  # (R,)
@@ -124,8 +125,7 @@ class Trainer:
             self.config.batch_size, self.network.layout.table, self.codes, self.hyper, self.network.parameters,
             self.optimizer.moments, self.optimizer.pending, self.counters, train_split.inputs, train_split.targets,
             self._x_batch, self._y_batch, workspace.z_buffer, workspace.a_buffer, workspace.d_buffer,
-            workspace.losses, self.gradient, self.update, self.last_gradient, self.last_update, self.last_losses,
-            self._snapshots, self._snapshot_steps,
+            workspace.losses, self._gradients, self._updates, self.last_losses, self._snapshots, self._snapshot_steps,
         )
 
     def _draw_orders(self) -> None:
@@ -185,6 +185,16 @@ class Trainer:
     def epoch(self) -> int:
         """Completed epochs."""
         return int(self.counters[slot.EPOCH])
+
+    @property
+    def last_gradient(self) -> np.ndarray:
+        """(P,) ∂objective/∂θ of the last accepted step (zeros before the first)."""
+        return self._gradients[self.counters[slot.LAST]]
+
+    @property
+    def last_update(self) -> np.ndarray:
+        """(P,) Δθ the last accepted step applied."""
+        return self._updates[self.counters[slot.LAST]]
 
     @property
     def batch_size(self) -> int:
@@ -305,8 +315,9 @@ class Trainer:
         order = self.order  # replaced, never mutated, when orders are drawn: the view stays valid
         rows = stop - start
         self._train(1)
-        layers = list(map(LayerTrace, *zip(*self.workspace.layers(rows), strict=True), *self._last_gradient_views,
-                          *self._last_update_views))
+        last = self.counters[slot.LAST]
+        layers = list(map(LayerTrace, *zip(*self.workspace.layers(rows), strict=True), *self._gradient_views[last],
+                          *self._update_views[last]))
         labels = self.dataset.train.labels
         batch_indices = order[start:stop]
         return StepTrace(
@@ -318,12 +329,13 @@ class Trainer:
     def apply_gradient(self, gradient: np.ndarray, batch_loss: float, objective: float, stop: int) -> None:
         """The update of a step whose gradient was computed elsewhere (a phase walk): the same
         kernels as the compiled step, in the same order. Raises `Diverged`."""
+        scratch = 1 - int(self.counters[slot.LAST])
         status = apply_update(self.codes, self.hyper, batch_loss, gradient, self.network.parameters,
-                              self.optimizer.moments, self.optimizer.pending, self.update, self.counters)
+                              self.optimizer.moments, self.optimizer.pending, self._updates[scratch], self.counters)
         if status != ACCEPTED:
             raise self._diverged(status)
-        self.last_gradient[:] = gradient
-        self.last_update[:] = self.update
+        self._gradients[scratch] = gradient
+        self.counters[slot.LAST] = scratch
         self.last_losses[:] = (batch_loss, objective)
         if finish_step(self.counters, stop, self._orders):
             self._draw_orders()

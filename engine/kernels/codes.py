@@ -29,4 +29,5 @@ OPTIMIZER_STEPS = 3  # updates the optimiser has made (Adam's t; momentum's firs
 ORDER = 4  # which of the epoch orders drawn ahead the current epoch follows
 SNAPSHOT_EVERY = 5  # keep a copy of θ after every step that is a multiple of this (0: none)
 SNAPSHOTS = 6  # copies kept in the snapshot buffer so far
-N_COUNTERS = 7
+LAST = 7  # which row of the (2, P) gradient and update buffers holds the last accepted step's
+N_COUNTERS = 8

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import EPOCH, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
+from engine.kernels.codes import EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
 from engine.kernels.optimizers import ACCEPTED, apply_update
 from engine.kernels.passes import objective_gradient
 
@@ -54,14 +54,15 @@ def train(
     max_steps: int, orders: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
     theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
     targets: np.ndarray, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
-    a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradient: np.ndarray, update: np.ndarray,
-    last_gradient: np.ndarray, last_update: np.ndarray, last_losses: np.ndarray, snapshots: np.ndarray,
-    snapshot_steps: np.ndarray,
+    a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradients: np.ndarray, updates: np.ndarray,
+    last_losses: np.ndarray, snapshots: np.ndarray, snapshot_steps: np.ndarray,
 ) -> int:
     """Up to `max_steps` steps; stops early when the epoch orders are used up (ORDERS_USED),
     when the snapshot buffer is full (SNAPSHOTS_FULL) or at a step that would diverge (its
-    weights and optimiser state untouched). After each accepted step `last_gradient`,
-    `last_update` and `last_losses` (data loss, objective) hold its numbers, and after every
+    weights and optimiser state untouched). A step computes its gradient and update into the
+    row of `gradients` and `updates` (2, P) that does not hold the last accepted step's; once
+    accepted, counters[LAST] points at it (no copy) and `last_losses` holds its data loss and
+    objective. After every
     step that is a multiple of counters[SNAPSHOT_EVERY] a row of `snapshots` (R, P) holds θ
     (the trajectory a loss surface draws), its step in `snapshot_steps` (R,)."""
     n_train = orders.shape[1]
@@ -72,13 +73,14 @@ def train(
         stop = min(start + batch_size, n_train)
         rows = stop - start
         gather_batch(inputs, targets, order, start, stop, x_batch, y_batch)
+        scratch = 1 - counters[LAST]
+        gradient = gradients[scratch]
         data_loss, objective = objective_gradient(layout, codes, hyper, theta, x_batch[:rows], y_batch[:rows],
                                                   capacity, z_buffer, a_buffer, d_buffer, losses, gradient)
-        status = apply_update(codes, hyper, data_loss, gradient, theta, moments, pending, update, counters)
+        status = apply_update(codes, hyper, data_loss, gradient, theta, moments, pending, updates[scratch], counters)
         if status != ACCEPTED:
             return status
-        last_gradient[:] = gradient
-        last_update[:] = update
+        counters[LAST] = scratch
         last_losses[0] = data_loss
         last_losses[1] = objective
         orders_used = finish_step(counters, stop, orders)
