@@ -27,6 +27,8 @@ import threading
 from dataclasses import dataclass
 
 FRAME_EARLY = 0.0005  # a frame may go out this much before its time rather than wait a turn
+MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a slice …
+MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
 BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
 
@@ -153,9 +155,14 @@ class Pacer:
         period = cadence.frame_interval()
         if self.next_frame_at < now - period:
             self.next_frame_at = now  # fell far behind (many sessions): no burst of catch-up frames
-        slice_end = now + cadence.slice_seconds()
+        slice_seconds = cadence.slice_seconds()
+        slice_end = now + slice_seconds
         if speed == 0:
-            return Plan(self._max_steps, max(now, min(slice_end, self.next_frame_at - frame_cost)))
+            # Train until just before the frame is due, but at least a fraction of a slice even
+            # when it is due already: a session whose turns keep coming late would otherwise train
+            # one step a turn while the others train whole slices.
+            least = now + min(MIN_SLICE_SHARE * slice_seconds, MIN_FRAME_SHARE * period)
+            return Plan(self._max_steps, max(least, min(slice_end, self.next_frame_at - frame_cost)))
         # Owed steps accrue at `speed`, capped so a stall does not turn into a burst.
         self._owed = min(self._owed + (now - self._owed_at) * speed, max(1.0, speed * 0.1))
         self._owed_at = now
