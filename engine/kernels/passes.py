@@ -71,7 +71,7 @@ def layer_forward(
         activate(codes[ACTIVATION], z, a)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def forward_pass(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, x: np.ndarray, capacity: int, z_buffer: np.ndarray,
     a_buffer: np.ndarray,
@@ -119,7 +119,7 @@ def layer_chain(
     backpropagate(deltas, layer_weights(theta, layout, layer), codes[ACTIVATION], z_below, a_below, deltas_below)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def backward_pass(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, x: np.ndarray, capacity: int,
     z_buffer: np.ndarray, a_buffer: np.ndarray, d_buffer: np.ndarray, gradient: np.ndarray,
@@ -142,7 +142,7 @@ def objective_penalty(layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, 
     return penalty(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[: layout[0, BIASES_AT]])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def objective_gradient(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, x: np.ndarray, targets: np.ndarray,
     capacity: int, z_buffer: np.ndarray, a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray,
