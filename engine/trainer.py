@@ -4,9 +4,10 @@ A step takes the next mini-batch of the shuffled training split, runs the forwar
 loss, the backward pass (gradients of the objective) and one optimiser update. An epoch is
 one pass over the shuffled split; its last batch takes what is left. The steps run inside the
 compiled kernels (`engine.kernels.training.train`): one call trains through as many epochs as
-the trainer has drawn orders for ahead (`EPOCHS_AHEAD`), then it draws the next ones. Everything random comes from one
-`numpy.random.Generator` seeded by `config.seed`, drawn in a fixed order (data, initial
-weights, then one permutation per epoch), so the same config and seed give bit-identical
+the trainer has drawn orders for ahead (`epochs_ahead`), then it draws the next ones.
+Everything random comes from one `numpy.random.Generator` seeded by `config.seed`, drawn in a
+fixed order (data, initial weights, then one permutation per epoch, drawn ahead in that same
+sequence), so the same config and seed give bit-identical
 weights after the same number of steps however the steps are split into calls — untraced,
 traced (`traced_step`) or phase by phase (`engine.phases.PhaseWalk`), which all run the same
 kernels in the same order.

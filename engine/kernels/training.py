@@ -62,9 +62,9 @@ def train(
     weights and optimiser state untouched). A step computes its gradient and update into the
     row of `gradients` and `updates` (2, P) that does not hold the last accepted step's; once
     accepted, counters[LAST] points at it (no copy) and `last_losses` holds its data loss and
-    objective. After every
-    step that is a multiple of counters[SNAPSHOT_EVERY] a row of `snapshots` (R, P) holds θ
-    (the trajectory a loss surface draws), its step in `snapshot_steps` (R,)."""
+    objective. After every step that is a multiple of counters[SNAPSHOT_EVERY] a row of
+    `snapshots` (R, P) holds θ (the trajectory a loss surface draws), its step in
+    `snapshot_steps` (R,)."""
     n_train = orders.shape[1]
     capacity = x_batch.shape[0]
     for _ in range(max_steps):
