@@ -340,11 +340,3 @@ class Trainer:
         self.last_losses[:] = (batch_loss, objective)
         if finish_step(self.counters, stop, self._orders):
             self._draw_orders()
-
-    # --- the optimiser's memory ------------------------------------------------------------
-    def optimizer_state(self) -> dict[str, np.ndarray | int]:
-        """Copies of what the optimiser remembers (for saving a run)."""
-        return self.optimizer.state(int(self.counters[slot.OPTIMIZER_STEPS]))
-
-    def load_optimizer_state(self, state: dict[str, np.ndarray | int]) -> None:
-        self.counters[slot.OPTIMIZER_STEPS] = self.optimizer.load_state(state)

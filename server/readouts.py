@@ -30,9 +30,7 @@ def objective(trainer: Trainer, network: Network | None = None) -> Objective:
 def network_copy(trainer: Trainer) -> tuple[Objective, Network]:
     """An objective over a *copy* of the network, for long read-only work (the whole gradient
     check) that runs off the training thread while the session trains on."""
-    network = trainer.network
-    copy = Network(network.layout.layer_sizes, trainer.config.activation, network.classify,
-                   network.parameters.copy())
+    copy = trainer.network.copy()
     return objective(trainer, copy), copy
 
 
