@@ -15,7 +15,7 @@ from engine.kernels.losses import mean, sample_losses
 from engine.kernels.passes import block, forward_pass, objective_penalty
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def objective_value(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, inputs: np.ndarray,
     targets: np.ndarray, z_buffer: np.ndarray, a_buffer: np.ndarray, losses: np.ndarray,
@@ -29,7 +29,7 @@ def objective_value(
     return mean(losses) + objective_penalty(layout, codes, hyper, theta)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def central_differences(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, inputs: np.ndarray,
     targets: np.ndarray, z_buffer: np.ndarray, a_buffer: np.ndarray, losses: np.ndarray, indices: np.ndarray,

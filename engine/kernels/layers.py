@@ -22,7 +22,7 @@ from engine.kernels.activations import slope
 BLAS_MIN_WORK = 16_384  # rows · n_in · n_out from which a product goes to BLAS
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def dense_forward(a: np.ndarray, w: np.ndarray, b: np.ndarray, z: np.ndarray) -> None:
     """z = a·w + b, row by row: z_sj = b_j + Σ_i a_si·w_ij."""
     rows, n_in = a.shape
@@ -42,7 +42,7 @@ def dense_forward(a: np.ndarray, w: np.ndarray, b: np.ndarray, z: np.ndarray) ->
                 z[s, j] += a_si * w[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def dense_gradients(a: np.ndarray, deltas: np.ndarray, weight_grads: np.ndarray, bias_grads: np.ndarray) -> None:
     """∂L/∂w_ij = Σ_s a_si·δ_sj (weight_grads (n_in, n_out)) and ∂L/∂b_j = Σ_s δ_sj (bias_grads
     (n_out,)), summed over the rows s in order."""
@@ -66,7 +66,7 @@ def dense_gradients(a: np.ndarray, deltas: np.ndarray, weight_grads: np.ndarray,
             bias_grads[j] += deltas[s, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def backpropagate(
     deltas: np.ndarray, w: np.ndarray, kind: int, z_below: np.ndarray, a_below: np.ndarray, deltas_below: np.ndarray
 ) -> None:

@@ -24,7 +24,7 @@ from numba import njit
 CROSS_ENTROPY, MSE = 0, 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def softmax(z: np.ndarray, y_hat: np.ndarray) -> None:
     """ŷ_sk = e^(z_sk − m_s) / Σ_k' e^(z_sk' − m_s), m_s the row's largest logit, so no e^z
     overflows (logits of ±1000 are fine)."""
@@ -42,7 +42,7 @@ def softmax(z: np.ndarray, y_hat: np.ndarray) -> None:
             y_hat[s, k] /= total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def output_activation(classify: int, z: np.ndarray, y_hat: np.ndarray) -> None:
     """The output layer: softmax probabilities when classifying, the logits themselves otherwise."""
     if classify:
@@ -51,7 +51,7 @@ def output_activation(classify: int, z: np.ndarray, y_hat: np.ndarray) -> None:
         y_hat[:, :] = z
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def sample_losses(loss: int, z: np.ndarray, y_hat: np.ndarray, targets: np.ndarray, losses: np.ndarray) -> None:
     """Each row's own loss into `losses` (rows,), from the logits z and the outputs ŷ.
 
@@ -85,7 +85,7 @@ def sample_losses(loss: int, z: np.ndarray, y_hat: np.ndarray, targets: np.ndarr
             losses[s] = 0.5 * value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def mean(values: np.ndarray) -> float:
     """Σ_s values_s / n, summed in order."""
     total = 0.0
@@ -94,7 +94,7 @@ def mean(values: np.ndarray) -> float:
     return total / values.shape[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def output_deltas(loss: int, classify: int, y_hat: np.ndarray, targets: np.ndarray, deltas: np.ndarray) -> None:
     """δ_sk = ∂L/∂z_sk of the mean loss L over the rows (see the module docstring)."""
     rows, classes = y_hat.shape

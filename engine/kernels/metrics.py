@@ -17,7 +17,7 @@ from engine.kernels.losses import mean, sample_losses
 from engine.kernels.passes import block, forward_pass
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def largest_index(row: np.ndarray) -> int:
     """The k of the largest row[k] (the first of equals, like argmax)."""
     best = 0
@@ -27,7 +27,7 @@ def largest_index(row: np.ndarray) -> int:
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, inputs: np.ndarray, targets: np.ndarray,
     z_buffer: np.ndarray, a_buffer: np.ndarray, losses: np.ndarray, confusion: np.ndarray,

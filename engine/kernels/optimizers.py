@@ -25,7 +25,7 @@ BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8
 ACCEPTED, LOSS_DIVERGED, WEIGHTS_DIVERGED = 0, 1, 2  # what `apply_update` did
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def propose_update(
     kind: int, rate: float, momentum: float, steps_done: int, gradient: np.ndarray, moments: np.ndarray,
     pending: np.ndarray, update: np.ndarray,
@@ -53,7 +53,7 @@ def propose_update(
             update[p] = -rate * ((m / first_correction) / (math.sqrt(v / second_correction) + EPSILON))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def apply_update(
     codes: np.ndarray, hyper: np.ndarray, batch_loss: float, gradient: np.ndarray, theta: np.ndarray,
     moments: np.ndarray, pending: np.ndarray, update: np.ndarray, counters: np.ndarray,

@@ -32,33 +32,29 @@ from engine.kernels.codes import (
 from engine.kernels.layers import backpropagate, dense_forward, dense_gradients
 from engine.kernels.losses import mean, output_activation, output_deltas, sample_losses
 from engine.kernels.regularization import add_penalty_gradient, penalty
+from engine.kernels.views import matrix_at
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def block(buffer: np.ndarray, layout: np.ndarray, layer: int, rows: int, capacity: int) -> np.ndarray:
     """Layer `layer`'s (rows, n_out) block of a z, a or δ buffer made for `capacity` rows."""
-    start = capacity * layout[layer, UNITS_AT]
-    n_out = layout[layer, N_OUT]
-    return buffer[start : start + rows * n_out].reshape((rows, n_out))
+    return matrix_at(buffer, capacity * layout[layer, UNITS_AT], rows, layout[layer, N_OUT])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_weights(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
     """W_l (n_in, n_out), a view into θ (or into a gradient laid out like θ)."""
-    start = layout[layer, WEIGHTS_AT]
-    return theta[start : start + layout[layer, N_IN] * layout[layer, N_OUT]].reshape(
-        (layout[layer, N_IN], layout[layer, N_OUT])
-    )
+    return matrix_at(theta, layout[layer, WEIGHTS_AT], layout[layer, N_IN], layout[layer, N_OUT])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_biases(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
     """b_l (n_out,), a view into θ (or into a gradient laid out like θ)."""
     start = layout[layer, BIASES_AT]
     return theta[start : start + layout[layer, N_OUT]]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_forward(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, layer: int, below: np.ndarray, z: np.ndarray,
     a: np.ndarray,
@@ -71,7 +67,7 @@ def layer_forward(
         activate(codes[ACTIVATION], z, a)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def forward_pass(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, x: np.ndarray, capacity: int, z_buffer: np.ndarray,
     a_buffer: np.ndarray,
@@ -85,7 +81,7 @@ def forward_pass(
                       block(z_buffer, layout, layer, rows, capacity), block(a_buffer, layout, layer, rows, capacity))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def loss_and_deltas(
     codes: np.ndarray, z: np.ndarray, y_hat: np.ndarray, targets: np.ndarray, losses: np.ndarray, deltas: np.ndarray
 ) -> float:
@@ -96,7 +92,7 @@ def loss_and_deltas(
     return mean(losses)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_gradients(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, layer: int, below: np.ndarray,
     deltas: np.ndarray, gradient: np.ndarray,
@@ -110,7 +106,7 @@ def layer_gradients(
     add_penalty_gradient(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[start:end], gradient[start:end])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_chain(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, layer: int, deltas: np.ndarray, z_below: np.ndarray,
     a_below: np.ndarray, deltas_below: np.ndarray,
@@ -119,7 +115,7 @@ def layer_chain(
     backpropagate(deltas, layer_weights(theta, layout, layer), codes[ACTIVATION], z_below, a_below, deltas_below)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def backward_pass(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, x: np.ndarray, capacity: int,
     z_buffer: np.ndarray, a_buffer: np.ndarray, d_buffer: np.ndarray, gradient: np.ndarray,
@@ -136,13 +132,13 @@ def backward_pass(
     layer_gradients(layout, codes, hyper, theta, 0, x, block(d_buffer, layout, 0, rows, capacity), gradient)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def objective_penalty(layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray) -> float:
     """The regularisation term of the objective at θ (weights only: θ up to the first bias)."""
     return penalty(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[: layout[0, BIASES_AT]])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def objective_gradient(
     layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray, x: np.ndarray, targets: np.ndarray,
     capacity: int, z_buffer: np.ndarray, a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray,
@@ -160,7 +156,7 @@ def objective_gradient(
     return data_loss, data_loss + objective_penalty(layout, codes, hyper, theta)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def hidden_slopes(
     layout: np.ndarray, codes: np.ndarray, rows: int, capacity: int, z_buffer: np.ndarray, a_buffer: np.ndarray,
     s_buffer: np.ndarray,

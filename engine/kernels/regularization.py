@@ -14,7 +14,7 @@ from numba import njit
 NONE, L1, L2 = 0, 1, 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def penalty(kind: int, rate: float, weights: np.ndarray) -> float:
     if kind == NONE or rate == 0.0:
         return 0.0
@@ -28,7 +28,7 @@ def penalty(kind: int, rate: float, weights: np.ndarray) -> float:
     return rate * total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def add_penalty_gradient(kind: int, rate: float, weights: np.ndarray, weight_grads: np.ndarray) -> None:
     """weight_grads += ∂penalty/∂w, element by element (so a layer's slice can be done alone)."""
     if kind == NONE or rate == 0.0:

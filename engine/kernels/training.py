@@ -21,7 +21,7 @@ from engine.kernels.passes import objective_gradient
 BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL = 10, 11, 12  # how `train` returned, besides divergence
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def gather_batch(
     inputs: np.ndarray, targets: np.ndarray, order: np.ndarray, start: int, stop: int, x_batch: np.ndarray,
     y_batch: np.ndarray,
@@ -35,7 +35,7 @@ def gather_batch(
             y_batch[s, k] = targets[row, k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def finish_step(counters: np.ndarray, stop: int, orders: np.ndarray) -> bool:
     """Counts the step and moves through the epoch (at its end, to the next order); True when
     every order drawn ahead is used up."""
@@ -49,7 +49,7 @@ def finish_step(counters: np.ndarray, stop: int, orders: np.ndarray) -> bool:
     return counters[ORDER] == orders.shape[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def train(
     max_steps: int, orders: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
     theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
