@@ -112,8 +112,8 @@ class LiveRace:
             self._last_thumbnails = now
             ranges, data = self._thumbnails()
             message["thumbnails"] = {"resolution": self._grid.resolution, "extent": list(self._grid.extent),
-                                     "classify": self.race.copies[0].network.classify, "ranges": ranges,
-                                     "bytes": len(data)}
+                                     "classify": self.race.copies[0].network.classify, "ranges": ranges}
+            message["bytes"] = len(data)  # the binary message that follows, as for `heatmaps`
             parts = (encode(message), data)
         else:
             parts = (encode(message),)

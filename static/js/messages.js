@@ -8,6 +8,7 @@ import {
   applyFrame,
   applyHeatmaps,
   applyPhase,
+  applyRace,
   applySnapshot,
   applyState,
   pushError,
@@ -70,6 +71,9 @@ const handlers = {
   },
   diverged(message) {
     applyDiverged(message);
+  },
+  race(message, bytes) {
+    applyRace(message, bytes);
   },
   error(message) {
     pushError(describeServerError(message));

@@ -66,7 +66,7 @@ async def test_a_race_streams_every_copy_and_marks_the_diverged_one_at_its_step(
     assert good["diverged_at"] is None and good["step"] == 400 and good["loss"] < slow["loss"]
     thumbnails = last["thumbnails"]
     g = thumbnails["resolution"]
-    assert thumbnails["classify"] is False and data is not None and len(data) == thumbnails["bytes"] == 3 * g * g
+    assert thumbnails["classify"] is False and data is not None and len(data) == last["bytes"] == 3 * g * g
     steps = [message["step"] for message, _ in messages]
     assert steps == sorted(steps)
     session = json.loads(await asyncio.to_thread(_get, live, sid))
