@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.config import Config
-from engine.evaluation import split_metrics
 from engine.gradcheck import Objective
 from engine.kernels.lr_lab import line_losses
 from engine.network import Network
@@ -104,6 +103,7 @@ class RaceCopy:
     history: list[float] = field(default_factory=list)  # train loss on the whole split at those steps
     diverged_at: int | None = None  # the step that would have made the loss or a weight non-finite
     cause: str | None = None  # "loss" or "weights" when diverged
+    _data_loss: Objective | None = field(default=None, repr=False)  # over the whole training split, buffers kept
 
     @property
     def diverged(self) -> bool:
@@ -114,11 +114,15 @@ class RaceCopy:
         return self.trainer.network
 
     def train_loss(self) -> float:
-        """The data loss on the whole training split at this copy's current weights."""
-        trainer = self.trainer
-        train = trainer.dataset.train
+        """The data loss on the whole training split at this copy's current weights: one
+        forward pass (the objective with no penalty is the data loss), its buffers kept
+        between calls, since a race asks for it at every point of its curves."""
+        if self._data_loss is None:
+            trainer = self.trainer
+            train = trainer.dataset.train
+            self._data_loss = Objective(trainer.network, trainer.loss, train.inputs, train.targets, "none", 0.0)
         with np.errstate(all="ignore"):
-            return split_metrics(trainer.network, trainer.loss, train.inputs, train.targets)["loss"]
+            return self._data_loss.value()
 
 
 class Race:

@@ -90,8 +90,12 @@ class Sweep:
             race = Race(self.config, self.rates, self.table)
         except ValueError as error:
             raise config_problem(error, ("body", "config")) from None
-        per_step = race.copies[0].trainer.step_seconds()
-        seconds = self.steps * len(self.rates) * per_step
+        first = race.copies[0]
+        started = time.perf_counter()
+        first.train_loss()  # a history point costs one such evaluation per copy
+        per_point = time.perf_counter() - started
+        points = self.steps // self.record_every + 2
+        seconds = len(self.rates) * (self.steps * first.trainer.step_seconds() + points * per_point)
         if seconds > self.cap_seconds:
             raise too_slow(f"{self.steps:,} steps of {len(self.rates)} copies", seconds, self.cap_seconds)
         return race

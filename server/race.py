@@ -35,6 +35,7 @@ from server.views import finite_or_none
 
 THUMBNAIL_RESOLUTION = 20
 MESSAGE_RATE = 30.0  # race messages per second (at most)
+EVALUATION_SHARE = 0.2  # of the race's time, at most, spent evaluating the copies' losses for its messages
 THUMBNAIL_RATE = 10.0  # of which carry thumbnails
 SLICE_SECONDS = 0.008  # training per turn when the race goes as fast as it can
 
@@ -57,6 +58,7 @@ class LiveRace:
         self._started = 0.0
         self._last_message = -1.0
         self._last_thumbnails = -1.0
+        self._message_seconds = 0.0  # what the last message cost (every copy's loss, the thumbnails)
 
     # --- lifecycle (any thread) ------------------------------------------------------------
     def start(self) -> None:
@@ -66,6 +68,8 @@ class LiveRace:
 
     def stop(self) -> None:
         """Ends the race at its next turn (a `race` message with status `stopped` says so)."""
+        if self.stopped or self.done:
+            return
         self.stopped = True
         self._scheduler.wake(self._ticker)
 
@@ -81,18 +85,20 @@ class LiveRace:
             return None
         now = time.perf_counter()
         race = self.race
+        per_step = sum(copy.trainer.step_seconds() for copy in race.running) or 1e-6  # all copies' step
+        due = race.step + max(1, int(SLICE_SECONDS / per_step))  # one turn trains a slice at most
         if self.steps_per_second > 0:
-            due = min(self.steps, int((now - self._started) * self.steps_per_second))
-        else:
-            per_step = sum(copy.trainer.step_seconds() for copy in race.running) or 1e-6
-            due = min(self.steps, race.step + max(1, int(SLICE_SECONDS / per_step)))
+            due = min(due, int((now - self._started) * self.steps_per_second))
+        due = min(due, self.steps)
         if due > race.step:
             race.advance(due - race.step)
         now = time.perf_counter()
         if self.done:
             self._send("finished", thumbnails=True)
             return None
-        if now - self._last_message >= 1.0 / MESSAGE_RATE:
+        # a large network's whole-split losses are costly: messages then come less often
+        interval = max(1.0 / MESSAGE_RATE, self._message_seconds / EVALUATION_SHARE)
+        if now - self._last_message >= interval:
             self._send("running", thumbnails=now - self._last_thumbnails >= 1.0 / THUMBNAIL_RATE)
         if self.steps_per_second > 0:
             return now + min(1.0 / MESSAGE_RATE, max(1.0 / self.steps_per_second, 0.001))
@@ -102,6 +108,7 @@ class LiveRace:
     def _send(self, status: str, thumbnails: bool) -> None:
         now = time.perf_counter()
         self._last_message = now
+        thumbnails = thumbnails or status != "running"
         message = {
             "type": "race", "race": self.id, "status": status, "step": self.race.step, "steps": self.steps,
             "steps_per_second": self.steps_per_second,
@@ -119,6 +126,7 @@ class LiveRace:
             parts = (encode(message),)
         # the last message of a race is never dropped; a newer running one replaces an unsent one
         self._publish(parts, "race" if status == "running" else "control")
+        self._message_seconds = time.perf_counter() - now
 
     def _thumbnails(self) -> tuple[list[list[float]], bytes]:
         """Each copy's thumbnail bytes (see the module docstring) and its value range."""
