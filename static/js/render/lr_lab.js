@@ -53,6 +53,14 @@ function drawRaceChart(race) {
     line: { color: COPY_COLOURS[index], width: 2 }, hovertemplate: "%{y:.4g}<extra>%{fullData.name}</extra>",
   }));
   const layout = baseLayout(t("lrlab.step_axis"), t("lrlab.loss_axis"), false, true);
+  layout.datarevision = race.version; // the curves' arrays grow in place: tell Plotly to look again
+  layout.xaxis.range = [0, race.steps];
+  // a diverging copy's loss climbs by hundreds of decades: the axis stops at 10× the start
+  const start = race.curves.map((curve) => curve.loss[0]).filter((value) => value > 0);
+  const lows = race.curves.flatMap((curve) => curve.loss).filter((value) => value > 0);
+  if (start.length && lows.length) {
+    layout.yaxis.range = [Math.log10(Math.min(...lows)) - 0.2, Math.log10(Math.max(...start) * 10)];
+  }
   race.copies.forEach((copy, index) => {
     if (copy.diverged_at === null) return;
     layout.shapes.push({ type: "line", x0: copy.diverged_at, x1: copy.diverged_at, yref: "paper", y0: 0, y1: 1,
