@@ -38,19 +38,32 @@ export function stopRace() {
   send({ type: "race_stop" });
 }
 
-let lineTicket = 0;
+let lineInFlight = false;
+let lineAgain = false; // asked for while one was in flight: one more when it lands
+let lineStep = -1; // the step whose weights the last line was asked for
 
-/** The loss along the full-batch gradient at the session's current weights. */
+/** The loss along the full-batch gradient at the session's current weights. One request at a
+ * time: asking again meanwhile asks once more when it lands, so the line ends current. */
 export async function refreshLossLine() {
   const id = store.sessionId;
   if (!id) return;
-  const ticket = ++lineTicket;
-  setLossLine({ status: "running", result: store.lossLine?.result ?? null });
+  if (lineInFlight) {
+    lineAgain = true;
+    return;
+  }
+  lineInFlight = true;
+  lineStep = store.step;
   try {
     const result = await api.lossLine(id, LINE_REQUEST);
-    if (ticket === lineTicket) setLossLine({ status: "done", result });
+    setLossLine({ status: "done", result });
   } catch (error) {
-    if (ticket === lineTicket) setLossLine({ status: "error", result: null, error: error.message });
+    setLossLine({ status: "error", result: null, error: error.message });
+  } finally {
+    lineInFlight = false;
+    if (lineAgain) {
+      lineAgain = false;
+      refreshLossLine();
+    }
   }
 }
 
@@ -71,9 +84,14 @@ export function applySuggestedRate() {
   if (rate) changeConfig({ learning_rate: Number(rate.toPrecision(3)) });
 }
 
-/** The loss line follows the session: a new network, new weights by hand, another rate. */
+/** The loss line follows the session: a new network, another rate, and new weights whenever
+ * training stands still (a step, a phase update, a hand edit, a pause); not while it plays,
+ * when the weights move faster than the line could be drawn. */
 export function initLrLab() {
   onServerMessage("snapshot", () => refreshLossLine());
+  onServerMessage("frame", (frame) => {
+    if (frame.state !== "running" && store.step !== lineStep) refreshLossLine();
+  });
   onServerMessage("config", (message) => {
     if (message.config.learning_rate !== store.lossLine?.result?.current_rate || message.reinitialised) {
       refreshLossLine();

@@ -48,6 +48,20 @@ def test_the_u_curve_arrow_moves_when_the_learning_rate_changes(open_page):
     watch.assert_clean()
 
 
+def test_the_u_curve_follows_the_weights_when_a_step_is_taken(open_page):
+    page, watch = open_page(PLANE, chart=True)
+    chart = page.locator("#lr-line-chart")
+    page.wait_for_selector("#lr-line-chart[data-current-loss]", timeout=20_000)
+    before = chart.get_attribute("data-current-loss")
+    page.get_by_test_id("step-button").click()
+    page.wait_for_function("(loss) => document.querySelector('#lr-line-chart').dataset.currentLoss !== loss",
+                           arg=before)
+    sid = session_id(page)
+    line = api(watch.base, "POST", f"/api/v1/sessions/{sid}/loss-line", {"points": 101, "max_rate_multiple": 4})
+    assert float(chart.get_attribute("data-current-loss")) == line["current_loss"]
+    watch.assert_clean()
+
+
 def test_the_range_test_suggests_a_rate_and_apply_sets_it(open_page):
     page, watch = open_page("#dataset=gaussian")
     apply = page.get_by_test_id("lr-range-apply")

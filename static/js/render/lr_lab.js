@@ -165,6 +165,7 @@ function drawLine(line) {
   window.Plotly.react(lineChart, traces, layout, CONFIG);
   lineChart.dataset.currentRate = String(r.current_rate);
   lineChart.dataset.landingLoss = String(r.landing_loss);
+  lineChart.dataset.currentLoss = String(r.current_loss);
   lineChart.dataset.overshoots = String(r.current_rate > r.best_rate);
   let summary = t("lrlab.line_summary", { today: shortNumber(r.current_loss, 4), rate: shortNumber(r.current_rate),
     landing: shortNumber(r.landing_loss, 4), best: shortNumber(r.best_rate) });
