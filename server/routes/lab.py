@@ -41,7 +41,7 @@ router = APIRouter(prefix="/api/v1", tags=["learning-rate lab"])
     summary="Race learning rates: copies of one config, identical initial weights and data order",
     description="Each copy trains `steps` steps at its own rate; a copy whose loss or weights would become "
     "non-finite stops there and is marked diverged at that step. 429 when the training would take longer "
-    "than one request may compute.",
+    "than one request may compute, or when too many sweeps and range tests run at once.",
 )
 async def lr_sweep(body: LrSweepIn, app: LabDep) -> Response:
     config = to_engine_config(body.config, Config())
@@ -53,7 +53,8 @@ async def lr_sweep(body: LrSweepIn, app: LabDep) -> Response:
     record_every = body.record_every or lab.default_record_every(body.steps)
     sweep = lab.Sweep(config, table, body.learning_rates, body.steps, record_every,
                       limits.max_request_seconds)
-    await asyncio.wrap_future(lab.run_in_slices(app.scheduler, Lane("lr-sweep"), sweep.advance))
+    with app.experiments.hold():
+        await asyncio.wrap_future(lab.run_in_slices(app.scheduler, Lane("lr-sweep"), sweep.advance))
     return JSONBody(sweep.view())
 
 
@@ -88,8 +89,10 @@ async def lr_range_test(body: RangeTestIn, app: LabDep) -> Response:
     table = app.manager.table_for(config.dataset, ("body", "config"))
     app.manager.check_caps(config, table)
     cap = app.settings.limits.max_request_seconds
-    future = app.scheduler.submit(
-        lambda: lab.run_range_test(config, table, body.min_rate, body.max_rate, body.steps, cap),
-        urgent=False, lane=Lane("lr-range-test"),
-    )
-    return JSONBody(lab.range_view(await asyncio.wrap_future(future)))
+    with app.experiments.hold():
+        future = app.scheduler.submit(
+            lambda: lab.run_range_test(config, table, body.min_rate, body.max_rate, body.steps, cap),
+            urgent=False, lane=Lane("lr-range-test"),
+        )
+        test = await asyncio.wrap_future(future)
+    return JSONBody(lab.range_view(test))
