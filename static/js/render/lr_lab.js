@@ -5,7 +5,7 @@
 // at most a few times a second while a race streams.
 
 import { applySuggestedRate, refreshLossLine, runRangeTest, startRace, stopRace } from "../lr_lab.js";
-import { shortNumber } from "../format.js";
+import { localShortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
@@ -30,6 +30,9 @@ const rangeRun = $("lr-range-run");
 const rangeSuggestion = $("lr-range-suggestion");
 const rangeApply = $("lr-range-apply");
 
+/** A number as the reader writes it (a decimal comma in Indonesian). */
+const num = (value, digits = 3) => localShortNumber(value, store.lang, digits);
+
 const drawn = { race: -1, raceId: null, line: null, range: null, lang: null };
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
@@ -49,7 +52,7 @@ function baseLayout(xTitle, yTitle, xLog, yLog) {
 // --- the race ---------------------------------------------------------------------------
 function drawRaceChart(race) {
   const traces = race.curves.map((curve, index) => ({
-    x: curve.steps, y: curve.loss, type: "scatter", mode: "lines", name: `η = ${shortNumber(race.copies[index].learning_rate)}`,
+    x: curve.steps, y: curve.loss, type: "scatter", mode: "lines", name: `η = ${num(race.copies[index].learning_rate)}`,
     line: { color: COPY_COLOURS[index], width: 2 }, hovertemplate: "%{y:.4g}<extra>%{fullData.name}</extra>",
   }));
   const layout = baseLayout(t("lrlab.step_axis"), t("lrlab.loss_axis"), false, true);
@@ -118,13 +121,13 @@ function drawRaceCopies(race) {
       item.append(canvas);
     }
     const text = document.createElement("span");
-    const rate = shortNumber(copy.learning_rate);
+    const rate = num(copy.learning_rate);
     if (copy.diverged_at !== null) {
       item.classList.add("diverged");
       item.dataset.divergedAt = String(copy.diverged_at);
       text.textContent = t("lrlab.race_diverged", { rate, step: copy.diverged_at });
     } else {
-      text.textContent = t("lrlab.race_copy", { rate, loss: shortNumber(copy.loss, 4), step: copy.step });
+      text.textContent = t("lrlab.race_copy", { rate, loss: num(copy.loss, 4), step: copy.step });
     }
     item.append(text);
     return item;
@@ -167,9 +170,9 @@ function drawLine(line) {
   lineChart.dataset.landingLoss = String(r.landing_loss);
   lineChart.dataset.currentLoss = String(r.current_loss);
   lineChart.dataset.overshoots = String(r.current_rate > r.best_rate);
-  let summary = t("lrlab.line_summary", { today: shortNumber(r.current_loss, 4), rate: shortNumber(r.current_rate),
-    landing: shortNumber(r.landing_loss, 4), best: shortNumber(r.best_rate) });
-  if (r.overshoot_rate !== null) summary += " " + t("lrlab.line_overshoot", { rate: shortNumber(r.overshoot_rate) });
+  let summary = t("lrlab.line_summary", { today: num(r.current_loss, 4), rate: num(r.current_rate),
+    landing: num(r.landing_loss, 4), best: num(r.best_rate) });
+  if (r.overshoot_rate !== null) summary += " " + t("lrlab.line_overshoot", { rate: num(r.overshoot_rate) });
   lineSummary.textContent = summary;
 }
 
@@ -197,8 +200,8 @@ function drawRange(test) {
   ];
   window.Plotly.react(rangeChart, traces, layout, CONFIG);
   rangeChart.dataset.suggestedRate = String(r.suggested_rate);
-  let text = t("lrlab.range_suggestion", { rate: shortNumber(r.suggested_rate) });
-  if (r.stopped_at !== null) text += " " + t("lrlab.range_stopped", { rate: shortNumber(r.rates[r.rates.length - 1]) });
+  let text = t("lrlab.range_suggestion", { rate: num(r.suggested_rate) });
+  if (r.stopped_at !== null) text += " " + t("lrlab.range_stopped", { rate: num(r.rates[r.rates.length - 1]) });
   rangeSuggestion.textContent = text;
 }
 
