@@ -11,8 +11,9 @@ Three experiments, each built on the trainer and the compiled kernels every othe
 - **The race** (`Race`): K ≤ 8 copies of one config, each with its own rate. Each copy is a
   `Trainer` built from the same config and seed, so all start from identical weights and see
   the same mini-batches in the same order; only the rate differs. They advance in lockstep
-  chunks (every copy one compiled call per chunk), and a copy whose step would make the loss
-  or a weight non-finite stops there, marked diverged at that step (docs/engine.md §11).
+  chunks (every copy one compiled call per chunk) when watched live, or copy after copy when
+  only the curves are wanted (the same numbers either way), and a copy whose step would make
+  the loss or a weight non-finite stops there, marked diverged at that step (docs/engine.md §11).
 - **The range test** (`range_test`, Smith 2017; fastai's `lr_find`): one run whose rate grows
   exponentially, step by step, from `min_rate` to `max_rate`. Each mini-batch's loss is
   recorded and smoothed (an exponential moving average with bias correction); the test stops
@@ -27,10 +28,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.choices import hyperparameters, training_codes
 from engine.config import Config
 from engine.gradcheck import Objective
+from engine.kernels.gradcheck import objective_value
 from engine.kernels.lr_lab import line_losses
-from engine.network import Network
+from engine.network import Network, as_rows
 from engine.optimizers import check_learning_rate
 from engine.tabular import Table
 from engine.trainer import Diverged, Trainer
@@ -103,7 +106,7 @@ class RaceCopy:
     history: list[float] = field(default_factory=list)  # train loss on the whole split at those steps
     diverged_at: int | None = None  # the step that would have made the loss or a weight non-finite
     cause: str | None = None  # "loss" or "weights" when diverged
-    _data_loss: Objective | None = field(default=None, repr=False)  # over the whole training split, buffers kept
+    split_loss: SplitLoss | None = field(default=None, repr=False)  # made on first use
 
     @property
     def diverged(self) -> bool:
@@ -113,16 +116,27 @@ class RaceCopy:
     def network(self) -> Network:
         return self.trainer.network
 
-    def train_loss(self) -> float:
-        """The data loss on the whole training split at this copy's current weights: one
-        forward pass (the objective with no penalty is the data loss), its buffers kept
-        between calls, since a race asks for it at every point of its curves."""
-        if self._data_loss is None:
-            trainer = self.trainer
-            train = trainer.dataset.train
-            self._data_loss = Objective(trainer.network, trainer.loss, train.inputs, train.targets, "none", 0.0)
+
+
+class SplitLoss:
+    """The data loss over a trainer's whole training split, for any θ of its layout: one forward
+    pass (`kernels.gradcheck.objective_value` with no penalty is the data loss) over the
+    trainer's own arrays, so evaluating right after training touches memory already in the
+    cache, into buffers made once."""
+
+    def __init__(self, trainer: Trainer):
+        network, train = trainer.network, trainer.dataset.train
+        self.layout = network.layout.table
+        self.codes = training_codes(network.activation, network.classify, trainer.loss.name)  # (N_CODES,)
+        self.hyper = hyperparameters()  # (N_HYPER,) no penalty
+        self.inputs, self.targets = as_rows(train.inputs), as_rows(train.targets)  # (n, n_in), (n, K)
+        self.workspace = Workspace(network.layout, train.size)
+
+    def of(self, theta: np.ndarray) -> float:
+        workspace = self.workspace
         with np.errstate(all="ignore"):
-            return self._data_loss.value()
+            return float(objective_value(self.layout, self.codes, self.hyper, theta, self.inputs, self.targets,
+                                         workspace.z_buffer, workspace.a_buffer, workspace.losses))
 
 
 class Race:
@@ -160,26 +174,42 @@ class Race:
         self.step += steps
         return diverged
 
+    def train_loss(self, copy: RaceCopy) -> float:
+        """The data loss on the whole training split at `copy`'s current weights."""
+        if copy.split_loss is None:
+            copy.split_loss = SplitLoss(copy.trainer)
+        return copy.split_loss.of(copy.network.parameters)
+
     def record(self) -> None:
         """Appends each running copy's whole-split train loss at the current step to its history."""
         for copy in self.running:
             copy.steps.append(copy.trainer.step_count)
-            copy.history.append(copy.train_loss())
+            copy.history.append(self.train_loss(copy))
 
     def run(self, steps: int, record_every: int = 1) -> None:
-        """`steps` steps, recording every `record_every` steps and at the end (and, for a copy
-        that diverges, at its last good step)."""
+        """`steps` more steps for every running copy, recording every `record_every` steps and
+        at the end (and, for a copy that diverges, at its last good step).
+
+        Copy after copy, not in lockstep: the copies are independent, so the order changes no
+        number, and one copy's data and buffers stay in the cache through its whole run (in
+        lockstep, eight copies' evict each other every few steps). A live race, which shows
+        every copy as it goes, advances in lockstep instead (`advance`)."""
         if record_every < 1:
             raise ValueError(f"record_every must be at least 1, not {record_every}")
         target = self.step + steps
-        while self.step < target and not self.finished:
-            chunk = min(record_every, target - self.step)
-            diverged = self.advance(chunk)
-            for copy in diverged:
-                if copy.steps[-1] != copy.trainer.step_count:
-                    copy.steps.append(copy.trainer.step_count)
-                    copy.history.append(copy.train_loss())
-            self.record()
+        for copy in self.running:
+            trainer = copy.trainer
+            while trainer.step_count < target:
+                try:
+                    trainer.step(min(record_every, target - trainer.step_count))
+                except Diverged as error:
+                    copy.diverged_at, copy.cause = error.step, error.cause
+                if copy.steps[-1] != trainer.step_count:
+                    copy.steps.append(trainer.step_count)
+                    copy.history.append(self.train_loss(copy))
+                if copy.diverged:
+                    break
+        self.step = target
 
 
 # --- the range test -----------------------------------------------------------------------

@@ -115,7 +115,7 @@ class Sweep:
             raise config_problem(error, ("body", "config")) from None
         first = race.copies[0]
         started = time.perf_counter()
-        first.train_loss()  # a history point costs one such evaluation per copy
+        race.train_loss(first)  # a history point costs one such evaluation per copy
         per_point = time.perf_counter() - started
         points = self.steps // self.record_every + 2
         seconds = len(self.rates) * (self.steps * first.trainer.step_seconds() + points * per_point)

@@ -112,7 +112,7 @@ class LiveRace:
         message = {
             "type": "race", "race": self.id, "status": status, "step": self.race.step, "steps": self.steps,
             "steps_per_second": self.steps_per_second,
-            "copies": [copy_view(copy) for copy in self.race.copies],
+            "copies": [copy_view(copy, self.race.train_loss(copy)) for copy in self.race.copies],
         }
         parts: tuple[Part, ...]
         if thumbnails:
@@ -154,13 +154,13 @@ class LiveRace:
         return ranges, b"".join(chunks)
 
 
-def copy_view(copy: RaceCopy) -> dict:
+def copy_view(copy: RaceCopy, train_loss: float) -> dict:
     """One copy in a `race` message: its rate, step, train loss (null when it overflowed) and
     where it diverged (null while it runs)."""
     return {
         "learning_rate": copy.learning_rate,
         "step": copy.trainer.step_count,
-        "loss": finite_or_none(copy.train_loss()),
+        "loss": finite_or_none(train_loss),
         "diverged_at": copy.diverged_at,
         "cause": copy.cause,
     }

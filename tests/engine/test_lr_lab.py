@@ -106,6 +106,17 @@ def test_race_copies_start_from_identical_weights_and_follow_their_own_trainer_b
     assert not np.array_equal(race.copies[0].network.parameters, race.copies[1].network.parameters)
 
 
+def test_one_split_loss_evaluates_every_copy_as_its_own_evaluation_would():
+    config = Config(dataset="five_class", hidden_layers=(5,), regularization="l2", regularization_rate=0.1)
+    race = Race(config, [0.01, 0.5])
+    race.advance(40)
+    for copy in race.copies:
+        train = copy.trainer.dataset.train
+        assert np.array_equal(train.inputs, race.copies[0].trainer.dataset.train.inputs), "one seed, one data set"
+        assert race.train_loss(copy) == split_metrics(copy.network, copy.trainer.loss, train.inputs,
+                                                      train.targets)["loss"]
+
+
 def test_a_huge_rate_is_marked_diverged_at_the_step_the_trainer_would_refuse():
     config = Config(dataset="plane", hidden_layers=(6, 4), activation="relu")
     race = Race(config, [0.03, 50.0])
