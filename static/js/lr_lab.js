@@ -11,7 +11,10 @@ import { pushError, setLossLine, setRangeTest, store } from "./store.js";
 const MAX_COPIES = 8; // docs/protocol.md, race_start
 const MAX_RATE = 1000;
 const RACE_STEPS_PER_SECOND = 500; // fast enough to finish 1,000 steps in 2 s, slow enough to watch
-const LINE_REQUEST = { points: 101, max_rate_multiple: 4 };
+const LINE_POINTS = 101;
+// the line spans 4× the current rate, or more while its lowest point is still its last: a rate
+// far too small should show how far the bottom of the U is, not a slope that goes on falling
+const LINE_MULTIPLES = [4, 16, 64, 256];
 const RANGE_REQUEST = { min_rate: 1e-4, max_rate: 10, steps: 200 };
 
 /** The rates typed into the race form (spaces or semicolons between them; a decimal comma
@@ -54,7 +57,11 @@ export async function refreshLossLine() {
   lineInFlight = true;
   lineStep = store.step;
   try {
-    const result = await api.lossLine(id, LINE_REQUEST);
+    let result = null;
+    for (const multiple of LINE_MULTIPLES) {
+      result = await api.lossLine(id, { points: LINE_POINTS, max_rate_multiple: multiple });
+      if (result.best_rate < result.rates[result.rates.length - 1]) break;
+    }
     setLossLine({ status: "done", result });
   } catch (error) {
     setLossLine({ status: "error", result: null, error: error.message });

@@ -48,6 +48,15 @@ def test_the_u_curve_arrow_moves_when_the_learning_rate_changes(open_page):
     watch.assert_clean()
 
 
+def test_the_u_curve_reaches_past_its_bottom_when_the_rate_is_far_too_small(open_page):
+    page, watch = open_page("#dataset=gaussian&learning_rate=0.001", chart=False)
+    page.wait_for_selector("#lr-line-chart[data-max-rate]", timeout=20_000)
+    chart = page.locator("#lr-line-chart")
+    assert float(chart.get_attribute("data-max-rate")) > 4 * 0.001, "the line went on to find the bottom"
+    assert chart.get_attribute("data-overshoots") == "false"
+    watch.assert_clean()
+
+
 def test_the_u_curve_follows_the_weights_when_a_step_is_taken(open_page):
     page, watch = open_page(PLANE, chart=True)
     chart = page.locator("#lr-line-chart")

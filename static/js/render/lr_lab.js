@@ -169,6 +169,7 @@ function drawLine(line) {
   lineChart.dataset.currentRate = String(r.current_rate);
   lineChart.dataset.landingLoss = String(r.landing_loss);
   lineChart.dataset.currentLoss = String(r.current_loss);
+  lineChart.dataset.maxRate = String(r.rates[r.rates.length - 1]);
   lineChart.dataset.overshoots = String(r.current_rate > r.best_rate);
   let summary = t("lrlab.line_summary", { today: num(r.current_loss, 4), rate: num(r.current_rate),
     landing: num(r.landing_loss, 4), best: num(r.best_rate) });
