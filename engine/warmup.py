@@ -4,9 +4,9 @@ The first call of a numba function compiles it for its argument types — second
 whole engine — and writes the machine code to the cache (`cache=True`: beside the package, or
 numba's user-wide cache directory when the package folder is read-only, or `NUMBA_CACHE_DIR`),
 so the next process only loads it. `warm_up` drives every path once on a tiny network — steps,
-a traced step, a phase walk, the probe, an evaluation, a grid forward pass, the gradient check —
-for a classifier and for a regression, so a server that calls it before it reports ready never
-makes a request wait for the compiler.
+a traced step, a phase walk, the probe, an evaluation, a grid forward pass, the gradient check,
+the learning-rate lab's loss line — for a classifier and for a regression, so a server that
+calls it before it reports ready never makes a request wait for the compiler.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from engine.config import Config
 from engine.datasets import grid_inputs
 from engine.evaluation import evaluate_split, grid_activations
 from engine.gradcheck import Objective, check_gradients
+from engine.lr_lab import loss_line
 from engine.phases import PhaseWalk
 from engine.probe import probe_sample
 from engine.trainer import Trainer
@@ -48,4 +49,5 @@ def warm_up() -> float:
                               config.regularization, config.regularization_rate)
         check_gradients(objective)
         objective.value()
+        loss_line(trainer, points=3, max_rate_multiple=2.0)
     return time.perf_counter() - started

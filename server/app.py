@@ -25,7 +25,7 @@ from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import apidocs, datasets, meta, pages, sessions, stream
+from server.routes import apidocs, datasets, lab, meta, pages, sessions, stream
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(sessions.router)
     app.include_router(datasets.router)
+    app.include_router(lab.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.include_router(apidocs.router)

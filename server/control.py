@@ -34,6 +34,8 @@ from server.protocol import (
     Play,
     Probe,
     ProtocolError,
+    RaceStart,
+    RaceStop,
     Reset,
     SetParameter,
     Speed,
@@ -151,6 +153,15 @@ def _check_parameter(ctx: Context, message: CheckParameter) -> None:
     )
 
 
+def _race_start(ctx: Context, message: RaceStart) -> None:
+    m = message
+    ctx.run(lambda: ctx.session.start_race(m.learning_rates, m.steps, m.steps_per_second), m.id)
+
+
+def _race_stop(ctx: Context, message: RaceStop) -> None:
+    ctx.run(ctx.session.stop_race, message.id)
+
+
 Handler = Callable[[Context, Any], None]
 
 # The dispatch table: every client message type, its model and its handler.
@@ -165,6 +176,8 @@ DISPATCH: dict[str, tuple[type[ClientMessage], Handler]] = {
     "set_parameter": (SetParameter, _set_parameter),
     "probe": (Probe, _probe),
     "check_parameter": (CheckParameter, _check_parameter),
+    "race_start": (RaceStart, _race_start),
+    "race_stop": (RaceStop, _race_stop),
 }
 assert set(DISPATCH) == set(get_args(ClientMessageType)), "every client message type needs a handler"
 

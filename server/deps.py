@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from server.cadence import Cadence
+from server.lab import ExperimentSlots
 from server.manager import SessionManager
 from server.scheduler import Scheduler
 from server.sessions import Session
@@ -22,6 +23,7 @@ class Lab:
     scheduler: Scheduler
     cadence: Cadence
     manager: SessionManager
+    experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
 
 
 def get_lab(request: Request) -> Lab:

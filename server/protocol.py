@@ -1,11 +1,13 @@
-"""The WebSocket protocol, version 2: every message's type and fields. `docs/protocol.md` is the
+"""The WebSocket protocol, version 3: every message's type and fields. `docs/protocol.md` is the
 prose of this module; both carry `PROTOCOL_VERSION` and change together.
 
 Server → client: JSON text messages, each with a `"type"` (`ServerMessageType`). A `heatmaps`
 message is followed by exactly one binary message holding its bytes (`server.heatmaps`); a
 `frame` with an `"arrays"` index is followed by exactly one binary message holding its weights,
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
-scripts). Version 2: frames carry their arrays as that binary instead of JSON. Client → server: JSON
+scripts); a `race` with a `"thumbnails"` index is followed by one binary message of its copies'
+thumbnails (`server.race`). Version 2: frames carry their arrays as that binary instead of JSON.
+Version 3: the learning-rate race (`race_start`, `race_stop`, `race`). Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.schemas import ConfigIn, SplitName
 from server.settings import MAX_STEPS_PER_REQUEST
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 ServerMessageType = Literal[
     "hello",
@@ -37,15 +39,19 @@ ServerMessageType = Literal[
     "probe",
     "parameter_check",
     "diverged",
+    "race",
     "error",
 ]
 ClientMessageType = Literal[
-    "play", "pause", "step", "phase", "reset", "config", "speed", "set_parameter", "probe", "check_parameter"
+    "play", "pause", "step", "phase", "reset", "config", "speed", "set_parameter", "probe", "check_parameter",
+    "race_start", "race_stop",
 ]
 ErrorCode = Literal[
     "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal"
 ]
 MAX_STEPS_PER_SECOND = 100_000
+MAX_RACE_COPIES = 8  # engine.lr_lab.MAX_COPIES
+MAX_RACE_STEPS = 100_000
 MessageId = str | int
 
 
@@ -112,6 +118,24 @@ class Probe(ClientMessage):
     type: Literal["probe"]
     split: SplitName = "train"
     index: Annotated[int, Field(ge=0)] = 0
+
+
+class RaceStart(ClientMessage):
+    """Race copies of the session's config (its seed: identical initial weights and data
+    order), one per rate; replaces a race already running."""
+
+    type: Literal["race_start"]
+    learning_rates: Annotated[
+        list[Annotated[float, Field(gt=0.0, le=1000.0)]], Field(min_length=1, max_length=MAX_RACE_COPIES)
+    ]
+    steps: Annotated[int, Field(ge=1, le=MAX_RACE_STEPS)] = 1000
+    steps_per_second: Annotated[float, Field(ge=0, le=MAX_STEPS_PER_SECOND)] = Field(
+        default=500.0, description="0 = as fast as the engine goes"
+    )
+
+
+class RaceStop(ClientMessage):
+    type: Literal["race_stop"]
 
 
 # --- server → client ---------------------------------------------------------------------

@@ -396,3 +396,71 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         429: "A cap was reached (sessions, network size, uploads); the message says which.",
     }
     return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+
+
+# --- the learning-rate lab (docs/api.md, "Learning-rate lab") -------------------------------
+MAX_RACE_COPIES = 8  # the engine's `engine.lr_lab.MAX_COPIES`; tests keep the two in step
+MAX_LINE_POINTS = 1001
+MAX_RANGE_STEPS = 10_000
+LearningRate = Annotated[float, Field(gt=0.0, le=1000.0)]
+
+
+class LrSweepIn(_Input):
+    config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
+    learning_rates: Annotated[list[LearningRate], Field(min_length=1, max_length=MAX_RACE_COPIES)]
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
+    record_every: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] | None = Field(
+        default=None, description="Steps between history points; null: every step up to 500 steps, else "
+        "about 500 points in all."
+    )
+
+
+class SweepRunOut(BaseModel):
+    learning_rate: float
+    history: list[MaybeNumber] = Field(description="Train loss on the whole split at `history_steps`.")
+    history_steps: list[int] = Field(description="Step 0 (the shared start), every `record_every` steps, the "
+                                     "last step; a diverged run ends at its last good step.")
+    diverged: bool
+    diverged_at: int | None = Field(description="The step whose loss or weights became non-finite (not taken).")
+    cause: Literal["loss", "weights"] | None
+
+
+class LrSweepOut(BaseModel):
+    runs: list[SweepRunOut] = Field(description="In the order of `learning_rates`.")
+    steps: int
+    record_every: int
+
+
+class LossLineIn(_Input):
+    points: Annotated[int, Field(ge=2, le=MAX_LINE_POINTS)] = 101
+    max_rate_multiple: Annotated[float, Field(gt=0.0, le=1000.0)] = 4.0
+
+
+class LossLineOut(BaseModel):
+    rates: list[float] = Field(description="η from 0 to max_rate_multiple × current_rate, evenly spaced.")
+    loss: list[MaybeNumber] = Field(description="Data loss on the training split at θ − η·g.")
+    current_rate: float
+    current_loss: MaybeNumber = Field(description="Today's loss (η = 0).")
+    landing_loss: MaybeNumber = Field(description="Where one full-batch step at the current rate lands.")
+    best_rate: float = Field(description="The rate of the lowest point on the line.")
+    best_loss: MaybeNumber
+    overshoot_rate: float | None = Field(description="The first rate past the bottom whose loss is above "
+                                         "today's (null: none on the line).")
+    gradient_norm: MaybeNumber = Field(description="|g|, the full-batch gradient of the objective.")
+
+
+class RangeTestIn(_Input):
+    config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
+    min_rate: LearningRate = 1e-4
+    max_rate: LearningRate = 10.0
+    steps: Annotated[int, Field(ge=10, le=MAX_RANGE_STEPS)] = 200
+
+
+class RangeTestOut(BaseModel):
+    rates: list[float] = Field(description="The rate of each step taken, growing by one factor per step.")
+    loss: list[MaybeNumber] = Field(description="Each step's mini-batch loss, before its update.")
+    smoothed: list[MaybeNumber] = Field(description="Exponential moving average of `loss`, bias-corrected.")
+    suggested_rate: float = Field(description="Where the smoothed loss falls fastest against log(rate).")
+    stopped_at: int | None = Field(description="The step index at which the loss exploded (above 4× its best "
+                                   "smoothed value) or diverged; null: it ran every step.")
+    diverged: bool

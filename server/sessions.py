@@ -38,6 +38,7 @@ from server.frames import FrameBuilder
 from server.lifecycle import SessionState, check_transition
 from server.problems import SessionClosed, config_problem
 from server.protocol import encode
+from server.race import LiveRace
 from server.recording import History, Trajectory
 from server.scheduler import Lane, Scheduler, Ticker
 from server.settings import Settings
@@ -100,6 +101,8 @@ class Session:
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
+        self.race: LiveRace | None = None  # the learning-rate race of this session's config
+        self._races = 0
         self.pacer = Pacer(cadence, settings.limits.max_steps_per_request)
         self.frames = FrameBuilder(cadence, settings.timing)
         self._after_build()
@@ -343,6 +346,27 @@ class Session:
         self._check_open()
         return readouts.parameter_check(self.trainer, layer, kind, i, j)
 
+    # --- the learning-rate race (training thread) ------------------------------------------
+    def start_race(self, rates: list[float], steps: int, steps_per_second: float) -> None:
+        """Race copies of this session's config, one per rate, in a lane of their own; the
+        session itself is not touched. A race already running stops first."""
+        self._check_open()
+        self.stop_race()
+        self._races += 1
+        try:
+            race = LiveRace(self.trainer.config, self.table, rates, steps, steps_per_second, self._scheduler,
+                            self._send, self._races)
+        except ValueError as error:
+            raise config_problem(error, ("learning_rates",)) from None
+        self.race = race
+        race.start()
+
+    def stop_race(self) -> None:
+        self._check_open()
+        if self.race is not None and not self.race.done:
+            self.race.stop()
+        self.race = None
+
     # --- teaching mode: one step, phase by phase (training thread) -----------------------------
     def next_phase(self) -> JSON:
         self._check_open()
@@ -509,6 +533,9 @@ class Session:
         self._transition(SessionState.CLOSED)
         self._step_generation += 1
         self._scheduler.cancel(self._ticker)
+        if self.race is not None:
+            self.race.stop()
+            self.race = None
 
     def _fail(self, error: BaseException) -> None:
         logger.error("session %s failed", self.id[:8], exc_info=error)

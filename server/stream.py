@@ -39,6 +39,7 @@ SUPERSEDES: dict[str, frozenset[str]] = {
     "frame": frozenset({"frame", "frame_params", "frame_scalars"}),  # every block
     "frame_params": frozenset({"frame_params", "frame_scalars"}),  # the weights only
     "frame_scalars": frozenset({"frame_scalars"}),  # the JSON alone, no binary
+    "race": frozenset({"race"}),  # a running race's newer numbers (its last message is a control one)
     "heatmaps": frozenset({"heatmaps"}),
 }
 

@@ -63,6 +63,8 @@ export const api = {
     request("GET", `/sessions/${encodeURIComponent(id)}/trace?split=${encodeURIComponent(split)}&index=${index}`),
   params: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/params`),
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
+  lossLine: (id, body) => request("POST", `/sessions/${encodeURIComponent(id)}/loss-line`, { json: body }),
+  rangeTest: (body) => request("POST", "/lr-range-test", { json: body }),
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

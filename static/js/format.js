@@ -93,3 +93,9 @@ export function localNumber(value, lang) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   return new Intl.NumberFormat(lang === "id" ? "id-ID" : "en-GB", { maximumFractionDigits: 6, useGrouping: false }).format(value);
 }
+
+/** `shortNumber` in the reader's language: Indonesian writes a decimal comma (0,03). */
+export function localShortNumber(value, lang, digits = 3) {
+  const text = shortNumber(value, digits);
+  return lang === "id" ? text.replace(".", ",") : text;
+}

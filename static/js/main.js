@@ -10,12 +10,14 @@ import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
 import { currentLanguage, initialLanguage, setLanguage } from "./i18n.js";
 import { attachStore, registerRenderer } from "./loop.js";
+import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
 import { initBoundary } from "./render/boundary.js";
 import { initCharts } from "./render/charts.js";
 import { initFlow } from "./render/flow.js";
 import { initGradcheck } from "./render/gradcheck.js";
 import { initInspector } from "./render/inspector.js";
+import { initLrLabView } from "./render/lr_lab.js";
 import { initMetrics } from "./render/metrics.js";
 import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
@@ -88,6 +90,8 @@ async function main() {
   initInspector();
   initNarration();
   initGradcheck();
+  initLrLab();
+  initLrLabView();
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang,

@@ -8,6 +8,7 @@ import {
   applyFrame,
   applyHeatmaps,
   applyPhase,
+  applyRace,
   applySnapshot,
   applyState,
   pushError,
@@ -17,7 +18,7 @@ import {
   store,
 } from "./store.js";
 
-const listeners = { phase: [], config: [], snapshot: [], error: [] };
+const listeners = { phase: [], config: [], snapshot: [], error: [], frame: [] };
 
 /** Lets a module (teaching mode, settings) react to a message type after the store has it. */
 export function onServerMessage(type, listener) {
@@ -28,7 +29,7 @@ function notify(type, message) {
   for (const listener of listeners[type] ?? []) listener(message);
 }
 
-const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 2);
+const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 3);
 
 const handlers = {
   hello(message) {
@@ -47,6 +48,7 @@ const handlers = {
     // decoded by the socket's worker: typed arrays, float64 (the engine's exact numbers) once
     // training stands still, so the inspector needs no second request for them
     applyFrame(message);
+    notify("frame", message);
   },
   heatmaps(message, bytes) {
     if (bytes) applyHeatmaps(message, bytes);
@@ -70,6 +72,9 @@ const handlers = {
   },
   diverged(message) {
     applyDiverged(message);
+  },
+  race(message, bytes) {
+    applyRace(message, bytes);
   },
   error(message) {
     pushError(describeServerError(message));

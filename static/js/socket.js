@@ -65,8 +65,8 @@ export class SessionSocket {
     } catch {
       return; // the protocol promises JSON; a broken message is dropped rather than crash the page
     }
-    if (message.type === "heatmaps") {
-      this.pendingHeatmaps = message;
+    if (message.type === "heatmaps" || (message.type === "race" && message.thumbnails)) {
+      this.pendingHeatmaps = message; // its bytes come next
       return;
     }
     this.handlers.onMessage(message, null);
@@ -76,7 +76,7 @@ export class SessionSocket {
     const announced = this.pendingHeatmaps;
     this.pendingHeatmaps = null;
     if (!announced) return this.noteDropped("a binary message that no message announced");
-    if (buffer.byteLength !== announced.bytes) return this.noteDropped("heatmap bytes that do not match their message");
+    if (buffer.byteLength !== announced.bytes) return this.noteDropped("binary bytes that do not match their message");
     this.handlers.onMessage(announced, new Uint8Array(buffer));
   }
 

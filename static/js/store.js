@@ -27,7 +27,8 @@ export const DIRTY = {
   layout: 1 << 14, // a panel was resized
   checks: 1 << 15, // gradient check and parameter check results
   notices: 1 << 16, // divergence banner, errors
-  all: (1 << 17) - 1,
+  lab: 1 << 17, // the learning-rate lab: race, loss line, range test
+  all: (1 << 18) - 1,
 };
 
 export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
@@ -57,6 +58,10 @@ export const store = {
   sample: { split: "train", index: 0 }, // the chosen sample (what probe messages ask for)
 
   heatmaps: null, // {step, resolution, extent, layers: [{min, max}], data: Uint8Array}
+  // the learning-rate lab (docs/protocol.md "The learning-rate race", docs/api.md "Learning-rate lab")
+  race: null, // {id, status, step, steps, copies, curves: [{steps, loss}], thumbnails: {…, data}}
+  lossLine: null, // {status: "running"|"done"|"error", result, error}
+  rangeTest: null, // {status: "running"|"done"|"error", result, error}
   history: { steps: [], train: [], test: [], stride: 1, counter: 0, version: 0 },
 
   selection: null, // {kind: "neuron", column, index} | {kind: "edge", layer, i, j}
@@ -400,4 +405,37 @@ export function startPhaseAnimation(start, ms) {
   store.teaching.animationStart = start;
   store.teaching.animationMs = ms;
   markDirty(DIRTY.teaching);
+}
+
+/** A `race` message (and its thumbnail bytes): every copy's loss is appended to its curve. */
+export function applyRace(message, bytes) {
+  let race = store.race;
+  if (!race || race.id !== message.race) {
+    race = { id: message.race, curves: message.copies.map(() => ({ steps: [], loss: [] })), thumbnails: null, version: 0 };
+  }
+  race.version++;
+  message.copies.forEach((copy, index) => {
+    const curve = race.curves[index];
+    if (curve.steps[curve.steps.length - 1] !== copy.step && copy.loss !== null) {
+      curve.steps.push(copy.step);
+      curve.loss.push(copy.loss);
+    }
+  });
+  race.status = message.status;
+  race.step = message.step;
+  race.steps = message.steps;
+  race.copies = message.copies;
+  if (message.thumbnails && bytes) race.thumbnails = { ...message.thumbnails, data: bytes };
+  store.race = race;
+  markDirty(DIRTY.lab);
+}
+
+export function setLossLine(line) {
+  store.lossLine = line;
+  markDirty(DIRTY.lab);
+}
+
+export function setRangeTest(test) {
+  store.rangeTest = test;
+  markDirty(DIRTY.lab);
 }

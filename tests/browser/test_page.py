@@ -28,6 +28,7 @@ TEST_IDS = [
     "neuron-inspector",
     "gradient-check-button",
     "gradient-check-result",
+    "lr-lab-view",
     "language-select",
     "connection-status",
 ]
@@ -46,9 +47,8 @@ def test_every_test_hook_is_there_and_the_later_views_are_not_faked(open_page):
     page, _ = open_page(chart=False)
     for test_id in TEST_IDS:
         assert page.get_by_test_id(test_id).count() == 1, test_id
-    # the loss surface and the learning-rate lab are later issues: no placeholder regions
+    # the loss surface is a later issue: no placeholder region
     assert page.get_by_test_id("loss-surface-view").count() == 0
-    assert page.get_by_test_id("lr-lab-view").count() == 0
     options = page.get_by_test_id("language-select").locator("option").evaluate_all("(os) => os.map(o => o.value)")
     assert options == ["en", "id"]
     expect(page.get_by_test_id("step-counter")).to_have_text("0")

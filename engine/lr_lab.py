@@ -1,0 +1,292 @@
+"""The learning-rate lab: what the size of a gradient-descent step does to the walk downhill.
+
+Three experiments, each built on the trainer and the compiled kernels every other path uses:
+
+- **The loss line** (`loss_line`): the data loss of θ − η·g for η from 0 to a few times the
+  current rate, g the full-batch gradient of the objective at the current weights. It is the
+  U-shaped curve of the article: a small η moves a little way down, the best η lands at the
+  bottom, a large η lands past it — higher up the other side, or off the chart (divergence).
+  All rates are one compiled call (`engine.kernels.lr_lab.line_losses`), and the loss at the
+  current rate is, to the bit, what one full-batch sgd step would land on.
+- **The race** (`Race`): K ≤ 8 copies of one config, each with its own rate. Each copy is a
+  `Trainer` built from the same config and seed, so all start from identical weights and see
+  the same mini-batches in the same order; only the rate differs. They advance in lockstep
+  chunks (every copy one compiled call per chunk) when watched live, or copy after copy when
+  only the curves are wanted (the same numbers either way), and a copy whose step would make
+  the loss or a weight non-finite stops there, marked diverged at that step (docs/engine.md §11).
+- **The range test** (`range_test`, Smith 2017; fastai's `lr_find`): one run whose rate grows
+  exponentially, step by step, from `min_rate` to `max_rate`. Each mini-batch's loss is
+  recorded and smoothed (an exponential moving average with bias correction); the test stops
+  when the smoothed loss explodes (above 4× its best) or diverges, and suggests the rate where
+  the smoothed loss falls fastest per factor of rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.choices import hyperparameters, training_codes
+from engine.config import Config
+from engine.gradcheck import Objective
+from engine.kernels.gradcheck import objective_value
+from engine.kernels.lr_lab import line_losses
+from engine.network import Network, as_rows
+from engine.optimizers import check_learning_rate
+from engine.tabular import Table
+from engine.trainer import Diverged, Trainer
+from engine.workspace import Workspace
+
+MAX_COPIES = 8  # copies in one race
+SMOOTHING_WINDOW = 0.05  # the range test's moving average spans about this share of its steps
+EXPLODES = 4.0  # the range test stops when the smoothed loss passes this many times its best
+
+
+# --- the loss line ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LossLine:
+    """The data loss along −g from the current weights. Non-finite losses stay non-finite here
+    (a caller that publishes them must say so)."""
+
+    rates: np.ndarray  # (points,) η from 0 to max_rate_multiple × current_rate
+    losses: np.ndarray  # (points,) L_data(θ − η·g)
+    current_rate: float  # the trainer's learning rate
+    current_loss: float  # L_data(θ): today's loss, η = 0
+    landing_loss: float  # L_data(θ − current_rate·g): where the current step lands
+    best_rate: float  # the rate of the lowest point on the line
+    best_loss: float
+    overshoot_rate: float | None  # the first rate past the bottom whose loss is above today's
+    gradient_norm: float  # |g|
+
+
+def loss_line(trainer: Trainer, points: int = 101, max_rate_multiple: float = 4.0) -> LossLine:
+    """The U-curve of the trainer's current weights along its full-batch gradient (see the
+    module docstring). `points` ≥ 2 rates evenly spaced from 0 to `max_rate_multiple` × the
+    current rate; the current rate itself is evaluated exactly, whether on the grid or not."""
+    if points < 2:
+        raise ValueError(f"points must be at least 2, not {points}")
+    if not (math.isfinite(max_rate_multiple) and max_rate_multiple > 0):
+        raise ValueError(f"max_rate_multiple must be a positive finite number, not {max_rate_multiple!r}")
+    config, network = trainer.config, trainer.network
+    train = trainer.dataset.train
+    objective = Objective(network, trainer.loss, train.inputs, train.targets, config.regularization,
+                          config.regularization_rate)
+    current_loss, _, gradient = objective.gradient()  # gradient (P,) of the objective
+    current_rate = float(config.learning_rate)
+    rates = current_rate * max_rate_multiple * (np.arange(points) / (points - 1))  # (points,)
+    evaluated = np.append(rates, current_rate)  # (points + 1,) the last is the current rate
+    out = np.zeros(evaluated.shape[0])  # (points + 1,)
+    workspace = Workspace(network.layout, train.size)
+    with np.errstate(all="ignore"):
+        line_losses(network.layout.table, objective.codes, network.parameters, gradient, evaluated,
+                    objective.inputs, objective.targets, np.zeros(network.layout.size), workspace.z_buffer,
+                    workspace.a_buffer, workspace.losses, out)
+    losses = out[:points]
+    finite = np.isfinite(losses)
+    best = int(np.argmin(np.where(finite, losses, np.inf))) if finite.any() else 0
+    overshoot = None
+    for index in range(best + 1, points):
+        if not (losses[index] <= current_loss):  # above today's, or non-finite
+            overshoot = float(rates[index])
+            break
+    return LossLine(rates, losses, current_rate, float(current_loss), float(out[points]), float(rates[best]),
+                    float(losses[best]), overshoot, float(np.linalg.norm(gradient)))
+
+
+# --- the race -----------------------------------------------------------------------------
+@dataclass
+class RaceCopy:
+    """One copy of a race: its trainer and what happened to it."""
+
+    learning_rate: float
+    trainer: Trainer
+    steps: list[int] = field(default_factory=list)  # the steps at which `history` was evaluated
+    history: list[float] = field(default_factory=list)  # train loss on the whole split at those steps
+    diverged_at: int | None = None  # the step that would have made the loss or a weight non-finite
+    cause: str | None = None  # "loss" or "weights" when diverged
+    split_loss: SplitLoss | None = field(default=None, repr=False)  # made on first use
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def network(self) -> Network:
+        return self.trainer.network
+
+
+
+class SplitLoss:
+    """The data loss over a trainer's whole training split, for any θ of its layout: one forward
+    pass (`kernels.gradcheck.objective_value` with no penalty is the data loss) over the
+    trainer's own arrays, so evaluating right after training touches memory already in the
+    cache, into buffers made once."""
+
+    def __init__(self, trainer: Trainer):
+        network, train = trainer.network, trainer.dataset.train
+        self.layout = network.layout.table
+        self.codes = training_codes(network.activation, network.classify, trainer.loss.name)  # (N_CODES,)
+        self.hyper = hyperparameters()  # (N_HYPER,) no penalty
+        self.inputs, self.targets = as_rows(train.inputs), as_rows(train.targets)  # (n, n_in), (n, K)
+        self.workspace = Workspace(network.layout, train.size)
+
+    def of(self, theta: np.ndarray) -> float:
+        workspace = self.workspace
+        with np.errstate(all="ignore"):
+            return float(objective_value(self.layout, self.codes, self.hyper, theta, self.inputs, self.targets,
+                                         workspace.z_buffer, workspace.a_buffer, workspace.losses))
+
+
+class Race:
+    """K copies of one config racing with their own learning rates (see the module docstring)."""
+
+    def __init__(self, config: Config, learning_rates: list[float], table: Table | None = None):
+        if not 1 <= len(learning_rates) <= MAX_COPIES:
+            raise ValueError(f"learning_rates: a race has 1 to {MAX_COPIES} rates, not {len(learning_rates)}")
+        rates = [check_learning_rate(rate) for rate in learning_rates]
+        self.config = config
+        self.copies = [RaceCopy(rate, Trainer(config.replace(learning_rate=rate), table)) for rate in rates]
+        self.step = 0  # steps every running copy has taken
+        self.record()
+
+    @property
+    def running(self) -> list[RaceCopy]:
+        return [copy for copy in self.copies if not copy.diverged]
+
+    @property
+    def finished(self) -> bool:
+        """Every copy diverged (the others always have another step to take)."""
+        return not self.running
+
+    def advance(self, steps: int) -> list[RaceCopy]:
+        """`steps` more steps for every running copy, one compiled call each (a copy that
+        diverges stops at that step, its weights as they were before it). Returns the copies
+        that diverged in this call."""
+        diverged = []
+        for copy in self.running:
+            try:
+                copy.trainer.step(steps)
+            except Diverged as error:
+                copy.diverged_at, copy.cause = error.step, error.cause
+                diverged.append(copy)
+        self.step += steps
+        return diverged
+
+    def train_loss(self, copy: RaceCopy) -> float:
+        """The data loss on the whole training split at `copy`'s current weights."""
+        if copy.split_loss is None:
+            copy.split_loss = SplitLoss(copy.trainer)
+        return copy.split_loss.of(copy.network.parameters)
+
+    def record(self) -> None:
+        """Appends each running copy's whole-split train loss at the current step to its history."""
+        for copy in self.running:
+            copy.steps.append(copy.trainer.step_count)
+            copy.history.append(self.train_loss(copy))
+
+    def run(self, steps: int, record_every: int = 1) -> None:
+        """`steps` more steps for every running copy, recording every `record_every` steps and
+        at the end (and, for a copy that diverges, at its last good step).
+
+        Copy after copy, not in lockstep: the copies are independent, so the order changes no
+        number, and one copy's data and buffers stay in the cache through its whole run (in
+        lockstep, eight copies' evict each other every few steps). A live race, which shows
+        every copy as it goes, advances in lockstep instead (`advance`)."""
+        if record_every < 1:
+            raise ValueError(f"record_every must be at least 1, not {record_every}")
+        target = self.step + steps
+        for copy in self.running:
+            trainer = copy.trainer
+            while trainer.step_count < target:
+                try:
+                    trainer.step(min(record_every, target - trainer.step_count))
+                except Diverged as error:
+                    copy.diverged_at, copy.cause = error.step, error.cause
+                if copy.steps[-1] != trainer.step_count:
+                    copy.steps.append(trainer.step_count)
+                    copy.history.append(self.train_loss(copy))
+                if copy.diverged:
+                    break
+        self.step = target
+
+
+# --- the range test -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RangeTest:
+    rates: np.ndarray  # (n,) the rate of each step taken or tried
+    losses: np.ndarray  # (n,) each step's mini-batch loss, before its update
+    smoothed: np.ndarray  # (n,) bias-corrected exponential moving average of `losses`
+    suggested_rate: float  # where the smoothed loss falls fastest against log(rate)
+    stopped_at: int | None  # the step index at which the loss exploded or diverged (None: ran to the end)
+    diverged: bool  # it stopped because a step's loss or weights became non-finite
+
+
+def range_rates(min_rate: float, max_rate: float, steps: int) -> np.ndarray:
+    """(steps,) rates growing by the same factor each step, from min_rate to max_rate."""
+    return min_rate * (max_rate / min_rate) ** (np.arange(steps) / (steps - 1))
+
+
+def range_test(config: Config, min_rate: float, max_rate: float, steps: int, table: Table | None = None) -> RangeTest:
+    """Smith's learning-rate range test on a fresh trainer of `config` (see the module
+    docstring). Step i trains one mini-batch at rate min_rate·(max_rate/min_rate)^(i/(steps−1))."""
+    check_learning_rate(min_rate)
+    check_learning_rate(max_rate)
+    if not min_rate < max_rate:
+        raise ValueError(f"min_rate ({min_rate:g}) must be below max_rate ({max_rate:g})")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, not {steps}")
+    rates = range_rates(min_rate, max_rate, steps)  # (steps,)
+    trainer = Trainer(config.replace(learning_rate=float(rates[0])), table)
+    losses = np.zeros(steps)  # (steps,)
+    smoothed = np.zeros(steps)  # (steps,)
+    beta = smoothing(steps)
+    average, best = 0.0, math.inf
+    stopped_at: int | None = None
+    diverged = False
+    taken = 0
+    for index in range(steps):
+        trainer.reconfigure(trainer.config.replace(learning_rate=float(rates[index])))
+        try:
+            trainer.step(1)
+        except Diverged:
+            stopped_at, diverged = index, True
+            break
+        loss = float(trainer.last_losses[0])
+        average = beta * average + (1.0 - beta) * loss
+        value = average / (1.0 - beta ** (index + 1))
+        losses[index], smoothed[index] = loss, value
+        taken = index + 1
+        best = min(best, value)
+        if not math.isfinite(value) or value > EXPLODES * best:
+            stopped_at = index
+            break
+    rates, losses, smoothed = rates[:taken], losses[:taken], smoothed[:taken]
+    return RangeTest(rates, losses, smoothed, steepest_rate(rates, smoothed), stopped_at, diverged)
+
+
+def smoothing(steps: int) -> float:
+    """β of the moving average: a window of about 5 % of the steps (β = 1 − 1/window), within
+    [0.8, 0.98]. fastai's fixed 0.98 averages over ~50 steps, which on a short test lags the
+    rate by decades and points its suggestion at rates that already blow up."""
+    window = SMOOTHING_WINDOW * steps
+    return min(0.98, max(0.8, 1.0 - 1.0 / max(window, 1.0)))
+
+
+def steepest_rate(rates: np.ndarray, smoothed: np.ndarray) -> float:
+    """The rate where the smoothed loss falls fastest per unit of log(rate), before its lowest
+    point and after the first tenth of the steps (as fastai, which leaves those out while the
+    average settles): the slope is taken across a span of about the average's window (one-step slopes of
+    a mini-batch loss are mostly noise), and the rate given is where that span starts (the
+    average lags the rate by about a window)."""
+    count = rates.shape[0]
+    if count < 2:
+        return float(rates[0]) if count else math.nan
+    settled = count // 10 if count >= 20 else 0  # the first tenth: the average still settles
+    lowest = settled + int(np.argmin(smoothed[settled:]))
+    span = max(1, int(round(SMOOTHING_WINDOW * count)))
+    starts = np.arange(settled, max(settled + 1, lowest - span + 1))  # spans ending by the lowest point
+    ends = np.minimum(starts + span, count - 1)
+    slopes = (smoothed[ends] - smoothed[starts]) / (np.log(rates[ends]) - np.log(rates[starts]))
+    return float(rates[starts[int(np.argmin(slopes))]])

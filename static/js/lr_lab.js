@@ -1,0 +1,107 @@
+// The learning-rate lab's requests: the race (socket), the loss line and the range test (REST),
+// and applying a suggested rate. The lab's renderer wires its buttons to these; the requests
+// and the store changes happen here, so no renderer calls the server or writes the store.
+
+import { api } from "./api.js";
+import { onServerMessage } from "./messages.js";
+import { send } from "./session.js";
+import { changeConfig } from "./settings.js";
+import { pushError, setLossLine, setRangeTest, store } from "./store.js";
+
+const MAX_COPIES = 8; // docs/protocol.md, race_start
+const MAX_RATE = 1000;
+const RACE_STEPS_PER_SECOND = 500; // fast enough to finish 1,000 steps in 2 s, slow enough to watch
+const LINE_POINTS = 101;
+// the line spans 4× the current rate, or more while its lowest point is still its last: a rate
+// far too small should show how far the bottom of the U is, not a slope that goes on falling
+const LINE_MULTIPLES = [4, 16, 64, 256];
+const RANGE_REQUEST = { min_rate: 1e-4, max_rate: 10, steps: 200 };
+
+/** The rates typed into the race form (spaces or semicolons between them; a decimal comma
+ * is read as a point), or null when they are not 1 to 8 rates in (0, 1000]. */
+export function parseRates(text) {
+  const parts = text.split(/[\s;]+/).filter((part) => part !== "");
+  const rates = parts.map((part) => Number(part.replace(",", ".")));
+  if (rates.length < 1 || rates.length > MAX_COPIES) return null;
+  if (!rates.every((rate) => Number.isFinite(rate) && rate > 0 && rate <= MAX_RATE)) return null;
+  return rates;
+}
+
+export function startRace(text, steps) {
+  const rates = parseRates(text);
+  if (rates === null) {
+    pushError({ key: "lrlab.race_bad_rates" });
+    return;
+  }
+  const message = { type: "race_start", learning_rates: rates, steps, steps_per_second: RACE_STEPS_PER_SECOND };
+  if (send(message) === null) pushError({ key: "error.not_connected" });
+}
+
+export function stopRace() {
+  send({ type: "race_stop" });
+}
+
+let lineInFlight = false;
+let lineAgain = false; // asked for while one was in flight: one more when it lands
+let lineStep = -1; // the step whose weights the last line was asked for
+
+/** The loss along the full-batch gradient at the session's current weights. One request at a
+ * time: asking again meanwhile asks once more when it lands, so the line ends current. */
+export async function refreshLossLine() {
+  const id = store.sessionId;
+  if (!id) return;
+  if (lineInFlight) {
+    lineAgain = true;
+    return;
+  }
+  lineInFlight = true;
+  lineStep = store.step;
+  try {
+    let result = null;
+    for (const multiple of LINE_MULTIPLES) {
+      result = await api.lossLine(id, { points: LINE_POINTS, max_rate_multiple: multiple });
+      if (result.best_rate < result.rates[result.rates.length - 1]) break;
+    }
+    setLossLine({ status: "done", result });
+  } catch (error) {
+    setLossLine({ status: "error", result: null, error: error.message });
+  } finally {
+    lineInFlight = false;
+    if (lineAgain) {
+      lineAgain = false;
+      refreshLossLine();
+    }
+  }
+}
+
+/** Smith's range test on a fresh copy of the session's config. */
+export async function runRangeTest() {
+  if (!store.config) return;
+  setRangeTest({ status: "running", result: null });
+  try {
+    const result = await api.rangeTest({ config: store.config, ...RANGE_REQUEST });
+    setRangeTest({ status: "done", result });
+  } catch (error) {
+    setRangeTest({ status: "error", result: null, error: error.message });
+  }
+}
+
+export function applySuggestedRate() {
+  const rate = store.rangeTest?.result?.suggested_rate;
+  if (rate) changeConfig({ learning_rate: Number(rate.toPrecision(3)) });
+}
+
+/** The loss line follows the session: a new network, another rate, and new weights whenever
+ * training stands still (a step, a phase update, a hand edit, a pause); not while it plays,
+ * when the weights move faster than the line could be drawn. */
+export function initLrLab() {
+  onServerMessage("snapshot", () => refreshLossLine());
+  onServerMessage("frame", (frame) => {
+    if (frame.state !== "running" && store.step !== lineStep) refreshLossLine();
+  });
+  onServerMessage("config", (message) => {
+    if (message.config.learning_rate !== store.lossLine?.result?.current_rate || message.reinitialised) {
+      refreshLossLine();
+    }
+  });
+}
