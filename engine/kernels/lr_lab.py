@@ -16,7 +16,7 @@ from engine.kernels.losses import mean, sample_losses
 from engine.kernels.passes import block, forward_pass
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def line_losses(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, direction: np.ndarray, rates: np.ndarray,
     inputs: np.ndarray, targets: np.ndarray, moved: np.ndarray, z_buffer: np.ndarray, a_buffer: np.ndarray,
