@@ -186,7 +186,7 @@ class Trainer:
         return TrainerState(
             self.config, self.network.parameters.copy(), self.optimizer.moments.copy(), int(counters[slot.STEP]),
             int(counters[slot.EPOCH]), int(counters[slot.POSITION]), int(counters[slot.OPTIMIZER_STEPS]),
-            int(counters[slot.ORDER]), self._orders.copy(), self._rng.bit_generator.state,
+            int(counters[slot.ORDER]), self._orders.copy(), dict(self._rng.bit_generator.state),
         )
 
     @classmethod

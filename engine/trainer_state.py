@@ -108,7 +108,7 @@ def _check_rng(rng_state: object) -> dict[str, Any]:
         raise StateError("rng_state", "must be an object (a NumPy bit generator's state)")
     generator = np.random.PCG64()
     try:
-        generator.state = rng_state
+        generator.state = rng_state  # type: ignore[assignment]  # NumPy checks it at run time
     except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise StateError("rng_state", f"not a PCG64 state: {error}") from None
-    return generator.state
+    return dict(generator.state)
