@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from server.problems import CapReached, InvalidInput, NotFound
 from server.protocol import encode_bytes
 from server.scheduler import SchedulerStopped
+from server.store import StoreError
 
 logger = logging.getLogger(__name__)
 MAX_ECHO_ITEMS = 64
@@ -116,6 +117,11 @@ async def _on_stopping(request: Request, exc: Exception) -> Response:
     return JSONBody({"detail": "the server is shutting down"}, status_code=503)
 
 
+async def _on_store(request: Request, exc: Exception) -> Response:
+    logger.error("runs database: %s", exc, exc_info=exc.__cause__)
+    return JSONBody({"detail": str(exc)}, status_code=503)
+
+
 async def _on_anything_else(request: Request, exc: Exception) -> Response:
     """Last resort: a bug. Logged with its traceback; the client gets a clean message."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -128,4 +134,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CapReached, _on_cap)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(SchedulerStopped, _on_stopping)
+    app.add_exception_handler(StoreError, _on_store)
     app.add_exception_handler(Exception, _on_anything_else)
