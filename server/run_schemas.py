@@ -148,3 +148,16 @@ class ImportedOut(BaseModel):
     name: str
     created: str
     step: int
+
+
+class ExportedRun(RunOut):
+    resume: ResumeState
+
+
+class RunDocumentOut(BaseModel):
+    """The export document: what `POST /api/v1/runs/import` reads back."""
+
+    format: Literal["backprop-lab-run"]
+    version: int = Field(description=f"The document's format version ({FORMAT_VERSION}).")
+    exported: str = Field(description="ISO 8601, UTC.")
+    run: ExportedRun

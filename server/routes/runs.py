@@ -27,18 +27,42 @@ from server.run_schemas import (
     ImportedOut,
     RenameRunIn,
     RunDocument,
+    RunDocumentOut,
     RunListOut,
     RunOut,
     RunSummaryOut,
     SaveRunIn,
 )
-from server.schemas import SessionOut, error_responses
+from server.schemas import ErrorOut, SessionOut, error_responses
 from server.store import StoredRun, StoreError
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")
 RunIdPath = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/runs returned.")]
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"description": "The runs database cannot be reached."}}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorOut, "description": "The runs database cannot be reached."}
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`error_responses` with this router's 404 (a run id, or the session to save) and 503."""
+    out = {**error_responses(*codes), **UNAVAILABLE}
+    if 404 in out:
+        out[404] = {"model": ErrorOut, "description": "Unknown run id (or, saving, session id)."}
+    return out
+
+
+class CsvResponse(Response):
+    media_type = "text/csv"  # starlette adds "; charset=utf-8"
+
+
+def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals of a route whose success is not JSON: their bodies still are."""
+    out = refusals(*codes)
+    schema = {"$ref": "#/components/schemas/ErrorOut"}
+    return {code: {"description": entry["description"], "content": {"application/json": {"schema": schema}}}
+            for code, entry in out.items()}
+
 
 
 async def _db(function: Callable[..., T], *args: Any) -> T:
@@ -60,7 +84,7 @@ def _layer_sizes(manager: SessionManager, run: StoredRun) -> tuple[int, ...]:
     return manager.layer_sizes(Config().replace(**run.summary.config), None)
 
 
-@router.post("", status_code=201, response_model=RunSummaryOut, responses={**error_responses(404, 413), **UNAVAILABLE},
+@router.post("", status_code=201, response_model=RunSummaryOut, responses=refusals(404, 413),
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep) -> Response:
     session = manager.get(body.session_id)
@@ -69,7 +93,7 @@ async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep) -> Res
     return JSONBody(runs.summary_view(run.summary), status_code=201)
 
 
-@router.get("", response_model=RunListOut, responses=UNAVAILABLE, summary="Saved runs, newest first, a page at a time")
+@router.get("", response_model=RunListOut, responses=refusals(), summary="Saved runs, newest first, a page at a time")
 async def list_runs(
     store: StoreDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -81,7 +105,7 @@ async def list_runs(
 
 
 @router.post("/import", status_code=201, response_model=ImportedOut,
-             responses={**error_responses(413, 429), **UNAVAILABLE},
+             responses=refusals(413, 429),
              summary="Import a document GET /api/v1/runs/{id}/export gave (a new id and time)",
              description="422 names the problem: JSON that does not parse, a field of the wrong type, a format "
              "version newer than this server reads, a non-finite number, shapes that do not fit the config, or "
@@ -106,13 +130,13 @@ async def import_run(
     return JSONBody(runs.summary_view(run.summary), status_code=201)
 
 
-@router.get("/{run_id}", response_model=RunOut, responses={**error_responses(404), **UNAVAILABLE})
+@router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
 async def read_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
     run = await _run(store, run_id)
     return JSONBody(runs.run_view(run, _layer_sizes(manager, run)))
 
 
-@router.patch("/{run_id}", response_model=RunSummaryOut, responses={**error_responses(404, 413), **UNAVAILABLE},
+@router.patch("/{run_id}", response_model=RunSummaryOut, responses=refusals(404, 413),
               summary="Rename a run")
 async def rename_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep) -> Response:
     if not await _db(store.rename, run_id, body.name):
@@ -121,33 +145,33 @@ async def rename_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep) -> R
     return JSONBody(runs.summary_view(run.summary))
 
 
-@router.delete("/{run_id}", status_code=204, responses={**error_responses(404), **UNAVAILABLE})
+@router.delete("/{run_id}", status_code=204, responses=refusals(404))
 async def delete_run(run_id: RunIdPath, store: StoreDep) -> Response:
     if not await _db(store.delete, run_id):
         raise NotFound(f"no saved run {run_id!r}")
     return Response(status_code=204)
 
 
-@router.get("/{run_id}/export", responses={200: {"description": "The run as one JSON document (format version "
-                                                                 f"{FORMAT_VERSION})."}, **error_responses(404),
-                                             **UNAVAILABLE})
+@router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
+            summary="The run as one JSON document, for POST /api/v1/runs/import")
 async def export_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
     run = await _run(store, run_id)
     document = runs.export_document(run, _layer_sizes(manager, run))
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
 
-@router.get("/{run_id}/metrics.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "step, then one column per metric."},
-                       **error_responses(404), **UNAVAILABLE})
+@router.get("/{run_id}/metrics.csv", response_class=CsvResponse,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "step, then one column per metric of the history."},
+                       **_json_refusals(404)})
 async def metrics_csv(run_id: RunIdPath, store: StoreDep) -> Response:
     run = await _run(store, run_id)
-    return Response(runs.metrics_csv(run), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}-metrics.csv"'})
+    disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
+    return CsvResponse(runs.metrics_csv(run), headers={"Content-Disposition": disposition})
 
 
 @router.post("/{run_id}/session", status_code=201, response_model=SessionOut,
-             responses={**error_responses(404, 429), **UNAVAILABLE},
+             responses=refusals(404, 429),
              summary="Open a live session resuming the run at its step (weights, optimiser state, data order)")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
     run = await _run(store, run_id)
