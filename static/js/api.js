@@ -63,6 +63,16 @@ export const api = {
     request("GET", `/sessions/${encodeURIComponent(id)}/trace?split=${encodeURIComponent(split)}&index=${index}`),
   params: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/params`),
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
+  setParams: (id, layers) => request("PUT", `/sessions/${encodeURIComponent(id)}/params`, { json: { layers } }),
+  saveRun: (sessionId, name) => request("POST", "/runs", { json: { session_id: sessionId, name } }),
+  listRuns: (offset, limit) => request("GET", `/runs?offset=${offset}&limit=${limit}`),
+  getRun: (id) => request("GET", `/runs/${encodeURIComponent(id)}`),
+  renameRun: (id, name) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { name } }),
+  deleteRun: (id) => request("DELETE", `/runs/${encodeURIComponent(id)}`),
+  importRun: (document) => request("POST", "/runs/import", { json: document }),
+  openRun: (id) => request("POST", `/runs/${encodeURIComponent(id)}/session`),
+  exportUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/export`,
+  metricsCsvUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/metrics.csv`,
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

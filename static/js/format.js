@@ -93,3 +93,10 @@ export function localNumber(value, lang) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   return new Intl.NumberFormat(lang === "id" ? "id-ID" : "en-GB", { maximumFractionDigits: 6, useGrouping: false }).format(value);
 }
+
+/** A saved run's time (ISO 8601, UTC) in the reader's language and time zone: "1 Dec 2026, 11:20". */
+export function localDateTime(iso, lang) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "–";
+  return new Intl.DateTimeFormat(lang === "id" ? "id-ID" : "en-GB", { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
