@@ -115,15 +115,18 @@ async def import_run(
     store: StoreDep,
     document: Annotated[dict[str, Any], Body(description="The export document (`format`, `version`, `run`).")],
 ) -> Response:
-    version = document.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise InvalidInput(("body", "version"), f"version: this document's format version {version} is newer than "
-                           f"this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab")
-    try:
-        parsed = RunDocument.model_validate(document)
-    except ValidationError as error:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
-    config = runs.document_config(parsed)
+    def check() -> tuple[RunDocument, Config]:  # a large document takes a while: not on the event loop
+        version = document.get("version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise InvalidInput(("body", "version"), f"version: this document's format version {version} is newer "
+                               f"than this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab")
+        try:
+            parsed = RunDocument.model_validate(document)
+        except ValidationError as error:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
+        return parsed, runs.document_config(parsed)
+
+    parsed, config = await anyio.to_thread.run_sync(check)
     manager.check_caps(config, None)
     run = await anyio.to_thread.run_sync(runs.import_run, parsed, config)
     await _db(store.save, run)
