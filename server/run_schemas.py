@@ -19,7 +19,7 @@ FORMAT = "backprop-lab-run"
 FORMAT_VERSION = 1  # the export document's version; an import of a higher one is refused
 MAX_NAME = 200  # characters of a run's name
 MAX_HISTORY = 4000  # metric points (a session keeps at most 2000)
-MAX_SNAPSHOTS = 512  # weight snapshots (a saved run keeps at most 257)
+MAX_SNAPSHOTS = 512  # weight snapshots (a saved run keeps at most 256)
 MAX_ORDER_ROWS = 64  # epoch orders drawn ahead (engine.trainer.epochs_ahead: at most 64)
 
 RunName = Annotated[

@@ -32,7 +32,7 @@ from server.store import RunSummary, StoredRun
 
 JSON = dict[str, Any]
 SNAPSHOT_FLOATS = 100_000  # a run keeps at most this many snapshot numbers (its export stays ~2 MB)
-MAX_SAVED_SNAPSHOTS = 257  # the trajectory's 256 points and the saved step
+MAX_SAVED_SNAPSHOTS = 256  # what a session's trajectory holds, so a resumed one takes them all
 METRIC_KEYS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_rmse", "test_rmse", "train_r2",
                "test_r2")
 

@@ -187,9 +187,10 @@ def test_a_resumed_run_trained_100_more_steps_has_the_original_s_weights(live, h
         assert np.array_equal(original, again)
 
 
-def test_a_resumed_session_keeps_the_run_s_loss_curve(live, http):
-    sid = trained(live, http, 300)
+def test_a_resumed_session_keeps_the_run_s_loss_curve_and_trajectory(live, http):
+    sid = trained(live, http, 5000)  # long enough that the trajectory has thinned itself
     run = http.get(f"/api/v1/runs/{save(http, sid)['id']}").json()
+    assert 128 < len(run["snapshots"]) <= 256 and run["snapshots"][-1]["step"] == 5000
     resumed = http.post(f"/api/v1/runs/{run['id']}/session").json()["id"]
     session = live.lab.manager.get(resumed)
     assert [point["step"] for point in session.history.points()] == [point["step"] for point in run["history"]]
