@@ -116,3 +116,14 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
     memory.save(a_run("m", "2026-01-01T00:00:00.000000Z"))
     assert [s.id for s in memory.list(0, 5)[0]] == ["m"]
     memory.close()
+
+
+def test_a_database_url_is_used_as_given(tmp_path):
+    by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
+    assert by_url.open() == "0001"
+    by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
+    by_url.close()
+    again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
+    again.open()
+    assert again.get("u") is not None
+    again.close()
