@@ -93,8 +93,8 @@ def save_and_import(http: httpx.Client, config: dict, rounds: int) -> tuple[floa
         seconds, answer = timed(lambda: http.post("/api/v1/runs", json={"session_id": sid, "name": "bench"}))
         saves.append(seconds)
         document = http.get(f"/api/v1/runs/{answer.json()['id']}/export").content
-        seconds, _ = timed(lambda: http.post("/api/v1/runs/import", content=document,
-                                             headers={"Content-Type": "application/json"}))
+        seconds, _ = timed(lambda body=document: http.post("/api/v1/runs/import", content=body,
+                                                            headers={"Content-Type": "application/json"}))
         imports.append(seconds)
     return statistics.median(saves), statistics.median(imports), len(document)
 
@@ -118,6 +118,14 @@ async def frames_per_second(base: str, session_id: str, seconds: float) -> float
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
+def keep_saving(base: str, session_id: str, stop: threading.Event, count: list[int]) -> None:
+    """Saves `session_id` as a run again and again until `stop`, counting the saves."""
+    with httpx.Client(base_url=base, timeout=60) as own:
+        while not stop.is_set():
+            own.post("/api/v1/runs", json={"session_id": session_id, "name": "while streaming"})
+            count[0] += 1
+
+
 def stream_while_saving(base: str, rounds: int, seconds: float) -> tuple[float, float, float, int]:
     http = httpx.Client(base_url=base, timeout=60)
     player = http.post("/api/v1/sessions", json={}).json()["id"]
@@ -128,14 +136,7 @@ def stream_while_saving(base: str, rounds: int, seconds: float) -> tuple[float, 
         quiet = asyncio.run(frames_per_second(base, player, seconds))
         stop = threading.Event()
         count = [0]
-
-        def keep_saving() -> None:
-            with httpx.Client(base_url=base, timeout=60) as own:
-                while not stop.is_set():
-                    own.post("/api/v1/runs", json={"session_id": saved, "name": "while streaming"})
-                    count[0] += 1
-
-        saver = threading.Thread(target=keep_saving)
+        saver = threading.Thread(target=keep_saving, args=(base, saved, stop, count))
         saver.start()
         busy = asyncio.run(frames_per_second(base, player, seconds))
         stop.set()
