@@ -34,6 +34,16 @@ class JSONBody(JSONResponse):
         return encode_bytes(content)
 
 
+def text(value: str) -> str:
+    """`value` as JSON can carry it: a lone surrogate (JSON's "\\ud800" parses to one, and UTF-8
+    cannot encode it) becomes U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value)
+    return value
+
+
 def clean(value: Any, budget: list[int] | None = None) -> Any:
     """A JSON-safe copy of an echoed input; raises OverflowError when it is too big to echo."""
     budget = budget if budget is not None else [MAX_ECHO_ITEMS]
@@ -45,13 +55,13 @@ def clean(value: Any, budget: list[int] | None = None) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)  # beyond what JSON readers (and orjson) take as an integer
     if isinstance(value, dict):
-        return {str(key): clean(item, budget) for key, item in value.items()}
+        return {text(str(key)): clean(item, budget) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [clean(item, budget) for item in value]
     if isinstance(value, bytes):
         return value[:200].decode("utf-8", "replace")
     if isinstance(value, str):
-        return value[:200]
+        return text(value[:200])
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)[:200]
@@ -61,8 +71,8 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     detail = []
     for error in errors:
         item: dict[str, Any] = {
-            "loc": [part if isinstance(part, int | str) else str(part) for part in error.get("loc", ())],
-            "msg": str(error.get("msg", "")),
+            "loc": [part if isinstance(part, int) else text(str(part)) for part in error.get("loc", ())],
+            "msg": text(str(error.get("msg", ""))),
             "type": str(error.get("type", "value_error")),
         }
         if "input" in error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from server.schemas import ConfigIn, ConfigOut, LayerParams, LayerValues, MaybeNumber, Number, _Input
 
@@ -22,8 +22,19 @@ MAX_HISTORY = 4000  # metric points (a session keeps at most 2000)
 MAX_SNAPSHOTS = 512  # weight snapshots (a saved run keeps at most 256)
 MAX_ORDER_ROWS = 64  # epoch orders drawn ahead (engine.trainer.epochs_ahead: at most 64)
 
+def _unicode(value: str) -> str:
+    """JSON's "\\ud800" parses to a lone surrogate, which no database or page can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
 RunName = Annotated[
-    str, Field(min_length=1, max_length=MAX_NAME, pattern=r"\S", description="Shown as text, never as markup.")
+    str,
+    Field(min_length=1, max_length=MAX_NAME, pattern=r"\S", description="Shown as text, never as markup."),
+    AfterValidator(_unicode),
 ]
 RunId = Annotated[str, Field(min_length=1, max_length=64)]
 Count = Annotated[int, Field(ge=0, le=2**62)]

@@ -223,3 +223,16 @@ def test_every_answer_has_the_shape_the_openapi_document_gives(live, http):
     RunDocumentOut.model_validate(document)
     ImportedOut.model_validate(http.post("/api/v1/runs/import", json=document).json())
     SessionOut.model_validate(http.post(f"/api/v1/runs/{saved['id']}/session").json())
+
+
+def test_a_name_that_is_not_unicode_text_is_422_not_a_crash(live, http):
+    sid = live.new_session()
+    run_id = save(http, sid)["id"]
+    save_body = '{"session_id": ' + json.dumps(sid) + ', "name": "a\\ud800b"}'
+    for method, path, body in (("POST", "/api/v1/runs", save_body),
+                               ("PATCH", f"/api/v1/runs/{run_id}", '{"name": "\\udfff"}'),
+                               ("POST", "/api/v1/runs/import", '{"version": 1, "\\ud800": 1}')):
+        response = http.request(method, path, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][0] == "body"
+    assert http.get(f"/api/v1/runs/{run_id}").json()["name"] == "a run"
