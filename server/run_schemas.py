@@ -104,6 +104,7 @@ class SnapshotOut(BaseModel):
 
 
 class RunOut(RunSummaryOut):
+    upload: str | None = Field(description="The uploaded CSV's file name, for a run of an uploaded data set.")
     history: list[HistoryPointOut] = Field(description="Oldest first.")
     snapshots: list[SnapshotOut] = Field(
         description="The weights at recorded steps, oldest first; the last is the saved step."
@@ -123,6 +124,9 @@ class RngState(_Input):
 class ResumeState(_Input):
     """What training changed, to carry on bit for bit (engine.trainer_state.TrainerState)."""
 
+    layer_sizes: list[int] | None = Field(
+        default=None, description="Inputs, hidden layers, outputs. On import the config decides them."
+    )
     parameters: list[Number] = Field(description="θ (P,), flat in the engine's layout.")
     moments: list[list[Number]] = Field(description="(2, P) the optimiser's memory.")
     step: Count
@@ -134,8 +138,18 @@ class ResumeState(_Input):
     rng: RngState
 
 
+class RunData(_Input):
+    """An uploaded data set, carried by its run: the CSV as uploaded (re-written exactly)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_unicode)]
+    csv: Annotated[str, Field(min_length=1), AfterValidator(_unicode)] = Field(
+        description="Input columns, then the target last (POST /api/v1/datasets' format)."
+    )
+
+
 class RunBody(_Input):
     id: str | None = Field(default=None, description="Ignored on import: the run gets a new id.")
+    upload: str | None = Field(default=None, description="Ignored on import: `data` names the table.")
     name: RunName
     created: str | None = Field(default=None, description="Ignored on import: the run is created now.")
     step: Count
@@ -145,6 +159,7 @@ class RunBody(_Input):
     history: Annotated[list[HistoryPoint], Field(max_length=MAX_HISTORY)]
     snapshots: Annotated[list[SnapshotIn], Field(max_length=MAX_SNAPSHOTS)]
     resume: ResumeState
+    data: RunData | None = Field(default=None, description="Null for a built-in data set.")
 
 
 class RunDocument(_Input):
@@ -163,6 +178,7 @@ class ImportedOut(BaseModel):
 
 class ExportedRun(RunOut):
     resume: ResumeState
+    data: RunData | None
 
 
 class RunDocumentOut(BaseModel):

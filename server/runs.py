@@ -1,7 +1,8 @@
 """Saved runs: a session captured as a run, a run as the API shows and exports it, an imported
 document checked against its config, and a run's trainer rebuilt to resume it.
 
-A run holds the config, the metric history, weight snapshots (the session's trajectory: θ at
+A run holds the config (and, for an uploaded data set, its table as CSV text), the metric
+history, weight snapshots (the session's trajectory: θ at
 evenly spread steps, and always at the saved step) and the trainer's state
 (`engine.trainer_state`), so `Trainer.from_state` carries on bit for bit. Capturing runs on
 the session's training thread (in its lane, so it sees one consistent step); everything else
@@ -20,6 +21,7 @@ import numpy as np
 
 from engine.config import BUILTIN_DATASETS, Config
 from engine.network import ParameterLayout
+from engine.tabular import CsvError, Table, parse_csv, table_csv
 from engine.trainer import Trainer
 from engine.trainer_state import StateError, TrainerState
 from server import views
@@ -28,6 +30,7 @@ from server.problems import InvalidInput, config_problem
 from server.run_schemas import FORMAT, FORMAT_VERSION, RunDocument
 from server.schemas import to_engine_config
 from server.sessions import Session
+from server.settings import Limits
 from server.store import RunSummary, StoredRun
 
 JSON = dict[str, Any]
@@ -47,9 +50,12 @@ def now() -> str:
 
 
 # --- the trainer's state as JSON values ---------------------------------------------------------
-def resume_json(state: TrainerState) -> JSON:
+def resume_json(state: TrainerState, layer_sizes: tuple[int, ...]) -> JSON:
+    """The state as JSON values, with the network's layer sizes (what the snapshots' layers are
+    cut by)."""
     rng = state.rng_state
     return {
+        "layer_sizes": list(layer_sizes),
         "parameters": state.parameters, "moments": state.moments, "step": state.step, "epoch": state.epoch,
         "position": state.position, "optimizer_steps": state.optimizer_steps, "order_index": state.order_index,
         "orders": state.orders,
@@ -79,25 +85,22 @@ def _array(field: str, resume: JSON, dtype: type) -> np.ndarray:
         raise StateError(field, "rows of unequal length") from None
 
 
-def resumed_trainer(run: StoredRun) -> Trainer:
+def run_table(run: StoredRun, limits: Limits) -> Table | None:
+    """The uploaded table a run keeps (None for a built-in data set), parsed as an upload is."""
+    if run.data is None:
+        return None
+    return parse_csv(run.data["csv"], name=run.data["name"], max_rows=limits.max_rows, max_columns=limits.max_columns)
+
+
+def resumed_trainer(run: StoredRun, config: Config, table: Table | None) -> Trainer:
     """A trainer at the run's saved step: its weights, optimiser memory and data order."""
-    config = Config().replace(**run.summary.config)
-    return Trainer.from_state(trainer_state(config, run.resume))
+    return Trainer.from_state(trainer_state(config, run.resume), table)
 
 
 # --- capturing a session (its training thread) ---------------------------------------------------
-def check_savable(session: Session) -> None:
-    if session.trainer.config.dataset not in BUILTIN_DATASETS:
-        raise InvalidInput(
-            ("body", "session_id"),
-            "session_id: this session trains on an uploaded CSV; a saved run keeps its config, not its data, so "
-            "only sessions on a built-in data set can be saved",
-        )
-
-
 def capture(session: Session, run_id: str, name: str) -> StoredRun:
-    """The session as a run: call in its lane. The history gets the current step's metrics."""
-    check_savable(session)
+    """The session as a run: call in its lane. The history gets the current step's metrics; an
+    uploaded table goes with it as CSV text (`engine.tabular.table_csv`)."""
     view = session.view()  # evaluates (and records) the current metrics
     trainer = session.trainer
     steps = list(session.trajectory.steps)
@@ -108,8 +111,9 @@ def capture(session: Session, run_id: str, name: str) -> StoredRun:
     keep = thinned(len(steps), max(2, min(MAX_SAVED_SNAPSHOTS, SNAPSHOT_FLOATS // trainer.network.layout.size)))
     summary = RunSummary(run_id, name, now(), view["step"], view["epoch"], view["parameters"], view["config"])
     history = [_history_point(point) for point in session.history.points()]
-    return StoredRun(summary, history, _plain(resume_json(trainer.export_state())), [steps[i] for i in keep],
-                     snapshots[keep])
+    data = None if session.table is None else {"name": session.table.name, "csv": table_csv(session.table)}
+    resume = _plain(resume_json(trainer.export_state(), trainer.network.layout.layer_sizes))
+    return StoredRun(summary, history, resume, [steps[i] for i in keep], snapshots[keep], data)
 
 
 def thinned(count: int, most: int) -> list[int]:
@@ -138,21 +142,22 @@ def summary_view(summary: RunSummary) -> JSON:
             "epoch": summary.epoch, "parameters": summary.parameters, "config": summary.config}
 
 
-def run_view(run: StoredRun, layer_sizes: tuple[int, ...]) -> JSON:
+def run_view(run: StoredRun) -> JSON:
     """`GET /api/v1/runs/{id}`: the summary, the history and the snapshots as layers."""
-    layout = ParameterLayout(layer_sizes)
+    layout = ParameterLayout(tuple(run.resume["layer_sizes"]))
     return {
         **summary_view(run.summary),
+        "upload": None if run.data is None else run.data["name"],
         "history": run.history,
         "snapshots": [{"step": step, "layers": views.layers_view(layout, row)}
                       for step, row in zip(run.snapshot_steps, run.snapshots, strict=True)],
     }
 
 
-def export_document(run: StoredRun, layer_sizes: tuple[int, ...]) -> JSON:
+def export_document(run: StoredRun) -> JSON:
     """One JSON document that `import_run` reads back into the same run (a new id and time)."""
     return {"format": FORMAT, "version": FORMAT_VERSION, "exported": now(),
-            "run": {**run_view(run, layer_sizes), "resume": run.resume}}
+            "run": {**run_view(run), "resume": run.resume, "data": run.data}}
 
 
 def metrics_csv(run: StoredRun) -> str:
@@ -167,19 +172,27 @@ def metrics_csv(run: StoredRun) -> str:
 
 
 # --- importing a document ------------------------------------------------------------------------
-def document_config(document: RunDocument) -> Config:
-    """The document's config, refused at its field if it names an uploaded data set."""
+def document_config(document: RunDocument, limits: Limits) -> tuple[Config, Table | None]:
+    """The document's config and, for an uploaded data set, its table (parsed with the upload
+    caps); refused at the field when a data set that is not built in comes without its data."""
     config = to_engine_config(document.run.config, Config())
-    if config.dataset not in BUILTIN_DATASETS:
+    data = document.run.data
+    if config.dataset in BUILTIN_DATASETS:
+        return config, None
+    if data is None:
         raise InvalidInput(
-            ("body", "run", "config", "dataset"),
-            f"run.config.dataset: {config.dataset!r} is not a built-in data set; a saved run keeps its config, "
-            f"not its data, so it must be one of {', '.join(BUILTIN_DATASETS)}",
+            ("body", "run", "data"),
+            f"run.data: {config.dataset!r} is not a built-in data set, and the document does not carry its "
+            "table; export the run again from a server that keeps it",
         )
-    return config
+    try:
+        table = parse_csv(data.csv, name=data.name, max_rows=limits.max_rows, max_columns=limits.max_columns)
+    except CsvError as error:
+        raise InvalidInput(("body", "run", "data", "csv"), f"run.data.csv: {error}", "csv_error") from None
+    return config, table
 
 
-def import_run(document: RunDocument, config: Config) -> StoredRun:
+def import_run(document: RunDocument, config: Config, table: Table | None) -> StoredRun:
     """The document as a new run, once everything in it fits its config: the trainer's state
     (shapes, counters, epoch orders, generator), every snapshot's layers, the steps. Raises
     `InvalidInput` naming the first part that does not fit. Builds a trainer: a worker thread."""
@@ -187,7 +200,7 @@ def import_run(document: RunDocument, config: Config) -> StoredRun:
     where = ("body", "run")
     resume = body.resume.model_dump()
     try:
-        trainer = Trainer.from_state(trainer_state(config, resume), None)
+        trainer = Trainer.from_state(trainer_state(config, resume), table)
     except StateError as error:
         key = {"rng_state": "rng"}.get(error.field, error.field)
         raise InvalidInput((*where, "resume", key), f"run.resume.{key}: {error.message}") from None
@@ -214,4 +227,6 @@ def import_run(document: RunDocument, config: Config) -> StoredRun:
                                                                     f"order, up to the run's step {body.step}")
     summary = RunSummary(new_run_id(), body.name, now(), body.step, body.epoch, layout.size,
                          trainer.config.as_dict())
-    return StoredRun(summary, history, _plain(resume_json(trainer.export_state())), steps, rows)
+    resume = _plain(resume_json(trainer.export_state(), layout.layer_sizes))
+    data = None if table is None else {"name": table.name, "csv": table_csv(table)}
+    return StoredRun(summary, history, resume, steps, rows, data)

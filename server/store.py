@@ -47,6 +47,7 @@ runs = sa.Table(
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("history", sa.Text, nullable=False),
     sa.Column("resume", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=True),  # revision 0002: an uploaded table, or null
 )
 run_snapshots = sa.Table(
     "run_snapshots", metadata,
@@ -79,6 +80,7 @@ class StoredRun:
     resume: dict[str, Any]  # the trainer's state as JSON values (server.runs writes and reads it)
     snapshot_steps: list[int]
     snapshots: np.ndarray  # (S, P) θ at those steps
+    data: dict[str, str] | None = None  # an uploaded table: {"name", "csv"}; None for a built-in set
 
 
 def default_path() -> Path:
@@ -166,6 +168,7 @@ class RunStore:
                 id=summary.id, name=summary.name, created=summary.created, step=summary.step,
                 epoch=summary.epoch, parameters=summary.parameters, snapshot_count=len(run.snapshot_steps),
                 config=_dump(summary.config), history=_dump(run.history), resume=_dump(run.resume),
+                data=None if run.data is None else _dump(run.data),
             ))
             if run.snapshot_steps:
                 connection.execute(run_snapshots.insert(), [
@@ -196,8 +199,9 @@ class RunStore:
         snapshots = np.zeros((len(shots), size))  # (S, P)
         for position, shot in enumerate(shots):
             snapshots[position] = np.frombuffer(shot.parameters, dtype="<f8", count=size)
+        data = None if row.data is None else orjson.loads(row.data)
         return StoredRun(_summary(row), orjson.loads(row.history), orjson.loads(row.resume),
-                         [int(shot.step) for shot in shots], snapshots)
+                         [int(shot.step) for shot in shots], snapshots, data)
 
     def rename(self, run_id: str, name: str) -> bool:
         with self.engine.begin() as connection:

@@ -17,10 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from engine.config import Config
+from engine.tabular import Table
 from server import runs
 from server.deps import ManagerDep, StoreDep
 from server.errors import JSONBody
-from server.manager import SessionManager
 from server.problems import InvalidInput, NotFound
 from server.run_schemas import (
     FORMAT_VERSION,
@@ -80,10 +80,6 @@ async def _run(store: Any, run_id: str) -> StoredRun:
     return run
 
 
-def _layer_sizes(manager: SessionManager, run: StoredRun) -> tuple[int, ...]:
-    return manager.layer_sizes(Config().replace(**run.summary.config), None)
-
-
 @router.post("", status_code=201, response_model=RunSummaryOut, responses=refusals(404, 413),
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep) -> Response:
@@ -115,7 +111,7 @@ async def import_run(
     store: StoreDep,
     document: Annotated[dict[str, Any], Body(description="The export document (`format`, `version`, `run`).")],
 ) -> Response:
-    def check() -> tuple[RunDocument, Config]:  # a large document takes a while: not on the event loop
+    def check() -> tuple[RunDocument, Config, Table | None]:  # a large document takes a while: not on the event loop
         version = document.get("version")
         if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
             raise InvalidInput(("body", "version"), f"version: this document's format version {version} is newer "
@@ -124,19 +120,19 @@ async def import_run(
             parsed = RunDocument.model_validate(document)
         except ValidationError as error:
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
-        return parsed, runs.document_config(parsed)
+        return parsed, *runs.document_config(parsed, manager.settings.limits)
 
-    parsed, config = await anyio.to_thread.run_sync(check)
-    manager.check_caps(config, None)
-    run = await anyio.to_thread.run_sync(runs.import_run, parsed, config)
+    parsed, config, table = await anyio.to_thread.run_sync(check)
+    manager.check_caps(config, table)
+    run = await anyio.to_thread.run_sync(runs.import_run, parsed, config, table)
     await _db(store.save, run)
     return JSONBody(runs.summary_view(run.summary), status_code=201)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
-async def read_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
+async def read_run(run_id: RunIdPath, store: StoreDep) -> Response:
     run = await _run(store, run_id)
-    return JSONBody(runs.run_view(run, _layer_sizes(manager, run)))
+    return JSONBody(runs.run_view(run))
 
 
 @router.patch("/{run_id}", response_model=RunSummaryOut, responses=refusals(404, 413),
@@ -157,9 +153,9 @@ async def delete_run(run_id: RunIdPath, store: StoreDep) -> Response:
 
 @router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
             summary="The run as one JSON document, for POST /api/v1/runs/import")
-async def export_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
+async def export_run(run_id: RunIdPath, store: StoreDep) -> Response:
     run = await _run(store, run_id)
-    document = runs.export_document(run, _layer_sizes(manager, run))
+    document = runs.export_document(run)
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
 
@@ -180,11 +176,17 @@ async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) 
     run = await _run(store, run_id)
     manager.check_room()
     config = Config().replace(**run.summary.config)
-    manager.check_caps(config, None)
     try:
-        trainer = await anyio.to_thread.run_sync(runs.resumed_trainer, run)
+        table = await anyio.to_thread.run_sync(runs.run_table, run, manager.settings.limits)
+    except ValueError as error:  # a table past this server's caps
+        raise InvalidInput(("path", "run_id"), f"run_id: this run's data cannot be loaded here: {error}") from None
+    if table is not None:  # its data set becomes an upload again, under a new id
+        config = config.replace(dataset=manager.add_table(table))
+    manager.check_caps(config, table)
+    try:
+        trainer = await anyio.to_thread.run_sync(runs.resumed_trainer, run, config, table)
     except ValueError as error:  # the run no longer fits this version's engine
         raise InvalidInput(("path", "run_id"), f"run_id: this run cannot be resumed here: {error}") from None
-    session = manager.adopt(trainer, trainer.config, None)
+    session = manager.adopt(trainer, trainer.config, table)
     await session.run(lambda: session.restore(run.history, run.snapshot_steps, run.snapshots))
     return JSONBody(await session.run(session.view), status_code=201)

@@ -10,6 +10,7 @@
 
 import { api } from "./api.js";
 import { switchSession } from "./session.js";
+import { rememberUpload } from "./settings.js";
 import {
   endReplay,
   isReplaying,
@@ -109,12 +110,21 @@ export async function openRun(id) {
   try {
     const [session, run] = await Promise.all([api.openRun(id), api.getRun(id)]);
     wanted = null;
+    if (run.upload) await offerUpload(session, run.upload);
     switchSession(session.id, session.config);
     startReplay(run);
     setRunsStatus({ key: "runs.opened", vars: { name: run.name, step: run.step } });
   } catch (error) {
     failed("runs.error_open", error);
   }
+}
+
+/** A run of an uploaded CSV brings its table back under a new id: the data set list offers it. */
+async function offerUpload(session, fileName) {
+  const dataset = await api.dataset(session.id);
+  const rows = dataset.train.points.length + dataset.test.points.length;
+  rememberUpload({ id: session.config.dataset, classes: dataset.classes, regression: dataset.regression,
+    features: dataset.features, rows }, fileName);
 }
 
 /** The scrubber moved to snapshot `index`: that snapshot's weights into the session. */

@@ -132,3 +132,28 @@ def test_the_network_and_output_views_download_as_png(open_page):
             assert picture.read(8) == b"\x89PNG\r\n\x1a\n"
     assert step_count(page) == 0
     watch.assert_clean()
+
+
+def test_a_run_of_an_uploaded_csv_opens_with_its_data_set_offered(open_page):
+    page, watch = open_page(chart=False)
+    rows = "".join(f"{i % 7},{(i * 3) % 5},{'ab'[i % 2]}\n" for i in range(60))
+    upload = page.evaluate(
+        """async (text) => {
+            const form = new FormData();
+            form.append("file", new Blob([text], {type: "text/csv"}), "class list.csv");
+            return (await fetch("/api/v1/datasets", {method: "POST", body: form})).json();
+        }""",
+        "p,q,label\n" + rows,
+    )
+    sid = api(watch.base, "POST", "/api/v1/sessions", {"dataset": upload["id"], "hidden_layers": [3]})["id"]
+    api(watch.base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 20})
+    run_id = api(watch.base, "POST", "/api/v1/runs", {"session_id": sid, "name": "uploaded"})["id"]
+    page.reload()
+    page.wait_for_selector('[data-testid="connection-status"][data-status="open"]')
+    page.locator(f'[data-run-id="{run_id}"]').get_by_test_id("run-open").click()
+    expect(page.get_by_test_id("replay")).to_be_visible()
+    dataset = page.get_by_test_id("dataset")
+    expect(dataset.locator("option:checked")).to_contain_text("class list.csv")
+    assert dataset.input_value().startswith("csv_") and dataset.input_value() != upload["id"]
+    expect(page.get_by_test_id("step-counter")).to_have_text("20")
+    watch.assert_clean()

@@ -85,13 +85,29 @@ def test_rename_and_delete(live, http):
     assert http.patch(f"/api/v1/runs/{run_id}", json={"name": "x"}).status_code == 404
 
 
-def test_saving_an_unknown_session_is_404_and_an_uploaded_csv_session_is_422(live, http):
+def test_saving_an_unknown_session_is_404(live, http):
     assert http.post("/api/v1/runs", json={"session_id": "nope", "name": "x"}).status_code == 404
-    upload = http.post("/api/v1/datasets", files={"file": ("t.csv", b"a,b,label\n1,2,x\n2,1,y\n3,3,x\n4,1,y\n",
-                                                           "text/csv")})
-    sid = live.new_session(dataset=upload.json()["id"])
-    refused = http.post("/api/v1/runs", json={"session_id": sid, "name": "csv"})
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "session_id"]
+
+
+CSV = "a,b,label\n" + "".join(f"{i * 0.37 % 3:.3f},{i * 1.13 % 2:.3f},{'xy'[i % 2]}\n" for i in range(120))
+
+
+def test_a_run_on_an_uploaded_csv_keeps_its_data_and_resumes_bit_for_bit(live, http):
+    upload = http.post("/api/v1/datasets", files={"file": ("two classes.csv", CSV.encode(), "text/csv")})
+    sid = live.new_session(dataset=upload.json()["id"], optimizer="adam", batch_size=8, hidden_layers=[3])
+    http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 45})
+    run_id = save(http, sid, "my own data")["id"]
+    document = http.get(f"/api/v1/runs/{run_id}/export").json()
+    assert document["run"]["data"]["name"] == "two classes.csv"
+    opened = http.post(f"/api/v1/runs/{run_id}/session").json()
+    assert opened["step"] == 45 and opened["config"]["dataset"].startswith("csv_")
+    assert http.get(f"/api/v1/sessions/{opened['id']}/dataset").json()["class_names"] == ["x", "y"]
+    for session_id in (sid, opened["id"]):
+        http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": 100})
+    for original, again in zip(weights(http, sid), weights(http, opened["id"]), strict=True):
+        assert np.array_equal(original, again)
+    imported = http.post("/api/v1/runs/import", json=document).json()  # it carries its data too
+    assert strip(http.get(f"/api/v1/runs/{imported['id']}/export").json()) == strip(document)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -150,6 +166,10 @@ MALFORMED = [
      ["body", "run", "snapshots"], "too_long"),
     ("a name with no letters", _set(("run", "name"), "  "), ["body", "run", "name"], "string_pattern_mismatch"),
     ("an unknown field", _set(("run", "weights_please"), 1), ["body", "run", "weights_please"], "extra_forbidden"),
+    ("an uploaded data set without its data", _set(("run", "config", "dataset"), "csv_gone"), ["body", "run", "data"],
+     "not a built-in data set"),
+    ("data that is not a table", lambda doc: _set(("run", "data"), {"name": "t", "csv": "a\n1\n"})(
+        _set(("run", "config", "dataset"), "csv_x")(doc)), ["body", "run", "data", "csv"], "csv_error"),
 ]
 
 

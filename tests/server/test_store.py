@@ -41,7 +41,7 @@ def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path)
 
 def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothing(store, tmp_path):
     head = store.revision()
-    assert head == "0001"
+    assert head == "0002"
     assert store.open() == head
     with sqlite3.connect(tmp_path / "sub" / "runs.sqlite3") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -120,10 +120,32 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0001"
+    assert by_url.open() == "0002"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
     again.open()
     assert again.get("u") is not None
     again.close()
+
+
+def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from server.store import MIGRATIONS
+
+    old = RunStore(tmp_path / "old.db")
+    alembic = AlembicConfig()
+    alembic.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:  # what the first release wrote
+        alembic.attributes["connection"] = connection
+        command.upgrade(alembic, "0001")
+        connection.execute(sa.text(
+            "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, config, history, resume) "
+            "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')"))
+    assert old.revision() == "0001"
+    assert old.open() == "0002"
+    kept = old.get("r1")
+    assert kept is not None and kept.summary.name == "kept" and kept.data is None
+    old.close()
