@@ -2,11 +2,11 @@
 document checked against its config, and a run's trainer rebuilt to resume it.
 
 A run holds the config (and, for an uploaded data set, its table as CSV text), the metric
-history, weight snapshots (the session's trajectory: θ at
-evenly spread steps, and always at the saved step) and the trainer's state
-(`engine.trainer_state`), so `Trainer.from_state` carries on bit for bit. Capturing runs on
-the session's training thread (in its lane, so it sees one consistent step); everything else
-here is plain computation that the routes run in a worker thread.
+history, weight snapshots (the session's trajectory: θ at evenly spread steps, and always at
+the saved step) and the trainer's state (`engine.trainer_state`), so `Trainer.from_state`
+carries on bit for bit. Capturing runs on the session's training thread (in its lane, so it
+sees one consistent step); checking an import and building a trainer run in a worker thread;
+the views are cheap (NumPy views, encoded once by the response).
 """
 
 from __future__ import annotations
