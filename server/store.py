@@ -14,8 +14,11 @@ blocks: the routes run them in a worker thread (`anyio.to_thread`), never on the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
+import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,12 +110,14 @@ class RunStore:
     def __init__(self, database: str | Path | None) -> None:
         self.url = database_url(database)
         url = sa.make_url(self.url)
+        self._one_at_a_time: AbstractContextManager[Any] = contextlib.nullcontext()
         self.is_sqlite = url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {}
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if url.database in (None, "", ":memory:"):
                 options["poolclass"] = StaticPool  # one connection, so the memory database is shared
+                self._one_at_a_time = threading.Lock()  # ... and one thread at a time uses it
             else:
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url, **options)
@@ -135,7 +140,7 @@ class RunStore:
         head = scripts.get_current_head()
         assert head is not None
         try:
-            with self.engine.begin() as connection:
+            with self._one_at_a_time, self.engine.begin() as connection:
                 current = MigrationContext.configure(connection).get_current_revision()
                 if current is not None and current not in known:
                     raise StoreError(
@@ -152,7 +157,7 @@ class RunStore:
         return head
 
     def revision(self) -> str | None:
-        with self.engine.connect() as connection:
+        with self._one_at_a_time, self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def close(self) -> None:
@@ -163,7 +168,7 @@ class RunStore:
         """The run and every snapshot in one transaction."""
         summary = run.summary
         snapshots = np.ascontiguousarray(run.snapshots, dtype="<f8")  # (S, P)
-        with self.engine.begin() as connection:
+        with self._one_at_a_time, self.engine.begin() as connection:
             connection.execute(runs.insert().values(
                 id=summary.id, name=summary.name, created=summary.created, step=summary.step,
                 epoch=summary.epoch, parameters=summary.parameters, snapshot_count=len(run.snapshot_steps),
@@ -181,13 +186,13 @@ class RunStore:
         """Newest first: `limit` summaries from `offset`, and how many runs there are."""
         columns = (runs.c.id, runs.c.name, runs.c.created, runs.c.step, runs.c.epoch, runs.c.parameters, runs.c.config)
         query = sa.select(*columns).order_by(runs.c.created.desc(), runs.c.id.desc()).offset(offset).limit(limit)
-        with self.engine.connect() as connection:
+        with self._one_at_a_time, self.engine.connect() as connection:
             rows = connection.execute(query).all()
             total = connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
         return [_summary(row) for row in rows], int(total)
 
     def get(self, run_id: str) -> StoredRun | None:
-        with self.engine.connect() as connection:
+        with self._one_at_a_time, self.engine.connect() as connection:
             row = connection.execute(sa.select(runs).where(runs.c.id == run_id)).first()
             if row is None:
                 return None
@@ -204,12 +209,12 @@ class RunStore:
                          [int(shot.step) for shot in shots], snapshots, data)
 
     def rename(self, run_id: str, name: str) -> bool:
-        with self.engine.begin() as connection:
+        with self._one_at_a_time, self.engine.begin() as connection:
             done = connection.execute(runs.update().where(runs.c.id == run_id).values(name=name))
         return done.rowcount == 1
 
     def delete(self, run_id: str) -> bool:
-        with self.engine.begin() as connection:
+        with self._one_at_a_time, self.engine.begin() as connection:
             connection.execute(run_snapshots.delete().where(run_snapshots.c.run_id == run_id))
             done = connection.execute(runs.delete().where(runs.c.id == run_id))
         return done.rowcount == 1

@@ -149,3 +149,23 @@ def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
     kept = old.get("r1")
     assert kept is not None and kept.summary.name == "kept" and kept.data is None
     old.close()
+
+
+def test_threads_share_a_store_in_memory_safely():
+    import threading
+
+    memory = RunStore(None)
+    memory.open()
+
+    def save_ten(thread: int) -> None:
+        for index in range(10):
+            memory.save(a_run(f"t{thread}-{index}", f"2026-01-01T00:00:{index:02d}.000000Z"))
+            assert memory.get(f"t{thread}-{index}") is not None
+
+    threads = [threading.Thread(target=save_ten, args=(thread,)) for thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert memory.list(0, 100)[1] == 40
+    memory.close()
