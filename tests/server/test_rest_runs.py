@@ -11,16 +11,9 @@ import json
 import httpx
 import numpy as np
 import pytest
-from conftest import start_live
 
-from server.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = start_live(Settings(db_path=tmp_path_factory.mktemp("runs") / "runs.sqlite3"))
-    yield server
-    server.stop()
+# The `live` server of conftest.py keeps its runs in memory (Settings(db_path=None)): the same
+# store code over SQLite; test_runs_durable.py runs servers on a file and kills them.
 
 
 def save(http: httpx.Client, session_id: str, name: str = "a run") -> dict:

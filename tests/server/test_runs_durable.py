@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,9 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from conftest import SERVER_START_SECONDS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVER_START_SECONDS = 300  # ready once the kernels are loaded (compiled, on a cold cache: see conftest.py)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager
