@@ -220,6 +220,24 @@ def parse_csv(
     )
 
 
+def table_csv(table: Table) -> str:
+    """The table as CSV text that `parse_csv` reads back into an identical table: the header,
+    then each row's values (shortest exact repr) and its target (class name, or value). A saved
+    run of an uploaded data set keeps its data this way."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*table.column_names, table.target_name])
+    if table.labels is not None:
+        assert table.class_names is not None
+        targets = [table.class_names[label] for label in table.labels.tolist()]
+    else:
+        assert table.target_values is not None
+        targets = [repr(value) for value in table.target_values.tolist()]
+    for row, target in zip(table.values.tolist(), targets, strict=True):
+        writer.writerow([*(repr(value) for value in row), target])
+    return out.getvalue()
+
+
 def load_iris() -> Table:
     """Fisher's Iris flowers (1936): 150 rows, 4 measurements in cm, 3 species of 50 each.
 

@@ -33,6 +33,7 @@ from engine.network import Network
 from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
 from engine.tabular import Table
 from engine.trace import LayerTrace, StepTrace
+from engine.trainer_state import TrainerState, check_state
 from engine.validation import resolve_loss, validate_config
 from engine.workspace import Workspace
 
@@ -176,6 +177,37 @@ class Trainer:
         if not np.isfinite(parameters).all():
             raise ValueError("parameters must be finite numbers")
         self.network.parameters[:] = parameters
+
+    # --- saving and resuming ---------------------------------------------------------------
+    def export_state(self) -> TrainerState:
+        """Copies of everything training has changed (see `engine.trainer_state`): with the
+        config, enough to resume bit for bit (`from_state`)."""
+        counters = self.counters
+        return TrainerState(
+            self.config, self.network.parameters.copy(), self.optimizer.moments.copy(), int(counters[slot.STEP]),
+            int(counters[slot.EPOCH]), int(counters[slot.POSITION]), int(counters[slot.OPTIMIZER_STEPS]),
+            int(counters[slot.ORDER]), self._orders.copy(), dict(self._rng.bit_generator.state),
+        )
+
+    @classmethod
+    def from_state(cls, state: TrainerState, table: Table | None = None) -> Trainer:
+        """A trainer that carries on where `state` stood: its data and initial weights rebuilt
+        from the config's seed, then the weights, optimiser memory, counters, epoch orders and
+        random generator of `state`. Raises `ValueError` (a `StateError` naming the field) when
+        the state does not fit the config."""
+        trainer = cls(state.config, table)
+        checked = check_state(state, trainer.network.layout.size, trainer.dataset.train.size)
+        trainer.network.parameters[:] = checked.parameters
+        trainer.optimizer.moments[:] = checked.moments
+        counters = trainer.counters
+        counters[slot.STEP] = checked.step
+        counters[slot.EPOCH] = checked.epoch
+        counters[slot.POSITION] = checked.position
+        counters[slot.OPTIMIZER_STEPS] = checked.optimizer_steps
+        counters[slot.ORDER] = checked.order_index
+        trainer._orders = checked.orders
+        trainer._rng.bit_generator.state = checked.rng_state
+        return trainer
 
     # --- where training stands -----------------------------------------------------------
     @property

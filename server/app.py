@@ -1,6 +1,7 @@
 """`create_app(settings)`: the FastAPI application, its middleware, routes and lifecycle.
 
-At startup the app first compiles the engine's kernels (or loads them from numba's cache:
+At startup the app first opens the saved-runs store (`server.store`: migrates its schema, refuses
+a database newer than the code), then compiles the engine's kernels (or loads them from numba's cache:
 `engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
 once training is ready; then it starts the training threads and the session manager (both need the
 running event loop) and a task that expires idle sessions; at shutdown it closes every socket
@@ -25,10 +26,11 @@ from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import apidocs, datasets, lab, meta, pages, sessions, stream
+from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, stream
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
+from server.store import RunStore, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = RunStore(settings.db_path)
+        try:
+            await asyncio.to_thread(store.open)  # migrates the schema; refuses a newer database
+        except StoreError as error:
+            logger.error("%s", error)
+            raise
         compile_seconds = await asyncio.to_thread(warm_up)
         # One BLAS thread per training thread: the training threads already keep every core busy,
         # and BLAS threads of their own would only fight them (a 128-wide step ran 10× slower).
@@ -70,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
-        app.state.lab = Lab(settings, scheduler, cadence, manager)
+        app.state.lab = Lab(settings, scheduler, cadence, manager, store)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -82,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
+            store.close()
             sys.setswitchinterval(switch_interval)
             blas_threads.restore_original_limits()
 
@@ -100,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(datasets.router)
     app.include_router(lab.router)
+    app.include_router(runs.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.include_router(apidocs.router)

@@ -1,5 +1,9 @@
-"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--open] [--db PATH] [--debug]
+"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--open] [--db PATH|URL] [--debug]
 [--training-threads N]`: run the lab.
+
+Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
+or a database URL; its schema is migrated at start, and a database written by a newer
+version stops the start with a message saying so (`server.store`).
 
 Binds 127.0.0.1 by default (only this computer). `--host 0.0.0.0` is classroom mode: the
 server listens on every interface, prints the address students should open, and accepts that
@@ -17,7 +21,6 @@ import logging
 import socket
 import threading
 import webbrowser
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -25,6 +28,7 @@ from fastapi import FastAPI
 from server import __version__
 from server.app import create_app, shutdown_streams
 from server.settings import Settings
+from server.store import RunStore, StoreError, default_path
 
 logger = logging.getLogger("server")
 
@@ -45,7 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
-    parser.add_argument("--db", type=Path, default=None, help="SQLite file for saved runs")
+    parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
+                        help="saved runs: an SQLite file, or a database URL such as postgresql://host/lab "
+                        f"(default: {default_path()})")
     parser.add_argument("--debug", action="store_true", help="tracebacks in logs and error messages")
     parser.add_argument("--training-threads", type=thread_count, default=None, metavar="N",
                         help="threads that train sessions (default: one per core)")
@@ -54,7 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=args.db, debug=args.debug)
+    database = args.db if args.db is not None else default_path()
+    settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=database, debug=args.debug)
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
     return settings
@@ -94,6 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")
+    try:  # a database newer than this code, or one out of reach, stops the start with a clear message
+        store = RunStore(settings.db_path)
+        store.open()
+        store.close()
+    except StoreError as error:
+        raise SystemExit(f"backprop-lab: {error}") from None
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)
     if settings.classroom:

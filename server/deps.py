@@ -13,6 +13,7 @@ from server.manager import SessionManager
 from server.scheduler import Scheduler
 from server.sessions import Session
 from server.settings import Settings
+from server.store import RunStore
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Lab:
     cadence: Cadence
     manager: SessionManager
     experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
+    store: RunStore
 
 
 def get_lab(request: Request) -> Lab:
@@ -38,10 +40,15 @@ def get_manager(lab: Annotated[Lab, Depends(get_lab)]) -> SessionManager:
     return lab.manager
 
 
+def get_store(lab: Annotated[Lab, Depends(get_lab)]) -> RunStore:
+    return lab.store
+
+
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/sessions returned.")]
 LabDep = Annotated[Lab, Depends(get_lab)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[SessionManager, Depends(get_manager)]
+StoreDep = Annotated[RunStore, Depends(get_store)]
 
 
 def get_session(session_id: SessionId, manager: ManagerDep) -> Session:

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from server.problems import CapReached, InvalidInput, NotFound
 from server.protocol import encode_bytes
 from server.scheduler import SchedulerStopped
+from server.store import StoreError
 
 logger = logging.getLogger(__name__)
 MAX_ECHO_ITEMS = 64
@@ -33,6 +34,16 @@ class JSONBody(JSONResponse):
         return encode_bytes(content)
 
 
+def text(value: str) -> str:
+    """`value` as JSON can carry it: a lone surrogate (JSON's "\\ud800" parses to one, and UTF-8
+    cannot encode it) becomes U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value)
+    return value
+
+
 def clean(value: Any, budget: list[int] | None = None) -> Any:
     """A JSON-safe copy of an echoed input; raises OverflowError when it is too big to echo."""
     budget = budget if budget is not None else [MAX_ECHO_ITEMS]
@@ -44,13 +55,13 @@ def clean(value: Any, budget: list[int] | None = None) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)  # beyond what JSON readers (and orjson) take as an integer
     if isinstance(value, dict):
-        return {str(key): clean(item, budget) for key, item in value.items()}
+        return {text(str(key)): clean(item, budget) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [clean(item, budget) for item in value]
     if isinstance(value, bytes):
         return value[:200].decode("utf-8", "replace")
     if isinstance(value, str):
-        return value[:200]
+        return text(value[:200])
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)[:200]
@@ -60,8 +71,8 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     detail = []
     for error in errors:
         item: dict[str, Any] = {
-            "loc": [part if isinstance(part, int | str) else str(part) for part in error.get("loc", ())],
-            "msg": str(error.get("msg", "")),
+            "loc": [part if isinstance(part, int) else text(str(part)) for part in error.get("loc", ())],
+            "msg": text(str(error.get("msg", ""))),
             "type": str(error.get("type", "value_error")),
         }
         if "input" in error:
@@ -116,6 +127,11 @@ async def _on_stopping(request: Request, exc: Exception) -> Response:
     return JSONBody({"detail": "the server is shutting down"}, status_code=503)
 
 
+async def _on_store(request: Request, exc: Exception) -> Response:
+    logger.error("runs database: %s", exc, exc_info=exc.__cause__)
+    return JSONBody({"detail": str(exc)}, status_code=503)
+
+
 async def _on_anything_else(request: Request, exc: Exception) -> Response:
     """Last resort: a bug. Logged with its traceback; the client gets a clean message."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -128,4 +144,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CapReached, _on_cap)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(SchedulerStopped, _on_stopping)
+    app.add_exception_handler(StoreError, _on_store)
     app.add_exception_handler(Exception, _on_anything_else)

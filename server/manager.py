@@ -123,8 +123,7 @@ class SessionManager:
 
     # --- sessions ---------------------------------------------------------------------------
     async def create(self, changes: ConfigIn, location: Location = ("body",)) -> Session:
-        if len(self._sessions) >= self.settings.limits.max_sessions:
-            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
+        self.check_room()
         config = to_engine_config(changes, Config())
         table = self.table_for(config.dataset, location)
         self.check_caps(config, table)
@@ -132,9 +131,17 @@ class SessionManager:
             trainer = await anyio.to_thread.run_sync(Trainer, config, table)
         except ValueError as problem:
             raise config_problem(problem, location) from None
-        if len(self._sessions) >= self.settings.limits.max_sessions:  # others were created meanwhile
+        return self.adopt(trainer, config, table)
+
+    def check_room(self) -> None:
+        """429 when the server runs as many sessions as it may."""
+        if len(self._sessions) >= self.settings.limits.max_sessions:
             raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
-        session = Session(new_id(), trainer, config, table, self.scheduler, self.cadence, self.loop, self.settings)
+
+    def adopt(self, trainer: Trainer, requested: Config, table: Table | None) -> Session:
+        """A new session around a trainer built elsewhere (a new one, or one resuming a saved run)."""
+        self.check_room()  # others may have been created while the trainer was built
+        session = Session(new_id(), trainer, requested, table, self.scheduler, self.cadence, self.loop, self.settings)
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         return session

@@ -188,6 +188,19 @@ class Session:
         if self.probe.index >= (dataset.train if self.probe.split == "train" else dataset.test).size:
             self.probe = ProbeChoice()  # the chosen sample is gone with the old data
 
+    def restore(self, history: list[JSON], snapshot_steps: list[int], snapshots: np.ndarray) -> None:
+        """A session opened from a saved run gets its past back: the loss curves (`history`) and
+        the trajectory (θ (S, P) at `snapshot_steps`). Past step 0 it is paused, not idle."""
+        self._check_open()
+        self.history.clear()
+        for point in history:
+            self.history.record(point["step"], {key: value for key, value in point.items() if key != "step"})
+        self.trajectory.clear()
+        for step, parameters in zip(snapshot_steps, snapshots, strict=True):
+            self.trajectory.record(step, parameters)
+        if self.trainer.step_count:
+            self._trained()
+
     # --- views (training thread) ---------------------------------------------------------------
     def view(self) -> JSON:
         """The REST session: id, config, step, epoch, state, metrics."""

@@ -69,7 +69,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     open_browser: bool = False
-    db_path: Path | None = None  # SQLite file of saved runs (a later issue)
+    # saved runs: an SQLite file or a database URL (server.store); None keeps them in memory, for
+    # tests and notebooks (the CLI's default is a file in the user's data folder)
+    db_path: str | Path | None = None
     debug: bool = False  # tracebacks in error messages and logs
     extra_hosts: tuple[str, ...] = ()  # more Host names to accept (tests use "testserver")
     extra_origins: tuple[str, ...] = ()  # more Origins to accept, e.g. "http://lab.school:8000"

@@ -19,7 +19,8 @@ from engine.gradcheck import GradientCheck, Objective, check_gradients
 from server import readouts
 from server.deps import LabDep, ManagerDep, SessionDep
 from server.errors import JSONBody
-from server.problems import CapReached, InvalidInput
+from server.params import flat_parameters
+from server.problems import CapReached
 from server.schemas import (
     ConfigIn,
     DatasetOut,
@@ -126,28 +127,7 @@ async def write_params(session: SessionDep, body: ParamsBody) -> Response:
 
 def flatten(session: Session, body: ParamsBody) -> np.ndarray:
     """The flat parameter vector of a `{"layers": …}` body, checked shape by shape."""
-    layout = session.trainer.network.layout
-    shapes = layout.shapes
-    if len(body.layers) != len(shapes):
-        raise InvalidInput(("body", "layers"), f"layers: expected {len(shapes)} layers, got {len(body.layers)}")
-    flat = np.zeros(layout.size)  # (P,)
-    weights, biases = layout.views(flat)
-    for index, (layer, (n_in, n_out)) in enumerate(zip(body.layers, shapes, strict=True)):
-        rows = [len(row) for row in layer.weights]
-        if len(rows) != n_in or any(length != n_out for length in rows):
-            raise InvalidInput(
-                ("body", "layers", index, "weights"),
-                f"layers.{index}.weights: expected {n_in} rows of {n_out} (n_in × n_out), "
-                f"got {len(rows)} rows of {sorted(set(rows)) or [0]}",
-            )
-        if len(layer.biases) != n_out:
-            raise InvalidInput(
-                ("body", "layers", index, "biases"),
-                f"layers.{index}.biases: expected {n_out} values, got {len(layer.biases)}",
-            )
-        weights[index][...] = np.asarray(layer.weights, dtype=np.float64).reshape(n_in, n_out)
-        biases[index][...] = layer.biases
-    return flat
+    return flat_parameters(session.trainer.network.layout, body.layers, ("body",))
 
 
 @router.get("/{session_id}/dataset", response_model=DatasetOut, responses=error_responses(404))

@@ -65,6 +65,16 @@ export const api = {
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
   lossLine: (id, body) => request("POST", `/sessions/${encodeURIComponent(id)}/loss-line`, { json: body }),
   rangeTest: (body) => request("POST", "/lr-range-test", { json: body }),
+  setParams: (id, layers) => request("PUT", `/sessions/${encodeURIComponent(id)}/params`, { json: { layers } }),
+  saveRun: (sessionId, name) => request("POST", "/runs", { json: { session_id: sessionId, name } }),
+  listRuns: (offset, limit) => request("GET", `/runs?offset=${offset}&limit=${limit}`),
+  getRun: (id) => request("GET", `/runs/${encodeURIComponent(id)}`),
+  renameRun: (id, name) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { name } }),
+  deleteRun: (id) => request("DELETE", `/runs/${encodeURIComponent(id)}`),
+  importRun: (document) => request("POST", "/runs/import", { json: document }),
+  openRun: (id) => request("POST", `/runs/${encodeURIComponent(id)}/session`),
+  exportUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/export`,
+  metricsCsvUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/metrics.csv`,
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

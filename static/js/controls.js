@@ -8,7 +8,7 @@ import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
 import { send } from "./session.js";
-import { DIRTY, markDirty, setSpeedSetting, store, whileRunning } from "./store.js";
+import { DIRTY, isReplaying, markDirty, setSpeedSetting, store, whileRunning } from "./store.js";
 import { stopAutoPhases, stepPhase } from "./teaching.js";
 
 const playButton = document.getElementById("play-button");
@@ -23,16 +23,19 @@ const epochCounter = document.getElementById("epoch-counter");
 const speedCounter = document.getElementById("speed-counter");
 
 export function togglePlay() {
+  if (isReplaying()) return; // training waits until the replay is back at the saved step
   stopAutoPhases();
   send({ type: store.state === "running" ? "pause" : "play" });
 }
 
 export function stepOnce() {
+  if (isReplaying()) return;
   stopAutoPhases();
   send({ type: "step", steps: 1 });
 }
 
 export function reset() {
+  if (isReplaying()) return;
   stopAutoPhases();
   send({ type: "reset" });
 }
@@ -68,6 +71,7 @@ function onKeyDown(event) {
       break;
     case "ArrowRight":
       if (target?.closest?.("[data-arrow-keys]")) return; // the neuron grid uses arrows to move
+      if (isReplaying()) return;
       event.preventDefault();
       stepPhase();
       break;
@@ -100,7 +104,7 @@ export function initControls() {
 
   registerRenderer({
     name: "transport",
-    mask: DIRTY.state | DIRTY.lang | DIRTY.connection,
+    mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.runs,
     render(flags) {
       if (flags & DIRTY.lang) buildSpeedOptions();
       const running = store.state === "running";
@@ -111,7 +115,8 @@ export function initControls() {
         playGlyph.textContent = running ? "❚❚" : "▶";
         playButton.title = t(running ? "transport.pause_title" : "transport.play_title");
       }
-      const disconnected = store.connection !== "open";
+      // while a replay shows an earlier snapshot, training waits (runs.js: "Back to the saved step")
+      const disconnected = store.connection !== "open" || isReplaying();
       for (const button of [playButton, stepButton, phaseButton, resetButton]) {
         if (button.disabled !== disconnected) button.disabled = disconnected;
       }

@@ -3,6 +3,7 @@
 // data set, in the upload format: input columns, then the target as the last column).
 
 import { api } from "./api.js";
+import { saveBlob } from "./dom.js";
 import { t } from "./i18n.js";
 import { changeConfig, rememberUpload } from "./settings.js";
 import { registerRenderer } from "./loop.js";
@@ -45,17 +46,6 @@ async function upload(file) {
   } finally {
     fileInput.value = "";
   }
-}
-
-function saveBlob(contents, type, fileName) {
-  const url = URL.createObjectURL(new Blob([contents], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /** A CSV cell: quoted when it holds a comma, quote or line break. */

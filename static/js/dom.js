@@ -12,3 +12,16 @@ export function el(tag, className, text) {
   if (text !== undefined) element.textContent = text;
   return element;
 }
+
+/** Offers `contents` (a string, a Blob's parts) to the reader as a file download. */
+export function saveBlob(contents, type, fileName) {
+  const blob = contents instanceof Blob ? contents : new Blob([contents], { type });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -99,3 +99,10 @@ export function localShortNumber(value, lang, digits = 3) {
   const text = shortNumber(value, digits);
   return lang === "id" ? text.replace(".", ",") : text;
 }
+
+/** A saved run's time (ISO 8601, UTC) in the reader's language and time zone: "1 Dec 2026, 11:20". */
+export function localDateTime(iso, lang) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "–";
+  return new Intl.DateTimeFormat(lang === "id" ? "id-ID" : "en-GB", { dateStyle: "medium", timeStyle: "short" }).format(date);
+}

@@ -12,6 +12,7 @@ import { currentLanguage, initialLanguage, setLanguage } from "./i18n.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
+import { initPngExport } from "./png_export.js";
 import { initBoundary } from "./render/boundary.js";
 import { initCharts } from "./render/charts.js";
 import { initFlow } from "./render/flow.js";
@@ -22,6 +23,7 @@ import { initMetrics } from "./render/metrics.js";
 import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
+import { initRunsPanel } from "./render/runs_panel.js";
 import { initSoftmax } from "./render/softmax.js";
 import { dropConnection, loadOptions, startSession } from "./session.js";
 import { changeConfig, initSettings } from "./settings.js";
@@ -92,6 +94,8 @@ async function main() {
   initGradcheck();
   initLrLab();
   initLrLabView();
+  initRunsPanel();
+  initPngExport();
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang,

@@ -2,7 +2,10 @@
 // (everything the page offers comes from them), create the session over REST, open its socket;
 // when the socket drops, reconnect to the same id (the server keeps it 10 minutes) or, if the
 // server has forgotten that id, start a new session with the same config. After a reconnect the
-// view is restored: the chosen sample, the speed, and play if it was playing.
+// view is restored: the chosen sample, the speed, and play if it was playing. The session id is
+// kept in the tab's sessionStorage, so a reload (or a laptop waking up) comes back to the same
+// session rather than a new one; not in the URL, since an id is the key to control a session and
+// a copied link should reproduce a setup, not hand over the session.
 //
 //   connecting ──socket open──▶ open ──socket closed──▶ reconnecting ──socket open──▶ open
 //       │  ▲                                                │   ▲
@@ -17,6 +20,35 @@ import { SessionSocket } from "./socket.js";
 import { pushError, setConnection, setOptions, setSession, store } from "./store.js";
 
 const RETRY_MS = [300, 1000, 2000, 4000, 8000];
+const SESSION_KEY = "backprop-lab.session";
+
+function rememberSession(id) {
+  try {
+    window.sessionStorage.setItem(SESSION_KEY, id);
+  } catch {
+    // storage refused (private mode, quota): a reload then starts a new session
+  }
+}
+
+function rememberedSession() {
+  try {
+    return window.sessionStorage.getItem(SESSION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** The session this tab drove before a reload, if the server still has it. */
+async function resumeRemembered() {
+  const id = rememberedSession();
+  if (!id) return null;
+  try {
+    return await api.getSession(id);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null; // expired, or the server restarted
+    throw error;
+  }
+}
 
 export const ConnectionState = Object.freeze({
   CONNECTING: "connecting", // loading the options, creating the session, opening its first socket
@@ -94,6 +126,8 @@ export async function loadOptions() {
 export async function startSession(config, handler, reportError) {
   onMessage = handler;
   const created = await untilItWorks(async () => {
+    const resumed = await resumeRemembered();
+    if (resumed) return resumed;
     try {
       return await api.createSession(config);
     } catch (error) {
@@ -106,8 +140,21 @@ export async function startSession(config, handler, reportError) {
   connect(created.id);
 }
 
+/** Drives another session from now on (one opened from a saved run): the old socket closes for
+ * good (the server keeps that session its usual while), the new one opens. */
+export function switchSession(id, config) {
+  clearTimeout(retryTimer);
+  socket?.close();
+  socket = null;
+  resumePlaying = false;
+  setSession(id, config);
+  if (state === ConnectionState.OPEN) transition(ConnectionState.RECONNECTING);
+  connect(id);
+}
+
 function connect(sessionId) {
   hadHello = false;
+  rememberSession(sessionId);
   const opened = new SessionSocket(sessionId, {
     onOpen: () => {
       attempts = 0;

@@ -28,7 +28,8 @@ export const DIRTY = {
   checks: 1 << 15, // gradient check and parameter check results
   notices: 1 << 16, // divergence banner, errors
   lab: 1 << 17, // the learning-rate lab: race, loss line, range test
-  all: (1 << 18) - 1,
+  runs: 1 << 18, // the saved runs list, its status line, the replay scrubber
+  all: (1 << 19) - 1,
 };
 
 export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
@@ -82,7 +83,18 @@ export const store = {
   errors: [], // [{message: {key, vars} or text, time}], see pushError
   gradientCheck: null, // {status: "running"|"done"|"error", result, error}
   parameterCheck: null, // the last parameter_check reply
+
+  runs: { list: [], total: 0, limit: 20, status: null }, // GET /api/v1/runs; status: {key, vars, error}
+  // the run this session was opened from, while it stands at the run's saved step:
+  // {id, name, savedStep, steps: [..], snapshots: [Layers as served], index}; index < last = replaying
+  replay: null,
 };
+
+/** True while the replay shows an earlier snapshot than the saved step (training waits). */
+export function isReplaying() {
+  const replay = store.replay;
+  return replay !== null && replay.index < replay.steps.length - 1;
+}
 
 /** Past this many edges (a 6 × 16 network has 1,344) the page draws less often while training. */
 export const LARGE_NETWORK_EDGES = 400;
@@ -137,6 +149,7 @@ export function applySnapshot(snapshot) {
   store.heatmaps = null;
   store.diverged = store.state === "diverged" ? snapshot.diverged ?? store.diverged : null;
   loadHistory(snapshot.history ?? []);
+  if (store.replay && store.step !== store.replay.savedStep) store.replay = null; // reset or a new network
   clearTeaching();
   if (!selectionFits()) store.selection = null;
   markDirty(DIRTY.all);
@@ -152,6 +165,10 @@ export function applyFrame(frame) {
   if (frame.updates) store.updates = frame.updates;
   if (frame.probe) setProbe(frame.probe);
   if (Number.isFinite(frame.steps_per_second)) store.measuredSpeed = frame.steps_per_second;
+  if (store.replay && store.step !== store.replay.savedStep) {
+    store.replay = null; // trained on from the saved step: the run is history now
+    markDirty(DIRTY.runs);
+  }
   // metrics_step: the step the metrics were evaluated at (behind `step` when many sessions play)
   if (frame.metrics) appendHistory(frame.metrics_step ?? store.step, frame.metrics.train_loss, frame.metrics.test_loss);
   // a step taken outside the walk (play, step, another client) ends the walk
@@ -438,4 +455,43 @@ export function setLossLine(line) {
 export function setRangeTest(test) {
   store.rangeTest = test;
   markDirty(DIRTY.lab);
+}
+
+// --- saved runs and replay (runs.js drives these) --------------------------------------------
+
+/** A page of GET /api/v1/runs (newest first). */
+export function setRuns(page) {
+  store.runs = { ...store.runs, list: page.runs, total: page.total, limit: page.limit };
+  markDirty(DIRTY.runs);
+}
+
+/** What the runs panel's status line says: a translation `{key, vars}` (error: shown as one). */
+export function setRunsStatus(status) {
+  store.runs = { ...store.runs, status };
+  markDirty(DIRTY.runs);
+}
+
+/** A run was opened as this page's session: its snapshots become the replay's timeline, at the end. */
+export function startReplay(run) {
+  store.replay = {
+    id: run.id,
+    name: run.name,
+    savedStep: run.step,
+    steps: run.snapshots.map((snapshot) => snapshot.step),
+    snapshots: run.snapshots.map((snapshot) => snapshot.layers),
+    index: run.snapshots.length - 1,
+  };
+  markDirty(DIRTY.runs | DIRTY.state | DIRTY.history);
+}
+
+/** The replay moves to snapshot `index`; the session's next frame brings its weights. */
+export function setReplayIndex(index) {
+  if (!store.replay) return;
+  store.replay.index = Math.max(0, Math.min(store.replay.steps.length - 1, index));
+  markDirty(DIRTY.runs | DIRTY.state | DIRTY.history);
+}
+
+export function endReplay() {
+  store.replay = null;
+  markDirty(DIRTY.runs | DIRTY.state | DIRTY.history);
 }

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from server import cli
 from server.settings import Settings
+from server.store import default_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ def test_the_options_become_settings():
     settings = cli.settings_from(args)
     assert (settings.host, settings.port, settings.open_browser, str(settings.db_path)) == (
         "0.0.0.0", 9001, True, "runs.db")
-    assert cli.settings_from(cli.parse_args([])) == Settings()
+    assert cli.settings_from(cli.parse_args([])) == Settings(db_path=default_path())  # the user's data folder
 
 
 def test_training_threads_default_to_one_per_core_and_take_a_count():
@@ -52,7 +53,7 @@ def test_settings_refuse_a_thread_count_below_one(value):
         Settings(training_threads=value)
 
 
-def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys):
+def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys, tmp_path):
     started: list[Settings] = []
 
     class Stub:
@@ -60,17 +61,17 @@ def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys):
             pass
 
     monkeypatch.setattr(cli, "build_server", lambda settings: started.append(settings) or Stub())
-    cli.main(["--host", "0.0.0.0", "--port", "9002"])
+    cli.main(["--host", "0.0.0.0", "--port", "9002", "--db", str(tmp_path / "runs.db")])
     out = capsys.readouterr().out
     assert "Classroom mode" in out and ":9002/" in out and started[0].classroom
     assert started[0].public_url() in out
 
 
-def test_sigterm_closes_sockets_with_1001_and_exits_quickly():
+def test_sigterm_closes_sockets_with_1001_and_exits_quickly(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)], cwd=ROOT, env=env,
+        [sys.executable, "-m", "server", "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, isLargeNetwork, markDirty, pushError, store, whileRunning } from "../store.js";
+import { DIRTY, isLargeNetwork, isReplaying, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
 
 // While training the chart is redrawn once a second, every two seconds for a large network:
@@ -40,8 +40,14 @@ function traces() {
   ];
 }
 
+/** The step the replay scrubber stands at, while it is not at the saved step (null otherwise). */
+function replayStepShown() {
+  return isReplaying() ? store.replay.steps[store.replay.index] : null;
+}
+
 function chartLayout() {
   const diverged = store.diverged;
+  const replayStep = replayStepShown();
   const fontSize = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.8;
   return {
     margin: { l: 56, r: 12, t: 8, b: 42 }, // fixed: automargin would measure text on every update
@@ -52,9 +58,14 @@ function chartLayout() {
     hovermode: "x",
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#fff",
-    shapes: diverged
-      ? [{ type: "line", x0: diverged.step, x1: diverged.step, yref: "paper", y0: 0, y1: 1, line: { color: "#b00020", width: 2, dash: "dot" } }]
-      : [],
+    shapes: [
+      ...(diverged
+        ? [{ type: "line", x0: diverged.step, x1: diverged.step, yref: "paper", y0: 0, y1: 1, line: { color: "#b00020", width: 2, dash: "dot" } }]
+        : []),
+      ...(replayStep === null
+        ? []
+        : [{ type: "line", x0: replayStep, x1: replayStep, yref: "paper", y0: 0, y1: 1, line: { color: "#222", width: 2 } }]),
+    ],
     annotations: diverged
       ? [{ x: diverged.step, yref: "paper", y: 1, text: t("chart.diverged"), showarrow: false, xanchor: "right", font: { color: "#b00020" } }]
       : [],
@@ -64,7 +75,7 @@ function chartLayout() {
 }
 
 function draw() {
-  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}`;
+  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}:${replayStepShown() ?? ""}`;
   if (key !== layoutKey) {
     layout = chartLayout();
     layoutKey = key;
@@ -92,7 +103,7 @@ export function initCharts() {
   logToggle.addEventListener("change", () => markDirty(DIRTY.history));
   registerRenderer({
     name: "loss-chart",
-    mask: DIRTY.history | DIRTY.lang | DIRTY.notices,
+    mask: DIRTY.history | DIRTY.lang | DIRTY.notices | DIRTY.runs,
     interval: whileRunning(() => (isLargeNetwork() ? RUNNING_INTERVAL_LARGE_MS : RUNNING_INTERVAL_MS)),
     urgent: DIRTY.lang,
     render() {

@@ -1,0 +1,176 @@
+// The saved-runs panel: the save form, the list (newest first; each run's name is text, never
+// markup), the status line, and the replay scrubber of the run this session was opened from.
+// Clicks and keys call runs.js; what is shown comes from the store's `runs` and `replay`.
+//
+// The scrubber is a native range input: arrows, Page Up/Down, Home and End move it from the
+// keyboard, and a screen reader announces the step it stands at (aria-valuetext).
+
+import { el, setText } from "../dom.js";
+import { groupedInteger, localDateTime } from "../format.js";
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import {
+  csvHref, deleteRun, exportHref, importRun, leaveReplay, openRun, refreshRuns, renameRun, saveRun, scrubTo, showMoreRuns,
+} from "../runs.js";
+import { DIRTY, isReplaying, store } from "../store.js";
+
+const form = document.getElementById("run-save-form");
+const nameInput = document.getElementById("run-name");
+const list = document.getElementById("runs-list");
+const status = document.getElementById("runs-status");
+const more = document.getElementById("runs-more");
+const importInput = document.getElementById("run-import");
+const replay = document.getElementById("replay");
+const replayTitle = document.getElementById("replay-title");
+const scrubber = document.getElementById("replay-scrubber");
+const replayStep = document.getElementById("replay-step");
+const leave = document.getElementById("replay-leave");
+
+const CONFIRM_MS = 4000; // a delete asks once more, for this long
+let editing = null; // the id of the run being renamed
+let confirming = null; // {id, until} a delete that waits for its second press
+
+function runItem(run) {
+  const item = el("li", "run-item");
+  item.dataset.testid = "run-item";
+  item.dataset.runId = run.id;
+  if (editing === run.id) {
+    const input = el("input", "run-rename");
+    input.type = "text";
+    input.maxLength = 200;
+    input.value = run.name;
+    input.setAttribute("aria-label", t("runs.rename_label", { name: run.name }));
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        editing = null;
+        renameRun(run.id, input.value);
+      } else if (event.key === "Escape") {
+        editing = null;
+        renderList();
+      }
+    });
+    input.addEventListener("blur", () => {
+      if (editing === run.id) {
+        editing = null;
+        renderList();
+      }
+    });
+    item.append(input);
+    queueMicrotask(() => input.focus());
+    return item;
+  }
+  const name = el("span", "run-name", run.name); // textContent: HTML in a name stays text
+  name.dataset.testid = "run-name";
+  const details = el("span", "run-details", t("runs.details", {
+    step: groupedInteger(run.step, store.lang), dataset: run.config.dataset, when: localDateTime(run.created, store.lang),
+  }));
+  const actions = el("span", "run-actions");
+  const open = el("button", "chip", t("runs.open"));
+  open.type = "button";
+  open.dataset.testid = "run-open";
+  open.dataset.action = "open";
+  open.setAttribute("aria-label", t("runs.open_label", { name: run.name }));
+  open.addEventListener("click", () => openRun(run.id));
+  const rename = el("button", "chip", t("runs.rename"));
+  rename.type = "button";
+  rename.dataset.action = "rename";
+  rename.setAttribute("aria-label", t("runs.rename_label", { name: run.name }));
+  rename.addEventListener("click", () => {
+    editing = run.id;
+    renderList();
+  });
+  const exportLink = el("a", "chip", t("runs.export"));
+  exportLink.href = exportHref(run.id);
+  exportLink.dataset.action = "export";
+  exportLink.setAttribute("download", "");
+  exportLink.setAttribute("aria-label", t("runs.export_label", { name: run.name }));
+  const csvLink = el("a", "chip", t("runs.csv"));
+  csvLink.href = csvHref(run.id);
+  csvLink.dataset.action = "csv";
+  csvLink.setAttribute("download", "");
+  csvLink.setAttribute("aria-label", t("runs.csv_label", { name: run.name }));
+  const waiting = confirming?.id === run.id && performance.now() < confirming.until;
+  const remove = el("button", waiting ? "chip danger" : "chip", t(waiting ? "runs.delete_confirm" : "runs.delete"));
+  remove.type = "button";
+  remove.dataset.testid = "run-delete";
+  remove.dataset.action = "delete";
+  remove.setAttribute("aria-label", t(waiting ? "runs.delete_confirm_label" : "runs.delete_label", { name: run.name }));
+  remove.addEventListener("click", () => {
+    if (confirming?.id === run.id && performance.now() < confirming.until) {
+      confirming = null;
+      deleteRun(run.id, run.name);
+      return;
+    }
+    confirming = { id: run.id, until: performance.now() + CONFIRM_MS };
+    renderList(); // keeps the focus on this run's delete button
+    setTimeout(renderList, CONFIRM_MS + 50);
+  });
+  actions.append(open, rename, exportLink, csvLink, remove);
+  item.append(name, details, actions);
+  return item;
+}
+
+function renderList() {
+  const runs = store.runs;
+  const focused = document.activeElement;
+  const focusKey = list.contains(focused) ? [focused.closest("li")?.dataset.runId, focused.dataset.action] : null;
+  list.replaceChildren(...runs.list.map(runItem));
+  if (!runs.list.length) list.append(el("li", "run-empty", t("runs.empty")));
+  if (focusKey) { // keep the keyboard where it was across a redraw
+    const row = [...list.children].find((child) => child.dataset.runId === focusKey[0]);
+    const again = row?.querySelector(`[data-action="${focusKey[1]}"]`);
+    again?.focus();
+  }
+  more.hidden = runs.list.length >= runs.total;
+}
+
+function renderStatus() {
+  const shown = store.runs.status;
+  status.className = shown?.error ? "runs-status error" : "runs-status";
+  setText(status, shown ? t(shown.key, shown.vars) : "");
+}
+
+function renderReplay() {
+  const current = store.replay;
+  replay.hidden = current === null;
+  if (!current) return;
+  const last = current.steps.length - 1;
+  scrubber.max = String(last);
+  if (document.activeElement !== scrubber || Number(scrubber.value) !== current.index) scrubber.value = String(current.index);
+  const step = current.steps[current.index];
+  const words = { step: groupedInteger(step, store.lang), saved: groupedInteger(current.savedStep, store.lang),
+    n: current.index + 1, total: current.steps.length };
+  setText(replayTitle, t("runs.replay_title", { name: current.name }));
+  setText(replayStep, t("runs.replay_step", words));
+  scrubber.setAttribute("aria-valuetext", t("runs.replay_step", words));
+  scrubber.dataset.step = String(step);
+  leave.textContent = t(isReplaying() ? "runs.replay_leave" : "runs.replay_close");
+}
+
+let drawnList = null; // the list the rows were built from
+
+function render(flags = DIRTY.lang) {
+  if (store.runs.list !== drawnList || flags & DIRTY.lang) {
+    drawnList = store.runs.list;
+    renderList();
+  }
+  renderStatus();
+  renderReplay();
+}
+
+export function initRunsPanel() {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (await saveRun(nameInput.value)) nameInput.value = "";
+  });
+  importInput.addEventListener("change", () => {
+    const file = importInput.files[0];
+    if (file) importRun(file).finally(() => { importInput.value = ""; });
+  });
+  more.addEventListener("click", () => showMoreRuns());
+  scrubber.addEventListener("input", () => scrubTo(Number(scrubber.value)));
+  leave.addEventListener("click", () => leaveReplay());
+  registerRenderer({ name: "runs", mask: DIRTY.runs | DIRTY.lang, render });
+  refreshRuns();
+}
