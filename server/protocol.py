@@ -1,11 +1,13 @@
-"""The WebSocket protocol, version 2: every message's type and fields. `docs/protocol.md` is the
+"""The WebSocket protocol, version 3: every message's type and fields. `docs/protocol.md` is the
 prose of this module; both carry `PROTOCOL_VERSION` and change together.
 
 Server → client: JSON text messages, each with a `"type"` (`ServerMessageType`). A `heatmaps`
 message is followed by exactly one binary message holding its bytes (`server.heatmaps`); a
 `frame` with an `"arrays"` index is followed by exactly one binary message holding its weights,
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
-scripts). Version 2: frames carry their arrays as that binary instead of JSON. Client → server: JSON
+scripts). Version 2: frames carry their arrays as that binary instead of JSON. Version 3: an
+`error` that refuses a field says which and why in words a page can translate (`field`,
+`reason`, `params`) besides its English `message`. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.schemas import ConfigIn, SplitName
 from server.settings import MAX_STEPS_PER_REQUEST
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 ServerMessageType = Literal[
     "hello",
@@ -115,8 +117,24 @@ class Probe(ClientMessage):
 
 
 # --- server → client ---------------------------------------------------------------------
-def error(message: str, code: ErrorCode, reply_to: MessageId | None = None) -> dict[str, Any]:
+def error(
+    message: str,
+    code: ErrorCode,
+    reply_to: MessageId | None = None,
+    *,
+    field: str | None = None,
+    reason: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An `error` message. `code` is the kind of failure (what the page does about it); for a
+    refused field, `field` names it and `reason` and `params` say why, with the same words as
+    the REST 422/429 `code` and `params` (docs/api.md, "Errors"), so the page can translate it;
+    `message` is the English sentence."""
     out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if reason is not None:
+        out["field"] = field or ""
+        out["reason"] = reason
+        out["params"] = params or {}
     if reply_to is not None:
         out["reply_to"] = reply_to
     return out

@@ -85,14 +85,22 @@ async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, 
     steps = (body or StepIn()).steps
     limits = lab.settings.limits
     if steps > limits.max_steps_per_request:
-        raise CapReached(f"steps: at most {limits.max_steps_per_request:,} steps per request on this server")
+        raise CapReached(
+            f"steps: at most {limits.max_steps_per_request:,} steps per request on this server",
+            "too_many_steps",
+            "steps",
+            {"value": steps, "maximum": limits.max_steps_per_request},
+        )
     if steps:
         per_step = await session.run(session.step_seconds)
         if steps * per_step > limits.max_request_seconds:
             raise CapReached(
                 f"steps: {steps:,} steps would take about {steps * per_step:,.0f} s here ({1 / per_step:,.0f} "
                 f"steps a second); one request may train for at most {limits.max_request_seconds:g} s: send "
-                "several requests, or play the session over its WebSocket"
+                "several requests, or play the session over its WebSocket",
+                "too_long",
+                "steps",
+                {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds},
             )
         done = await session.run(lambda: session.start_steps(steps, streamed=False))
         await asyncio.wrap_future(done)
@@ -129,7 +137,12 @@ def flatten(session: Session, body: ParamsBody) -> np.ndarray:
     layout = session.trainer.network.layout
     shapes = layout.shapes
     if len(body.layers) != len(shapes):
-        raise InvalidInput(("body", "layers"), f"layers: expected {len(shapes)} layers, got {len(body.layers)}")
+        raise InvalidInput(
+            ("body", "layers"),
+            f"layers: expected {len(shapes)} layers, got {len(body.layers)}",
+            code="wrong_shape",
+            params={"expected": len(shapes), "value": len(body.layers)},
+        )
     flat = np.zeros(layout.size)  # (P,)
     weights, biases = layout.views(flat)
     for index, (layer, (n_in, n_out)) in enumerate(zip(body.layers, shapes, strict=True)):
@@ -139,11 +152,15 @@ def flatten(session: Session, body: ParamsBody) -> np.ndarray:
                 ("body", "layers", index, "weights"),
                 f"layers.{index}.weights: expected {n_in} rows of {n_out} (n_in × n_out), "
                 f"got {len(rows)} rows of {sorted(set(rows)) or [0]}",
+                code="wrong_shape",
+                params={"expected": [n_in, n_out]},
             )
         if len(layer.biases) != n_out:
             raise InvalidInput(
                 ("body", "layers", index, "biases"),
                 f"layers.{index}.biases: expected {n_out} values, got {len(layer.biases)}",
+                code="wrong_shape",
+                params={"expected": n_out, "value": len(layer.biases)},
             )
         weights[index][...] = np.asarray(layer.weights, dtype=np.float64).reshape(n_in, n_out)
         biases[index][...] = layer.biases
@@ -192,7 +209,10 @@ async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
         raise CapReached(
             f"checking all {network.layout.size:,} parameters takes 2P = {2 * network.layout.size:,} forward "
             f"passes, about {seconds:,.0f} s here, past this server's cap of {cap:g} s per request; check single "
-            "parameters from the inspector instead"
+            "parameters from the inspector instead",
+            "too_long",
+            "",
+            {"seconds": round(seconds, 1), "maximum": cap, "parameters": network.layout.size},
         )
     # On a copy of the network, off the training thread: the session keeps training meanwhile.
     check = await anyio.to_thread.run_sync(_quiet_check, objective)
