@@ -98,7 +98,7 @@ async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, 
                 f"steps: {steps:,} steps would take about {steps * per_step:,.0f} s here ({1 / per_step:,.0f} "
                 f"steps a second); one request may train for at most {limits.max_request_seconds:g} s: send "
                 "several requests, or play the session over its WebSocket",
-                "too_long",
+                "takes_too_long",
                 "steps",
                 {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds},
             )
@@ -210,7 +210,7 @@ async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
             f"checking all {network.layout.size:,} parameters takes 2P = {2 * network.layout.size:,} forward "
             f"passes, about {seconds:,.0f} s here, past this server's cap of {cap:g} s per request; check single "
             "parameters from the inspector instead",
-            "too_long",
+            "takes_too_long",
             "",
             {"seconds": round(seconds, 1), "maximum": cap, "parameters": network.layout.size},
         )

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { explain } from "./refusals.js";
 import { changeConfig, rememberUpload } from "./settings.js";
 import { registerRenderer } from "./loop.js";
 import { DIRTY, pushError, store } from "./store.js";
@@ -13,7 +14,7 @@ const dropzone = document.getElementById("dropzone");
 const status = document.getElementById("upload-status");
 
 // What the upload line says, kept as a translation key so a language switch re-words it.
-let shownStatus = null; // { key, vars, error }
+let shownStatus = null; // { key, vars, error, failure }: `failure` is worded when drawn
 
 function showStatus(next) {
   shownStatus = next;
@@ -24,6 +25,7 @@ function renderStatus() {
   if (!shownStatus) return;
   const { key, vars, error } = shownStatus;
   const words = { ...vars };
+  if (shownStatus.failure) words.message = explain(shownStatus.failure);
   if (key === "data.uploaded") {
     words.kind = vars.regression ? t("data.kind_regression") : t("data.kind_classes", { k: vars.classes });
   }
@@ -41,7 +43,7 @@ async function upload(file) {
     showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes, regression: result.regression } });
     changeConfig({ dataset: result.id, loss: null }); // the loss follows the set (the engine decides)
   } catch (error) {
-    showStatus({ key: "data.upload_failed", vars: { name: file.name, message: error.message }, error: true });
+    showStatus({ key: "data.upload_failed", vars: { name: file.name }, failure: error, error: true });
   } finally {
     fileInput.value = "";
   }
@@ -93,7 +95,7 @@ async function downloadDataset() {
     const name = store.config?.dataset ?? "dataset";
     saveBlob(datasetCsv(dataset, store.dataset?.class_names), "text/csv", `backprop-lab-${name}.csv`);
   } catch (error) {
-    pushError({ key: "error.download", vars: { message: error.message } });
+    pushError({ key: "error.download", vars: { message: () => explain(error) } });
   }
 }
 
@@ -103,7 +105,7 @@ async function downloadWeights() {
     const document_ = { config: store.config, step: store.step, network: store.network, ...params };
     saveBlob(JSON.stringify(document_, null, 2), "application/json", `backprop-lab-weights-step-${store.step}.json`);
   } catch (error) {
-    pushError({ key: "error.download", vars: { message: error.message } });
+    pushError({ key: "error.download", vars: { message: () => explain(error) } });
   }
 }
 

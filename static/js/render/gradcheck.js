@@ -6,6 +6,7 @@
 import { runGradientCheck } from "../checks.js";
 import { duration, groupedInteger, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { DIRTY, store } from "../store.js";
 
@@ -34,7 +35,7 @@ function render() {
     return;
   }
   if (check.status === "error") {
-    result.textContent = t("gradcheck.failed", { message: check.error });
+    result.textContent = t("gradcheck.failed", { message: explain(check.error) });
     result.classList.add("error");
     return;
   }
