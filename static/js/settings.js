@@ -280,6 +280,13 @@ function wireInputs() {
     if (rate === null) return invalid(controls.regularizationRate, "error.regularization_rate", "regularization_rate");
     changeConfig({ regularization_rate: rate });
   });
+  // a decimal field shows its number in the reader's form ("0,03") once it is left: the server's
+  // answer arrived while it had the focus, when the field is not rewritten under the typing
+  for (const input of [controls.learningRate, controls.momentum, controls.regularizationRate]) {
+    input.addEventListener("blur", () => {
+      if (!input.hasAttribute("aria-invalid")) markDirty(DIRTY.config);
+    });
+  }
   $("add-layer").addEventListener("click", addLayer);
   $("remove-layer").addEventListener("click", removeLayer);
 }

@@ -19,7 +19,7 @@ def test_start_pause_step_phase_and_reset_from_the_keyboard(open_page):
     before = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"]
     expect(page.get_by_test_id("step-counter")).to_have_attribute("data-value", str(before))
     page.keyboard.press("s")
-    page.wait_for_function(f"() => document.querySelector('[data-testid=step-counter]').dataset.value === '{before + 1}'")
+    page.wait_for_function(f"() => document.querySelector('[data-testid=step-counter]').dataset.value == {before + 1}")
     page.keyboard.press("ArrowRight")
     page.wait_for_selector('#phase-track li.current[data-index="0"]')
     page.keyboard.press("ArrowRight")
