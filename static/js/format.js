@@ -5,7 +5,7 @@
 // "-0.012345678901234". Tests and scripts read full-precision numbers from `data-value`
 // attributes, which stay in machine form ("0.6931") whatever the language.
 
-import { currentLanguage } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
 
 const MINUS = "\u2212";
 const LOCALES = { en: "en-GB", id: "id-ID" };
@@ -139,6 +139,9 @@ export function parseLocalNumber(text, lang) {
   return Number(s);
 }
 
+/** Words inside the engine's formulas (the momentum rule's "first step"), by translation key. */
+const FORMULA_WORDS = [["first step", "formula.first_step"]];
+
 /** Unicode subscript digits for equation indices: 12 → "₁₂". */
 const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 export function subscript(n) {
@@ -151,13 +154,16 @@ const LETTER_SUBSCRIPTS = { a: "ₐ", e: "ₑ", h: "ₕ", i: "ᵢ", j: "ⱼ", k:
 /**
  * The engine's formula text for reading: its plain `_j` index notation as subscripts
  * ("ŷ_j − y_j" → "ŷⱼ − yⱼ", "n_in" → "nᵢₙ"); an index given in `indices` becomes its number
- * (`{j: 2}`: "ŷ₂ − y₂"). Anything without a subscript form stays as written. Its decimals
- * follow the reader's language ("0.01·z" is "0,01·z" in Indonesian).
+ * (`{j: 2}`: "ŷ₂ − y₂"). Anything without a subscript form stays as written. It follows the
+ * reader's language: decimals ("0.01·z" is "0,01·z" in Indonesian, where a comma between
+ * arguments becomes a semicolon: "U(−0,5; 0,5)") and the few words the formulas hold.
  */
 export function mathText(text, indices = {}) {
   if (typeof text !== "string") return "";
-  const decimals = decimalSeparator() === "," ? text.replace(/(\d)\.(\d)/g, "$1,$2") : text;
-  return decimals.replace(/_([a-z0-9]+)/g, (whole, index) => {
+  let local = text;
+  for (const [words, key] of FORMULA_WORDS) local = local.replaceAll(words, t(key));
+  if (decimalSeparator() === ",") local = local.replace(/, /g, "; ").replace(/(\d)\.(\d)/g, "$1,$2");
+  return local.replace(/_([a-z0-9]+)/g, (whole, index) => {
     let out = "";
     for (const character of index) {
       if (character in indices) {

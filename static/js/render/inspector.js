@@ -13,7 +13,7 @@
 
 import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
-import { factor, fullNumber, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
+import { factor, fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
@@ -280,7 +280,7 @@ function updateParameterBlock(selection) {
   if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} ${t("inspect.batch_gradient")} = `, num(gradient, "batch-gradient")));
   if (update !== undefined) {
     const rule = formulas().optimizers?.[store.config?.optimizer];
-    const note = rule ? `  (${mathText(rule)}, η = ${localNumber(store.config.learning_rate)})` : "";
+    const note = rule ? `  (${mathText(rule)}${listSeparator()}η = ${localNumber(store.config.learning_rate)})` : "";
     lines.push(line(`Δ${symbol} ${t("inspect.last_update")} = `, num(update, "update"), note));
   }
   gradientLine.replaceChildren(...lines);
