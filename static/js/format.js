@@ -119,6 +119,13 @@ export function fullNumber(value, lang) {
   return decimalSeparator(lang) === "," ? text.replace(".", ",") : text;
 }
 
+/** A number in a sentence: whole numbers from 1000 up grouped ("1.024 neuron"), others as
+ * `localNumber` ("0,03", "1e-7"). */
+export function readableNumber(value, lang) {
+  if (Number.isInteger(value) && Math.abs(value) >= 1000) return groupedInteger(value, lang);
+  return localNumber(value, lang);
+}
+
 /**
  * The number a person typed, or NaN. Both "0.03" and "0,03" are accepted in Indonesian (a comma
  * is the decimal separator there, and a point that is not followed by exactly three digits can

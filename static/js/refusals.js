@@ -9,7 +9,7 @@
 // rewords a message already showing.
 
 import { ApiError } from "./api.js";
-import { groupedInteger, listSeparator, localNumber } from "./format.js";
+import { listSeparator, readableNumber } from "./format.js";
 import { has, t } from "./i18n.js";
 
 /** The label of the control that sets each config field (and a few request fields). */
@@ -45,7 +45,7 @@ export function fieldLabel(field) {
 
 /** A parameter as the reader writes it: numbers in the language's form, lists joined. */
 function word(value) {
-  if (typeof value === "number") return Number.isInteger(value) && Math.abs(value) >= 1000 ? groupedInteger(value) : localNumber(value);
+  if (typeof value === "number") return readableNumber(value);
   if (Array.isArray(value)) return value.map(word).join(listSeparator());
   if (value === null || value === undefined) return "–";
   return String(value);

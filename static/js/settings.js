@@ -9,7 +9,7 @@
 // What the forms offer (names, feature formulas, every min, max, step and preset) is the
 // server's options (options.js); nothing here keeps its own copy.
 
-import { groupedInteger, localNumber, parseLocalNumber } from "./format.js";
+import { groupedInteger, localNumber, parseLocalNumber, readableNumber } from "./format.js";
 import { t, has } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { onServerMessage } from "./messages.js";
@@ -165,7 +165,7 @@ export function changeConfig(changes) {
 function invalid(input, messageKey, field) {
   input.setAttribute("aria-invalid", "true");
   const bounds = controlBounds(field) ?? {};
-  pushError({ key: messageKey, vars: { min: () => localNumber(bounds.min), max: () => localNumber(bounds.max) } });
+  pushError({ key: messageKey, vars: { min: () => readableNumber(bounds.min), max: () => readableNumber(bounds.max) } });
   markDirty(DIRTY.config);
 }
 

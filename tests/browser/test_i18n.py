@@ -75,10 +75,15 @@ def test_a_link_with_lang_id_opens_in_indonesian(open_page):
     expect(page.get_by_test_id("dataset")).to_have_value("xor")
 
 
-def learning_rate_message(template: str, base: str) -> str:
-    """The message with the range the server's options give (the page fills it in the same way)."""
+def learning_rate_message(template: str, base: str, thousands: str) -> str:
+    """The message with the range the server's options give, written as the page writes it in
+    a sentence (whole numbers from 1000 up grouped by `thousands`)."""
     ui = api(base, "GET", "/api/v1/options")["ranges"]["learning_rate"]["ui"]
-    return template.format(min=f"{ui['min']:g}", max=f"{ui['max']:g}")
+
+    def written(value: float) -> str:
+        return f"{value:,.0f}".replace(",", thousands) if value == int(value) and value >= 1000 else f"{value:g}"
+
+    return template.format(min=written(ui["min"]), max=written(ui["max"]))
 
 
 def test_messages_already_showing_are_reworded_when_the_language_changes(open_page, tmp_path):
@@ -88,7 +93,7 @@ def test_messages_already_showing_are_reworded_when_the_language_changes(open_pa
     rate.press("Enter")
     toast = page.locator("#toasts .toast").first
     toast.wait_for()
-    assert learning_rate_message(EN["error.learning_rate"], watch.base) in toast.inner_text()
+    assert learning_rate_message(EN["error.learning_rate"], watch.base, ",") in toast.inner_text()
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
     page.locator("#csv-file").set_input_files(str(bad))
@@ -99,7 +104,7 @@ def test_messages_already_showing_are_reworded_when_the_language_changes(open_pa
     page.wait_for_function("() => document.documentElement.lang === 'id'")
     page.wait_for_function(
         "(text) => document.querySelector('#toasts .toast')?.textContent.includes(text)",
-        arg=learning_rate_message(ID["error.learning_rate"], watch.base),
+        arg=learning_rate_message(ID["error.learning_rate"], watch.base, "."),
     )
     assert page.locator("#upload-status").inner_text().startswith("bad.csv ditolak:")
 

@@ -66,7 +66,7 @@ def test_the_controls_offer_the_ranges_the_options_give(open_page):
     rate.fill(str(ranges["learning_rate"]["ui"]["max"] * 2))
     rate.press("Enter")
     page.locator("#toasts .toast").first.wait_for()
-    assert f"at most {ranges['learning_rate']['ui']['max']:g}" in page.locator("#toasts .toast").first.inner_text()
+    assert f"at most {ranges['learning_rate']['ui']['max']:,.0f}" in page.locator("#toasts .toast").first.inner_text()
     assert rate.get_attribute("aria-invalid") == "true"
 
     # as many hidden layers as the options' UI maximum, then the add button stops

@@ -57,7 +57,7 @@ function render() {
   );
   const when = document.createElement("p");
   when.className = "note";
-  when.textContent = t("gradcheck.at_step", { step: check.step });
+  when.textContent = t("gradcheck.at_step", { step: groupedInteger(check.step, lang) });
   const verdict = document.createElement("p");
   verdict.className = agree ? "verdict good" : "verdict bad";
   verdict.textContent = t(agree ? "gradcheck.agree" : "gradcheck.disagree");
