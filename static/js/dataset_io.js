@@ -3,6 +3,7 @@
 // data set, in the upload format: input columns, then the target as the last column).
 
 import { api } from "./api.js";
+import { groupedInteger } from "./format.js";
 import { t } from "./i18n.js";
 import { explain } from "./refusals.js";
 import { changeConfig, rememberUpload } from "./settings.js";
@@ -28,6 +29,7 @@ function renderStatus() {
   if (shownStatus.failure) words.message = explain(shownStatus.failure);
   if (key === "data.uploaded") {
     words.kind = vars.regression ? t("data.kind_regression") : t("data.kind_classes", { k: vars.classes });
+    words.rows = groupedInteger(vars.rows);
   }
   status.className = error ? "upload-status error" : "upload-status";
   status.textContent = t(key, words);

@@ -276,3 +276,18 @@ def test_numbers_follow_the_language_and_decimal_fields_take_either_separator(op
     expect(rate).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("() => window.__backpropLab.store.config.learning_rate") == 0.03
     watch.assert_clean()
+
+
+def test_the_data_sets_columns_and_regression_metrics_are_named_in_indonesian(open_page):
+    page, _ = open_page("#lang=id&dataset=iris", chart=False)
+    page.wait_for_function("() => window.__backpropLab.store.network.input_names?.[0] === 'sepal_length'")
+    drawn(page)
+    labels = attribute_text(page)
+    assert ID["column.sepal_length"] in labels and "sepal_length" not in labels  # the input neurons
+    assert_indonesian(page, "with Iris")
+
+    page.get_by_test_id("dataset").select_option("plane")
+    page.wait_for_function("() => document.body.classList.contains('regression')")
+    expect(page.locator("#train-rmse")).to_have_text(re.compile(r"^\d+,\d{4}$"))
+    assert ID["help.rmse"] in attribute_text(page) and ID["help.r2"] in attribute_text(page)
+    assert_indonesian(page, "with a regression set")
