@@ -20,6 +20,7 @@ import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,13 +56,30 @@ class CsvError(ValueError):
     """A bad CSV file, with where the problem is.
 
     `row` is the 1-based line number in the file (the header is line 1), or None when the
-    problem is not on one line; `column` is the column's name, or None.
+    problem is not on one line; `column` is the column's name, or None. `code` is a stable word
+    for the kind of problem and `params` its numbers and cells, so a caller (the page) can say
+    it in another language without parsing the English `message`:
+
+        empty_file {}  not_utf8 {}  bad_csv {}  no_header {}  duplicate_column {}
+        missing_value {}  too_many_rows {"maximum"}  too_few_columns {"count"}
+        too_many_columns {"count", "maximum"}  unnamed_column {"index"}
+        too_few_rows {"count"}  wrong_cell_count {"count", "expected"}
+        not_a_number {"value"}  not_finite {"value"}  one_class {"value"}
     """
 
-    def __init__(self, message: str, row: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        code: str = "bad_csv",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.message = message
         self.row = row
         self.column = column
+        self.code = code
+        self.params = dict(params or {})
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -72,9 +90,11 @@ class CsvError(ValueError):
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
-    def __reduce__(self) -> tuple[type[CsvError], tuple[str, int | None, str | None]]:
-        # Keep row and column when the error is pickled (e.g. sent back from a worker process).
-        return (type(self), (self.message, self.row, self.column))
+    def __reduce__(
+        self,
+    ) -> tuple[type[CsvError], tuple[str, int | None, str | None, str, dict[str, Any]]]:
+        # Keep where and what when the error is pickled (e.g. sent back from a worker process).
+        return (type(self), (self.message, self.row, self.column, self.code, self.params))
 
 
 def _number(text: str) -> float | None:
@@ -94,7 +114,9 @@ def _decode(data: bytes | str) -> str:
         return data.decode("utf-8-sig")  # -sig drops the byte-order mark Excel writes
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise CsvError("the file is not UTF-8 text; save it as 'CSV UTF-8' and try again", row=line) from None
+        raise CsvError(
+            "the file is not UTF-8 text; save it as 'CSV UTF-8' and try again", row=line, code="not_utf8"
+        ) from None
 
 
 def _is_blank(cells: list[str]) -> bool:
@@ -112,9 +134,9 @@ def _read_rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
             rows.append((reader.line_num, [cell.strip() for cell in cells]))
             if len(rows) - 1 > max_rows:  # the first row is the header
                 message = f"too many rows: at most {max_rows} data rows are allowed"
-                raise CsvError(message, row=reader.line_num)
+                raise CsvError(message, row=reader.line_num, code="too_many_rows", params={"maximum": max_rows})
     except csv.Error as error:
-        raise CsvError(f"the file is not valid CSV ({error})", row=reader.line_num) from None
+        raise CsvError(f"the file is not valid CSV ({error})", row=reader.line_num, code="bad_csv") from None
     return rows
 
 
@@ -123,17 +145,29 @@ def _check_header(line: int, header: list[str], max_columns: int) -> None:
         raise CsvError(
             f"found {len(header)} column; a table needs at least 2 (input columns, then the target last)",
             row=line,
+            code="too_few_columns",
+            params={"count": len(header)},
         )
     if len(header) > max_columns:
-        raise CsvError(f"found {len(header)} columns; at most {max_columns} are allowed", row=line)
+        raise CsvError(
+            f"found {len(header)} columns; at most {max_columns} are allowed",
+            row=line,
+            code="too_many_columns",
+            params={"count": len(header), "maximum": max_columns},
+        )
     if all(_number(cell) is not None for cell in header):
-        raise CsvError("no header: the first line is all numbers; add a line of column names first", row=line)
+        raise CsvError(
+            "no header: the first line is all numbers; add a line of column names first", row=line, code="no_header"
+        )
     seen: set[str] = set()
     for index, cell in enumerate(header, start=1):
         if cell == "":
-            raise CsvError(f"column {index} has no name in the header", row=line)
+            raise CsvError(
+                f"column {index} has no name in the header", row=line, code="unnamed_column", params={"index": index}
+            )
         if cell in seen:
-            raise CsvError("this column name appears twice in the header", row=line, column=cell)
+            message = "this column name appears twice in the header"
+            raise CsvError(message, row=line, column=cell, code="duplicate_column")
         seen.add(cell)
 
 
@@ -148,7 +182,13 @@ def _parse_targets(
         floats = [value for value in numbers if value is not None]  # all of them, here
         for line, cell, value in zip(lines, target_cells, floats, strict=True):
             if not math.isfinite(value):
-                raise CsvError(f"{cell!r} is not a finite number", row=line, column=target_name)
+                raise CsvError(
+                    f"{cell!r} is not a finite number",
+                    row=line,
+                    column=target_name,
+                    code="not_finite",
+                    params={"value": cell},
+                )
         values = np.array(floats, dtype=np.float64)  # (rows,)
         distinct = np.unique(values)  # (k,) sorted
         if not (np.all(distinct == np.round(distinct)) and len(distinct) <= MAX_CLASSES):
@@ -160,6 +200,8 @@ def _parse_targets(
         raise CsvError(
             f"only one class ({class_names[0]!r}); a classifier needs at least 2 different targets",
             column=target_name,
+            code="one_class",
+            params={"value": class_names[0]},
         )
     index_of = {name: index for index, name in enumerate(class_names)}
     labels = np.array([index_of[cell] for cell in target_cells], dtype=np.int64)  # (rows,)
@@ -177,7 +219,7 @@ def parse_csv(
     """
     text = _decode(data)
     if text.strip() == "":
-        raise CsvError("the file is empty")
+        raise CsvError("the file is empty", code="empty_file")
     rows = _read_rows(text, max_rows)
     header_line, header = rows[0]
     _check_header(header_line, header, max_columns)
@@ -185,7 +227,11 @@ def parse_csv(
     data_rows = rows[1:]
     if len(data_rows) < 2:
         count = f"{len(data_rows)} data row" + ("" if len(data_rows) == 1 else "s")
-        raise CsvError(f"found {count} under the header; at least 2 are needed")
+        raise CsvError(
+            f"found {count} under the header; at least 2 are needed",
+            code="too_few_rows",
+            params={"count": len(data_rows)},
+        )
 
     values = np.empty((len(data_rows), len(feature_names)), dtype=np.float64)  # (rows, d)
     target_cells: list[str] = []
@@ -193,17 +239,27 @@ def parse_csv(
     for row_index, (line, cells) in enumerate(data_rows):
         if len(cells) != len(header):
             count = f"{len(cells)} cell" + ("" if len(cells) == 1 else "s")
-            raise CsvError(f"has {count}, expected {len(header)} like the header", row=line)
+            raise CsvError(
+                f"has {count}, expected {len(header)} like the header",
+                row=line,
+                code="wrong_cell_count",
+                params={"count": len(cells), "expected": len(header)},
+            )
         for column_index, cell in enumerate(cells):
             if cell == "":
-                raise CsvError("missing value (the cell is empty)", row=line, column=header[column_index])
+                raise CsvError(
+                    "missing value (the cell is empty)", row=line, column=header[column_index], code="missing_value"
+                )
         for column_index, cell in enumerate(cells[:-1]):
             number = _number(cell)
             column = feature_names[column_index]
             if number is None:
-                raise CsvError(f"{cell!r} is not a number", row=line, column=column)
+                raise CsvError(
+                    f"{cell!r} is not a number", row=line, column=column, code="not_a_number", params={"value": cell}
+                )
             if not math.isfinite(number):
-                raise CsvError(f"{cell!r} is not a finite number", row=line, column=column)
+                message = f"{cell!r} is not a finite number"
+                raise CsvError(message, row=line, column=column, code="not_finite", params={"value": cell})
             values[row_index, column_index] = number
         target_cells.append(cells[-1])
         lines.append(line)

@@ -20,6 +20,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from server import protocol
+from server.errors import clean, pydantic_problem
 from server.lifecycle import InvalidTransition
 from server.manager import SessionManager
 from server.problems import CapReached, InvalidInput, NotFound
@@ -89,9 +90,10 @@ class Context:
                     message["reply_to"] = reply_to
                 self.reply(message)
             return
-        if isinstance(problem, InvalidInput | CapReached | InvalidTransition):
-            text = problem.message if isinstance(problem, InvalidInput | CapReached) else str(problem)
-            self.reply(error(text, "invalid", reply_to))
+        if isinstance(problem, InvalidInput | CapReached):
+            self.reply(refusal(problem, reply_to))
+        elif isinstance(problem, InvalidTransition):
+            self.reply(error(str(problem), "invalid", reply_to, field="", reason="not_now"))
         elif isinstance(problem, NotFound):
             self.reply(error(problem.message, "session_closed", reply_to))
         else:  # a bug or an engine failure: this session ends, the server goes on
@@ -191,6 +193,15 @@ def _reply_id(data: JSON) -> MessageId | None:
     return None
 
 
+def refusal(problem: InvalidInput | CapReached, reply_to: MessageId | None) -> JSON:
+    """The `error` for a refused field: `invalid`, with its field, reason and params."""
+    try:
+        params = clean(problem.params)
+    except OverflowError:
+        params = {}
+    return error(problem.message, "invalid", reply_to, field=problem.field, reason=problem.code, params=params)
+
+
 def _describe(problem: ValidationError) -> str:
     first = problem.errors()[0]
     where = ".".join(str(part) for part in first["loc"] if part not in ("type",)) or "message"
@@ -213,13 +224,17 @@ def handle(ctx: Context, text: str) -> None:
         try:
             message = model.model_validate(data)
         except ValidationError as problem:
-            raise ProtocolError("bad_message", f"{kind}: {_describe(problem)}") from None
+            first = pydantic_problem(dict(problem.errors()[0]), skip=("type",))
+            text = f"{kind}: {_describe(problem)}"
+            why = {"field": first["field"], "reason": first["code"], "params": first["params"]}
+            ctx.reply(error(text, "bad_message", reply_to, **why))
+            return
         if ctx.channel.role is Role.VIEWER:
             raise ProtocolError("read_only", "this is a read-only view; it cannot control the session")
         handler(ctx, message)
     except ProtocolError as problem:
         ctx.reply(error(problem.message, problem.code, reply_to))
     except (InvalidInput, CapReached) as problem:
-        ctx.reply(error(problem.message, "invalid", reply_to))
+        ctx.reply(refusal(problem, reply_to))
     except NotFound as problem:
         ctx.reply(error(problem.message, "session_closed", reply_to))

@@ -24,8 +24,8 @@ class Lab:
     scheduler: Scheduler
     cadence: Cadence
     manager: SessionManager
-    experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
     store: RunStore
+    experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
 
 
 def get_lab(request: Request) -> Lab:

@@ -5,6 +5,12 @@ The 422 handler replaces FastAPI's default for one reason: the default echoes ea
 cannot be written as JSON, so the error about it would itself fail. Here inputs are cleaned:
 non-finite numbers become the strings "NaN", "Infinity", "-Infinity", integers too large for
 JSON readers become strings, and large inputs are left out rather than echoed.
+
+Every refusal also says what it is in words a client can translate, besides FastAPI's English
+`msg` (which scripts keep reading): each 422 item carries `code` (a stable word: pydantic's
+error `type` for a malformed request, the engine's or server's code otherwise), `field` (the
+dotted field name, without "body") and `params` (its numbers and names); a 429 body carries the
+same three keys beside its `detail` sentence. docs/api.md lists the codes.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
 
-from server.problems import CapReached, InvalidInput, NotFound
+from server.problems import CapReached, InvalidInput, NotFound, field_of
 from server.protocol import encode_bytes
 from server.scheduler import SchedulerStopped
 from server.store import StoreError
@@ -67,6 +73,36 @@ def clean(value: Any, budget: list[int] | None = None) -> Any:
     return str(value)[:200]
 
 
+def _params(error: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic error's numbers for a translated sentence: its `ctx` (bounds such as `gt`,
+    `max_length`, `expected`) and, when it is small, the refused `value`."""
+    params: dict[str, Any] = {}
+    for key, value in (error.get("ctx") or {}).items():
+        try:
+            params[str(key)] = clean(value)
+        except OverflowError:
+            pass
+    if "input" in error:
+        try:
+            value = clean(error["input"], [1])  # a scalar, not a whole body
+        except OverflowError:
+            pass
+        else:
+            params["value"] = value
+    return params
+
+
+def pydantic_problem(error: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`{"field", "code", "params"}` of one pydantic error: its location as a dotted field, its
+    `type` as the code. `skip` drops location parts that are not fields (a message's type tag)."""
+    location = tuple(part for part in error.get("loc", ()) if part not in skip)
+    return {
+        "field": field_of(tuple(part if isinstance(part, int | str) else str(part) for part in location)),
+        "code": str(error.get("type", "value_error")),
+        "params": _params(error),
+    }
+
+
 def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     detail = []
     for error in errors:
@@ -74,6 +110,7 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "loc": [part if isinstance(part, int) else text(str(part)) for part in error.get("loc", ())],
             "msg": text(str(error.get("msg", ""))),
             "type": str(error.get("type", "value_error")),
+            **pydantic_problem(error),
         }
         if "input" in error:
             try:
@@ -89,17 +126,22 @@ def validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return detail
 
 
-def invalid(
-    location: tuple[str | int, ...], message: str, kind: str = "value_error", context: dict[str, Any] | None = None
-) -> JSONBody:
-    """A 422 in FastAPI's shape for a refusal found after validation (by the engine); `context`
-    becomes the error's `ctx`, cleaned like an echoed input (a non-finite value as a string)."""
-    item: dict[str, Any] = {"loc": list(location), "msg": message, "type": kind}
-    if context is not None:
-        try:
-            item["ctx"] = clean(context)
-        except OverflowError:
-            pass  # too large to echo back
+def invalid(problem: InvalidInput) -> JSONBody:
+    """A 422 in FastAPI's shape for a refusal found after validation (by the engine or a route),
+    with its `code`, `field` and `params` (cleaned like an echoed input: a non-finite value as a
+    string)."""
+    try:
+        params = clean(problem.params)
+    except OverflowError:
+        params = {}  # too large to echo back
+    item: dict[str, Any] = {
+        "loc": list(problem.location),
+        "msg": problem.message,
+        "type": problem.kind,
+        "code": problem.code,
+        "field": problem.field,
+        "params": params,
+    }
     return JSONBody({"detail": [item]}, status_code=422)
 
 
@@ -110,12 +152,17 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InvalidInput)
-    return invalid(exc.location, exc.message, exc.kind, exc.context)
+    return invalid(exc)
 
 
 async def _on_cap(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CapReached)
-    return JSONBody({"detail": exc.message}, status_code=429)
+    try:
+        params = clean(exc.params)
+    except OverflowError:
+        params = {}
+    body = {"detail": exc.message, "code": exc.code, "field": exc.field, "params": params}
+    return JSONBody(body, status_code=429)
 
 
 async def _on_not_found(request: Request, exc: Exception) -> Response:

@@ -74,6 +74,8 @@ class SessionManager:
             raise InvalidInput(
                 (*location, "dataset"),
                 f"dataset: unknown data set {dataset!r}; choose one of {known} or the id of an uploaded CSV",
+                code="unknown_dataset",
+                params={"value": dataset, "choices": list(BUILTIN_DATASETS)},
             )
         self._tables.move_to_end(dataset)
         return table
@@ -88,7 +90,12 @@ class SessionManager:
                     del self._tables[key]
                     break
             else:
-                raise CapReached(f"{limit} uploaded data sets are in use; delete a session that uses one first")
+                raise CapReached(
+                    f"{limit} uploaded data sets are in use; delete a session that uses one first",
+                    "too_many_uploads",
+                    "file",
+                    {"maximum": limit},
+                )
         table_id = "csv_" + secrets.token_urlsafe(9)
         self._tables[table_id] = table
         return table_id
@@ -108,18 +115,34 @@ class SessionManager:
         if len(config.hidden_layers) > limits.max_hidden_layers:
             raise CapReached(
                 f"hidden_layers: {len(config.hidden_layers)} layers is past this server's cap of "
-                f"{limits.max_hidden_layers}"
+                f"{limits.max_hidden_layers}",
+                "too_many_layers",
+                "hidden_layers",
+                {"value": len(config.hidden_layers), "maximum": limits.max_hidden_layers},
             )
         if any(size > limits.max_neurons for size in config.hidden_layers):
-            raise CapReached(f"hidden_layers: at most {limits.max_neurons} neurons per layer on this server")
+            raise CapReached(
+                f"hidden_layers: at most {limits.max_neurons} neurons per layer on this server",
+                "too_many_neurons",
+                "hidden_layers",
+                {"value": max(config.hidden_layers), "maximum": limits.max_neurons},
+            )
         parameters = ParameterLayout(self.layer_sizes(config, table)).size
         if parameters > limits.max_parameters:
             raise CapReached(
                 f"hidden_layers: this network would have {parameters:,} parameters; this server's cap is "
-                f"{limits.max_parameters:,}"
+                f"{limits.max_parameters:,}",
+                "too_many_parameters",
+                "hidden_layers",
+                {"value": parameters, "maximum": limits.max_parameters},
             )
         if config.dataset in GENERATED_CLASSES and config.samples > limits.max_rows:
-            raise CapReached(f"samples: {config.samples:,} is past this server's cap of {limits.max_rows:,} rows")
+            raise CapReached(
+                f"samples: {config.samples:,} is past this server's cap of {limits.max_rows:,} rows",
+                "too_many_rows",
+                "samples",
+                {"value": config.samples, "maximum": limits.max_rows},
+            )
 
     # --- sessions ---------------------------------------------------------------------------
     async def create(self, changes: ConfigIn, location: Location = ("body",)) -> Session:
@@ -136,7 +159,11 @@ class SessionManager:
     def check_room(self) -> None:
         """429 when the server runs as many sessions as it may."""
         if len(self._sessions) >= self.settings.limits.max_sessions:
-            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
+            raise CapReached(
+                f"this server already runs {len(self._sessions)} sessions; delete one first",
+                "too_many_sessions",
+                params={"maximum": self.settings.limits.max_sessions},
+            )
 
     def adopt(self, trainer: Trainer, requested: Config, table: Table | None) -> Session:
         """A new session around a trainer built elsewhere (a new one, or one resuming a saved run)."""
@@ -169,7 +196,7 @@ class SessionManager:
         try:
             return await session.run(lambda: session.configure(config, table))
         except InvalidInput as problem:
-            raise InvalidInput((*location, *problem.location[1:]), problem.message) from None
+            raise problem.at((*location, *problem.location[1:])) from None
 
     async def delete(self, session_id: str, code: int = 1000, reason: str = "the session was deleted") -> None:
         session = self.get(session_id)

@@ -30,7 +30,8 @@ def flat_parameters(
     field = ".".join(str(part) for part in location[1:])
     prefix = f"{field}." if field else ""
     if len(layers) != len(shapes):
-        raise InvalidInput((*location, "layers"), f"{prefix}layers: expected {len(shapes)} layers, got {len(layers)}")
+        raise InvalidInput((*location, "layers"), f"{prefix}layers: expected {len(shapes)} layers, got {len(layers)}",
+                           code="wrong_shape", params={"expected": len(shapes), "value": len(layers)})
     flat = np.zeros(layout.size)  # (P,)
     weights, biases = layout.views(flat)
     for index, (layer, (n_in, n_out)) in enumerate(zip(layers, shapes, strict=True)):
@@ -40,11 +41,15 @@ def flat_parameters(
                 (*location, "layers", index, "weights"),
                 f"{prefix}layers.{index}.weights: expected {n_in} rows of {n_out} (n_in × n_out), "
                 f"got {len(rows)} rows of {sorted(set(rows)) or [0]}",
+                code="wrong_shape",
+                params={"expected": [n_in, n_out]},
             )
         if len(layer.biases) != n_out:
             raise InvalidInput(
                 (*location, "layers", index, "biases"),
                 f"{prefix}layers.{index}.biases: expected {n_out} values, got {len(layer.biases)}",
+                code="wrong_shape",
+                params={"expected": n_out, "value": len(layer.biases)},
             )
         weights[index][...] = np.asarray(layer.weights, dtype=np.float64).reshape(n_in, n_out)
         biases[index][...] = layer.biases

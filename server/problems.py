@@ -17,25 +17,38 @@ CONFIG_FIELDS = frozenset(field.name for field in fields(Config))
 
 class InvalidInput(ValueError):
     """Input that is well-formed but not acceptable; `location` names the field, e.g.
-    `("body", "loss")` or `("query", "index")`. `context` (optional) is the error's `ctx` in
-    FastAPI's shape: for the engine's refusals its stable `code` and `params`."""
+    `("body", "loss")` or `("query", "index")`. `code` is a stable word for the kind of problem
+    and `params` its numbers and names (the vocabulary of docs/api.md, "Errors"), so a client can
+    say it in its reader's language; `message` stays the English sentence for scripts."""
 
     def __init__(
         self,
         location: tuple[str | int, ...],
         message: str,
         kind: str = "value_error",
-        context: dict[str, Any] | None = None,
+        code: str = "invalid",
+        params: dict[str, Any] | None = None,
     ):
         super().__init__(message)
         self.location = location
         self.message = message
         self.kind = kind
-        self.context = context
+        self.code = code
+        self.params = dict(params or {})
 
     @property
     def field(self) -> str:
-        return ".".join(str(part) for part in self.location[1:]) or str(self.location[0])
+        return field_of(self.location)
+
+    def at(self, location: tuple[str | int, ...]) -> InvalidInput:
+        """The same refusal located elsewhere (a REST body field instead of a socket's `changes`)."""
+        return InvalidInput(location, self.message, self.kind, self.code, self.params)
+
+
+def field_of(location: tuple[str | int, ...]) -> str:
+    """The field a location names, without where it came from: ("body", "layers", 0) → "layers.0"."""
+    parts = location[1:] if location and location[0] in ("body", "query", "path", "changes") else location
+    return ".".join(str(part) for part in parts)
 
 
 def config_problem(error: ValueError, prefix: tuple[str | int, ...] = ("body",)) -> InvalidInput:
@@ -43,17 +56,22 @@ def config_problem(error: ValueError, prefix: tuple[str | int, ...] = ("body",))
     the field, its code and params; any other ValueError (a data set that cannot be built) is
     located at the whole config."""
     if isinstance(error, ConfigError) and error.field in CONFIG_FIELDS:
-        context = {"code": error.code, "params": error.params}
-        return InvalidInput((*prefix, error.field), f"{error.field}: {error.message}", context=context)
-    return InvalidInput(prefix, str(error))
+        message = f"{error.field}: {error.message}"
+        return InvalidInput((*prefix, error.field), message, code=error.code, params=error.params)
+    return InvalidInput(prefix, str(error), code="invalid_config")
 
 
 class CapReached(Exception):
-    """A configured cap (sessions, network size, rows, uploads, sockets) would be exceeded."""
+    """A configured cap (sessions, network size, rows, uploads, sockets) would be exceeded.
+    `field` is the request field that hit it ("" when none did, e.g. the session count), `code`
+    and `params` say which cap and its numbers, as for `InvalidInput`."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = "cap_reached", field: str = "", params: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.field = field
+        self.params = dict(params or {})
 
 
 class NotFound(LookupError):

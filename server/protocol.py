@@ -7,7 +7,9 @@ message is followed by exactly one binary message holding its bytes (`server.hea
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
 scripts); a `race` with a `"thumbnails"` index is followed by one binary message of its copies'
 thumbnails (`server.race`). Version 2: frames carry their arrays as that binary instead of JSON.
-Version 3: the learning-rate race (`race_start`, `race_stop`, `race`). Client → server: JSON
+Version 3: the learning-rate race (`race_start`, `race_stop`, `race`), and an `error` that refuses
+a field says which and why in words a page can translate (`field`, `reason`, `params`) besides
+its English `message`. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -139,8 +141,24 @@ class RaceStop(ClientMessage):
 
 
 # --- server → client ---------------------------------------------------------------------
-def error(message: str, code: ErrorCode, reply_to: MessageId | None = None) -> dict[str, Any]:
+def error(
+    message: str,
+    code: ErrorCode,
+    reply_to: MessageId | None = None,
+    *,
+    field: str | None = None,
+    reason: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An `error` message. `code` is the kind of failure (what the page does about it); for a
+    refused field, `field` names it and `reason` and `params` say why, with the same words as
+    the REST 422/429 `code` and `params` (docs/api.md, "Errors"), so the page can translate it;
+    `message` is the English sentence."""
     out: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if reason is not None:
+        out["field"] = field or ""
+        out["reason"] = reason
+        out["params"] = params or {}
     if reply_to is not None:
         out["reply_to"] = reply_to
     return out

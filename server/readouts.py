@@ -81,7 +81,12 @@ def sample_trace(trainer: Trainer, split: str, index: int, location: tuple[str, 
     """One sample's forward and backward pass; `InvalidInput` at `location` if there is no such row."""
     data = trainer.dataset.train if split == "train" else trainer.dataset.test
     if not 0 <= index < data.size:
-        raise InvalidInput(location, f"index: {index} is outside the {split} split (0…{data.size - 1})")
+        raise InvalidInput(
+            location,
+            f"index: {index} is outside the {split} split (0…{data.size - 1})",
+            code="out_of_range",
+            params={"value": index, "low": 0, "high": data.size - 1, "low_open": False},
+        )
     return probe_sample(trainer.network, trainer.loss, data.inputs[index], data.targets[index], split, index)
 
 
@@ -89,7 +94,12 @@ def parameter_index(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> 
     try:
         return trainer.network.layout.index_of(layer, kind, i, j)
     except (IndexError, ValueError) as error:
-        raise InvalidInput(("layer",), f"no such parameter: {error}") from None
+        raise InvalidInput(
+            ("layer",),
+            f"no such parameter: {error}",
+            code="no_such_parameter",
+            params={"layer": layer, "kind": kind, "i": i, "j": j},
+        ) from None
 
 
 def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> JSON:

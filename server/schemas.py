@@ -383,9 +383,14 @@ class HealthOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """404, 413, 429 and other refusals: what went wrong, in a sentence."""
+    """404, 413, 429 and other refusals: what went wrong, in a sentence. A 429 adds which cap
+    (`code`, e.g. `too_many_neurons`), the request `field` that hit it and its `params`
+    (`maximum`, …), so a page can say it in its reader's language (docs/api.md, "Errors")."""
 
     detail: str
+    code: str | None = None
+    field: str | None = None
+    params: dict[str, Any] | None = None
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

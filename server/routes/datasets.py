@@ -37,7 +37,8 @@ async def upload_dataset(
             lambda: parse_csv(data, name=name, max_rows=limits.max_rows, max_columns=limits.max_columns)
         )
     except CsvError as error:  # names the row and the column, for the student fixing the file
-        raise InvalidInput(("body", "file"), f"{name}: {error}", "csv_error") from None
+        params = {**error.params, "row": error.row, "column": error.column}
+        raise InvalidInput(("body", "file"), f"{name}: {error}", "csv_error", error.code, params) from None
     table_id = manager.add_table(table)
     return JSONBody(
         {

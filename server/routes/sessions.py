@@ -86,14 +86,22 @@ async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, 
     steps = (body or StepIn()).steps
     limits = lab.settings.limits
     if steps > limits.max_steps_per_request:
-        raise CapReached(f"steps: at most {limits.max_steps_per_request:,} steps per request on this server")
+        raise CapReached(
+            f"steps: at most {limits.max_steps_per_request:,} steps per request on this server",
+            "too_many_steps",
+            "steps",
+            {"value": steps, "maximum": limits.max_steps_per_request},
+        )
     if steps:
         per_step = await session.run(session.step_seconds)
         if steps * per_step > limits.max_request_seconds:
             raise CapReached(
                 f"steps: {steps:,} steps would take about {steps * per_step:,.0f} s here ({1 / per_step:,.0f} "
                 f"steps a second); one request may train for at most {limits.max_request_seconds:g} s: send "
-                "several requests, or play the session over its WebSocket"
+                "several requests, or play the session over its WebSocket",
+                "takes_too_long",
+                "steps",
+                {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds},
             )
         done = await session.run(lambda: session.start_steps(steps, streamed=False))
         await asyncio.wrap_future(done)
@@ -172,7 +180,10 @@ async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
         raise CapReached(
             f"checking all {network.layout.size:,} parameters takes 2P = {2 * network.layout.size:,} forward "
             f"passes, about {seconds:,.0f} s here, past this server's cap of {cap:g} s per request; check single "
-            "parameters from the inspector instead"
+            "parameters from the inspector instead",
+            "takes_too_long",
+            "",
+            {"seconds": round(seconds, 1), "maximum": cap, "parameters": network.layout.size},
         )
     # On a copy of the network, off the training thread: the session keeps training meanwhile.
     check = await anyio.to_thread.run_sync(_quiet_check, objective)

@@ -1,13 +1,16 @@
-// REST calls (docs/api.md). Every failure becomes an ApiError whose message a person can read:
-// FastAPI's 422 `detail[0].msg` (with the field it names), or the HTTP status in words.
+// REST calls (docs/api.md). Every failure becomes an ApiError: its `message` is the server's
+// English (FastAPI's 422 `msg` with the field it names, or the HTTP status), for the console;
+// its `status`, `detail` and `body` keep the refusal's codes, which refusals.js says in the
+// reader's language. A network failure has status 0.
 
 const BASE = "/api/v1";
 
 export class ApiError extends Error {
-  constructor(message, status, detail) {
+  constructor(message, status, detail, body = null) {
     super(message);
     this.status = status;
     this.detail = detail;
+    this.body = body;
   }
 }
 
@@ -50,7 +53,7 @@ async function request(method, path, { json, form } = {}) {
       body = { detail: text.slice(0, 200) };
     }
   }
-  if (!response.ok) throw new ApiError(describeErrorBody(body, response.status), response.status, body?.detail);
+  if (!response.ok) throw new ApiError(describeErrorBody(body, response.status), response.status, body?.detail, body);
   return body;
 }
 

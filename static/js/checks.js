@@ -16,7 +16,7 @@ export async function runGradientCheck() {
     const result = await api.gradientCheck(store.sessionId);
     setGradientCheck({ status: "done", result, step });
   } catch (error) {
-    setGradientCheck({ status: "error", error: error.message, step });
+    setGradientCheck({ status: "error", error, step }); // worded when drawn (refusals.js)
   }
 }
 

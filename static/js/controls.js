@@ -4,6 +4,7 @@
 // native meaning (press that button).
 
 import { setText } from "./dom.js";
+import { groupedInteger } from "./format.js";
 import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
@@ -21,6 +22,12 @@ const speedSelect = document.getElementById("speed");
 const stepCounter = document.getElementById("step-counter");
 const epochCounter = document.getElementById("epoch-counter");
 const speedCounter = document.getElementById("speed-counter");
+
+function setCount(element, value) {
+  setText(element, groupedInteger(value));
+  const raw = String(value);
+  if (element.dataset.value !== raw) element.dataset.value = raw;
+}
 
 export function togglePlay() {
   if (isReplaying()) return; // training waits until the replay is back at the saved step
@@ -47,7 +54,7 @@ function buildSpeedOptions() {
     ...speeds.map((speed) => {
       const option = document.createElement("option");
       option.value = String(speed);
-      option.textContent = speed === 0 ? t("transport.speed_max") : t("transport.speed_value", { n: speed });
+      option.textContent = speed === 0 ? t("transport.speed_max") : t("transport.speed_value", { n: groupedInteger(speed) });
       return option;
     }),
   );
@@ -127,12 +134,13 @@ export function initControls() {
   });
   registerRenderer({
     name: "counters",
-    mask: DIRTY.state,
+    mask: DIRTY.state | DIRTY.lang,
     interval: whileRunning(100), // 10 a second is all the eye reads
     render() {
-      setText(stepCounter, String(store.step));
-      setText(epochCounter, String(store.epoch));
-      setText(speedCounter, store.state === "running" ? String(Math.round(store.measuredSpeed)) : "0");
+      // in the reader's grouping (1,234 or 1.234); data-value keeps the plain number for scripts
+      setCount(stepCounter, store.step);
+      setCount(epochCounter, store.epoch);
+      setCount(speedCounter, store.state === "running" ? Math.round(store.measuredSpeed) : 0);
     },
   });
   markDirty(DIRTY.state);

@@ -4,7 +4,9 @@
 
 import { api } from "./api.js";
 import { saveBlob } from "./dom.js";
+import { groupedInteger } from "./format.js";
 import { t } from "./i18n.js";
+import { explain } from "./refusals.js";
 import { changeConfig, rememberUpload } from "./settings.js";
 import { registerRenderer } from "./loop.js";
 import { DIRTY, pushError, store } from "./store.js";
@@ -14,7 +16,7 @@ const dropzone = document.getElementById("dropzone");
 const status = document.getElementById("upload-status");
 
 // What the upload line says, kept as a translation key so a language switch re-words it.
-let shownStatus = null; // { key, vars, error }
+let shownStatus = null; // { key, vars, error, failure }: `failure` is worded when drawn
 
 function showStatus(next) {
   shownStatus = next;
@@ -25,8 +27,10 @@ function renderStatus() {
   if (!shownStatus) return;
   const { key, vars, error } = shownStatus;
   const words = { ...vars };
+  if (shownStatus.failure) words.message = explain(shownStatus.failure);
   if (key === "data.uploaded") {
     words.kind = vars.regression ? t("data.kind_regression") : t("data.kind_classes", { k: vars.classes });
+    words.rows = groupedInteger(vars.rows);
   }
   status.className = error ? "upload-status error" : "upload-status";
   status.textContent = t(key, words);
@@ -42,7 +46,7 @@ async function upload(file) {
     showStatus({ key: "data.uploaded", vars: { name: file.name, rows: result.rows, columns, classes: result.classes, regression: result.regression } });
     changeConfig({ dataset: result.id, loss: null }); // the loss follows the set (the engine decides)
   } catch (error) {
-    showStatus({ key: "data.upload_failed", vars: { name: file.name, message: error.message }, error: true });
+    showStatus({ key: "data.upload_failed", vars: { name: file.name }, failure: error, error: true });
   } finally {
     fileInput.value = "";
   }
@@ -83,7 +87,7 @@ async function downloadDataset() {
     const name = store.config?.dataset ?? "dataset";
     saveBlob(datasetCsv(dataset, store.dataset?.class_names), "text/csv", `backprop-lab-${name}.csv`);
   } catch (error) {
-    pushError({ key: "error.download", vars: { message: error.message } });
+    pushError({ key: "error.download", vars: { message: () => explain(error) } });
   }
 }
 
@@ -93,7 +97,7 @@ async function downloadWeights() {
     const document_ = { config: store.config, step: store.step, network: store.network, ...params };
     saveBlob(JSON.stringify(document_, null, 2), "application/json", `backprop-lab-weights-step-${store.step}.json`);
   } catch (error) {
-    pushError({ key: "error.download", vars: { message: error.message } });
+    pushError({ key: "error.download", vars: { message: () => explain(error) } });
   }
 }
 

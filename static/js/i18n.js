@@ -6,6 +6,8 @@
 // Terms follow docs/glossary.md, the words of the source article.
 
 export const LANGUAGES = ["en", "id"];
+/** Each language's own name, as the language menu writes it (not translated). */
+export const LANGUAGE_NAMES = { en: "English", id: "Bahasa Indonesia" };
 const STORAGE_KEY = "backprop-lab.lang";
 
 const dictionaries = {}; // lang -> {key: text}
@@ -16,10 +18,18 @@ export function currentLanguage() {
   return current;
 }
 
-/** The text for `key` in the current language, with `{name}` placeholders filled from `vars`. */
+/** The text for `key` in the current language, with `{name}` placeholders filled from `vars`.
+ * A var may be a function: it is called now, so a message kept in the store (an error toast)
+ * words its parts in the language it is drawn in. */
 export function t(key, vars) {
   let text = dictionaries[current]?.[key] ?? dictionaries.en?.[key] ?? key;
-  if (vars) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  if (vars) {
+    text = text.replace(/\{(\w+)\}/g, (whole, name) => {
+      if (!(name in vars)) return whole;
+      const value = vars[name];
+      return String(typeof value === "function" ? value() : value);
+    });
+  }
   return text;
 }
 
@@ -28,10 +38,18 @@ export function has(key) {
   return key in (dictionaries[current] ?? {}) || key in (dictionaries.en ?? {});
 }
 
+/** The translations of `lang` could not be loaded; the page says so in the language it is in. */
+export class TranslationsError extends Error {
+  constructor(lang, message) {
+    super(message);
+    this.lang = lang;
+  }
+}
+
 function fetchDictionary(lang) {
   loading[lang] ??= fetch(`/static/i18n/${lang}.json`)
     .then((response) => {
-      if (!response.ok) throw new Error(`could not load the ${lang} translations (HTTP ${response.status})`);
+      if (!response.ok) throw new TranslationsError(lang, `could not load the ${lang} translations (HTTP ${response.status})`);
       return response.json();
     })
     .then((dictionary) => {
@@ -39,7 +57,7 @@ function fetchDictionary(lang) {
     })
     .catch((error) => {
       delete loading[lang]; // let a later switch try again
-      throw error;
+      throw error instanceof TranslationsError ? error : new TranslationsError(lang, String(error?.message ?? error));
     });
   return loading[lang];
 }

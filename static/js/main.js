@@ -8,7 +8,7 @@
 
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
-import { currentLanguage, initialLanguage, setLanguage } from "./i18n.js";
+import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
@@ -41,7 +41,8 @@ async function switchLanguage(lang) {
     applied = await setLanguage(lang);
   } catch (error) {
     languageSelect.value = currentLanguage();
-    pushError(error.message);
+    console.warn(error.message);
+    pushError({ key: "error.translations", vars: { language: LANGUAGE_NAMES[lang] ?? lang } });
     return;
   }
   if (!applied) return; // a later switch overtook this one and sets the select itself

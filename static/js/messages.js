@@ -17,6 +17,8 @@ import {
   setSession,
   store,
 } from "./store.js";
+import { has } from "./i18n.js";
+import { explain } from "./refusals.js";
 
 const listeners = { phase: [], config: [], snapshot: [], error: [], frame: [] };
 
@@ -82,11 +84,12 @@ const handlers = {
   },
 };
 
-/** A server error in the reader's language where we know the code, the server's words otherwise. */
+/** A server error in the reader's language: a refused field with its reason (refusals.js),
+ * else by its code; never the server's English `message`, which is for scripts. */
 function describeServerError(message) {
-  const known = ["rate_limited", "read_only", "session_closed", "internal", "bad_json", "unknown_type"];
-  if (known.includes(message.code)) return { key: `error.code.${message.code}` };
-  return { key: "error.server", vars: { message: message.message ?? "?" } };
+  if (typeof message.reason === "string") return { key: "error.refused", vars: { message: () => explain(message) } };
+  const code = typeof message.code === "string" ? message.code : "";
+  return { key: has(`error.code.${code}`) ? `error.code.${code}` : "error.code.other" };
 }
 
 export function handleServerMessage(message, bytes) {

@@ -16,6 +16,7 @@
 // Starlette's WebSocketState guards do). The `connection-status` badge shows the state.
 
 import { api, ApiError } from "./api.js";
+import { explain } from "./refusals.js";
 import { SessionSocket } from "./socket.js";
 import { pushError, setConnection, setOptions, setSession, store } from "./store.js";
 
@@ -107,7 +108,7 @@ async function untilItWorks(task, errorKey) {
       return await task();
     } catch (error) {
       transition(ConnectionState.OFFLINE);
-      pushError({ key: errorKey, vars: { message: error.message } });
+      pushError({ key: errorKey, vars: { message: () => explain(error) } });
       await sleep(Math.min(8000, 500 * 2 ** attempt));
       transition(ConnectionState.CONNECTING);
     }
@@ -132,7 +133,7 @@ export async function startSession(config, handler, reportError) {
       return await api.createSession(config);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 422 && Object.keys(config).length)) throw error;
-      reportError(error.message);
+      reportError({ key: "error.link_config", vars: { message: () => explain(error) } });
       return api.createSession({});
     }
   }, "error.start");

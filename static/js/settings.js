@@ -9,7 +9,7 @@
 // What the forms offer (names, feature formulas, every min, max, step and preset) is the
 // server's options (options.js); nothing here keeps its own copy.
 
-import { localNumber } from "./format.js";
+import { groupedInteger, localNumber, parseLocalNumber, readableNumber } from "./format.js";
 import { t, has } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { onServerMessage } from "./messages.js";
@@ -71,7 +71,7 @@ function fillPresets(datalist, presets) {
   datalist.replaceChildren(
     ...(presets ?? []).map((value) => {
       const option = document.createElement("option");
-      option.value = String(value);
+      option.value = localNumber(value);
       return option;
     }),
   );
@@ -165,15 +165,15 @@ export function changeConfig(changes) {
 function invalid(input, messageKey, field) {
   input.setAttribute("aria-invalid", "true");
   const bounds = controlBounds(field) ?? {};
-  pushError({ key: messageKey, vars: { min: localNumber(bounds.min, store.lang), max: localNumber(bounds.max, store.lang) } });
+  pushError({ key: messageKey, vars: { min: () => readableNumber(bounds.min), max: () => readableNumber(bounds.max) } });
   markDirty(DIRTY.config);
 }
 
-/** The number typed into `input` if `field`'s control accepts it, else null. */
+/** The number typed into `input` if `field`'s control accepts it, else null. Decimal fields are
+ * text fields: they take "0,03" and "0.03" in Indonesian, "0.03" in English (format.js). */
 function numberFrom(input, field) {
-  const text = input.value.trim();
-  const value = Number(text);
-  if (text === "" || !acceptable(field, value)) return null;
+  const value = parseLocalNumber(input.value);
+  if (!acceptable(field, value)) return null;
   input.removeAttribute("aria-invalid");
   return value;
 }
@@ -280,6 +280,13 @@ function wireInputs() {
     if (rate === null) return invalid(controls.regularizationRate, "error.regularization_rate", "regularization_rate");
     changeConfig({ regularization_rate: rate });
   });
+  // a decimal field shows its number in the reader's form ("0,03") once it is left: the server's
+  // answer arrived while it had the focus, when the field is not rewritten under the typing
+  for (const input of [controls.learningRate, controls.momentum, controls.regularizationRate]) {
+    input.addEventListener("blur", () => {
+      if (!input.hasAttribute("aria-invalid")) markDirty(DIRTY.config);
+    });
+  }
   $("add-layer").addEventListener("click", addLayer);
   $("remove-layer").addEventListener("click", removeLayer);
 }
@@ -288,6 +295,7 @@ function wireInputs() {
 
 function setIfIdle(input, value) {
   if (document.activeElement === input && input.tagName === "INPUT" && input.type !== "range") return;
+  if (input.value === value && !input.hasAttribute("aria-invalid")) return;
   input.value = value;
   input.removeAttribute("aria-invalid");
 }
@@ -295,9 +303,9 @@ function setIfIdle(input, value) {
 function batchModeText(batchSize) {
   const size = trainSize();
   if (!size) return "";
-  if (batchSize >= size) return t("hyper.mode_batch", { n: size });
-  if (batchSize === 1) return t("hyper.mode_sgd", { n: size });
-  return t("hyper.mode_mini", { n: Math.ceil(size / batchSize) });
+  if (batchSize >= size) return t("hyper.mode_batch", { n: groupedInteger(size) });
+  if (batchSize === 1) return t("hyper.mode_sgd", { n: groupedInteger(size) });
+  return t("hyper.mode_mini", { n: groupedInteger(Math.ceil(size / batchSize)) });
 }
 
 function reflectConfig() {
@@ -311,11 +319,11 @@ function reflectConfig() {
   controls.trainRatioValue.textContent = `${Math.round(config.train_ratio * 100)} %`;
   setIfIdle(controls.samples, String(config.samples));
   setIfIdle(controls.seed, String(config.seed));
-  setIfIdle(controls.learningRate, String(config.learning_rate));
+  setIfIdle(controls.learningRate, localNumber(config.learning_rate));
   setIfIdle(controls.activation, config.activation);
   setIfIdle(controls.loss, config.loss); // resolved by the server: never null
   setIfIdle(controls.optimizer, config.optimizer);
-  setIfIdle(controls.momentum, String(config.momentum));
+  setIfIdle(controls.momentum, localNumber(config.momentum));
   controls.momentumField.hidden = config.optimizer !== "momentum";
   setIfIdle(controls.batchSize, String(config.batch_size));
   controls.batchMode.textContent = batchModeText(config.batch_size);
@@ -326,7 +334,7 @@ function reflectConfig() {
     chip.setAttribute("aria-pressed", String(Boolean(active)));
   }
   setIfIdle(controls.regularization, config.regularization);
-  setIfIdle(controls.regularizationRate, String(config.regularization_rate));
+  setIfIdle(controls.regularizationRate, localNumber(config.regularization_rate));
   controls.regularizationRate.disabled = config.regularization === "none";
   setIfIdle(controls.init, config.init);
   // cross-entropy needs classes: not offered for a regression set

@@ -45,7 +45,7 @@ def api(base: str, method: str, path: str, body: Any = None) -> Any:
 
 
 def step_count(page: Any) -> int:
-    return int(page.get_by_test_id("step-counter").inner_text())
+    return int(page.get_by_test_id("step-counter").get_attribute("data-value") or 0)
 
 
 def session_id(page: Any) -> str:

@@ -57,7 +57,7 @@ def test_a_csv_dropped_on_the_page_is_uploaded(open_page):
 def test_the_weights_download_as_json_and_the_data_set_as_csv_that_uploads_again(open_page, tmp_path):
     page, watch = open_page(chart=False)
     page.get_by_test_id("step-button").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '1'")
     with page.expect_download() as weights_download:
         page.locator("#download-weights").click()
     weights = json.loads(weights_download.value.path().read_text())
@@ -93,7 +93,7 @@ def test_a_regression_set_shows_rmse_and_r2_instead_of_accuracy(open_page):
 def test_a_classification_set_shows_the_engines_confusion_matrix(open_page):
     page, watch = open_page("#dataset=five_class&noise=0.5&hidden_layers=6", chart=False)
     page.get_by_test_id("step-button").click()  # a paused step: metrics stand still for the comparison
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '1'")
     session = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")
     expected = session["metrics"]["test_confusion"]
     page.wait_for_function(

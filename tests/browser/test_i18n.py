@@ -17,13 +17,19 @@ REGIONS = [".topbar", "#data-panel", "#network-panel .panel-head", ".layer-butto
 
 
 def english_left(text: str) -> list[str]:
-    """English UI strings (those that differ in Indonesian) that occur in `text`."""
+    """English UI strings (those that differ in Indonesian) that occur in `text`. A text with
+    placeholders is looked for by its longest fixed part ("the output layer adds up its weighted
+    inputs…"), so sentences the page fills in are checked too."""
     found = []
     for key, english in EN.items():
-        if english == ID.get(key) or "{" in english or len(english) < 4:
+        indonesian = ID.get(key, "")
+        if english == indonesian:
             continue
-        if re.search(rf"(?<![\w]){re.escape(english)}(?![\w])", text):
-            found.append(f"{key}: {english!r}")
+        fixed = max(re.split(r"\{\w+\}", english), key=len).strip(" ,.:;()")
+        if len(fixed) < 4 or ("{" in english and (len(fixed) < 10 or fixed in indonesian)):
+            continue
+        if re.search(rf"(?<![\w]){re.escape(fixed)}(?![\w])", text):
+            found.append(f"{key}: {fixed!r}")
     return found
 
 
@@ -69,10 +75,15 @@ def test_a_link_with_lang_id_opens_in_indonesian(open_page):
     expect(page.get_by_test_id("dataset")).to_have_value("xor")
 
 
-def learning_rate_message(template: str, base: str) -> str:
-    """The message with the range the server's options give (the page fills it in the same way)."""
+def learning_rate_message(template: str, base: str, thousands: str) -> str:
+    """The message with the range the server's options give, written as the page writes it in
+    a sentence (whole numbers from 1000 up grouped by `thousands`)."""
     ui = api(base, "GET", "/api/v1/options")["ranges"]["learning_rate"]["ui"]
-    return template.format(min=f"{ui['min']:g}", max=f"{ui['max']:g}")
+
+    def written(value: float) -> str:
+        return f"{value:,.0f}".replace(",", thousands) if value == int(value) and value >= 1000 else f"{value:g}"
+
+    return template.format(min=written(ui["min"]), max=written(ui["max"]))
 
 
 def test_messages_already_showing_are_reworded_when_the_language_changes(open_page, tmp_path):
@@ -82,7 +93,7 @@ def test_messages_already_showing_are_reworded_when_the_language_changes(open_pa
     rate.press("Enter")
     toast = page.locator("#toasts .toast").first
     toast.wait_for()
-    assert learning_rate_message(EN["error.learning_rate"], watch.base) in toast.inner_text()
+    assert learning_rate_message(EN["error.learning_rate"], watch.base, ",") in toast.inner_text()
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
     page.locator("#csv-file").set_input_files(str(bad))
@@ -93,7 +104,7 @@ def test_messages_already_showing_are_reworded_when_the_language_changes(open_pa
     page.wait_for_function("() => document.documentElement.lang === 'id'")
     page.wait_for_function(
         "(text) => document.querySelector('#toasts .toast')?.textContent.includes(text)",
-        arg=learning_rate_message(ID["error.learning_rate"], watch.base),
+        arg=learning_rate_message(ID["error.learning_rate"], watch.base, "."),
     )
     assert page.locator("#upload-status").inner_text().startswith("bad.csv ditolak:")
 
@@ -102,6 +113,181 @@ def test_a_language_that_cannot_load_leaves_the_select_showing_the_language_in_u
     page, _ = open_page(chart=False)
     page.route("**/static/i18n/id.json", lambda route: route.fulfill(status=503, body="unavailable"))
     page.get_by_test_id("language-select").select_option("id")
-    expect(page.locator("#toasts .toast").first).to_contain_text("id translations")
+    # said in the language the page stays in, naming the one that failed
+    said = EN["error.translations"].format(language="Bahasa Indonesia")
+    expect(page.locator("#toasts .toast").first).to_contain_text(said)
     expect(page.get_by_test_id("language-select")).to_have_value("en")
     assert page.evaluate("() => document.documentElement.lang") == "en"
+
+
+# --- the whole page in Indonesian ---------------------------------------------------------------
+
+# English the server writes for scripts (its `msg`, `detail` and `message` texts) and the
+# browser's own failure words: none of it may reach an Indonesian reader.
+SERVER_ENGLISH = [
+    "Input should be",
+    "is not a number",
+    "neurons per layer on this server",
+    "network error",
+    "Failed to fetch",
+    "could not load",
+    "The server says",
+    "HTTP 5",
+]
+
+
+def everything_shown(page) -> str:
+    """The page's text as a reader meets it: visible text, labels and tooltips, the chart's SVG."""
+    return "\n".join(
+        [
+            page.evaluate("() => document.body.innerText"),
+            attribute_text(page),
+            page.evaluate("() => document.getElementById('loss-chart').textContent"),
+        ]
+    )
+
+
+def assert_indonesian(page, where: str, server_english: list[str] = SERVER_ENGLISH) -> str:
+    drawn(page)
+    text = everything_shown(page)
+    left = english_left(text) + [words for words in server_english if words in text]
+    assert left == [], f"English left {where}: {left}"
+    return text
+
+
+def toast_with(page, text: str) -> None:
+    page.wait_for_function("(text) => document.getElementById('toasts').textContent.includes(text)", arg=text)
+
+
+def test_every_panel_and_state_in_indonesian_shows_no_english(open_page, tmp_path):
+    page, watch = open_page("#lang=id", reduced_motion=True)
+    base = watch.base
+    expect(page.get_by_test_id("connection-status")).to_have_text(ID["connection.open"])
+    assert_indonesian(page, "at the start")
+
+    # training: counters, metrics, the chart's axes and the transport while running
+    page.get_by_test_id("play-button").click()
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').dataset.value) > 50")
+    assert_indonesian(page, "while training")
+    page.get_by_test_id("play-button").click()
+    page.wait_for_function("() => window.__backpropLab.store.state === 'paused'")
+    assert "kerugian" in page.locator("#loss-chart").text_content()  # the axis title, translated
+
+    # teaching mode, through every phase of one step (the narration names the activation)
+    phases = page.locator("#phase-track li").count()
+    for index in range(phases):
+        page.get_by_test_id("phase-step-button").click()
+        page.wait_for_selector(f'#phase-track li.current[data-index="{index}"]')
+        text = assert_indonesian(page, f"in phase {index + 1} of {phases}")
+        if index == 0:
+            assert f"fungsi aktivasi {ID['activation.tanh']}" in text
+    # the inspector on a hidden neuron, its one-parameter check, then an edge
+    page.locator('.neuron-hit[data-column="1"][data-index="0"]').click()
+    page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="z"]')
+    assert_indonesian(page, "in the inspector on a neuron")
+    page.get_by_test_id("parameter-check-button").click()
+    page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="check-error"]')
+    assert_indonesian(page, "after a parameter's check")
+    page.locator('[data-testid="neuron-inspector"] .edge-list button').first.click()
+    page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="weight-gradient"]')
+    assert_indonesian(page, "in the inspector on an edge")
+
+    # the whole-network gradient check
+    page.get_by_test_id("gradient-check-button").click()
+    page.wait_for_selector('[data-testid="gradient-check-result"] [data-name="ratio"]')
+    text = assert_indonesian(page, "after the gradient check")
+    assert ID["gradcheck.agree"] in text or ID["gradcheck.disagree"] in text
+
+    # refusals: the page's own (a rate above the cap), and the server's over the socket (a
+    # layer wider than this server allows), each a sentence in Indonesian with Indonesian numbers
+    rate = page.get_by_test_id("learning-rate")
+    rate.fill("5000")
+    rate.press("Enter")
+    toast_with(page, ID["error.learning_rate"].split("{")[0])
+    neurons = api(base, "GET", "/api/v1/options")["ranges"]["neurons"]["cap"]
+    page.evaluate(f"() => {{ location.hash = location.hash + '&hidden_layers={neurons + 1}'; }}")
+    toast_with(page, ID["refusal.too_many_neurons"].format(maximum=f"{neurons:,}".replace(",", ".")))
+    assert_indonesian(page, "after refused settings")
+
+    # a bad CSV: row and column named in Indonesian, not the server's English
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    page.locator("#csv-file").set_input_files(str(bad))
+    page.wait_for_function("() => document.querySelector('#upload-status').classList.contains('error')")
+    status = page.locator("#upload-status").inner_text()
+    assert status == "bad.csv ditolak: baris 3, kolom “b”: “oops” bukan angka.", status
+    assert_indonesian(page, "after a bad upload")
+
+    # the network fails under a download, then the connection is lost and stays down a while
+    page.route("**/api/v1/sessions/*/dataset", lambda route: route.abort())
+    page.locator("#download-dataset").click()
+    toast_with(page, ID["error.network"])
+    page.route("**/api/v1/sessions/*", lambda route: route.abort())
+    page.evaluate("() => window.__backpropLab.dropConnection()")
+    page.wait_for_selector('[data-testid="connection-status"][data-status="offline"]')
+    assert_indonesian(page, "with the connection lost")
+    page.unroute("**/api/v1/sessions/*")
+    page.wait_for_selector('[data-testid="connection-status"][data-status="open"]', timeout=20_000)
+    screenshot(page, "13-indonesian-walk")
+
+
+def test_an_invalid_link_is_refused_in_indonesian_and_the_page_starts_with_defaults(open_page):
+    page, _ = open_page("#lang=id&learning_rate=5000&dataset=plane&loss=cross_entropy")
+    toast_with(page, ID["error.link_config"].split("{")[0])
+    text = assert_indonesian(page, "after an invalid link")
+    assert ID["refusal.less_than_equal"].format(field=ID["hyper.learning_rate"], le="1.000") in text
+    expect(page.get_by_test_id("learning-rate")).to_have_value("0,03")  # the default, in Indonesian
+
+
+def test_numbers_follow_the_language_and_decimal_fields_take_either_separator(open_page):
+    page, watch = open_page("#lang=id")
+    rate = page.get_by_test_id("learning-rate")
+    rate.fill("0,03")
+    rate.press("Enter")
+    page.wait_for_function("() => window.__backpropLab.store.config.learning_rate === 0.03")
+    rate.fill("0,1")
+    rate.press("Enter")
+    page.wait_for_function("() => window.__backpropLab.store.config.learning_rate === 0.1")
+    rate.fill("0.03")  # the point a phone keyboard may offer works too
+    rate.press("Enter")
+    page.wait_for_function("() => window.__backpropLab.store.config.learning_rate === 0.03")
+    page.get_by_test_id("dataset").focus()  # the rate's field, left, shows the Indonesian form
+    expect(rate).to_have_value("0,03")
+
+    # 1234 steps at 0.03 (REST: what the page shows follows the session's broadcast)
+    sid = page.evaluate("() => window.__backpropLab.store.sessionId")
+    after = api(watch.base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 1234})
+    assert after["step"] == 1234 and after["config"]["learning_rate"] == 0.03
+    counter = page.get_by_test_id("step-counter")
+    expect(counter).to_have_text("1.234")
+    assert counter.get_attribute("data-value") == "1234"
+    loss = page.get_by_test_id("train-loss")
+    expect(loss).to_have_text(re.compile(r"^\d+,\d{4}$"))
+    page.wait_for_function("() => document.getElementById('loss-chart').layout?.separators === ',.'")
+
+    page.get_by_test_id("language-select").select_option("en")
+    expect(counter).to_have_text("1,234")
+    expect(rate).to_have_value("0.03")
+    expect(loss).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+    page.wait_for_function("() => document.getElementById('loss-chart').layout?.separators === '.,'")
+    # English takes only the point: "0,5" is refused, not read as 5
+    rate.fill("0,5")
+    rate.press("Enter")
+    expect(rate).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("() => window.__backpropLab.store.config.learning_rate") == 0.03
+    watch.assert_clean()
+
+
+def test_the_data_sets_columns_and_regression_metrics_are_named_in_indonesian(open_page):
+    page, _ = open_page("#lang=id&dataset=iris", chart=False)
+    page.wait_for_function("() => window.__backpropLab.store.network.input_names?.[0] === 'sepal_length'")
+    drawn(page)
+    labels = attribute_text(page)
+    assert ID["column.sepal_length"] in labels and "sepal_length" not in labels  # the input neurons
+    assert_indonesian(page, "with Iris")
+
+    page.get_by_test_id("dataset").select_option("plane")
+    page.wait_for_function("() => document.body.classList.contains('regression')")
+    expect(page.locator("#train-rmse")).to_have_text(re.compile(r"^\d+,\d{4}$"))
+    assert ID["help.rmse"] in attribute_text(page) and ID["help.r2"] in attribute_text(page)
+    assert_indonesian(page, "with a regression set")

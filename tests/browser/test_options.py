@@ -66,7 +66,7 @@ def test_the_controls_offer_the_ranges_the_options_give(open_page):
     rate.fill(str(ranges["learning_rate"]["ui"]["max"] * 2))
     rate.press("Enter")
     page.locator("#toasts .toast").first.wait_for()
-    assert f"at most {ranges['learning_rate']['ui']['max']:g}" in page.locator("#toasts .toast").first.inner_text()
+    assert f"at most {ranges['learning_rate']['ui']['max']:,.0f}" in page.locator("#toasts .toast").first.inner_text()
     assert rate.get_attribute("aria-invalid") == "true"
 
     # as many hidden layers as the options' UI maximum, then the add button stops
@@ -107,7 +107,8 @@ def test_a_server_that_cannot_give_its_options_gets_a_translated_error_then_the_
         toast.wait_for()
         expected = ID["error.options"].split("{message}")[0]
         assert toast.inner_text().startswith(expected), toast.inner_text()
-        assert "down for a moment" in toast.inner_text()
+        assert ID["error.status.503"] in toast.inner_text()  # in Indonesian, not the server's English
+        assert "down for a moment" not in toast.inner_text()
         assert badge.inner_text() == ID["connection.offline"]
         # not a blank page: the labels are there, in Indonesian
         assert page.locator("label[for=learning-rate]").inner_text() == ID["hyper.learning_rate"]

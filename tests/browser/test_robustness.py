@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 def test_a_dropped_connection_reconnects_to_the_same_session_and_restores_the_view(open_page):
     page, watch = open_page(chart=False)
     page.get_by_test_id("step-button").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '1'")
     sid = session_id(page)
     page.locator("#sample-index").fill("5")
     page.locator("#sample-index").press("Enter")

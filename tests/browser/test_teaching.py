@@ -86,7 +86,7 @@ def test_phases_come_in_order_and_the_inspector_shows_the_traced_numbers(open_pa
     # the update: one step taken, and the inspector follows the new weights exactly
     kind, _, _ = press_phase(page, len(expected) - 1)
     assert kind == "update"
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '1'")
     params = api(base, "GET", f"/api/v1/sessions/{session_id(page)}/params")
     page.wait_for_function(
         f"() => Number(document.querySelector('{INSPECTOR} [data-name=value]').dataset.value)"

@@ -12,7 +12,7 @@ def test_play_raises_the_step_counter_and_lowers_the_training_loss_then_pause_st
     page, watch = open_page()
     first_loss = float(page.get_by_test_id("train-loss").inner_text())
     page.get_by_test_id("play-button").click()
-    page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').textContent) > 300")
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').dataset.value) > 300")
     assert page.get_by_test_id("play-button").get_attribute("aria-pressed") == "true"
     page.wait_for_function(
         f"() => Number(document.querySelector('[data-testid=train-loss]').textContent) < {first_loss} * 0.8",
@@ -23,7 +23,7 @@ def test_play_raises_the_step_counter_and_lowers_the_training_loss_then_pause_st
     page.wait_for_selector('[data-testid="play-button"][aria-pressed="false"]')
     # paused: the server's step is final, and the frame sent after the pause brings it to the page
     paused_at = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"]
-    expect(page.get_by_test_id("step-counter")).to_have_text(str(paused_at))
+    expect(page.get_by_test_id("step-counter")).to_have_attribute("data-value", str(paused_at))
     page.wait_for_timeout(700)  # an absence takes a wait: nothing may move while paused
     assert step_count(page) == paused_at
     assert api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")["step"] == paused_at
@@ -36,9 +36,9 @@ def test_the_step_button_adds_exactly_one_step(open_page):
     page, _ = open_page(chart=False)
     assert step_count(page) == 0
     page.get_by_test_id("step-button").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '1'")
     page.get_by_test_id("step-button").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').textContent === '2'")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-counter]').dataset.value === '2'")
     page.wait_for_timeout(400)  # an absence takes a wait: no third step follows
     assert step_count(page) == 2
 
@@ -46,14 +46,14 @@ def test_the_step_button_adds_exactly_one_step(open_page):
 def test_changing_the_learning_rate_while_playing_takes_effect_without_a_reset(open_page):
     page, watch = open_page(chart=False)
     page.get_by_test_id("play-button").click()
-    page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').textContent) > 100")
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=step-counter]').dataset.value) > 100")
     before = step_count(page)
     field = page.get_by_test_id("learning-rate")
     field.fill("0.3")
     field.press("Enter")
     page.wait_for_function("() => window.__backpropLab.store.config.learning_rate === 0.3")
     page.wait_for_function(
-        f"() => Number(document.querySelector('[data-testid=step-counter]').textContent) > {before} + 100"
+        f"() => Number(document.querySelector('[data-testid=step-counter]').dataset.value) > {before} + 100"
     )
     session = api(watch.base, "GET", f"/api/v1/sessions/{session_id(page)}")
     assert session["config"]["learning_rate"] == 0.3

@@ -184,6 +184,25 @@ def test_csv_errors_are_value_errors_that_survive_pickling():
     assert isinstance(error, ValueError)
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.row, copy.column, str(copy)) == (error.row, error.column, str(error))
+    assert (copy.code, copy.params) == ("not_a_number", {"value": "z"})
+
+
+@pytest.mark.parametrize(
+    ("text", "limits", "code", "params"),
+    [
+        ("", {}, "empty_file", {}),
+        ("a,b,label\n1,2,x\n3,oops,y\n", {}, "not_a_number", {"value": "oops"}),
+        ("a,b,label\n1,,x\n3,4,y\n", {}, "missing_value", {}),
+        ("a,b,label\n1,2,x\n3,4\n", {}, "wrong_cell_count", {"count": 2, "expected": 3}),
+        ("a,label\n1,x\n", {}, "too_few_rows", {"count": 1}),
+        ("a,b,c,label\n1,2,3,x\n", {"max_columns": 3}, "too_many_columns", {"count": 4, "maximum": 3}),
+        ("a,label\n1,x\n2,x\n", {}, "one_class", {"value": "x"}),
+        ("1,2\n3,4\n5,6\n", {}, "no_header", {}),
+    ],
+)
+def test_every_csv_error_has_a_stable_code_and_its_numbers_for_translation(text, limits, code, params):
+    error = refused(text, **limits)
+    assert (error.code, error.params) == (code, params)
 
 
 # --- Iris ---------------------------------------------------------------------------------------

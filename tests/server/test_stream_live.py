@@ -194,6 +194,8 @@ async def test_bad_messages_get_errors_and_the_socket_lives_on(live):
         await inbox.send({"type": "config", "changes": {"dataset": "plane", "loss": "cross_entropy"}})
         error = await inbox.until("error")
         assert error["code"] == "invalid" and error["message"].startswith("loss:")
+        assert (error["field"], error["reason"]) == ("loss", "needs_classification")
+        assert error["params"] == {"dataset": "plane"}
         await inbox.ws.send(b"\x00\x01")
         assert (await inbox.until("error"))["code"] == "bad_message"
         await inbox.send({"type": "step", "steps": 3})
@@ -353,3 +355,18 @@ async def test_per_message_deflate_is_off(live):
     async with connect(socket_url(live, live.new_session()), origin=live.base) as ws:
         assert ws.protocol.extensions == []
         assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers
+
+
+async def test_a_refused_field_says_which_and_why_for_the_page_to_translate(live):
+    inbox, _ = await open_inbox(live, live.new_session())
+    async with inbox.ws:
+        await inbox.send({"type": "config", "changes": {"learning_rate": 0}, "id": 1})
+        error = await inbox.until("error")
+        assert (error["code"], error["field"], error["reason"]) == ("bad_message", "learning_rate", "greater_than")
+        assert error["params"] == {"gt": 0.0, "value": 0} and error["reply_to"] == 1
+        cap = live.lab.settings.limits.max_neurons
+        await inbox.send({"type": "config", "changes": {"hidden_layers": [cap + 1]}})
+        error = await inbox.until("error")
+        assert (error["code"], error["field"], error["reason"]) == ("invalid", "hidden_layers", "too_many_neurons")
+        assert error["params"] == {"value": cap + 1, "maximum": cap}
+        assert error["message"] == f"hidden_layers: at most {cap} neurons per layer on this server"

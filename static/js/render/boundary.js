@@ -6,7 +6,7 @@
 // Two stacked canvases: the image (redrawn when heatmaps arrive, ≤ 10 a second) and the points
 // (redrawn when the data, the chosen sample or the size change).
 
-import { shortNumber } from "../format.js";
+import { groupedInteger, listSeparator, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { classColours, divergingCss, rgb } from "../palette.js";
@@ -14,6 +14,7 @@ import { DIRTY, markDirty, setHover, store } from "../store.js";
 import { chooseSample } from "../teaching.js";
 import { beginDraw, fitCanvas, placeTooltip, watchSize } from "./canvas.js";
 import { OutputImage } from "./heatmap.js";
+import { inputLabel } from "./network_names.js";
 
 const MARGIN = { left: 26, bottom: 20, top: 4, right: 4 };
 
@@ -88,7 +89,7 @@ function drawAxes(context, box, [x1Min, x1Max, x2Min, x2Max]) {
   context.fillText(shortNumber(x1Max, 2), box.x + box.width, box.y + box.height + 4);
   context.textAlign = "center";
   const names = store.dataset?.planar === false ? store.network?.input_names ?? [] : [];
-  context.fillText(names[0] ?? "x₁", box.x + box.width / 2, box.y + box.height + 4);
+  context.fillText(names[0] === undefined ? "x₁" : inputLabel(names[0]), box.x + box.width / 2, box.y + box.height + 4);
   context.textBaseline = "middle";
   context.textAlign = "right";
   context.fillText(shortNumber(x2Max, 2), box.x - 4, box.y + 6);
@@ -97,7 +98,7 @@ function drawAxes(context, box, [x1Min, x1Max, x2Min, x2Max]) {
   context.translate(box.x - 10, box.y + box.height / 2);
   context.rotate(-Math.PI / 2);
   context.textAlign = "center";
-  context.fillText(names[1] ?? "x₂", 0, 0, box.height * 0.6);
+  context.fillText(names[1] === undefined ? "x₂" : inputLabel(names[1]), 0, 0, box.height * 0.6);
   context.restore();
 }
 
@@ -195,7 +196,7 @@ function tooltipText(hover) {
   const v = hover.v;
   const x1 = x1Min + u * (x1Max - x1Min);
   const x2 = x2Min + v * (x2Max - x2Min);
-  const lines = [`x₁ = ${shortNumber(x1)}, x₂ = ${shortNumber(x2)}`];
+  const lines = [`x₁ = ${shortNumber(x1)}${listSeparator()}x₂ = ${shortNumber(x2)}`];
   if (store.heatmaps && output.ready) {
     const values = OutputImage.valuesAt(store.heatmaps, u, v);
     if (store.network.output === "softmax") {
@@ -208,7 +209,7 @@ function tooltipText(hover) {
   if (hover.point) {
     const part = store.dataset[hover.point.split];
     const truth = part.labels ? store.dataset.class_names?.[part.labels[hover.point.index]] ?? part.labels[hover.point.index] : shortNumber(part.values[hover.point.index]);
-    lines.push(t("output.point_tooltip", { split: t(`teach.split_${hover.point.split}`), index: hover.point.index, truth }));
+    lines.push(t("output.point_tooltip", { split: t(`teach.split_${hover.point.split}`), index: groupedInteger(hover.point.index), truth }));
   }
   return lines.join("\n");
 }
@@ -250,10 +251,10 @@ export function initBoundary() {
   });
   registerRenderer({
     name: "boundary-points",
-    mask: DIRTY.dataset | DIRTY.probe | DIRTY.layout | DIRTY.heatmaps,
+    mask: DIRTY.dataset | DIRTY.probe | DIRTY.layout | DIRTY.heatmaps | DIRTY.lang,
     render(flags) {
       if (width === 0) return;
-      const rebuild = flags & (DIRTY.dataset | DIRTY.layout);
+      const rebuild = flags & (DIRTY.dataset | DIRTY.layout | DIRTY.lang); // the axes' numbers and names
       // heatmaps may bring a new extent; otherwise only a newly chosen sample redraws
       const extentKey = extent().join(",");
       const sampleKey = `${store.sample.split}:${store.sample.index}`;

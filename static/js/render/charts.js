@@ -7,6 +7,7 @@
 // (measured here: about half the cost of extendTraces). The legend is HTML, outside the SVG.
 // While training it is redrawn once a second, and at once when training stops.
 
+import { decimalSeparator } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
@@ -31,7 +32,7 @@ let revision = 0;
 
 function traces() {
   const history = store.history;
-  const hover = "%{y:.4f}<extra>%{fullData.name}</extra>";
+  const hover = "%{y:.4f}<extra>%{fullData.name}</extra>"; // d3-format, with the layout's separators
   return [
     { x: history.steps, y: history.train, name: t("chart.train"), type: "scatter", mode: "lines",
       line: { color: POSITIVE_CSS, width: 2 }, hovertemplate: hover },
@@ -52,6 +53,7 @@ function chartLayout() {
   return {
     margin: { l: 56, r: 12, t: 8, b: 42 }, // fixed: automargin would measure text on every update
     font: { family: "system-ui, sans-serif", size: fontSize, color: "#222" },
+    separators: decimalSeparator() === "," ? ",." : ".,", // decimal then thousands: 0,03 and 1.000 in Indonesian
     xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative" },
     yaxis: { title: { text: t("chart.loss") }, type: logToggle.checked ? "log" : "linear", rangemode: "tozero" },
     showlegend: false,

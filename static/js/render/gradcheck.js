@@ -6,6 +6,7 @@
 import { runGradientCheck } from "../checks.js";
 import { duration, groupedInteger, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { DIRTY, store } from "../store.js";
 
@@ -34,7 +35,7 @@ function render() {
     return;
   }
   if (check.status === "error") {
-    result.textContent = t("gradcheck.failed", { message: check.error });
+    result.textContent = t("gradcheck.failed", { message: explain(check.error) });
     result.classList.add("error");
     return;
   }
@@ -56,7 +57,7 @@ function render() {
   );
   const when = document.createElement("p");
   when.className = "note";
-  when.textContent = t("gradcheck.at_step", { step: check.step });
+  when.textContent = t("gradcheck.at_step", { step: groupedInteger(check.step, lang) });
   const verdict = document.createElement("p");
   verdict.className = agree ? "verdict good" : "verdict bad";
   verdict.textContent = t(agree ? "gradcheck.agree" : "gradcheck.disagree");

@@ -13,13 +13,13 @@
 
 import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
-import { factor, mathText, shortNumber, subscript } from "../format.js";
+import { factor, fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
 import { formulas } from "../options.js";
 import { DIRTY, pushError, select, store, whileRunning } from "../store.js";
-import { columnName, neuronName } from "./network_names.js";
+import { columnName, layerPhrase, neuronName } from "./network_names.js";
 
 const UPDATE_INTERVAL_MS = 100;
 
@@ -39,7 +39,7 @@ function num(value, name, { asFactor = false, digits = 4 } = {}) {
   const span = el("span", "num", asFactor ? factor(value, digits) : shortNumber(value, digits));
   if (name) span.dataset.name = name;
   span.dataset.value = String(value);
-  span.title = String(value);
+  span.title = fullNumber(value);
   return span;
 }
 
@@ -182,7 +182,7 @@ function backwardBlock(column, j) {
     }
     numbers.append(") = ", num(delta, "delta"));
     block.append(numbers);
-    block.append(el("p", "note", t("inspect.chain_rule_note", { layer: columnName(column + 1, sizes.length) })));
+    block.append(el("p", "note", t("inspect.chain_rule_note", { layer: layerPhrase(column + 1, sizes.length) })));
   }
 
   block.append(line(`${mathText(maths.network?.bias_gradient, indices)} = `, num(layer.bias_gradients[j], "bias-gradient")));
@@ -239,8 +239,9 @@ function parameterBlock(selection) {
   const form = el("form", "set-form");
   const labelElement = el("label", null, t("inspect.set_value", { symbol }));
   valueInput = el("input");
-  valueInput.type = "number";
-  valueInput.step = "any";
+  valueInput.type = "text"; // takes "0,5" and "0.5" in Indonesian (format.js)
+  valueInput.inputMode = "decimal";
+  valueInput.autocomplete = "off";
   valueInput.id = "inspector-value";
   valueInput.dataset.testid = "parameter-input";
   labelElement.htmlFor = valueInput.id;
@@ -249,8 +250,8 @@ function parameterBlock(selection) {
   form.append(labelElement, valueInput, setButton);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const value = Number(valueInput.value);
-    if (valueInput.value.trim() === "" || !Number.isFinite(value)) {
+    const value = parseLocalNumber(valueInput.value);
+    if (!Number.isFinite(value)) {
       pushError({ key: "error.parameter_value" });
       return;
     }
@@ -272,14 +273,14 @@ function updateParameterBlock(selection) {
   const symbol = parameter.kind === "weight" ? "w" : "b";
   const value = readParameter(store.params, parameter);
   currentValue.replaceChildren(`${symbol} = `, value === undefined ? "–" : num(value, "value", { digits: 6 }));
-  if (document.activeElement !== valueInput && value !== undefined) valueInput.value = String(value);
+  if (document.activeElement !== valueInput && value !== undefined) valueInput.value = fullNumber(value);
   const gradient = readParameter(store.gradients, parameter);
   const update = readParameter(store.updates, parameter);
   const lines = [];
   if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} ${t("inspect.batch_gradient")} = `, num(gradient, "batch-gradient")));
   if (update !== undefined) {
     const rule = formulas().optimizers?.[store.config?.optimizer];
-    const note = rule ? `  (${mathText(rule)}, η = ${store.config.learning_rate})` : "";
+    const note = rule ? `  (${mathText(rule)}${listSeparator()}η = ${localNumber(store.config.learning_rate)})` : "";
     lines.push(line(`Δ${symbol} ${t("inspect.last_update")} = `, num(update, "update"), note));
   }
   gradientLine.replaceChildren(...lines);

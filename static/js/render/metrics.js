@@ -4,7 +4,7 @@
 // second while training.
 
 import { el, setText } from "../dom.js";
-import { percent, plainNumber } from "../format.js";
+import { groupedInteger, percent, plainNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { classColours, rgb } from "../palette.js";
@@ -55,7 +55,7 @@ function renderConfusion() {
     th.style.borderLeft = `3px solid ${rgb(colours[actual])}`;
     tr.append(th);
     row.forEach((count, predicted) => {
-      const td = el("td", null, String(count));
+      const td = el("td", null, groupedInteger(count));
       const share = count / total;
       const tint = actual === predicted ? "24, 104, 178" : "224, 110, 20";
       td.style.background = `rgba(${tint}, ${(share * 0.55).toFixed(3)})`;
@@ -64,6 +64,13 @@ function renderConfusion() {
     table.append(tr);
   });
   confusionBox.replaceChildren(table);
+}
+
+/** A metric in the reader's form ("0,6931" in Indonesian), its plain number in data-value. */
+function setMetric(cell, text, value) {
+  setText(cell, text);
+  const raw = value === null || value === undefined ? "" : String(value);
+  if (cell.dataset.value !== raw) cell.dataset.value = raw;
 }
 
 export function initMetrics() {
@@ -76,8 +83,8 @@ export function initMetrics() {
       const metrics = store.metrics ?? {};
       const classify = store.network ? store.network.output === "softmax" : true;
       document.body.classList.toggle("regression", !classify);
-      setText(cells.trainLoss, plainNumber(metrics.train_loss));
-      setText(cells.testLoss, plainNumber(metrics.test_loss));
+      setMetric(cells.trainLoss, plainNumber(metrics.train_loss), metrics.train_loss);
+      setMetric(cells.testLoss, plainNumber(metrics.test_loss), metrics.test_loss);
       setText(cells.trainAccuracy, percent(metrics.train_accuracy));
       setText(cells.testAccuracy, percent(metrics.test_accuracy));
       setText(cells.trainRmse, plainNumber(metrics.train_rmse));

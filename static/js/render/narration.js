@@ -1,7 +1,7 @@
 // Teaching mode's narration: what the phase just run did, in words and with the engine's numbers
 // for the chosen sample (and the batch where the step uses the batch), in the reader's language.
 
-import { mathText, shortNumber } from "../format.js";
+import { fixedNumber, groupedInteger, listSeparator, localNumber, mathText, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { formulas } from "../options.js";
@@ -14,7 +14,7 @@ const MAX_LISTED = 6; // neurons listed by value; more are summarised
 function list(values) {
   const shown = Array.from(values.slice(0, MAX_LISTED), (value) => shortNumber(value));
   if (values.length > MAX_LISTED) shown.push("…");
-  return `[${shown.join(", ")}]`;
+  return `[${shown.join(listSeparator())}]`;
 }
 
 function paragraph(text, className) {
@@ -31,16 +31,17 @@ function layerName(layer, depth) {
 function describe(phase, probe, depth) {
   const texts = [];
   const batch = phase.batch_indices?.length ?? 0;
-  const sample = { split: t(`teach.split_${probe.split}`), index: probe.index };
+  const sample = { split: t(`teach.split_${probe.split}`), index: groupedInteger(probe.index) };
   switch (phase.kind) {
     case "forward": {
       const layer = probe.layers[phase.layer];
       const output = phase.layer === depth - 1;
-      texts.push(t(output ? "narrate.forward_output" : "narrate.forward", { layer: layerName(phase.layer, depth), activation: store.network.activation }));
+      const activation = t(`activation.${store.network.activation}`);
+      texts.push(t(output ? "narrate.forward_output" : "narrate.forward", { layer: layerName(phase.layer, depth), activation }));
       texts.push(t("narrate.forward_values", { ...sample, z: list(layer.pre_activations), a: list(layer.activations) }));
       if (output && store.network.output === "softmax") {
         const sum = layer.activations.reduce((total, p) => total + p, 0);
-        texts.push(t("narrate.softmax_sum", { sum: sum.toFixed(6) }));
+        texts.push(t("narrate.softmax_sum", { sum: fixedNumber(sum, 6) }));
       }
       break;
     }
@@ -50,7 +51,7 @@ function describe(phase, probe, depth) {
       texts.push(t(loss === "cross_entropy" ? "narrate.loss_ce" : "narrate.loss_mse", { formula }));
       texts.push(t("narrate.loss_values", { ...sample, y: list(probe.targets), yhat: list(probe.outputs ?? probe.layers[depth - 1].activations), loss: shortNumber(probe.loss, 4) }));
       if (phase.values?.loss !== undefined) {
-        texts.push(t("narrate.loss_batch", { n: batch, loss: shortNumber(phase.values.loss, 4), objective: shortNumber(phase.values.objective, 4) }));
+        texts.push(t("narrate.loss_batch", { n: groupedInteger(batch), loss: shortNumber(phase.values.loss, 4), objective: shortNumber(phase.values.objective, 4) }));
       }
       texts.push(t("narrate.loss_names"));
       break;
@@ -61,15 +62,15 @@ function describe(phase, probe, depth) {
       const delta = mathText(formulas().losses?.[store.config?.loss]?.delta?.[store.network.output]);
       texts.push(t(output ? "narrate.backward_output" : "narrate.backward", { layer: layerName(phase.layer, depth), delta }));
       texts.push(t("narrate.backward_values", { ...sample, delta: list(layer.deltas) }));
-      texts.push(t("narrate.backward_batch", { n: batch }));
+      texts.push(t("narrate.backward_batch", { n: groupedInteger(batch) }));
       break;
     }
     case "update": {
       let largest = 0;
       for (const layer of phase.values?.weight_updates ?? []) for (const row of layer) for (const value of row) largest = Math.max(largest, Math.abs(value));
       const rule = mathText(formulas().optimizers?.[store.config?.optimizer]);
-      texts.push(t("narrate.update", { rate: store.config?.learning_rate, optimizer: t(`optimizer.${store.config?.optimizer}`), rule }));
-      texts.push(t("narrate.update_values", { largest: shortNumber(largest), step: store.step }));
+      texts.push(t("narrate.update", { rate: localNumber(store.config?.learning_rate), optimizer: t(`optimizer.${store.config?.optimizer}`), rule }));
+      texts.push(t("narrate.update_values", { largest: shortNumber(largest), step: groupedInteger(store.step) }));
       break;
     }
     default:

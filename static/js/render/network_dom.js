@@ -12,7 +12,7 @@ import { changeNeurons } from "../settings.js";
 import { DIRTY, select, setHover, store } from "../store.js";
 import { placeTooltip } from "./canvas.js";
 import { edgeAt, neuronAt } from "./network_layout.js";
-import { columnName, neuronName } from "./network_names.js";
+import { columnName, layerPhrase, neuronName } from "./network_names.js";
 
 const neuronLayer = document.getElementById("neuron-layer");
 const headerLayer = document.getElementById("layer-buttons");
@@ -51,9 +51,9 @@ function buildHeaders() {
       }
       const group = document.createElement("span");
       group.className = "layer-size";
-      const minus = button("−", t("network.remove_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, -1));
+      const minus = button("−", t("network.remove_neuron", { layer: layerPhrase(c, sizes.length) }), () => changeNeurons(c - 1, -1));
       minus.disabled = n <= neurons.min;
-      const plus = button("+", t("network.add_neuron", { layer: columnName(c, sizes.length) }), () => changeNeurons(c - 1, +1));
+      const plus = button("+", t("network.add_neuron", { layer: layerPhrase(c, sizes.length) }), () => changeNeurons(c - 1, +1));
       plus.disabled = n >= neurons.max;
       const count = document.createElement("output");
       count.textContent = String(n);
@@ -94,7 +94,7 @@ function buildNeuronButtons() {
       element.style.width = `${layout.size}px`;
       element.style.height = `${layout.size}px`;
       element.tabIndex = g === focusIndex ? 0 : -1;
-      element.setAttribute("aria-label", t("network.neuron_label", { layer: columnName(c, sizes.length), name: neuronName(c, k) }));
+      element.setAttribute("aria-label", t("network.neuron_label", { layer: layerPhrase(c, sizes.length), name: neuronName(c, k) }));
       buttons.push(element);
     }
   }

@@ -2,6 +2,7 @@
 // message (which says why: the learning rate, the step, and what to do), and error toasts for
 // anything the server or the page refused. Nothing fails silently.
 
+import { groupedInteger, localNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { DIRTY, dismissError, ERROR_MS, markDirty, store } from "../store.js";
@@ -32,7 +33,7 @@ function renderDivergence() {
     return;
   }
   const key = diverged.cause === "weights" ? "notice.diverged_weights" : "notice.diverged_loss";
-  const text = t(key, { rate: diverged.learning_rate ?? store.config?.learning_rate, step: diverged.step });
+  const text = t(key, { rate: localNumber(diverged.learning_rate ?? store.config?.learning_rate), step: groupedInteger(diverged.step) });
   if (banner.textContent !== text) banner.textContent = text;
   banner.hidden = false;
 }

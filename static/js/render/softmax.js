@@ -2,7 +2,7 @@
 // with the ground-truth class marked and the sum written out (it is always 1: softmax turns
 // the output layer's z into probabilities). Training pushes the true class's bar towards 1.
 
-import { shortNumber } from "../format.js";
+import { fixedNumber, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { classColours, rgb } from "../palette.js";
@@ -71,7 +71,7 @@ function render() {
     split: t(`teach.split_${probe.split}`),
     index: probe.index,
   });
-  box.querySelector(".softmax-sum").textContent = t("softmax.sum", { sum: sum.toFixed(6), truth: store.dataset.class_names?.[truth] ?? truth });
+  box.querySelector(".softmax-sum").textContent = t("softmax.sum", { sum: fixedNumber(sum, 6), truth: store.dataset.class_names?.[truth] ?? truth });
 }
 
 export function initSoftmax() {

@@ -1,0 +1,89 @@
+"""The page's translations (static/i18n/en.json and id.json): every key in both languages with the
+same placeholders, every key the page's code and template name present, and the Indonesian
+terms of docs/glossary.md rather than the words a review found wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+I18N = ROOT / "static" / "i18n"
+EN = json.loads((I18N / "en.json").read_text(encoding="utf-8"))
+ID = json.loads((I18N / "id.json").read_text(encoding="utf-8"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def test_every_english_key_has_an_indonesian_text_and_back():
+    assert sorted(set(EN) - set(ID)) == [], "keys missing in id.json"
+    assert sorted(set(ID) - set(EN)) == [], "keys missing in en.json"
+
+
+def test_both_languages_fill_the_same_placeholders():
+    shared = [key for key in EN if key in ID]
+    differ = [f"{key}: {EN[key]!r} / {ID[key]!r}" for key in shared if placeholders(EN[key]) != placeholders(ID[key])]
+    assert differ == []
+
+
+def test_no_text_is_empty_or_left_with_surrounding_spaces():
+    for language, texts in (("en", EN), ("id", ID)):
+        for key, text in texts.items():
+            assert isinstance(text, str) and text.strip() == text and text, f"{language} {key}: {text!r}"
+
+
+def _keys_named_in_code() -> set[str]:
+    """Literal keys: t("…"), has("…"), key: "…" in the scripts, data-i18n and data-help-key in
+    the template. Keys built at run time (`activation.${name}`) are checked by the browser tests."""
+    names: set[str] = set()
+    script = re.compile(r"""(?:\bt|\bhas)\(\s*["']([\w.]+)["']|\bkey:\s*["']([\w.]+)["']""")
+    for path in (ROOT / "static" / "js").rglob("*.js"):
+        for match in script.finditer(path.read_text(encoding="utf-8")):
+            names.add(match.group(1) or match.group(2))
+    markup = re.compile(r"""data-(?:i18n|help-key)="([\w.]+)"|:([\w.]+)[;"]""")
+    for path in (ROOT / "templates").glob("*.html"):
+        for match in markup.finditer(path.read_text(encoding="utf-8")):
+            names.add(match.group(1) or match.group(2))
+    return {name for name in names if "." in name}
+
+
+def test_every_key_the_page_names_has_a_text():
+    missing = sorted(name for name in _keys_named_in_code() if name not in EN)
+    assert missing == []
+
+
+# What the review of the Indonesian page found (issue 11), as patterns, and why each is wrong.
+FORBIDDEN = {
+    r"selisih hingga": "finite differences are 'beda hingga'",
+    r"\bsisi\b": "a connection between neurons is a 'koneksi' ('sisi' reads as 'side')",
+    r"melawan 2": "a calque of 'against 2'",
+    r"sepakat": "gradients 'cocok'; they do not agree like people",
+    r"angka langsung": "a calque of 'live numbers'",
+    r"menyederhana menjadi": "a calque of 'simplify to'",
+    r"kebingungan": "the confusion matrix is 'confusion matrix (matriks konfusi)'",
+    r"hukum": "a regularisation penalty is a 'penalti'",
+    r"keluaran": "the glossary keeps 'output'",
+    r"tombol panah berpindah": "the keys do not move; the reader moves with them",
+}
+
+
+def test_the_indonesian_texts_use_the_glossarys_terms():
+    found = [
+        f"{key}: {pattern!r} ({why})"
+        for key, text in ID.items()
+        for pattern, why in FORBIDDEN.items()
+        if re.search(pattern, text.lower())
+    ]
+    assert found == []
+    assert "beda hingga" in ID["inspect.check"] and "koneksi" in ID["network.hint"]
+    assert ID["metrics.confusion"].startswith("Confusion matrix (matriks konfusi)")
+
+
+def test_a_layer_in_an_indonesian_sentence_is_named_as_a_sentence_names_it():
+    # "neuron di lapisan tersembunyi 2", not the column label "neuron di Tersembunyi 2"
+    assert ID["network.layer_hidden"] == "lapisan tersembunyi {n}"
+    assert ID["network.layer_output"] == "lapisan output"
