@@ -64,7 +64,7 @@ export async function refreshLossLine() {
     }
     setLossLine({ status: "done", result });
   } catch (error) {
-    setLossLine({ status: "error", result: null, error: error.message });
+    setLossLine({ status: "error", result: null, error });
   } finally {
     lineInFlight = false;
     if (lineAgain) {
@@ -82,7 +82,7 @@ export async function runRangeTest() {
     const result = await api.rangeTest({ config: store.config, ...RANGE_REQUEST });
     setRangeTest({ status: "done", result });
   } catch (error) {
-    setRangeTest({ status: "error", result: null, error: error.message });
+    setRangeTest({ status: "error", result: null, error });
   }
 }
 

@@ -9,6 +9,7 @@
 // training can carry on. Scrubbing sends at most one request at a time; the newest position wins.
 
 import { api } from "./api.js";
+import { explain } from "./refusals.js";
 import { switchSession } from "./session.js";
 import { rememberUpload } from "./settings.js";
 import {
@@ -31,7 +32,7 @@ export const exportHref = (id) => api.exportUrl(id);
 export const csvHref = (id) => api.metricsCsvUrl(id);
 
 function failed(key, error) {
-  setRunsStatus({ key, vars: { message: error.message }, error: true });
+  setRunsStatus({ key, vars: { message: explain(error) }, error: true });
 }
 
 /** GET /api/v1/runs: the newest `shownLimit` runs. */

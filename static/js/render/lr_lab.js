@@ -5,8 +5,9 @@
 // at most a few times a second while a race streams.
 
 import { applySuggestedRate, refreshLossLine, runRangeTest, startRace, stopRace } from "../lr_lab.js";
-import { localShortNumber } from "../format.js";
+import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
@@ -31,7 +32,7 @@ const rangeSuggestion = $("lr-range-suggestion");
 const rangeApply = $("lr-range-apply");
 
 /** A number as the reader writes it (a decimal comma in Indonesian). */
-const num = (value, digits = 3) => localShortNumber(value, store.lang, digits);
+const num = (value, digits = 3) => shortNumber(value, digits, store.lang);
 
 const drawn = { race: -1, raceId: null, line: null, range: null, lang: null };
 
@@ -145,7 +146,7 @@ function drawRaceCopies(race) {
 // --- the loss line ----------------------------------------------------------------------
 function drawLine(line) {
   if (line.status === "error") {
-    lineSummary.textContent = t("lrlab.line_failed", { message: line.error });
+    lineSummary.textContent = t("lrlab.line_failed", { message: explain(line.error) });
     return;
   }
   const r = line.result;
@@ -186,7 +187,7 @@ function drawRange(test) {
     return;
   }
   if (test.status === "error") {
-    rangeSuggestion.textContent = t("lrlab.range_failed", { message: test.error });
+    rangeSuggestion.textContent = t("lrlab.range_failed", { message: explain(test.error) });
     return;
   }
   const r = test.result;
