@@ -35,7 +35,7 @@ def softmax(z: np.ndarray, y_hat: np.ndarray) -> None:
             largest = max(largest, z[s, k])
         total = 0.0
         for k in range(classes):
-            e = math.exp(z[s, k] - largest)
+            e = 1.0 if z[s, k] == largest else math.exp(z[s, k] - largest)  # e⁰ = 1 exactly, without a call
             y_hat[s, k] = e
             total += e
         for k in range(classes):
