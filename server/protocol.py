@@ -1,11 +1,13 @@
-"""The WebSocket protocol, version 2: every message's type and fields. `docs/protocol.md` is the
+"""The WebSocket protocol, version 3: every message's type and fields. `docs/protocol.md` is the
 prose of this module; both carry `PROTOCOL_VERSION` and change together.
 
 Server → client: JSON text messages, each with a `"type"` (`ServerMessageType`). A `heatmaps`
 message is followed by exactly one binary message holding its bytes (`server.heatmaps`); a
 `frame` with an `"arrays"` index is followed by exactly one binary message holding its weights,
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
-scripts). Version 2: frames carry their arrays as that binary instead of JSON. Client → server: JSON
+scripts). Version 2: frames carry their arrays as that binary instead of JSON. Version 3: the
+classroom — a viewer's `hello` (on `/ws/watch/{code}`) has no session id and says `role`; an
+`audience` message tells every client how many viewers watch. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.schemas import ConfigIn, SplitName
 from server.settings import MAX_STEPS_PER_REQUEST
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 ServerMessageType = Literal[
     "hello",
@@ -37,6 +39,7 @@ ServerMessageType = Literal[
     "probe",
     "parameter_check",
     "diverged",
+    "audience",
     "error",
 ]
 ClientMessageType = Literal[
@@ -122,8 +125,19 @@ def error(message: str, code: ErrorCode, reply_to: MessageId | None = None) -> d
     return out
 
 
-def hello(session_id: str, snapshot: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id, "snapshot": snapshot}
+Role = Literal["control", "viewer"]
+
+
+def hello(session_id: str | None, snapshot: dict[str, Any], role: Role = "control") -> dict[str, Any]:
+    """The first message. A viewer's carries no session id: the id is the key that controls the
+    session, and a share code gives only the right to watch."""
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id, "role": role,
+            "snapshot": snapshot}
+
+
+def audience(viewers: int) -> dict[str, Any]:
+    """How many viewers watch the session through its share code (sent when that changes)."""
+    return {"type": "audience", "viewers": viewers}
 
 
 def _default(value: Any) -> Any:
