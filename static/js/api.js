@@ -63,6 +63,8 @@ export const api = {
     request("GET", `/sessions/${encodeURIComponent(id)}/trace?split=${encodeURIComponent(split)}&index=${index}`),
   params: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/params`),
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
+  share: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/share`),
+  fork: (code) => request("POST", `/shares/${encodeURIComponent(code)}/fork`),
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

@@ -14,6 +14,7 @@ import {
   setParameterCheck,
   setProbe,
   setSession,
+  setViewers,
   store,
 } from "./store.js";
 
@@ -70,6 +71,9 @@ const handlers = {
   },
   diverged(message) {
     applyDiverged(message);
+  },
+  audience(message) {
+    setViewers(message.viewers);
   },
   error(message) {
     pushError(describeServerError(message));

@@ -56,6 +56,7 @@ function transition(to) {
 }
 
 let socket = null;
+let watching = null; // the share code this page watches (a viewer), or null
 let onMessage = () => {};
 let attempts = 0;
 let retryTimer = null;
@@ -89,11 +90,20 @@ export async function loadOptions() {
 
 /**
  * Creates the session with `config` (from the URL; the defaults if the server refuses it) and
- * opens its socket. `handler(message, bytes)` gets every server message.
+ * opens its socket; or, given `existing` (the id of a session made for this page, a fork), opens
+ * that one if the server still has it. `handler(message, bytes)` gets every server message.
  */
-export async function startSession(config, handler, reportError) {
+export async function startSession(config, handler, reportError, existing = null) {
   onMessage = handler;
   const created = await untilItWorks(async () => {
+    if (existing) {
+      try {
+        return await api.getSession(existing);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        existing = null; // gone (expired, a restarted server): a new session instead
+      }
+    }
     try {
       return await api.createSession(config);
     } catch (error) {
@@ -106,9 +116,23 @@ export async function startSession(config, handler, reportError) {
   connect(created.id);
 }
 
+/**
+ * Watches the session a share code names, read-only: its socket only, no session of our own.
+ * When the socket drops the page reconnects to the same code while the server knows it.
+ */
+export function watchSession(code, handler) {
+  onMessage = handler;
+  watching = code;
+  connect(null);
+}
+
+function socketPath(sessionId) {
+  return watching ? `/ws/watch/${encodeURIComponent(watching)}` : `/ws/sessions/${encodeURIComponent(sessionId)}`;
+}
+
 function connect(sessionId) {
   hadHello = false;
-  const opened = new SessionSocket(sessionId, {
+  const opened = new SessionSocket(socketPath(sessionId), {
     onOpen: () => {
       attempts = 0;
       transition(ConnectionState.OPEN);
@@ -147,6 +171,10 @@ function scheduleReconnect() {
 }
 
 async function reconnect() {
+  if (watching) {
+    connect(null); // a code the server no longer knows is refused, and the page keeps trying
+    return;
+  }
   const id = store.sessionId;
   try {
     await api.getSession(id);
@@ -182,9 +210,10 @@ function restoreView() {
   resumePlaying = false;
 }
 
-/** Sends a client message if connected; returns its id or null. */
+/** Sends a client message if connected; returns its id or null. A viewer sends nothing: the
+ * server would refuse every control message of a read-only view. */
 export function send(message) {
-  return socket ? socket.send(message) : null;
+  return socket && !watching ? socket.send(message) : null;
 }
 
 /** Test hook: drops the socket as a network failure would (the page then reconnects). */

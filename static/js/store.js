@@ -27,7 +27,8 @@ export const DIRTY = {
   layout: 1 << 14, // a panel was resized
   checks: 1 << 15, // gradient check and parameter check results
   notices: 1 << 16, // divergence banner, errors
-  all: (1 << 17) - 1,
+  classroom: 1 << 17, // share code, viewers, projector mode
+  all: (1 << 18) - 1,
 };
 
 export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
@@ -39,6 +40,12 @@ export const store = {
   uploads: {}, // uploaded data set id -> {name, classes, regression, features, rows}
   connection: "connecting", // session.js's ConnectionState: connecting | open | reconnecting | offline
   sessionId: null,
+
+  // the classroom: "presenter" (this page drives its session) or "viewer" (watching a share code)
+  role: "presenter",
+  share: null, // {code, spoken, url} once the presenter shared, or the watched code for a viewer
+  viewers: 0, // viewers watching the session (the server's `audience`)
+  projector: false, // projector mode: large type, high contrast, thicker lines
 
   config: null, // the server's full config
   network: null, // {layer_sizes, activation, output, input_names}
@@ -400,4 +407,35 @@ export function startPhaseAnimation(start, ms) {
   store.teaching.animationStart = start;
   store.teaching.animationMs = ms;
   markDirty(DIRTY.teaching);
+}
+
+// --- the classroom ---------------------------------------------------------------------------
+
+/** "presenter" or "viewer" (a page opened at /watch/{code}). */
+export function setRole(role) {
+  store.role = role;
+  markDirty(DIRTY.classroom);
+}
+
+/** The share: `{code, spoken, url}` (POST …/share), or null. */
+export function setShare(share) {
+  store.share = share;
+  markDirty(DIRTY.classroom);
+}
+
+export function setViewers(viewers) {
+  store.viewers = viewers;
+  markDirty(DIRTY.classroom);
+}
+
+/** How much thicker the views draw their lines: projector mode makes them readable from the back. */
+export function lineScale() {
+  return store.projector ? 1.75 : 1;
+}
+
+/** Projector mode changes the type size and the line widths: every view redraws. */
+export function setProjector(on) {
+  if (store.projector === on) return;
+  store.projector = on;
+  markDirty(DIRTY.all);
 }

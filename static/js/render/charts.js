@@ -10,7 +10,7 @@
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, isLargeNetwork, markDirty, pushError, store, whileRunning } from "../store.js";
+import { DIRTY, isLargeNetwork, lineScale, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
 
 // While training the chart is redrawn once a second, every two seconds for a large network:
@@ -34,9 +34,9 @@ function traces() {
   const hover = "%{y:.4f}<extra>%{fullData.name}</extra>";
   return [
     { x: history.steps, y: history.train, name: t("chart.train"), type: "scatter", mode: "lines",
-      line: { color: POSITIVE_CSS, width: 2 }, hovertemplate: hover },
+      line: { color: POSITIVE_CSS, width: 2 * lineScale() }, hovertemplate: hover },
     { x: history.steps, y: history.test, name: t("chart.test"), type: "scatter", mode: "lines",
-      line: { color: NEGATIVE_CSS, width: 2, dash: "dash" }, hovertemplate: hover },
+      line: { color: NEGATIVE_CSS, width: 2 * lineScale(), dash: "dash" }, hovertemplate: hover },
   ];
 }
 
@@ -45,7 +45,7 @@ function chartLayout() {
   const fontSize = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.8;
   return {
     margin: { l: 56, r: 12, t: 8, b: 42 }, // fixed: automargin would measure text on every update
-    font: { family: "system-ui, sans-serif", size: fontSize, color: "#222" },
+    font: { family: "system-ui, sans-serif", size: fontSize, color: store.projector ? "#000" : "#222" },
     xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative" },
     yaxis: { title: { text: t("chart.loss") }, type: logToggle.checked ? "log" : "linear", rangemode: "tozero" },
     showlegend: false,
@@ -64,7 +64,7 @@ function chartLayout() {
 }
 
 function draw() {
-  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}`;
+  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}:${store.projector}`;
   if (key !== layoutKey) {
     layout = chartLayout();
     layoutKey = key;
