@@ -248,7 +248,9 @@ class Session:
             "metrics": self._metrics(),
             "network": views.network_view(trainer),
             "params": views.layers_view(layout, trainer.network.parameters),
-            "dataset": views.dataset_summary_view(trainer.dataset),
+            # an upload's file name, so a viewer (who never saw the upload) can show it
+            "dataset": {**views.dataset_summary_view(trainer.dataset),
+                        "title": self.table.name if self.table is not None else None},
             "probe": views.probe_view(self._probe_trace()),
             "history": self.history.points(),
             "diverged": self.diverged,

@@ -5,11 +5,16 @@
 // Clicks call REST (share, fork) and store functions; the renderer below only reads the store.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { DIRTY, pushError, setProjector, setShare, store } from "./store.js";
 
 const byId = (id) => document.getElementById(id);
+
+function datasetLabel(name) {
+  if (!name) return "";
+  return has(`dataset.${name}`) ? t(`dataset.${name}`) : name;
+}
 
 async function share() {
   const button = byId("share-button");
@@ -78,7 +83,7 @@ export function initClassroom() {
         }
       }
       const watched = byId("watched-dataset");
-      if (watched) watched.textContent = store.dataset?.name ?? "";
+      if (watched) watched.textContent = store.dataset?.title ?? datasetLabel(store.dataset?.name); // text, never markup
       if (forkButton) forkButton.disabled = store.connection !== "open";
     },
   });
