@@ -5,6 +5,8 @@ trains on its own from the presenter's exact state."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 
 import httpx
 import numpy as np
@@ -13,6 +15,7 @@ from server_helpers import Inbox, of_type
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from server.security import host_name
 from server.shares import ALPHABET
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +156,30 @@ async def test_a_viewer_of_a_fork_s_presenter_does_not_watch_the_fork(live, http
         http.post(f"/api/v1/sessions/{fork_id}/step", json={"steps": 3})
         got = await viewer.collect(0.5)
         assert not of_type(got, "frame"), "the fork's frames reached the presenter's viewers"
+
+
+async def test_in_classroom_mode_a_student_s_browser_at_this_machine_s_address_is_admitted(live_factory, caplog):
+    caplog.set_level(logging.INFO, logger="server.manager")
+    classroom = live_factory(host="0.0.0.0")  # the classroom allow-lists, listening on loopback only
+    lan = host_name(classroom.settings.public_url().split("//")[1].rstrip("/"))
+    if lan == "127.0.0.1":
+        pytest.skip("this machine has no network address other than loopback")
+    port = classroom.settings.port
+    student = {"host": f"{lan}:{port}", "origin": f"http://{lan}:{port}"}
+    with httpx.Client(base_url=classroom.base, timeout=30) as http:
+        sid = http.post("/api/v1/sessions", json={}).json()["id"]
+        shared = http.post(f"/api/v1/sessions/{sid}/share", headers=student)
+        assert shared.status_code == 200 and shared.json()["url"].startswith(f"http://{lan}:{port}/watch/")
+        code = shared.json()["code"]
+        assert f"students open {shared.json()['url']}" in caplog.text, "the console did not print the code's page"
+        page = http.get(f"/watch/{code}", headers={"host": student["host"]})
+        assert page.status_code == 200 and 'data-role="viewer"' in page.text
+        assert http.post(f"/api/v1/shares/{code}/fork", headers=student).status_code == 201
+        foreign = http.post(f"/api/v1/shares/{code}/fork", headers={**student, "origin": "http://evil.example"})
+        assert foreign.status_code == 403
+    # the student's browser names this machine's address; the bytes still go to 127.0.0.1 only
+    with socket.create_connection(("127.0.0.1", port)) as loopback:
+        ws = await connect(f"ws://{lan}:{port}/ws/watch/{code}", sock=loopback, origin=student["origin"])
+        async with ws:
+            hello = await Inbox(ws).until("hello")
+            assert hello["role"] == "viewer"
