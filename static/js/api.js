@@ -64,6 +64,7 @@ export const api = {
   params: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/params`),
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
   share: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/share`),
+  shareInfo: (code) => request("GET", `/shares/${encodeURIComponent(code)}`),
   fork: (code) => request("POST", `/shares/${encodeURIComponent(code)}/fork`),
   uploadDataset: (file) => {
     const form = new FormData();

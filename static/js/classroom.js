@@ -70,6 +70,11 @@ export function initClassroom() {
       document.body.classList.toggle("projector", store.projector);
       byId("projector-toggle").setAttribute("aria-pressed", String(store.projector));
       const panel = byId("share-panel");
+      if (panel && !store.share && panel.dataset.shown) {
+        delete panel.dataset.shown; // the shared session is gone: Share makes a new code
+        panel.hidden = true;
+        byId("share-button").setAttribute("aria-expanded", "false");
+      }
       if (panel && store.share) {
         const link = byId("share-url");
         link.href = store.share.url;

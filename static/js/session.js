@@ -172,7 +172,17 @@ function scheduleReconnect() {
 
 async function reconnect() {
   if (watching) {
-    connect(null); // a code the server no longer knows is refused, and the page keeps trying
+    try {
+      await api.shareInfo(watching);
+      connect(null);
+    } catch (error) {
+      transition(ConnectionState.OFFLINE);
+      if (error instanceof ApiError && error.status === 404) {
+        pushError({ key: "error.share_ended" }); // the presenter's session is gone: nothing to wait for
+        return;
+      }
+      scheduleReconnect();
+    }
     return;
   }
   const id = store.sessionId;

@@ -366,6 +366,11 @@ export function setConnection(state) {
 
 /** The session this page drives, and its config when it was created. */
 export function setSession(id, config) {
+  if (store.role === "presenter" && id !== store.sessionId) {
+    store.share = null; // a new session (the server forgot the old one): its code went with it
+    store.viewers = 0;
+    markDirty(DIRTY.classroom);
+  }
   store.sessionId = id;
   if (config) store.config = config;
   markDirty(DIRTY.config);

@@ -22,8 +22,12 @@ def serious_violations(page: Any) -> list[str]:
     return found
 
 
-def test_the_main_page_has_no_serious_violation(open_page):
+def test_the_main_page_has_no_serious_violation_also_with_its_share_panel_open(open_page):
     page, watch = open_page(chart=False)
+    drawn(page)
+    assert serious_violations(page) == []
+    page.get_by_test_id("share-button").click()
+    page.get_by_test_id("share-code").wait_for()
     drawn(page)
     assert serious_violations(page) == []
     watch.assert_clean()

@@ -90,3 +90,15 @@ def test_a_student_types_a_code_loosely_and_an_unknown_one_is_named(browser, ser
         wait_connected(page)
     finally:
         context.close()
+
+
+def test_a_viewer_hears_when_the_shared_session_has_ended(open_page, server):
+    sid = api(server, "POST", "/api/v1/sessions", {})["id"]
+    code = api(server, "POST", f"/api/v1/sessions/{sid}/share")["code"]
+    presenter, _ = open_page(chart=False)
+    viewer = presenter.context.new_page()
+    viewer.goto(f"{server}/watch/{code}")
+    wait_connected(viewer)
+    httpx.delete(f"{server}/api/v1/sessions/{sid}")
+    expect(viewer.locator("#toasts")).to_contain_text("The shared session has ended")
+    expect(viewer.get_by_test_id("connection-status")).to_have_attribute("data-status", "offline")

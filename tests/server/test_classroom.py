@@ -50,6 +50,9 @@ def test_sharing_gives_one_short_code_per_session_and_the_viewer_page_address(li
     assert first["spoken"] == f"{first['code'][:3]} {first['code'][3:]}"
     assert first["url"] == f"{live.base}/watch/{first['code']}" and first["viewers"] == 0
     assert share(http, sid)["code"] == first["code"], "sharing again changed the code"
+    info = http.get(f"/api/v1/shares/{first['spoken'].lower()}")
+    assert info.status_code == 200 and info.json() == first
+    assert http.get("/api/v1/shares/XXXXXX").status_code == 404
     assert share(http, live.new_session())["code"] != first["code"]
     assert http.post("/api/v1/sessions/no-such-session/share").status_code == 404
 
