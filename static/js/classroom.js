@@ -67,7 +67,7 @@ export function initClassroom() {
     name: "classroom",
     mask: DIRTY.classroom | DIRTY.lang | DIRTY.dataset | DIRTY.connection,
     render() {
-      document.body.classList.toggle("projector", store.projector);
+      document.documentElement.classList.toggle("projector", store.projector); // rem-based sizes scale too
       byId("projector-toggle").setAttribute("aria-pressed", String(store.projector));
       const panel = byId("share-panel");
       if (panel && !store.share && panel.dataset.shown) {

@@ -35,7 +35,7 @@ def test_the_main_page_has_no_serious_violation_also_with_its_share_panel_open(o
 
 def test_projector_mode_has_no_serious_violation(open_page):
     page, watch = open_page("#projector=1", chart=False)
-    page.wait_for_selector("body.projector")
+    page.wait_for_selector("html.projector")
     drawn(page)
     assert serious_violations(page) == []
     watch.assert_clean()
@@ -50,7 +50,7 @@ def test_a_viewer_s_page_has_no_serious_violation_in_either_mode(open_page, serv
     drawn(viewer)
     assert serious_violations(viewer) == []
     viewer.get_by_test_id("projector-toggle").click()
-    viewer.wait_for_selector("body.projector")
+    viewer.wait_for_selector("html.projector")
     drawn(viewer)
     assert serious_violations(viewer) == []
 

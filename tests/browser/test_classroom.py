@@ -102,3 +102,24 @@ def test_a_viewer_hears_when_the_shared_session_has_ended(open_page, server):
     httpx.delete(f"{server}/api/v1/sessions/{sid}")
     expect(viewer.locator("#toasts")).to_contain_text("The shared session has ended")
     expect(viewer.get_by_test_id("connection-status")).to_have_attribute("data-status", "offline")
+
+
+def test_projector_mode_is_toggled_from_the_page_or_the_keyboard_and_kept_in_the_url(open_page, server):
+    page, watch = open_page(chart=False)
+    root_size = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    normal = page.evaluate(root_size)
+    toggle = page.get_by_test_id("projector-toggle")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("() => window.location.hash.includes('projector=1')")
+    assert page.evaluate(root_size) > normal * 1.2, "projector mode's type is not larger"
+    expect(page.locator("#regularization")).to_be_hidden()  # only the controls a presenter needs
+    expect(page.get_by_test_id("learning-rate")).to_be_visible()
+    page.reload()
+    wait_connected(page)
+    expect(page.get_by_test_id("projector-toggle")).to_have_attribute("aria-pressed", "true")
+    page.locator("body").press("p")
+    expect(page.get_by_test_id("projector-toggle")).to_have_attribute("aria-pressed", "false")
+    page.wait_for_function("() => !window.location.hash.includes('projector')")
+    assert page.evaluate(root_size) == normal
+    watch.assert_clean()
