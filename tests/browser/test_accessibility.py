@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browser_helpers import api, drawn, session_id, wait_connected
-
-axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 def serious_violations(page: Any) -> list[str]:
-    results = axe_playwright.Axe().run(page)
+    results = Axe().run(page)
     found = []
     for violation in results.response["violations"]:
         if violation.get("impact") in ("serious", "critical"):
