@@ -63,6 +63,8 @@ def test_the_viewer_page_is_served_for_a_known_code_and_an_unknown_one_gets_the_
     assert page.status_code == 200 and 'data-role="viewer"' in page.text and f'data-share-code="{code}"' in page.text
     missing = http.get("/watch/XXXXXX")
     assert missing.status_code == 404 and 'id="join-form"' in missing.text
+    hostile = http.get('/watch/"><img src=x onerror=alert(1)>')
+    assert hostile.status_code == 404 and "<img" not in hostile.text, "a typed code came back as markup"
     assert http.get("/watch").status_code == 200
 
 
