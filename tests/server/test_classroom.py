@@ -17,6 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from server.security import host_name
 from server.shares import ALPHABET
+from server.stream import ClientChannel, Role
 
 pytestmark = pytest.mark.anyio
 
@@ -188,3 +189,33 @@ async def test_in_classroom_mode_a_student_s_browser_at_this_machine_s_address_i
         async with ws:
             hello = await Inbox(ws).until("hello")
             assert hello["role"] == "viewer"
+
+
+async def test_viewers_get_the_very_objects_the_presenter_gets_so_an_audience_costs_no_encoding(
+    live, http, monkeypatch
+):
+    pushed: list[tuple[Role, str, tuple]] = []
+    original = ClientChannel.push
+
+    def recording(channel: ClientChannel, parts: tuple, kind: str = "control") -> None:
+        pushed.append((channel.role, kind, parts))  # the live server runs in this process
+        original(channel, parts, kind)
+
+    monkeypatch.setattr(ClientChannel, "push", recording)
+    sid = live.new_session()
+    code = share(http, sid)["code"]
+    presenter = Inbox(await connect(f"{live.ws}/ws/sessions/{sid}", origin=live.base, max_size=2**24))
+    async with presenter.ws:
+        await presenter.until("hello")
+        viewers = [await watch(live, code) for _ in range(3)]
+        await presenter.send({"type": "play"})
+        await asyncio.gather(*(inbox.collect(0.6) for inbox, _ in viewers), presenter.collect(0.6))
+        await presenter.send({"type": "pause"})
+        for inbox, _ in viewers:
+            await inbox.ws.close()
+    # (each socket's greeting — hello and the heatmaps of that moment — is its own, once)
+    frames = [(role, parts) for role, kind, parts in pushed if kind.startswith("frame")]
+    to_presenter = {id(parts) for role, parts in frames if role is Role.CONTROL}
+    to_viewers = [parts for role, parts in frames if role is Role.VIEWER]
+    assert len(to_viewers) > 30, "the viewers got too few frames to tell"
+    assert all(id(parts) in to_presenter for parts in to_viewers), "a viewer's frame was encoded again"
