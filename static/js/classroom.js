@@ -5,6 +5,7 @@
 // Clicks call REST (share, fork) and store functions; the renderer below only reads the store.
 
 import { api } from "./api.js";
+import { groupedInteger } from "./format.js";
 import { has, t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { DIRTY, pushError, setProjector, setShare, store } from "./store.js";
@@ -80,7 +81,7 @@ export function initClassroom() {
         link.href = store.share.url;
         link.textContent = store.share.url; // text, never markup
         byId("share-code").textContent = store.share.spoken;
-        byId("viewer-count").textContent = t("classroom.viewers", { count: String(store.viewers) });
+        byId("viewer-count").textContent = t("classroom.viewers", { count: groupedInteger(store.viewers, store.lang) });
         if (panel.hidden && byId("share-button").getAttribute("aria-expanded") === "false" && !panel.dataset.shown) {
           panel.dataset.shown = "1"; // opens once, when the code arrives; the button toggles it after
           panel.hidden = false;
