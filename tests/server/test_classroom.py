@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from server.security import host_name
+from server.settings import Limits
 from server.shares import ALPHABET
 from server.stream import ClientChannel, Role
 
@@ -219,3 +220,18 @@ async def test_viewers_get_the_very_objects_the_presenter_gets_so_an_audience_co
     to_viewers = [parts for role, parts in frames if role is Role.VIEWER]
     assert len(to_viewers) > 30, "the viewers got too few frames to tell"
     assert all(id(parts) in to_presenter for parts in to_viewers), "a viewer's frame was encoded again"
+
+
+async def test_viewers_have_a_cap_of_their_own_and_do_not_take_the_presenter_s_sockets(live_factory):
+    small = live_factory(limits=Limits(max_sockets_per_session=1, max_viewers_per_session=2))
+    sid = small.new_session()
+    code = httpx.post(f"{small.base}/api/v1/sessions/{sid}/share").json()["code"]
+    first, _ = await watch(small, code)
+    second, _ = await watch(small, code)
+    async with first.ws, second.ws:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{small.ws}/ws/watch/{code}", origin=small.base)
+        assert refused.value.response.status_code == 429
+        presenter = await connect(f"{small.ws}/ws/sessions/{sid}", origin=small.base)
+        async with presenter:  # the one control socket still fits beside two viewers
+            assert (await Inbox(presenter).until("hello"))["role"] == "control"
