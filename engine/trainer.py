@@ -15,6 +15,7 @@ kernels in the same order.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from typing import cast
@@ -208,6 +209,37 @@ class Trainer:
         trainer._orders = checked.orders
         trainer._rng.bit_generator.state = checked.rng_state
         return trainer
+
+    def copy(self) -> Trainer:
+        """An independent trainer in exactly this state: the same weights, optimiser memory,
+        step, epoch, position in the epoch, drawn epoch orders and generator state, so both
+        train on to bit-identical weights. The data set is shared (it is never written)."""
+        twin = Trainer.__new__(Trainer)
+        twin._table = self._table
+        twin.generation = self.generation
+        twin._seconds_per_step = self._seconds_per_step
+        twin.config = self.config
+        twin._rng = copy.deepcopy(self._rng)
+        twin.dataset = self.dataset
+        twin.network = self.network.copy()
+        twin.initial_parameters = self.initial_parameters.copy()  # (P,)
+        twin.counters = self.counters.copy()
+        twin.optimizer = OptimizerState(self.optimizer.name, self.network.layout.size)
+        twin.optimizer.moments[...] = self.optimizer.moments  # (2, P)
+        twin.optimizer.pending[...] = self.optimizer.pending  # (2, P)
+        twin._apply_choices(self.config)
+        twin._orders = self._orders.copy()  # (E, n)
+        twin._gradients = self._gradients.copy()  # (2, P)
+        twin._updates = self._updates.copy()  # (2, P)
+        twin.last_losses = self.last_losses.copy()
+        layout = twin.network.layout
+        twin._gradient_views = [layout.views(row) for row in twin._gradients]
+        twin._update_views = [layout.views(row) for row in twin._updates]
+        twin._snapshots = np.zeros_like(self._snapshots)  # (R, P)
+        twin._snapshot_steps = np.zeros_like(self._snapshot_steps)  # (R,)
+        twin._taken = [(step, parameters.copy()) for step, parameters in self._taken]
+        twin._allocate_batch()
+        return twin
 
     # --- where training stands -----------------------------------------------------------
     @property

@@ -26,7 +26,7 @@ from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, stream
+from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
@@ -38,7 +38,8 @@ DESCRIPTION = """
 Watch a neural network learn by backpropagation. Create a session, train it step by step or
 let it play, and read everything: metrics on whole splits, weights, gradients of the objective,
 one sample's forward and backward pass, a gradient check. The live stream of a session is the
-WebSocket `/ws/sessions/{id}` (see docs/protocol.md). Errors: 404 unknown id, 422 invalid input
+WebSocket `/ws/sessions/{id}` (see docs/protocol.md); a shared session's, read-only, is
+`/ws/watch/{code}`. Errors: 404 unknown id, 422 invalid input
 (FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large.
 """
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(sessions.router)
+    app.include_router(shares.router)
     app.include_router(datasets.router)
     app.include_router(lab.router)
     app.include_router(runs.router)

@@ -6,8 +6,9 @@ or a database URL; its schema is migrated at start, and a database written by a 
 version stops the start with a message saying so (`server.store`).
 
 Binds 127.0.0.1 by default (only this computer). `--host 0.0.0.0` is classroom mode: the
-server listens on every interface, prints the address students should open, and accepts that
-address in its Host and Origin allow-lists. Sessions train on one thread per core unless
+server listens on every interface, prints the address students should open and the page where
+they type a share code (and each code's page as it is shared), and accepts that address in its
+Host and Origin allow-lists. Sessions train on one thread per core unless
 `--training-threads` says otherwise. On SIGTERM (or Ctrl-C) every WebSocket is closed
 with 1001 ("going away") and the process exits within a few seconds.
 """
@@ -111,6 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Backprop Lab {__version__}: {url}", flush=True)
     if settings.classroom:
         print(f"Classroom mode: students on this network open {url}", flush=True)
+        print(
+            f"To show them your session: press Share on the page; students open {url}watch and type its code "
+            f"(or open {url}watch/<code>). Each code you share is printed here too.",
+            flush=True,
+        )
     if settings.open_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     build_server(settings).run()

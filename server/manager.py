@@ -30,6 +30,7 @@ from server.scheduler import Scheduler
 from server.schemas import ConfigIn, to_engine_config
 from server.sessions import Session
 from server.settings import Settings
+from server.shares import ShareBook, spoken
 
 logger = logging.getLogger(__name__)
 Location = tuple[str | int, ...]
@@ -56,6 +57,7 @@ class SessionManager:
         self.sockets = 0  # open WebSockets, all sessions together
         self._sessions: dict[str, Session] = {}
         self._tables: OrderedDict[str, Table] = OrderedDict()  # uploads, least recently used first
+        self.shares = ShareBook()
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -173,6 +175,41 @@ class SessionManager:
         self._sessions[session.id] = session
         return session
 
+    async def fork(self, source: Session) -> Session:
+        """A new session in the source's current state (weights, optimiser memory, data and its
+        order, step, loss curve), which then trains on its own: a viewer's "try it yourself"."""
+        if len(self._sessions) >= self.settings.limits.max_sessions:
+            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
+        fork = await source.run(source.fork_state)
+        session = Session(new_id(), fork.trainer, fork.requested, fork.table, self.scheduler, self.cadence,
+                          self.loop, self.settings)
+        session.adopt(fork)
+        session.on_failure = self._on_failure
+        self._sessions[session.id] = session
+        return session
+
+    # --- sharing ----------------------------------------------------------------------------
+    def share(self, session: Session) -> str:
+        """The session's share code (the same one each time while the session lives)."""
+        known = self.shares.code_of(session.id)
+        code = self.shares.share(session.id)
+        if known is None and self.settings.classroom:
+            # the console of classroom mode says where students go (docs/product.md, "Classroom")
+            logger.info("share code %s: students open %s", spoken(code), self.watch_url(code))
+        return code
+
+    def watch_url(self, code: str) -> str:
+        """The viewer page of `code`, at the address students use (the LAN one in classroom mode)."""
+        return f"{self.settings.public_url()}watch/{code}"
+
+    def shared(self, code: str) -> Session:
+        """The session a share code names (typed loosely: case, spaces and dashes do not matter)."""
+        session_id = self.shares.session_of(code)
+        session = self._sessions.get(session_id) if session_id is not None else None
+        if session is None or session.closed:
+            raise NotFound(f"no shared session {code[:32]!r}: check the code (it ends when its session ends)")
+        return session
+
     def get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
         if session is None or session.closed:
@@ -204,6 +241,7 @@ class SessionManager:
 
     async def _end(self, session: Session, code: int, reason: str) -> None:
         self._sessions.pop(session.id, None)
+        self.shares.forget(session.id)
         with contextlib.suppress(Exception):
             await session.run(session.close)
         session.hub.close_all(code, reason, (encode(error(reason, "session_closed")),))
@@ -211,6 +249,7 @@ class SessionManager:
     def _on_failure(self, session: Session, problem: BaseException) -> None:
         """A session's engine failed: only its own sockets close (1011), with an `error`."""
         self._sessions.pop(session.id, None)
+        self.shares.forget(session.id)
         detail = f": {problem}" if self.settings.debug else ""
         message = encode(error(f"this session failed and was closed{detail}", "internal"))
         session.hub.close_all(1011, "internal error", (message,))

@@ -169,6 +169,7 @@ def options_document(settings: Settings, iris: Table) -> JSON:
             "max_message_bytes": limits.max_message_bytes,
             "max_messages_per_second": limits.max_messages_per_second,
             "max_sockets_per_session": limits.max_sockets_per_session,
+            "max_viewers_per_session": limits.max_viewers_per_session,
         },
         "protocol_version": PROTOCOL_VERSION,
         "frame_rate": settings.timing.frame_rate,

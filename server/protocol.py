@@ -7,9 +7,11 @@ message is followed by exactly one binary message holding its bytes (`server.hea
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
 scripts); a `race` with a `"thumbnails"` index is followed by one binary message of its copies'
 thumbnails (`server.race`). Version 2: frames carry their arrays as that binary instead of JSON.
-Version 3: the learning-rate race (`race_start`, `race_stop`, `race`), and an `error` that refuses
-a field says which and why in words a page can translate (`field`, `reason`, `params`) besides
-its English `message`. Client → server: JSON
+Version 3: the learning-rate race (`race_start`, `race_stop`, `race`); an `error` that refuses a
+field says which and why in words a page can translate (`field`, `reason`, `params`) besides its
+English `message`; the classroom — a viewer's `hello` (on `/ws/watch/{code}`) has no session id
+and says `role`, and an `audience` message tells every client how many viewers watch. Client →
+server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -42,6 +44,7 @@ ServerMessageType = Literal[
     "parameter_check",
     "diverged",
     "race",
+    "audience",
     "error",
 ]
 ClientMessageType = Literal[
@@ -164,8 +167,19 @@ def error(
     return out
 
 
-def hello(session_id: str, snapshot: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id, "snapshot": snapshot}
+Role = Literal["control", "viewer"]
+
+
+def hello(session_id: str | None, snapshot: dict[str, Any], role: Role = "control") -> dict[str, Any]:
+    """The first message. A viewer's carries no session id: the id is the key that controls the
+    session, and a share code gives only the right to watch."""
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id, "role": role,
+            "snapshot": snapshot}
+
+
+def audience(viewers: int) -> dict[str, Any]:
+    """How many viewers watch the session through its share code (sent when that changes)."""
+    return {"type": "audience", "viewers": viewers}
 
 
 def _default(value: Any) -> Any:

@@ -74,6 +74,12 @@ class History(_Thinned):
     def points(self) -> list[dict[str, Any]]:
         return list(self._points)
 
+    def copy(self) -> History:
+        """An independent history with the same points (a forked session's loss curve)."""
+        twin = History(self.capacity)
+        twin.stride, twin.steps, twin._points = self.stride, list(self.steps), [dict(p) for p in self._points]
+        return twin
+
     def clear(self) -> None:
         super().clear()
         self._points.clear()
@@ -113,6 +119,13 @@ class Trajectory(_Thinned):
 
     def _keep(self, indices: list[int]) -> None:
         self._rows[: len(indices)] = self._rows[indices]
+
+    def copy(self) -> Trajectory:
+        """An independent trajectory with the same points (a forked session's path)."""
+        twin = Trajectory.__new__(Trajectory)
+        twin.capacity, twin.stride, twin.steps = self.capacity, self.stride, list(self.steps)
+        twin._rows = self._rows.copy()  # (capacity, P)
+        return twin
 
     def parameters(self) -> np.ndarray:
         """(n_points, P), a copy, oldest first."""

@@ -149,6 +149,17 @@ class SessionOut(BaseModel):
     layer_sizes: list[int] = Field(description="Inputs, hidden layers, outputs.")
 
 
+class ShareOut(BaseModel):
+    """A session's share code: what a presenter reads aloud, and where the class goes."""
+
+    code: str = Field(description="Six characters without look-alikes, e.g. KXM47P; typed in any case, "
+                      "with or without spaces and dashes.")
+    spoken: str = Field(description="The code in two groups of three, as the page shows it: KXM 47P.")
+    url: str = Field(description="The viewer page, at this server's address for students (its LAN address "
+                     "in classroom mode).")
+    viewers: int = Field(description="Viewers watching now.")
+
+
 class StepIn(_Input):
     steps: Annotated[int, Field(ge=0, le=MAX_STEPS_PER_REQUEST)] = 1
 
@@ -268,6 +279,7 @@ class LimitsOut(BaseModel):
     max_message_bytes: int
     max_messages_per_second: int
     max_sockets_per_session: int
+    max_viewers_per_session: int
 
 
 Bound = int | float | None  # null: unbounded on that side

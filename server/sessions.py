@@ -42,7 +42,7 @@ from server.race import LiveRace
 from server.recording import History, Trajectory
 from server.scheduler import Lane, Scheduler, Ticker
 from server.settings import Settings
-from server.stream import ClientChannel, Part, SessionHub
+from server.stream import ClientChannel, Part, Role, SessionHub
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,6 +65,20 @@ class _StepRun:
     generation: int  # a reset, a pause or a re-initialisation cancels streamed runs
     streamed: bool  # a WebSocket `step` (cancellable) rather than a REST call (atomic)
     future: Future[None] = field(default_factory=Future)
+
+
+@dataclass
+class Fork:
+    """A session's state, copied, for a new session that trains on independently."""
+
+    trainer: Trainer
+    requested: Config
+    table: Table | None
+    history: History
+    trajectory: Trajectory
+    probe: ProbeChoice
+    steps_per_second: float
+    diverged: JSON | None
 
 
 class Session:
@@ -201,6 +215,24 @@ class Session:
         if self.trainer.step_count:
             self._trained()
 
+    # --- forking (training thread) -------------------------------------------------------------
+    def fork_state(self) -> Fork:
+        """Everything a copy needs to go on from here on its own: the trainer in this exact
+        state (weights, optimiser memory, data and its order, step), the records, the choices."""
+        self._check_open()
+        return Fork(self.trainer.copy(), self.requested, self.table, self.history.copy(),
+                    self.trajectory.copy(), ProbeChoice(self.probe.split, self.probe.index),
+                    self.steps_per_second, self.diverged)
+
+    def adopt(self, fork: Fork) -> None:
+        """Take over a fork's records (called once, right after construction)."""
+        self.history, self.trajectory = fork.history, fork.trajectory
+        self.probe, self.steps_per_second, self.diverged = fork.probe, fork.steps_per_second, fork.diverged
+        if self.diverged is not None:
+            self._transition(SessionState.DIVERGED)
+        elif self.trainer.step_count > 0:
+            self._transition(SessionState.PAUSED)
+
     # --- views (training thread) ---------------------------------------------------------------
     def view(self) -> JSON:
         """The REST session: id, config, step, epoch, state, metrics."""
@@ -232,7 +264,9 @@ class Session:
             "metrics": self._metrics(),
             "network": views.network_view(trainer),
             "params": views.layers_view(layout, trainer.network.parameters),
-            "dataset": views.dataset_summary_view(trainer.dataset),
+            # an upload's file name, so a viewer (who never saw the upload) can show it
+            "dataset": {**views.dataset_summary_view(trainer.dataset),
+                        "title": self.table.name if self.table is not None else None},
             "probe": views.probe_view(self._probe_trace()),
             "history": self.history.points(),
             "diverged": self.diverged,
@@ -246,15 +280,25 @@ class Session:
         so the socket misses nothing that came after its snapshot and gets nothing older.
         """
         self._check_open()
-        hello = encode(protocol.hello(self.id, self.snapshot()))
+        viewer = channel.role is Role.VIEWER
+        hello = encode(protocol.hello(None if viewer else self.id, self.snapshot(), channel.role.value))
         heat = self.frames.heatmaps(self.trainer)
 
         def greet() -> None:
             self.hub.add(channel)
             channel.push((hello,))
             channel.push(heat, "heatmaps")
+            self.announce_audience(None if viewer else channel)
 
         self._loop.call_soon_threadsafe(greet)
+
+    def announce_audience(self, channel: ClientChannel | None = None) -> None:
+        """The viewer count, to `channel` alone or (None: it changed) to every client. Event loop."""
+        parts = (encode(protocol.audience(self.hub.viewer_count)),)
+        if channel is None:
+            self.hub.broadcast(parts, "audience")
+        else:
+            channel.push(parts, "audience")
 
     def _metrics(self) -> JSON:
         metrics = views.trainer_metrics(self.trainer)

@@ -32,7 +32,8 @@ class Limits:
     max_uploads: int = 50  # uploaded tables kept in memory
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
     max_sockets: int = 1000  # WebSocket connections, all sessions together
-    max_sockets_per_session: int = 50
+    max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)
+    max_viewers_per_session: int = 200  # read-only sockets through its share code
     max_message_bytes: int = 64 * 1024  # inbound WebSocket message (larger: close 1009)
     max_messages_per_second: int = 200  # inbound WebSocket messages per socket
     max_request_seconds: float = 10.0  # estimated training or checking time of one REST request

@@ -41,12 +41,13 @@ SUPERSEDES: dict[str, frozenset[str]] = {
     "frame_scalars": frozenset({"frame_scalars"}),  # the JSON alone, no binary
     "race": frozenset({"race"}),  # a running race's newer numbers (its last message is a control one)
     "heatmaps": frozenset({"heatmaps"}),
+    "audience": frozenset({"audience"}),  # a newer viewer count replaces an unsent older one
 }
 
 
 class Role(enum.Enum):
     CONTROL = "control"  # may send control messages (the session's own page or script)
-    VIEWER = "viewer"  # read-only (a shared session's audience, a later issue)
+    VIEWER = "viewer"  # read-only: a shared session's audience (/ws/watch/{code})
 
 
 class ChannelState(enum.Enum):
@@ -177,6 +178,10 @@ class SessionHub:
     @property
     def control_count(self) -> int:
         return sum(1 for channel in self._channels if channel.role is Role.CONTROL)
+
+    @property
+    def viewer_count(self) -> int:
+        return len(self._channels) - self.control_count
 
     def add(self, channel: ClientChannel) -> None:
         self._channels.add(channel)

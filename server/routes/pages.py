@@ -1,4 +1,5 @@
-"""The page: `GET /` renders templates/index.html; `/static/…` serves static/ (mounted by
+"""The page: `GET /` renders templates/index.html; `/watch/{code}` the same page as a shared
+session's viewer, `/watch` the form where a student types a code; `/static/…` serves static/ (mounted by
 `server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
 the page works offline and no third-party source is committed (docs/architecture.md,
 "Rules").
@@ -12,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -19,9 +21,11 @@ from fastapi.templating import Jinja2Templates
 
 import server
 from server import __version__
-from server.deps import SettingsDep
+from server.deps import Lab, SettingsDep
+from server.problems import NotFound
 from server.protocol import PROTOCOL_VERSION
 from server.settings import Settings
+from server.shares import normalise, spoken
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,12 +64,36 @@ def plotly_js() -> Path | None:
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings, "index.html", {"viewer": False})
+
+
+@router.get("/watch", response_class=HTMLResponse)
+async def join(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """Where students type the code the presenter reads out."""
+    return _page(request, settings, "join.html", {"unknown_code": None})
+
+
+@router.get("/watch/{code}", response_class=HTMLResponse)
+async def watch(request: Request, settings: SettingsDep, code: str) -> HTMLResponse:
+    """A shared session's viewer page: the lab, read-only, with "try it yourself". An unknown
+    code gets the join page again (404), saying so."""
+    lab: Lab = request.app.state.lab
+    try:
+        lab.manager.shared(code)
+    except NotFound:
+        return _page(request, settings, "join.html", {"unknown_code": code[:32]}, status_code=404)
+    shared = normalise(code) or ""  # a known code is a valid one
+    return _page(request, settings, "index.html", {"viewer": True, "share_code": shared, "spoken_code": spoken(shared)})
+
+
+def _page(
+    request: Request, settings: Settings, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
     directory = templates_dir(settings)
-    if not (directory / "index.html").is_file():
-        raise HTTPException(404, "the page is not built yet (templates/index.html is missing)")
-    return _templates(directory).TemplateResponse(
-        request, "index.html", {"protocol_version": PROTOCOL_VERSION, "version": __version__}
-    )
+    if not (directory / name).is_file():
+        raise HTTPException(404, f"the page is not built yet (templates/{name} is missing)")
+    context = {"protocol_version": PROTOCOL_VERSION, "version": __version__, **context}
+    return _templates(directory).TemplateResponse(request, name, context, status_code=status_code)
 
 
 @router.get("/vendor/plotly.min.js")

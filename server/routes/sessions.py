@@ -19,6 +19,7 @@ from engine.gradcheck import GradientCheck, Objective, check_gradients
 from server import readouts
 from server.deps import LabDep, ManagerDep, SessionDep
 from server.errors import JSONBody
+from server.manager import SessionManager
 from server.params import flat_parameters
 from server.problems import CapReached
 from server.schemas import (
@@ -29,12 +30,14 @@ from server.schemas import (
     ParamsBody,
     ParamsOut,
     SessionOut,
+    ShareOut,
     SplitName,
     StepIn,
     TraceOut,
     error_responses,
 )
 from server.sessions import Session
+from server.shares import spoken
 from server.views import gradient_check_view
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
@@ -61,6 +64,23 @@ async def read_session(session: SessionDep) -> Response:
 async def delete_session(session: SessionDep, manager: ManagerDep) -> Response:
     await manager.delete(session.id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{session_id}/share",
+    response_model=ShareOut,
+    responses=error_responses(404),
+    summary="Share the session read-only: a short code to read aloud, and the viewer page's address",
+    description="The same code each time, valid while the session lives. `/watch/{code}` is the viewer page, "
+    "`/ws/watch/{code}` its stream (docs/protocol.md); `POST /api/v1/shares/{code}/fork` copies the session.",
+)
+async def share(session: SessionDep, manager: ManagerDep) -> Response:
+    return JSONBody(share_view(manager, session))
+
+
+def share_view(manager: SessionManager, session: Session) -> dict:
+    code = manager.share(session)
+    return {"code": code, "spoken": spoken(code), "url": manager.watch_url(code), "viewers": session.hub.viewer_count}
 
 
 @router.patch(

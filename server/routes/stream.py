@@ -1,4 +1,7 @@
-"""The WebSocket endpoint `/ws/sessions/{id}`: control and live stream of one session.
+"""The WebSocket endpoints: `/ws/sessions/{id}`, control and live stream of one session, and
+`/ws/watch/{code}`, the same stream read-only for a shared session's viewers (their control
+messages get an `error` `read_only`, `server.control`). Viewers join the session's hub, so the
+frames they get are the very bytes its own clients get: an audience costs no second encoding.
 
 Each socket has two tasks: a reader (always reading, so uvicorn keeps answering pings and
 the client's messages are handled as they come) and a writer (`ClientChannel.run`, draining
@@ -46,11 +49,27 @@ async def session_stream(websocket: WebSocket, session_id: str) -> None:
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    if lab.manager.sockets >= limits.max_sockets or len(session.hub) >= limits.max_sockets_per_session:
+    if lab.manager.sockets >= limits.max_sockets or session.hub.control_count >= limits.max_sockets_per_session:
         await deny(websocket, 429, "too many open sockets; close another tab first")
         return
     await websocket.accept()
     await serve(websocket, session, lab, Role.CONTROL)
+
+
+@router.websocket("/ws/watch/{code}")
+async def watch_stream(websocket: WebSocket, code: str) -> None:
+    lab: Lab = websocket.app.state.lab
+    limits = lab.settings.limits
+    try:
+        session = lab.manager.shared(code)
+    except NotFound as problem:
+        await deny(websocket, 404, problem.message)
+        return
+    if lab.manager.sockets >= limits.max_sockets or session.hub.viewer_count >= limits.max_viewers_per_session:
+        await deny(websocket, 429, f"this session already has {session.hub.viewer_count} viewers, its cap")
+        return
+    await websocket.accept()
+    await serve(websocket, session, lab, Role.VIEWER)
 
 
 async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) -> None:
@@ -59,7 +78,8 @@ async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) ->
     manager.sockets += 1
     channel = ClientChannel(websocket, role, lab.settings.timing.send_timeout_seconds)
     ctx = control.Context(session, channel, manager, asyncio.get_running_loop())
-    session.disconnected_at = None
+    if role is Role.CONTROL:
+        session.disconnected_at = None
     writer = asyncio.create_task(channel.run(), name="ws-writer")
     reader = asyncio.create_task(_read(ctx, lab.settings.limits.max_messages_per_second), name="ws-reader")
     greeting = session.submit(lambda: session.attach(channel))
@@ -75,6 +95,8 @@ async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) ->
             writer.cancel()
         session.hub.discard(channel)
         manager.sockets -= 1
+        if role is Role.VIEWER and not session.closed:
+            session.announce_audience()
         if role is Role.CONTROL and session.hub.control_count == 0 and not session.closed:
             session.disconnected_at = time.monotonic()
             with contextlib.suppress(Exception):

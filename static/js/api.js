@@ -78,6 +78,9 @@ export const api = {
   openRun: (id) => request("POST", `/runs/${encodeURIComponent(id)}/session`),
   exportUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/export`,
   metricsCsvUrl: (id) => `${BASE}/runs/${encodeURIComponent(id)}/metrics.csv`,
+  share: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/share`),
+  shareInfo: (code) => request("GET", `/shares/${encodeURIComponent(code)}`),
+  fork: (code) => request("POST", `/shares/${encodeURIComponent(code)}/fork`),
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

@@ -69,6 +69,7 @@ function onKeyDown(event) {
   const target = event.target;
   const tag = target?.tagName;
   if (TYPING.has(tag) || target?.isContentEditable) return;
+  if (store.role === "viewer") return; // a read-only view: nothing to play, step or reset
   switch (event.key) {
     case " ":
     case "Spacebar":

@@ -6,6 +6,7 @@
 //   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
 //                                              network, flow, boundary, charts, metrics, …
 
+import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
@@ -25,9 +26,11 @@ import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
 import { initRunsPanel } from "./render/runs_panel.js";
 import { initSoftmax } from "./render/softmax.js";
-import { dropConnection, loadOptions, startSession } from "./session.js";
+import { dropConnection, loadOptions, startSession, watchSession } from "./session.js";
 import { changeConfig, initSettings } from "./settings.js";
-import { DIRTY, markDirty, pushError, setLang, store, takeDirty } from "./store.js";
+import {
+  DIRTY, markDirty, pushError, setLang, setProjector, setRole, setShare, store, takeDirty,
+} from "./store.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
 
@@ -52,8 +55,10 @@ async function switchLanguage(lang) {
 
 /** A hash edited by hand (or a link followed in the same tab): apply what differs, live. */
 function onHashChange() {
-  const { config, lang } = readUrl();
+  const { config, lang, projector } = readUrl();
   if (lang && lang !== store.lang) switchLanguage(lang);
+  setProjector(projector);
+  if (store.role === "viewer") return; // a viewer follows the presenter's config
   const changes = {};
   for (const [key, value] of Object.entries(config)) {
     if (JSON.stringify(value) !== JSON.stringify(store.config?.[key])) changes[key] = value;
@@ -64,6 +69,16 @@ function onHashChange() {
 async function main() {
   attachStore(store, takeDirty);
   const fromUrl = readUrl();
+  const watchedCode = document.body.dataset.shareCode; // a viewer's page: /watch/{code}
+  if (watchedCode) {
+    setRole("viewer");
+    setShare({ code: watchedCode, spoken: document.getElementById("watched-code").textContent });
+  }
+  setProjector(fromUrl.projector);
+  // a forked session handed over by a viewer's page (classroom.js): open it, keep its id out of the URL
+  const query = new URLSearchParams(window.location.search);
+  const existing = query.get("session");
+  if (existing) history.replaceState(null, "", window.location.pathname + window.location.hash);
   try {
     await setLanguage(initialLanguage(fromUrl.lang));
   } catch (error) {
@@ -97,17 +112,19 @@ async function main() {
   initLrLabView();
   initRunsPanel();
   initPngExport();
+  initClassroom();
   registerRenderer({
     name: "url",
-    mask: DIRTY.config | DIRTY.lang,
+    mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,
     render() {
-      if (store.config) writeUrl(store.config, store.lang);
+      if (store.config) writeUrl(store.config, store.lang, store.projector);
     },
   });
   markDirty(DIRTY.all); // the first render of every view, now that the options are in
 
   // the session and its socket: session.js retries (and says so) until the server answers
-  await startSession(fromUrl.config, handleServerMessage, pushError);
+  if (watchedCode) watchSession(watchedCode, handleServerMessage);
+  else await startSession(fromUrl.config, handleServerMessage, pushError, existing);
 }
 
 main();

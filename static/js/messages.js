@@ -15,6 +15,7 @@ import {
   setParameterCheck,
   setProbe,
   setSession,
+  setViewers,
   store,
 } from "./store.js";
 import { has } from "./i18n.js";
@@ -77,6 +78,9 @@ const handlers = {
   },
   race(message, bytes) {
     applyRace(message, bytes);
+  },
+  audience(message) {
+    setViewers(message.viewers);
   },
   error(message) {
     pushError(describeServerError(message));

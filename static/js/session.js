@@ -89,6 +89,7 @@ function transition(to) {
 }
 
 let socket = null;
+let watching = null; // the share code this page watches (a viewer), or null
 let onMessage = () => {};
 let attempts = 0;
 let retryTimer = null;
@@ -122,11 +123,20 @@ export async function loadOptions() {
 
 /**
  * Creates the session with `config` (from the URL; the defaults if the server refuses it) and
- * opens its socket. `handler(message, bytes)` gets every server message.
+ * opens its socket; or, given `existing` (the id of a session made for this page, a fork), opens
+ * that one if the server still has it. `handler(message, bytes)` gets every server message.
  */
-export async function startSession(config, handler, reportError) {
+export async function startSession(config, handler, reportError, existing = null) {
   onMessage = handler;
   const created = await untilItWorks(async () => {
+    if (existing) {
+      try {
+        return await api.getSession(existing);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+        existing = null; // gone (expired, a restarted server): a new session instead
+      }
+    }
     const resumed = await resumeRemembered();
     if (resumed) return resumed;
     try {
@@ -153,10 +163,24 @@ export function switchSession(id, config) {
   connect(id);
 }
 
+/**
+ * Watches the session a share code names, read-only: its socket only, no session of our own.
+ * When the socket drops the page reconnects to the same code while the server knows it.
+ */
+export function watchSession(code, handler) {
+  onMessage = handler;
+  watching = code;
+  connect(null);
+}
+
+function socketPath(sessionId) {
+  return watching ? `/ws/watch/${encodeURIComponent(watching)}` : `/ws/sessions/${encodeURIComponent(sessionId)}`;
+}
+
 function connect(sessionId) {
   hadHello = false;
-  rememberSession(sessionId);
-  const opened = new SessionSocket(sessionId, {
+  if (!watching) rememberSession(sessionId);
+  const opened = new SessionSocket(socketPath(sessionId), {
     onOpen: () => {
       attempts = 0;
       transition(ConnectionState.OPEN);
@@ -195,6 +219,20 @@ function scheduleReconnect() {
 }
 
 async function reconnect() {
+  if (watching) {
+    try {
+      await api.shareInfo(watching);
+      connect(null);
+    } catch (error) {
+      transition(ConnectionState.OFFLINE);
+      if (error instanceof ApiError && error.status === 404) {
+        pushError({ key: "error.share_ended" }); // the presenter's session is gone: nothing to wait for
+        return;
+      }
+      scheduleReconnect();
+    }
+    return;
+  }
   const id = store.sessionId;
   try {
     await api.getSession(id);
@@ -230,9 +268,10 @@ function restoreView() {
   resumePlaying = false;
 }
 
-/** Sends a client message if connected; returns its id or null. */
+/** Sends a client message if connected; returns its id or null. A viewer sends nothing: the
+ * server would refuse every control message of a read-only view. */
 export function send(message) {
-  return socket ? socket.send(message) : null;
+  return socket && !watching ? socket.send(message) : null;
 }
 
 /** Test hook: drops the socket as a network failure would (the page then reconnects). */

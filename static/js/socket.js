@@ -10,11 +10,11 @@ const WORKER_URL = new URL("./socket_worker.js", import.meta.url);
 
 export class SessionSocket {
   /**
-   * @param {string} sessionId
+   * @param {string} path the endpoint: `/ws/sessions/{id}`, or `/ws/watch/{code}` for a viewer
    * @param {{onOpen: Function, onMessage: Function, onClose: Function}} handlers
    */
-  constructor(sessionId, handlers) {
-    this.sessionId = sessionId;
+  constructor(path, handlers) {
+    this.path = path;
     this.handlers = handlers;
     this.nextId = 1;
     this.pendingHeatmaps = null; // the JSON half of a heatmaps message, waiting for its bytes
@@ -27,7 +27,7 @@ export class SessionSocket {
     this.worker.onmessage = (event) => this.fromWorker(event.data);
     this.worker.postMessage({
       cmd: "open",
-      url: `${scheme}//${window.location.host}/ws/sessions/${encodeURIComponent(sessionId)}`,
+      url: `${scheme}//${window.location.host}${path}`,
     });
   }
 

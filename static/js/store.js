@@ -29,7 +29,8 @@ export const DIRTY = {
   notices: 1 << 16, // divergence banner, errors
   lab: 1 << 17, // the learning-rate lab: race, loss line, range test
   runs: 1 << 18, // the saved runs list, its status line, the replay scrubber
-  all: (1 << 19) - 1,
+  classroom: 1 << 19, // share code, viewers, projector mode
+  all: (1 << 20) - 1,
 };
 
 export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
@@ -41,6 +42,12 @@ export const store = {
   uploads: {}, // uploaded data set id -> {name, classes, regression, features, rows}
   connection: "connecting", // session.js's ConnectionState: connecting | open | reconnecting | offline
   sessionId: null,
+
+  // the classroom: "presenter" (this page drives its session) or "viewer" (watching a share code)
+  role: "presenter",
+  share: null, // {code, spoken, url} once the presenter shared, or the watched code for a viewer
+  viewers: 0, // viewers watching the session (the server's `audience`)
+  projector: false, // projector mode: large type, high contrast, thicker lines
 
   config: null, // the server's full config
   network: null, // {layer_sizes, activation, output, input_names}
@@ -381,6 +388,11 @@ export function setConnection(state) {
 
 /** The session this page drives, and its config when it was created. */
 export function setSession(id, config) {
+  if (store.role === "presenter" && id !== store.sessionId) {
+    store.share = null; // a new session (the server forgot the old one): its code went with it
+    store.viewers = 0;
+    markDirty(DIRTY.classroom);
+  }
   store.sessionId = id;
   if (config) store.config = config;
   markDirty(DIRTY.config);
@@ -494,4 +506,35 @@ export function setReplayIndex(index) {
 export function endReplay() {
   store.replay = null;
   markDirty(DIRTY.runs | DIRTY.state | DIRTY.history);
+}
+
+// --- the classroom ---------------------------------------------------------------------------
+
+/** "presenter" or "viewer" (a page opened at /watch/{code}). */
+export function setRole(role) {
+  store.role = role;
+  markDirty(DIRTY.classroom);
+}
+
+/** The share: `{code, spoken, url}` (POST …/share), or null. */
+export function setShare(share) {
+  store.share = share;
+  markDirty(DIRTY.classroom);
+}
+
+export function setViewers(viewers) {
+  store.viewers = viewers;
+  markDirty(DIRTY.classroom);
+}
+
+/** How much thicker the views draw their lines: projector mode makes them readable from the back. */
+export function lineScale() {
+  return store.projector ? 1.75 : 1;
+}
+
+/** Projector mode changes the type size and the line widths: every view redraws. */
+export function setProjector(on) {
+  if (store.projector === on) return;
+  store.projector = on;
+  markDirty(DIRTY.all);
 }

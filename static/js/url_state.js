@@ -1,6 +1,6 @@
 // The whole config (and the language) in the URL hash, so a copied link reproduces the setup:
 //   #dataset=spiral&hidden_layers=8,8,4&activation=relu&learning_rate=0.01&…&lang=id
-// Reading also accepts the same keys in the query string. Unknown keys are ignored; values are
+// `projector=1` keeps projector mode on. Reading also accepts the same keys in the query string. Unknown keys are ignored; values are
 // parsed by type here and validated by the server (a bad link gets a readable 422, then defaults).
 
 const NUMBER_FIELDS = new Set([
@@ -32,10 +32,11 @@ function parseValue(key, raw) {
   return undefined;
 }
 
-/** {config: partial config, lang: "en"|"id"|undefined} from the current URL. */
+/** {config: partial config, lang: "en"|"id"|undefined, projector: bool} from the current URL. */
 export function readUrl(location = window.location) {
   const config = {};
   let lang;
+  let projector = false;
   for (const source of [location.search.slice(1), location.hash.slice(1)]) {
     const params = new URLSearchParams(source);
     for (const [key, raw] of params) {
@@ -43,16 +44,21 @@ export function readUrl(location = window.location) {
         lang = raw;
         continue;
       }
+      if (key === "projector") {
+        projector = raw === "1";
+        continue;
+      }
       if (!CONFIG_FIELDS.includes(key)) continue;
       const value = parseValue(key, raw);
       if (value !== undefined) config[key] = value;
     }
   }
-  return { config, lang };
+  return { config, lang, projector };
 }
 
-/** The hash for `config` and `lang`, every field written so the link survives changed defaults. */
-export function hashFor(config, lang) {
+/** The hash for `config`, `lang` and projector mode, every field written so the link survives
+ * changed defaults. */
+export function hashFor(config, lang, projector = false) {
   const params = new URLSearchParams();
   for (const key of CONFIG_FIELDS) {
     if (!config || !(key in config) || config[key] === null || config[key] === undefined) continue;
@@ -60,13 +66,14 @@ export function hashFor(config, lang) {
     params.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
   if (lang) params.set("lang", lang);
+  if (projector) params.set("projector", "1");
   // URLSearchParams encodes "," as %2C; commas are safe in a fragment and easier to read
   return "#" + params.toString().replace(/%2C/g, ",");
 }
 
 /** Replaces the URL's hash without adding a history entry (no reload, no scroll). */
-export function writeUrl(config, lang) {
-  const hash = hashFor(config, lang);
+export function writeUrl(config, lang, projector = false) {
+  const hash = hashFor(config, lang, projector);
   if (hash !== window.location.hash) {
     history.replaceState(null, "", window.location.pathname + hash);
   }

@@ -321,3 +321,27 @@ def test_snapshots_hold_the_weights_of_their_steps_without_changing_training():
     plain.step(1000 - plain.step_count)
     assert np.array_equal(recorded.network.parameters, plain.network.parameters)
     assert recorded.take_snapshots() == [], "taken once"
+
+
+def test_a_copy_trains_on_to_the_same_weights_as_the_original_and_independently_of_it():
+    # 50 training rows: the orders drawn ahead (64 epochs, 320 steps) run out and are redrawn
+    # within the 700 steps, so the generator's state must have been copied too
+    config = Config(dataset="spiral", samples=100, train_ratio=0.5, hidden_layers=(5, 4), optimizer="adam",
+                    learning_rate=0.01, batch_size=10, regularization="l2", regularization_rate=0.001)
+    original = Trainer(config)
+    original.step(7)  # mid-epoch, with optimiser memory
+    twin = original.copy()
+    assert np.array_equal(twin.network.parameters, original.network.parameters)
+    assert (twin.step_count, twin.epoch) == (original.step_count, original.epoch)
+    twin.step(700)
+    assert original.step_count == 7, "training the copy moved the original"
+    original.step(700)
+    assert np.array_equal(twin.network.parameters, original.network.parameters)
+    assert np.array_equal(twin.optimizer.moments, original.optimizer.moments)
+    assert np.array_equal(twin.last_update, original.last_update)
+    twin.reconfigure(config.replace(learning_rate=0.5))
+    twin.step(3)
+    assert not np.array_equal(twin.network.parameters, original.network.parameters)
+    assert original.config.learning_rate == 0.01
+    twin.reset()
+    assert np.array_equal(twin.network.parameters, original.initial_parameters)

@@ -70,6 +70,9 @@ class LiveServer:
 def start_live(settings: Settings) -> LiveServer:
     settings = replace(settings, port=free_port())
     server = build_server(settings)
+    # Tests listen on loopback only, whatever the settings say: classroom settings (0.0.0.0)
+    # still build their classroom allow-lists, and nothing outside this machine can connect.
+    server.config.host = "127.0.0.1"
     server.config.log_level = "warning"
     server.config.configure_logging()
     thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)

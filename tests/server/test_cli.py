@@ -65,6 +65,7 @@ def test_classroom_mode_prints_the_address_for_students(monkeypatch, capsys, tmp
     out = capsys.readouterr().out
     assert "Classroom mode" in out and ":9002/" in out and started[0].classroom
     assert started[0].public_url() in out
+    assert f"{started[0].public_url()}watch" in out, "where students type the share code"
 
 
 def test_sigterm_closes_sockets_with_1001_and_exits_quickly(tmp_path):

@@ -11,7 +11,7 @@ import { decimalSeparator } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
-import { DIRTY, isLargeNetwork, isReplaying, markDirty, pushError, store, whileRunning } from "../store.js";
+import { DIRTY, isLargeNetwork, isReplaying, lineScale, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
 
 // While training the chart is redrawn once a second, every two seconds for a large network:
@@ -35,9 +35,9 @@ function traces() {
   const hover = "%{y:.4f}<extra>%{fullData.name}</extra>"; // d3-format, with the layout's separators
   return [
     { x: history.steps, y: history.train, name: t("chart.train"), type: "scatter", mode: "lines",
-      line: { color: POSITIVE_CSS, width: 2 }, hovertemplate: hover },
+      line: { color: POSITIVE_CSS, width: 2 * lineScale() }, hovertemplate: hover },
     { x: history.steps, y: history.test, name: t("chart.test"), type: "scatter", mode: "lines",
-      line: { color: NEGATIVE_CSS, width: 2, dash: "dash" }, hovertemplate: hover },
+      line: { color: NEGATIVE_CSS, width: 2 * lineScale(), dash: "dash" }, hovertemplate: hover },
   ];
 }
 
@@ -52,7 +52,7 @@ function chartLayout() {
   const fontSize = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.8;
   return {
     margin: { l: 56, r: 12, t: 8, b: 42 }, // fixed: automargin would measure text on every update
-    font: { family: "system-ui, sans-serif", size: fontSize, color: "#222" },
+    font: { family: "system-ui, sans-serif", size: fontSize, color: store.projector ? "#000" : "#222" },
     separators: decimalSeparator() === "," ? ",." : ".,", // decimal then thousands: 0,03 and 1.000 in Indonesian
     xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative" },
     yaxis: { title: { text: t("chart.loss") }, type: logToggle.checked ? "log" : "linear", rangemode: "tozero" },
@@ -77,7 +77,7 @@ function chartLayout() {
 }
 
 function draw() {
-  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}:${replayStepShown() ?? ""}`;
+  const key = `${store.lang}:${store.diverged?.step ?? ""}:${logToggle.checked}:${replayStepShown() ?? ""}:${store.projector}`;
   if (key !== layoutKey) {
     layout = chartLayout();
     layoutKey = key;

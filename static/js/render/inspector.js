@@ -236,7 +236,7 @@ function parameterBlock(selection) {
   gradientLine = el("div", "eq-lines");
   block.append(gradientLine);
 
-  const form = el("form", "set-form");
+  const form = el("form", "set-form control-only"); // a viewer's page hides what would steer the session
   const labelElement = el("label", null, t("inspect.set_value", { symbol }));
   valueInput = el("input");
   valueInput.type = "text"; // takes "0,5" and "0.5" in Indonesian (format.js)
@@ -257,7 +257,7 @@ function parameterBlock(selection) {
     }
     setParameterValue(parameter, value);
   });
-  const check = el("button", "chip", t("inspect.check"));
+  const check = el("button", "chip control-only", t("inspect.check"));
   check.type = "button";
   check.dataset.testid = "parameter-check-button";
   check.addEventListener("click", () => checkParameter(parameter));

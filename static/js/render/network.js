@@ -13,7 +13,7 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { divergingCss, EDGE_LEVELS, EDGE_STYLES, lutIndex } from "../palette.js";
 import { setFrameRate } from "../session.js";
-import { DIRTY, isLargeNetwork, markDirty, store } from "../store.js";
+import { DIRTY, isLargeNetwork, lineScale, markDirty, store } from "../store.js";
 import { beginDraw, fitCanvas, watchSize } from "./canvas.js";
 import { HeatmapAtlas } from "./heatmap.js";
 import { computeLayout } from "./network_layout.js";
@@ -131,7 +131,7 @@ function drawEdges() {
     }
     if (!any) continue;
     context.strokeStyle = EDGE_STYLES[bucket];
-    context.lineWidth = 0.6 + (level / (EDGE_LEVELS - 1)) * (layout.maxEdgeWidth - 0.6);
+    context.lineWidth = lineScale() * (0.6 + (level / (EDGE_LEVELS - 1)) * (layout.maxEdgeWidth - 0.6));
     context.stroke();
   }
 }

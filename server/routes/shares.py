@@ -1,0 +1,43 @@
+"""REST for a shared session, by its share code (docs/api.md, "Sharing"): what a viewer may do
+without the session id — check the code and how many watch, and fork a copy of its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from server.deps import ManagerDep
+from server.errors import JSONBody
+from server.schemas import SessionOut, ShareOut, error_responses
+from server.shares import normalise, spoken
+
+router = APIRouter(prefix="/api/v1/shares", tags=["sharing"])
+ShareCode = Annotated[str, Path(min_length=1, max_length=32, description="The code POST …/share returned.")]
+
+
+@router.get(
+    "/{code}",
+    response_model=ShareOut,
+    responses=error_responses(404),
+    summary="A share code's session is still there: the code, its viewer page, how many watch",
+)
+async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
+    session = manager.shared(code)
+    shared = normalise(code) or ""  # a code that names a session is a valid one
+    return JSONBody({"code": shared, "spoken": spoken(shared), "url": manager.watch_url(shared),
+                     "viewers": session.hub.viewer_count})
+
+
+@router.post(
+    "/{code}/fork",
+    status_code=201,
+    response_model=SessionOut,
+    responses=error_responses(404, 429),
+    summary="Try it yourself: a new session in the shared session's current state, training on its own",
+    description="Copies the weights, the optimiser's memory, the data and its order, the step and the loss "
+    "curve; the new session starts paused, and its id (the key that controls it) goes to the caller only.",
+)
+async def fork(code: ShareCode, manager: ManagerDep) -> Response:
+    session = await manager.fork(manager.shared(code))
+    return JSONBody(await session.run(session.view), status_code=201)

@@ -1,0 +1,30 @@
+"""Share codes: short, without look-alikes, forgiving to type, one per session."""
+
+from server.shares import ALPHABET, CODE_LENGTH, ShareBook, new_code, normalise, spoken
+
+LOOK_ALIKES = ["0O", "1IL", "2Z", "5S", "6G", "8B", "UV"]
+
+
+def test_a_code_is_six_characters_that_no_reader_confuses():
+    for pair in LOOK_ALIKES:
+        assert sum(char in ALPHABET for char in pair) <= 1, f"{pair}: look-alikes both in the alphabet"
+    assert not set("QDJ") & set(ALPHABET), "Q and D pass for 0, J for I"
+    codes = {new_code() for _ in range(200)}
+    assert all(len(code) == CODE_LENGTH and set(code) <= set(ALPHABET) for code in codes)
+    assert len(codes) > 190, "codes repeat far more often than chance"
+
+
+def test_typing_a_code_forgives_case_spaces_and_dashes_but_not_other_letters():
+    assert normalise("kxm-47p") == "KXM47P" and normalise(" KXM 47P ") == "KXM47P"
+    assert normalise("KXM47") is None and normalise("KXM47PP") is None
+    assert normalise("KXM4OP") is None, "O is not in the alphabet"
+    assert spoken("KXM47P") == "KXM 47P"
+
+
+def test_a_session_keeps_its_code_until_it_is_forgotten():
+    book = ShareBook()
+    first = book.share("session-a")
+    assert book.share("session-a") == first and book.share("session-b") != first
+    assert book.session_of(spoken(first).lower()) == "session-a"
+    book.forget("session-a")
+    assert book.session_of(first) is None and book.code_of("session-a") is None and len(book) == 1
