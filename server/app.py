@@ -25,10 +25,11 @@ from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import apidocs, datasets, meta, pages, sessions, stream
+from server.routes import apidocs, datasets, meta, pages, sessions, stream, surface
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
+from server.surfaces import SurfaceWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
-        app.state.lab = Lab(settings, scheduler, cadence, manager)
+        surfaces = SurfaceWorkers(settings.training_threads)
+        app.state.lab = Lab(settings, scheduler, cadence, manager, surfaces)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
+            surfaces.close()
             sys.setswitchinterval(switch_interval)
             blas_threads.restore_original_limits()
 
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(sessions.router)
+    app.include_router(surface.router)
     app.include_router(datasets.router)
     app.include_router(stream.router)
     app.include_router(pages.router)

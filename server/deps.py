@@ -12,6 +12,7 @@ from server.manager import SessionManager
 from server.scheduler import Scheduler
 from server.sessions import Session
 from server.settings import Settings
+from server.surfaces import SurfaceWorkers
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Lab:
     scheduler: Scheduler
     cadence: Cadence
     manager: SessionManager
+    surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
 
 
 def get_lab(request: Request) -> Lab:
