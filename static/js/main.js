@@ -4,7 +4,7 @@
 //   URL ─▶ config ─▶ POST /api/v1/sessions ─▶ WebSocket ─▶ messages.js ─▶ store ─▶ render loop
 //                                                   ▲                               │
 //   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
-//                                              network, flow, boundary, charts, metrics, …
+//                                              network, flow, boundary, charts, surface, …
 
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
@@ -21,9 +21,11 @@ import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
 import { initSoftmax } from "./render/softmax.js";
+import { initSurface } from "./render/surface.js";
 import { dropConnection, loadOptions, startSession } from "./session.js";
 import { changeConfig, initSettings } from "./settings.js";
 import { DIRTY, markDirty, pushError, setLang, store, takeDirty } from "./store.js";
+import { initSurfaceRequests } from "./surface.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
 
@@ -88,6 +90,8 @@ async function main() {
   initInspector();
   initNarration();
   initGradcheck();
+  initSurface();
+  initSurfaceRequests(document.getElementById("loss-surface-view"));
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang,

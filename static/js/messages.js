@@ -17,7 +17,7 @@ import {
   store,
 } from "./store.js";
 
-const listeners = { phase: [], config: [], snapshot: [], error: [] };
+const listeners = { phase: [], config: [], snapshot: [], error: [], frame: [] };
 
 /** Lets a module (teaching mode, settings) react to a message type after the store has it. */
 export function onServerMessage(type, listener) {
@@ -47,6 +47,7 @@ const handlers = {
     // decoded by the socket's worker: typed arrays, float64 (the engine's exact numbers) once
     // training stands still, so the inspector needs no second request for them
     applyFrame(message);
+    notify("frame", message);
   },
   heatmaps(message, bytes) {
     if (bytes) applyHeatmaps(message, bytes);
