@@ -1,11 +1,13 @@
-"""The WebSocket protocol, version 2: every message's type and fields. `docs/protocol.md` is the
+"""The WebSocket protocol, version 3: every message's type and fields. `docs/protocol.md` is the
 prose of this module; both carry `PROTOCOL_VERSION` and change together.
 
 Server → client: JSON text messages, each with a `"type"` (`ServerMessageType`). A `heatmaps`
 message is followed by exactly one binary message holding its bytes (`server.heatmaps`); a
 `frame` with an `"arrays"` index is followed by exactly one binary message holding its weights,
 gradients, updates and probe numbers (`server.frame_codec`: the layout, and a decoder for
-scripts). Version 2: frames carry their arrays as that binary instead of JSON. Client → server: JSON
+scripts). Version 2: frames carry their arrays as that binary instead of JSON. Version 3: a
+frame carries `surface_id` and `surface_point`, the current weights' coordinates on the loss
+surface last computed for the session (`server.surfaces`). Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.schemas import ConfigIn, SplitName
 from server.settings import MAX_STEPS_PER_REQUEST
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 ServerMessageType = Literal[
     "hello",

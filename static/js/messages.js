@@ -28,7 +28,7 @@ function notify(type, message) {
   for (const listener of listeners[type] ?? []) listener(message);
 }
 
-const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 2);
+const EXPECTED_PROTOCOL = Number(document.documentElement.dataset.protocol || 3);
 
 const handlers = {
   hello(message) {

@@ -19,7 +19,7 @@ def test_the_index_page_renders_with_the_protocol_and_version(live_factory, tmp_
     (tmp_path / "js" / "main.js").write_text("export const answer = 42;\n")
     server = live_factory(templates_dir=tmp_path, static_dir=tmp_path)
     page = httpx.get(f"{server.base}/")
-    assert page.status_code == 200 and 'data-protocol="2"' in page.text
+    assert page.status_code == 200 and 'data-protocol="3"' in page.text
     assert "text/html" in page.headers["content-type"]
     script = httpx.get(f"{server.base}/static/js/main.js")
     assert script.status_code == 200 and "answer" in script.text
@@ -47,7 +47,7 @@ def test_page_files_are_found_in_a_source_checkout():
 
 def test_the_real_page_renders_and_its_scripts_are_served(live):
     page = httpx.get(f"{live.base}/")
-    assert page.status_code == 200 and 'data-protocol="2"' in page.text
+    assert page.status_code == 200 and 'data-protocol="3"' in page.text
     assert "/vendor/plotly.min.js" in page.text and "/static/js/main.js" in page.text
     assert httpx.get(f"{live.base}/static/js/main.js").status_code == 200
     assert httpx.get(f"{live.base}/static/js/../../server/app.py").status_code == 404

@@ -39,7 +39,7 @@ def test_encoding_writes_arrays_directly_and_non_finite_numbers_as_null():
 
 
 def test_the_version_is_in_the_hello():
-    assert protocol.hello("abc", {})["protocol"] == protocol.PROTOCOL_VERSION == 2
+    assert protocol.hello("abc", {})["protocol"] == protocol.PROTOCOL_VERSION == 3
 
 
 @pytest.mark.parametrize(("text", "code"), [("{nope", "bad_json"), ("[1, 2]", "bad_message"), ("NaN", "bad_json")])

@@ -39,7 +39,7 @@ def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_health_says_ok_with_a_version_and_the_training_threads(live, http):
     body = http.get("/api/v1/health").json()
-    assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 2
+    assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 3
     assert body["training_threads"] == live.settings.training_threads >= 1
 
 

@@ -41,7 +41,7 @@ async def test_hello_comes_first_then_the_heatmaps_and_their_bytes(live):
     sid = live.new_session(hidden_layers=[3, 2])
     async with connect(socket_url(live, sid), origin=live.base) as ws:
         hello = strict_json(await ws.recv())
-        assert hello["type"] == "hello" and hello["protocol"] == PROTOCOL_VERSION == 2 and hello["session_id"] == sid
+        assert hello["type"] == "hello" and hello["protocol"] == PROTOCOL_VERSION == 3 and hello["session_id"] == sid
         snapshot = hello["snapshot"]
         assert snapshot["step"] == 0 and snapshot["state"] == "idle"
         assert snapshot["network"]["layer_sizes"] == [2, 3, 2, 2]
