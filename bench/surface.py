@@ -11,11 +11,18 @@ in interleaved rounds:
   rows × hidden neurons), in chunks of 1 M so memory stays small.
 It prints each one's median and the median of per-round ratios, against the targets of
 docs/budgets.md: ≤ 2× the floor and ≥ 1.5× faster than the per-point loop.
+
+Then (unless `--no-stream`) it starts `python -m server` on a free port and, for each network,
+plays a session at full speed with one WebSocket client: frames/s and the p95 gap for a few
+seconds with no surface, then while `POST …/loss-surface` (random, 41 × 41) is asked for back to
+back — the surfaces are computed off the streaming path, so frames must keep ≥ 55/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib.util
 import statistics
 import sys
 import time
@@ -27,6 +34,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
+
 from engine.choices import training_codes  # noqa: E402
 from engine.config import Config  # noqa: E402
 from engine.kernels.metrics import evaluate  # noqa: E402
@@ -36,6 +45,20 @@ from engine.workspace import Workspace  # noqa: E402
 
 NETWORKS = {"default 2-4-2-2": (4, 2), "2-16×6-2": (16,) * 6}
 CHUNK = 1_000_000
+
+
+def _stream_bench():  # type: ignore[no-untyped-def]
+    """bench/stream.py (its server and frame reader), loaded by path: with bench/ on sys.path,
+    bench/engine.py would shadow the engine package."""
+    spec = importlib.util.spec_from_file_location("stream_bench", ROOT / "bench" / "stream.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stream_bench"] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+stream_bench = _stream_bench()
 
 
 def per_point_loop(trainer: Trainer, plane, span: float, resolution: int):  # type: ignore[no-untyped-def]
@@ -84,11 +107,56 @@ def timed(run) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
+async def frames_while_computing(base: str, hidden: tuple[int, ...], seconds: float) -> dict[str, float]:
+    """frames/s and p95 gap of one full-speed client, without and then with surfaces computing."""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+        session_id = (await http.post("/api/v1/sessions", json={"hidden_layers": list(hidden)})).json()["id"]
+        await http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": 200})
+        ws = await stream_bench.open_client(base, session_id)
+        await ws.send('{"type": "play"}')
+        figures: dict[str, float] = {}
+        for label, computing in (("idle", False), ("computing", True)):
+            watch = stream_bench.Watch()
+            start = time.monotonic() + 0.5
+            until = start + seconds
+            read = asyncio.create_task(stream_bench.reader(ws, watch, start, until))
+            surfaces = 0
+            while computing and time.monotonic() < until:
+                answer = await http.post(f"/api/v1/sessions/{session_id}/loss-surface",
+                                         json={"directions": "random", "resolution": 41, "seed": surfaces})
+                assert answer.status_code == 200, answer.text
+                surfaces += 1
+            await read
+            figures[f"{label}_fps"] = watch.fps()
+            figures[f"{label}_p95_ms"] = stream_bench.percentile(watch.gaps(), 0.95) * 1e3
+            if computing:
+                figures["surfaces"] = surfaces
+        await ws.close()
+        await http.delete(f"/api/v1/sessions/{session_id}")
+    return figures
+
+
+def stream_part(seconds: float) -> None:
+    process, base = stream_bench.start_server(2)
+    try:
+        for name, hidden in NETWORKS.items():
+            f = asyncio.run(frames_while_computing(base, hidden, seconds))
+            print(f"{name}, one client playing at full speed: {f['idle_fps']:.1f} frames/s (p95 gap "
+                  f"{f['idle_p95_ms']:.0f} ms) with no surface; {f['computing_fps']:.1f} frames/s (p95 gap "
+                  f"{f['computing_p95_ms']:.0f} ms) while {f['surfaces']:.0f} surfaces of 41 × 41 computed "
+                  "back to back (target ≥ 55)")
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--resolution", type=int, default=41)
     parser.add_argument("--span", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="of streaming, without and with surfaces")
+    parser.add_argument("--no-stream", action="store_true", help="skip the frames-while-computing part")
     args = parser.parse_args()
     resolution, span = args.resolution, args.span
     for name, hidden in NETWORKS.items():
@@ -119,6 +187,8 @@ def main() -> None:
             faster = statistics.median(b / a for a, b in zip(times[key], times["per-point loop"], strict=True))
             print(f"  {key}: {floor:.2f}× the floor (target ≤ 2), {faster:.2f}× faster than the per-point loop "
                   "(target ≥ 1.5)")
+    if not args.no_stream:
+        stream_part(args.seconds)
 
 
 if __name__ == "__main__":
