@@ -4,7 +4,8 @@ The first call of a numba function compiles it for its argument types — second
 whole engine — and writes the machine code to the cache (`cache=True`: beside the package, or
 numba's user-wide cache directory when the package folder is read-only, or `NUMBA_CACHE_DIR`),
 so the next process only loads it. `warm_up` drives every path once on a tiny network — steps,
-a traced step, a phase walk, the probe, an evaluation, a grid forward pass, the gradient check —
+a traced step, a phase walk, the probe, an evaluation, a grid forward pass, the gradient check,
+a loss surface —
 for a classifier and for a regression, so a server that calls it before it reports ready never
 makes a request wait for the compiler.
 """
@@ -19,6 +20,7 @@ from engine.evaluation import evaluate_split, grid_activations
 from engine.gradcheck import Objective, check_gradients
 from engine.phases import PhaseWalk
 from engine.probe import probe_sample
+from engine.surface import loss_surface, random_plane
 from engine.trainer import Trainer
 
 WARM_UP_CONFIGS = (
@@ -48,4 +50,6 @@ def warm_up() -> float:
                               config.regularization, config.regularization_rate)
         check_gradients(objective)
         objective.value()
+        plane = random_plane(trainer.network.layout, trainer.network.parameters, seed=0)
+        loss_surface(trainer.network, trainer.loss, train.inputs, train.targets, plane, 1.0, 3)
     return time.perf_counter() - started
