@@ -212,3 +212,14 @@ def test_a_reset_drops_the_surface_from_the_frames(http, live):
     assert session._surface_point() is not None
     assert http.post(f"/api/v1/sessions/{sid}/reset").status_code == 200
     assert session._surface_point() is None
+
+
+def test_past_the_surfaces_waiting_a_request_is_a_429(http, monkeypatch):
+    import server.surfaces
+
+    sid = trained_session(http, 5)
+    monkeypatch.setattr(server.surfaces, "MAX_WAITING", 0)
+    response = http.post(f"/api/v1/sessions/{sid}/loss-surface", json={"resolution": 5})
+    assert response.status_code == 429 and "already computing" in response.json()["detail"]
+    monkeypatch.undo()
+    assert http.post(f"/api/v1/sessions/{sid}/loss-surface", json={"resolution": 5}).status_code == 200
