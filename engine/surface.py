@@ -90,6 +90,8 @@ def weight_index(layout: ParameterLayout, weight: Sequence[int]) -> int:
 def largest_gradient_weights(layout: ParameterLayout, gradient: np.ndarray) -> tuple[WeightRef, WeightRef]:
     """The two weights (not biases) with the largest |∂objective/∂w|, largest first; ties go to
     the lower index."""
+    if layout.n_weights < 2:
+        raise SurfaceError("directions", f"directions: this network has {layout.n_weights} weight; two are needed")
     magnitude = np.abs(gradient[: layout.n_weights])  # (n_weights,)
     order = np.argsort(-magnitude, kind="stable")
     return _weight_ref(layout, int(order[0])), _weight_ref(layout, int(order[1]))

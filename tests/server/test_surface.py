@@ -159,6 +159,13 @@ def test_non_finite_spans_and_pca_before_training_are_refused(http):
     assert http.post("/api/v1/sessions/nope/loss-surface", json={}).status_code == 404
 
 
+def test_a_network_with_a_single_weight_has_no_two_weight_plane(http):
+    sid = trained_session(http, 5, dataset="plane", features=["x1"], hidden_layers=[])
+    response = http.post(f"/api/v1/sessions/{sid}/loss-surface", json={})
+    assert response.status_code == 422 and loc_names(response) == ["body.directions"]
+    assert surface(http, sid, directions="random", resolution=5).kind == "random"
+
+
 def test_a_grid_past_the_time_cap_is_a_429_that_says_what_to_lower(live_factory):
     from server.settings import Limits
 
