@@ -84,6 +84,17 @@ def test_switching_directions_redraws_and_pca_shows_its_explained_variance(open_
     shares = page.evaluate("() => window.__backpropLab.store.surface.result.explained_variance")
     assert 1 >= shares[0] >= shares[1] > 0
     expect(page.locator("#surface-axes")).to_contain_text("moved most")
+    # a narrow slice leaves most of the walk outside: one click widens the slice to it
+    latest = surface_id(page)
+    page.get_by_test_id("surface-span").fill("0.05")
+    page.get_by_test_id("surface-span").press("Enter")
+    latest = wait_surface(page, latest, "pca")
+    assert page.evaluate("() => window.__backpropLab.store.surface.result.span") == 0.05
+    page.get_by_test_id("surface-fit").click()
+    wait_surface(page, latest, "pca")
+    result = page.evaluate("() => window.__backpropLab.store.surface.result")
+    assert result["span"] > 0.05 and all(abs(c) <= result["span"] for point in result["trajectory"] for c in point)
+    expect(page.get_by_test_id("surface-fit")).to_be_hidden()
     watch.assert_clean()
 
 

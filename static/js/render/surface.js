@@ -41,6 +41,7 @@ const span = document.getElementById("surface-span");
 const resolution = document.getElementById("surface-resolution");
 const view3d = document.getElementById("surface-3d");
 const recompute = document.getElementById("surface-recompute");
+const fit = document.getElementById("surface-fit");
 
 let drawnKey = ""; // what the plot shows: surface id, 3-D, language, size
 let drawn3d = false;
@@ -80,6 +81,10 @@ function wireControls() {
   resolution.addEventListener("change", () => changed({ resolution: Number(resolution.value) }));
   view3d.addEventListener("change", () => setSurfaceSettings({ view3d: view3d.checked }));
   recompute.addEventListener("click", () => requestSurface());
+  fit.addEventListener("click", () => {
+    const span = pathSpan(store.surface.result);
+    if (span) changed({ span });
+  });
   pickToggle.addEventListener("click", () => setSurfacePicking(!store.surface.picking));
   useSelected.addEventListener("click", () => {
     if (store.selection?.kind !== "edge") return;
@@ -91,6 +96,16 @@ function wireControls() {
     const surface = store.surface;
     if (surface.picking && surface.settings.weightMode === "picked" && surface.picked.length === 2) requestSurface();
   });
+}
+
+/** A span that shows the whole trajectory (10 % to spare, two significant digits), or null
+ * when it already fits. */
+function pathSpan(result) {
+  if (!result) return null;
+  let extent = 0;
+  for (const [alpha, beta] of result.trajectory) extent = Math.max(extent, Math.abs(alpha), Math.abs(beta));
+  if (!(extent > result.span) || !Number.isFinite(extent)) return null;
+  return Math.min(100, Number((extent * 1.1).toPrecision(2)));
 }
 
 function syncControls() {
@@ -117,6 +132,9 @@ function syncControls() {
       : state === "error" ? t("surface.failed", { message: store.surface.error ?? "" })
         : state === "done" && result ? t("surface.done", { seconds: shortNumber(result.seconds, 2), step: result.step })
           : "";
+  const wider = pathSpan(result);
+  fit.hidden = wider === null;
+  if (wider !== null) fit.textContent = t("surface.fit", { span: shortNumber(wider, 2) });
   const shares = result?.explained_variance;
   variance.hidden = !shares;
   if (shares) variance.textContent = t("surface.variance", { first: percent(shares[0]), second: percent(shares[1]) });
