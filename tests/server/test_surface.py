@@ -212,13 +212,23 @@ async def test_frames_carry_the_current_point_on_the_surface_and_it_moves_while_
     assert again.surface_id == answer.surface_id + 1 and again.trajectory[-1] == [0.0, 0.0]
 
 
-def test_a_reset_drops_the_surface_from_the_frames(http, live):
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_reset_drops_the_surface_from_the_frames(live, http, anyio_backend):
     sid = trained_session(http, 20)
-    surface(http, sid, resolution=3)
-    session = live.lab.manager.get(sid)
-    assert session._surface_point() is not None
-    assert http.post(f"/api/v1/sessions/{sid}/reset").status_code == 200
-    assert session._surface_point() is None
+    ws = await connect(f"{live.ws}/ws/sessions/{sid}", origin=live.base, max_size=2**24, close_timeout=1)
+    async with ws:
+        inbox = Inbox(ws)
+        await inbox.until("hello")
+        await asyncio.to_thread(surface, http, sid, resolution=3)
+        await inbox.send({"type": "step", "steps": 1})
+        frame = await inbox.until("frame", 10.0, step=21)
+        assert "surface_point" in frame and frame["surface_id"] >= 1
+        await inbox.send({"type": "reset"})
+        await inbox.until("snapshot", 10.0)
+        await inbox.send({"type": "step", "steps": 1})
+        frame = await inbox.until("frame", 10.0, step=1)
+        assert "surface_point" not in frame and "surface_id" not in frame
 
 
 def test_past_the_surfaces_waiting_a_request_is_a_429(http, monkeypatch):
