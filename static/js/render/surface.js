@@ -112,8 +112,9 @@ function syncControls() {
   const { settings, picked, picking, result, status: state } = store.surface;
   directions.value = settings.directions;
   weightMode.value = settings.weightMode;
-  seed.value = String(settings.seed);
-  span.value = String(settings.span);
+  // a field being typed in keeps what is typed until it is committed (change)
+  if (document.activeElement !== seed) seed.value = String(settings.seed);
+  if (document.activeElement !== span) span.value = String(settings.span);
   resolution.value = String(settings.resolution);
   view3d.checked = settings.view3d;
   weightsField.hidden = settings.directions !== "weights";
@@ -271,6 +272,9 @@ export function initSurface() {
       const result = store.surface.result;
       panel.dataset.state = store.surface.status;
       if (!result) {
+        // a new network: its old slice lives in another parameter space, so it goes at once
+        if (drawnKey && window.Plotly?.purge) window.Plotly.purge(plot);
+        drawnKey = "";
         plot.dataset.surfaceId = "";
         marker.hidden = true;
         return;
