@@ -15,9 +15,9 @@ the median of per-round ratios, against the targets of docs/budgets.md: ≤ 2× 
 ≥ 1.5× faster than the per-point loop.
 
 Then (unless `--no-stream`) it starts `python -m server` on a free port and, for each network,
-plays a session at full speed with one WebSocket client: frames/s and the p95 gap for a few
-seconds with no surface, then while `POST …/loss-surface` (random, 41 × 41) is asked for back to
-back — the surfaces are computed off the streaming path, so frames must keep ≥ 55/s.
+plays a session at full speed with one WebSocket client: frames/s and the p95 gap in
+alternating rounds with no surface and while `POST …/loss-surface` (random, 41 × 41) is asked
+for back to back — the surfaces are computed off the streaming path, so frames must keep ≥ 55/s.
 """
 
 from __future__ import annotations
@@ -110,44 +110,44 @@ def timed(run) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-async def frames_while_computing(base: str, hidden: tuple[int, ...], seconds: float) -> dict[str, float]:
-    """frames/s and p95 gap of one full-speed client, without and then with surfaces computing."""
+async def frames_while_computing(base: str, hidden: tuple[int, ...], seconds: float, rounds: int) -> dict[str, float]:
+    """frames/s and p95 gap of one full-speed client, in alternating rounds without and with
+    surfaces computing back to back (medians over the rounds: this machine's load drifts)."""
     async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         session_id = (await http.post("/api/v1/sessions", json={"hidden_layers": list(hidden)})).json()["id"]
         await http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": 200})
         ws = await stream_bench.open_client(base, session_id)
         await ws.send('{"type": "play"}')
-        figures: dict[str, float] = {}
-        for label, computing in (("idle", False), ("computing", True)):
-            watch = stream_bench.Watch()
-            start = time.monotonic() + 0.5
-            until = start + seconds
-            read = asyncio.create_task(stream_bench.reader(ws, watch, start, until))
-            surfaces = 0
-            while computing and time.monotonic() < until:
-                answer = await http.post(f"/api/v1/sessions/{session_id}/loss-surface",
-                                         json={"directions": "random", "resolution": 41, "seed": surfaces})
-                assert answer.status_code == 200, answer.text
-                surfaces += 1
-            await read
-            figures[f"{label}_fps"] = watch.fps()
-            figures[f"{label}_p95_ms"] = stream_bench.percentile(watch.gaps(), 0.95) * 1e3
-            if computing:
-                figures["surfaces"] = surfaces
+        figures: dict[str, list[float]] = {}
+        surfaces = 0
+        for _ in range(rounds):
+            for label, computing in (("idle", False), ("computing", True)):
+                watch = stream_bench.Watch()
+                start = time.monotonic() + 0.3
+                until = start + seconds
+                read = asyncio.create_task(stream_bench.reader(ws, watch, start, until))
+                while computing and time.monotonic() < until:
+                    answer = await http.post(f"/api/v1/sessions/{session_id}/loss-surface",
+                                             json={"directions": "random", "resolution": 41, "seed": surfaces})
+                    assert answer.status_code == 200, answer.text
+                    surfaces += 1
+                await read
+                figures.setdefault(f"{label}_fps", []).append(watch.fps())
+                figures.setdefault(f"{label}_p95_ms", []).append(stream_bench.percentile(watch.gaps(), 0.95) * 1e3)
         await ws.close()
         await http.delete(f"/api/v1/sessions/{session_id}")
-    return figures
+    return {key: statistics.median(values) for key, values in figures.items()} | {"surfaces": surfaces}
 
 
-def stream_part(seconds: float) -> None:
+def stream_part(seconds: float, rounds: int) -> None:
     process, base = stream_bench.start_server(2)
     try:
         for name, hidden in NETWORKS.items():
-            f = asyncio.run(frames_while_computing(base, hidden, seconds))
+            f = asyncio.run(frames_while_computing(base, hidden, seconds, rounds))
             print(f"{name}, one client playing at full speed: {f['idle_fps']:.1f} frames/s (p95 gap "
                   f"{f['idle_p95_ms']:.0f} ms) with no surface; {f['computing_fps']:.1f} frames/s (p95 gap "
                   f"{f['computing_p95_ms']:.0f} ms) while {f['surfaces']:.0f} surfaces of 41 × 41 computed "
-                  "back to back (target ≥ 55)")
+                  f"back to back, medians of {rounds} rounds (target ≥ 55)")
     finally:
         process.terminate()
         process.wait(15)
@@ -158,7 +158,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--resolution", type=int, default=41)
     parser.add_argument("--span", type=float, default=1.0)
-    parser.add_argument("--seconds", type=float, default=4.0, help="of streaming, without and with surfaces")
+    parser.add_argument("--seconds", type=float, default=3.0, help="of streaming per round, without and with surfaces")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, alternating without and with surfaces")
     parser.add_argument("--no-stream", action="store_true", help="skip the frames-while-computing part")
     args = parser.parse_args()
     resolution, span = args.resolution, args.span
@@ -195,7 +196,7 @@ def main() -> None:
             print(f"  {key}: {floor:.2f}× the floor (target ≤ 2), {faster:.2f}× faster than the per-point loop "
                   "(target ≥ 1.5)")
     if not args.no_stream:
-        stream_part(args.seconds)
+        stream_part(args.seconds, args.rounds)
 
 
 if __name__ == "__main__":
