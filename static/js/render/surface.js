@@ -210,10 +210,11 @@ function draw(result) {
         zaxis: { title: { text: t("surface.colour") } } } };
   } else {
     traces = [
-      // colours as an image under the contour lines: half the cost of filled contour paths (a
-      // 41 × 41 slice here: 126 ms with 24 filled levels, 68 ms like this), one long task less
-      { type: "contour", x: result.x, y: result.y, z, colorscale: "Viridis", colorbar, ncontours: 16,
-        contours: { coloring: "heatmap" }, line: { color: "rgba(0,0,0,0.3)", width: 1 },
+      // filled contours, 12 levels: measured here (bench/browser_fps.py --surface, and Plotly.react
+      // timed alone on a 41 × 41 slice) the cheapest contour map to redraw, ~30 ms, where colours
+      // as a smoothed image under the lines took ~100 ms
+      { type: "contour", x: result.x, y: result.y, z, colorscale: "Viridis", colorbar, ncontours: 12,
+        line: { color: "rgba(0,0,0,0.3)", width: 1 },
         hovertemplate: `α %{x:.3f}, β %{y:.3f}<br>${t("surface.colour")} %{z:.3f}<extra></extra>` },
       { type: "scatter", mode: "lines+markers", x: path.map((p) => p[0]), y: path.map((p) => p[1]),
         line: { color: "#ffffff", width: 2 }, marker: { color: "#ffffff", size: 3 }, hoverinfo: "skip" },
