@@ -12,8 +12,9 @@ long tasks (> 50 ms), which are what drops frames.
     python bench/browser_fps.py --surface       # also with the loss surface recomputing
 
 `--surface` adds both scenarios again with the loss-surface panel scrolled into view and a new
-surface asked for ("Re-centre") each time the last one is drawn, for the whole measurement: the
-page must keep ≥ 50 fps while surfaces are computed during play (docs/budgets.md).
+surface asked for ("Re-centre") each time the last one is drawn, for the whole measurement (the
+page asks at most once a second while training): it must keep ≥ 50 fps while surfaces are
+computed during play (docs/budgets.md).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 // (render/surface.js) draws them. One request at a time: a change made while one computes is
 // asked for when it ends, so a dragged span never queues a pile of grids on the server.
 //
+// While training, slices are at least RUNNING_GAP_MS apart (a request in between waits its turn).
 // A surface is asked for when the panel first scrolls into view, when a setting changes, when
 // the network is rebuilt (a snapshot), on the "re-centre" button, and by itself while training
 // when the current point comes within EDGE_SHARE of the slice's edge: the walk has left the
@@ -13,10 +14,15 @@ import { onServerMessage } from "./messages.js";
 import { setSurfaceComputing, setSurfaceError, setSurfaceResult, store } from "./store.js";
 
 const EDGE_SHARE = 0.85; // |α| or |β| past this share of the span asks for a new slice
+// While training, at most one new slice a second: each one is a redraw of the whole plot (a long
+// task of ~30–70 ms here), and a slice a second already follows the walk.
+const RUNNING_GAP_MS = 1000;
 
 let active = false; // the panel has been seen: surfaces are worth computing
 let inFlight = false;
 let again = false; // a request came in while one was computing
+let lastAnswer = -Infinity; // performance.now() when the last answer came
+let waitTimer = null; // a request held back by RUNNING_GAP_MS
 
 /** The request body of the current settings (docs/api.md). */
 function requestBody() {
@@ -36,6 +42,15 @@ export async function requestSurface() {
     again = true;
     return;
   }
+  const wait = store.state === "running" ? lastAnswer + RUNNING_GAP_MS - performance.now() : 0;
+  if (wait > 0) {
+    setSurfaceComputing(); // asked for: the panel says so while it waits its turn
+    waitTimer ??= setTimeout(() => {
+      waitTimer = null;
+      requestSurface();
+    }, wait);
+    return;
+  }
   inFlight = true;
   again = false;
   setSurfaceComputing();
@@ -47,6 +62,7 @@ export async function requestSurface() {
     setSurfaceError(error.message);
   } finally {
     inFlight = false;
+    lastAnswer = performance.now();
   }
   if (again) requestSurface();
 }
