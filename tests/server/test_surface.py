@@ -240,3 +240,26 @@ def test_past_the_surfaces_waiting_a_request_is_a_429(http, monkeypatch):
     assert response.status_code == 429 and "already computing" in response.json()["detail"]
     monkeypatch.undo()
     assert http.post(f"/api/v1/sessions/{sid}/loss-surface", json={"resolution": 5}).status_code == 200
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_frames_keep_coming_while_a_surface_computes(live, http, anyio_backend):
+    sid = trained_session(http, 10, dataset="circle", hidden_layers=[16] * 6)
+    ws = await connect(f"{live.ws}/ws/sessions/{sid}", origin=live.base, max_size=2**24, close_timeout=1)
+    async with ws:
+        inbox = Inbox(ws)
+        await inbox.until("hello")
+        await inbox.send({"type": "play"})
+        await inbox.until("frame", 10.0)
+        request = asyncio.create_task(asyncio.to_thread(surface, http, sid, directions="random", resolution=81))
+        arrivals: list[float] = []
+        while not request.done():
+            await inbox.until("frame", 10.0)
+            arrivals.append(asyncio.get_running_loop().time())
+        answer = await request
+        await inbox.send({"type": "pause"})
+    # the grid took a while, and the stream went on meanwhile: no frame waited for it
+    assert answer.seconds > 0.5 and len(arrivals) >= 10
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert max(gaps) < 0.5, f"a gap of {max(gaps):.2f} s while a {answer.seconds:.1f} s surface computed"
