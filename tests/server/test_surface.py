@@ -260,6 +260,8 @@ async def test_frames_keep_coming_while_a_surface_computes(live, http, anyio_bac
         answer = await request
         await inbox.send({"type": "pause"})
     # the grid took a while, and the stream went on meanwhile: no frame waited for it
-    assert answer.seconds > 0.5 and len(arrivals) >= 10
+    assert answer.seconds > 0.5 and len(arrivals) >= 10, (answer.seconds, len(arrivals))
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    assert max(gaps) < 0.5, f"a gap of {max(gaps):.2f} s while a {answer.seconds:.1f} s surface computed"
+    # a stream that waited for the grid would show one gap as long as the grid took
+    limit = max(0.5, answer.seconds / 2)
+    assert max(gaps) < limit, f"a gap of {max(gaps):.2f} s while a {answer.seconds:.1f} s surface computed"
