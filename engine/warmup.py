@@ -5,8 +5,8 @@ whole engine — and writes the machine code to the cache (`cache=True`: beside 
 numba's user-wide cache directory when the package folder is read-only, or `NUMBA_CACHE_DIR`),
 so the next process only loads it. `warm_up` drives every path once on a tiny network — steps,
 a traced step, a phase walk, the probe, an evaluation, a grid forward pass, the gradient check,
-the learning-rate lab's loss line — for a classifier and for a regression, so a server that
-calls it before it reports ready never makes a request wait for the compiler.
+the learning-rate lab's loss line, a loss surface — for a classifier and for a regression, so a
+server that calls it before it reports ready never makes a request wait for the compiler.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from engine.gradcheck import Objective, check_gradients
 from engine.lr_lab import loss_line
 from engine.phases import PhaseWalk
 from engine.probe import probe_sample
+from engine.surface import loss_surface, random_plane
 from engine.trainer import Trainer
 
 WARM_UP_CONFIGS = (
@@ -50,4 +51,6 @@ def warm_up() -> float:
         check_gradients(objective)
         objective.value()
         loss_line(trainer, points=3, max_rate_multiple=2.0)
+        plane = random_plane(trainer.network.layout, trainer.network.parameters, seed=0)
+        loss_surface(trainer.network, trainer.loss, train.inputs, train.targets, plane, 1.0, 3)
     return time.perf_counter() - started

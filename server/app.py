@@ -26,11 +26,12 @@ from server.cadence import Cadence
 from server.deps import Lab
 from server.limits import BodyLimit
 from server.manager import SessionManager
-from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream
+from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream, surface
 from server.scheduler import Scheduler
 from server.security import AccessGuard
 from server.settings import Settings
 from server.store import RunStore, StoreError
+from server.surfaces import SurfaceWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
-        app.state.lab = Lab(settings, scheduler, cadence, manager, store)
+        surfaces = SurfaceWorkers(settings.training_threads)
+        app.state.lab = Lab(settings, scheduler, cadence, manager, store, surfaces)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await manager.close_all(1001, "the server is shutting down")
             scheduler.stop()
             store.close()
+            surfaces.close()
             sys.setswitchinterval(switch_interval)
             blas_threads.restore_original_limits()
 
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(sessions.router)
     app.include_router(shares.router)
+    app.include_router(surface.router)
     app.include_router(datasets.router)
     app.include_router(lab.router)
     app.include_router(runs.router)

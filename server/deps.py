@@ -14,6 +14,7 @@ from server.scheduler import Scheduler
 from server.sessions import Session
 from server.settings import Settings
 from server.store import RunStore
+from server.surfaces import SurfaceWorkers
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Lab:
     cadence: Cadence
     manager: SessionManager
     store: RunStore
+    surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
     experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
 
 

@@ -91,14 +91,17 @@ class FrameBuilder:
         refresh: bool,
         running: bool,
         exact: bool,
+        extras: JSON | None = None,
     ) -> tuple[tuple[Part, ...], str]:
         """The encoded `frame` message (and its binary, if it carries arrays) and its stream kind.
 
         `refresh` re-evaluates metrics and the probe; `exact` sends every block as float64
         (training stands still), otherwise float32 blocks as the cadence and the byte budget
-        allow (see the module docstring). The kind is `frame` (every block), `frame_params`
-        or `frame_scalars` (no binary): latest-wins in a client's queue keeps the newest of
-        each, so a slow client never loses the numbers to a frame that lacks them.
+        allow (see the module docstring). `extras` are more scalars for the frame (the live
+        point on the loss surface shown: `surface_id`, `surface_point`). The kind is `frame`
+        (every block), `frame_params` or `frame_scalars` (no binary): latest-wins in a client's
+        queue keeps the newest of each, so a slow client never loses the numbers to a frame that
+        lacks them.
         """
         started = time.perf_counter()
         step = trainer.step_count
@@ -124,6 +127,8 @@ class FrameBuilder:
             "metrics_step": self._evaluated_step,
             "steps_per_second": round(self.measured_speed, 1) if running else 0.0,
         }
+        if extras:
+            message |= extras
         kind = "frame_scalars"
         data: bytes | None = None
         if exact or self._budget.allows(built):

@@ -10,8 +10,9 @@ thumbnails (`server.race`). Version 2: frames carry their arrays as that binary 
 Version 3: the learning-rate race (`race_start`, `race_stop`, `race`); an `error` that refuses a
 field says which and why in words a page can translate (`field`, `reason`, `params`) besides its
 English `message`; the classroom — a viewer's `hello` (on `/ws/watch/{code}`) has no session id
-and says `role`, and an `audience` message tells every client how many viewers watch. Client →
-server: JSON
+and says `role`, and an `audience` message tells every client how many viewers watch; a frame
+carries `surface_id` and `surface_point`, the current weights' coordinates on the loss surface
+last computed for the session (`server.surfaces`). Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `server.control.DISPATCH`.
 

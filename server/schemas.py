@@ -247,6 +247,55 @@ class GradientCheckOut(BaseModel):
     worst: ParameterRef = Field(description="The parameter with the largest error.")
 
 
+MAX_SURFACE_RESOLUTION = 101
+WeightAddress = Annotated[list[Annotated[int, Field(ge=0, le=1_000_000)]], Field(min_length=3, max_length=3)]
+
+
+class SurfaceIn(_Input):
+    """A 2-D slice of the data loss on the training split around the current weights."""
+
+    directions: Literal["weights", "random", "pca"] = Field(
+        default="weights",
+        description="weights: two chosen weights moved by ±span in weight units; random: two random "
+        "filter-normalised directions (Li et al. 2018) from `seed`; pca: the top two principal directions "
+        "of the recorded trajectory.",
+    )
+    resolution: Annotated[int, Field(ge=3, le=MAX_SURFACE_RESOLUTION, description="Grid points per axis.")] = 41
+    span: Annotated[float, Field(gt=0.0, le=100.0, description="The axes run from −span to +span.")] = 1.0
+    weights: Annotated[list[WeightAddress], Field(min_length=2, max_length=2)] | None = Field(
+        default=None,
+        description="`weights` directions only: [[layer, i, j], [layer, i, j]], W[layer][i, j]; default: the "
+        "two weights with the largest gradient of the objective.",
+    )
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1, description="`random` directions only.")] = 0
+
+
+class SurfaceOut(BaseModel):
+    x: list[float] = Field(description="α of each row of `loss`, from −span to +span.")
+    y: list[float] = Field(description="β of each column of `loss`.")
+    loss: list[list[MaybeNumber]] = Field(
+        description="resolution × resolution data losses: loss[i][j] at θ + x[i]·d₁ + y[j]·d₂."
+    )
+    center_loss: MaybeNumber = Field(description="The data loss at the current weights, the slice's centre.")
+    trajectory: list[list[float]] = Field(
+        description="The recorded weights projected on the plane (least squares), oldest first; the last "
+        "point is the current weights, (0, 0)."
+    )
+    trajectory_steps: list[int] = Field(description="The step of each trajectory point.")
+    directions: list[ParamsOut] = Field(description="d₁ and d₂ in the shape of params.")
+    kind: Literal["weights", "random", "pca"]
+    weights: list[list[int]] | None = Field(description="The two weights of `weights` directions.")
+    explained_variance: list[float] | None = Field(
+        description="`pca`: the share of the trajectory's variance along d₁ and d₂."
+    )
+    seed: int | None = Field(description="`random`: the seed the directions were drawn from.")
+    span: float
+    resolution: int
+    step: int = Field(description="The step of the weights at the centre.")
+    surface_id: int = Field(description="Frames carry `surface_point` on the latest surface of this id.")
+    seconds: float = Field(description="Time the grid took to compute.")
+
+
 class UploadOut(BaseModel):
     id: str = Field(description="Use it as `dataset` in a config.")
     name: str

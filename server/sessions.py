@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.config import Config
 from engine.phases import Phase, PhaseWalk, StalePhaseWalk
+from engine.surface import Plane
 from engine.tabular import Table
 from engine.trace import SampleTrace
 from engine.trainer import Diverged, Trainer
@@ -41,8 +42,10 @@ from server.protocol import encode
 from server.race import LiveRace
 from server.recording import History, Trajectory
 from server.scheduler import Lane, Scheduler, Ticker
+from server.schemas import SurfaceIn
 from server.settings import Settings
 from server.stream import ClientChannel, Part, Role, SessionHub
+from server.surfaces import SurfacePlan, plan
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -117,6 +120,9 @@ class Session:
         self._walk: PhaseWalk | None = None
         self.race: LiveRace | None = None  # the learning-rate race of this session's config
         self._races = 0
+        self._builds = 0  # networks built so far: a surface planned for an older one is not shown
+        self._surface: tuple[int, Plane] | None = None  # the id and plane of the surface shown
+        self._surface_ids = 0
         self.pacer = Pacer(cadence, settings.limits.max_steps_per_request)
         self.frames = FrameBuilder(cadence, settings.timing)
         self._after_build()
@@ -197,6 +203,8 @@ class Session:
         self.diverged = None
         self._walk = None
         self._step_generation += 1
+        self._builds += 1
+        self._surface = None  # its plane lives in the old network's parameter space
         self.frames.rebuilt(self.trainer)
         dataset = self.trainer.dataset
         if self.probe.index >= (dataset.train if self.probe.split == "train" else dataset.test).size:
@@ -424,6 +432,31 @@ class Session:
             self.race.stop()
         self.race = None
 
+    # --- the loss surface (training thread) ----------------------------------------------------
+    def surface_plan(self, request: SurfaceIn) -> SurfacePlan:
+        """The plane of `request` through the current weights, ready to compute elsewhere."""
+        self._check_open()
+        return plan(self.trainer, self.trajectory.parameters(), list(self.trajectory.steps), self._builds, request)
+
+    def show_surface(self, job: SurfacePlan) -> int | None:
+        """Make `job`'s plane the one whose `surface_point` the frames carry; returns its id, or
+        None when the network was rebuilt since it was planned (the plane no longer fits)."""
+        self._check_open()
+        if job.build != self._builds:
+            return None
+        self._surface_ids += 1
+        self._surface = (self._surface_ids, job.plane)
+        return self._surface_ids
+
+    def _surface_point(self) -> JSON | None:
+        """Where the current weights lie on the surface shown (two dot products per direction:
+        cheap enough for every frame)."""
+        if self._surface is None:
+            return None
+        surface_id, plane = self._surface
+        alpha, beta = plane.coordinates(self.trainer.network.parameters).tolist()
+        return {"surface_id": surface_id, "surface_point": [alpha, beta]}
+
     # --- teaching mode: one step, phase by phase (training thread) -----------------------------
     def next_phase(self) -> JSON:
         self._check_open()
@@ -576,7 +609,8 @@ class Session:
         running = self.state is SessionState.RUNNING
         exact = not running and not progress
         parts, kind = self.frames.frame(
-            self.trainer, self.state.value, self.history, self._probe_trace, refresh, running, exact
+            self.trainer, self.state.value, self.history, self._probe_trace, refresh, running, exact,
+            self._surface_point(),
         )
         self._send(parts, kind)
 

@@ -64,6 +64,7 @@ export const api = {
   gradientCheck: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/gradient-check`),
   trace: (id, split, index) =>
     request("GET", `/sessions/${encodeURIComponent(id)}/trace?split=${encodeURIComponent(split)}&index=${index}`),
+  lossSurface: (id, body) => request("POST", `/sessions/${encodeURIComponent(id)}/loss-surface`, { json: body }),
   params: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/params`),
   dataset: (id) => request("GET", `/sessions/${encodeURIComponent(id)}/dataset`),
   lossLine: (id, body) => request("POST", `/sessions/${encodeURIComponent(id)}/loss-line`, { json: body }),

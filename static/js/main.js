@@ -4,7 +4,7 @@
 //   URL ─▶ config ─▶ POST /api/v1/sessions ─▶ WebSocket ─▶ messages.js ─▶ store ─▶ render loop
 //                                                   ▲                               │
 //   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
-//                                              network, flow, boundary, charts, metrics, …
+//                                              network, flow, boundary, charts, surface, …
 
 import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
@@ -26,11 +26,13 @@ import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
 import { initRunsPanel } from "./render/runs_panel.js";
 import { initSoftmax } from "./render/softmax.js";
+import { initSurface } from "./render/surface.js";
 import { dropConnection, loadOptions, startSession, watchSession } from "./session.js";
 import { changeConfig, initSettings } from "./settings.js";
 import {
   DIRTY, markDirty, pushError, setLang, setProjector, setRole, setShare, store, takeDirty,
 } from "./store.js";
+import { initSurfaceRequests } from "./surface.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
 
@@ -113,6 +115,8 @@ async function main() {
   initRunsPanel();
   initPngExport();
   initClassroom();
+  initSurface();
+  initSurfaceRequests(document.getElementById("loss-surface-view"));
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,

@@ -30,7 +30,9 @@ export const DIRTY = {
   lab: 1 << 17, // the learning-rate lab: race, loss line, range test
   runs: 1 << 18, // the saved runs list, its status line, the replay scrubber
   classroom: 1 << 19, // share code, viewers, projector mode
-  all: (1 << 20) - 1,
+  surface: 1 << 20, // the loss surface: its grid, settings, status
+  surfacePoint: 1 << 21, // the current point on the loss surface
+  all: (1 << 22) - 1,
 };
 
 export const HISTORY_LIMIT = 1000; // points per loss curve; beyond it every other point is dropped
@@ -95,6 +97,16 @@ export const store = {
   // the run this session was opened from, while it stands at the run's saved step:
   // {id, name, savedStep, steps: [..], snapshots: [Layers as served], index}; index < last = replaying
   replay: null,
+  surface: {
+    // what the picker asks for (docs/api.md, "Loss surface")
+    settings: { directions: "weights", weightMode: "largest", seed: 0, span: 1.0, resolution: 41, view3d: false },
+    picked: [], // up to two edges {layer, i, j} picked in the network view, oldest first
+    picking: false, // clicks on edges in the network view pick the surface's weights
+    status: "idle", // idle | computing | done | error
+    error: null,
+    result: null, // the REST answer: {x, y, loss, trajectory, kind, weights, explained_variance, surface_id, …}
+    point: null, // [α, β]: where the current weights lie on the surface shown (frames' surface_point)
+  },
 };
 
 /** True while the replay shows an earlier snapshot than the saved step (training waits). */
@@ -159,6 +171,7 @@ export function applySnapshot(snapshot) {
   if (store.replay && store.step !== store.replay.savedStep) store.replay = null; // reset or a new network
   clearTeaching();
   if (!selectionFits()) store.selection = null;
+  clearSurface();
   markDirty(DIRTY.all);
 }
 
@@ -167,6 +180,10 @@ export function applyFrame(frame) {
   store.epoch = frame.epoch ?? store.epoch;
   if (frame.state) store.state = frame.state;
   if (frame.metrics) store.metrics = frame.metrics;
+  if (frame.surface_point && frame.surface_id === store.surface.result?.surface_id) {
+    store.surface.point = frame.surface_point;
+    markDirty(DIRTY.surfacePoint);
+  }
   if (frame.params) store.params = frame.params;
   if (frame.gradients) store.gradients = frame.gradients;
   if (frame.updates) store.updates = frame.updates;
@@ -342,6 +359,7 @@ function selectionFits() {
 
 export function select(selection) {
   store.selection = selection;
+  if (store.surface.picking && selection?.kind === "edge") pickSurfaceEdge(selection);
   store.parameterCheck = null;
   markDirty(DIRTY.selection | DIRTY.checks);
 }
@@ -537,4 +555,65 @@ export function setProjector(on) {
   if (store.projector === on) return;
   store.projector = on;
   markDirty(DIRTY.all);
+}
+
+// --- the loss surface ------------------------------------------------------------------------
+
+/** A new network (a snapshot): its old surface lives in another parameter space. The edges
+ * picked stay if the new network still has them. */
+function clearSurface() {
+  const surface = store.surface;
+  surface.result = null;
+  surface.point = null;
+  surface.status = "idle";
+  surface.error = null;
+  const sizes = store.network?.layer_sizes ?? [];
+  surface.picked = surface.picked.filter(
+    (edge) => edge.layer + 1 < sizes.length && edge.i < sizes[edge.layer] && edge.j < sizes[edge.layer + 1],
+  );
+  markDirty(DIRTY.surface | DIRTY.surfacePoint);
+}
+
+/** Changes of the direction picker, span, resolution or the 3-D toggle. */
+export function setSurfaceSettings(changes) {
+  Object.assign(store.surface.settings, changes);
+  markDirty(DIRTY.surface);
+}
+
+/** Whether clicks on edges in the network view pick the surface's two weights. */
+export function setSurfacePicking(picking) {
+  store.surface.picking = picking;
+  markDirty(DIRTY.surface);
+}
+
+/** One more edge for the two-weight surface: the last two picked are the axes. */
+export function pickSurfaceEdge(edge) {
+  const surface = store.surface;
+  const same = (other) => other.layer === edge.layer && other.i === edge.i && other.j === edge.j;
+  const picked = surface.picked.filter((other) => !same(other));
+  picked.push({ layer: edge.layer, i: edge.i, j: edge.j });
+  surface.picked = picked.slice(-2);
+  markDirty(DIRTY.surface);
+}
+
+export function setSurfaceComputing() {
+  store.surface.status = "computing";
+  store.surface.error = null;
+  markDirty(DIRTY.surface);
+}
+
+/** The server's answer: the grid, the trajectory, the plane; the point starts at its centre. */
+export function setSurfaceResult(result) {
+  const surface = store.surface;
+  surface.result = result;
+  surface.point = result.trajectory[result.trajectory.length - 1] ?? [0, 0];
+  surface.status = "done";
+  surface.error = null;
+  markDirty(DIRTY.surface | DIRTY.surfacePoint);
+}
+
+export function setSurfaceError(message) {
+  store.surface.status = "error";
+  store.surface.error = message;
+  markDirty(DIRTY.surface);
 }

@@ -13,7 +13,8 @@ EN = json.loads((ROOT / "static/i18n/en.json").read_text())
 ID = json.loads((ROOT / "static/i18n/id.json").read_text())
 
 # the regions with controls and labels (the narration and inspector hold numbers and prose)
-REGIONS = [".topbar", "#data-panel", "#network-panel .panel-head", ".layer-buttons", "#output-panel", ".lower"]
+REGIONS = [".topbar", "#data-panel", "#network-panel .panel-head", ".layer-buttons", "#output-panel", ".lower",
+           "#loss-surface-view"]
 
 
 def english_left(text: str) -> list[str]:

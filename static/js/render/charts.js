@@ -93,7 +93,7 @@ function loadPlotly() {
   const script = document.createElement("script");
   script.id = "plotly-script";
   script.src = "/vendor/plotly.min.js";
-  script.addEventListener("load", () => markDirty(DIRTY.history));
+  script.addEventListener("load", () => markDirty(DIRTY.history | DIRTY.surface)); // the charts that use it
   script.addEventListener("error", () => pushError({ key: "error.plotly" }));
   document.head.append(script);
 }

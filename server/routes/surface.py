@@ -1,0 +1,47 @@
+"""REST v1 loss surface (docs/api.md, "Loss surface"): a 2-D slice of the data loss around a
+session's current weights, with its recorded trajectory projected on it.
+
+The plane is chosen in the session's lane (it reads the weights and the trajectory), the grid is
+computed on the surface threads (`server.surfaces`), never on the event loop or the training
+threads, and the session then shows the plane: its frames carry the live `surface_point`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+
+from server.deps import LabDep, SessionDep
+from server.errors import JSONBody
+from server.problems import CapReached
+from server.schemas import SurfaceIn, SurfaceOut, error_responses
+from server.surfaces import surface_view
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
+
+
+@router.post(
+    "/{session_id}/loss-surface",
+    response_model=SurfaceOut,
+    responses=error_responses(404, 413, 429),
+    summary="A 2-D slice of the data loss around the current weights, with the trajectory on it",
+    description="The data loss on the training split at θ + x[i]·d₁ + y[j]·d₂, for two chosen weights, two "
+    "random filter-normalised directions or the top two PCA directions of the recorded trajectory. 429 when "
+    "the grid would take longer than one request may compute for, or when 8 surfaces are already waiting.",
+)
+async def loss_surface(session: SessionDep, lab: LabDep, body: Annotated[SurfaceIn | None, Body()] = None) -> Response:
+    request = body or SurfaceIn()
+    with lab.surfaces.admit():
+        job = await session.run(lambda: session.surface_plan(request))
+        cap = lab.settings.limits.max_request_seconds
+        estimate = job.seconds / lab.surfaces.threads
+        if estimate > cap:
+            raise CapReached(
+                f"resolution: a {request.resolution}×{request.resolution} slice of this network over its "
+                f"{job.inputs.shape[0]:,} training points takes about {estimate:,.0f} s here, past this server's "
+                f"cap of {cap:g} s per request; ask for a lower resolution"
+            )
+        surface, seconds = await lab.surfaces.compute(job)
+    surface_id = await session.run(lambda: session.show_surface(job))
+    return JSONBody(surface_view(job, surface, surface_id or 0, seconds))
