@@ -184,11 +184,13 @@ def document_config(document: RunDocument, limits: Limits) -> tuple[Config, Tabl
             ("body", "run", "data"),
             f"run.data: {config.dataset!r} is not a built-in data set, and the document does not carry its "
             "table; export the run again from a server that keeps it",
+            code="missing_data",
         )
     try:
         table = parse_csv(data.csv, name=data.name, max_rows=limits.max_rows, max_columns=limits.max_columns)
     except CsvError as error:
-        raise InvalidInput(("body", "run", "data", "csv"), f"run.data.csv: {error}", "csv_error") from None
+        raise InvalidInput(("body", "run", "data", "csv"), f"run.data.csv: {error}", "csv_error",
+                           code="bad_run_file", params={"part": "run.data.csv"}) from None
     return config, table
 
 
@@ -203,13 +205,15 @@ def import_run(document: RunDocument, config: Config, table: Table | None) -> St
         trainer = Trainer.from_state(trainer_state(config, resume), table)
     except StateError as error:
         key = {"rng_state": "rng"}.get(error.field, error.field)
-        raise InvalidInput((*where, "resume", key), f"run.resume.{key}: {error.message}") from None
+        raise InvalidInput((*where, "resume", key), f"run.resume.{key}: {error.message}", code="bad_run_file",
+                           params={"part": f"run.resume.{key}"}) from None
     except ValueError as error:
         raise config_problem(error, (*where, "config")) from None
     for name in ("step", "epoch"):
         if getattr(body, name) != resume[name]:
             raise InvalidInput((*where, name), f"run.{name}: {getattr(body, name)} is not the resume state's "
-                                                f"{name} {resume[name]}")
+                                                f"{name} {resume[name]}",
+                               code="bad_run_file", params={"part": f"run.{name}"})
     layout = trainer.network.layout
     steps: list[int] = []
     rows = np.zeros((len(body.snapshots), layout.size))  # (S, P)
@@ -218,13 +222,15 @@ def import_run(document: RunDocument, config: Config, table: Table | None) -> St
         rows[index] = flat_parameters(layout, snapshot.layers, location)
         if snapshot.step > body.step or (steps and snapshot.step < steps[-1]):
             raise InvalidInput((*location, "step"), f"run.snapshots.{index}.step: snapshots go in step order, up to "
-                                                     f"the run's step {body.step}")
+                                                     f"the run's step {body.step}", code="bad_run_file",
+                               params={"part": f"run.snapshots.{index}.step"})
         steps.append(snapshot.step)
     history = [point.model_dump(exclude_unset=True) for point in body.history]
     for index, point in enumerate(history):
         if point["step"] > body.step or (index and point["step"] < history[index - 1]["step"]):
             raise InvalidInput((*where, "history", index, "step"), f"run.history.{index}.step: points go in step "
-                                                                    f"order, up to the run's step {body.step}")
+                                                                    f"order, up to the run's step {body.step}",
+                               code="bad_run_file", params={"part": f"run.history.{index}.step"})
     summary = RunSummary(new_run_id(), body.name, now(), body.step, body.epoch, layout.size,
                          trainer.config.as_dict())
     resume = _plain(resume_json(trainer.export_state(), layout.layer_sizes))

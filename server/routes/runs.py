@@ -115,7 +115,8 @@ async def import_run(
         version = document.get("version")
         if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
             raise InvalidInput(("body", "version"), f"version: this document's format version {version} is newer "
-                               f"than this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab")
+                               f"than this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab",
+                               code="newer_version", params={"value": version, "maximum": FORMAT_VERSION})
         try:
             parsed = RunDocument.model_validate(document)
         except ValidationError as error:

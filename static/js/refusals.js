@@ -37,9 +37,12 @@ const FIELD_LABELS = {
 
 /** How a field is called on the page: its control's label, a `field.*` text, or "this value". */
 export function fieldLabel(field) {
-  const name = String(field ?? "").split(".")[0];
-  if (FIELD_LABELS[name]) return t(FIELD_LABELS[name]);
-  if (name && has(`field.${name}`)) return t(`field.${name}`);
+  // a path such as "run.config.learning_rate" (a field inside an imported document) is named by
+  // its last part that has a label
+  for (const name of String(field ?? "").split(".").reverse()) {
+    if (FIELD_LABELS[name]) return t(FIELD_LABELS[name]);
+    if (name && has(`field.${name}`)) return t(`field.${name}`);
+  }
   return t("field.value");
 }
 
