@@ -1,6 +1,6 @@
 """Engine speed: µs per training step, measured side by side in one process, and start-up time.
 
-    python bench/engine.py [--repeats 15] [--steps 1000] [--no-start]
+    python bench/engine.py [--repeats 15] [--steps 1000] [--no-start] [--only default]
 
 For 2-4-2-2 (the default network), 2-8×6-2 and 2-16×6-2 (batch 10, as TF Playground) and
 2-128-128-128-2 (batch 32, a network near the API's caps) — tanh, softmax, cross-entropy, sgd —
@@ -56,7 +56,7 @@ def ratio(times: list[float], reference: list[float]) -> str:
     """Median of the rounds' own ratios: each round's contenders ran back to back, so a slow
     spell of this shared machine cancels out of its ratio."""
     per_round = [a / b for a, b in zip(times, reference, strict=True)]
-    return f"{statistics.median(per_round):.2f} (rounds {min(per_round):.2f}…{max(per_round):.2f})"
+    return f"{statistics.median(per_round):.3f} (rounds {min(per_round):.3f}…{max(per_round):.3f})"
 
 
 def traced_steps(trainer: Trainer):
@@ -165,10 +165,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--steps", type=int, default=1000, help="steps per contender per round (÷5 at 128 wide)")
     parser.add_argument("--no-start", action="store_true", help="skip the start-up measurement")
+    parser.add_argument("--only", default="", help="only the networks whose name contains this, e.g. default")
     args = parser.parse_args()
     warm_up()  # compiles (or loads) the kernels, and loads the BLAS they call
     threadpool_limits(1)  # one BLAS thread, as the server runs it (each training thread is one core)
     for name, (hidden, batch, targets) in NETWORKS.items():
+        if args.only not in name:
+            continue
         config = Config(hidden_layers=hidden, batch_size=batch)
         trainer, traced = Trainer(config), Trainer(config)
         trainer.step(10)  # compiled (or loaded) before timing

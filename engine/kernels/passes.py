@@ -32,7 +32,7 @@ from engine.kernels.codes import (
 from engine.kernels.layers import backpropagate, dense_forward, dense_gradients
 from engine.kernels.losses import mean, output_activation, output_deltas, sample_losses
 from engine.kernels.regularization import add_penalty_gradient, penalty
-from engine.kernels.views import matrix_at
+from engine.kernels.views import matrix_at, vector_at
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -50,8 +50,7 @@ def layer_weights(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarr
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def layer_biases(theta: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
     """b_l (n_out,), a view into θ (or into a gradient laid out like θ)."""
-    start = layout[layer, BIASES_AT]
-    return theta[start : start + layout[layer, N_OUT]]
+    return vector_at(theta, layout[layer, BIASES_AT], layout[layer, N_OUT])
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -102,8 +101,9 @@ def layer_gradients(
     weight_grads = layer_weights(gradient, layout, layer)
     dense_gradients(below, deltas, weight_grads, layer_biases(gradient, layout, layer))
     start = layout[layer, WEIGHTS_AT]
-    end = start + layout[layer, N_IN] * layout[layer, N_OUT]
-    add_penalty_gradient(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[start:end], gradient[start:end])
+    size = layout[layer, N_IN] * layout[layer, N_OUT]
+    add_penalty_gradient(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], vector_at(theta, start, size),
+                         vector_at(gradient, start, size))
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -135,7 +135,7 @@ def backward_pass(
 @njit(cache=True, nogil=True, error_model="numpy")
 def objective_penalty(layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray, theta: np.ndarray) -> float:
     """The regularisation term of the objective at θ (weights only: θ up to the first bias)."""
-    return penalty(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], theta[: layout[0, BIASES_AT]])
+    return penalty(codes[REGULARIZATION], hyper[REGULARIZATION_RATE], vector_at(theta, 0, layout[0, BIASES_AT]))
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -150,7 +150,7 @@ def objective_gradient(
     forward_pass(layout, codes, theta, x, capacity, z_buffer, a_buffer)
     output = layout.shape[0] - 1
     data_loss = loss_and_deltas(codes, block(z_buffer, layout, output, rows, capacity),
-                                block(a_buffer, layout, output, rows, capacity), targets, losses[:rows],
+                                block(a_buffer, layout, output, rows, capacity), targets, vector_at(losses, 0, rows),
                                 block(d_buffer, layout, output, rows, capacity))
     backward_pass(layout, codes, hyper, theta, x, capacity, z_buffer, a_buffer, d_buffer, gradient)
     return data_loss, data_loss + objective_penalty(layout, codes, hyper, theta)

@@ -17,6 +17,7 @@ from numba import njit
 from engine.kernels.codes import EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
 from engine.kernels.optimizers import ACCEPTED, apply_update
 from engine.kernels.passes import objective_gradient
+from engine.kernels.views import first_rows, row_of
 
 BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL = 10, 11, 12  # how `train` returned, besides divergence
 
@@ -68,16 +69,17 @@ def train(
     n_train = orders.shape[1]
     capacity = x_batch.shape[0]
     for _ in range(max_steps):
-        order = orders[counters[ORDER]]
+        order = row_of(orders, counters[ORDER])
         start = counters[POSITION]
         stop = min(start + batch_size, n_train)
         rows = stop - start
         gather_batch(inputs, targets, order, start, stop, x_batch, y_batch)
         scratch = 1 - counters[LAST]
-        gradient = gradients[scratch]
-        data_loss, objective = objective_gradient(layout, codes, hyper, theta, x_batch[:rows], y_batch[:rows],
-                                                  capacity, z_buffer, a_buffer, d_buffer, losses, gradient)
-        status = apply_update(codes, hyper, data_loss, gradient, theta, moments, pending, updates[scratch], counters)
+        gradient, update = row_of(gradients, scratch), row_of(updates, scratch)
+        x, y = first_rows(x_batch, rows), first_rows(y_batch, rows)
+        data_loss, objective = objective_gradient(layout, codes, hyper, theta, x, y, capacity, z_buffer, a_buffer,
+                                                  d_buffer, losses, gradient)
+        status = apply_update(codes, hyper, data_loss, gradient, theta, moments, pending, update, counters)
         if status != ACCEPTED:
             return status
         counters[LAST] = scratch

@@ -1,4 +1,4 @@
-"""Borrowed views: a layer's matrix inside a flat buffer, and a matrix's values as one vector.
+"""Borrowed views: a layer's matrix or vector inside a flat buffer, a matrix's rows or values.
 
 Every step cuts a few dozen views out of the flat buffers (each layer's W inside θ, its z, a and
 δ blocks; `passes.block`). numba's `reshape` makes each through a call into its C helpers, and
@@ -41,6 +41,26 @@ def _borrowed_matrix(typingctx, flat, start, rows, columns):  # type: ignore[no-
 
 
 @intrinsic
+def _borrowed_vector(typingctx, flat, start, length):  # type: ignore[no-untyped-def]
+    """(length,) from element `start` of a contiguous vector: no bounds check."""
+    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
+        return None
+    vector_type = types.Array(flat.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        source = make_array(flat)(context, builder, args[0])
+        view = make_array(vector_type)(context, builder)
+        start_at, n_values = (context.cast(builder, value, kind, types.intp)
+                              for value, kind in zip(args[1:], signature.args[1:], strict=True))
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(flat.dtype)))
+        populate_array(view, data=cgutils.gep_inbounds(builder, source.data, start_at), shape=[n_values],
+                       strides=[itemsize], itemsize=itemsize, meminfo=None, parent=None)
+        return impl_ret_untracked(context, builder, vector_type, view._getvalue())
+
+    return vector_type(flat, start, length), codegen
+
+
+@intrinsic
 def _borrowed_values(typingctx, matrix):  # type: ignore[no-untyped-def]
     """The values of a C-order matrix as one vector (rows · columns,)."""
     if not (isinstance(matrix, types.Array) and matrix.ndim == 2 and matrix.layout == "C"):
@@ -71,3 +91,23 @@ def matrix_at(flat: np.ndarray, start: int, rows: int, columns: int) -> np.ndarr
 def values_of(matrix: np.ndarray) -> np.ndarray:
     """A contiguous matrix's values, row after row, as one vector."""
     return _borrowed_values(matrix)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def vector_at(flat: np.ndarray, start: int, length: int) -> np.ndarray:
+    """flat[start : start + length]; IndexError if it does not fit."""
+    if start < 0 or length < 0 or start + length > flat.shape[0]:
+        raise IndexError("the vector does not fit in its buffer")
+    return _borrowed_vector(flat, start, length)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def row_of(matrix: np.ndarray, row: int) -> np.ndarray:
+    """matrix[row] of a contiguous matrix."""
+    return vector_at(values_of(matrix), row * matrix.shape[1], matrix.shape[1])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def first_rows(matrix: np.ndarray, rows: int) -> np.ndarray:
+    """matrix[:rows] of a contiguous matrix."""
+    return matrix_at(values_of(matrix), 0, rows, matrix.shape[1])
