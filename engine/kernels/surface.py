@@ -32,7 +32,7 @@ from engine.kernels.losses import mean, output_activation, sample_losses
 from engine.kernels.passes import block, forward_pass, layer_biases, layer_forward, layer_weights
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def first_moving_layer(layout: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> int:
     """The lowest layer whose weights or biases either direction moves (the output layer if
     neither moves anything: a flat slice)."""
@@ -50,7 +50,7 @@ def first_moving_layer(layout: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> in
     return layout.shape[0] - 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def slice_prefix(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, d1: np.ndarray, d2: np.ndarray, inputs: np.ndarray,
     first: int, z_buffer: np.ndarray, a_buffer: np.ndarray, z0: np.ndarray, u: np.ndarray, v: np.ndarray,
@@ -66,7 +66,7 @@ def slice_prefix(
     dense_forward(below, layer_weights(d2, layout, first), layer_biases(d2, layout, first), v)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def slice_losses(
     layout: np.ndarray, codes: np.ndarray, theta: np.ndarray, d1: np.ndarray, d2: np.ndarray, targets: np.ndarray,
     first: int, z0: np.ndarray, u: np.ndarray, v: np.ndarray, alphas: np.ndarray, betas: np.ndarray, start: int,

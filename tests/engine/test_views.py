@@ -1,5 +1,9 @@
 """Borrowed views (engine/kernels/views.py): a layer's matrix inside a flat buffer reads and
-writes that buffer, in row order, and a view that would run past the buffer is refused."""
+writes that buffer, in row order, and a view that would run past the buffer is refused; and
+every kernel is compiled with the options the views and the vectorised tanh rely on."""
+
+import ast
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,3 +36,21 @@ def test_a_matrix_view_writes_its_block_of_the_flat_buffer_in_row_order():
 def test_a_view_that_does_not_fit_is_refused(start, rows, columns):
     with pytest.raises(IndexError, match="does not fit"):
         write_through(np.zeros(12), start, rows, columns)
+
+
+def test_every_kernel_is_compiled_the_same_way():
+    """Every kernel is nogil, cached and divides as IEEE 754 says: a kernel compiled with
+    Python's division checks keeps the inlined tanh out of the vector units (2× slower), and
+    one without nogil would keep the other training thread waiting."""
+    kernels = Path(__file__).resolve().parents[2] / "engine" / "kernels"
+    found = 0
+    for path in sorted(kernels.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "njit":
+                        options = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
+                        assert options.get("cache") is True and options.get("nogil") is True, (path.name, node.name)
+                        assert options.get("error_model") == "numpy", (path.name, node.name)
+                        found += 1
+    assert found >= 40
