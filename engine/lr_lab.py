@@ -224,8 +224,9 @@ class RangeTest:
 
 
 def range_rates(min_rate: float, max_rate: float, steps: int) -> np.ndarray:
-    """(steps,) rates growing by the same factor each step, from min_rate to max_rate."""
-    return min_rate * (max_rate / min_rate) ** (np.arange(steps) / (steps - 1))
+    """(steps,) rates growing by the same factor each step, from min_rate to max_rate exactly.
+    Spaced in log space, so a range as wide as 5e-324 … 1000 (whose ratio overflows) works too."""
+    return np.geomspace(min_rate, max_rate, steps)
 
 
 def range_test(config: Config, min_rate: float, max_rate: float, steps: int, table: Table | None = None) -> RangeTest:

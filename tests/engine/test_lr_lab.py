@@ -152,6 +152,15 @@ def test_range_rates_grow_by_the_same_factor_from_min_to_max():
     assert np.allclose(rates[1:] / rates[:-1], 10.0)
 
 
+def test_a_range_from_the_smallest_float_to_a_large_rate_stays_finite_and_runs():
+    """max_rate / min_rate overflows to inf here; every rate must still be a finite rate in range."""
+    rates = range_rates(5e-324, 10.0, 200)
+    assert np.all(np.isfinite(rates)) and np.all(rates > 0) and rates[-1] == 10.0
+    assert np.all(np.diff(rates) > 0)
+    test = range_test(Config(), 5e-324, 10.0, 200)
+    assert 0 < test.suggested_rate <= 10.0
+
+
 def test_the_range_test_records_and_smooths_each_batch_loss():
     config = Config(dataset="gaussian")
     test = range_test(config, 1e-3, 1.0, 50)
