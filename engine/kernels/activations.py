@@ -71,3 +71,16 @@ def slopes(kind: int, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
     for s in range(rows):
         for j in range(n_out):
             out[s, j] = slope(kind, z[s, j], a[s, j])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def multiply_by_slopes(kind: int, z: np.ndarray, a: np.ndarray, deltas: np.ndarray) -> None:
+    """δ_sj ·= f′(z_sj) for every value of the contiguous (rows, n) blocks, in one loop (for
+    tanh, δ·(1 − a²) side by side in the vector units)."""
+    z_values, a_values, d_values = values_of(z), values_of(a), values_of(deltas)
+    if kind == TANH:
+        for p in range(d_values.shape[0]):
+            d_values[p] *= 1.0 - a_values[p] * a_values[p]
+    else:
+        for p in range(d_values.shape[0]):
+            d_values[p] *= slope(kind, z_values[p], a_values[p])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.activations import slope
+from engine.kernels.activations import multiply_by_slopes
 
 BLAS_MIN_WORK = 16_384  # rows · n_in · n_out from which a product goes to BLAS
 
@@ -83,6 +83,4 @@ def backpropagate(
                 for j in range(n_out):
                     total += deltas[s, j] * w[i, j]
                 deltas_below[s, i] = total  # ∂L/∂a_below_si
-    for s in range(rows):
-        for i in range(n_in):
-            deltas_below[s, i] *= slope(kind, z_below[s, i], a_below[s, i])
+    multiply_by_slopes(kind, z_below, a_below, deltas_below)
