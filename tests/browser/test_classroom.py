@@ -3,11 +3,30 @@ read-only and forks a copy of their own, and names from a student's CSV are show
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 from browser_helpers import api, drawn, session_id, step_count, wait_connected
 from playwright.sync_api import expect
 
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
+
+
+def store_step(page: Any) -> int:
+    return int(page.evaluate("() => window.__backpropLab.store.step"))
+
+
+def settled_step(presenter: Any, viewer: Any, seconds: float = 15.0) -> int:
+    """The step both pages show once the paused session's last frame has reached both (the
+    presenter's pause reply may come a frame before that frame)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        step = store_step(presenter)
+        if store_step(viewer) == step:
+            return step
+        viewer.wait_for_timeout(50)
+    raise AssertionError(f"the viewer stayed at step {store_step(viewer)}, the presenter at {store_step(presenter)}")
 
 
 def test_a_viewer_watches_live_read_only_and_forks_a_copy_that_starts_where_the_presenter_was(open_page, server):
@@ -35,8 +54,7 @@ def test_a_viewer_watches_live_read_only_and_forks_a_copy_that_starts_where_the_
     assert step_count(viewer) > 0
     presenter.get_by_test_id("play-button").click()  # pause
     presenter.wait_for_function("() => window.__backpropLab.store.state === 'paused'")
-    paused_at = step_count(presenter)
-    viewer.wait_for_function(f"() => window.__backpropLab.store.step === {paused_at}")
+    paused_at = settled_step(presenter, viewer)
 
     viewer.get_by_test_id("fork-button").click()
     viewer.wait_for_url(lambda url: "/watch/" not in url and "session=" not in url)
@@ -44,12 +62,12 @@ def test_a_viewer_watches_live_read_only_and_forks_a_copy_that_starts_where_the_
     forked = session_id(viewer)
     assert forked != session_id(presenter)
     assert viewer.evaluate("() => document.body.dataset.role") == "presenter"
-    assert step_count(viewer) == paused_at
+    assert store_step(viewer) == paused_at
     assert api(server, "GET", f"/api/v1/sessions/{forked}/params") == api(
         server, "GET", f"/api/v1/sessions/{session_id(presenter)}/params")
     viewer.get_by_test_id("step-button").click()  # the fork is the student's own: it trains
     viewer.wait_for_function(f"() => window.__backpropLab.store.step === {paused_at + 1}")
-    assert step_count(presenter) == paused_at
+    assert store_step(presenter) == paused_at
     watch.assert_clean()
 
 
