@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import httpx
-from browser_helpers import api, drawn, session_id, step_count, wait_connected
+from browser_helpers import api, drawn, session_id, wait_connected
 from playwright.sync_api import expect
 
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
@@ -51,7 +51,9 @@ def test_a_viewer_watches_live_read_only_and_forks_a_copy_that_starts_where_the_
 
     presenter.get_by_test_id("play-button").click()
     viewer.wait_for_function("() => window.__backpropLab.store.step > 50")
-    assert step_count(viewer) > 0
+    # the counter is drawn a frame after the store takes the step: wait for the pixels
+    viewer.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=step-counter]').dataset.value) > 0")
     presenter.get_by_test_id("play-button").click()  # pause
     presenter.wait_for_function("() => window.__backpropLab.store.state === 'paused'")
     paused_at = settled_step(presenter, viewer)
