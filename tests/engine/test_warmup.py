@@ -1,11 +1,13 @@
 """Compiled code is cached: a second process loads the kernels instead of compiling them, also
-from a cache folder of its own (`NUMBA_CACHE_DIR`, what a read-only install falls back to)."""
+from a cache folder of its own (`NUMBA_CACHE_DIR`, what a read-only install falls back to); the
+warm-up compiles its two halves in two processes when there is a second core."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from engine import warmup
 from engine.warmup import warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,5 +35,16 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache(tmp_path):
 
 
 def test_warm_up_runs_every_path_and_says_how_long_it_took():
+    # a helper process that failed would be a RuntimeWarning here, an error under pytest
     seconds = warm_up()
     assert 0 < seconds < 120
+
+
+def test_the_helper_warms_the_other_half_in_a_process_of_its_own_only_with_a_second_core(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    helper = warmup._start_helper()
+    assert helper is not None
+    _, errors = helper.communicate(timeout=120)
+    assert helper.returncode == 0, errors.decode()
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert warmup._start_helper() is None
