@@ -48,3 +48,14 @@ def test_the_helper_warms_the_other_half_in_a_process_of_its_own_only_with_a_sec
     assert helper.returncode == 0, errors.decode()
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert warmup._start_helper() is None
+
+
+def test_only_a_first_compile_starts_the_helper_so_a_warm_cache_starts_none(monkeypatch):
+    asked: list[int] = []
+    monkeypatch.setattr(warmup, "_start_helper", lambda: asked.append(1))
+    warm_up()  # every kernel is compiled or cached by now: no compile event, no helper
+    assert asked == []
+    listener = warmup._HelperOnFirstCompile()
+    listener.on_start(None)
+    listener.on_start(None)
+    assert asked == [1]
