@@ -69,7 +69,7 @@ def test_indonesian_changes_every_label_without_a_reload_and_is_remembered(open_
 
 
 def test_a_link_with_lang_id_opens_in_indonesian(open_page):
-    page, _ = open_page("#lang=id&dataset=xor")
+    page, _ = open_page("#lang=id&dataset=xor", chart=False)
     assert page.evaluate("() => document.documentElement.lang") == "id"
     expect(page.get_by_test_id("language-select")).to_have_value("id")
     expect(page.get_by_test_id("connection-status")).to_have_text("Terhubung")

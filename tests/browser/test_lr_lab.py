@@ -72,7 +72,7 @@ def test_the_u_curve_follows_the_weights_when_a_step_is_taken(open_page):
 
 
 def test_the_range_test_suggests_a_rate_and_apply_sets_it(open_page):
-    page, watch = open_page("#dataset=gaussian")
+    page, watch = open_page("#dataset=gaussian", chart=False)
     apply = page.get_by_test_id("lr-range-apply")
     assert apply.is_disabled()
     page.get_by_test_id("lr-range-run").click()
