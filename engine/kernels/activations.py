@@ -19,7 +19,7 @@ LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU = 0, 1, 2, 3, 4
 LEAKY_SLOPE = 0.01
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def activation(kind: int, z: float) -> float:
     """f(z) for one pre-activation. NaN stays NaN, so a diverging network is noticed."""
     if kind == TANH:
@@ -37,7 +37,7 @@ def activation(kind: int, z: float) -> float:
     return z  # linear
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def slope(kind: int, z: float, a: float) -> float:
     """f′(z), given z and a = f(z)."""
     if kind == TANH:

@@ -32,7 +32,7 @@ E1, E2, E3 = 1.66666666666666657415e-01, -2.77777777770155933842e-03, 6.61375632
 E4, E5 = -1.65339022054652515390e-06, 4.13813679705723846039e-08
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def exp_moderate(y: float) -> float:
     """e^y for 0 ≤ y ≤ 43 (so 2^k fits in an integer), within 1 ulp."""
     k = int(LOG2_E * y + 0.5)
@@ -44,7 +44,7 @@ def exp_moderate(y: float) -> float:
     return (1.0 - ((lo - (r * c) / (2.0 - c)) - hi)) * float(1 << k)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def tanh(z: float) -> float:
     x = abs(z)
     z2 = z * z

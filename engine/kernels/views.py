@@ -79,7 +79,7 @@ def _borrowed_values(typingctx, matrix):  # type: ignore[no-untyped-def]
     return vector_type(matrix), codegen
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def matrix_at(flat: np.ndarray, start: int, rows: int, columns: int) -> np.ndarray:
     """flat[start : start + rows·columns] as a (rows, columns) matrix; IndexError if it does not fit."""
     if start < 0 or rows < 0 or columns < 0 or start + rows * columns > flat.shape[0]:
@@ -87,13 +87,13 @@ def matrix_at(flat: np.ndarray, start: int, rows: int, columns: int) -> np.ndarr
     return _borrowed_matrix(flat, start, rows, columns)  # type: ignore[call-arg]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def values_of(matrix: np.ndarray) -> np.ndarray:
     """A contiguous matrix's values, row after row, as one vector."""
     return _borrowed_values(matrix)  # type: ignore[call-arg]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def vector_at(flat: np.ndarray, start: int, length: int) -> np.ndarray:
     """flat[start : start + length]; IndexError if it does not fit."""
     if start < 0 or length < 0 or start + length > flat.shape[0]:
@@ -101,13 +101,13 @@ def vector_at(flat: np.ndarray, start: int, length: int) -> np.ndarray:
     return _borrowed_vector(flat, start, length)  # type: ignore[call-arg]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def row_of(matrix: np.ndarray, row: int) -> np.ndarray:
     """matrix[row] of a contiguous matrix."""
     return vector_at(values_of(matrix), row * matrix.shape[1], matrix.shape[1])
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def first_rows(matrix: np.ndarray, rows: int) -> np.ndarray:
     """matrix[:rows] of a contiguous matrix."""
     return matrix_at(values_of(matrix), 0, rows, matrix.shape[1])
