@@ -12,7 +12,7 @@ learning-rate lab's loss line, a loss surface). numba compiles one function at a
 process, so when this process first has to compile (numba's compile event: the cache is cold)
 and there is a second core, a helper process compiles the analyses' half while this one
 compiles training's; then this process loads the helper's half from the cache. On a cold cache
-that halves the wait (~170 s → ~85 s on this project's 2-core machine); a warm cache starts no
+that about halves the wait (~48 s on this project's 2-core machine); a warm cache starts no
 helper.
 """
 
@@ -24,7 +24,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 from numba.core import event
 
@@ -43,11 +42,6 @@ WARM_UP_CONFIGS = (
     Config(dataset="plane", samples=40, hidden_layers=(3,), batch_size=4, optimizer="adam", regularization="l2",
            regularization_rate=0.001),
 )
-# The folder that holds the `engine` package: the helper imports this very engine, whatever the
-# parent's sys.path did to find it
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-
-
 def _training_paths(trainer: Trainer) -> None:
     trainer.step(12)
     trainer.train_for(3, time.perf_counter() + 1.0)
@@ -87,12 +81,11 @@ def _start_helper() -> subprocess.Popen[bytes] | None:
     """A process that warms the analyses' half, when there is a second core to run it on."""
     if (os.cpu_count() or 1) < 2:
         return None
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))))}
-    return subprocess.Popen(
-        [sys.executable, "-c", "from engine.warmup import warm_half; warm_half(1)"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    # this process's import path, so the helper compiles this very engine (a checkout, an
+    # install) into the cache this process reads
+    command = f"import sys; sys.path[:] = {sys.path!r}; from engine.warmup import warm_half; warm_half(1)"
+    return subprocess.Popen([sys.executable, "-c", command], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 class _HelperOnFirstCompile(event.Listener):

@@ -35,7 +35,6 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache(tmp_path):
 
 
 def test_warm_up_runs_every_path_and_says_how_long_it_took():
-    # a helper process that failed would be a RuntimeWarning here, an error under pytest
     seconds = warm_up()
     assert 0 < seconds < 120
 
