@@ -200,8 +200,11 @@ def test_fifty_play_loops_share_the_threads_round_robin_and_none_starves(threads
     running = True
 
     def player(index: int) -> Ticker:
+        # a turn of 1 ms makes a round 50 ms: a worker thread the OS sets aside for a few tens of
+        # ms in the middle of a turn (the other test process shares the cores) costs its loop
+        # one round at most, not the six it cost with turns of 0.2 ms
         def tick() -> float | None:
-            busy(0.0002)
+            busy(0.001)
             ticks[index] += 1
             return time.perf_counter() if running else None
 
@@ -211,13 +214,13 @@ def test_fifty_play_loops_share_the_threads_round_robin_and_none_starves(threads
         for index in range(50):
             scheduler.wake(player(index))
         deadline = time.monotonic() + 20
-        while sum(ticks) < 50 * 30 and time.monotonic() < deadline:  # about 30 rounds, however loaded
+        while sum(ticks) < 50 * 20 and time.monotonic() < deadline:  # about 20 rounds, however loaded
             time.sleep(0.01)
         seen = list(ticks)
         running = False
     finally:
         scheduler.stop()
-    assert min(seen) >= 25, f"ticks per loop: {seen}"
+    assert min(seen) >= 15, f"ticks per loop: {seen}"
     assert max(seen) - min(seen) <= 2 * threads + 1, f"ticks per loop: {seen}"  # one turn each per round
 
 
