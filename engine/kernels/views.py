@@ -19,64 +19,30 @@ from numba.np.arrayobj import make_array, populate_array
 
 
 @intrinsic
-def _borrowed_matrix(typingctx, flat, start, rows, columns):  # type: ignore[no-untyped-def]
-    """(rows, columns), C order, from element `start` of a contiguous vector: no bounds check."""
-    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
+def _borrowed(typingctx, source, start, shape):  # type: ignore[no-untyped-def]
+    """A C-order view of `shape` (a tuple of integers) from value `start` of a C-order array's
+    values, row after row: no bounds check."""
+    if not (isinstance(source, types.Array) and source.layout == "C" and isinstance(shape, types.BaseTuple)
+            and all(isinstance(size, types.Integer) for size in shape)):
         return None
-    matrix_type = types.Array(flat.dtype, 2, "C")
+    view_type = types.Array(source.dtype, len(shape), "C")
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        flat_value, start_value, rows_value, columns_value = args
-        source = make_array(flat)(context, builder, flat_value)
-        view = make_array(matrix_type)(context, builder)
-        start_at, n_rows, n_columns = (context.cast(builder, value, kind, types.intp)
-                                       for value, kind in zip(args[1:], signature.args[1:], strict=True))
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(flat.dtype)))
-        populate_array(view, data=cgutils.gep_inbounds(builder, source.data, start_at), shape=[n_rows, n_columns],
-                       strides=[builder.mul(n_columns, itemsize), itemsize], itemsize=itemsize, meminfo=None,
-                       parent=None)
-        return impl_ret_untracked(context, builder, matrix_type, view._getvalue())
-
-    return matrix_type(flat, start, rows, columns), codegen
-
-
-@intrinsic
-def _borrowed_vector(typingctx, flat, start, length):  # type: ignore[no-untyped-def]
-    """(length,) from element `start` of a contiguous vector: no bounds check."""
-    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
-        return None
-    vector_type = types.Array(flat.dtype, 1, "C")
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        source = make_array(flat)(context, builder, args[0])
-        view = make_array(vector_type)(context, builder)
-        start_at, n_values = (context.cast(builder, value, kind, types.intp)
-                              for value, kind in zip(args[1:], signature.args[1:], strict=True))
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(flat.dtype)))
-        populate_array(view, data=cgutils.gep_inbounds(builder, source.data, start_at), shape=[n_values],
-                       strides=[itemsize], itemsize=itemsize, meminfo=None, parent=None)
-        return impl_ret_untracked(context, builder, vector_type, view._getvalue())
-
-    return vector_type(flat, start, length), codegen
-
-
-@intrinsic
-def _borrowed_values(typingctx, matrix):  # type: ignore[no-untyped-def]
-    """The values of a C-order matrix as one vector (rows · columns,)."""
-    if not (isinstance(matrix, types.Array) and matrix.ndim == 2 and matrix.layout == "C"):
-        return None
-    vector_type = types.Array(matrix.dtype, 1, "C")
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        source = make_array(matrix)(context, builder, args[0])
-        view = make_array(vector_type)(context, builder)
-        n_rows, n_columns = cgutils.unpack_tuple(builder, source.shape, 2)
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(matrix.dtype)))
-        populate_array(view, data=source.data, shape=[builder.mul(n_rows, n_columns)], strides=[itemsize],
+        source_value, start_value, shape_value = args
+        array = make_array(source)(context, builder, source_value)
+        view = make_array(view_type)(context, builder)
+        start_at = context.cast(builder, start_value, signature.args[1], types.intp)
+        sizes = [context.cast(builder, size, kind, types.intp)
+                 for size, kind in zip(cgutils.unpack_tuple(builder, shape_value), shape, strict=True)]
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(source.dtype)))
+        strides = [itemsize]  # C order: the last axis is contiguous, each axis before steps over the ones after
+        for size in reversed(sizes[1:]):
+            strides.insert(0, builder.mul(size, strides[0]))
+        populate_array(view, data=cgutils.gep_inbounds(builder, array.data, start_at), shape=sizes, strides=strides,
                        itemsize=itemsize, meminfo=None, parent=None)
-        return impl_ret_untracked(context, builder, vector_type, view._getvalue())
+        return impl_ret_untracked(context, builder, view_type, view._getvalue())
 
-    return vector_type(matrix), codegen
+    return view_type(source, start, shape), codegen
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -84,13 +50,13 @@ def matrix_at(flat: np.ndarray, start: int, rows: int, columns: int) -> np.ndarr
     """flat[start : start + rows·columns] as a (rows, columns) matrix; IndexError if it does not fit."""
     if start < 0 or rows < 0 or columns < 0 or start + rows * columns > flat.shape[0]:
         raise IndexError("the matrix does not fit in its buffer")
-    return _borrowed_matrix(flat, start, rows, columns)  # type: ignore[call-arg]
+    return _borrowed(flat, start, (rows, columns))  # type: ignore[call-arg]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def values_of(matrix: np.ndarray) -> np.ndarray:
     """A contiguous matrix's values, row after row, as one vector."""
-    return _borrowed_values(matrix)  # type: ignore[call-arg]
+    return _borrowed(matrix, 0, (matrix.shape[0] * matrix.shape[1],))  # type: ignore[call-arg]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -98,7 +64,7 @@ def vector_at(flat: np.ndarray, start: int, length: int) -> np.ndarray:
     """flat[start : start + length]; IndexError if it does not fit."""
     if start < 0 or length < 0 or start + length > flat.shape[0]:
         raise IndexError("the vector does not fit in its buffer")
-    return _borrowed_vector(flat, start, length)  # type: ignore[call-arg]
+    return _borrowed(flat, start, (length,))  # type: ignore[call-arg]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
