@@ -26,9 +26,10 @@ from engine.choices import hyperparameters, training_codes
 from engine.config import Config
 from engine.datasets import Dataset, make_dataset
 from engine.kernels import codes as slot
+from engine.kernels.clock import monotonic_ns
 from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
 from engine.kernels.passes import objective_gradient, objective_penalty
-from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, finish_step, gather_batch, train
+from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, TIME_UP, finish_step, gather_batch, train
 from engine.losses import Loss, get_loss
 from engine.network import Network
 from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
@@ -135,7 +136,9 @@ class Trainer:
         """Draws the orders of the next epochs of the training split, one permutation per epoch,
         in the sequence the epochs will use them (so the draws do not depend on how far ahead)."""
         n_train = self.dataset.train.size
-        self._orders = np.stack([self._rng.permutation(n_train) for _ in range(epochs_ahead(n_train))])  # (E, n)
+        # Row by row, the same draws as one `permutation(n_train)` per epoch, in half the time.
+        rows = np.tile(np.arange(n_train), (epochs_ahead(n_train), 1))
+        self._orders = self._rng.permuted(rows, axis=1)  # (E, n)
         self.counters[slot.ORDER] = 0
 
     @property
@@ -309,7 +312,8 @@ class Trainer:
                         self.config.learning_rate)
 
     def _train(self, steps: int) -> None:
-        """`steps` steps in as few compiled calls as the epochs allow. Raises `Diverged`."""
+        """`steps` steps (fewer when counters[DEADLINE] passes) in as few compiled calls as the
+        epochs allow. Raises `Diverged`."""
         counters, arguments = self.counters, self._kernel_arguments
         target = int(counters[slot.STEP]) + steps
         while counters[slot.STEP] < target:
@@ -318,6 +322,8 @@ class Trainer:
                 self._keep_snapshots()
             if status == ORDERS_USED:
                 self._draw_orders()
+            elif status == TIME_UP:
+                return
             elif status not in (BUDGET_SPENT, SNAPSHOTS_FULL):
                 raise self._diverged(status)
 
@@ -349,29 +355,21 @@ class Trainer:
         """Trains until `max_steps` steps or until `time.perf_counter()` passes `deadline`;
         returns the steps taken (at least one when max_steps ≥ 1). Raises `Diverged`.
 
-        The compiled loop cannot read a clock, so it runs in chunks sized from the measured
-        time of a step, each ending before the deadline if the estimate holds."""
-        start = self.step_count
-        now = time.perf_counter()
-        while self.step_count - start < max_steps:
-            remaining = max_steps - (self.step_count - start)
-            if self._seconds_per_step > 0.0:
-                remaining = max(1, min(remaining, int((deadline - now) / self._seconds_per_step)))
-            else:
-                remaining = 1
-            before = self.step_count
-            try:
-                self._train(remaining)
-            finally:
-                taken = self.step_count - before
-                later = time.perf_counter()
-                if taken:
-                    measured = (later - now) / taken
-                    smoothed = self._seconds_per_step
-                    self._seconds_per_step = measured if smoothed == 0.0 else smoothed + 0.3 * (measured - smoothed)
-                now = later
-            if now >= deadline:
-                break
+        The compiled loop reads the clock itself and stops after the step that ends past the
+        deadline, so one call trains the whole time (and takes the GIL back once)."""
+        if max_steps < 1:
+            return 0
+        start, started = self.step_count, time.perf_counter()
+        self.counters[slot.DEADLINE] = monotonic_ns() + max(0, int((deadline - started) * 1e9))
+        try:
+            self._train(max_steps)
+        finally:
+            self.counters[slot.DEADLINE] = 0
+            taken = self.step_count - start
+            if taken:
+                measured = (time.perf_counter() - started) / taken
+                smoothed = self._seconds_per_step
+                self._seconds_per_step = measured if smoothed == 0.0 else smoothed + 0.3 * (measured - smoothed)
         return self.step_count - start
 
     def traced_step(self) -> StepTrace:

@@ -30,4 +30,5 @@ ORDER = 4  # which of the epoch orders drawn ahead the current epoch follows
 SNAPSHOT_EVERY = 5  # keep a copy of θ after every step that is a multiple of this (0: none)
 SNAPSHOTS = 6  # copies kept in the snapshot buffer so far
 LAST = 7  # which row of the (2, P) gradient and update buffers holds the last accepted step's
-N_COUNTERS = 8
+DEADLINE = 8  # `training.train` returns after the step that ends past this monotonic_ns reading (0: none)
+N_COUNTERS = 9

@@ -5,8 +5,10 @@ what is left), computes the gradient of the objective on them (`passes.objective
 applies the optimiser's update (`optimizers.apply_update`), which refuses a non-finite result.
 `train` repeats that up to `max_steps` times, through as many epochs as the caller has drawn
 orders for (`orders`, one row per epoch, drawn ahead from its random generator in the order the
-epochs will use them); it returns when they are used up, and the caller draws the next ones.
-Few returns matter: each one takes the GIL back, which other threads may be holding.
+epochs will use them); it returns when they are used up, and the caller draws the next ones. A caller that trains for
+a while rather than for a number of steps sets a deadline (`codes.DEADLINE`), and `train` reads
+the clock after every step (`clock`): few returns matter, because each one takes the GIL back,
+which other threads may be holding.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
+from engine.kernels.clock import monotonic_ns
+from engine.kernels.codes import DEADLINE, EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
 from engine.kernels.optimizers import ACCEPTED, apply_update
 from engine.kernels.passes import objective_gradient
 from engine.kernels.views import first_rows, row_of
 
-BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL = 10, 11, 12  # how `train` returned, besides divergence
+BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, TIME_UP = 10, 11, 12, 13  # how `train` returned, besides divergence
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -59,7 +62,8 @@ def train(
     last_losses: np.ndarray, snapshots: np.ndarray, snapshot_steps: np.ndarray,
 ) -> int:
     """Up to `max_steps` steps; stops early when the epoch orders are used up (ORDERS_USED),
-    when the snapshot buffer is full (SNAPSHOTS_FULL) or at a step that would diverge (its
+    when the snapshot buffer is full (SNAPSHOTS_FULL), after the step that ends past
+    counters[DEADLINE] (TIME_UP; so at least one step) or at a step that would diverge (its
     weights and optimiser state untouched). A step computes its gradient and update into the
     row of `gradients` and `updates` (2, P) that does not hold the last accepted step's; once
     accepted, counters[LAST] points at it (no copy) and `last_losses` holds its data loss and
@@ -95,4 +99,6 @@ def train(
             return ORDERS_USED
         if counters[SNAPSHOTS] == snapshots.shape[0]:
             return SNAPSHOTS_FULL
+        if counters[DEADLINE] and monotonic_ns() >= counters[DEADLINE]:
+            return TIME_UP
     return BUDGET_SPENT

@@ -5,10 +5,11 @@ import time
 import numpy as np
 import pytest
 
+from engine import trainer as trainer_module
 from engine.config import Config
 from engine.evaluation import split_metrics
 from engine.phases import PhaseWalk, StalePhaseWalk
-from engine.trainer import Diverged, Trainer
+from engine.trainer import Diverged, Trainer, epochs_ahead
 
 
 def test_same_config_and_seed_give_bit_identical_weights_however_the_steps_are_split():
@@ -22,6 +23,19 @@ def test_same_config_and_seed_give_bit_identical_weights_however_the_steps_are_s
     assert np.array_equal(whole.network.parameters, split.network.parameters)
     assert not np.array_equal(whole.network.parameters, other_seed.network.parameters)
     assert whole.step_count == split.step_count == 123
+
+
+def test_each_epoch_follows_the_next_permutation_of_the_seeded_generator_so_saved_runs_replay():
+    # The orders are drawn 64 epochs at a time (50 training rows, batch 25: 2 steps an epoch);
+    # each epoch's must still be the one a `permutation` call per epoch gives, as before.
+    trainer = Trainer(Config(samples=100, train_ratio=0.5, batch_size=25))
+    generator = np.random.default_rng()
+    generator.bit_generator.state = trainer.export_state().rng_state  # after the first 64 were drawn
+    trainer.step(2 * 64)  # through the first 64 epochs
+    for epoch in range(70):  # the next 64 come from `generator`'s state, then the next draw
+        expected = generator.permutation(50)
+        assert np.array_equal(trainer.order, expected), epoch
+        trainer.step(2)
 
 
 def test_an_epoch_is_one_pass_and_its_last_batch_takes_what_is_left():
@@ -153,12 +167,30 @@ def test_a_learning_rate_of_a_million_is_caught_at_its_step_on_classification_to
     assert np.array_equal(trainer.network.parameters, before) and np.isfinite(before).all()
 
 
-def test_train_for_stops_at_its_deadline():
+def test_train_for_trains_until_its_deadline_in_one_compiled_call_per_draw_of_epoch_orders(monkeypatch):
+    # Every return from the compiled loop takes the GIL back: with many sessions playing that
+    # wait was a third of the training threads' time, so the loop reads the clock itself.
+    calls = []
+    kernel = trainer_module._train_kernel
+    monkeypatch.setattr(trainer_module, "_train_kernel", lambda *arguments: calls.append(1) or kernel(*arguments))
     trainer = Trainer(Config())
     start = time.perf_counter()
     done = trainer.train_for(10_000_000, start + 0.05)
+    assert time.perf_counter() >= start + 0.05, "not before its deadline"
     assert 1 <= done < 10_000_000 and time.perf_counter() - start < 1.0
     assert trainer.step_count == done
+    draws = trainer.epoch // epochs_ahead(trainer.dataset.train.size)  # the orders drawn ahead ran out
+    assert len(calls) == draws + 1
+
+
+def test_train_for_with_its_deadline_passed_takes_one_step_and_then_none_is_left_pending():
+    trainer, twin = Trainer(Config()), Trainer(Config())
+    assert trainer.train_for(1000, time.perf_counter() - 1.0) == 1
+    twin.step(1)
+    assert np.array_equal(trainer.network.parameters, twin.network.parameters)
+    trainer.step(30)  # no deadline left behind: a plain step call trains every step asked
+    assert trainer.step_count == 31
+    assert trainer.train_for(0, time.perf_counter() + 1.0) == 0
 
 
 def test_unknown_names_and_bad_ranges_are_refused_naming_the_field():
