@@ -31,6 +31,7 @@ Names travel as small integer codes (the registries in `engine.activations`, `en
 Modules, in the order a step uses them: `views` (a layer's blocks inside the flat buffers),
 `tanh` (the default activation, as arithmetic), `activations`, `layers` (dense forward, gradients, the
 chain rule through one layer), `losses` (softmax, per-sample losses, output deltas),
-`regularization`, `optimizers`, `passes` (whole forward and backward passes), `training` (steps
-and epochs), `metrics` (whole-split evaluation), `gradcheck` (central differences).
+`regularization`, `optimizers`, `passes` (whole forward and backward passes), `clock` (the time,
+read inside a loop), `training` (steps and epochs), `metrics` (whole-split evaluation),
+`gradcheck` (central differences).
 """
