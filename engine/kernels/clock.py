@@ -5,9 +5,9 @@ every so many steps to look at the time. Every return from a `nogil` kernel has 
 back, and with 50 sessions playing the other training threads and the event loop hold it much
 of the time: a slice sized from the measured time of a step took 3.4 calls on average, and the
 slowest of 50 sessions trained 127–132 epochs/s against 198–240 with one call a slice, side by
-side (bench/stream.py, docs/budgets.md). The clock is the C library's `clock_gettime(CLOCK_MONOTONIC)` (the
-clock of `time.monotonic_ns`), declared by name as numba declares its own C helpers, so the
-compiled code still caches; a reading costs ~30 ns.
+side (bench/stream.py, docs/budgets.md). The clock is the C library's
+`clock_gettime(CLOCK_MONOTONIC)` (the clock of `time.monotonic_ns`), declared by name as numba
+declares its own C helpers, so the compiled code still caches; a reading costs ~30 ns.
 """
 
 from __future__ import annotations

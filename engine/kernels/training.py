@@ -5,10 +5,10 @@ what is left), computes the gradient of the objective on them (`passes.objective
 applies the optimiser's update (`optimizers.apply_update`), which refuses a non-finite result.
 `train` repeats that up to `max_steps` times, through as many epochs as the caller has drawn
 orders for (`orders`, one row per epoch, drawn ahead from its random generator in the order the
-epochs will use them); it returns when they are used up, and the caller draws the next ones. A caller that trains for
-a while rather than for a number of steps sets a deadline (`codes.DEADLINE`), and `train` reads
-the clock after every step (`clock`): few returns matter, because each one takes the GIL back,
-which other threads may be holding.
+epochs will use them); it returns when they are used up, and the caller draws the next ones. A
+caller that trains for a while rather than for a number of steps sets a deadline
+(`codes.DEADLINE`), and `train` reads the clock after every step (`clock`): few returns matter,
+because each one takes the GIL back, which other threads may be holding.
 """
 
 from __future__ import annotations
