@@ -42,6 +42,8 @@ WARM_UP_CONFIGS = (
     Config(dataset="plane", samples=40, hidden_layers=(3,), batch_size=4, optimizer="adam", regularization="l2",
            regularization_rate=0.001),
 )
+
+
 def _training_paths(trainer: Trainer) -> None:
     trainer.step(12)
     trainer.train_for(3, time.perf_counter() + 1.0)
