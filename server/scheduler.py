@@ -24,6 +24,12 @@ and all their frame rates degrade together. N workers share one round, so each s
 comes about every players / N slices (`server.cadence` sizes the slices accordingly). A worker
 that keeps getting urgent work cannot starve training: after `urgent_budget` seconds of urgent
 jobs in a row it runs one normal job.
+
+Above the lanes, accounts (`Account`; in classroom mode one per student) take turns the same
+way: each queue is a round-robin over accounts, and within an account's turn over its lanes.
+So a student with four sessions playing, a race and a sweep gets one turn per round, as a
+student with one session does, however many lanes they open. A lane given no account has one
+of its own: with one lane per account this is the plain round-robin over lanes.
 """
 
 from __future__ import annotations
@@ -45,11 +51,25 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Lane:
-    """The queue of one session's jobs. A lane runs on one worker at a time."""
+class Account:
+    """Whose work a lane is: the lanes of one account share one turn per round."""
 
     def __init__(self, name: str = "") -> None:
         self.name = name
+        # its lanes with urgent (normal) jobs, in the order of their turns
+        self.urgent: deque[Lane] = deque()
+        self.normal: deque[Lane] = deque()
+
+    def __repr__(self) -> str:
+        return f"Account({self.name!r}, urgent={len(self.urgent)}, normal={len(self.normal)})"
+
+
+class Lane:
+    """The queue of one session's jobs. A lane runs on one worker at a time."""
+
+    def __init__(self, name: str = "", account: Account | None = None) -> None:
+        self.name = name
+        self.account = account if account is not None else Account(name)  # alone: a turn of its own
         self.urgent: deque[_Job] = deque()
         self.normal: deque[_Job] = deque()
         self.held = False  # a worker is running one of its jobs
@@ -92,10 +112,10 @@ class Scheduler:
         self.urgent_budget = urgent_budget
         self._cond = threading.Condition()
         self._shared = Lane("shared")  # work submitted without a lane
-        # Lanes with urgent (normal) jobs, in the order of their turns. A lane held by a
-        # worker stays in place and is skipped: at most threads − 1 of them are.
-        self._urgent: deque[Lane] = deque()
-        self._normal: deque[Lane] = deque()
+        # Accounts with lanes with urgent (normal) jobs, in the order of their turns. A lane held
+        # by a worker stays in place and is skipped: at most threads − 1 of them are.
+        self._urgent: deque[Account] = deque()
+        self._normal: deque[Account] = deque()
         self._timers: list[tuple[float, int, int, Ticker]] = []
         self._seq = itertools.count()
         self._workers: list[threading.Thread] = []
@@ -113,10 +133,13 @@ class Scheduler:
         with self._cond:
             self._stopped = True
             pending: list[_Job] = []
-            for lane in {*self._urgent, *self._normal}:
-                pending += [*lane.urgent, *lane.normal]
-                lane.urgent.clear()
-                lane.normal.clear()
+            for account in {*self._urgent, *self._normal}:
+                for lane in {*account.urgent, *account.normal}:
+                    pending += [*lane.urgent, *lane.normal]
+                    lane.urgent.clear()
+                    lane.normal.clear()
+                account.urgent.clear()
+                account.normal.clear()
             self._urgent.clear()
             self._normal.clear()
             self._timers.clear()
@@ -164,10 +187,16 @@ class Scheduler:
 
     # --- the queues (under self._cond) -----------------------------------------------------
     def _enqueue(self, lane: Lane, job: _Job) -> None:
-        jobs, lanes = (lane.urgent, self._urgent) if job.urgent else (lane.normal, self._normal)
+        account = lane.account
+        if job.urgent:
+            jobs, lanes, accounts = lane.urgent, account.urgent, self._urgent
+        else:
+            jobs, lanes, accounts = lane.normal, account.normal, self._normal
         jobs.append(job)
         if len(jobs) == 1:
             lanes.append(lane)
+            if len(lanes) == 1:
+                accounts.append(account)
 
     def _release_due(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:
@@ -175,19 +204,25 @@ class Scheduler:
             if token == ticker.token and not ticker.stopped:
                 self._enqueue(ticker.lane, _Job(ticker.tick, ticker=ticker))
 
-    def _take(self, lanes: deque[Lane], urgent: bool) -> tuple[Lane, _Job] | None:
-        """The next job of the first lane no worker holds, which it now holds; the lane goes
-        to the back of the queue if it has more."""
-        for index, lane in enumerate(lanes):
-            if lane.held:
-                continue
-            jobs = lane.urgent if urgent else lane.normal
-            job = jobs.popleft()
-            del lanes[index]
-            if jobs:
-                lanes.append(lane)
-            lane.held = True
-            return lane, job
+    def _take(self, accounts: deque[Account], urgent: bool) -> tuple[Lane, _Job] | None:
+        """The next job of the first account's first lane no worker holds, which it now holds;
+        the lane goes to the back of its account's queue, and the account to the back of
+        `accounts`, if they have more."""
+        for account_index, account in enumerate(accounts):
+            lanes = account.urgent if urgent else account.normal
+            for index, lane in enumerate(lanes):
+                if lane.held:
+                    continue
+                jobs = lane.urgent if urgent else lane.normal
+                job = jobs.popleft()
+                del lanes[index]
+                if jobs:
+                    lanes.append(lane)
+                del accounts[account_index]
+                if lanes:
+                    accounts.append(account)
+                lane.held = True
+                return lane, job
         return None
 
     def _next_job(self, urgent_streak: float) -> tuple[Lane, _Job] | None:

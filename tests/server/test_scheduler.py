@@ -1,5 +1,6 @@
 """The training threads: a lane's jobs in order and never two at once, urgent work first,
-round-robin play loops that starve no session, and a clean stop."""
+round-robin play loops that starve no session, one turn per account however many lanes it has,
+and a clean stop."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from concurrent.futures import CancelledError, Future
 
 import pytest
 
-from server.scheduler import Lane, Scheduler, SchedulerStopped, Ticker
+from server.scheduler import Account, Lane, Scheduler, SchedulerStopped, Ticker
 
 
 @pytest.fixture
@@ -222,6 +223,38 @@ def test_fifty_play_loops_share_the_threads_round_robin_and_none_starves(threads
         scheduler.stop()
     assert min(seen) >= 15, f"ticks per loop: {seen}"
     assert max(seen) - min(seen) <= 2 * threads + 1, f"ticks per loop: {seen}"  # one turn each per round
+
+
+def test_an_account_with_many_lanes_gets_the_turns_of_one_lane():
+    """A student with six play loops (sessions and races) against a student with one: one
+    thread, a turn per account per round, so the one loop runs as often as the six together."""
+    scheduler = Scheduler(threads=1)
+    scheduler.start()
+    hog, other = Account("hog"), Account("other")
+    ticks: Counter[str] = Counter()
+    running = True
+
+    def player(name: str, account: Account) -> Ticker:
+        def tick() -> float | None:
+            nogil(0.001)
+            ticks[name] += 1
+            return time.perf_counter() if running else None
+
+        return Ticker(tick, Lane(name, account))
+
+    try:
+        for index in range(6):
+            scheduler.wake(player(f"hog{index}", hog))
+        scheduler.wake(player("other", other))
+        deadline = time.monotonic() + 20
+        while ticks["other"] < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running = False
+    finally:
+        scheduler.stop()
+    hogs = sum(count for name, count in ticks.items() if name.startswith("hog"))
+    assert 0.8 < ticks["other"] / hogs < 1.25, dict(ticks)
+    assert min(ticks[f"hog{index}"] for index in range(6)) >= hogs / 6 * 0.7  # round-robin inside the account
 
 
 def test_stop_cancels_pending_jobs_and_joins_every_thread():
