@@ -24,6 +24,7 @@ from engine.warmup import warm_up
 from server import __version__, errors
 from server.cadence import Cadence
 from server.deps import Lab
+from server.identity import Identities, IdentityMiddleware
 from server.limits import BodyLimit
 from server.manager import SessionManager
 from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream, surface
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(apidocs.ASSETS, apidocs.swagger_assets, name="swagger-ui")
     app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
     # add_middleware wraps what is there, so the last added runs first: who may talk to us
-    # (AccessGuard), then how much they may send (BodyLimit).
+    # (AccessGuard), then how much they may send (BodyLimit), then who they are (IdentityMiddleware).
+    app.add_middleware(IdentityMiddleware, identities=Identities(settings.classroom, settings.teacher_key))
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(
         AccessGuard, allowed_hosts=settings.allowed_hosts(), allowed_origins=settings.allowed_origins()

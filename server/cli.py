@@ -1,14 +1,17 @@
-"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--open] [--db PATH|URL] [--debug]
-[--training-threads N]`: run the lab.
+"""`backprop-lab [--host 127.0.0.1] [--port 8000] [--classroom] [--teacher-key KEY] [--open]
+[--db PATH|URL] [--debug] [--training-threads N]`: run the lab.
 
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
 or a database URL; its schema is migrated at start, and a database written by a newer
 version stops the start with a message saying so (`server.store`).
 
-Binds 127.0.0.1 by default (only this computer). `--host 0.0.0.0` is classroom mode: the
-server listens on every interface, prints the address students should open and the page where
-they type a share code (and each code's page as it is shared), and accepts that address in its
-Host and Origin allow-lists. Sessions train on one thread per core unless
+Binds 127.0.0.1 by default (only this computer), where the one local user is the teacher.
+`--host 0.0.0.0` is classroom mode: the server listens on every interface, prints the teacher
+link (its secret key from `--teacher-key`, `$BACKPROP_LAB_TEACHER_KEY` or drawn at start), the
+address students should open and the page where they type a share code (and each code's page as
+it is shared), and accepts that address in its Host and Origin allow-lists. `--classroom` turns
+classroom mode (the teacher, students and their quotas: server.identity, server.quotas) on for
+any host, 127.0.0.1 included. Sessions train on one thread per core unless
 `--training-threads` says otherwise. On SIGTERM (or Ctrl-C) every WebSocket is closed
 with 1001 ("going away") and the process exits within a few seconds.
 """
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import threading
 import webbrowser
@@ -28,6 +32,7 @@ from fastapi import FastAPI
 
 from server import __version__
 from server.app import create_app, shutdown_streams
+from server.identity import TEACHER_KEY_VARIABLE, check_teacher_key
 from server.settings import Settings
 from server.store import RunStore, StoreError, default_path
 
@@ -45,9 +50,21 @@ def thread_count(text: str) -> int:
     return threads
 
 
+def teacher_key(text: str) -> str:
+    """An argparse type: a teacher key long enough to be a secret."""
+    try:
+        return check_teacher_key(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
+    parser.add_argument("--classroom", action="store_true",
+                        help="classroom mode on any host: a teacher and students, each with a fair share")
+    parser.add_argument("--teacher-key", type=teacher_key, default=None, metavar="KEY",
+                        help=f"the teacher link's secret (default: ${TEACHER_KEY_VARIABLE}, else a new one each start)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
@@ -62,7 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     database = args.db if args.db is not None else default_path()
-    settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=database, debug=args.debug)
+    settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=database, debug=args.debug,
+                        classroom_mode=args.classroom)
+    key = args.teacher_key or os.environ.get(TEACHER_KEY_VARIABLE)
+    if key:
+        try:
+            settings = settings.with_changes(teacher_key=check_teacher_key(key))
+        except ValueError as error:
+            raise SystemExit(f"backprop-lab: ${TEACHER_KEY_VARIABLE}: {error}") from None
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
     return settings
@@ -111,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)
     if settings.classroom:
-        print(f"Classroom mode: students on this network open {url}", flush=True)
+        print(f"Classroom mode. Teacher (you, keep it secret): open {url}teacher?key={settings.teacher_key}",
+              flush=True)
+        print(f"Students on this network open {url}", flush=True)
         print(
             f"To show them your session: press Share on the page; students open {url}watch and type its code "
             f"(or open {url}watch/<code>). Each code you share is printed here too.",

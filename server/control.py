@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from server import protocol
 from server.errors import clean, pydantic_problem
+from server.identity import Identity
 from server.lifecycle import InvalidTransition
 from server.manager import SessionManager
 from server.problems import CapReached, InvalidInput, NotFound
@@ -44,6 +45,7 @@ from server.protocol import (
     encode,
     error,
 )
+from server.quotas import Resource
 from server.sessions import Session
 from server.stream import ClientChannel, Role
 
@@ -59,6 +61,7 @@ class Context:
     channel: ClientChannel
     manager: SessionManager
     loop: asyncio.AbstractEventLoop
+    identity: Identity  # who holds the socket: its messages and races count in their share
 
     def reply(self, message: JSON) -> None:
         self.channel.push((encode(message),))
@@ -157,7 +160,9 @@ def _check_parameter(ctx: Context, message: CheckParameter) -> None:
 
 def _race_start(ctx: Context, message: RaceStart) -> None:
     m = message
-    ctx.run(lambda: ctx.session.start_race(m.learning_rates, m.steps, m.steps_per_second), m.id)
+    ledger, identity = ctx.manager.ledger, ctx.identity
+    ctx.run(lambda: ctx.session.start_race(m.learning_rates, m.steps, m.steps_per_second,
+                                           lambda: ledger.claim(Resource.RACES, identity)), m.id)
 
 
 def _race_stop(ctx: Context, message: RaceStop) -> None:

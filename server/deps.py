@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from starlette.requests import HTTPConnection
 
 from server.cadence import Cadence
-from server.lab import ExperimentSlots
+from server.identity import Identity, identity_of
 from server.manager import SessionManager
 from server.scheduler import Scheduler
 from server.sessions import Session
@@ -27,7 +28,6 @@ class Lab:
     manager: SessionManager
     store: RunStore
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
-    experiments: ExperimentSlots = field(default_factory=ExperimentSlots)  # sweeps and range tests at once
 
 
 def get_lab(request: Request) -> Lab:
@@ -53,8 +53,17 @@ ManagerDep = Annotated[SessionManager, Depends(get_manager)]
 StoreDep = Annotated[RunStore, Depends(get_store)]
 
 
-def get_session(session_id: SessionId, manager: ManagerDep) -> Session:
-    return manager.get(session_id)
+def get_identity(connection: HTTPConnection) -> Identity:
+    """Who is asking (`server.identity`): the teacher, or a student."""
+    return identity_of(connection)
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+def get_session(session_id: SessionId, manager: ManagerDep, identity: IdentityDep) -> Session:
+    """The session the path names, when the caller may control it (404 otherwise)."""
+    return manager.owned(session_id, identity)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -162,7 +162,7 @@ async def _on_cap(request: Request, exc: Exception) -> Response:
     except OverflowError:
         params = {}
     body = {"detail": exc.message, "code": exc.code, "field": exc.field, "params": params}
-    return JSONBody(body, status_code=429)
+    return JSONBody(body, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
 
 async def _on_not_found(request: Request, exc: Exception) -> Response:

@@ -10,10 +10,9 @@ may take (`max_request_seconds`), as `…/step` does.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -31,28 +30,6 @@ from server.views import finite_or_none
 JSON = dict[str, Any]
 SLICE_SECONDS = 0.008  # one turn of a sweep on a training thread, as long as a session's slice
 HISTORY_POINTS = 500  # a sweep's history has about this many points unless asked otherwise
-MAX_EXPERIMENTS = 4  # sweeps and range tests running at once, server-wide
-
-
-class ExperimentSlots:
-    """At most `limit` sweeps and range tests at once: each holds up to 8 trainers (data and
-    buffers) while it runs, so their number bounds the memory they take. Used on the event loop."""
-
-    def __init__(self, limit: int = MAX_EXPERIMENTS) -> None:
-        self.limit = limit
-        self.running = 0
-
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
-        """A slot for the duration of the block, or `CapReached` (429) when all are taken."""
-        if self.running >= self.limit:
-            raise CapReached(f"{self.running} learning-rate experiments are already running on this server; "
-                             "try again when one has finished")
-        self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
 
 
 def run_in_slices(scheduler: Scheduler, lane: Lane, advance: Callable[[float], bool]) -> Future[None]:

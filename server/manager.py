@@ -14,7 +14,10 @@ import functools
 import logging
 import secrets
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import anyio.to_thread
 
@@ -24,12 +27,14 @@ from engine.network import ParameterLayout
 from engine.tabular import Table, load_iris
 from engine.trainer import Trainer
 from server.cadence import Cadence
+from server.identity import Identity
 from server.problems import CapReached, InvalidInput, NotFound, config_problem
 from server.protocol import encode, error
-from server.scheduler import Scheduler
+from server.quotas import Claim, Ledger, Resource
+from server.scheduler import Account, Scheduler
 from server.schemas import ConfigIn, to_engine_config
 from server.sessions import Session
-from server.settings import Settings
+from server.settings import Limits, Settings
 from server.shares import ShareBook, spoken
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,26 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def server_caps(limits: Limits) -> dict[Resource, int]:
+    """The server-wide cap of each resource the ledger counts."""
+    return {
+        Resource.SESSIONS: limits.max_sessions,
+        Resource.SOCKETS: limits.max_sockets,
+        Resource.UPLOADS: limits.max_uploads,
+        Resource.SURFACES: limits.max_surfaces,
+        Resource.SWEEPS: limits.max_sweeps,
+        Resource.RACES: limits.max_races,
+    }
+
+
+@dataclass
+class Upload:
+    """An uploaded table, whose it is, and the upload slot it holds."""
+
+    table: Table
+    claim: Claim
+
+
 class SessionManager:
     def __init__(
         self, settings: Settings, scheduler: Scheduler, cadence: Cadence, loop: asyncio.AbstractEventLoop
@@ -54,10 +79,13 @@ class SessionManager:
         self.scheduler = scheduler
         self.cadence = cadence
         self.loop = loop
-        self.sockets = 0  # open WebSockets, all sessions together
         self._sessions: dict[str, Session] = {}
-        self._tables: OrderedDict[str, Table] = OrderedDict()  # uploads, least recently used first
+        self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
+        # who holds what: every student's and address's share, and the server's caps
+        self.ledger = Ledger(settings.quotas, server_caps(settings.limits), settings.classroom)
+        # each identity's share of the training threads (server.scheduler), while it has lanes
+        self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -65,13 +93,20 @@ class SessionManager:
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 
+    def account_of(self, identity: Identity) -> Account:
+        """The scheduler account all of `identity`'s lanes (sessions, races, sweeps) share."""
+        account = self._accounts.get(identity.id)
+        if account is None:
+            account = self._accounts[identity.id] = Account(identity.id[:10])
+        return account
+
     # --- data sets -------------------------------------------------------------------------
     def table_for(self, dataset: str, location: Location) -> Table | None:
         """None for a generated set or Iris (the engine loads those), else the uploaded table."""
         if dataset in BUILTIN_DATASETS:
             return None
-        table = self._tables.get(dataset)
-        if table is None:
+        upload = self._tables.get(dataset)
+        if upload is None:
             known = ", ".join(BUILTIN_DATASETS)
             raise InvalidInput(
                 (*location, "dataset"),
@@ -80,26 +115,23 @@ class SessionManager:
                 params={"value": dataset, "choices": list(BUILTIN_DATASETS)},
             )
         self._tables.move_to_end(dataset)
-        return table
+        return upload.table
 
-    def add_table(self, table: Table) -> str:
-        """Keep an uploaded table under a new id; the oldest unused one makes room at the cap."""
-        limit = self.settings.limits.max_uploads
-        if len(self._tables) >= limit:
+    def add_table(self, table: Table, identity: Identity) -> str:
+        """Keep an uploaded table under a new id. At a cap or a share, the uploader's own oldest
+        unused upload makes room (never another student's: nothing of theirs is lost)."""
+        try:
+            claim = self.ledger.claim(Resource.UPLOADS, identity)
+        except CapReached:
             in_use = {id(session.table) for session in self._sessions.values()}
             for key, old in list(self._tables.items()):
-                if id(old) not in in_use:
+                if old.claim.identity.id == identity.id and id(old.table) not in in_use:
                     del self._tables[key]
+                    old.claim.release()
                     break
-            else:
-                raise CapReached(
-                    f"{limit} uploaded data sets are in use; delete a session that uses one first",
-                    "too_many_uploads",
-                    "file",
-                    {"maximum": limit},
-                )
+            claim = self.ledger.claim(Resource.UPLOADS, identity)
         table_id = "csv_" + secrets.token_urlsafe(9)
-        self._tables[table_id] = table
+        self._tables[table_id] = Upload(table, claim)
         return table_id
 
     # --- caps -------------------------------------------------------------------------------
@@ -147,46 +179,45 @@ class SessionManager:
             )
 
     # --- sessions ---------------------------------------------------------------------------
-    async def create(self, changes: ConfigIn, location: Location = ("body",)) -> Session:
-        self.check_room()
+    async def create(self, changes: ConfigIn, identity: Identity, location: Location = ("body",)) -> Session:
         config = to_engine_config(changes, Config())
         table = self.table_for(config.dataset, location)
         self.check_caps(config, table)
+        with self.session_slot(identity) as claim:
+            try:
+                trainer = await anyio.to_thread.run_sync(Trainer, config, table)
+            except ValueError as problem:
+                raise config_problem(problem, location) from None
+            return self.adopt(trainer, config, table, claim)
+
+    @contextlib.contextmanager
+    def session_slot(self, identity: Identity) -> Iterator[Claim]:
+        """A session's place, taken before its trainer is built (429 when `identity` or the server
+        has no room), and given back unless a session came to hold it."""
+        claim = self.ledger.claim(Resource.SESSIONS, identity)
         try:
-            trainer = await anyio.to_thread.run_sync(Trainer, config, table)
-        except ValueError as problem:
-            raise config_problem(problem, location) from None
-        return self.adopt(trainer, config, table)
+            yield claim
+        finally:
+            if not any(session.claim is claim for session in self._sessions.values()):
+                claim.release()
 
-    def check_room(self) -> None:
-        """429 when the server runs as many sessions as it may."""
-        if len(self._sessions) >= self.settings.limits.max_sessions:
-            raise CapReached(
-                f"this server already runs {len(self._sessions)} sessions; delete one first",
-                "too_many_sessions",
-                params={"maximum": self.settings.limits.max_sessions},
-            )
-
-    def adopt(self, trainer: Trainer, requested: Config, table: Table | None) -> Session:
-        """A new session around a trainer built elsewhere (a new one, or one resuming a saved run)."""
-        self.check_room()  # others may have been created while the trainer was built
-        session = Session(new_id(), trainer, requested, table, self.scheduler, self.cadence, self.loop, self.settings)
+    def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim) -> Session:
+        """A new session around a trainer built elsewhere (a new one, or one resuming a saved run),
+        owned by whoever holds `claim`."""
+        session = Session(new_id(), trainer, requested, table, self.scheduler, self.cadence, self.loop, self.settings,
+                          claim, self.account_of(claim.identity))
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         return session
 
-    async def fork(self, source: Session) -> Session:
+    async def fork(self, source: Session, identity: Identity) -> Session:
         """A new session in the source's current state (weights, optimiser memory, data and its
         order, step, loss curve), which then trains on its own: a viewer's "try it yourself"."""
-        if len(self._sessions) >= self.settings.limits.max_sessions:
-            raise CapReached(f"this server already runs {len(self._sessions)} sessions; delete one first")
-        fork = await source.run(source.fork_state)
-        session = Session(new_id(), fork.trainer, fork.requested, fork.table, self.scheduler, self.cadence,
-                          self.loop, self.settings)
-        session.adopt(fork)
-        session.on_failure = self._on_failure
-        self._sessions[session.id] = session
-        return session
+        with self.session_slot(identity) as claim:
+            fork = await source.run(source.fork_state)
+            session = self.adopt(fork.trainer, fork.requested, fork.table, claim)
+            session.adopt(fork)
+            return session
 
     # --- sharing ----------------------------------------------------------------------------
     def share(self, session: Session) -> str:
@@ -217,6 +248,15 @@ class SessionManager:
         session.touch()
         return session
 
+    def owned(self, session_id: str, identity: Identity) -> Session:
+        """The session, when `identity` may control it (its owner, or the teacher); another's
+        session answers exactly as an unknown id does, so nobody learns which ids exist."""
+        session = self._sessions.get(session_id)
+        if session is None or session.closed or not identity.owns(session.owner):
+            raise NotFound(f"no session {session_id!r} (it may have expired)")
+        session.touch()
+        return session
+
     def prepare_config(
         self, session: Session, changes: ConfigIn, location: Location
     ) -> tuple[Config, Table | None]:
@@ -242,6 +282,7 @@ class SessionManager:
     async def _end(self, session: Session, code: int, reason: str) -> None:
         self._sessions.pop(session.id, None)
         self.shares.forget(session.id)
+        session.claim.release()
         with contextlib.suppress(Exception):
             await session.run(session.close)
         session.hub.close_all(code, reason, (encode(error(reason, "session_closed")),))
@@ -250,6 +291,7 @@ class SessionManager:
         """A session's engine failed: only its own sockets close (1011), with an `error`."""
         self._sessions.pop(session.id, None)
         self.shares.forget(session.id)
+        session.claim.release()
         detail = f": {problem}" if self.settings.debug else ""
         message = encode(error(f"this session failed and was closed{detail}", "internal"))
         session.hub.close_all(1011, "internal error", (message,))

@@ -61,17 +61,23 @@ def config_problem(error: ValueError, prefix: tuple[str | int, ...] = ("body",))
     return InvalidInput(prefix, str(error), code="invalid_config")
 
 
-class CapReached(Exception):
-    """A configured cap (sessions, network size, rows, uploads, sockets) would be exceeded.
-    `field` is the request field that hit it ("" when none did, e.g. the session count), `code`
-    and `params` say which cap and its numbers, as for `InvalidInput`."""
+RETRY_AFTER_SECONDS = 10  # a refusal's Retry-After when nothing more precise is known
 
-    def __init__(self, message: str, code: str = "cap_reached", field: str = "", params: dict[str, Any] | None = None):
+
+class CapReached(Exception):
+    """A configured cap (sessions, network size, rows, uploads, sockets) or a client's share
+    (`server.quotas`) would be exceeded. `field` is the request field that hit it ("" when none
+    did, e.g. the session count), `code` and `params` say which cap and its numbers, as for
+    `InvalidInput`; `retry_after` is when trying again has a chance, in seconds."""
+
+    def __init__(self, message: str, code: str = "cap_reached", field: str = "", params: dict[str, Any] | None = None,
+                 retry_after: int = RETRY_AFTER_SECONDS):
         super().__init__(message)
         self.message = message
         self.code = code
         self.field = field
         self.params = dict(params or {})
+        self.retry_after = retry_after
 
 
 class NotFound(LookupError):

@@ -29,7 +29,8 @@ from engine.lr_lab import Race, RaceCopy
 from engine.tabular import Table
 from server.heatmaps import HeatmapGrid
 from server.protocol import encode
-from server.scheduler import Lane, Scheduler, Ticker
+from server.quotas import Claim
+from server.scheduler import Account, Lane, Scheduler, Ticker
 from server.stream import Part
 from server.views import finite_or_none
 
@@ -44,7 +45,9 @@ Publish = Callable[[tuple[Part, ...], str], None]
 
 class LiveRace:
     def __init__(self, config: Config, table: Table | None, rates: list[float], steps: int,
-                 steps_per_second: float, scheduler: Scheduler, publish: Publish, race_id: int):
+                 steps_per_second: float, scheduler: Scheduler, publish: Publish, race_id: int, claim: Claim,
+                 account: Account):
+        self._claim: Claim | None = claim  # the race's place in its owner's share, given back at its end
         self.race = Race(config, rates, table)
         self.steps = steps
         self.steps_per_second = steps_per_second
@@ -54,7 +57,8 @@ class LiveRace:
         self._scheduler = scheduler
         first = self.race.copies[0].trainer
         self._grid = HeatmapGrid.of(first.dataset, config.features, THUMBNAIL_RESOLUTION)
-        self._ticker = Ticker(self._tick, Lane(f"race-{race_id}"), name=f"race-{race_id}")
+        # its own lane (the session's keeps its turns), in its owner's account (one share for both)
+        self._ticker = Ticker(self._tick, Lane(f"race-{race_id}", account), name=f"race-{race_id}")
         self._started = 0.0
         self._last_message = -1.0
         self._last_thumbnails = -1.0
@@ -77,10 +81,21 @@ class LiveRace:
     def done(self) -> bool:
         return self.race.step >= self.steps or self.race.finished
 
+    def hand_over_claim(self) -> Claim | None:
+        """The place this race holds, for the race that replaces it (None when it has ended)."""
+        claim, self._claim = self._claim, None
+        return claim if claim is not None and not claim.released else None
+
+    def _ended(self) -> None:
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
+
     # --- a turn (training thread) ----------------------------------------------------------
     def _tick(self) -> float | None:
         if self.stopped:
             self._scheduler.cancel(self._ticker)
+            self._ended()
             self._send("stopped", thumbnails=True)
             return None
         now = time.perf_counter()
@@ -94,6 +109,7 @@ class LiveRace:
             race.advance(due - race.step)
         now = time.perf_counter()
         if self.done:
+            self._ended()
             self._send("finished", thumbnails=True)
             return None
         # a large network's whole-split losses are costly: messages then come less often

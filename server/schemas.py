@@ -329,6 +329,25 @@ class LimitsOut(BaseModel):
     max_messages_per_second: int
     max_sockets_per_session: int
     max_viewers_per_session: int
+    max_sockets: int = Field(description="WebSockets open at once, server-wide.")
+    max_uploads: int = Field(description="Uploaded tables kept at once, server-wide.")
+    max_surfaces: int = Field(description="Loss surfaces computed or waiting at once, server-wide.")
+    max_sweeps: int = Field(description="Sweeps and range tests running at once, server-wide.")
+    max_races: int = Field(description="Live learning-rate races running at once, server-wide.")
+
+
+class QuotaShareOut(BaseModel):
+    student: int = Field(description="What one student may hold (or send per second) at once.")
+    address: int = Field(description="What one source address may: a class behind one router shares it.")
+
+
+class QuotasOut(BaseModel):
+    enforced: bool = Field(description="Shares apply in classroom mode; otherwise only the server's caps do.")
+    reserve: float = Field(description="The fraction of each server-wide cap kept for students who hold none yet.")
+    shares: dict[str, QuotaShareOut] = Field(
+        description="By resource: sessions, sockets, uploads, surfaces, sweeps, races, saved_runs, "
+        "stored_megabytes, messages_per_second (docs/reliability.md, \"Quotas\")."
+    )
 
 
 Bound = int | float | None  # null: unbounded on that side
@@ -424,6 +443,7 @@ class OptionsOut(BaseModel):
     ranges: RangesOut
     defaults: ConfigIn
     limits: LimitsOut
+    quotas: QuotasOut
     protocol_version: int
     frame_rate: float
     heatmap_rate: float
@@ -441,6 +461,12 @@ class HealthOut(BaseModel):
         description="Time the training threads spent, by kind of work, all threads together, since the "
         "server started."
     )
+
+
+class IdentityOut(BaseModel):
+    classroom: bool = Field(description="Classroom mode: a teacher and students (docs/reliability.md).")
+    role: Literal["teacher", "student"] = Field(description="Outside classroom mode always the teacher.")
+    id: str = Field(description="Who owns what you create: `teacher`, or a student's id (never their token).")
 
 
 class ErrorOut(BaseModel):

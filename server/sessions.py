@@ -39,9 +39,10 @@ from server.frames import FrameBuilder
 from server.lifecycle import SessionState, check_transition
 from server.problems import SessionClosed, config_problem
 from server.protocol import encode
+from server.quotas import Claim
 from server.race import LiveRace
 from server.recording import History, Trajectory
-from server.scheduler import Lane, Scheduler, Ticker
+from server.scheduler import Account, Lane, Scheduler, Ticker
 from server.schemas import SurfaceIn
 from server.settings import Settings
 from server.stream import ClientChannel, Part, Role, SessionHub
@@ -95,8 +96,11 @@ class Session:
         cadence: Cadence,
         loop: asyncio.AbstractEventLoop,
         settings: Settings,
+        claim: Claim,
+        account: Account,
     ) -> None:
         self.id = session_id
+        self.claim = claim  # the session's place in its owner's share (server.quotas), given back at its end
         self.trainer = trainer
         self.requested = requested  # the config as asked for (loss may be None: follows the data)
         self.table = table
@@ -113,7 +117,7 @@ class Session:
         self._cadence = cadence
         self._loop = loop
         self._settings = settings
-        self._lane = Lane(session_id[:8])  # this session's jobs: in order, one at a time
+        self._lane = Lane(session_id[:8], account)  # this session's jobs: in order, one at a time
         self._ticker = Ticker(self._play_tick, self._lane, name=session_id[:8])
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
@@ -128,6 +132,11 @@ class Session:
         self._after_build()
 
     # --- event loop side ---------------------------------------------------------------------
+    @property
+    def owner(self) -> str:
+        """The identity that created (or forked, or opened) it: it and the teacher control it."""
+        return self.claim.identity.id
+
     async def run(self, function: Callable[[], T]) -> T:
         """Run `function` in this session's lane (urgently) and await its result."""
         return await asyncio.wrap_future(self.submit(function))
@@ -412,16 +421,22 @@ class Session:
         return readouts.parameter_check(self.trainer, layer, kind, i, j)
 
     # --- the learning-rate race (training thread) ------------------------------------------
-    def start_race(self, rates: list[float], steps: int, steps_per_second: float) -> None:
+    def start_race(self, rates: list[float], steps: int, steps_per_second: float,
+                   take_claim: Callable[[], Claim]) -> None:
         """Race copies of this session's config, one per rate, in a lane of their own; the
-        session itself is not touched. A race already running stops first."""
+        session itself is not touched. A race already running stops first and hands its place
+        in its owner's share to the new one; otherwise `take_claim()` takes one (or refuses)."""
         self._check_open()
+        old = self.race
+        claim = old.hand_over_claim() if old is not None else None
+        claim = claim or take_claim()
         self.stop_race()
         self._races += 1
         try:
             race = LiveRace(self.trainer.config, self.table, rates, steps, steps_per_second, self._scheduler,
-                            self._send, self._races)
+                            self._send, self._races, claim, self._lane.account)
         except ValueError as error:
+            claim.release()
             raise config_problem(error, ("learning_rates",)) from None
         self.race = race
         race.start()

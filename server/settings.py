@@ -13,6 +13,9 @@ import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from server.identity import new_teacher_key
+from server.quotas import Quotas
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
 
@@ -30,6 +33,9 @@ class Limits:
     max_neurons: int = 1024  # per hidden layer (the parameter cap usually bites first)
     max_steps_per_request: int = MAX_STEPS_PER_REQUEST
     max_uploads: int = 50  # uploaded tables kept in memory
+    max_surfaces: int = 8  # loss surfaces being computed or waiting their turn, server-wide
+    max_sweeps: int = 4  # REST sweeps and range tests running at once (each holds up to 8 trainers)
+    max_races: int = 50  # live learning-rate races running at once (each up to 8 copies)
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
     max_sockets: int = 1000  # WebSocket connections, all sessions together
     max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)
@@ -81,6 +87,10 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     timing: Timing = field(default_factory=Timing)
     training_threads: int = field(default_factory=one_per_core)  # threads that train sessions
+    # classroom mode on any host (tests run it on 127.0.0.1); listening on every interface turns it on too
+    classroom_mode: bool = False
+    teacher_key: str = field(default_factory=new_teacher_key, repr=False, compare=False)  # the teacher link's secret
+    quotas: Quotas = field(default_factory=Quotas)  # each student's and each address's share (classroom)
 
     def __post_init__(self) -> None:
         threads = self.training_threads
@@ -91,9 +101,14 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
-    def classroom(self) -> bool:
+    def listens_everywhere(self) -> bool:
         """Listening on every interface: students on the same network may connect."""
         return self.host in ("0.0.0.0", "::")
+
+    @property
+    def classroom(self) -> bool:
+        """A teacher and students (server.identity), with quotas; else the one local user is the teacher."""
+        return self.classroom_mode or self.listens_everywhere
 
     def allowed_hosts(self) -> frozenset[str]:
         """Host names (without port) a request may carry in its `Host` header.
@@ -102,7 +117,7 @@ class Settings:
         127.0.0.1 (DNS rebinding) cannot talk to the lab through the victim's browser.
         """
         hosts = set(LOOPBACK_HOSTS)
-        if self.classroom:
+        if self.listens_everywhere:
             hosts.update(classroom_addresses())
         elif self.host:
             hosts.add(self.host.strip("[]"))
@@ -122,8 +137,8 @@ class Settings:
         return frozenset(origin.lower() for origin in origins)
 
     def public_url(self) -> str:
-        """The address to open: the LAN address in classroom mode, else the bound host."""
-        if self.classroom:
+        """The address to open: the LAN address when listening on every interface, else the bound host."""
+        if self.listens_everywhere:
             addresses = [a for a in classroom_addresses() if _is_ip(a) and a not in LOOPBACK_HOSTS]
             host = addresses[0] if addresses else "127.0.0.1"
         else:

@@ -19,7 +19,6 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -40,12 +39,11 @@ from engine.surface import (
 )
 from engine.trainer import Trainer
 from server import readouts, views
-from server.problems import CapReached, InvalidInput
+from server.problems import InvalidInput
 from server.schemas import SurfaceIn
 
 JSON = dict[str, Any]
 LOWER_PRIORITY = 10  # nice increment of the surface threads: training and frames go first
-MAX_WAITING = 8  # surfaces asked for and not yet computed, server-wide; past it a request is a 429
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,27 +103,14 @@ def _lower_priority() -> None:
 
 
 class SurfaceWorkers:
-    """The threads that compute grids, one surface at a time (the next waits its turn, and at
-    most `MAX_WAITING` wait, so requests cannot pile up copies of networks in memory)."""
+    """The threads that compute grids, one surface at a time (the next waits its turn; how many
+    may wait is the ledger's `surfaces` cap and shares, so requests cannot pile up copies of
+    networks in memory)."""
 
     def __init__(self, threads: int) -> None:
         self.threads = max(1, threads)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="surface", initializer=_lower_priority)
         self._turn = asyncio.Lock()
-        self.waiting = 0  # requests admitted and not yet answered (event loop only)
-
-    @contextlib.contextmanager
-    def admit(self) -> Iterator[None]:
-        """Counts a request for the time it plans and computes; CapReached past MAX_WAITING."""
-        if self.waiting >= MAX_WAITING:
-            raise CapReached(
-                f"loss-surface: this server is already computing {self.waiting} surfaces; ask again when one is done"
-            )
-        self.waiting += 1
-        try:
-            yield
-        finally:
-            self.waiting -= 1
 
     async def compute(self, job: SurfacePlan) -> tuple[LossSurface, float]:
         """The grid of `job` and the seconds it took; the event loop only awaits it."""

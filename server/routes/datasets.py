@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 
 from engine.config import is_regression_dataset
 from engine.tabular import CsvError, Table, parse_csv
-from server.deps import ManagerDep, SettingsDep
+from server.deps import IdentityDep, ManagerDep, SettingsDep
 from server.errors import JSONBody
 from server.problems import InvalidInput
 from server.schemas import ErrorOut, UploadOut, error_responses
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 async def upload_dataset(
     manager: ManagerDep,
     settings: SettingsDep,
+    identity: IdentityDep,
     file: Annotated[UploadFile, File(description="The CSV file (UTF-8).")],
 ) -> JSONBody:
     data = await file.read()
@@ -39,7 +40,7 @@ async def upload_dataset(
     except CsvError as error:  # names the row and the column, for the student fixing the file
         params = {**error.params, "row": error.row, "column": error.column}
         raise InvalidInput(("body", "file"), f"{name}: {error}", "csv_error", error.code, params) from None
-    table_id = manager.add_table(table)
+    table_id = manager.add_table(table, identity)
     return JSONBody(
         {
             "id": table_id,

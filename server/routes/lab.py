@@ -16,9 +16,10 @@ from engine.config import Config
 from engine.lr_lab import loss_line
 from engine.trainer import Trainer
 from server import lab
-from server.deps import LabDep, SessionDep
+from server.deps import IdentityDep, LabDep, SessionDep
 from server.errors import JSONBody
 from server.problems import CapReached
+from server.quotas import Resource
 from server.scheduler import Lane
 from server.schemas import (
     LossLineIn,
@@ -43,7 +44,7 @@ router = APIRouter(prefix="/api/v1", tags=["learning-rate lab"])
     "non-finite stops there and is marked diverged at that step. 429 when the training would take longer "
     "than one request may compute, or when too many sweeps and range tests run at once.",
 )
-async def lr_sweep(body: LrSweepIn, app: LabDep) -> Response:
+async def lr_sweep(body: LrSweepIn, app: LabDep, identity: IdentityDep) -> Response:
     config = to_engine_config(body.config, Config())
     table = app.manager.table_for(config.dataset, ("body", "config"))
     app.manager.check_caps(config, table)
@@ -53,8 +54,9 @@ async def lr_sweep(body: LrSweepIn, app: LabDep) -> Response:
     record_every = body.record_every or lab.default_record_every(body.steps)
     sweep = lab.Sweep(config, table, body.learning_rates, body.steps, record_every,
                       limits.max_request_seconds)
-    with app.experiments.hold():
-        await asyncio.wrap_future(lab.run_in_slices(app.scheduler, Lane("lr-sweep"), sweep.advance))
+    with app.manager.ledger.holding(Resource.SWEEPS, identity):
+        lane = Lane("lr-sweep", app.manager.account_of(identity))
+        await asyncio.wrap_future(lab.run_in_slices(app.scheduler, lane, sweep.advance))
     return JSONBody(sweep.view())
 
 
@@ -83,16 +85,16 @@ async def read_loss_line(
     responses=error_responses(413, 429),
     summary="The learning-rate range test: the rate grows exponentially per step; the loss says which rate",
 )
-async def lr_range_test(body: RangeTestIn, app: LabDep) -> Response:
+async def lr_range_test(body: RangeTestIn, app: LabDep, identity: IdentityDep) -> Response:
     lab.check_range(body.min_rate, body.max_rate)
     config = to_engine_config(body.config, Config())
     table = app.manager.table_for(config.dataset, ("body", "config"))
     app.manager.check_caps(config, table)
     cap = app.settings.limits.max_request_seconds
-    with app.experiments.hold():
+    with app.manager.ledger.holding(Resource.SWEEPS, identity):
         future = app.scheduler.submit(
             lambda: lab.run_range_test(config, table, body.min_rate, body.max_rate, body.steps, cap),
-            urgent=False, lane=Lane("lr-range-test"),
+            urgent=False, lane=Lane("lr-range-test", app.manager.account_of(identity)),
         )
         test = await asyncio.wrap_future(future)
     return JSONBody(lab.range_view(test))

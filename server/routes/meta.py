@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server import __version__
-from server.deps import LabDep, SettingsDep
+from server.deps import IdentityDep, LabDep, SettingsDep
 from server.manager import _iris
 from server.options import options_document
 from server.protocol import PROTOCOL_VERSION
-from server.schemas import HealthOut, OptionsOut
+from server.quotas import Resource
+from server.schemas import HealthOut, IdentityOut, OptionsOut
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
@@ -23,10 +24,15 @@ async def health(lab: LabDep) -> dict:
         "protocol_version": PROTOCOL_VERSION,
         "sessions": len(manager),
         "playing": lab.cadence.players,
-        "sockets": manager.sockets,
+        "sockets": manager.ledger.in_use(Resource.SOCKETS),
         "training_threads": lab.scheduler.threads,
         "training_thread_seconds": lab.cadence.spent(),
     }
+
+
+@router.get("/identity", response_model=IdentityOut, summary="Who you are to this server: the teacher or a student")
+async def identity(identity: IdentityDep, settings: SettingsDep) -> dict:
+    return {"classroom": settings.classroom, "role": identity.role.value, "id": identity.id}
 
 
 @router.get("/options", response_model=OptionsOut)

@@ -1,5 +1,6 @@
 """The page: `GET /` renders templates/index.html; `/watch/{code}` the same page as a shared
-session's viewer, `/watch` the form where a student types a code; `/static/…` serves static/ (mounted by
+session's viewer, `/watch` the form where a student types a code; `/teacher?key=…` the teacher
+link of classroom mode; `/static/…` serves static/ (mounted by
 `server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
 the page works offline and no third-party source is committed (docs/architecture.md,
 "Rules").
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 import server
 from server import __version__
 from server.deps import Lab, SettingsDep
+from server.identity import Identities, set_cookie_header
 from server.problems import NotFound
 from server.protocol import PROTOCOL_VERSION
 from server.settings import Settings
@@ -65,6 +67,21 @@ def plotly_js() -> Path | None:
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, settings, "index.html", {"viewer": False})
+
+
+@router.get("/teacher", response_class=HTMLResponse)
+async def teacher(request: Request, settings: SettingsDep, key: str = "") -> Response:
+    """The teacher link (`/teacher?key=…`, printed at start): the key goes into an HttpOnly,
+    SameSite=Strict cookie and the browser on to the page, so the key leaves the address bar
+    (server.identity). Outside classroom mode the local user is the teacher already."""
+    if not settings.classroom:
+        return RedirectResponse("/", status_code=303)
+    if not Identities(True, settings.teacher_key).is_teacher_key(key):
+        return _page(request, settings, "teacher.html", {}, status_code=403)
+    response = RedirectResponse("/", status_code=303)
+    name, value = set_cookie_header(key)
+    response.raw_headers.append((name, value))
+    return response
 
 
 @router.get("/watch", response_class=HTMLResponse)

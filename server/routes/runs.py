@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from engine.config import Config
 from engine.tabular import Table
 from server import runs
-from server.deps import ManagerDep, StoreDep
+from server.deps import IdentityDep, ManagerDep, StoreDep
 from server.errors import JSONBody
 from server.problems import InvalidInput, NotFound
 from server.run_schemas import (
@@ -82,8 +82,8 @@ async def _run(store: Any, run_id: str) -> StoredRun:
 
 @router.post("", status_code=201, response_model=RunSummaryOut, responses=refusals(404, 413),
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
-async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep) -> Response:
-    session = manager.get(body.session_id)
+async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
+    session = manager.owned(body.session_id, identity)
     run = await session.run(lambda: runs.capture(session, runs.new_run_id(), body.name))
     await _db(store.save, run)
     return JSONBody(runs.summary_view(run.summary), status_code=201)
@@ -173,21 +173,21 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep) -> Response:
 @router.post("/{run_id}/session", status_code=201, response_model=SessionOut,
              responses=refusals(404, 429),
              summary="Open a live session resuming the run at its step (weights, optimiser state, data order)")
-async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep) -> Response:
+async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id)
-    manager.check_room()
-    config = Config().replace(**run.summary.config)
-    try:
-        table = await anyio.to_thread.run_sync(runs.run_table, run, manager.settings.limits)
-    except ValueError as error:  # a table past this server's caps
-        raise InvalidInput(("path", "run_id"), f"run_id: this run's data cannot be loaded here: {error}") from None
-    if table is not None:  # its data set becomes an upload again, under a new id
-        config = config.replace(dataset=manager.add_table(table))
-    manager.check_caps(config, table)
-    try:
-        trainer = await anyio.to_thread.run_sync(runs.resumed_trainer, run, config, table)
-    except ValueError as error:  # the run no longer fits this version's engine
-        raise InvalidInput(("path", "run_id"), f"run_id: this run cannot be resumed here: {error}") from None
-    session = manager.adopt(trainer, trainer.config, table)
+    with manager.session_slot(identity) as claim:
+        config = Config().replace(**run.summary.config)
+        try:
+            table = await anyio.to_thread.run_sync(runs.run_table, run, manager.settings.limits)
+        except ValueError as error:  # a table past this server's caps
+            raise InvalidInput(("path", "run_id"), f"run_id: this run's data cannot be loaded here: {error}") from None
+        if table is not None:  # its data set becomes an upload again, under a new id
+            config = config.replace(dataset=manager.add_table(table, identity))
+        manager.check_caps(config, table)
+        try:
+            trainer = await anyio.to_thread.run_sync(runs.resumed_trainer, run, config, table)
+        except ValueError as error:  # the run no longer fits this version's engine
+            raise InvalidInput(("path", "run_id"), f"run_id: this run cannot be resumed here: {error}") from None
+        session = manager.adopt(trainer, trainer.config, table, claim)
     await session.run(lambda: session.restore(run.history, run.snapshot_steps, run.snapshots))
     return JSONBody(await session.run(session.view), status_code=201)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from engine.gradcheck import GradientCheck, Objective, check_gradients
 from server import readouts
-from server.deps import LabDep, ManagerDep, SessionDep
+from server.deps import IdentityDep, LabDep, ManagerDep, SessionDep
 from server.errors import JSONBody
 from server.manager import SessionManager
 from server.params import flat_parameters
@@ -50,8 +50,10 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
     responses=error_responses(413, 429),
     summary="Create a session (all config fields optional)",
 )
-async def create_session(manager: ManagerDep, config: Annotated[ConfigIn | None, Body()] = None) -> Response:
-    session = await manager.create(config or ConfigIn())
+async def create_session(
+    manager: ManagerDep, identity: IdentityDep, config: Annotated[ConfigIn | None, Body()] = None
+) -> Response:
+    session = await manager.create(config or ConfigIn(), identity)
     return JSONBody(await session.run(session.view), status_code=201)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from server.deps import ManagerDep
+from server.deps import IdentityDep, ManagerDep
 from server.errors import JSONBody
 from server.schemas import SessionOut, ShareOut, error_responses
 from server.shares import normalise, spoken
@@ -36,8 +36,9 @@ async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
     responses=error_responses(404, 429),
     summary="Try it yourself: a new session in the shared session's current state, training on its own",
     description="Copies the weights, the optimiser's memory, the data and its order, the step and the loss "
-    "curve; the new session starts paused, and its id (the key that controls it) goes to the caller only.",
+    "curve; the new session starts paused, belongs to the caller (docs/reliability.md, \"Ownership\") and its "
+    "id goes to the caller only.",
 )
-async def fork(code: ShareCode, manager: ManagerDep) -> Response:
-    session = await manager.fork(manager.shared(code))
+async def fork(code: ShareCode, manager: ManagerDep, identity: IdentityDep) -> Response:
+    session = await manager.fork(manager.shared(code), identity)
     return JSONBody(await session.run(session.view), status_code=201)

@@ -22,9 +22,11 @@ from fastapi import APIRouter, WebSocket
 from server import control
 from server.deps import Lab
 from server.errors import JSONBody
+from server.identity import Identity, identity_of
 from server.limits import TokenBucket
-from server.problems import NotFound
+from server.problems import CapReached, NotFound
 from server.protocol import error
+from server.quotas import RETRY_AFTER, Resource
 from server.sessions import Session
 from server.stream import ClientChannel, Role
 
@@ -32,52 +34,74 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
-async def deny(websocket: WebSocket, status: int, message: str) -> None:
+async def deny(websocket: WebSocket, status: int, message: str, code: str = "", retry_after: int | None = None) -> None:
     """Refuse the handshake with an HTTP status (403 where the server cannot say more)."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(JSONBody({"detail": message}, status_code=status))
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        body = {"detail": message, "code": code} if code else {"detail": message}
+        await websocket.send_denial_response(JSONBody(body, status_code=status, headers=headers))
     else:
         await websocket.close(1008)
+
+
+async def deny_cap(websocket: WebSocket, refused: CapReached) -> None:
+    await deny(websocket, 429, refused.message, refused.code, refused.retry_after)
 
 
 @router.websocket("/ws/sessions/{session_id}")
 async def session_stream(websocket: WebSocket, session_id: str) -> None:
     lab: Lab = websocket.app.state.lab
+    identity = identity_of(websocket)
     limits = lab.settings.limits
     try:
-        session = lab.manager.get(session_id)
+        session = lab.manager.owned(session_id, identity)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    if lab.manager.sockets >= limits.max_sockets or session.hub.control_count >= limits.max_sockets_per_session:
-        await deny(websocket, 429, "too many open sockets; close another tab first")
+    if session.hub.control_count >= limits.max_sockets_per_session:
+        await deny(websocket, 429, f"this session already has {limits.max_sockets_per_session} control sockets, its "
+                   "cap; close another tab first", "too_many_sockets", RETRY_AFTER[Resource.SOCKETS])
         return
-    await websocket.accept()
-    await serve(websocket, session, lab, Role.CONTROL)
+    await serve(websocket, session, lab, Role.CONTROL, identity)
 
 
 @router.websocket("/ws/watch/{code}")
 async def watch_stream(websocket: WebSocket, code: str) -> None:
     lab: Lab = websocket.app.state.lab
+    identity = identity_of(websocket)
     limits = lab.settings.limits
     try:
         session = lab.manager.shared(code)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    if lab.manager.sockets >= limits.max_sockets or session.hub.viewer_count >= limits.max_viewers_per_session:
-        await deny(websocket, 429, f"this session already has {session.hub.viewer_count} viewers, its cap")
+    if session.hub.viewer_count >= limits.max_viewers_per_session:
+        await deny(websocket, 429, f"this session already has {session.hub.viewer_count} viewers, its cap",
+                   "too_many_viewers", RETRY_AFTER[Resource.SOCKETS])
         return
-    await websocket.accept()
-    await serve(websocket, session, lab, Role.VIEWER)
+    await serve(websocket, session, lab, Role.VIEWER, identity)
 
 
-async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) -> None:
-    """Run an accepted socket until it ends, then detach it (pausing an unwatched session)."""
+async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role, identity: Identity) -> None:
+    """Take a socket's place in its client's share, accept it and run it until it ends, then
+    detach it (pausing an unwatched session) and give the place back."""
     manager = lab.manager
-    manager.sockets += 1
+    try:
+        claim = manager.ledger.claim(Resource.SOCKETS, identity)
+    except CapReached as refused:
+        await deny_cap(websocket, refused)
+        return
+    try:
+        await websocket.accept()
+        await _serve(websocket, session, lab, role, identity)
+    finally:
+        claim.release()
+
+
+async def _serve(websocket: WebSocket, session: Session, lab: Lab, role: Role, identity: Identity) -> None:
+    manager = lab.manager
     channel = ClientChannel(websocket, role, lab.settings.timing.send_timeout_seconds)
-    ctx = control.Context(session, channel, manager, asyncio.get_running_loop())
+    ctx = control.Context(session, channel, manager, asyncio.get_running_loop(), identity)
     if role is Role.CONTROL:
         session.disconnected_at = None
     writer = asyncio.create_task(channel.run(), name="ws-writer")
@@ -94,7 +118,6 @@ async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role) ->
         except (TimeoutError, asyncio.CancelledError, Exception):
             writer.cancel()
         session.hub.discard(channel)
-        manager.sockets -= 1
         if role is Role.VIEWER and not session.closed:
             session.announce_audience()
         if role is Role.CONTROL and session.hub.control_count == 0 and not session.closed:
@@ -125,7 +148,7 @@ async def _read(ctx: control.Context, rate: int) -> None:
         if message["type"] == "websocket.disconnect":
             return
         text = message.get("text")
-        if not bucket.allow():
+        if not (bucket.allow() and ctx.manager.ledger.allow_message(ctx.identity)):
             now = time.monotonic()
             if now - warned_at > 1.0:  # one warning a second, not one per dropped message
                 warned_at = now

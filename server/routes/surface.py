@@ -12,9 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from server.deps import LabDep, SessionDep
+from server.deps import IdentityDep, LabDep, SessionDep
 from server.errors import JSONBody
 from server.problems import CapReached
+from server.quotas import Resource
 from server.schemas import SurfaceIn, SurfaceOut, error_responses
 from server.surfaces import surface_view
 
@@ -28,11 +29,14 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
     summary="A 2-D slice of the data loss around the current weights, with the trajectory on it",
     description="The data loss on the training split at θ + x[i]·d₁ + y[j]·d₂, for two chosen weights, two "
     "random filter-normalised directions or the top two PCA directions of the recorded trajectory. 429 when "
-    "the grid would take longer than one request may compute for, or when 8 surfaces are already waiting.",
+    "the grid would take longer than one request may compute for, or when the caller or the server already "
+    "computes as many surfaces as it may (docs/reliability.md, \"Quotas\").",
 )
-async def loss_surface(session: SessionDep, lab: LabDep, body: Annotated[SurfaceIn | None, Body()] = None) -> Response:
+async def loss_surface(
+    session: SessionDep, lab: LabDep, identity: IdentityDep, body: Annotated[SurfaceIn | None, Body()] = None
+) -> Response:
     request = body or SurfaceIn()
-    with lab.surfaces.admit():
+    with lab.manager.ledger.holding(Resource.SURFACES, identity):
         job = await session.run(lambda: session.surface_plan(request))
         cap = lab.settings.limits.max_request_seconds
         estimate = job.seconds / lab.surfaces.threads

@@ -82,6 +82,11 @@ export function describeProblem({ code, field, params = {} }) {
   if (field === "file" && has(`csv.${code}`)) return csvSentence(code, params);
   const key = code === "out_of_range" ? rangeKey(params) : `refusal.${code}`;
   const vars = { ...wordsOf(params), field: fieldLabel(field), name: String(field ?? "") };
+  if (typeof params.resource === "string" && has(`quota.${params.resource}`)) {
+    // a share or a server cap (docs/reliability.md, "Quotas"): what is held, and what to do
+    vars.resource = t(`quota.${params.resource}`);
+    vars.remedy = t(`quota.remedy.${params.resource}`);
+  }
   if (code === "unknown_choice" && typeof params.value === "string") {
     const prefix = { activation: "activation", loss: "loss", optimizer: "optimizer", regularization: "regularization", init: "init", features: "feature" }[field];
     if (prefix && has(`${prefix}.${params.value}`)) vars.value = t(`${prefix}.${params.value}`);

@@ -95,6 +95,19 @@ def live() -> Iterator[LiveServer]:
     server.stop()
 
 
+TEACHER_KEY = "a-teacher-key-for-tests-only"
+
+
+@pytest.fixture(scope="module")
+def classroom() -> Iterator[LiveServer]:
+    """A real server in classroom mode (a teacher, students, quotas) on 127.0.0.1, shared by a
+    module's tests; its teacher key is `TEACHER_KEY`. Students send from 127.0.0.2, 127.0.0.3
+    (`server_helpers.client_from`)."""
+    server = start_live(Settings(classroom_mode=True, teacher_key=TEACHER_KEY, timing=Timing(send_timeout_seconds=2.0)))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def http(live: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live.base, timeout=60) as client:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
 from server.frame_codec import decode_frame
+
+
+def client_from(base: str, address: str, **options: Any) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (127.0.0.x: every one of them is
+    this machine), keeping its cookies like a browser: another student, on another laptop."""
+    return httpx.Client(base_url=base, transport=httpx.HTTPTransport(local_address=address), timeout=60, **options)
 
 
 def strict_json(text: str | bytes) -> Any:

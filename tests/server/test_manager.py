@@ -9,6 +9,7 @@ import pytest
 
 from engine.tabular import Table
 from server.cadence import Cadence
+from server.identity import TEACHER_ID, Identity, Role
 from server.manager import SessionManager
 from server.problems import CapReached, InvalidInput, NotFound
 from server.scheduler import Scheduler
@@ -16,6 +17,7 @@ from server.schemas import ConfigIn
 from server.settings import Limits, Settings, Timing
 
 pytestmark = pytest.mark.anyio
+TEACHER = Identity(TEACHER_ID, Role.TEACHER, "127.0.0.1")  # outside classroom mode, everyone
 
 
 @pytest.fixture
@@ -33,8 +35,8 @@ async def manager():  # type: ignore[no-untyped-def]
 
 
 async def test_idle_sessions_expire_and_disconnected_ones_after_the_resume_window(manager):
-    idle = await manager.create(ConfigIn())
-    left = await manager.create(ConfigIn())
+    idle = await manager.create(ConfigIn(), TEACHER)
+    left = await manager.create(ConfigIn(), TEACHER)
     now = idle.last_active
     left.disconnected_at = now
     assert manager.expired(now + 5) == []
@@ -52,13 +54,13 @@ def table(rows: int = 6) -> Table:
 
 
 async def test_uploads_are_kept_until_the_cap_and_the_unused_oldest_makes_room(manager):
-    first, second = manager.add_table(table()), manager.add_table(table())
-    session = await manager.create(ConfigIn(dataset=second, hidden_layers=[2]))
-    third = manager.add_table(table())  # the unused first one goes
+    first, second = manager.add_table(table(), TEACHER), manager.add_table(table(), TEACHER)
+    session = await manager.create(ConfigIn(dataset=second, hidden_layers=[2]), TEACHER)
+    third = manager.add_table(table(), TEACHER)  # the unused first one goes
     with pytest.raises(InvalidInput):
         manager.table_for(first, ("body",))
     assert manager.table_for(third, ("body",)) is not None
-    await manager.create(ConfigIn(dataset=third, hidden_layers=[2]))
+    await manager.create(ConfigIn(dataset=third, hidden_layers=[2]), TEACHER)
     with pytest.raises(CapReached):
-        manager.add_table(table())  # both slots in use now
+        manager.add_table(table(), TEACHER)  # both slots in use now
     assert session.table is manager.table_for(second, ("body",))

@@ -231,13 +231,14 @@ async def test_a_reset_drops_the_surface_from_the_frames(live, http, anyio_backe
         assert "surface_point" not in frame and "surface_id" not in frame
 
 
-def test_past_the_surfaces_waiting_a_request_is_a_429(http, monkeypatch):
-    import server.surfaces
+def test_past_the_surfaces_cap_a_request_is_a_429_that_says_when_to_retry(live, http, monkeypatch):
+    from server.quotas import Resource
 
     sid = trained_session(http, 5)
-    monkeypatch.setattr(server.surfaces, "MAX_WAITING", 0)
+    monkeypatch.setitem(live.lab.manager.ledger.totals, Resource.SURFACES, 0)
     response = http.post(f"/api/v1/sessions/{sid}/loss-surface", json={"resolution": 5})
-    assert response.status_code == 429 and "already computing" in response.json()["detail"]
+    assert response.status_code == 429 and response.json()["code"] == "too_many_surfaces"
+    assert "wait for your loss surface" in response.json()["detail"] and int(response.headers["retry-after"]) > 0
     monkeypatch.undo()
     assert http.post(f"/api/v1/sessions/{sid}/loss-surface", json={"resolution": 5}).status_code == 200
 

@@ -1,0 +1,219 @@
+"""A fair share for every student (server.quotas): the ledger's shares, reserve and release, and
+on a real classroom server, one address filling its share while another student carries on."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from server_helpers import Inbox, client_from
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from server.identity import COOKIE, TEACHER_ID, Identity, Role
+from server.problems import CapReached
+from server.quotas import Ledger, Quotas, Resource, Share
+from server.settings import Limits
+
+CAPS = {resource: 10 for resource in Resource}
+TEACHER = Identity(TEACHER_ID, Role.TEACHER, "127.0.0.1")
+
+
+def student(name: str, address: str = "10.0.0.1") -> Identity:
+    return Identity(f"s_{name}", Role.STUDENT, address)
+
+
+def ledger(**shares: Share) -> Ledger:
+    return Ledger(Quotas(**shares), dict(CAPS), enforce_shares=True)  # type: ignore[arg-type]
+
+
+def test_a_student_holds_at_most_their_share_and_gets_it_back_when_released():
+    book = ledger(sessions=Share(2, 8))
+    first, _ = book.claim(Resource.SESSIONS, student("a")), book.claim(Resource.SESSIONS, student("a"))
+    with pytest.raises(CapReached) as refused:
+        book.claim(Resource.SESSIONS, student("a"))
+    assert refused.value.code == "student_quota" and refused.value.params == {"resource": "sessions", "maximum": 2}
+    assert "close a tab" in refused.value.message and refused.value.retry_after > 0
+    first.release()
+    first.release()  # once, however often
+    assert book.held(Resource.SESSIONS, student("a")) == 1
+    book.claim(Resource.SESSIONS, student("a"))
+
+
+def test_an_address_shares_one_quota_across_the_students_behind_it():
+    book = ledger(uploads=Share(2, 3))
+    for name in "abc":
+        book.claim(Resource.UPLOADS, student(name))
+    with pytest.raises(CapReached) as refused:
+        book.claim(Resource.UPLOADS, student("d"))
+    assert refused.value.code == "address_quota"
+    book.claim(Resource.UPLOADS, student("e", address="10.0.0.2"))  # another machine is not held back
+
+
+def test_the_reserve_keeps_the_last_slots_for_students_who_hold_none():
+    book = ledger(sessions=Share(5, 8))  # a cap of 10 keeps 1 in reserve
+    for index in range(9):
+        book.claim(Resource.SESSIONS, student(f"hog{index % 3}", address=f"10.0.1.{index % 3}"))
+    with pytest.raises(CapReached) as refused:
+        book.claim(Resource.SESSIONS, student("hog0", address="10.0.1.0"))
+    assert refused.value.code == "server_reserve"
+    book.claim(Resource.SESSIONS, student("newcomer", address="10.0.2.1"))  # a first claim gets the last slot
+    with pytest.raises(CapReached) as full:
+        book.claim(Resource.SESSIONS, student("late", address="10.0.2.2"))
+    assert full.value.code == "too_many_sessions"
+
+
+def test_the_teacher_is_held_only_by_the_servers_caps():
+    book = ledger(sessions=Share(1, 1))
+    claims = [book.claim(Resource.SESSIONS, TEACHER) for _ in range(10)]
+    with pytest.raises(CapReached):
+        book.claim(Resource.SESSIONS, TEACHER)
+    for claim in claims:
+        claim.release()
+    assert book.in_use(Resource.SESSIONS) == 0
+
+
+def test_outside_classroom_mode_only_the_caps_apply():
+    book = Ledger(Quotas(sessions=Share(1, 1)), dict(CAPS), enforce_shares=False)
+    for _ in range(10):
+        book.claim(Resource.SESSIONS, student("a"))
+    assert book.in_use(Resource.SESSIONS) == 10
+
+
+def test_a_block_holds_its_claim_until_it_ends_however_it_ends():
+    book = ledger(sweeps=Share(1, 2))
+    with pytest.raises(ValueError), book.holding(Resource.SWEEPS, student("a")):
+        assert book.in_use(Resource.SWEEPS) == 1
+        raise ValueError("the engine refused")
+    assert book.in_use(Resource.SWEEPS) == 0
+
+
+def test_claims_from_many_threads_never_overrun_a_cap():
+    book = Ledger(Quotas(), {**CAPS, Resource.RACES: 50}, enforce_shares=False)
+    taken: list[object] = []
+
+    def grab() -> None:
+        for _ in range(40):
+            try:
+                taken.append(book.claim(Resource.RACES, TEACHER))
+            except CapReached:
+                pass
+
+    threads = [threading.Thread(target=grab) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) == 50 == book.in_use(Resource.RACES)
+
+
+def test_messages_draw_on_one_rate_per_student_across_their_sockets():
+    book = ledger(messages_per_second=Share(5, 100))
+    allowed = sum(book.allow_message(student("a")) for _ in range(50))
+    assert allowed == 5  # a burst of the rate, then nothing until tokens come back
+    assert book.allow_message(student("b"))
+
+
+# --- on a live classroom server ----------------------------------------------------------------
+
+SMALL = Quotas(sessions=Share(2, 4), uploads=Share(1, 2), sockets=Share(3, 5), races=Share(1, 2))
+CSV = b"a,b,label\n" + b"".join(f"{i},{i % 3},{'xy'[i % 2]}\n".encode() for i in range(20))
+
+
+@pytest.fixture(scope="module")
+def small_class():  # type: ignore[no-untyped-def]
+    from conftest import start_live
+
+    from server.settings import Settings
+
+    server = start_live(Settings(classroom_mode=True, quotas=SMALL, limits=Limits(max_sessions=12, max_uploads=6)))
+    yield server
+    server.stop()
+
+
+def cookie_of(client: httpx.Client) -> dict[str, str]:
+    client.get("/api/v1/identity")
+    return {"Cookie": f"{COOKIE}={client.cookies[COOKIE]}"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_one_address_filling_its_share_leaves_another_student_free_to_work(small_class):
+    base = small_class.base
+    hogs = [client_from(base, "127.0.0.2") for _ in range(3)]  # three students behind one router
+    sockets = []
+    try:
+        created = [hog.post("/api/v1/sessions", json={"hidden_layers": [2]}) for hog in hogs for _ in range(2)]
+        assert [answer.status_code for answer in created] == [201, 201, 201, 201, 429, 429]
+        refused = created[4]
+        assert refused.json()["code"] == "address_quota" and int(refused.headers["retry-after"]) > 0
+        uploads = [hog.post("/api/v1/datasets", files={"file": ("t.csv", CSV)}).status_code for hog in hogs]
+        assert uploads == [201, 201, 429]
+        sid = created[0].json()["id"]
+        for _ in range(3):
+            sockets.append(await connect(f"{small_class.ws}/ws/sessions/{sid}", origin=base,
+                                         additional_headers=cookie_of(hogs[0]), local_addr=("127.0.0.2", 0)))
+        with pytest.raises(InvalidStatus) as full:  # its three sockets are a student's share
+            await connect(f"{small_class.ws}/ws/sessions/{sid}", origin=base, additional_headers=cookie_of(hogs[0]),
+                          local_addr=("127.0.0.2", 0))
+        assert full.value.response.status_code == 429 and full.value.response.headers["retry-after"]
+
+        with client_from(base, "127.0.0.3") as carol:  # another student, another laptop
+            mine = carol.post("/api/v1/sessions", json={"hidden_layers": [3]})
+            assert mine.status_code == 201
+            own = mine.json()["id"]
+            code = hogs[0].post(f"/api/v1/sessions/{sid}/share").json()["code"]
+            assert carol.post(f"/api/v1/shares/{code}/fork").status_code == 201
+            assert carol.post("/api/v1/datasets", files={"file": ("t.csv", CSV)}).status_code == 201
+            assert carol.post(f"/api/v1/sessions/{own}/step", json={"steps": 5}).status_code == 200
+            assert carol.post("/api/v1/runs", json={"session_id": own, "name": "mine"}).status_code == 201
+            assert carol.post(f"/api/v1/sessions/{own}/loss-surface", json={"resolution": 5}).status_code == 200
+            ws = Inbox(await connect(f"{small_class.ws}/ws/sessions/{own}", origin=base,
+                                     additional_headers=cookie_of(carol), local_addr=("127.0.0.3", 0), max_size=2**24))
+            try:
+                await ws.until("hello")
+                await ws.send({"type": "race_start", "learning_rates": [0.01, 0.1], "steps": 50})
+                race = await ws.until("race", 10.0)
+                assert race["status"] in ("started", "running", "finished")
+            finally:
+                await ws.ws.close()
+    finally:
+        for socket in sockets:
+            await socket.close()
+        for hog in hogs:
+            hog.close()
+
+
+@pytest.mark.anyio
+async def test_a_student_races_once_at_a_time_and_a_restart_keeps_their_place(small_class):
+    base = small_class.base
+    with client_from(base, "127.0.0.4") as dana:
+        first, second = (dana.post("/api/v1/sessions", json={"hidden_layers": [2]}).json()["id"] for _ in range(2))
+        headers = cookie_of(dana)
+        one = Inbox(await connect(f"{small_class.ws}/ws/sessions/{first}", origin=base, additional_headers=headers,
+                                  local_addr=("127.0.0.4", 0), max_size=2**24))
+        two = Inbox(await connect(f"{small_class.ws}/ws/sessions/{second}", origin=base, additional_headers=headers,
+                                  local_addr=("127.0.0.4", 0), max_size=2**24))
+        try:
+            await one.until("hello")
+            await two.until("hello")
+            slow = {"type": "race_start", "learning_rates": [0.01, 0.1], "steps": 100_000, "steps_per_second": 10}
+            await one.send(slow)
+            assert (await one.until("race", 10.0))["status"] == "started"
+            await one.send({**slow, "learning_rates": [0.03, 0.3]})  # a restart hands its place on
+            assert (await one.until("race", 10.0, status="started"))["copies"][0]["learning_rate"] == 0.03
+            await two.send({**slow, "id": 7})
+            refusal = await two.until("error", 10.0)
+            assert refusal["reply_to"] == 7 and refusal["reason"] == "student_quota"
+            await one.send({"type": "race_stop"})
+            await one.until("race", 10.0, status="stopped")
+            await two.send({**slow, "id": 8})
+            assert (await two.until("race", 10.0))["status"] == "started"
+        finally:
+            await one.ws.close()
+            await two.ws.close()
