@@ -29,6 +29,7 @@ from server.limits import BodyLimit
 from server.manager import SessionManager
 from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream, surface
 from server.scheduler import Scheduler
+from server.schemas import UNAUTHORIZED
 from server.security import AccessGuard
 from server.settings import Settings
 from server.store import RunStore, StoreError
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=errors.JSONBody,
+        responses=UNAUTHORIZED,  # any route, from server.identity's middleware
         docs_url=None,  # served by routes.apidocs from installed files, not a CDN
         redoc_url=None,
     )

@@ -483,11 +483,23 @@ class ErrorOut(BaseModel):
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the refusals a route can answer with."""
     described = {
-        404: "Unknown session or data set id.",
+        404: "Unknown session or data set id (or, in classroom mode, another's session).",
         413: "The request body is too large.",
-        429: "A cap was reached (sessions, network size, uploads); the message says which.",
+        429: "A cap or a classroom share was reached (sessions, network size, uploads, …); `code` says which and "
+        "`detail` what to do.",
     }
-    return {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+    out: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut, "description": described[code]} for code in codes}
+    if 429 in out:
+        out[429]["headers"] = RETRY_AFTER_HEADER
+    return out
+
+
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds after which trying again has a chance.",
+                                      "schema": {"type": "integer"}}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Classroom mode: a bearer token that is neither the teacher key nor a "
+          "student's token (docs/api.md, \"Classroom mode\")."}
+}
 
 
 # --- the learning-rate lab (docs/api.md, "Learning-rate lab") -------------------------------
