@@ -175,8 +175,15 @@ async def _on_stopping(request: Request, exc: Exception) -> Response:
 
 
 async def _on_store(request: Request, exc: Exception) -> Response:
+    """503: the runs database failed. The body says what failed as a 429's does (`code`:
+    `disk_full`, `read_only`, `damaged`, `busy`, `unavailable`; `params`: the database's `path`);
+    a busy database's answer says when to try again (`Retry-After`)."""
+    assert isinstance(exc, StoreError)
     logger.error("runs database: %s", exc, exc_info=exc.__cause__)
-    return JSONBody({"detail": str(exc)}, status_code=503)
+    # cleaned: a file name that is not UTF-8 reaches Python with lone surrogates, which JSON cannot carry
+    body = {"detail": text(str(exc)), "code": exc.code, "field": None, "params": clean(exc.params)}
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return JSONBody(body, status_code=503, headers=headers)
 
 
 async def _on_anything_else(request: Request, exc: Exception) -> Response:

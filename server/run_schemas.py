@@ -58,6 +58,8 @@ class RunSummaryOut(BaseModel):
     epoch: int
     parameters: int = Field(description="Weights and biases of the network.")
     config: ConfigOut
+    owner: str = Field(description="Who saved (or imported) the run; \"teacher\" on a server without accounts.")
+    published: bool = Field(description="Listed for everyone, not only its owner; a new run is not.")
 
 
 class RunListOut(BaseModel):
@@ -155,6 +157,8 @@ class RunBody(_Input):
     step: Count
     epoch: Count
     parameters: Count | None = None
+    owner: str | None = Field(default=None, description="Ignored on import: the run is the importer's.")
+    published: bool | None = Field(default=None, description="Ignored on import: an imported run is not published.")
     config: ConfigIn
     history: Annotated[list[HistoryPoint], Field(max_length=MAX_HISTORY)]
     snapshots: Annotated[list[SnapshotIn], Field(max_length=MAX_SNAPSHOTS)]

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -34,7 +33,7 @@ from server.run_schemas import (
     SaveRunIn,
 )
 from server.schemas import ErrorOut, SessionOut, error_responses
-from server.store import StoredRun, StoreError
+from server.store import StoredRun
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")
@@ -66,11 +65,9 @@ def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 async def _db(function: Callable[..., T], *args: Any) -> T:
-    """A store call in a worker thread; a database that fails becomes `StoreError` (503)."""
-    try:
-        return await anyio.to_thread.run_sync(function, *args)
-    except sa.exc.SQLAlchemyError as error:
-        raise StoreError(f"the runs database failed: {error.__class__.__name__}") from error
+    """A store call in a worker thread. A database that fails raises `StoreError` there, saying
+    what failed (`server.store.failure`), which answers 503."""
+    return await anyio.to_thread.run_sync(function, *args)
 
 
 async def _run(store: Any, run_id: str) -> StoredRun:
