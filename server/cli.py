@@ -2,8 +2,9 @@
 [--db PATH|URL] [--debug] [--training-threads N]`: run the lab.
 
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
-or a database URL; its schema is migrated at start, and a database written by a newer
-version stops the start with a message saying so (`server.store`).
+or a database URL; its schema is migrated at start. A database that is damaged, read-only or
+written by a newer version stops the start with a one-line message saying so and what to do,
+and is left as it was (`server.store`).
 
 Binds 127.0.0.1 by default (only this computer), where the one local user is the teacher.
 `--host 0.0.0.0` is classroom mode: the server listens on every interface, prints the teacher
@@ -126,11 +127,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")
-    try:  # a database newer than this code, or one out of reach, stops the start with a clear message
+    try:  # a database damaged, read-only, newer than this code or out of reach stops the start with a clear message
         store = RunStore(settings.db_path)
         store.open()
         store.close()
     except StoreError as error:
+        if error.code == "unavailable":  # the message says the log has why: what the database itself said
+            logger.error("%s", error.__cause__)
         raise SystemExit(f"backprop-lab: {error}") from None
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)

@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
 
-from server.problems import CapReached, InvalidInput, NotFound, field_of
+from server.problems import CapReached, Forbidden, InvalidInput, NotFound, field_of
 from server.protocol import encode_bytes
 from server.scheduler import SchedulerStopped
 from server.store import StoreError
@@ -165,6 +165,11 @@ async def _on_cap(request: Request, exc: Exception) -> Response:
     return JSONBody(body, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
 
+async def _on_forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Forbidden)
+    return JSONBody({"detail": exc.message, "code": exc.code}, status_code=403)
+
+
 async def _on_not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotFound)
     return JSONBody({"detail": exc.message}, status_code=404)
@@ -175,8 +180,15 @@ async def _on_stopping(request: Request, exc: Exception) -> Response:
 
 
 async def _on_store(request: Request, exc: Exception) -> Response:
+    """503: the runs database failed. The body says what failed as a 429's does (`code`:
+    `disk_full`, `read_only`, `damaged`, `busy`, `unavailable`; `params`: the database's `path`);
+    a busy database's answer says when to try again (`Retry-After`)."""
+    assert isinstance(exc, StoreError)
     logger.error("runs database: %s", exc, exc_info=exc.__cause__)
-    return JSONBody({"detail": str(exc)}, status_code=503)
+    # cleaned: a file name that is not UTF-8 reaches Python with lone surrogates, which JSON cannot carry
+    body = {"detail": text(str(exc)), "code": exc.code, "field": None, "params": clean(exc.params)}
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return JSONBody(body, status_code=503, headers=headers)
 
 
 async def _on_anything_else(request: Request, exc: Exception) -> Response:
@@ -190,6 +202,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _on_invalid_input)
     app.add_exception_handler(CapReached, _on_cap)
     app.add_exception_handler(NotFound, _on_not_found)
+    app.add_exception_handler(Forbidden, _on_forbidden)
     app.add_exception_handler(SchedulerStopped, _on_stopping)
     app.add_exception_handler(StoreError, _on_store)
     app.add_exception_handler(Exception, _on_anything_else)

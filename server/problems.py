@@ -80,6 +80,16 @@ class CapReached(Exception):
         self.retry_after = retry_after
 
 
+class Forbidden(PermissionError):
+    """What the caller may see but not do (a student deleting a run the teacher published, or
+    publishing one): 403 with a stable `code`."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 class NotFound(LookupError):
     def __init__(self, message: str):
         super().__init__(message)

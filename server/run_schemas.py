@@ -47,7 +47,8 @@ class SaveRunIn(_Input):
 
 
 class RenameRunIn(_Input):
-    name: RunName
+    name: RunName | None = Field(default=None, description="A new name (the run's owner or the teacher).")
+    published: bool | None = Field(default=None, description="Show the run to the whole class (the teacher only).")
 
 
 class RunSummaryOut(BaseModel):
@@ -58,10 +59,17 @@ class RunSummaryOut(BaseModel):
     epoch: int
     parameters: int = Field(description="Weights and biases of the network.")
     config: ConfigOut
+    owner: str = Field(description="Who saved (or imported) the run; \"teacher\" on a server without accounts.")
+    published: bool = Field(description="Listed for everyone, not only its owner; a new run is not.")
+
+
+class ListedRunOut(RunSummaryOut):
+    manageable: bool = Field(description="You may rename and delete it: you saved it, or you are the teacher.")
 
 
 class RunListOut(BaseModel):
-    runs: list[RunSummaryOut] = Field(description="Newest first.")
+    runs: list[ListedRunOut] = Field(description="Newest first: a student's own runs and the published ones; "
+                                     "the teacher's, every run.")
     total: int = Field(description="All saved runs, of which `runs` is the page from `offset`.")
     offset: int
     limit: int
@@ -155,6 +163,8 @@ class RunBody(_Input):
     step: Count
     epoch: Count
     parameters: Count | None = None
+    owner: str | None = Field(default=None, description="Ignored on import: the run is the importer's.")
+    published: bool | None = Field(default=None, description="Ignored on import: an imported run is not published.")
     config: ConfigIn
     history: Annotated[list[HistoryPoint], Field(max_length=MAX_HISTORY)]
     snapshots: Annotated[list[SnapshotIn], Field(max_length=MAX_SNAPSHOTS)]

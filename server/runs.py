@@ -98,9 +98,10 @@ def resumed_trainer(run: StoredRun, config: Config, table: Table | None) -> Trai
 
 
 # --- capturing a session (its training thread) ---------------------------------------------------
-def capture(session: Session, run_id: str, name: str) -> StoredRun:
-    """The session as a run: call in its lane. The history gets the current step's metrics; an
-    uploaded table goes with it as CSV text (`engine.tabular.table_csv`)."""
+def capture(session: Session, run_id: str, name: str, *, owner: str, address: str) -> StoredRun:
+    """The session as a run of `owner`, saved from `address`: call in its lane. The history gets
+    the current step's metrics; an uploaded table goes with it as CSV text
+    (`engine.tabular.table_csv`)."""
     view = session.view()  # evaluates (and records) the current metrics
     trainer = session.trainer
     steps = list(session.trajectory.steps)
@@ -109,11 +110,12 @@ def capture(session: Session, run_id: str, name: str) -> StoredRun:
         steps.append(trainer.step_count)
         snapshots = np.vstack([snapshots, trainer.network.parameters[None, :]])
     keep = thinned(len(steps), max(2, min(MAX_SAVED_SNAPSHOTS, SNAPSHOT_FLOATS // trainer.network.layout.size)))
-    summary = RunSummary(run_id, name, now(), view["step"], view["epoch"], view["parameters"], view["config"])
+    summary = RunSummary(run_id, name, now(), view["step"], view["epoch"], view["parameters"], view["config"],
+                         owner=owner)
     history = [_history_point(point) for point in session.history.points()]
     data = None if session.table is None else {"name": session.table.name, "csv": table_csv(session.table)}
     resume = _plain(resume_json(trainer.export_state(), trainer.network.layout.layer_sizes))
-    return StoredRun(summary, history, resume, [steps[i] for i in keep], snapshots[keep], data)
+    return StoredRun(summary, history, resume, [steps[i] for i in keep], snapshots[keep], data, address)
 
 
 def thinned(count: int, most: int) -> list[int]:
@@ -139,7 +141,8 @@ def _plain(value: Any) -> Any:
 # --- views ---------------------------------------------------------------------------------------
 def summary_view(summary: RunSummary) -> JSON:
     return {"id": summary.id, "name": summary.name, "created": summary.created, "step": summary.step,
-            "epoch": summary.epoch, "parameters": summary.parameters, "config": summary.config}
+            "epoch": summary.epoch, "parameters": summary.parameters, "config": summary.config,
+            "owner": summary.owner, "published": summary.published}
 
 
 def run_view(run: StoredRun) -> JSON:
@@ -194,10 +197,12 @@ def document_config(document: RunDocument, limits: Limits) -> tuple[Config, Tabl
     return config, table
 
 
-def import_run(document: RunDocument, config: Config, table: Table | None) -> StoredRun:
-    """The document as a new run, once everything in it fits its config: the trainer's state
-    (shapes, counters, epoch orders, generator), every snapshot's layers, the steps. Raises
-    `InvalidInput` naming the first part that does not fit. Builds a trainer: a worker thread."""
+def import_run(document: RunDocument, config: Config, table: Table | None, *, owner: str,
+               address: str) -> StoredRun:
+    """The document as a new run of `owner` (unpublished, whatever the document says), imported
+    from `address`, once everything in it fits its config: the trainer's state (shapes, counters,
+    epoch orders, generator), every snapshot's layers, the steps. Raises `InvalidInput` naming the
+    first part that does not fit. Builds a trainer: a worker thread."""
     body = document.run
     where = ("body", "run")
     resume = body.resume.model_dump()
@@ -232,7 +237,7 @@ def import_run(document: RunDocument, config: Config, table: Table | None) -> St
                                                                     f"order, up to the run's step {body.step}",
                                code="bad_run_file", params={"part": f"run.history.{index}.step"})
     summary = RunSummary(new_run_id(), body.name, now(), body.step, body.epoch, layout.size,
-                         trainer.config.as_dict())
+                         trainer.config.as_dict(), owner=owner)
     resume = _plain(resume_json(trainer.export_state(), layout.layer_sizes))
     data = None if table is None else {"name": table.name, "csv": table_csv(table)}
-    return StoredRun(summary, history, resume, steps, rows, data)
+    return StoredRun(summary, history, resume, steps, rows, data, address)

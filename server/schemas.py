@@ -483,6 +483,7 @@ class ErrorOut(BaseModel):
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the refusals a route can answer with."""
     described = {
+        403: "Classroom mode: you may see it but not change it; `code` says why (`not_yours`, `teacher_only`).",
         404: "Unknown session or data set id (or, in classroom mode, another's session).",
         413: "The request body is too large.",
         429: "A cap or a classroom share was reached (sessions, network size, uploads, …); `code` says which and "

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -21,26 +20,29 @@ from engine.tabular import Table
 from server import runs
 from server.deps import IdentityDep, ManagerDep, StoreDep
 from server.errors import JSONBody
-from server.problems import InvalidInput, NotFound
+from server.identity import Identity
+from server.manager import SessionManager
+from server.problems import Forbidden, InvalidInput, NotFound
+from server.quotas import check_storage
 from server.run_schemas import (
     FORMAT_VERSION,
     ImportedOut,
+    ListedRunOut,
     RenameRunIn,
     RunDocument,
     RunDocumentOut,
     RunListOut,
     RunOut,
-    RunSummaryOut,
     SaveRunIn,
 )
-from server.schemas import ErrorOut, SessionOut, error_responses
-from server.store import StoredRun, StoreError
+from server.schemas import UNAUTHORIZED, ErrorOut, SessionOut, error_responses
+from server.store import RunStore, RunSummary, StoredRun
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")
 RunIdPath = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/runs returned.")]
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": ErrorOut, "description": "The runs database cannot be reached."}
+    503: {"model": ErrorOut, "description": "The runs database cannot be used; `code` says why (docs/api.md)."}
 }
 
 
@@ -57,8 +59,9 @@ class CsvResponse(Response):
 
 
 def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The refusals of a route whose success is not JSON: their bodies still are."""
-    out = refusals(*codes)
+    """The refusals of a route whose success is not JSON: their bodies still are (the app's 401
+    among them, which FastAPI would otherwise document in the route's media type)."""
+    out = {**UNAUTHORIZED, **refusals(*codes)}
     schema = {"$ref": "#/components/schemas/ErrorOut"}
     return {code: {"description": entry["description"], "content": {"application/json": {"schema": schema}}}
             for code, entry in out.items()}
@@ -66,37 +69,72 @@ def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 async def _db(function: Callable[..., T], *args: Any) -> T:
-    """A store call in a worker thread; a database that fails becomes `StoreError` (503)."""
-    try:
-        return await anyio.to_thread.run_sync(function, *args)
-    except sa.exc.SQLAlchemyError as error:
-        raise StoreError(f"the runs database failed: {error.__class__.__name__}") from error
+    """A store call in a worker thread. A database that fails raises `StoreError` there, saying
+    what failed (`server.store.failure`), which answers 503."""
+    return await anyio.to_thread.run_sync(function, *args)
 
 
-async def _run(store: Any, run_id: str) -> StoredRun:
-    run = await _db(store.get, run_id)
-    if run is None:
+def _visible(summary: RunSummary | None, identity: Identity, run_id: str) -> RunSummary:
+    """The run's summary when `identity` may see it (its own, a published one, or any for the
+    teacher); another student's answers exactly as an unknown id does."""
+    if summary is None or not (summary.published or identity.owns(summary.owner)):
         raise NotFound(f"no saved run {run_id!r}")
+    return summary
+
+
+async def _run(store: RunStore, run_id: str, identity: Identity) -> StoredRun:
+    run = await _db(store.get, run_id)
+    _visible(run.summary if run is not None else None, identity, run_id)
+    assert run is not None
     return run
 
 
-@router.post("", status_code=201, response_model=RunSummaryOut, responses=refusals(404, 413),
+async def _manageable(store: RunStore, run_id: str, identity: Identity) -> RunSummary:
+    """The run's summary when `identity` may rename or delete it; 403 for a published run of
+    someone else (seen, not theirs)."""
+    summary = _visible(await _db(store.summary, run_id), identity, run_id)
+    if not identity.owns(summary.owner):
+        raise Forbidden("this run was published by someone else: you may open and export it, not change it",
+                        "not_yours")
+    return summary
+
+
+def _listed(summary: RunSummary, identity: Identity) -> dict[str, Any]:
+    """A run's summary for `identity`: may they rename and delete it."""
+    return {**runs.summary_view(summary), "manageable": identity.owns(summary.owner)}
+
+
+def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> Callable[[int], None]:
+    """The check `RunStore.save` makes with a run's size: the saver's share of the store."""
+    settings = manager.settings
+
+    def admit(size: int) -> None:
+        check_storage(settings.quotas, identity, settings.classroom, store.usage(owner=identity.id),
+                      store.usage(address=identity.address), size)
+
+    return admit
+
+
+@router.post("", status_code=201, response_model=ListedRunOut, responses=refusals(404, 413, 429),
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     session = manager.owned(body.session_id, identity)
-    run = await session.run(lambda: runs.capture(session, runs.new_run_id(), body.name))
-    await _db(store.save, run)
-    return JSONBody(runs.summary_view(run.summary), status_code=201)
+    run = await session.run(lambda: runs.capture(session, runs.new_run_id(), body.name, owner=identity.id,
+                                                 address=identity.address))
+    await _db(store.save, run, _admission(store, identity, manager))
+    return JSONBody(_listed(run.summary, identity), status_code=201)
 
 
 @router.get("", response_model=RunListOut, responses=refusals(), summary="Saved runs, newest first, a page at a time")
 async def list_runs(
     store: StoreDep,
+    identity: IdentityDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
-    summaries, total = await _db(store.list, offset, limit)
-    return JSONBody({"runs": [runs.summary_view(s) for s in summaries], "total": total, "offset": offset,
+    """A student's own runs and the published ones; the teacher's list has every run."""
+    summaries, total = await _db(store.list, offset, limit, None if identity.is_teacher else identity.id)
+    return JSONBody({"runs": [_listed(s, identity) for s in summaries], "total": total, "offset": offset,
                      "limit": limit})
 
 
@@ -109,6 +147,7 @@ async def list_runs(
 async def import_run(
     manager: ManagerDep,
     store: StoreDep,
+    identity: IdentityDep,
     document: Annotated[dict[str, Any], Body(description="The export document (`format`, `version`, `run`).")],
 ) -> Response:
     def check() -> tuple[RunDocument, Config, Table | None]:  # a large document takes a while: not on the event loop
@@ -125,28 +164,40 @@ async def import_run(
 
     parsed, config, table = await anyio.to_thread.run_sync(check)
     manager.check_caps(config, table)
-    run = await anyio.to_thread.run_sync(runs.import_run, parsed, config, table)
-    await _db(store.save, run)
+    run = await anyio.to_thread.run_sync(
+        lambda: runs.import_run(parsed, config, table, owner=identity.id, address=identity.address))
+    await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(runs.summary_view(run.summary), status_code=201)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
-async def read_run(run_id: RunIdPath, store: StoreDep) -> Response:
-    run = await _run(store, run_id)
+async def read_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
+    run = await _run(store, run_id, identity)
     return JSONBody(runs.run_view(run))
 
 
-@router.patch("/{run_id}", response_model=RunSummaryOut, responses=refusals(404, 413),
-              summary="Rename a run")
-async def rename_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep) -> Response:
-    if not await _db(store.rename, run_id, body.name):
+@router.patch("/{run_id}", response_model=ListedRunOut, responses=refusals(403, 404, 413),
+              summary="Rename a run, or (the teacher) publish it to the class",
+              description="403 for a student renaming a run someone else published (`not_yours`) or publishing "
+              "one (`teacher_only`).")
+async def change_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep, identity: IdentityDep) -> Response:
+    await _manageable(store, run_id, identity)
+    if body.published is not None:
+        if not identity.is_teacher:
+            raise Forbidden("only the teacher publishes runs to the class", "teacher_only")
+        await _db(store.set_published, run_id, body.published)
+    if body.name is not None:
+        await _db(store.rename, run_id, body.name)
+    summary = await _db(store.summary, run_id)
+    if summary is None:  # deleted meanwhile
         raise NotFound(f"no saved run {run_id!r}")
-    run = await _run(store, run_id)
-    return JSONBody(runs.summary_view(run.summary))
+    return JSONBody(_listed(summary, identity))
 
 
-@router.delete("/{run_id}", status_code=204, responses=refusals(404))
-async def delete_run(run_id: RunIdPath, store: StoreDep) -> Response:
+@router.delete("/{run_id}", status_code=204, responses=refusals(403, 404),
+               description="403 (`not_yours`) for a student deleting a run someone else published.")
+async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
+    await _manageable(store, run_id, identity)
     if not await _db(store.delete, run_id):
         raise NotFound(f"no saved run {run_id!r}")
     return Response(status_code=204)
@@ -154,8 +205,8 @@ async def delete_run(run_id: RunIdPath, store: StoreDep) -> Response:
 
 @router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
             summary="The run as one JSON document, for POST /api/v1/runs/import")
-async def export_run(run_id: RunIdPath, store: StoreDep) -> Response:
-    run = await _run(store, run_id)
+async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
+    run = await _run(store, run_id, identity)
     document = runs.export_document(run)
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
@@ -164,8 +215,8 @@ async def export_run(run_id: RunIdPath, store: StoreDep) -> Response:
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "step, then one column per metric of the history."},
                        **_json_refusals(404)})
-async def metrics_csv(run_id: RunIdPath, store: StoreDep) -> Response:
-    run = await _run(store, run_id)
+async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
+    run = await _run(store, run_id, identity)
     disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
     return CsvResponse(runs.metrics_csv(run), headers={"Content-Disposition": disposition})
 
@@ -174,7 +225,7 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep) -> Response:
              responses=refusals(404, 429),
              summary="Open a live session resuming the run at its step (weights, optimiser state, data order)")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id)
+    run = await _run(store, run_id, identity)
     with manager.session_slot(identity) as claim:
         config = Config().replace(**run.summary.config)
         try:

@@ -1,6 +1,7 @@
 // What went wrong, in the reader's language. The server refuses with a stable `code`, the
 // `field` and its `params` besides its English sentence (docs/api.md and docs/protocol.md,
-// "Errors"); this module turns them into a sentence of static/i18n/*.json, with the field
+// "Errors"), and says the same way why its runs database failed (a 503: `disk_full`,
+// `damaged`, …); this module turns them into a sentence of static/i18n/*.json, with the field
 // named as its control is labelled and numbers in the reader's form. A failure that has no
 // code (the network, a status without a body) is translated by its kind. Nothing here shows
 // the server's English: scripts read that, people read this.

@@ -113,3 +113,53 @@ async def test_only_the_owner_opens_a_control_socket_but_anyone_with_the_code_wa
         assert (await owner.until("hello"))["role"] == "control"
     finally:
         await owner.ws.close()
+
+
+def save(client: httpx.Client, sid: str, name: str) -> str:
+    answer = client.post("/api/v1/runs", json={"session_id": sid, "name": name})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["owner"] != "" and answer.json()["manageable"] is True
+    return answer.json()["id"]
+
+
+def listed(client: httpx.Client) -> dict[str, dict]:
+    return {run["id"]: run for run in client.get("/api/v1/runs", params={"limit": 200}).json()["runs"]}
+
+
+def test_a_students_runs_are_theirs_alone_until_the_teacher_publishes_one(alice, bob, teacher):
+    sid = new_session(alice)
+    alice.post(f"/api/v1/sessions/{sid}/step", json={"steps": 5})
+    run = save(alice, sid, "alice's spiral")
+    assert run in listed(alice) and run not in listed(bob)
+    for path in (f"/api/v1/runs/{run}", f"/api/v1/runs/{run}/export", f"/api/v1/runs/{run}/metrics.csv"):
+        assert bob.get(path).status_code == 404, path
+    assert bob.post(f"/api/v1/runs/{run}/session").status_code == 404
+    assert bob.patch(f"/api/v1/runs/{run}", json={"name": "pwned by student"}).status_code == 404
+    assert bob.delete(f"/api/v1/runs/{run}").status_code == 404
+    assert alice.get(f"/api/v1/runs/{run}").json()["name"] == "alice's spiral"
+
+    # the teacher sees every run, and publishes this one to the class
+    assert listed(teacher)[run]["manageable"] is True
+    assert alice.patch(f"/api/v1/runs/{run}", json={"published": True}).json()["code"] == "teacher_only"
+    assert teacher.patch(f"/api/v1/runs/{run}", json={"published": True}).json()["published"] is True
+    shown = listed(bob)[run]
+    assert shown["published"] is True and shown["manageable"] is False
+    assert bob.get(f"/api/v1/runs/{run}/export").status_code == 200
+    opened = bob.post(f"/api/v1/runs/{run}/session")
+    assert opened.status_code == 201 and opened.json()["step"] == 5
+    assert alice.get(f"/api/v1/sessions/{opened.json()['id']}").status_code == 404  # bob's session now
+    refused = bob.delete(f"/api/v1/runs/{run}")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_yours"
+    assert bob.patch(f"/api/v1/runs/{run}", json={"name": "mine"}).status_code == 403
+    assert alice.patch(f"/api/v1/runs/{run}", json={"name": "renamed by alice"}).json()["name"] == "renamed by alice"
+    assert teacher.delete(f"/api/v1/runs/{run}").status_code == 204
+    assert alice.get(f"/api/v1/runs/{run}").status_code == 404
+
+
+def test_an_imported_run_belongs_to_whoever_imported_it(alice, bob):
+    sid = new_session(alice)
+    run = save(alice, sid, "to share by file")
+    document = alice.get(f"/api/v1/runs/{run}/export").json()
+    imported = bob.post("/api/v1/runs/import", json=document)
+    assert imported.status_code == 201
+    assert imported.json()["id"] in listed(bob) and imported.json()["id"] not in listed(alice)

@@ -117,7 +117,8 @@ def test_messages_draw_on_one_rate_per_student_across_their_sockets():
 
 # --- on a live classroom server ----------------------------------------------------------------
 
-SMALL = Quotas(sessions=Share(2, 4), uploads=Share(1, 2), sockets=Share(3, 5), races=Share(1, 2))
+SMALL = Quotas(sessions=Share(2, 4), uploads=Share(1, 2), sockets=Share(3, 5), races=Share(1, 2),
+               saved_runs=Share(2, 3))
 CSV = b"a,b,label\n" + b"".join(f"{i},{i % 3},{'xy'[i % 2]}\n".encode() for i in range(20))
 
 
@@ -217,3 +218,17 @@ async def test_a_student_races_once_at_a_time_and_a_restart_keeps_their_place(sm
         finally:
             await one.ws.close()
             await two.ws.close()
+
+
+def test_a_student_keeps_at_most_their_share_of_saved_runs(small_class):
+    with client_from(small_class.base, "127.0.0.5") as erin, client_from(small_class.base, "127.0.0.5") as fay:
+        sid = erin.post("/api/v1/sessions", json={"hidden_layers": [2]}).json()["id"]
+        saves = [erin.post("/api/v1/runs", json={"session_id": sid, "name": f"run {n}"}) for n in range(3)]
+        assert [answer.status_code for answer in saves] == [201, 201, 429]
+        assert saves[2].json()["code"] == "student_quota" and saves[2].json()["params"]["resource"] == "saved_runs"
+        own = fay.post("/api/v1/sessions", json={"hidden_layers": [2]}).json()["id"]
+        assert fay.post("/api/v1/runs", json={"session_id": own, "name": "fay's"}).status_code == 201
+        refused = fay.post("/api/v1/runs", json={"session_id": own, "name": "one too many"})  # the address's 3
+        assert refused.json()["code"] == "address_quota"
+        erin.delete(f"/api/v1/runs/{saves[0].json()['id']}")  # deleting one makes room again
+        assert erin.post("/api/v1/runs", json={"session_id": sid, "name": "again"}).status_code == 201

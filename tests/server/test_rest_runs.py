@@ -1,5 +1,6 @@
 """REST v1 saved runs on a real server: save, list, read, rename, delete, export → import →
-export, refused imports naming their problem, resuming bit for bit, metrics as CSV."""
+export, refused imports naming their problem, resuming bit for bit, metrics as CSV, and a
+failing database answered with a 503 that says what failed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ import copy
 import csv
 import io
 import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from store_helpers import damage, on_each_connection
+
+from server.store import RunStore
 
 # The `live` server of conftest.py keeps its runs in memory (Settings(db_path=None)): the same
 # store code over SQLite; test_runs_durable.py runs servers on a file and kills them.
@@ -45,6 +54,7 @@ def test_a_saved_run_holds_config_history_and_snapshots_up_to_its_step(live, htt
     sid = trained(live, http, 250, dataset="xor", seed=4, hidden_layers=[3])
     saved = save(http, sid, "xor, 250 steps")
     assert saved["step"] == 250 and saved["name"] == "xor, 250 steps"
+    assert saved["owner"] == "teacher" and saved["published"] is False  # a server without accounts
     run = http.get(f"/api/v1/runs/{saved['id']}").json()
     assert run["config"]["dataset"] == "xor" and run["config"]["hidden_layers"] == [3]
     assert run["history"][-1]["step"] == 250 and run["history"][0]["step"] == 0
@@ -177,6 +187,22 @@ def test_a_malformed_import_is_422_naming_the_problem(live, http, problem, chang
     assert says in error["type"] or says in error["msg"]
 
 
+def test_an_import_is_the_importer_s_and_unpublished_whatever_the_document_says(live, http):
+    from server import runs
+    from server.run_schemas import RunDocument
+    from server.settings import Limits
+
+    document = a_document(live, http)
+    assert document["run"]["owner"] == "teacher" and document["run"]["published"] is False
+    document["run"].update(owner="someone else", published=True)
+    imported = http.post("/api/v1/runs/import", json=document)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["owner"] == "teacher" and imported.json()["published"] is False
+    parsed = RunDocument.model_validate(document)  # what the routes will pass for a signed-in importer
+    run = runs.import_run(parsed, *runs.document_config(parsed, Limits()), owner="ana", address="192.0.2.9")
+    assert (run.summary.owner, run.summary.published, run.address) == ("ana", False, "192.0.2.9")
+
+
 def test_an_import_past_the_body_cap_is_413(live, http):
     response = http.post("/api/v1/runs/import", content=b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}',
                          headers={"Content-Type": "application/json"})
@@ -249,3 +275,76 @@ def test_a_name_that_is_not_unicode_text_is_422_not_a_crash(live, http):
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"][0] == "body"
     assert http.get(f"/api/v1/runs/{run_id}").json()["name"] == "a run"
+
+
+# --- a failing database: 503 with what failed, made for real on the server's SQLite file -------------
+I18N = Path(__file__).resolve().parents[2] / "static" / "i18n"
+
+
+@contextmanager
+def full_disk(store: RunStore, database: Path) -> Iterator[None]:
+    on_each_connection(store, "PRAGMA max_page_count = 1")  # the file cannot grow: SQLITE_FULL
+    yield
+
+
+@contextmanager
+def read_only(store: RunStore, database: Path) -> Iterator[None]:
+    on_each_connection(store, "PRAGMA query_only = ON")  # every write refused: SQLITE_READONLY
+    yield
+
+
+@contextmanager
+def held_by_another_program(store: RunStore, database: Path) -> Iterator[None]:
+    on_each_connection(store, "PRAGMA busy_timeout = 50")  # not 30 s: the test waits for it
+    holder = sqlite3.connect(database)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock: SQLITE_BUSY
+    yield
+    holder.rollback()
+    holder.close()
+
+
+@contextmanager
+def damaged(store: RunStore, database: Path) -> Iterator[None]:
+    with store.engine.connect() as connection:  # every page into the file itself, then no connection open
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+    damage(database)  # SQLITE_CORRUPT on the next read
+    yield
+
+
+@contextmanager
+def folder_removed(store: RunStore, database: Path) -> Iterator[None]:
+    store.engine.dispose()
+    shutil.rmtree(database.parent)  # SQLITE_CANTOPEN
+    yield
+
+
+FAILURES = [("disk_full", full_disk, "save"), ("read_only", read_only, "save"),
+            ("busy", held_by_another_program, "save"), ("damaged", damaged, "read"),
+            ("unavailable", folder_removed, "list")]
+
+
+@pytest.mark.parametrize(("code", "failing", "asking"), FAILURES, ids=[failure[0] for failure in FAILURES])
+def test_a_failing_database_is_a_503_saying_what_failed_in_words_the_page_translates(
+        live_factory, tmp_path, code, failing, asking):
+    database = tmp_path / "db" / "runs.sqlite3"
+    live = live_factory(db_path=database)
+    with httpx.Client(base_url=live.base, timeout=60) as http:
+        sid = trained(live, http, 300, hidden_layers=[16, 16])
+        run_id = save(http, sid, "before")["id"]
+        with failing(live.lab.store, database):
+            response = {"save": lambda: http.post("/api/v1/runs", json={"session_id": sid, "name": "during"}),
+                        "read": lambda: http.get(f"/api/v1/runs/{run_id}"),
+                        "list": lambda: http.get("/api/v1/runs")}[asking]()
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert body == {"detail": body["detail"], "code": code, "field": None, "params": {"path": str(database)}}
+            assert response.headers.get("Retry-After") == ("5" if code == "busy" else None)
+        if code == "busy":  # the lock let go: the same save now succeeds
+            assert http.post("/api/v1/runs", json={"session_id": sid, "name": "after"}).status_code == 201
+    english = {"disk_full": "the disk is full", "read_only": "the database is read-only",
+               "damaged": f"the database file is damaged: {database}", "busy": "the database is busy, try again",
+               "unavailable": "the runs database cannot be used right now"}[code]
+    assert body["detail"].startswith(english)
+    for language in ("en", "id"):  # the page says it in its reader's language
+        assert f"refusal.{code}" in json.loads((I18N / f"{language}.json").read_text(encoding="utf-8"))

@@ -1,28 +1,64 @@
-"""The saved-runs store: migrations at start, WAL, a newer database refused, atomic saves,
-newest-first pages, rename and delete (snapshots go with their run)."""
+"""The saved-runs store: migrations at start (0003 up and down on a database with a run in it),
+WAL, a newer, damaged or read-only database refused at start and left untouched, each storage
+failure named by its code, atomic saves, newest-first pages of every run or of what one owner
+may see, publishing, what an owner or an address keeps, rename and delete (snapshots go with
+their run)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from store_helpers import damage, on_each_connection
 
-from server.store import RunStore, RunSummary, StoredRun, StoreError, database_url
+from server.store import FAILURES, MIGRATIONS, RunStore, RunSummary, StoredRun, StoreError, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def a_run(run_id: str, created: str, snapshots: int = 3, size: int = 5) -> StoredRun:
+def a_run(run_id: str, created: str, snapshots: int = 3, size: int = 5, owner: str = "teacher",
+          address: str = "") -> StoredRun:
     rows = np.random.default_rng(len(run_id)).normal(size=(snapshots, size))  # (S, P)
-    summary = RunSummary(run_id, f"run <i>{run_id}</i>", created, 10 * snapshots, 2, size, {"dataset": "xor"})
+    summary = RunSummary(run_id, f"run <i>{run_id}</i>", created, 10 * snapshots, 2, size, {"dataset": "xor"},
+                         owner=owner)
     history = [{"step": 0, "train_loss": 0.7, "test_loss": None}, {"step": 9, "train_loss": 0.5, "test_loss": 0.6}]
-    return StoredRun(summary, history, {"step": 10 * snapshots, "orders": [[1, 0]]}, list(range(snapshots)), rows)
+    return StoredRun(summary, history, {"step": 10 * snapshots, "orders": [[1, 0]]}, list(range(snapshots)), rows,
+                     address=address)
+
+
+def bytes_in_database(database: Path, run_id: str) -> int:
+    """What a run keeps in the file, read back as SQLite stores it: its texts' UTF-8 bytes
+    (not the name) and its snapshots' bytes."""
+    with sqlite3.connect(database) as raw:
+        texts = raw.execute("SELECT config, history, resume, data FROM runs WHERE id = ?", (run_id,)).fetchone()
+        blobs = raw.execute("SELECT parameters FROM run_snapshots WHERE run_id = ?", (run_id,)).fetchall()
+    return sum(len(text.encode()) for text in texts if text is not None) + sum(len(blob) for (blob,) in blobs)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def a_damaged_database(path: Path) -> Path:
+    """A real database with runs in it (wide ones: many pages), closed, then damaged."""
+    made = RunStore(path)
+    made.open()
+    for index in range(4):
+        made.save(a_run(f"d{index}", f"2026-01-0{index + 1}T00:00:00.000000Z", snapshots=8, size=2000))
+    made.close()
+    damage(path)
+    return path
 
 
 @pytest.fixture
@@ -41,7 +77,7 @@ def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path)
 
 def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothing(store, tmp_path):
     head = store.revision()
-    assert head == "0002"
+    assert head == "0003"
     assert store.open() == head
     with sqlite3.connect(tmp_path / "sub" / "runs.sqlite3") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -52,8 +88,9 @@ def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothin
 def test_a_database_written_by_a_newer_version_is_refused_with_a_clear_message(store, tmp_path):
     with store.engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
-    with pytest.raises(StoreError, match=r"revision '9999_future'.*newer Backprop Lab.*upgrade"):
+    with pytest.raises(StoreError, match=r"revision '9999_future'.*newer Backprop Lab.*upgrade") as refused:
         RunStore(tmp_path / "sub" / "runs.sqlite3").open()
+    assert refused.value.code == "newer_database"
 
 
 def test_the_command_refuses_to_start_on_a_newer_database(store, tmp_path):
@@ -66,12 +103,16 @@ def test_the_command_refuses_to_start_on_a_newer_database(store, tmp_path):
     assert "newer Backprop Lab" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_saved_run_reads_back_identically(store):
-    run = a_run("abc", "2026-01-01T00:00:00.000000Z")
+def test_a_saved_run_reads_back_identically_with_its_owner_address_and_stored_bytes(store, tmp_path):
+    run = replace(a_run("abc", "2026-01-01T00:00:00.000000Z", owner="ana", address="192.0.2.7"),
+                  data={"name": "données.csv", "csv": "x,étiquette\n1,a\n"})  # bytes, not characters, count
     store.save(run)
     back = store.get("abc")
     assert back is not None
-    assert back.summary == run.summary and back.history == run.history and back.resume == run.resume
+    size = bytes_in_database(tmp_path / "sub" / "runs.sqlite3", "abc")
+    assert back.summary == replace(run.summary, size_bytes=size) and size > run.snapshots.nbytes
+    assert back.summary.owner == "ana" and not back.summary.published and back.address == "192.0.2.7"
+    assert back.history == run.history and back.resume == run.resume and back.data == run.data
     assert back.snapshot_steps == run.snapshot_steps
     assert np.array_equal(back.snapshots, run.snapshots)  # float64 bytes: bit for bit
     assert store.get("nope") is None
@@ -120,7 +161,7 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0002"
+    assert by_url.open() == "0003"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
@@ -129,26 +170,218 @@ def test_a_database_url_is_used_as_given(tmp_path):
     again.close()
 
 
-def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    from server.store import MIGRATIONS
-
-    old = RunStore(tmp_path / "old.db")
+def migrate(database: Path, revision: str, down: bool = False) -> None:
+    """Alembic to `revision`, as an older release (or an operator going back) would run it: on a
+    plain connection, where SQLite's foreign keys are off."""
     alembic = AlembicConfig()
     alembic.set_main_option("script_location", str(MIGRATIONS))
-    with old.engine.begin() as connection:  # what the first release wrote
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
         alembic.attributes["connection"] = connection
-        command.upgrade(alembic, "0001")
-        connection.execute(sa.text(
+        (command.downgrade if down else command.upgrade)(alembic, revision)
+    engine.dispose()
+
+
+def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
+    migrate(tmp_path / "old.db", "0001")  # what the first release wrote
+    with sqlite3.connect(tmp_path / "old.db") as raw:
+        raw.execute(
             "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, config, history, resume) "
-            "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')"))
+            "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')")
+    old = RunStore(tmp_path / "old.db")
     assert old.revision() == "0001"
-    assert old.open() == "0002"
+    assert old.open() == "0003"
     kept = old.get("r1")
-    assert kept is not None and kept.summary.name == "kept" and kept.data is None
+    assert kept is not None and kept.summary.name == "kept" and kept.data is None and kept.summary.owner == "teacher"
     old.close()
+
+
+def columns(database: Path) -> list[str]:
+    with sqlite3.connect(database) as raw:
+        return [row[1] for row in raw.execute("PRAGMA table_info(runs)")]
+
+
+def indexes(database: Path) -> set[str]:
+    with sqlite3.connect(database) as raw:
+        return {row[1] for row in raw.execute("PRAGMA index_list(runs)")}
+
+
+def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_keeping_it(tmp_path):
+    database = tmp_path / "at-0002.db"
+    migrate(database, "0002")
+    rows = np.arange(15, dtype="<f8").reshape(3, 5) / 7  # (S, P)
+    with sqlite3.connect(database) as raw:  # texts as the store writes them (compact JSON), some not ASCII
+        raw.execute(
+            "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, config, history, resume, "
+            "data) VALUES ('r1', 'été', '2026-01-01T00:00:00.000000Z', 20, 2, 5, 3, '{\"dataset\":\"csv_é\"}', "
+            "'[{\"step\":0,\"train_loss\":0.5}]', '{\"step\":20}', '{\"name\":\"ü.csv\",\"csv\":\"a,b\\n1,ü\\n\"}')")
+        raw.executemany("INSERT INTO run_snapshots VALUES ('r1', ?, ?, ?)",
+                        [(position, 10 * position, rows[position].tobytes()) for position in range(3)])
+    store = RunStore(database)
+    assert store.open() == "0003"
+    kept = store.get("r1")
+    assert kept is not None and kept.summary.name == "été" and np.array_equal(kept.snapshots, rows)
+    assert kept.summary.owner == "teacher" and not kept.summary.published and kept.address == ""
+    texts = 20 + 29 + 11 + 37  # UTF-8 bytes of config, history, resume, data: é and both ü take 2 each
+    assert kept.summary.size_bytes == bytes_in_database(database, "r1") == texts + 3 * 5 * 8
+    store.save(replace(kept, summary=replace(kept.summary, id="r2")))  # the same run, saved by this version
+    again = store.get("r2")
+    assert again is not None and again.summary.size_bytes == kept.summary.size_bytes  # counted the same way
+    store.close()
+    names = columns(database)
+    assert names.index("size_bytes") < names.index("config")  # what a listing reads comes before the long texts
+    assert "runs_by_owner" in indexes(database)
+
+    migrate(database, "0002", down=True)
+    assert not {"owner", "address", "published", "size_bytes"} & set(columns(database))
+    assert "runs_by_owner" not in indexes(database) and "runs_by_created" in indexes(database)
+    back = RunStore(database)
+    assert back.revision() == "0002"
+    assert back.open() == "0003"  # up again: the runs and their snapshots kept through both ways
+    again = back.get("r1")
+    assert again is not None and np.array_equal(again.snapshots, rows) and again.summary.size_bytes == texts + 3 * 5 * 8
+    back.close()
+
+
+def test_runs_are_listed_for_an_owner_with_the_published_ones_and_counted_the_same(store):
+    for day, (run_id, owner) in enumerate([("a1", "ana"), ("b1", "ben"), ("a2", "ana"), ("t1", "teacher")], 1):
+        store.save(a_run(run_id, f"2026-01-0{day}T00:00:00.000000Z", owner=owner))
+    assert store.set_published("b1", True) and not store.set_published("nope", True)
+
+    def ids(visible_to: str | None, offset: int = 0, limit: int = 10) -> tuple[list[str], int]:
+        summaries, total = store.list(offset, limit, visible_to)
+        return [summary.id for summary in summaries], total
+
+    assert ids(None) == (["t1", "a2", "b1", "a1"], 4)  # every run
+    assert ids("ana") == (["a2", "b1", "a1"], 3) and ids("ana", 1, 1) == (["b1"], 3)
+    assert ids("cara") == (["b1"], 1)
+    summaries, _ = store.list(0, 10)
+    assert {s.id: (s.owner, s.published) for s in summaries}["b1"] == ("ben", True)
+    assert store.set_published("b1", False)
+    assert ids("cara") == ([], 0) and ids("ben") == (["b1"], 1)
+
+
+def test_usage_counts_the_runs_and_bytes_of_an_owner_or_from_an_address(store):
+    saved = [("a1", "ana", "10.0.0.1", 3), ("a2", "ana", "10.0.0.2", 5), ("b1", "ben", "10.0.0.1", 7)]
+    for run_id, owner, address, snapshots in saved:
+        store.save(a_run(run_id, "2026-01-01T00:00:00.000000Z", snapshots=snapshots, owner=owner, address=address))
+    size = {run_id: store.get(run_id).summary.size_bytes for run_id, *_ in saved}  # type: ignore[union-attr]
+    assert size["a1"] < size["a2"] < size["b1"]
+    assert store.usage(owner="ana") == (2, size["a1"] + size["a2"])
+    assert store.usage(address="10.0.0.1") == (2, size["a1"] + size["b1"])
+    assert store.usage(owner="ana", address="10.0.0.1") == (1, size["a1"])
+    assert store.usage() == (3, sum(size.values()))
+    assert store.usage(owner="cara") == (0, 0)
+    store.delete("a2")
+    assert store.usage(owner="ana") == (1, size["a1"])
+
+
+# --- storage failures: each made for real, each named by its code ------------------------------
+def test_a_full_disk_is_disk_full_and_the_runs_saved_before_stay_readable(store, tmp_path):
+    store.save(a_run("before", "2026-01-01T00:00:00.000000Z"))
+    on_each_connection(store, "PRAGMA max_page_count = 1")  # no page past those it has: SQLite's own SQLITE_FULL
+    with pytest.raises(StoreError, match="^the disk is full") as full:
+        store.save(a_run("big", "2026-01-02T00:00:00.000000Z", snapshots=20, size=2000))
+    assert full.value.code == "disk_full" and full.value.params == {"path": str(tmp_path / "sub" / "runs.sqlite3")}
+    assert full.value.retry_after is None
+    assert store.get("before") is not None and store.get("big") is None
+
+
+def test_a_database_that_cannot_be_written_is_read_only(store):
+    store.save(a_run("before", "2026-01-01T00:00:00.000000Z"))
+    on_each_connection(store, "PRAGMA query_only = ON")  # SQLite refuses each write: SQLITE_READONLY
+    for write in (lambda: store.save(a_run("after", "2026-01-02T00:00:00.000000Z")),
+                  lambda: store.rename("before", "x"), lambda: store.set_published("before", True)):
+        with pytest.raises(StoreError, match="^the database is read-only") as refused:
+            write()
+        assert refused.value.code == "read_only"
+    assert [s.id for s in store.list(0, 10)[0]] == ["before"]
+
+
+def test_a_busy_database_is_busy_says_when_to_try_again_and_then_works(store, tmp_path):
+    on_each_connection(store, "PRAGMA busy_timeout = 50")  # not 30 s: the test waits for it
+    holder = sqlite3.connect(tmp_path / "sub" / "runs.sqlite3")
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    with pytest.raises(StoreError, match="^the database is busy, try again") as busy:
+        store.save(a_run("wait", "2026-01-01T00:00:00.000000Z"))
+    assert busy.value.code == "busy" and busy.value.retry_after == 5
+    holder.rollback()
+    holder.close()
+    store.save(a_run("wait", "2026-01-01T00:00:00.000000Z"))
+    assert store.get("wait") is not None
+
+
+def test_a_database_that_can_no_longer_be_opened_is_unavailable(tmp_path):
+    gone = RunStore(tmp_path / "gone" / "runs.sqlite3")
+    gone.open()
+    gone.engine.dispose()
+    shutil.rmtree(tmp_path / "gone")  # its folder removed under it: SQLITE_CANTOPEN
+    with pytest.raises(StoreError, match="^the runs database cannot be used right now") as refused:
+        gone.list(0, 10)
+    assert refused.value.code == "unavailable"
+    gone.close()
+
+
+def test_a_damaged_database_is_refused_at_start_and_left_byte_for_byte(tmp_path):
+    database = a_damaged_database(tmp_path / "runs.sqlite3")
+    before = sha256(database)
+    with pytest.raises(StoreError, match=f"^the database file is damaged: {database}; .*move the file aside") as bad:
+        RunStore(database).open()
+    assert bad.value.code == "damaged" and bad.value.params == {"path": str(database)}
+    assert sha256(database) == before
+
+
+def test_a_file_that_is_not_a_database_is_refused_as_damaged_and_left_as_it_is(tmp_path):
+    database = tmp_path / "runs.sqlite3"
+    database.write_text("name,score\nana,3\n" * 500)  # a CSV saved over the database
+    before = sha256(database)
+    with pytest.raises(StoreError) as bad:
+        RunStore(database).open()
+    assert bad.value.code == "damaged" and sha256(database) == before
+
+
+def test_a_read_only_database_is_refused_at_start_before_it_is_migrated(tmp_path):
+    database = tmp_path / "runs.sqlite3"
+    migrate(database, "0002")  # a database that would need migrating
+    before = sha256(database)
+    read_only = RunStore(f"sqlite:///file:{database}?mode=ro&uri=true")  # SQLite opens it read-only
+    assert read_only.where == str(database)
+    with pytest.raises(StoreError, match=f"^the database is read-only: {database} cannot be written") as refused:
+        read_only.open()
+    assert refused.value.code == "read_only" and sha256(database) == before
+    assert RunStore(database).revision() == "0002"
+
+
+def backprop_lab(database: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", "--db", database], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+
+
+def test_the_command_refuses_a_damaged_database_in_one_line_naming_it_and_leaves_it(tmp_path):
+    database = a_damaged_database(tmp_path / "runs.sqlite3")
+    before = sha256(database)
+    result = backprop_lab(str(database))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    said = result.stderr.strip().splitlines()[-1]
+    assert said.startswith(f"backprop-lab: the database file is damaged: {database}; ")
+    assert "move the file aside" in said
+    assert sha256(database) == before
+
+
+def test_the_command_refuses_a_read_only_database(tmp_path):
+    database = tmp_path / "runs.sqlite3"
+    RunStore(database).open()
+    before = sha256(database)
+    result = backprop_lab(f"sqlite:///file:{database}?mode=ro&uri=true")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"backprop-lab: the database is read-only: {database}")
+    assert sha256(database) == before
+
+
+def test_every_failure_has_its_english_sentence_and_the_path_it_names():
+    for code in FAILURES:
+        error = StoreError(code, path="/data/runs.sqlite3", revision="9", head="3")
+        assert error.code == code and "/data/runs.sqlite3" in str(error)
 
 
 def test_threads_share_a_store_in_memory_safely():
