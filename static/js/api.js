@@ -59,6 +59,7 @@ async function request(method, path, { json, form } = {}) {
 
 export const api = {
   options: () => request("GET", "/options"),
+  identity: () => request("GET", "/identity"),
   createSession: (config) => request("POST", "/sessions", { json: config ?? {} }),
   getSession: (id) => request("GET", `/sessions/${encodeURIComponent(id)}`),
   gradientCheck: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/gradient-check`),
@@ -74,6 +75,7 @@ export const api = {
   listRuns: (offset, limit) => request("GET", `/runs?offset=${offset}&limit=${limit}`),
   getRun: (id) => request("GET", `/runs/${encodeURIComponent(id)}`),
   renameRun: (id, name) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { name } }),
+  publishRun: (id, published) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { published } }),
   deleteRun: (id) => request("DELETE", `/runs/${encodeURIComponent(id)}`),
   importRun: (document) => request("POST", "/runs/import", { json: document }),
   openRun: (id) => request("POST", `/runs/${encodeURIComponent(id)}/session`),

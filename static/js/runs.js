@@ -15,6 +15,7 @@ import { rememberUpload } from "./settings.js";
 import {
   endReplay,
   isReplaying,
+  setIdentity,
   setReplayIndex,
   setRuns,
   setRunsStatus,
@@ -41,6 +42,26 @@ export async function refreshRuns() {
     setRuns(await api.listRuns(0, shownLimit));
   } catch (error) {
     failed("runs.error_list", error);
+  }
+}
+
+/** GET /api/v1/identity: the teacher may publish runs to the class (classroom mode). */
+export async function loadIdentity() {
+  try {
+    setIdentity(await api.identity());
+  } catch {
+    // the server's default view of us stands: the list still says which runs are ours
+  }
+}
+
+/** Show a run to the whole class, or to its owner only again (the teacher, classroom mode). */
+export async function publishRun(id, name, published) {
+  try {
+    await api.publishRun(id, published);
+    setRunsStatus({ key: published ? "runs.published_status" : "runs.unpublished_status", vars: { name } });
+    await refreshRuns();
+  } catch (error) {
+    failed("runs.error_publish", error);
   }
 }
 

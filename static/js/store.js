@@ -47,6 +47,9 @@ export const store = {
 
   // the classroom: "presenter" (this page drives its session) or "viewer" (watching a share code)
   role: "presenter",
+  // who this browser is to the server (GET /api/v1/identity): classroom mode's teacher or a
+  // student; outside classroom mode always the teacher (docs/api.md, "Classroom mode")
+  identity: { classroom: false, role: "teacher" },
   share: null, // {code, spoken, url} once the presenter shared, or the watched code for a viewer
   viewers: 0, // viewers watching the session (the server's `audience`)
   projector: false, // projector mode: large type, high contrast, thicker lines
@@ -492,6 +495,12 @@ export function setRangeTest(test) {
 /** A page of GET /api/v1/runs (newest first). */
 export function setRuns(page) {
   store.runs = { ...store.runs, list: page.runs, total: page.total, limit: page.limit };
+  markDirty(DIRTY.runs);
+}
+
+/** Who this browser is to the server: it decides which runs it may rename, delete and publish. */
+export function setIdentity(identity) {
+  store.identity = identity;
   markDirty(DIRTY.runs);
 }
 

@@ -60,26 +60,15 @@ def _wait_for_health(
     raise RuntimeError(f"the server did not answer /api/v1/health within {timeout} s:\n{log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a live server started for this test session."""
+def _serve(folder: Path, *options: str) -> Iterator[str]:
+    """`python -m server` with `options` on a free port until the generator is closed: its base URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    folder = tmp_path_factory.mktemp("server")
     log = folder / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--db",
-                str(folder / "runs.db"),
-            ],
+            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--db",
+             str(folder / "runs.db"), *options],
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -94,6 +83,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a live server started for this test session."""
+    yield from _serve(tmp_path_factory.mktemp("server"))
+
+
+TEACHER_KEY = "a-teacher-key-for-browser-tests"
+
+
+@pytest.fixture(scope="session")
+def classroom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second live server, in classroom mode (a teacher, whose key is `TEACHER_KEY`, and students)."""
+    yield from _serve(tmp_path_factory.mktemp("classroom"), "--classroom", "--teacher-key", TEACHER_KEY)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import { groupedInteger, localDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import {
-  csvHref, deleteRun, exportHref, importRun, leaveReplay, openRun, refreshRuns, renameRun, saveRun, scrubTo, showMoreRuns,
+  csvHref, deleteRun, exportHref, importRun, leaveReplay, loadIdentity, openRun, publishRun, refreshRuns, renameRun,
+  saveRun, scrubTo, showMoreRuns,
 } from "../runs.js";
 import { DIRTY, isReplaying, store } from "../store.js";
 
@@ -65,8 +66,13 @@ function runItem(run) {
   const details = el("span", "run-details", t("runs.details", {
     step: groupedInteger(run.step, store.lang), dataset: run.config.dataset, when: localDateTime(run.created, store.lang),
   }));
+  if (run.published) {
+    const badge = el("span", "run-published", t("runs.published"));
+    badge.dataset.testid = "run-published";
+    details.append(" ", badge);
+  }
   const actions = el("span", "run-actions");
-  const open = el("button", "chip", t("runs.open"));
+  const open = el("button", "chip control-only", t("runs.open")); // a viewer's page watches, it opens nothing
   open.type = "button";
   open.dataset.testid = "run-open";
   open.dataset.action = "open";
@@ -106,9 +112,26 @@ function runItem(run) {
     renderList(); // keeps the focus on this run's delete button
     setTimeout(renderList, CONFIRM_MS + 50);
   });
-  actions.append(open, rename, exportLink, csvLink, remove);
+  actions.append(open);
+  if (run.manageable) actions.append(rename); // another's published run: open and export only
+  actions.append(exportLink, csvLink);
+  if (store.identity.classroom && store.identity.role === "teacher") actions.append(publishButton(run));
+  if (run.manageable) actions.append(remove);
   item.append(name, details, actions);
   return item;
+}
+
+/** The teacher's toggle: show a run to the whole class, or to its owner only again. */
+function publishButton(run) {
+  const key = run.published ? "runs.unpublish" : "runs.publish";
+  const button = el("button", "chip", t(key));
+  button.type = "button";
+  button.dataset.testid = "run-publish";
+  button.dataset.action = "publish";
+  button.setAttribute("aria-pressed", String(run.published));
+  button.setAttribute("aria-label", t(`${key}_label`, { name: run.name }));
+  button.addEventListener("click", () => publishRun(run.id, run.name, !run.published));
+  return button;
 }
 
 function renderList() {
@@ -149,10 +172,12 @@ function renderReplay() {
 }
 
 let drawnList = null; // the list the rows were built from
+let drawnIdentity = null; // and who they were built for
 
 function render(flags = DIRTY.lang) {
-  if (store.runs.list !== drawnList || flags & DIRTY.lang) {
+  if (store.runs.list !== drawnList || store.identity !== drawnIdentity || flags & DIRTY.lang) {
     drawnList = store.runs.list;
+    drawnIdentity = store.identity;
     renderList();
   }
   renderStatus();
@@ -172,5 +197,6 @@ export function initRunsPanel() {
   scrubber.addEventListener("input", () => scrubTo(Number(scrubber.value)));
   leave.addEventListener("click", () => leaveReplay());
   registerRenderer({ name: "runs", mask: DIRTY.runs | DIRTY.lang, render });
+  loadIdentity();
   refreshRuns();
 }
