@@ -24,6 +24,7 @@ from engine.warmup import warm_up
 from server import __version__, errors
 from server.cadence import Cadence
 from server.deps import Lab
+from server.headers import HeadedFastAPI
 from server.identity import Identities, IdentityMiddleware
 from server.limits import BodyLimit
 from server.manager import SessionManager
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sys.setswitchinterval(switch_interval)
             blas_threads.restore_original_limits()
 
-    app = FastAPI(
+    app = HeadedFastAPI(  # the browser's security headers on every answer (server.headers)
         title="Backprop Lab",
         version=__version__,
         description=DESCRIPTION,

@@ -52,9 +52,22 @@ async function upload(file) {
   }
 }
 
-/** A CSV cell: quoted when it holds a comma, quote or line break. */
+// A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula
+// (CSV injection): an uploaded column name or class label such as =HYPERLINK(…) would run in the
+// reader's spreadsheet when the downloaded file is opened. OWASP's advice: such a text cell gets a
+// leading ', which a spreadsheet shows as text. A plain number (-0.5, or -1 as a class label)
+// stays a number.
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `text` as a spreadsheet shows it and never runs it. */
+export function spreadsheetText(text) {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+/** A CSV cell of text or a number: never a formula, quoted when it holds a comma, quote or line break. */
 function cell(value) {
-  const text = String(value);
+  const text = spreadsheetText(String(value));
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

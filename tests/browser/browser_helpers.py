@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+TEACHER_KEY = "a-teacher-key-for-browser-tests"  # the `classroom_server` fixture's (conftest.py)
+# plotly.min.js's stand-in for tests about other parts of the page (`open_page(chart=False)`)
+PLOTLY_STAND_IN = (
+    """window.Plotly = {newPlot() {}, react() {}, extendTraces() {}, relayout() {}, Plots: {resize() {}}};"""
+)
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 

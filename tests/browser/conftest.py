@@ -26,7 +26,7 @@ import pytest
 # pytest runs with --import-mode=importlib, which adds no folder to sys.path: this one is added so
 # the tests here can import their shared helpers
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_helpers import wait_connected  # noqa: E402
+from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, wait_connected  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -91,9 +91,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _serve(tmp_path_factory.mktemp("server"))
 
 
-TEACHER_KEY = "a-teacher-key-for-browser-tests"
-
-
 @pytest.fixture(scope="session")
 def classroom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second live server, in classroom mode (a teacher, whose key is `TEACHER_KEY`, and students)."""
@@ -122,9 +119,6 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-PLOTLY_STAND_IN = (
-    """window.Plotly = {newPlot() {}, react() {}, extendTraces() {}, relayout() {}, Plots: {resize() {}}};"""
-)
 
 
 @dataclass

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import screenshot, wait_connected
-from conftest import PLOTLY_STAND_IN, TEACHER_KEY
+from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, screenshot, wait_connected
 from playwright.sync_api import expect
 
 

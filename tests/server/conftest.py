@@ -3,7 +3,6 @@ inside the app) for the REST and WebSocket tests, and an httpx client on it."""
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import time
@@ -19,20 +18,10 @@ from server.cli import LabServer, build_server
 from server.deps import Lab
 from server.settings import Limits, Settings, Timing
 
-# A server reports ready only once the engine's kernels are compiled or loaded from numba's cache:
-# well under a second with a warm cache, but a cold one (a fresh clone) compiled for 90 s here
-# while other jobs shared the 2 cores. Waiting is cheap, a start that failed still fails at once.
-SERVER_START_SECONDS = 300
-
 # The tests' own helper modules: server_helpers next to this file, reference_net one folder up.
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from server_helpers import SERVER_START_SECONDS, TEACHER_KEY, free_port  # noqa: E402
 
 
 @dataclass
@@ -93,9 +82,6 @@ def live() -> Iterator[LiveServer]:
     server = start_live(Settings(timing=Timing(send_timeout_seconds=2.0)))
     yield server
     server.stop()
-
-
-TEACHER_KEY = "a-teacher-key-for-tests-only"
 
 
 @pytest.fixture(scope="module")

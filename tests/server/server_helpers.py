@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
 
 from server.frame_codec import decode_frame
+
+# A server reports ready only once the engine's kernels are compiled or loaded from numba's cache:
+# well under a second with a warm cache, but a cold one (a fresh clone) compiled for 90 s here
+# while other jobs shared the 2 cores. Waiting is cheap, a start that failed still fails at once.
+SERVER_START_SECONDS = 300
+TEACHER_KEY = "a-teacher-key-for-tests-only"  # the `classroom` fixture's (conftest.py)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def client_from(base: str, address: str, **options: Any) -> httpx.Client:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SERVER_START_SECONDS, free_port
+from server_helpers import SERVER_START_SECONDS, free_port
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import TEACHER_KEY
+from server_helpers import TEACHER_KEY
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 

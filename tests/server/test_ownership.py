@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import TEACHER_KEY
-from server_helpers import Inbox, client_from
+from server_helpers import TEACHER_KEY, Inbox, client_from
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 

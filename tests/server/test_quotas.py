@@ -122,15 +122,10 @@ SMALL = Quotas(sessions=Share(2, 4), uploads=Share(1, 2), sockets=Share(3, 5), r
 CSV = b"a,b,label\n" + b"".join(f"{i},{i % 3},{'xy'[i % 2]}\n".encode() for i in range(20))
 
 
-@pytest.fixture(scope="module")
-def small_class():  # type: ignore[no-untyped-def]
-    from conftest import start_live
-
-    from server.settings import Settings
-
-    server = start_live(Settings(classroom_mode=True, quotas=SMALL, limits=Limits(max_sessions=12, max_uploads=6)))
-    yield server
-    server.stop()
+@pytest.fixture
+def small_class(live_factory):  # type: ignore[no-untyped-def]
+    """A classroom server with small shares, so a test can fill them."""
+    return live_factory(limits=Limits(max_sessions=12, max_uploads=6), classroom_mode=True, quotas=SMALL)
 
 
 def cookie_of(client: httpx.Client) -> dict[str, str]:
@@ -207,12 +202,13 @@ async def test_a_student_races_once_at_a_time_and_a_restart_keeps_their_place(sm
             await one.send(slow)
             assert (await one.until("race", 10.0))["status"] == "started"
             await one.send({**slow, "learning_rates": [0.03, 0.3]})  # a restart hands its place on
-            assert (await one.until("race", 10.0, status="started"))["copies"][0]["learning_rate"] == 0.03
+            restarted = await one.until("race", 10.0, status="started")
+            assert restarted["copies"][0]["learning_rate"] == 0.03
             await two.send({**slow, "id": 7})
             refusal = await two.until("error", 10.0)
             assert refusal["reply_to"] == 7 and refusal["reason"] == "student_quota"
             await one.send({"type": "race_stop"})
-            await one.until("race", 10.0, status="stopped")
+            await one.until("race", 10.0, status="stopped", race=restarted["race"])  # not the first one's
             await two.send({**slow, "id": 8})
             assert (await two.until("race", 10.0))["status"] == "started"
         finally:
