@@ -3,16 +3,19 @@ session's current weights, with its recorded trajectory projected on it.
 
 The plane is chosen in the session's lane (it reads the weights and the trajectory), the grid is
 computed on the surface threads (`server.surfaces`), never on the event loop or the training
-threads, and the session then shows the plane: its frames carry the live `surface_point`.
+threads, and the session then shows the plane: its frames carry the live `surface_point`. A
+request whose client leaves stops waiting for its turn, or its grid stops between two chunks
+(`server.disconnects`), and frees its place among the surfaces waiting.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from server.deps import LabDep, SessionDep
+from server.disconnects import while_connected
 from server.errors import JSONBody
 from server.problems import CapReached
 from server.schemas import SurfaceIn, SurfaceOut, error_responses
@@ -30,18 +33,20 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
     "random filter-normalised directions or the top two PCA directions of the recorded trajectory. 429 when "
     "the grid would take longer than one request may compute for, or when 8 surfaces are already waiting.",
 )
-async def loss_surface(session: SessionDep, lab: LabDep, body: Annotated[SurfaceIn | None, Body()] = None) -> Response:
-    request = body or SurfaceIn()
+async def loss_surface(
+    session: SessionDep, lab: LabDep, request: Request, body: Annotated[SurfaceIn | None, Body()] = None
+) -> Response:
+    wanted = body or SurfaceIn()
     with lab.surfaces.admit():
-        job = await session.run(lambda: session.surface_plan(request))
+        job = await session.run(lambda: session.surface_plan(wanted))
         cap = lab.settings.limits.max_request_seconds
         estimate = job.seconds / lab.surfaces.threads
         if estimate > cap:
             raise CapReached(
-                f"resolution: a {request.resolution}×{request.resolution} slice of this network over its "
+                f"resolution: a {wanted.resolution}×{wanted.resolution} slice of this network over its "
                 f"{job.inputs.shape[0]:,} training points takes about {estimate:,.0f} s here, past this server's "
                 f"cap of {cap:g} s per request; ask for a lower resolution"
             )
-        surface, seconds = await lab.surfaces.compute(job)
+        surface, seconds = await while_connected(request, lab.surfaces.compute(job))
     surface_id = await session.run(lambda: session.show_surface(job))
     return JSONBody(surface_view(job, surface, surface_id or 0, seconds))
