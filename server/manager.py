@@ -29,8 +29,9 @@ from server.protocol import encode, error
 from server.scheduler import Scheduler
 from server.schemas import ConfigIn, to_engine_config
 from server.sessions import Session
-from server.settings import Settings
+from server.settings import DESCRIPTOR_RESERVE, Settings, descriptor_limit
 from server.shares import ShareBook, spoken
+from server.socket_quotas import SocketQuotas
 
 logger = logging.getLogger(__name__)
 Location = tuple[str | int, ...]
@@ -54,7 +55,11 @@ class SessionManager:
         self.scheduler = scheduler
         self.cadence = cadence
         self.loop = loop
-        self.sockets = 0  # open WebSockets, all sessions together
+        descriptors = descriptor_limit()
+        self.sockets = SocketQuotas(settings.limits, settings.limits.sockets_within(descriptors))
+        logger.info("at most %d WebSockets (configured %d; %s open files, %d kept for HTTP, the database "
+                    "and the process)", self.sockets.max_sockets, settings.limits.max_sockets,
+                    descriptors if descriptors is not None else "no limit on", DESCRIPTOR_RESERVE)
         self._sessions: dict[str, Session] = {}
         self._tables: OrderedDict[str, Table] = OrderedDict()  # uploads, least recently used first
         self.shares = ShareBook()

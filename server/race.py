@@ -14,10 +14,17 @@ Thumbnails, copy after copy, each G×G bytes a block (row 0 at x2_min, columns f
 the heatmaps): classification, two blocks — the probability of the class the copy predicts
 at each point (byte = 255·p), then that class's index; regression, one block — the value,
 scaled into the copy's own `range` [min, max].
+
+Lifecycle (`RaceState`): running → finished (every step taken, or every copy diverged), or
+running → stopping (`stop`: a `race_stop`, a newer race, the session closing, or its last
+control socket gone: nobody would see it) → stopped at its next turn, which sends the last
+message. A race is counted as running (`/api/v1/health`) until its last turn.
 """
 
 from __future__ import annotations
 
+import enum
+import threading
 import time
 from collections.abc import Callable
 
@@ -42,6 +49,13 @@ SLICE_SECONDS = 0.008  # training per turn when the race goes as fast as it can
 Publish = Callable[[tuple[Part, ...], str], None]
 
 
+class RaceState(enum.Enum):
+    RUNNING = "running"
+    STOPPING = "stopping"  # asked to stop: its next turn sends the last message and ends it
+    STOPPED = "stopped"  # final
+    FINISHED = "finished"  # final: every step taken, or every copy diverged
+
+
 class LiveRace:
     def __init__(self, config: Config, table: Table | None, rates: list[float], steps: int,
                  steps_per_second: float, scheduler: Scheduler, publish: Publish, race_id: int):
@@ -49,7 +63,8 @@ class LiveRace:
         self.steps = steps
         self.steps_per_second = steps_per_second
         self.id = race_id
-        self.stopped = False
+        self.state = RaceState.RUNNING
+        self._lock = threading.Lock()  # `stop` comes from the session's lane, turns run in the race's
         self._publish = publish
         self._scheduler = scheduler
         first = self.race.copies[0].trainer
@@ -68,10 +83,16 @@ class LiveRace:
 
     def stop(self) -> None:
         """Ends the race at its next turn (a `race` message with status `stopped` says so)."""
-        if self.stopped or self.done:
-            return
-        self.stopped = True
+        with self._lock:
+            if self.state is not RaceState.RUNNING:
+                return
+            self.state = RaceState.STOPPING
         self._scheduler.wake(self._ticker)
+
+    @property
+    def running(self) -> bool:
+        """It still takes turns (stopping included: its last turn is still to come)."""
+        return self.state in (RaceState.RUNNING, RaceState.STOPPING)
 
     @property
     def done(self) -> bool:
@@ -79,9 +100,8 @@ class LiveRace:
 
     # --- a turn (training thread) ----------------------------------------------------------
     def _tick(self) -> float | None:
-        if self.stopped:
-            self._scheduler.cancel(self._ticker)
-            self._send("stopped", thumbnails=True)
+        if self.state is RaceState.STOPPING:
+            self._end(RaceState.STOPPED)
             return None
         now = time.perf_counter()
         race = self.race
@@ -94,7 +114,7 @@ class LiveRace:
             race.advance(due - race.step)
         now = time.perf_counter()
         if self.done:
-            self._send("finished", thumbnails=True)
+            self._end(RaceState.FINISHED)
             return None
         # a large network's whole-split losses are costly: messages then come less often
         interval = max(1.0 / MESSAGE_RATE, self._message_seconds / EVALUATION_SHARE)
@@ -103,6 +123,13 @@ class LiveRace:
         if self.steps_per_second > 0:
             return now + min(1.0 / MESSAGE_RATE, max(1.0 / self.steps_per_second, 0.001))
         return now
+
+    def _end(self, state: RaceState) -> None:
+        """The last turn: no more turns, and the last message (never dropped) says why."""
+        self._scheduler.cancel(self._ticker)
+        with self._lock:
+            self.state = state
+        self._send(state.value, thumbnails=True)
 
     # --- messages --------------------------------------------------------------------------
     def _send(self, status: str, thumbnails: bool) -> None:

@@ -282,10 +282,13 @@ class Session:
         }
 
     def attach(self, channel: ClientChannel) -> None:
-        """Greet a socket that just connected (`hello`, then the heatmaps) and add it to the hub.
+        """Greet a socket that joined the hub (`hello`, then the heatmaps); from then on it
+        hears the session's broadcasts.
 
-        Both happen in one event-loop callback queued behind every message published so far,
-        so the socket misses nothing that came after its snapshot and gets nothing older.
+        The greeting is one event-loop callback queued behind every message published so far,
+        so the socket misses nothing that came after its snapshot and gets nothing older. A
+        socket that ended before its greeting (dropped during the handshake) was already
+        discarded from the hub: the callback finds it gone and leaves it so.
         """
         self._check_open()
         viewer = channel.role is Role.VIEWER
@@ -293,7 +296,8 @@ class Session:
         heat = self.frames.heatmaps(self.trainer)
 
         def greet() -> None:
-            self.hub.add(channel)
+            if not self.hub.listen(channel):
+                return
             channel.push((hello,))
             channel.push(heat, "heatmaps")
             self.announce_audience(None if viewer else channel)
@@ -428,9 +432,18 @@ class Session:
 
     def stop_race(self) -> None:
         self._check_open()
-        if self.race is not None and not self.race.done:
+        if self.race is not None:
             self.race.stop()
         self.race = None
+
+    def unattended(self) -> None:
+        """Its last control socket closed: nobody steers it now, so nothing of it trains on for
+        nobody. It pauses (kept to resume, docs/protocol.md "Lifecycle") and its race stops.
+        Viewers, if any, watch it paused."""
+        if self.closed:
+            return
+        self.pause()
+        self.stop_race()
 
     # --- the loss surface (training thread) ----------------------------------------------------
     def surface_plan(self, request: SurfaceIn) -> SurfacePlan:

@@ -180,4 +180,6 @@ def test_a_sweep_whose_client_leaves_stops_and_frees_its_slot(live_factory, monk
     stopped_at = len(turns)
     assert stopped_at > 5, "the sweep never ran"
     time.sleep(0.3)  # (the sweep's turns come every few milliseconds while it runs)
-    assert len(turns) == stopped_at, f"freed after {freed:.2f} s, the sweep went on training for nobody"
+    assert len(turns) == stopped_at, "the sweep went on training for nobody"
+    health = httpx.get(f"{patient.base}/api/v1/health").json()
+    assert health["experiments_running"] == 0, f"freed after {freed:.2f} s, yet /health counts it"

@@ -41,6 +41,10 @@ def test_health_says_ok_with_a_version_and_the_training_threads(live, http):
     body = http.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 3
     assert body["training_threads"] == live.settings.training_threads >= 1
+    # this process may open far more files than 1,000 sockets need: the configured cap is in force
+    assert body["max_sockets"] == live.settings.limits.max_sockets == 1000
+    counts = ("sessions", "playing", "sockets", "races_running", "surfaces_computing", "experiments_running")
+    assert all(isinstance(body[name], int) and body[name] >= 0 for name in counts)
 
 
 def test_options_list_every_choice_the_defaults_and_the_caps(http):

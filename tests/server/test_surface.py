@@ -298,3 +298,4 @@ def test_a_surface_whose_client_leaves_stops_between_chunks_and_frees_its_place(
     assert len(ended) == 1 and ended[0][0] == "SurfaceAbandoned"
     _, ran, estimate = ended[0]
     assert estimate > 2 * ran, f"stopped after {ran:.2f} s of a grid estimated at {estimate:.2f} s"
+    assert httpx.get(f"{patient.base}/api/v1/health").json()["surfaces_computing"] == 0
