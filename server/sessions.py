@@ -118,7 +118,9 @@ class Session:
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
-        self.race: LiveRace | None = None  # the learning-rate race of this session's config
+        # the latest learning-rate race of this session's config, kept once it ends (or is ending:
+        # /api/v1/health counts it until its last turn)
+        self.race: LiveRace | None = None
         self._races = 0
         self._builds = 0  # networks built so far: a surface planned for an older one is not shown
         self._surface: tuple[int, Plane] | None = None  # the id and plane of the surface shown
@@ -434,7 +436,6 @@ class Session:
         self._check_open()
         if self.race is not None:
             self.race.stop()
-        self.race = None
 
     def unattended(self) -> None:
         """Its last control socket closed: nobody steers it now, so nothing of it trains on for
@@ -639,7 +640,6 @@ class Session:
         self._scheduler.cancel(self._ticker)
         if self.race is not None:
             self.race.stop()
-            self.race = None
 
     def _fail(self, error: BaseException) -> None:
         logger.error("session %s failed", self.id[:8], exc_info=error)
