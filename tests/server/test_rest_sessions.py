@@ -17,7 +17,7 @@ from server.schemas import (
     SessionOut,
     TraceOut,
 )
-from server.settings import Limits
+from server.settings import Limits, descriptor_limit
 
 DOCUMENTED_DEFAULTS = {  # docs/api.md, "The config"
     "dataset": "circle", "samples": 500, "noise": 0.0, "train_ratio": 0.5, "seed": 0,
@@ -41,8 +41,8 @@ def test_health_says_ok_with_a_version_and_the_training_threads(live, http):
     body = http.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 3
     assert body["training_threads"] == live.settings.training_threads >= 1
-    # this process may open far more files than 1,000 sockets need: the configured cap is in force
-    assert body["max_sockets"] == live.settings.limits.max_sockets == 1000
+    # the configured 1,000, unless this process may open too few files for them (see test_cli.py)
+    assert body["max_sockets"] == live.settings.limits.sockets_within(descriptor_limit()) <= 1000
     counts = ("sessions", "playing", "sockets", "races_running", "surfaces_computing", "experiments_running")
     assert all(isinstance(body[name], int) and body[name] >= 0 for name in counts)
 
