@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -119,13 +118,13 @@ def test_under_a_low_open_files_limit_sockets_are_refused_before_http_runs_out_o
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    def low_limits() -> None:  # a shell's soft limit below a hard limit of 1,024 (the brief's `ulimit -n 1024`)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (512, 1024))
-
+    # `python -m server` started from a shell whose limit on open files is 512, its hard one 1,024
+    start = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (512, 1024)); "
+             "sys.argv[0] = 'backprop-lab'; runpy.run_module('server', run_name='__main__')")
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT, preexec_fn=low_limits,
+        [sys.executable, "-c", start, "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
