@@ -15,6 +15,9 @@ classroom mode (the teacher, students and their quotas: server.identity, server.
 any host, 127.0.0.1 included. Sessions train on one thread per core unless
 `--training-threads` says otherwise. On SIGTERM (or Ctrl-C) every WebSocket is closed
 with 1001 ("going away") and the process exits within a few seconds.
+
+At start the process's limit on open files is raised to its hard maximum: every WebSocket is an
+open file, and the cap on sockets is derived from that limit (`Limits.sockets_within`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from fastapi import FastAPI
 from server import __version__
 from server.app import create_app, shutdown_streams
 from server.identity import TEACHER_KEY_VARIABLE, check_teacher_key
-from server.settings import Settings
+from server.settings import Settings, descriptor_limit
 from server.store import RunStore, StoreError, default_path
 
 logger = logging.getLogger("server")
@@ -93,6 +96,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def raise_open_files_limit() -> None:
+    """Raise the soft limit on open files to the hard one (a shell's default soft limit is often
+    1,024 while the hard one allows far more), and say what it is."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):  # a hard limit the kernel refuses as a soft one
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    logger.info("open files: at most %s (was %s)", descriptor_limit() or "unlimited", soft)
+
+
 class LabServer(uvicorn.Server):
     """uvicorn's server, closing the lab's sockets with 1001 before uvicorn's own shutdown
     (which would close them with 1012, "service restart")."""
@@ -127,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")
+    raise_open_files_limit()
     try:  # a database damaged, read-only, newer than this code or out of reach stops the start with a clear message
         store = RunStore(settings.db_path)
         store.open()

@@ -5,16 +5,19 @@ A sweep trains K copies for up to `max_steps_per_request` steps, which can take 
 in slices (`run_in_slices`) in a lane of its own, so sessions keep their turns on the training
 threads meanwhile (round-robin, `server.scheduler`). Before the work starts, its cost is
 estimated from the engine's measured step time and refused with 429 past the time one request
-may take (`max_request_seconds`), as `…/step` does.
+may take (`max_request_seconds`), as `…/step` does. A sweep or range test whose client has
+gone stops (`until_ended`) and frees its slot.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any
+from concurrent.futures import Future, InvalidStateError
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,28 +31,50 @@ from server.scheduler import Lane, Scheduler
 from server.views import finite_or_none
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 SLICE_SECONDS = 0.008  # one turn of a sweep on a training thread, as long as a session's slice
 HISTORY_POINTS = 500  # a sweep's history has about this many points unless asked otherwise
 
 
 def run_in_slices(scheduler: Scheduler, lane: Lane, advance: Callable[[float], bool]) -> Future[None]:
     """Call `advance(deadline)` as a normal job in `lane` until it returns True (done), each
-    call one turn among the sessions'. The future carries the end, or the exception raised."""
+    call one turn among the sessions'. The future carries the end, or the exception raised;
+    cancelling it (its client left: `until_ended`) stops the work before its next turn."""
     done: Future[None] = Future()
 
     def turn() -> None:
+        if done.cancelled():
+            return
         try:
             finished = advance(time.perf_counter() + SLICE_SECONDS)
             if not finished:
-                scheduler.submit(turn, urgent=False, lane=lane)
+                if not done.cancelled():
+                    scheduler.submit(turn, urgent=False, lane=lane)
                 return
         except BaseException as error:  # handed to whoever awaits the sweep
-            done.set_exception(error)
+            with contextlib.suppress(InvalidStateError):  # unless it was cancelled meanwhile
+                done.set_exception(error)
             return
-        done.set_result(None)
+        with contextlib.suppress(InvalidStateError):
+            done.set_result(None)
 
     scheduler.submit(turn, urgent=False, lane=lane)
     return done
+
+
+async def until_ended(work: Future[T]) -> T:
+    """Await `work` on the training threads. If the awaiting task is cancelled (its HTTP client
+    left, `server.disconnects`), the work stops where it can: a job that has not started never
+    starts, sliced work (`run_in_slices`) stops before its next turn, and a job already running
+    (the range test: one engine call) is awaited to its end, so the slot it holds
+    (the ledger's `sweeps`, `server.quotas`) is freed only once it no longer runs."""
+    try:
+        return await asyncio.shield(asyncio.wrap_future(work))
+    except asyncio.CancelledError:
+        if not work.cancel():  # running: it ends on its own, within the request's time cap
+            with contextlib.suppress(Exception):  # nobody is left to hear how it ended
+                await asyncio.wrap_future(work)
+        raise
 
 
 def too_slow(what: str, seconds: float, cap: float) -> CapReached:

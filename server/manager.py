@@ -34,8 +34,9 @@ from server.quotas import Claim, Ledger, Resource
 from server.scheduler import Account, Scheduler
 from server.schemas import ConfigIn, to_engine_config
 from server.sessions import Session
-from server.settings import Limits, Settings
+from server.settings import DESCRIPTOR_RESERVE, Limits, Settings, descriptor_limit
 from server.shares import ShareBook, spoken
+from server.socket_quotas import SocketQuotas
 
 logger = logging.getLogger(__name__)
 Location = tuple[str | int, ...]
@@ -51,11 +52,12 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def server_caps(limits: Limits) -> dict[Resource, int]:
-    """The server-wide cap of each resource the ledger counts."""
+def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
+    """The server-wide cap of each resource the ledger counts; `max_sockets` is the socket cap in
+    force (`Limits.sockets_within` the process's open-file limit)."""
     return {
         Resource.SESSIONS: limits.max_sessions,
-        Resource.SOCKETS: limits.max_sockets,
+        Resource.SOCKETS: max_sockets,
         Resource.UPLOADS: limits.max_uploads,
         Resource.SURFACES: limits.max_surfaces,
         Resource.SWEEPS: limits.max_sweeps,
@@ -79,11 +81,17 @@ class SessionManager:
         self.scheduler = scheduler
         self.cadence = cadence
         self.loop = loop
+        descriptors = descriptor_limit()
+        max_sockets = settings.limits.sockets_within(descriptors)
+        logger.info("at most %d WebSockets (configured %d; %s open files, %d kept for HTTP, the database "
+                    "and the process)", max_sockets, settings.limits.max_sockets,
+                    descriptors if descriptors is not None else "no limit on", DESCRIPTOR_RESERVE)
+        # who holds what: every student's and address's share, and the server's caps
+        self.ledger = Ledger(settings.quotas, server_caps(settings.limits, max_sockets), settings.classroom)
+        self.sockets = SocketQuotas(settings.limits, self.ledger)  # the ledger's, and each session's caps
         self._sessions: dict[str, Session] = {}
         self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
-        # who holds what: every student's and address's share, and the server's caps
-        self.ledger = Ledger(settings.quotas, server_caps(settings.limits), settings.classroom)
         # each identity's share of the training threads (server.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
 

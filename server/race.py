@@ -14,10 +14,17 @@ Thumbnails, copy after copy, each G×G bytes a block (row 0 at x2_min, columns f
 the heatmaps): classification, two blocks — the probability of the class the copy predicts
 at each point (byte = 255·p), then that class's index; regression, one block — the value,
 scaled into the copy's own `range` [min, max].
+
+Lifecycle (`RaceState`): running → finished (every step taken, or every copy diverged), or
+running → stopping (`stop`: a `race_stop`, a newer race, the session closing, or its last
+control socket gone: nobody would see it) → stopped at its next turn, which sends the last
+message. A race is counted as running (`/api/v1/health`) until its last turn.
 """
 
 from __future__ import annotations
 
+import enum
+import threading
 import time
 from collections.abc import Callable
 
@@ -43,6 +50,13 @@ SLICE_SECONDS = 0.008  # training per turn when the race goes as fast as it can
 Publish = Callable[[tuple[Part, ...], str], None]
 
 
+class RaceState(enum.Enum):
+    RUNNING = "running"
+    STOPPING = "stopping"  # asked to stop: its next turn sends the last message and ends it
+    STOPPED = "stopped"  # final
+    FINISHED = "finished"  # final: every step taken, or every copy diverged
+
+
 class LiveRace:
     def __init__(self, config: Config, table: Table | None, rates: list[float], steps: int,
                  steps_per_second: float, scheduler: Scheduler, publish: Publish, race_id: int, claim: Claim,
@@ -52,7 +66,8 @@ class LiveRace:
         self.steps = steps
         self.steps_per_second = steps_per_second
         self.id = race_id
-        self.stopped = False
+        self.state = RaceState.RUNNING
+        self._lock = threading.Lock()  # `stop` comes from the session's lane, turns run in the race's
         self._publish = publish
         self._scheduler = scheduler
         first = self.race.copies[0].trainer
@@ -72,10 +87,16 @@ class LiveRace:
 
     def stop(self) -> None:
         """Ends the race at its next turn (a `race` message with status `stopped` says so)."""
-        if self.stopped or self.done:
-            return
-        self.stopped = True
+        with self._lock:
+            if self.state is not RaceState.RUNNING:
+                return
+            self.state = RaceState.STOPPING
         self._scheduler.wake(self._ticker)
+
+    @property
+    def running(self) -> bool:
+        """It still takes turns (stopping included: its last turn is still to come)."""
+        return self.state in (RaceState.RUNNING, RaceState.STOPPING)
 
     @property
     def done(self) -> bool:
@@ -83,20 +104,14 @@ class LiveRace:
 
     def hand_over_claim(self) -> Claim | None:
         """The place this race holds, for the race that replaces it (None when it has ended)."""
-        claim, self._claim = self._claim, None
-        return claim if claim is not None and not claim.released else None
-
-    def _ended(self) -> None:
-        if self._claim is not None:
-            self._claim.release()
-            self._claim = None
+        with self._lock:
+            claim, self._claim = self._claim, None
+        return claim
 
     # --- a turn (training thread) ----------------------------------------------------------
     def _tick(self) -> float | None:
-        if self.stopped:
-            self._scheduler.cancel(self._ticker)
-            self._ended()
-            self._send("stopped", thumbnails=True)
+        if self.state is RaceState.STOPPING:
+            self._end(RaceState.STOPPED)
             return None
         now = time.perf_counter()
         race = self.race
@@ -109,8 +124,7 @@ class LiveRace:
             race.advance(due - race.step)
         now = time.perf_counter()
         if self.done:
-            self._ended()
-            self._send("finished", thumbnails=True)
+            self._end(RaceState.FINISHED)
             return None
         # a large network's whole-split losses are costly: messages then come less often
         interval = max(1.0 / MESSAGE_RATE, self._message_seconds / EVALUATION_SHARE)
@@ -119,6 +133,16 @@ class LiveRace:
         if self.steps_per_second > 0:
             return now + min(1.0 / MESSAGE_RATE, max(1.0 / self.steps_per_second, 0.001))
         return now
+
+    def _end(self, state: RaceState) -> None:
+        """The last turn: no more turns, and the last message (never dropped) says why."""
+        self._scheduler.cancel(self._ticker)
+        with self._lock:
+            self.state = state
+            claim, self._claim = self._claim, None
+        if claim is not None:  # its place in its owner's share (unless a new race took it over)
+            claim.release()
+        self._send(state.value, thumbnails=True)
 
     # --- messages --------------------------------------------------------------------------
     def _send(self, status: str, thumbnails: bool) -> None:

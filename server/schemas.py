@@ -453,9 +453,16 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
     version: str
     protocol_version: int
-    sessions: int
-    playing: int = Field(description="Sessions whose play loop is running.")
-    sockets: int
+    sessions: int = Field(description="Sessions alive (open, not yet expired or deleted).")
+    playing: int = Field(description="Sessions whose play loop is running, from their states.")
+    sockets: int = Field(description="WebSockets open (or being accepted), all sessions together.")
+    max_sockets: int = Field(
+        description="The cap on `sockets` in force: the configured cap, or what the process's limit on open "
+        "files allows after a reserve for HTTP connections, the database and the process, whichever is smaller."
+    )
+    races_running: int = Field(description="Live learning-rate races still taking turns.")
+    surfaces_computing: int = Field(description="Loss surfaces whose grid is being computed now.")
+    experiments_running: int = Field(description="REST learning-rate sweeps and range tests running or queued.")
     training_threads: int = Field(description="Threads that train sessions (`--training-threads`).")
     training_thread_seconds: dict[str, float] = Field(
         description="Time the training threads spent, by kind of work, all threads together, since the "

@@ -122,7 +122,9 @@ class Session:
         self._step_generation = 0
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
-        self.race: LiveRace | None = None  # the learning-rate race of this session's config
+        # the latest learning-rate race of this session's config, kept once it ends (or is ending:
+        # /api/v1/health counts it until its last turn)
+        self.race: LiveRace | None = None
         self._races = 0
         self._builds = 0  # networks built so far: a surface planned for an older one is not shown
         self._surface: tuple[int, Plane] | None = None  # the id and plane of the surface shown
@@ -291,10 +293,13 @@ class Session:
         }
 
     def attach(self, channel: ClientChannel) -> None:
-        """Greet a socket that just connected (`hello`, then the heatmaps) and add it to the hub.
+        """Greet a socket that joined the hub (`hello`, then the heatmaps); from then on it
+        hears the session's broadcasts.
 
-        Both happen in one event-loop callback queued behind every message published so far,
-        so the socket misses nothing that came after its snapshot and gets nothing older.
+        The greeting is one event-loop callback queued behind every message published so far,
+        so the socket misses nothing that came after its snapshot and gets nothing older. A
+        socket that ended before its greeting (dropped during the handshake) was already
+        discarded from the hub: the callback finds it gone and leaves it so.
         """
         self._check_open()
         viewer = channel.role is Role.VIEWER
@@ -302,7 +307,8 @@ class Session:
         heat = self.frames.heatmaps(self.trainer)
 
         def greet() -> None:
-            self.hub.add(channel)
+            if not self.hub.listen(channel):
+                return
             channel.push((hello,))
             channel.push(heat, "heatmaps")
             self.announce_audience(None if viewer else channel)
@@ -443,9 +449,17 @@ class Session:
 
     def stop_race(self) -> None:
         self._check_open()
-        if self.race is not None and not self.race.done:
+        if self.race is not None:
             self.race.stop()
-        self.race = None
+
+    def unattended(self) -> None:
+        """Its last control socket closed: nobody steers it now, so nothing of it trains on for
+        nobody. It pauses (kept to resume, docs/protocol.md "Lifecycle") and its race stops.
+        Viewers, if any, watch it paused."""
+        if self.closed:
+            return
+        self.pause()
+        self.stop_race()
 
     # --- the loss surface (training thread) ----------------------------------------------------
     def surface_plan(self, request: SurfaceIn) -> SurfacePlan:
@@ -641,7 +655,6 @@ class Session:
         self._scheduler.cancel(self._ticker)
         if self.race is not None:
             self.race.stop()
-            self.race = None
 
     def _fail(self, error: BaseException) -> None:
         logger.error("session %s failed", self.id[:8], exc_info=error)

@@ -18,6 +18,14 @@ from server.quotas import Quotas
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
+# File descriptors kept for what is not a WebSocket when the socket cap is derived from the
+# process's limit (`Limits.sockets_within`): every socket is one descriptor, and past the limit
+# the server can accept nothing at all, not even a page load. The process itself holds about 20
+# at rest (the event loop, its pipes, the listening socket, the log) and opens more for a
+# moment (numba's cache, static files): 64. The database: SQLite's file, WAL and shared memory
+# per connection, or a pool of connections to a database URL: 64. HTTP connections beside the
+# sockets (a classroom's page loads and REST calls, a browser opening up to 6 at a time): 128.
+DESCRIPTOR_RESERVE = 64 + 64 + 128
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,14 @@ class Limits:
     max_messages_per_second: int = 200  # inbound WebSocket messages per socket
     max_request_seconds: float = 10.0  # estimated training or checking time of one REST request
 
+    def sockets_within(self, descriptors: int | None) -> int:
+        """The server-wide socket cap in force: `max_sockets`, or what `descriptors` (the
+        process's limit on open files; None: unknown) leave after `DESCRIPTOR_RESERVE`,
+        whichever is smaller."""
+        if descriptors is None:
+            return self.max_sockets
+        return max(0, min(self.max_sockets, descriptors - DESCRIPTOR_RESERVE))
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -65,6 +81,17 @@ class Timing:
     send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
     max_slice_seconds: float = 0.008  # longest uninterrupted training slice of one session
     min_slice_seconds: float = 0.0001  # shortest, when many sessions share the CPU
+
+
+def descriptor_limit() -> int | None:
+    """The process's limit on open files (its soft limit; `server.cli` raises it to the hard one
+    at start), or None where the platform has no such limit to read."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def one_per_core() -> int:

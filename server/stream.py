@@ -164,10 +164,18 @@ class ClientChannel:
 
 
 class SessionHub:
-    """The sockets of one session. Lives on the event loop: call it only from there."""
+    """The sockets of one session. Lives on the event loop: call it only from there.
+
+    A socket is a member from the moment its connection is served until it ends (`join`,
+    `discard`, both on the event loop, so the counts are never behind the sockets), and hears
+    the session's broadcasts once it has been greeted (`listen`): its `hello` comes first and
+    nothing older than that snapshot follows it. A greeting that arrives after its socket ended
+    finds it gone and does nothing, so a socket dropped during its handshake never lingers.
+    """
 
     def __init__(self) -> None:
-        self._channels: set[ClientChannel] = set()
+        self._channels: set[ClientChannel] = set()  # every member, greeted or not
+        self._listening: set[ClientChannel] = set()  # the greeted members: broadcasts go to them
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -183,15 +191,25 @@ class SessionHub:
     def viewer_count(self) -> int:
         return len(self._channels) - self.control_count
 
-    def add(self, channel: ClientChannel) -> None:
+    def join(self, channel: ClientChannel) -> None:
+        """A socket being served: counted from now on, broadcast to once greeted."""
         self._channels.add(channel)
+
+    def listen(self, channel: ClientChannel) -> bool:
+        """The greeting of `channel`: from now on it hears broadcasts. False when it already
+        left (it must not be greeted, nor come back)."""
+        if channel not in self._channels or channel.state is not ChannelState.OPEN:
+            return False
+        self._listening.add(channel)
+        return True
 
     def discard(self, channel: ClientChannel) -> None:
         self._channels.discard(channel)
+        self._listening.discard(channel)
 
     def broadcast(self, parts: tuple[Part, ...], kind: str = "control") -> None:
-        """The same encoded message(s) into every client's queue."""
-        for channel in self._channels:
+        """The same encoded message(s) into every greeted client's queue."""
+        for channel in self._listening:
             channel.push(parts, kind)
 
     def close_all(self, code: int, reason: str = "", parts: Iterable[Part] = ()) -> None:

@@ -7,7 +7,8 @@ compute a grid:
    with the largest gradient by default, random directions from a seed, or the PCA of the
    recorded trajectory), copies what the grid needs and estimates its cost;
 2. `SurfaceWorkers.compute` runs the grid on threads of their own — both cores, at a lower
-   priority than the training threads, so frames keep their rate while it runs;
+   priority than the training threads, so frames keep their rate while it runs — in chunks of
+   about `CHUNK_SECONDS`, so a surface whose client has gone stops between two chunks;
 3. the session shows the plane (`Session.show_surface`): from then on every frame carries the
    current weights' coordinates on it, `surface_point`, until the next surface or a rebuild.
 """
@@ -15,13 +16,16 @@ compute a grid:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import math
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -43,7 +47,13 @@ from server.problems import InvalidInput
 from server.schemas import SurfaceIn
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 LOWER_PRIORITY = 10  # nice increment of the surface threads: training and frames go first
+# A grid is cut into chunks of about this long on one thread (at least one per thread, at most
+# MAX_CHUNKS): a surface whose client left stops within about a chunk. Each chunk allocates the
+# buffers of one forward pass over the training split, so chunks are not made much smaller.
+CHUNK_SECONDS = 0.1
+MAX_CHUNKS = 128
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +112,30 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWER_PRIORITY)
 
 
+class SurfaceAbandoned(Exception):
+    """A chunk of a grid skipped: the request it was for has gone."""
+
+
+class _Abandonable(Executor):
+    """The surface threads, as the engine's `loss_surface` sees them for one grid: each chunk it
+    submits runs on the pool unless the grid was abandoned before the chunk's turn came."""
+
+    def __init__(self, pool: Executor, abandoned: threading.Event) -> None:
+        self._pool = pool
+        self._abandoned = abandoned
+        self.chunks: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        def chunk() -> T:
+            if self._abandoned.is_set():
+                raise SurfaceAbandoned
+            return fn(*args, **kwargs)
+
+        future = self._pool.submit(chunk)
+        self.chunks.append(future)
+        return future
+
+
 class SurfaceWorkers:
     """The threads that compute grids, one surface at a time (the next waits its turn; how many
     may wait is the ledger's `surfaces` cap and shares, so requests cannot pile up copies of
@@ -111,17 +145,37 @@ class SurfaceWorkers:
         self.threads = max(1, threads)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="surface", initializer=_lower_priority)
         self._turn = asyncio.Lock()
+        self.computing = 0  # grids on the threads now: 0 or 1 (event loop only)
 
     async def compute(self, job: SurfacePlan) -> tuple[LossSurface, float]:
-        """The grid of `job` and the seconds it took; the event loop only awaits it."""
+        """The grid of `job` and the seconds it took; the event loop only awaits it. Cancelled
+        (its client left), the chunks not started are skipped, and it returns once the ones
+        running have ended: the threads are then free for the next surface."""
         async with self._turn:
-            return await asyncio.to_thread(self._compute, job)
+            abandoned = threading.Event()
+            grid = asyncio.ensure_future(asyncio.to_thread(self._compute, job, abandoned))
+            self.computing += 1
+            try:
+                return await asyncio.shield(grid)
+            except asyncio.CancelledError:
+                abandoned.set()
+                await asyncio.wait({grid})
+                if not grid.cancelled():
+                    grid.exception()  # SurfaceAbandoned, as asked
+                raise
+            finally:
+                self.computing -= 1
 
-    def _compute(self, job: SurfacePlan) -> tuple[LossSurface, float]:
+    def _compute(self, job: SurfacePlan, abandoned: threading.Event) -> tuple[LossSurface, float]:
         started = time.perf_counter()
-        with np.errstate(all="ignore"):
-            surface = loss_surface(job.network, get_loss(job.loss_name), job.inputs, job.targets, job.plane,
-                                   job.request.span, job.request.resolution, job.trajectory, self.threads, self._pool)
+        chunks = max(self.threads, min(MAX_CHUNKS, math.ceil(job.seconds / CHUNK_SECONDS)))
+        executor = _Abandonable(self._pool, abandoned)
+        try:
+            with np.errstate(all="ignore"):
+                surface = loss_surface(job.network, get_loss(job.loss_name), job.inputs, job.targets, job.plane,
+                                       job.request.span, job.request.resolution, job.trajectory, chunks, executor)
+        finally:
+            concurrent.futures.wait(executor.chunks)  # an abandoned grid's running chunks end first
         return surface, time.perf_counter() - started
 
     def close(self) -> None:

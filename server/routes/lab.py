@@ -2,21 +2,22 @@
 from one start, the loss line of a session, and the learning-rate range test.
 
 Thin routes: the schemas validate, `server.lab` estimates the cost (429 past the cap) and runs
-the work on the training threads, never on the event loop.
+the work on the training threads, never on the event loop. A sweep or range test whose client
+leaves stops and frees its slot (`server.disconnects`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from engine.config import Config
 from engine.lr_lab import loss_line
 from engine.trainer import Trainer
 from server import lab
 from server.deps import IdentityDep, LabDep, SessionDep
+from server.disconnects import while_connected
 from server.errors import JSONBody
 from server.problems import CapReached
 from server.quotas import Resource
@@ -44,7 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["learning-rate lab"])
     "non-finite stops there and is marked diverged at that step. 429 when the training would take longer "
     "than one request may compute, or when too many sweeps and range tests run at once.",
 )
-async def lr_sweep(body: LrSweepIn, app: LabDep, identity: IdentityDep) -> Response:
+async def lr_sweep(body: LrSweepIn, app: LabDep, identity: IdentityDep, request: Request) -> Response:
     config = to_engine_config(body.config, Config())
     table = app.manager.table_for(config.dataset, ("body", "config"))
     app.manager.check_caps(config, table)
@@ -55,8 +56,8 @@ async def lr_sweep(body: LrSweepIn, app: LabDep, identity: IdentityDep) -> Respo
     sweep = lab.Sweep(config, table, body.learning_rates, body.steps, record_every,
                       limits.max_request_seconds)
     with app.manager.ledger.holding(Resource.SWEEPS, identity):
-        lane = Lane("lr-sweep", app.manager.account_of(identity))
-        await asyncio.wrap_future(lab.run_in_slices(app.scheduler, lane, sweep.advance))
+        work = lab.run_in_slices(app.scheduler, Lane("lr-sweep", app.manager.account_of(identity)), sweep.advance)
+        await while_connected(request, lab.until_ended(work))
     return JSONBody(sweep.view())
 
 
@@ -85,16 +86,16 @@ async def read_loss_line(
     responses=error_responses(413, 429),
     summary="The learning-rate range test: the rate grows exponentially per step; the loss says which rate",
 )
-async def lr_range_test(body: RangeTestIn, app: LabDep, identity: IdentityDep) -> Response:
+async def lr_range_test(body: RangeTestIn, app: LabDep, identity: IdentityDep, request: Request) -> Response:
     lab.check_range(body.min_rate, body.max_rate)
     config = to_engine_config(body.config, Config())
     table = app.manager.table_for(config.dataset, ("body", "config"))
     app.manager.check_caps(config, table)
     cap = app.settings.limits.max_request_seconds
     with app.manager.ledger.holding(Resource.SWEEPS, identity):
-        future = app.scheduler.submit(
+        work = app.scheduler.submit(
             lambda: lab.run_range_test(config, table, body.min_rate, body.max_rate, body.steps, cap),
             urgent=False, lane=Lane("lr-range-test", app.manager.account_of(identity)),
         )
-        test = await asyncio.wrap_future(future)
+        test = await while_connected(request, lab.until_ended(work))
     return JSONBody(lab.range_view(test))

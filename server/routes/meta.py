@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from server import __version__
 from server.deps import IdentityDep, LabDep, SettingsDep
+from server.lifecycle import SessionState
 from server.manager import _iris
 from server.options import options_document
 from server.protocol import PROTOCOL_VERSION
@@ -17,14 +18,21 @@ router = APIRouter(prefix="/api/v1", tags=["meta"])
 
 @router.get("/health", response_model=HealthOut)
 async def health(lab: LabDep) -> dict:
+    """What really runs, counted from the things themselves (each session's state, each race's,
+    the sockets' reservations), so a count can never drift from what it counts."""
     manager = lab.manager
+    sessions = manager.sessions()
     return {
         "status": "ok",
         "version": __version__,
         "protocol_version": PROTOCOL_VERSION,
-        "sessions": len(manager),
-        "playing": lab.cadence.players,
-        "sockets": manager.ledger.in_use(Resource.SOCKETS),
+        "sessions": len(sessions),
+        "playing": sum(1 for session in sessions if session.state is SessionState.RUNNING),
+        "sockets": manager.sockets.open,
+        "max_sockets": manager.sockets.max_sockets,
+        "races_running": sum(1 for session in sessions if session.race is not None and session.race.running),
+        "surfaces_computing": lab.surfaces.computing,
+        "experiments_running": manager.ledger.in_use(Resource.SWEEPS),
         "training_threads": lab.scheduler.threads,
         "training_thread_seconds": lab.cadence.spent(),
     }

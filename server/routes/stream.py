@@ -17,7 +17,7 @@ import logging
 import time
 from concurrent.futures import Future
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from server import control
 from server.deps import Lab
@@ -26,7 +26,6 @@ from server.identity import Identity, identity_of
 from server.limits import TokenBucket
 from server.problems import CapReached, NotFound
 from server.protocol import error
-from server.quotas import RETRY_AFTER, Resource
 from server.sessions import Session
 from server.stream import ClientChannel, Role
 
@@ -44,71 +43,63 @@ async def deny(websocket: WebSocket, status: int, message: str, code: str = "", 
         await websocket.close(1008)
 
 
-async def deny_cap(websocket: WebSocket, refused: CapReached) -> None:
-    await deny(websocket, 429, refused.message, refused.code, refused.retry_after)
-
-
 @router.websocket("/ws/sessions/{session_id}")
 async def session_stream(websocket: WebSocket, session_id: str) -> None:
     lab: Lab = websocket.app.state.lab
     identity = identity_of(websocket)
-    limits = lab.settings.limits
     try:
         session = lab.manager.owned(session_id, identity)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    if session.hub.control_count >= limits.max_sockets_per_session:
-        await deny(websocket, 429, f"this session already has {limits.max_sockets_per_session} control sockets, its "
-                   "cap; close another tab first", "too_many_sockets", RETRY_AFTER[Resource.SOCKETS])
-        return
-    await serve(websocket, session, lab, Role.CONTROL, identity)
+    await admit(websocket, session, lab, Role.CONTROL, identity)
 
 
 @router.websocket("/ws/watch/{code}")
 async def watch_stream(websocket: WebSocket, code: str) -> None:
     lab: Lab = websocket.app.state.lab
     identity = identity_of(websocket)
-    limits = lab.settings.limits
     try:
         session = lab.manager.shared(code)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    if session.hub.viewer_count >= limits.max_viewers_per_session:
-        await deny(websocket, 429, f"this session already has {session.hub.viewer_count} viewers, its cap",
-                   "too_many_viewers", RETRY_AFTER[Resource.SOCKETS])
+    await admit(websocket, session, lab, Role.VIEWER, identity)
+
+
+async def admit(websocket: WebSocket, session: Session, lab: Lab, role: Role, identity: Identity) -> None:
+    """Reserve the socket's slots before accepting it (429 when a cap or the client's share is
+    full), serve it, and give the slots back when it ends, however it ends (`server.socket_quotas`)."""
+    try:
+        reservation = lab.manager.sockets.reserve(session.id, role, identity)
+    except CapReached as refused:
+        await deny(websocket, 429, refused.message, refused.code, refused.retry_after)
         return
-    await serve(websocket, session, lab, Role.VIEWER, identity)
+    with reservation:
+        try:
+            await websocket.accept()
+        except (OSError, WebSocketDisconnect):  # the client left during the handshake
+            return
+        await serve(websocket, session, lab, role, identity)
 
 
 async def serve(websocket: WebSocket, session: Session, lab: Lab, role: Role, identity: Identity) -> None:
-    """Take a socket's place in its client's share, accept it and run it until it ends, then
-    detach it (pausing an unwatched session) and give the place back."""
-    manager = lab.manager
-    try:
-        claim = manager.ledger.claim(Resource.SOCKETS, identity)
-    except CapReached as refused:
-        await deny_cap(websocket, refused)
-        return
-    try:
-        await websocket.accept()
-        await _serve(websocket, session, lab, role, identity)
-    finally:
-        claim.release()
+    """Run an accepted socket until it ends, then detach it (pausing a session nobody steers).
 
-
-async def _serve(websocket: WebSocket, session: Session, lab: Lab, role: Role, identity: Identity) -> None:
-    manager = lab.manager
+    The socket joins the session's hub here, on the event loop, before its greeting is queued,
+    and leaves it in `finally`: the hub's counts are never behind the sockets, so the last
+    control socket's end is always seen, however early it came (the greeting of a socket that
+    already ended does nothing, `Session.attach`)."""
     channel = ClientChannel(websocket, role, lab.settings.timing.send_timeout_seconds)
-    ctx = control.Context(session, channel, manager, asyncio.get_running_loop(), identity)
+    ctx = control.Context(session, channel, lab.manager, asyncio.get_running_loop(), identity)
+    session.hub.join(channel)
     if role is Role.CONTROL:
         session.disconnected_at = None
     writer = asyncio.create_task(channel.run(), name="ws-writer")
     reader = asyncio.create_task(_read(ctx, lab.settings.limits.max_messages_per_second), name="ws-reader")
-    greeting = session.submit(lambda: session.attach(channel))
-    greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
     try:
+        greeting = session.submit(lambda: session.attach(channel))
+        greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         reader.cancel()
@@ -117,13 +108,21 @@ async def _serve(websocket: WebSocket, session: Session, lab: Lab, role: Role, i
             await asyncio.wait_for(asyncio.shield(writer), 1.0)
         except (TimeoutError, asyncio.CancelledError, Exception):
             writer.cancel()
-        session.hub.discard(channel)
-        if role is Role.VIEWER and not session.closed:
-            session.announce_audience()
-        if role is Role.CONTROL and session.hub.control_count == 0 and not session.closed:
-            session.disconnected_at = time.monotonic()
-            with contextlib.suppress(Exception):
-                session.submit(session.pause)  # nobody is watching: keep it, paused, to resume
+        _leave(session, channel)
+
+
+def _leave(session: Session, channel: ClientChannel) -> None:
+    """The socket's end: out of the hub; a session whose last control socket this was pauses
+    and stops its race (`Session.unattended`), and the reaper counts its resume time from now."""
+    session.hub.discard(channel)
+    if session.closed:
+        return
+    if channel.role is Role.VIEWER:
+        session.announce_audience()
+    elif session.hub.control_count == 0:
+        session.disconnected_at = time.monotonic()
+        with contextlib.suppress(Exception):  # the server is shutting down
+            session.submit(session.unattended)
 
 
 def _close_if_failed(ctx: control.Context, greeting: Future[None]) -> None:

@@ -3,16 +3,19 @@ session's current weights, with its recorded trajectory projected on it.
 
 The plane is chosen in the session's lane (it reads the weights and the trajectory), the grid is
 computed on the surface threads (`server.surfaces`), never on the event loop or the training
-threads, and the session then shows the plane: its frames carry the live `surface_point`.
+threads, and the session then shows the plane: its frames carry the live `surface_point`. A
+request whose client leaves stops waiting for its turn, or its grid stops between two chunks
+(`server.disconnects`), and frees its place among the surfaces waiting.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from server.deps import IdentityDep, LabDep, SessionDep
+from server.disconnects import while_connected
 from server.errors import JSONBody
 from server.problems import CapReached
 from server.quotas import Resource
@@ -33,19 +36,23 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
     "computes as many surfaces as it may (docs/reliability.md, \"Quotas\").",
 )
 async def loss_surface(
-    session: SessionDep, lab: LabDep, identity: IdentityDep, body: Annotated[SurfaceIn | None, Body()] = None
+    session: SessionDep,
+    lab: LabDep,
+    identity: IdentityDep,
+    request: Request,
+    body: Annotated[SurfaceIn | None, Body()] = None,
 ) -> Response:
-    request = body or SurfaceIn()
+    wanted = body or SurfaceIn()
     with lab.manager.ledger.holding(Resource.SURFACES, identity):
-        job = await session.run(lambda: session.surface_plan(request))
+        job = await session.run(lambda: session.surface_plan(wanted))
         cap = lab.settings.limits.max_request_seconds
         estimate = job.seconds / lab.surfaces.threads
         if estimate > cap:
             raise CapReached(
-                f"resolution: a {request.resolution}×{request.resolution} slice of this network over its "
+                f"resolution: a {wanted.resolution}×{wanted.resolution} slice of this network over its "
                 f"{job.inputs.shape[0]:,} training points takes about {estimate:,.0f} s here, past this server's "
                 f"cap of {cap:g} s per request; ask for a lower resolution"
             )
-        surface, seconds = await lab.surfaces.compute(job)
+        surface, seconds = await while_connected(request, lab.surfaces.compute(job))
     surface_id = await session.run(lambda: session.show_surface(job))
     return JSONBody(surface_view(job, surface, surface_id or 0, seconds))

@@ -1,5 +1,6 @@
-"""The `backprop-lab` command: options, the classroom URL, and a graceful SIGTERM (sockets
-closed with 1001, the process gone within 10 s)."""
+"""The `backprop-lab` command: options, the classroom URL, a graceful SIGTERM (sockets
+closed with 1001, the process gone within 10 s), and a socket cap that leaves the descriptors
+HTTP needs under a low limit on open files."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import httpx
 import pytest
 from server_helpers import SERVER_START_SECONDS, free_port
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server import cli
-from server.settings import Settings
+from server.settings import DESCRIPTOR_RESERVE, Limits, Settings
 from server.store import default_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,15 +78,7 @@ def test_sigterm_closes_sockets_with_1001_and_exits_quickly(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS  # ready once the kernels are compiled
-        while True:
-            assert process.poll() is None, "the server exited before it was ready"
-            try:
-                httpx.get(f"{base}/api/v1/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, f"the server was not ready within {SERVER_START_SECONDS} s"
-                time.sleep(0.1)
+        wait_until_ready(process, base)
         sid = httpx.post(f"{base}/api/v1/sessions", json={}).json()["id"]
 
         async def watch() -> tuple[int | None, float]:
@@ -119,3 +112,78 @@ def test_python_dash_m_server_is_the_same_command(flag):
     result = subprocess.run([sys.executable, "-m", "server", flag], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
     assert result.returncode == 0 and "backprop-lab" in result.stdout
+
+
+def test_under_a_low_open_files_limit_sockets_are_refused_before_http_runs_out_of_descriptors(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    # `python -m server` started from a shell whose limit on open files is 512, its hard one 1,024
+    start = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (512, 1024)); "
+             "sys.argv[0] = 'backprop-lab'; runpy.run_module('server', run_name='__main__')")
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-c", start, "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, base)
+        health = httpx.get(f"{base}/api/v1/health").json()
+        assert health["max_sockets"] == 1024 - DESCRIPTOR_RESERVE, "the soft limit was not raised to the hard one"
+
+        async def fill() -> tuple[list, list[int]]:
+            sockets: list = []
+            refusals: list[int] = []
+            per_session = Limits().max_sockets_per_session
+
+            async def one(sid: str):  # type: ignore[no-untyped-def]
+                try:
+                    ws = await connect(f"ws://127.0.0.1:{port}/ws/sessions/{sid}", origin=base, open_timeout=60,
+                                       close_timeout=1)
+                except InvalidStatus as refused:
+                    return refused.response.status_code
+                await ws.recv()  # its hello
+                return ws
+
+            async with httpx.AsyncClient(base_url=base) as http:
+                while not refusals:  # a session at a time, its sockets in parallel, until the server says no
+                    sid = (await http.post("/api/v1/sessions", json={})).json()["id"]
+                    for outcome in await asyncio.gather(*(one(sid) for _ in range(per_session))):
+                        (refusals if isinstance(outcome, int) else sockets).append(outcome)
+            return sockets, refusals
+
+        async def forty_new_connections() -> list[int]:
+            async def one() -> int:
+                async with httpx.AsyncClient(base_url=base, timeout=30) as fresh:  # a connection of its own
+                    return (await fresh.get("/api/v1/health")).status_code
+
+            return list(await asyncio.gather(*(one() for _ in range(40))))
+
+        async def scenario() -> None:
+            sockets, refusals = await fill()
+            try:
+                assert len(sockets) == health["max_sockets"] and set(refusals) == {429}
+                statuses = await forty_new_connections()
+                assert statuses == [200] * 40, f"{40 - statuses.count(200)} of 40 HTTP requests failed"
+            finally:
+                await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+        asyncio.run(scenario())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+    assert "open files: at most 1024 (was 512)" in (tmp_path / "server.log").read_text()
+
+
+def wait_until_ready(process: subprocess.Popen, base: str) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS  # ready once the kernels are compiled
+    while True:
+        assert process.poll() is None, "the server exited before it was ready"
+        try:
+            httpx.get(f"{base}/api/v1/health", timeout=1)
+            return
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, f"the server was not ready within {SERVER_START_SECONDS} s"
+            time.sleep(0.1)

@@ -103,7 +103,8 @@ async def test_a_frame_and_its_binary_are_encoded_once_for_every_client():
     sockets = [FakeSocket(), FakeSocket(), FakeSocket()]
     channels = [ClientChannel(s, Role.CONTROL, send_timeout=1) for s in sockets]  # type: ignore[arg-type]
     for channel in channels:
-        hub.add(channel)
+        hub.join(channel)
+        hub.listen(channel)
     hub.broadcast(parts, kind)
     hub.close_all(1000)
     await asyncio.gather(*(channel.run() for channel in channels))

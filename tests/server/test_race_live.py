@@ -1,6 +1,6 @@
 """The live learning-rate race over a real WebSocket: every copy streams its loss and a thumbnail,
-a diverged copy ends with its step, the session itself is left alone, and bad requests get an
-`error`."""
+a diverged copy ends with its step, the session itself is left alone, bad requests get an
+`error`, and a race nobody can see any more stops."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import time
 import pytest
 from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
+
+from server.race import RaceState
 
 pytestmark = pytest.mark.anyio
 
@@ -110,3 +112,26 @@ async def test_bad_race_requests_get_an_error_naming_the_field(live, message):
     assert reply["message"].startswith("race_start: " + ("steps" if "steps" in message else
                                                         "steps_per_second" if "steps_per_second" in message
                                                         else "learning_rates"))
+
+
+async def test_a_race_stops_when_its_last_control_socket_closes(live):
+    sid = live.new_session()
+    inbox = await open_inbox(live, sid)
+    async with inbox.ws:
+        await inbox.send({"type": "race_start", "learning_rates": [0.01, 0.3], "steps": 100_000,
+                          "steps_per_second": 0})
+        await inbox.until("race", status="running")
+        race = live.lab.manager.get(sid).race
+        assert race is not None and race.running and _health(live)["races_running"] >= 1
+    started = time.monotonic()
+    while race.running:
+        assert time.monotonic() - started < 2.0, "the race went on training for nobody"
+        await asyncio.sleep(0.02)
+    assert race.state is RaceState.STOPPED and race.race.step < 100_000
+    assert _health(live)["races_running"] == 0
+
+
+def _health(live) -> dict:  # type: ignore[no-untyped-def]
+    import httpx
+
+    return httpx.get(f"{live.base}/api/v1/health").json()

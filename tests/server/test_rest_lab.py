@@ -1,7 +1,10 @@
 """REST v1, the learning-rate lab, against a real uvicorn: the sweep, the loss line and the range
-test, their numbers against the NumPy reference, and every refusal (422 naming the field, 429)."""
+test, their numbers against the NumPy reference, every refusal (422 naming the field, 429), and
+a sweep whose client leaves stopping."""
 
 from __future__ import annotations
+
+import time
 
 import httpx
 import numpy as np
@@ -10,6 +13,8 @@ from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
 
 from engine.lr_lab import MAX_COPIES
+from server import lab
+from server.quotas import Resource
 from server.schemas import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
 from server.settings import Limits
 
@@ -153,3 +158,29 @@ def test_work_past_the_caps_is_429(live_factory):
         sid = http.post("/api/v1/sessions", json={"samples": 10_000, "hidden_layers": [64, 64]}).json()["id"]
         response = http.post(f"/api/v1/sessions/{sid}/loss-line", json={"points": 1001})
         assert response.status_code == 429 and "loss line" in response.json()["detail"]
+
+
+def test_a_sweep_whose_client_leaves_stops_and_frees_its_slot(live_factory, monkeypatch):
+    patient = live_factory(limits=Limits(max_request_seconds=600))
+    turns: list[float] = []
+    advance = lab.Sweep.advance
+
+    def counted(sweep: lab.Sweep, deadline: float) -> bool:
+        turns.append(time.monotonic())
+        return advance(sweep, deadline)
+
+    monkeypatch.setattr(lab.Sweep, "advance", counted)  # the live server runs in this process
+    body = {"config": {"hidden_layers": [16, 16]}, "learning_rates": [0.01, 0.03, 0.1, 0.3], "steps": 1_000_000}
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up: httpx closes its connection
+        httpx.post(f"{patient.base}/api/v1/lr-sweep", json=body, timeout=1.0)
+    left = time.monotonic()
+    while patient.lab.manager.ledger.in_use(Resource.SWEEPS):
+        assert time.monotonic() - left < 1.0, "the sweep kept its slot after its client left"
+        time.sleep(0.01)
+    freed = time.monotonic() - left
+    stopped_at = len(turns)
+    assert stopped_at > 5, "the sweep never ran"
+    time.sleep(0.3)  # (the sweep's turns come every few milliseconds while it runs)
+    assert len(turns) == stopped_at, "the sweep went on training for nobody"
+    health = httpx.get(f"{patient.base}/api/v1/health").json()
+    assert health["experiments_running"] == 0, f"freed after {freed:.2f} s, yet /health counts it"

@@ -17,7 +17,7 @@ from server.schemas import (
     SessionOut,
     TraceOut,
 )
-from server.settings import Limits
+from server.settings import Limits, descriptor_limit
 
 DOCUMENTED_DEFAULTS = {  # docs/api.md, "The config"
     "dataset": "circle", "samples": 500, "noise": 0.0, "train_ratio": 0.5, "seed": 0,
@@ -41,6 +41,10 @@ def test_health_says_ok_with_a_version_and_the_training_threads(live, http):
     body = http.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["version"] and body["protocol_version"] == 3
     assert body["training_threads"] == live.settings.training_threads >= 1
+    # the configured 1,000, unless this process may open too few files for them (see test_cli.py)
+    assert body["max_sockets"] == live.settings.limits.sockets_within(descriptor_limit()) <= 1000
+    counts = ("sessions", "playing", "sockets", "races_running", "surfaces_computing", "experiments_running")
+    assert all(isinstance(body[name], int) and body[name] >= 0 for name in counts)
 
 
 def test_options_list_every_choice_the_defaults_and_the_caps(http):

@@ -88,9 +88,30 @@ async def test_a_hub_hands_every_client_the_same_object():
     sockets = [FakeSocket(), FakeSocket()]
     channels = [ClientChannel(s, Role.CONTROL, send_timeout=1) for s in sockets]  # type: ignore[arg-type]
     for channel in channels:
-        hub.add(channel)
+        hub.join(channel)
+        hub.listen(channel)
     text = "".join(["{", '"type":"frame"', "}"])
     hub.broadcast((text,), "frame")
     hub.close_all(1000)
     await asyncio.gather(*(channel.run() for channel in channels))
     assert sockets[0].sent[0] is sockets[1].sent[0] is text
+
+
+async def test_a_member_hears_broadcasts_once_greeted_and_one_gone_before_its_greeting_never_does():
+    hub = SessionHub()
+    early, late = FakeSocket(), FakeSocket()
+    greeted = ClientChannel(early, Role.CONTROL, send_timeout=1)  # type: ignore[arg-type]
+    dropped = ClientChannel(late, Role.VIEWER, send_timeout=1)  # type: ignore[arg-type]
+    hub.join(greeted)
+    hub.join(dropped)
+    assert (hub.control_count, hub.viewer_count) == (1, 1), "counted from the start of its connection"
+    hub.broadcast(("before the hello",), "frame")
+    assert hub.listen(greeted)
+    hub.broadcast(("after the hello",), "frame")
+    dropped.close()  # its client left before its greeting came: the socket's end...
+    hub.discard(dropped)
+    assert not hub.listen(dropped) and len(hub) == 1  # ...and its greeting, late, changes nothing
+    hub.broadcast(("later",))
+    hub.close_all(1000)
+    await asyncio.wait_for(asyncio.gather(greeted.run(), dropped.run()), 1)
+    assert early.sent == ["after the hello", "later"] and late.sent == []

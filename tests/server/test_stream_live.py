@@ -1,12 +1,17 @@
 """The live stream against a real uvicorn on 127.0.0.1, with the `websockets` client: hello,
 frames while playing and none while paused, live changes, teaching-mode phases, fan-out to
-several clients, a stuck client, refusals, divergence, and resuming after a reconnect."""
+several clients, a stuck client, refusals, divergence, resuming after a reconnect, and nothing
+left running: a session nobody steers pauses however its sockets went, and parallel handshakes
+never overrun a cap."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import resource
+import socket
 import time
 
 import httpx
@@ -370,3 +375,98 @@ async def test_a_refused_field_says_which_and_why_for_the_page_to_translate(live
         assert (error["code"], error["field"], error["reason"]) == ("invalid", "hidden_layers", "too_many_neurons")
         assert error["params"] == {"value": cap + 1, "maximum": cap}
         assert error["message"] == f"hidden_layers: at most {cap} neurons per layer on this server"
+
+
+# --- nothing left running: a session nobody steers pauses, however its sockets went -----------
+def raw_upgrade(live, path: str) -> bytes:  # type: ignore[no-untyped-def]
+    """A WebSocket handshake request, as a browser sends it, for a raw TCP socket."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{live.settings.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {live.base}\r\n\r\n").encode()
+
+
+async def until(condition, seconds: float, what: str) -> float:  # type: ignore[no-untyped-def]
+    """Poll `condition()` until it holds; how long it took. Fails naming `what` past `seconds`."""
+    started = time.monotonic()
+    while not await asyncio.to_thread(condition):
+        assert time.monotonic() - started < seconds, f"{what}: not within {seconds} s"
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+def health(live) -> dict:  # type: ignore[no-untyped-def]
+    return httpx.get(f"{live.base}/api/v1/health").json()
+
+
+def state_of(live, sid: str) -> str:  # type: ignore[no-untyped-def]
+    return httpx.get(f"{live.base}/api/v1/sessions/{sid}").json()["state"]
+
+
+async def test_sockets_dropped_during_their_handshake_never_keep_a_session_playing(live):
+    sid = live.new_session()
+    path = f"/ws/sessions/{sid}"
+    real, _ = await open_inbox(live, sid)
+    await real.send({"type": "play"})
+    await real.until("state", state="running")
+    assert health(live)["playing"] >= 1
+    for _ in range(2):  # a tab closed while loading: the handshake completes, the TCP goes at once
+        dropped = await connect(socket_url(live, sid), origin=live.base)
+        dropped.transport.abort()
+    with socket.create_connection(("127.0.0.1", live.settings.port)) as raw:  # gone before any answer
+        raw.sendall(raw_upgrade(live, path))
+    await real.ws.close()
+    took = await until(lambda: state_of(live, sid) == "paused", 2.0, "the session paused")
+    session = live.lab.manager.get(sid)
+    await until(lambda: len(session.hub) == 0, 2.0, "every socket left the hub")
+    assert session.disconnected_at is not None, "the reaper would never count it as disconnected"
+    assert health(live)["playing"] == 0, f"paused after {took:.2f} s, yet /health counts it playing"
+
+
+async def test_a_client_that_vanishes_without_a_close_is_ended_by_the_ping_timeout_and_its_session_pauses(
+    live_factory,
+):
+    quick = live_factory()
+    quick.server.config.ws_ping_interval = 0.2  # read by each new connection
+    quick.server.config.ws_ping_timeout = 0.3
+    sid = quick.new_session()
+    inbox, _ = await open_inbox(quick, sid)
+    async with inbox.ws:
+        await inbox.send({"type": "play"})
+        await inbox.until("state", state="running")
+        # a laptop that sleeps: the connection stays, nothing answers (no pong, no close)
+        with socket.create_connection(("127.0.0.1", quick.settings.port)) as silent:
+            silent.sendall(raw_upgrade(quick, f"/ws/sessions/{sid}"))
+            assert silent.recv(4096).startswith(b"HTTP/1.1 101")
+            await inbox.ws.close()
+            await until(lambda: state_of(quick, sid) == "running", 1.0, "the silent socket keeps it")
+            took = await until(lambda: state_of(quick, sid) == "paused", 3.0, "the session paused")
+    assert took > 0.2 and health(quick)["sockets"] == 0
+
+
+async def test_parallel_handshakes_never_overrun_a_cap_and_every_slot_comes_back(live, http):
+    sid = live.new_session()
+    code = http.post(f"/api/v1/sessions/{sid}/share").json()["code"]
+    limits = live.settings.limits
+    sockets = live.lab.manager.sockets
+
+    async def attempt(url: str):  # type: ignore[no-untyped-def]
+        try:
+            ws = await connect(url, origin=live.base, open_timeout=60, close_timeout=1)
+        except InvalidStatus as refused:
+            return refused.response.status_code
+        await Inbox(ws).until("hello", seconds=30)
+        return ws
+
+    for url, tries, cap, quota in ((f"{live.ws}/ws/watch/{code}", 300, limits.max_viewers_per_session,
+                                    sockets.viewers),
+                                   (socket_url(live, sid), 120, limits.max_sockets_per_session, sockets.control)):
+        outcomes = await asyncio.gather(*(attempt(url) for _ in range(tries)))
+        accepted = [outcome for outcome in outcomes if not isinstance(outcome, int)]
+        refused = [outcome for outcome in outcomes if isinstance(outcome, int)]
+        assert len(accepted) == cap and refused == [429] * (tries - cap)
+        assert quota.count(sid) == cap
+        await asyncio.gather(*(ws.close() for ws in accepted))
+        await until(lambda quota=quota: quota.count(sid) == 0, 5.0, "every slot came back")
+    await until(lambda: len(live.lab.manager.get(sid).hub) == 0, 5.0, "every socket left the hub")
+    await until(lambda: health(live)["sockets"] == 0, 5.0, "/health counts no socket")

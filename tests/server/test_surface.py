@@ -1,19 +1,24 @@
 """REST loss surface against a real uvicorn: the grid matches an independent reference with the
 weights moved by hand, the answer carries what a script needs to reproduce it (directions,
 explained variance), every bad value is a 422 naming its field, and the frames that follow
-carry the live point on the surface."""
+carry the live point on the surface; a surface whose client leaves stops."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
+import httpx
 import numpy as np
 import pytest
 from reference_net import data_loss, forward, layers_of
 from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
 
+from server.quotas import Resource
 from server.schemas import SurfaceOut
+from server.settings import Limits
+from server.surfaces import SurfaceWorkers
 
 
 def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]
@@ -266,3 +271,33 @@ async def test_frames_keep_coming_while_a_surface_computes(live, http, anyio_bac
     # a stream that waited for the grid would show one gap as long as the grid took
     limit = max(0.5, answer.seconds / 2)
     assert max(gaps) < limit, f"a gap of {max(gaps):.2f} s while a {answer.seconds:.1f} s surface computed"
+
+
+def test_a_surface_whose_client_leaves_stops_between_chunks_and_frees_its_place(live_factory, monkeypatch):
+    patient = live_factory(limits=Limits(max_request_seconds=600))
+    ended: list[tuple[str, float, float]] = []  # how each grid ended, after how long, its estimate
+    compute = SurfaceWorkers._compute
+
+    def watched(workers: SurfaceWorkers, job, abandoned):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        try:
+            return compute(workers, job, abandoned)
+        except BaseException as error:
+            ended.append((type(error).__name__, time.monotonic() - started, job.seconds / workers.threads))
+            raise
+
+    monkeypatch.setattr(SurfaceWorkers, "_compute", watched)  # the live server runs in this process
+    with httpx.Client(base_url=patient.base, timeout=60) as http:
+        sid = trained_session(http, 10, dataset="circle", samples=2000, hidden_layers=[24] * 6)
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up: httpx closes its connection
+        httpx.post(f"{patient.base}/api/v1/sessions/{sid}/loss-surface", json={"directions": "random",
+                                                                             "resolution": 101}, timeout=1.0)
+    left = time.monotonic()
+    surfaces = patient.lab.surfaces
+    while surfaces.computing or patient.lab.manager.ledger.in_use(Resource.SURFACES):
+        assert time.monotonic() - left < 1.5, "the grid went on computing for nobody"
+        time.sleep(0.01)
+    assert len(ended) == 1 and ended[0][0] == "SurfaceAbandoned"
+    _, ran, estimate = ended[0]
+    assert estimate > 2 * ran, f"stopped after {ran:.2f} s of a grid estimated at {estimate:.2f} s"
+    assert httpx.get(f"{patient.base}/api/v1/health").json()["surfaces_computing"] == 0
