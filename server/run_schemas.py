@@ -154,7 +154,7 @@ class RunBody(_Input):
     created: str | None = Field(default=None, description="Ignored on import: the run is created now.")
     step: Count
     epoch: Count
-    parameters: Count | None = None
+    parameters: Count | None = Field(default=None, description="Weights and biases: on import, the config's network's.")
     config: ConfigIn
     history: Annotated[list[HistoryPoint], Field(max_length=MAX_HISTORY)]
     snapshots: Annotated[list[SnapshotIn], Field(max_length=MAX_SNAPSHOTS)]
