@@ -394,7 +394,7 @@ class Trainer:
         """The update of a step whose gradient was computed elsewhere (a phase walk): the same
         kernels as the compiled step, in the same order. Raises `Diverged`."""
         scratch = 1 - int(self.counters[slot.LAST])
-        status = apply_update(self.codes, self.hyper, batch_loss, gradient, self.network.parameters,
+        status = apply_update(self.codes, self.hyper, objective, gradient, self.network.parameters,
                               self.optimizer.moments, self.optimizer.pending, self._updates[scratch], self.counters)
         if status != ACCEPTED:
             raise self._diverged(status)

@@ -162,7 +162,7 @@ class RunBody(_Input):
     created: str | None = Field(default=None, description="Ignored on import: the run is created now.")
     step: Count
     epoch: Count
-    parameters: Count | None = None
+    parameters: Count | None = Field(default=None, description="Weights and biases: on import, the config's network's.")
     owner: str | None = Field(default=None, description="Ignored on import: the run is the importer's.")
     published: bool | None = Field(default=None, description="Ignored on import: an imported run is not published.")
     config: ConfigIn

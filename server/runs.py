@@ -220,6 +220,10 @@ def import_run(document: RunDocument, config: Config, table: Table | None, *, ow
                                                 f"{name} {resume[name]}",
                                code="bad_run_file", params={"part": f"run.{name}"})
     layout = trainer.network.layout
+    if body.parameters is not None and body.parameters != layout.size:  # the count a summary shows
+        raise InvalidInput((*where, "parameters"), f"run.parameters: {body.parameters} is not the {layout.size} "
+                                                    "weights and biases of the config's network",
+                           code="bad_run_file", params={"part": "run.parameters"})
     steps: list[int] = []
     rows = np.zeros((len(body.snapshots), layout.size))  # (S, P)
     for index, snapshot in enumerate(body.snapshots):

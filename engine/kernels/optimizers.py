@@ -6,8 +6,10 @@
               Δθ = −η·m̂ / (√v̂ + ε)
 
 g is the gradient of the objective. The state is `moments` (2, P): buf (or m) and v. An update
-is first *proposed* into `pending` and Δθ; `apply_update` keeps it only when the loss and every
-new weight are finite, so a diverging step leaves θ and the state as they were.
+is first *proposed* into `pending` and Δθ; `apply_update` keeps it only when the objective (the
+loss and the penalty) and every new weight are finite, so a diverging step leaves θ and the
+state as they were. The objective, not the data loss alone: l2's λ/2·Σw² overflows once a weight
+passes about 1e154, long before the weight itself does.
 """
 
 from __future__ import annotations
@@ -55,12 +57,13 @@ def propose_update(
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def apply_update(
-    codes: np.ndarray, hyper: np.ndarray, batch_loss: float, gradient: np.ndarray, theta: np.ndarray,
+    codes: np.ndarray, hyper: np.ndarray, objective: float, gradient: np.ndarray, theta: np.ndarray,
     moments: np.ndarray, pending: np.ndarray, update: np.ndarray, counters: np.ndarray,
 ) -> int:
-    """θ += Δθ and the optimiser's state moves on, unless the loss or a new weight would be
-    non-finite: then nothing changes and the reason comes back (LOSS_ or WEIGHTS_DIVERGED)."""
-    if not math.isfinite(batch_loss):
+    """θ += Δθ and the optimiser's state moves on, unless the batch's objective (loss + penalty)
+    or a new weight would be non-finite: then nothing changes and the reason comes back
+    (LOSS_ or WEIGHTS_DIVERGED)."""
+    if not math.isfinite(objective):
         return LOSS_DIVERGED
     kind = codes[OPTIMIZER]
     propose_update(kind, hyper[LEARNING_RATE], hyper[MOMENTUM], counters[OPTIMIZER_STEPS], gradient, moments,

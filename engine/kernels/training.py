@@ -83,7 +83,7 @@ def train(
         x, y = first_rows(x_batch, rows), first_rows(y_batch, rows)
         data_loss, objective = objective_gradient(layout, codes, hyper, theta, x, y, capacity, z_buffer, a_buffer,
                                                   d_buffer, losses, gradient)
-        status = apply_update(codes, hyper, data_loss, gradient, theta, moments, pending, update, counters)
+        status = apply_update(codes, hyper, objective, gradient, theta, moments, pending, update, counters)
         if status != ACCEPTED:
             return status
         counters[LAST] = scratch

@@ -157,7 +157,9 @@ async def import_run(
                                f"than this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab",
                                code="newer_version", params={"value": version, "maximum": FORMAT_VERSION})
         try:
-            parsed = RunDocument.model_validate(document)
+            # Strict: a field of the wrong type is refused, not coerced ("7" or true for 7, "0.5" for
+            # 0.5), so what is imported is what the document says and its re-export says the same.
+            parsed = RunDocument.model_validate(document, strict=True)
         except ValidationError as error:
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
         return parsed, *runs.document_config(parsed, manager.settings.limits)

@@ -153,7 +153,7 @@ MALFORMED = [
     ("future version", _set(("version",), 2), ["body", "version"], "newer"),
     ("wrong format", _set(("format",), "tensorboard"), ["body", "format"], "literal_error"),
     ("config of the wrong type", _set(("run", "config"), "x"), ["body", "run", "config"], "model_type"),
-    ("a step that is text", _set(("run", "step"), "ten"), ["body", "run", "step"], "int_parsing"),
+    ("a step that is text", _set(("run", "step"), "ten"), ["body", "run", "step"], "int_type"),
     ("a non-finite weight", _non_finite, ["body", "run", "snapshots", 0, "layers", 0, "weights", 0, 0],
      "finite_number"),
     ("a snapshot too narrow for the config", lambda doc: (doc["run"]["snapshots"][0]["layers"][0]["weights"][0].pop(),
