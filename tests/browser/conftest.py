@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 # pytest runs with --import-mode=importlib, which adds no folder to sys.path: this one is added so
-# the tests here can import their shared helpers
+# the tests here can import their shared helpers, and tests/ for the helpers of every folder
+sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, wait_connected  # noqa: E402
 
