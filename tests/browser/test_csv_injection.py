@@ -5,20 +5,23 @@ metrics CSV carries no uploaded text: tests/server/test_csv_injection.py.)"""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from formula_tables import formula_table
 
 COLUMNS = ("=1+2", "@SUM(A1)", "-2+3+cmd|' /C calc'!A0", "plain")
 LABELS = ('=HYPERLINK("http://127.0.0.1/")', "+danger", "@me", "-1", "ok")
 
 
-def table(rows: int = 60) -> str:
+def upload_text(rows: int = 60) -> str:
     return formula_table(COLUMNS, LABELS, rows)
 
 
 def test_the_data_set_download_neutralises_formulas_and_keeps_numbers(open_page, tmp_path):
     page, watch = open_page(chart=False)
     upload = tmp_path / "formulas.csv"
-    upload.write_text(table())
+    upload.write_text(upload_text())
     page.locator("#csv-file").set_input_files(str(upload))
     page.wait_for_function("() => window.__backpropLab.store.dataset?.class_names?.includes('+danger')")
     with page.expect_download() as download:

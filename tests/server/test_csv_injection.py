@@ -6,6 +6,9 @@ tests/browser/test_csv_injection.py.)"""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from formula_tables import formula_table
 
 # Cells a spreadsheet would run as formulas, as the column names and class labels of an upload.
@@ -13,12 +16,12 @@ COLUMNS = ("=1+2", "@SUM(A1)", "-2+3+cmd|' /C calc'!A0", "+x")
 LABELS = ('=HYPERLINK("http://127.0.0.1/")', "+danger", "@me", "-1")
 
 
-def table(rows: int = 60) -> str:
+def upload_text(rows: int = 60) -> str:
     return formula_table(COLUMNS, LABELS, rows)
 
 
 def test_a_runs_metrics_csv_carries_no_uploaded_text(live, http):
-    upload = http.post("/api/v1/datasets", files={"file": ("formulas.csv", table().encode(), "text/csv")})
+    upload = http.post("/api/v1/datasets", files={"file": ("formulas.csv", upload_text().encode(), "text/csv")})
     assert upload.status_code == 201, upload.text
     table = upload.json()
     assert table["features"] == list(COLUMNS) and table["class_names"] == sorted(LABELS)
