@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
     parser.add_argument("--classroom", action="store_true",
                         help="classroom mode on any host: a teacher and students, each with a fair share")
+    parser.add_argument("--quota", action="append", default=[], metavar="NAME=STUDENT,ADDRESS",
+                        help="classroom mode: one student's and one address's share of a resource, e.g. "
+                        "sessions=6,120 (again for each; the rest keep their defaults, listed in /api/v1/options)")
     parser.add_argument("--teacher-key", type=teacher_key, default=None, metavar="KEY",
                         help=f"the teacher link's secret (default: ${TEACHER_KEY_VARIABLE}, else a new one each start)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
@@ -93,7 +96,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise SystemExit(f"backprop-lab: ${TEACHER_KEY_VARIABLE}: {error}") from None
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
-    return settings
+    quotas = settings.quotas
+    for setting in args.quota:
+        try:
+            quotas = quotas.with_share(setting)
+        except ValueError as error:
+            raise SystemExit(f"backprop-lab: --quota {error}") from None
+    return settings.with_changes(quotas=quotas)
 
 
 def raise_open_files_limit() -> None:

@@ -27,7 +27,8 @@ import enum
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from server.identity import Identity
 from server.limits import TokenBucket
@@ -64,6 +65,23 @@ class Quotas:
 
     def share(self, resource: Resource) -> Share:
         return getattr(self, resource.value)
+
+    def with_share(self, setting: str) -> Quotas:
+        """These quotas with one share changed, from `NAME=STUDENT,ADDRESS` (the command line's
+        `--quota`), e.g. `sessions=6,120`; ValueError saying what is wrong."""
+        name, _, numbers = setting.partition("=")
+        names = [key for key, value in vars(self).items() if isinstance(value, Share)]
+        if name.strip() not in names:
+            raise ValueError(f"{name.strip()!r} is not a quota; choose one of {', '.join(names)}")
+        try:
+            student, address = (int(number) for number in numbers.split(","))
+        except ValueError:
+            raise ValueError(f"{setting!r}: write NAME=STUDENT,ADDRESS with two whole numbers, e.g. sessions=6,120") \
+                from None
+        if not 0 < student <= address:
+            raise ValueError(f"{setting!r}: a student's share is at least 1 and at most an address's")
+        changes: dict[str, Any] = {name.strip(): Share(student, address)}
+        return replace(self, **changes)
 
     def reserved(self, total: int) -> int:
         return max(1, int(total * self.reserve)) if total > 1 else 0

@@ -20,6 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server import cli
+from server.quotas import Quotas, Share
 from server.settings import DESCRIPTOR_RESERVE, Limits, Settings
 from server.store import default_path
 
@@ -32,6 +33,16 @@ def test_the_options_become_settings():
     assert (settings.host, settings.port, settings.open_browser, str(settings.db_path)) == (
         "0.0.0.0", 9001, True, "runs.db")
     assert cli.settings_from(cli.parse_args([])) == Settings(db_path=default_path())  # the user's data folder
+
+
+def test_quotas_take_a_student_s_and_an_address_s_share_per_resource_and_refuse_nonsense(capsys):
+    settings = cli.settings_from(cli.parse_args(["--classroom", "--quota", "sessions=6,120", "--quota", "races=2,30"]))
+    assert settings.classroom and settings.quotas.sessions == Share(6, 120) and settings.quotas.races == Share(2, 30)
+    assert settings.quotas.uploads == Quotas().uploads  # the rest keep their defaults
+    for wrong in ("sesions=6,120", "sessions=6", "sessions=0,10", "sessions=20,10"):
+        with pytest.raises(SystemExit) as refused:
+            cli.settings_from(cli.parse_args(["--quota", wrong]))
+        assert "--quota" in str(refused.value)
 
 
 def test_training_threads_default_to_one_per_core_and_take_a_count():
