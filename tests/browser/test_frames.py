@@ -153,7 +153,9 @@ WRAP_WORKER = """(() => {
 
 
 def test_damaged_frame_binaries_are_skipped_and_the_page_keeps_training_and_drawing(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    # bypass_csp: the wrapper starts from a blob: URL, which the lab's policy rightly refuses (the
+    # page itself runs under it: tests/browser/test_csp.py); this test is about the wire
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     warnings: list[str] = []
