@@ -243,6 +243,10 @@ class Ledger:
             return student.allow() and address.allow()
 
 
+STORAGE_RETRY_AFTER = 60  # a full share of the store frees only when its owner deletes runs
+SCOPES = {"student": "you have", "address": "your network address has"}  # whose share, as a message says it
+
+
 def check_storage(quotas: Quotas, identity: Identity, enforce_shares: bool, usage: tuple[int, int],
                   address_usage: tuple[int, int], new_bytes: int) -> None:
     """Refuse a save that would take `identity` (or its address) past its share of saved runs or
@@ -250,16 +254,15 @@ def check_storage(quotas: Quotas, identity: Identity, enforce_shares: bool, usag
     if not enforce_shares or identity.is_teacher:
         return
     for (runs, stored), scope in ((usage, "student"), (address_usage, "address")):
-        most_runs = getattr(quotas.saved_runs, scope)
-        most_bytes = getattr(quotas.stored_megabytes, scope) * 1_000_000
-        who = "you have" if scope == "student" else "your network address has"
+        most_runs: int = getattr(quotas.saved_runs, scope)
+        most_megabytes: int = getattr(quotas.stored_megabytes, scope)
         if runs >= most_runs:
-            raise CapReached(f"{who} {runs} saved runs, a{'n' if scope == 'address' else ''} {scope}'s share; delete "
-                             "runs you no longer need", f"{scope}_quota", "", {"resource": "saved_runs",
-                                                                                "maximum": most_runs},
-                             retry_after=60)
-        if stored + new_bytes > most_bytes:
-            raise CapReached(f"{who} {stored / 1e6:,.1f} MB of saved runs and this one needs {new_bytes / 1e6:,.1f} "
-                             f"MB more, past a{'n' if scope == 'address' else ''} {scope}'s share of "
-                             f"{most_bytes / 1e6:,.0f} MB; delete runs you no longer need", f"{scope}_quota", "",
-                             {"resource": "stored_megabytes", "maximum": most_bytes // 1_000_000}, retry_after=60)
+            why, resource, maximum = f"{SCOPES[scope]} {runs} saved runs, the {scope}'s share", "saved_runs", most_runs
+        elif stored + new_bytes > most_megabytes * 1_000_000:
+            why = (f"{SCOPES[scope]} {stored / 1e6:,.1f} MB of saved runs and this one needs {new_bytes / 1e6:,.1f} MB "
+                   f"more, past the {scope}'s share of {most_megabytes:,} MB")
+            resource, maximum = "stored_megabytes", most_megabytes
+        else:
+            continue
+        raise CapReached(f"{why}; delete runs you no longer need", f"{scope}_quota", "",
+                         {"resource": resource, "maximum": maximum}, retry_after=STORAGE_RETRY_AFTER)

@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from server.identity import COOKIE, TEACHER_ID, Identity, Role
 from server.problems import CapReached
-from server.quotas import Ledger, Quotas, Resource, Share
+from server.quotas import Ledger, Quotas, Resource, Share, check_storage
 from server.settings import Limits
 
 CAPS = {resource: 10 for resource in Resource}
@@ -113,6 +113,20 @@ def test_messages_draw_on_one_rate_per_student_across_their_sockets():
     allowed = sum(book.allow_message(student("a")) for _ in range(50))
     assert allowed == 5  # a burst of the rate, then nothing until tokens come back
     assert book.allow_message(student("b"))
+
+
+def test_a_save_past_a_share_of_the_stores_bytes_is_refused_saying_how_much():
+    quotas = Quotas(stored_megabytes=Share(2, 10))
+    check_storage(quotas, student("a"), True, (3, 1_500_000), (3, 1_500_000), 400_000)  # 1.9 MB: fits
+    with pytest.raises(CapReached) as refused:
+        check_storage(quotas, student("a"), True, (3, 1_500_000), (3, 1_500_000), 600_000)
+    assert refused.value.code == "student_quota" and refused.value.params == {"resource": "stored_megabytes",
+                                                                             "maximum": 2}
+    assert "1.5 MB" in refused.value.message and refused.value.retry_after > 0
+    with pytest.raises(CapReached) as by_address:
+        check_storage(quotas, student("a"), True, (0, 0), (9, 9_900_000), 200_000)
+    assert by_address.value.code == "address_quota"
+    check_storage(quotas, TEACHER, True, (0, 0), (9, 9_900_000), 10**9)  # the teacher: only the disk
 
 
 # --- on a live classroom server ----------------------------------------------------------------
