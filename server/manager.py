@@ -62,6 +62,7 @@ def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
         Resource.SURFACES: limits.max_surfaces,
         Resource.SWEEPS: limits.max_sweeps,
         Resource.RACES: limits.max_races,
+        Resource.CHECKS: limits.max_checks,
     }
 
 

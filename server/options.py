@@ -175,6 +175,7 @@ def options_document(settings: Settings, iris: Table) -> JSON:
             "max_surfaces": limits.max_surfaces,
             "max_sweeps": limits.max_sweeps,
             "max_races": limits.max_races,
+            "max_checks": limits.max_checks,
         },
         "quotas": settings.quotas.document(settings.classroom),
         "protocol_version": PROTOCOL_VERSION,

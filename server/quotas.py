@@ -42,6 +42,7 @@ class Resource(enum.Enum):
     SURFACES = "surfaces"  # loss surfaces being computed or waiting their turn
     SWEEPS = "sweeps"  # REST learning-rate sweeps and range tests running
     RACES = "races"  # live learning-rate races running
+    CHECKS = "checks"  # whole-network gradient checks computing (off the training threads)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Quotas:
     surfaces: Share = Share(1, 4)
     sweeps: Share = Share(1, 2)
     races: Share = Share(1, 25)
+    checks: Share = Share(1, 2)
     saved_runs: Share = Share(50, 1500)
     stored_megabytes: Share = Share(200, 3000)
     messages_per_second: Share = Share(60, 1500)  # across all of a student's (an address's) sockets
@@ -101,6 +103,7 @@ REMEDY = {
     Resource.SURFACES: "wait for your loss surface to finish",
     Resource.SWEEPS: "wait for your sweep or range test to finish",
     Resource.RACES: "stop your race first",
+    Resource.CHECKS: "wait for your gradient check to finish",
 }
 # Seconds after which trying again has a chance (the Retry-After header).
 RETRY_AFTER = {
@@ -110,6 +113,7 @@ RETRY_AFTER = {
     Resource.SURFACES: 5,
     Resource.SWEEPS: 10,
     Resource.RACES: 10,
+    Resource.CHECKS: 5,
 }
 WORDS = {  # singular, for messages
     Resource.SESSIONS: "session",
@@ -118,6 +122,7 @@ WORDS = {  # singular, for messages
     Resource.SURFACES: "loss surface",
     Resource.SWEEPS: "sweep",
     Resource.RACES: "race",
+    Resource.CHECKS: "gradient check",
 }
 
 

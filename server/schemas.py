@@ -334,6 +334,7 @@ class LimitsOut(BaseModel):
     max_surfaces: int = Field(description="Loss surfaces computed or waiting at once, server-wide.")
     max_sweeps: int = Field(description="Sweeps and range tests running at once, server-wide.")
     max_races: int = Field(description="Live learning-rate races running at once, server-wide.")
+    max_checks: int = Field(description="Whole-network gradient checks computing at once, server-wide.")
 
 
 class QuotaShareOut(BaseModel):
@@ -345,7 +346,7 @@ class QuotasOut(BaseModel):
     enforced: bool = Field(description="Shares apply in classroom mode; otherwise only the server's caps do.")
     reserve: float = Field(description="The fraction of each server-wide cap kept for students who hold none yet.")
     shares: dict[str, QuotaShareOut] = Field(
-        description="By resource: sessions, sockets, uploads, surfaces, sweeps, races, saved_runs, "
+        description="By resource: sessions, sockets, uploads, surfaces, sweeps, races, checks, saved_runs, "
         "stored_megabytes, messages_per_second (docs/reliability.md, \"Quotas\")."
     )
 

@@ -44,6 +44,7 @@ class Limits:
     max_surfaces: int = 8  # loss surfaces being computed or waiting their turn, server-wide
     max_sweeps: int = 4  # REST sweeps and range tests running at once (each holds up to 8 trainers)
     max_races: int = 50  # live learning-rate races running at once (each up to 8 copies)
+    max_checks: int = 4  # whole-network gradient checks computing at once (worker threads, beside training)
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
     max_sockets: int = 1000  # WebSocket connections, all sessions together
     max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)

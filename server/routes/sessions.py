@@ -22,6 +22,7 @@ from server.errors import JSONBody
 from server.manager import SessionManager
 from server.params import flat_parameters
 from server.problems import CapReached
+from server.quotas import Resource
 from server.schemas import (
     ConfigIn,
     DatasetOut,
@@ -195,7 +196,7 @@ async def read_trace(
     responses=error_responses(404, 429),
     summary="Backprop against central differences for every parameter, both timed",
 )
-async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
+async def gradient_check(session: SessionDep, lab: LabDep, identity: IdentityDep) -> Response:
     objective, network, seconds = await session.read(readouts.gradient_check_plan)
     cap = lab.settings.limits.max_request_seconds
     if seconds > cap:
@@ -207,8 +208,10 @@ async def gradient_check(session: SessionDep, lab: LabDep) -> Response:
             "",
             {"seconds": round(seconds, 1), "maximum": cap, "parameters": network.layout.size},
         )
-    # On a copy of the network, off the training thread: the session keeps training meanwhile.
-    check = await anyio.to_thread.run_sync(_quiet_check, objective)
+    # On a copy of the network, off the training thread: the session keeps training meanwhile. It
+    # is compute no scheduler account sees, so it counts in the caller's share (server.quotas).
+    with lab.manager.ledger.holding(Resource.CHECKS, identity):
+        check = await anyio.to_thread.run_sync(_quiet_check, objective)
     return JSONBody(gradient_check_view(check, network.layout))
 
 

@@ -242,3 +242,12 @@ def test_a_student_keeps_at_most_their_share_of_saved_runs(small_class):
         assert refused.json()["code"] == "address_quota"
         erin.delete(f"/api/v1/runs/{saves[0].json()['id']}")  # deleting one makes room again
         assert erin.post("/api/v1/runs", json={"session_id": sid, "name": "again"}).status_code == 201
+
+
+def test_a_gradient_check_computes_within_the_servers_and_the_callers_share(live, http, monkeypatch):
+    sid = http.post("/api/v1/sessions", json={"hidden_layers": [2]}).json()["id"]
+    assert http.post(f"/api/v1/sessions/{sid}/gradient-check").status_code == 200
+    monkeypatch.setitem(live.lab.manager.ledger.totals, Resource.CHECKS, 0)
+    refused = http.post(f"/api/v1/sessions/{sid}/gradient-check")
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_checks"
+    assert refused.json()["params"]["resource"] == "checks" and int(refused.headers["retry-after"]) > 0
