@@ -257,6 +257,37 @@ def test_an_account_with_many_lanes_gets_the_turns_of_one_lane():
     assert min(ticks[f"hog{index}"] for index in range(6)) >= hogs / 6 * 0.7  # round-robin inside the account
 
 
+def test_an_account_gets_no_second_thread_while_another_with_work_waits_for_one():
+    """Two threads, a student with three play loops and one with a single loop: each student has
+    a thread, so the single loop runs as much as the three together (not a third of the time)."""
+    scheduler = Scheduler(threads=2)
+    scheduler.start()
+    hog, other = Account("hog"), Account("other")
+    ticks: Counter[str] = Counter()
+    running = True
+
+    def player(name: str, account: Account) -> Ticker:
+        def tick() -> float | None:
+            nogil(0.002)
+            ticks[name] += 1
+            return time.perf_counter() if running else None
+
+        return Ticker(tick, Lane(name, account))
+
+    try:
+        for index in range(3):
+            scheduler.wake(player(f"hog{index}", hog))
+        scheduler.wake(player("other", other))
+        deadline = time.monotonic() + 20
+        while ticks["other"] < 150 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running = False
+    finally:
+        scheduler.stop()
+    hogs = sum(count for name, count in ticks.items() if name.startswith("hog"))
+    assert ticks["other"] / hogs > 0.8, dict(ticks)
+
+
 def test_stop_cancels_pending_jobs_and_joins_every_thread():
     scheduler = Scheduler(threads=2)
     scheduler.start()
