@@ -368,6 +368,16 @@ class Meter:
         return figures
 
 
+async def receive(conn: Connection, timeout: float, failure: str) -> tuple:
+    """The flooder's next message; polled, so that Ctrl-C is not held up by a waiting thread."""
+    deadline = time.monotonic() + timeout
+    while not conn.poll():
+        if time.monotonic() > deadline:
+            raise SystemExit(failure)
+        await asyncio.sleep(0.05)
+    return conn.recv()
+
+
 def watch_figures(watch: Watch) -> Figures:
     return {"fps": watch.fps(), "steps": watch.steps_per_second(), "p95_gap_ms": percentile(watch.gaps(), 0.95) * 1000}
 
@@ -387,23 +397,22 @@ async def scenario(base: str, pid: int | None, good: GoodStudent, plan: FloodPla
     here, there = multiprocessing.get_context("spawn").Pipe()
     flooder = multiprocessing.get_context("spawn").Process(target=flood_process, args=(plan, there), daemon=True)
     flooder.start()
+    finished = False
     try:
-        ready = await asyncio.to_thread(here.poll, 60)
-        if not ready:
-            raise SystemExit(f"the flooder of {plan.scenario!r} did not get ready")
-        _, started = here.recv()
+        _, started = await receive(here, 60, f"the flooder of {plan.scenario!r} did not get ready")
         await asyncio.sleep(max(0.0, started + SETTLE_SECONDS - time.monotonic()))
         await meter.start()
         flood = watch_figures(await good.window(plan.seconds))
         cpu_flood = await meter.read()
         rss_flood = rss(pid)
-        if not await asyncio.to_thread(here.poll, 60):
-            raise SystemExit(f"the flooder of {plan.scenario!r} did not finish")
-        _, counts = here.recv()
+        _, counts = await receive(here, 60, f"the flooder of {plan.scenario!r} did not finish")
+        finished = True
     finally:
+        if not finished:  # Ctrl-C or a failure: no waiting for its window to end
+            flooder.terminate()
         flooder.join(10)
         if flooder.is_alive():
-            flooder.terminate()
+            flooder.kill()
     window = SETTLE_SECONDS + plan.seconds + 0.5
     cpu_flood["flooder's process"] = counts.pop("client CPU seconds", float("nan")) / window * 100
     await asyncio.sleep(1.0)  # the flooder's sessions closed; their last jobs drain
@@ -491,6 +500,8 @@ def main() -> None:
     try:
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} …", flush=True)
         results = asyncio.run(run(base, pid, args.scenarios, args.seconds))
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: the server and the flooder were stopped") from None
     finally:
         if server is not None:
             server.stop()

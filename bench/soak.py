@@ -281,6 +281,8 @@ def main() -> None:
         print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.students} students, "
               f"{args.seconds:.0f} s …", flush=True)
         samples, times = asyncio.run(soak(lesson, pid, args.seconds, args.sample_every))
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: the server was stopped") from None
     finally:
         if server is not None:
             server.stop()
