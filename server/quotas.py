@@ -162,9 +162,6 @@ class Ledger:
     def in_use(self, resource: Resource) -> int:
         return self._used[resource]
 
-    def held(self, resource: Resource, identity: Identity) -> int:
-        return self._by_student[resource, identity.id]
-
     def refusal(self, resource: Resource, identity: Identity) -> CapReached | None:
         """Why `identity` may not take one more `resource` now, or None when it may."""
         total = self.totals[resource]

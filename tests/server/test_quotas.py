@@ -37,7 +37,7 @@ def test_a_student_holds_at_most_their_share_and_gets_it_back_when_released():
     assert "close a tab" in refused.value.message and refused.value.retry_after > 0
     first.release()
     first.release()  # once, however often
-    assert book.held(Resource.SESSIONS, student("a")) == 1
+    assert book.in_use(Resource.SESSIONS) == 1
     book.claim(Resource.SESSIONS, student("a"))
 
 
