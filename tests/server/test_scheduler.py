@@ -225,10 +225,11 @@ def test_fifty_play_loops_share_the_threads_round_robin_and_none_starves(threads
     assert max(seen) - min(seen) <= 2 * threads + 1, f"ticks per loop: {seen}"  # one turn each per round
 
 
-def test_an_account_with_many_lanes_gets_the_turns_of_one_lane():
-    """A student with six play loops (sessions and races) against a student with one: one
-    thread, a turn per account per round, so the one loop runs as often as the six together."""
-    scheduler = Scheduler(threads=1)
+def hog_and_other(threads: int, hog_loops: int, turn: float, other_ticks: int) -> tuple[list[int], int]:
+    """A student ("hog") with `hog_loops` play loops and another with one, each turn `turn`
+    seconds of compiled training, until the other's loop ticked `other_ticks` times: the ticks
+    of each of the hog's loops, and the other's."""
+    scheduler = Scheduler(threads=threads)
     scheduler.start()
     hog, other = Account("hog"), Account("other")
     ticks: Counter[str] = Counter()
@@ -236,56 +237,38 @@ def test_an_account_with_many_lanes_gets_the_turns_of_one_lane():
 
     def player(name: str, account: Account) -> Ticker:
         def tick() -> float | None:
-            nogil(0.001)
+            nogil(turn)
             ticks[name] += 1
             return time.perf_counter() if running else None
 
         return Ticker(tick, Lane(name, account))
 
     try:
-        for index in range(6):
+        for index in range(hog_loops):
             scheduler.wake(player(f"hog{index}", hog))
         scheduler.wake(player("other", other))
         deadline = time.monotonic() + 20
-        while ticks["other"] < 100 and time.monotonic() < deadline:
+        while ticks["other"] < other_ticks and time.monotonic() < deadline:
             time.sleep(0.01)
         running = False
     finally:
         scheduler.stop()
-    hogs = sum(count for name, count in ticks.items() if name.startswith("hog"))
-    assert 0.8 < ticks["other"] / hogs < 1.25, dict(ticks)
-    assert min(ticks[f"hog{index}"] for index in range(6)) >= hogs / 6 * 0.7  # round-robin inside the account
+    return [ticks[f"hog{index}"] for index in range(hog_loops)], ticks["other"]
+
+
+def test_an_account_with_many_lanes_gets_the_turns_of_one_lane():
+    """A student with six play loops (sessions and races) against a student with one: one
+    thread, a turn per account per round, so the one loop runs as often as the six together."""
+    hogs, other = hog_and_other(threads=1, hog_loops=6, turn=0.001, other_ticks=100)
+    assert 0.8 < other / sum(hogs) < 1.25, (hogs, other)
+    assert min(hogs) >= sum(hogs) / 6 * 0.7  # round-robin inside the account
 
 
 def test_an_account_gets_no_second_thread_while_another_with_work_waits_for_one():
     """Two threads, a student with three play loops and one with a single loop: each student has
     a thread, so the single loop runs as much as the three together (not a third of the time)."""
-    scheduler = Scheduler(threads=2)
-    scheduler.start()
-    hog, other = Account("hog"), Account("other")
-    ticks: Counter[str] = Counter()
-    running = True
-
-    def player(name: str, account: Account) -> Ticker:
-        def tick() -> float | None:
-            nogil(0.002)
-            ticks[name] += 1
-            return time.perf_counter() if running else None
-
-        return Ticker(tick, Lane(name, account))
-
-    try:
-        for index in range(3):
-            scheduler.wake(player(f"hog{index}", hog))
-        scheduler.wake(player("other", other))
-        deadline = time.monotonic() + 20
-        while ticks["other"] < 150 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        running = False
-    finally:
-        scheduler.stop()
-    hogs = sum(count for name, count in ticks.items() if name.startswith("hog"))
-    assert ticks["other"] / hogs > 0.8, dict(ticks)
+    hogs, other = hog_and_other(threads=2, hog_loops=3, turn=0.002, other_ticks=150)
+    assert other / sum(hogs) > 0.8, (hogs, other)
 
 
 def test_stop_cancels_pending_jobs_and_joins_every_thread():
