@@ -188,6 +188,12 @@ DISPATCH: dict[str, tuple[type[ClientMessage], Handler]] = {
 }
 assert set(DISPATCH) == set(get_args(ClientMessageType)), "every client message type needs a handler"
 
+# What a message weighs against its student's rate of messages (classroom mode, server.quotas):
+# one, but for those whose work is many times a probe's — a race builds up to 8 trainers (10–30
+# ms), a parameter's check takes two passes over the split, a config or a reset may rebuild the
+# network — so a student cannot buy the training threads with the cheap count of messages.
+MESSAGE_COSTS: dict[str, float] = {"race_start": 20, "check_parameter": 4, "config": 2, "reset": 2}
+
 
 def _reply_id(data: JSON) -> MessageId | None:
     value = data.get("id")
@@ -236,6 +242,10 @@ def handle(ctx: Context, text: str) -> None:
             return
         if ctx.channel.role is Role.VIEWER:
             raise ProtocolError("read_only", "this is a read-only view; it cannot control the session")
+        extra = MESSAGE_COSTS.get(str(kind), 1) - 1  # the one every message costs was taken as it came in
+        if extra and not ctx.manager.ledger.allow_message(ctx.identity, extra):
+            raise ProtocolError("rate_limited", f"{kind} weighs {extra + 1:g} messages of your share a second; "
+                                "wait a moment and send it again")
         handler(ctx, message)
     except ProtocolError as problem:
         ctx.reply(error(problem.message, problem.code, reply_to))

@@ -59,11 +59,12 @@ class TokenBucket:
         self.tokens = rate
         self.updated = time.monotonic()
 
-    def allow(self) -> bool:
+    def allow(self, cost: float = 1.0) -> bool:
+        """Take `cost` tokens if there are that many (an event that weighs `cost` events)."""
         now = time.monotonic()
         self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
         return False

@@ -230,8 +230,9 @@ class Ledger:
             if (resource, identity.address) not in self._by_address:
                 self._address_rates.pop(identity.address, None)
 
-    def allow_message(self, identity: Identity) -> bool:
-        """One inbound socket message, against its student's and its address's rate."""
+    def allow_message(self, identity: Identity, cost: float = 1.0) -> bool:
+        """An inbound socket message that weighs `cost` messages, against its student's and its
+        address's rate."""
         if not self.enforce_shares or identity.is_teacher:
             return True
         rate = self.quotas.messages_per_second
@@ -242,7 +243,7 @@ class Ledger:
             address = self._address_rates.get(identity.address)
             if address is None:
                 address = self._address_rates[identity.address] = TokenBucket(rate.address)
-            return student.allow() and address.allow()
+            return student.allow(cost) and address.allow(cost)
 
 
 STORAGE_RETRY_AFTER = 60  # a full share of the store frees only when its owner deletes runs

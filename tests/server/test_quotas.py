@@ -132,7 +132,7 @@ def test_a_save_past_a_share_of_the_stores_bytes_is_refused_saying_how_much():
 # --- on a live classroom server ----------------------------------------------------------------
 
 SMALL = Quotas(sessions=Share(2, 4), uploads=Share(1, 2), sockets=Share(3, 5), races=Share(1, 2),
-               saved_runs=Share(2, 3))
+               saved_runs=Share(2, 3), messages_per_second=Share(200, 400))  # races here, not their rate
 CSV = b"a,b,label\n" + b"".join(f"{i},{i % 3},{'xy'[i % 2]}\n".encode() for i in range(20))
 
 
@@ -251,3 +251,23 @@ def test_a_gradient_check_computes_within_the_servers_and_the_callers_share(live
     refused = http.post(f"/api/v1/sessions/{sid}/gradient-check")
     assert refused.status_code == 429 and refused.json()["code"] == "too_many_checks"
     assert refused.json()["params"]["resource"] == "checks" and int(refused.headers["retry-after"]) > 0
+
+
+@pytest.mark.anyio
+async def test_a_costly_message_weighs_more_of_a_students_rate(live_factory):
+    server = live_factory(classroom_mode=True, quotas=Quotas(messages_per_second=Share(30, 300)))
+    with client_from(server.base, "127.0.0.6") as gil:
+        sid = gil.post("/api/v1/sessions", json={"hidden_layers": [2]}).json()["id"]
+        ws = Inbox(await connect(f"{server.ws}/ws/sessions/{sid}", origin=server.base,
+                                 additional_headers=cookie_of(gil), local_addr=("127.0.0.6", 0), max_size=2**24))
+        try:
+            await ws.until("hello")
+            for index in range(3):  # 20 each against a rate of 30: the second and third wait
+                await ws.send({"type": "race_start", "learning_rates": [0.01], "steps": 10, "id": index})
+            replies = [await ws.until("error", 5.0) for _ in range(2)]
+            refused = [(reply["reply_to"], reply["code"]) for reply in replies]
+            assert refused == [(1, "rate_limited"), (2, "rate_limited")]
+            await ws.send({"type": "probe", "split": "train", "index": 1, "id": 9})  # a light one still passes
+            assert (await ws.until("probe", 5.0))["reply_to"] == 9
+        finally:
+            await ws.ws.close()
