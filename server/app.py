@@ -127,7 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
     # add_middleware wraps what is there, so the last added runs first: who may talk to us
     # (AccessGuard), then how much they may send (BodyLimit), then who they are (IdentityMiddleware).
-    app.add_middleware(IdentityMiddleware, identities=Identities(settings.classroom, settings.teacher_key))
+    app.state.identities = Identities(settings.classroom, settings.teacher_key)  # the teacher link reads it too
+    app.add_middleware(IdentityMiddleware, identities=app.state.identities)
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(
         AccessGuard, allowed_hosts=settings.allowed_hosts(), allowed_origins=settings.allowed_origins()

@@ -76,7 +76,8 @@ async def teacher(request: Request, settings: SettingsDep, key: str = "") -> Res
     (server.identity). Outside classroom mode the local user is the teacher already."""
     if not settings.classroom:
         return RedirectResponse("/", status_code=303)
-    if not Identities(True, settings.teacher_key).is_teacher_key(key):
+    identities: Identities = request.app.state.identities
+    if not identities.is_teacher_key(key):
         return _page(request, settings, "teacher.html", {}, status_code=403)
     response = RedirectResponse("/", status_code=303)
     name, value = set_cookie_header(key)
