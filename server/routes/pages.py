@@ -86,9 +86,16 @@ async def teacher(request: Request, settings: SettingsDep, key: str = "") -> Res
 
 
 @router.get("/watch", response_class=HTMLResponse)
-async def join(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """Where students type the code the presenter reads out."""
-    return _page(request, settings, "join.html", {"unknown_code": None})
+async def join(request: Request, settings: SettingsDep, code: str | None = None) -> Response:
+    """Where students type the code the presenter reads out. The form also works before (or
+    without) js/join.js: its plain GET `/watch?code=…` is normalised here and sent on to the
+    viewer page, or answered with the form again, saying what is wrong."""
+    if code is None:
+        return _page(request, settings, "join.html", {"unknown_code": None, "invalid_code": False})
+    shared = normalise(code)
+    if shared is None:
+        return _page(request, settings, "join.html", {"unknown_code": None, "invalid_code": True}, status_code=422)
+    return RedirectResponse(f"/watch/{shared}", status_code=303)
 
 
 @router.get("/watch/{code}", response_class=HTMLResponse)
@@ -99,7 +106,9 @@ async def watch(request: Request, settings: SettingsDep, code: str) -> HTMLRespo
     try:
         lab.manager.shared(code)
     except NotFound:
-        return _page(request, settings, "join.html", {"unknown_code": code[:32]}, status_code=404)
+        return _page(
+            request, settings, "join.html", {"unknown_code": code[:32], "invalid_code": False}, status_code=404
+        )
     shared = normalise(code) or ""  # a known code is a valid one
     return _page(request, settings, "index.html", {"viewer": True, "share_code": shared, "spoken_code": spoken(shared)})
 

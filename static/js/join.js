@@ -1,7 +1,7 @@
 // /watch: the form where a student types a share code (docs/product.md, "Classroom"). Typing is
 // forgiving, as the server's is: any case, spaces and dashes.
 
-import { initialLanguage, setLanguage, t } from "./i18n.js";
+import { has, initialLanguage, setLanguage, t } from "./i18n.js";
 
 const ALPHABET = "ACEFHKMNPRTWXY34789"; // server/shares.py: no look-alikes
 
@@ -10,20 +10,16 @@ function normalise(text) {
   return code.length === 6 && [...code].every((char) => ALPHABET.includes(char)) ? code : null;
 }
 
-async function main() {
-  try {
-    await setLanguage(initialLanguage(new URLSearchParams(window.location.hash.slice(1)).get("lang")));
-  } catch (error) {
-    console.warn(error);
-  }
-  const unknown = document.getElementById("join-unknown");
-  if (unknown) unknown.textContent = t("join.unknown", { code: unknown.dataset.code }); // text, never markup
+function main() {
+  // The form is live before the words are translated: a student who types fast and presses Enter
+  // is never sent to the plain form submission (which the server also understands, /watch?code=).
   const form = document.getElementById("join-form");
   const input = document.getElementById("join-code");
   const problem = document.getElementById("join-problem");
   form.addEventListener("submit", (event) => {
-    event.preventDefault();
     const code = normalise(input.value);
+    if (!code && !has("join.invalid")) return; // words not loaded yet: the server's answer says it
+    event.preventDefault();
     if (!code) {
       problem.textContent = t("join.invalid");
       input.setAttribute("aria-invalid", "true");
@@ -33,6 +29,17 @@ async function main() {
     window.location.assign(`/watch/${code}${window.location.hash}`);
   });
   input.focus();
+  translate();
+}
+
+async function translate() {
+  try {
+    await setLanguage(initialLanguage(new URLSearchParams(window.location.hash.slice(1)).get("lang")));
+  } catch (error) {
+    console.warn(error);
+  }
+  const unknown = document.getElementById("join-unknown");
+  if (unknown) unknown.textContent = t("join.unknown", { code: unknown.dataset.code }); // text, never markup
 }
 
 main();

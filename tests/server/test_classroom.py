@@ -70,6 +70,17 @@ def test_the_viewer_page_is_served_for_a_known_code_and_an_unknown_one_gets_the_
     assert http.get("/watch").status_code == 200
 
 
+def test_the_join_form_works_without_its_script(live, http):
+    """A student who presses Enter before js/join.js has run sends the form's plain GET."""
+    code = share(http, live.new_session())["code"]
+    typed = http.get("/watch", params={"code": f" {code[:3].lower()}-{code[3:]} "}, follow_redirects=False)
+    assert typed.status_code == 303 and typed.headers["location"] == f"/watch/{code}"
+    wrong = http.get("/watch", params={"code": "nope"})
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text and "six letters" in wrong.text
+    hostile = http.get("/watch", params={"code": "<img src=x>"})
+    assert hostile.status_code == 422 and "<img" not in hostile.text
+
+
 async def test_an_unknown_share_code_is_refused_before_accept(live, http):
     for code in ("XXXXXX", "not-a-code", "%3Cscript%3E"):
         with pytest.raises(InvalidStatus) as refused:
