@@ -1,7 +1,7 @@
 """Frames per second of the page while it trains at full speed (docs/budgets.md: ≥ 50 fps in
 headless Chromium, default view and 6 × 16 hidden layers).
 
-Starts `python -m server` on a free port (or uses --url), opens the page in the system Chromium
+Starts `python -m backprop_lab` on a free port (or uses --url), opens the page in the system Chromium
 (headless, the same flags as the browser tests), presses play at the default speed ("max") and
 counts requestAnimationFrame callbacks for a few seconds after a warm-up. Also reports the steps
 per second the server trained, the frames and heatmaps the page received, and the main thread's
@@ -93,7 +93,7 @@ def running_server(url: str | None):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port)],
+        [sys.executable, "-m", "backprop_lab", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

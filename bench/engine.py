@@ -33,9 +33,9 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import Config  # noqa: E402
-from engine.trainer import Trainer  # noqa: E402
-from engine.warmup import warm_up  # noqa: E402
+from backprop_lab.engine.config import Config  # noqa: E402
+from backprop_lab.engine.trainer import Trainer  # noqa: E402
+from backprop_lab.engine.warmup import warm_up  # noqa: E402
 
 # name: (hidden layers, batch size, {ratio: target})
 NETWORKS = {
@@ -141,11 +141,11 @@ def free_port() -> int:
 
 
 def seconds_to_ready(cache_dir: str) -> float:
-    """Starts `python -m server` with numba's cache in `cache_dir`; seconds until health answers."""
+    """Starts `python -m backprop_lab` with numba's cache in `cache_dir`; seconds until health answers."""
     port = free_port()
     environment = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port)], cwd=ROOT, env=environment,
+    server = subprocess.Popen([sys.executable, "-m", "backprop_lab", "--port", str(port)], cwd=ROOT, env=environment,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while time.perf_counter() - started < 300:

@@ -26,10 +26,10 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.config import Config  # noqa: E402
-from engine.lr_lab import Race, SplitLoss  # noqa: E402
-from engine.trainer import Trainer  # noqa: E402
-from server.lab import default_record_every  # noqa: E402
+from backprop_lab.engine.config import Config  # noqa: E402
+from backprop_lab.engine.lr_lab import Race, SplitLoss  # noqa: E402
+from backprop_lab.engine.trainer import Trainer  # noqa: E402
+from backprop_lab.server.analyses.rate_experiments import default_record_every  # noqa: E402
 
 RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 STEPS = 1000

@@ -1,6 +1,6 @@
 """Saved-runs benchmark (docs/budgets.md), on loopback, run by hand; prints one table.
 
-    python bench/runs.py               # a fresh `python -m server --db <temporary file>`
+    python bench/runs.py               # a fresh `python -m backprop_lab --db <temporary file>`
     python bench/runs.py --rounds 9
 
 Side by side on one server, in alternating rounds (the median of each round's own ratio, so a
@@ -45,9 +45,9 @@ def start_server(database: Path) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port), "--db", str(database)], cwd=ROOT,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "backprop_lab", "--port", str(port), "--db", str(database)]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(3000):
         with contextlib.suppress(httpx.HTTPError):

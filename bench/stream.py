@@ -4,7 +4,7 @@
     python bench/stream.py --training-threads 1 2 --seconds 5
     python bench/stream.py --base http://127.0.0.1:8000   # a running server instead
 
-For each thread count a fresh `python -m server --training-threads N` on a free port runs, one
+For each thread count a fresh `python -m backprop_lab --training-threads N` on a free port runs, one
 after the other:
 1. one client, default network, full speed, against REST `step` on an identical session (no
    frames), in alternating rounds: the ratio of their training speeds is the median of the
@@ -267,8 +267,8 @@ async def health(base: str) -> dict:
 def engine_alone(seconds: float = 2.0) -> float:
     """Epochs a second of the engine alone on the default network, in this process."""
     sys.path.insert(0, str(ROOT))
-    from engine.config import Config
-    from engine.trainer import Trainer
+    from backprop_lab.engine.config import Config
+    from backprop_lab.engine.trainer import Trainer
 
     trainer = Trainer(Config())
     trainer.step(200)
@@ -287,7 +287,7 @@ def start_server(threads: int) -> tuple[subprocess.Popen[bytes], str]:
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port), "--training-threads", str(threads)], cwd=ROOT,
+        [sys.executable, "-m", "backprop_lab", "--port", str(port), "--training-threads", str(threads)], cwd=ROOT,
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

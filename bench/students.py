@@ -2,7 +2,7 @@
 in classroom mode, students who each hold an identity of their own and connect from a source
 address of their own, and what the kernel says about the server process.
 
-Why source addresses: quotas count per student *and* per source address (server.quotas), and
+Why source addresses: quotas count per student *and* per source address (backprop_lab.server.classroom.quotas), and
 on one machine every client would come from 127.0.0.1, one "address" for the whole class. The
 whole 127.0.0.0/8 block is loopback on Linux, so a client that binds 127.0.0.2 before it
 connects is another laptop to the server, and nothing leaves the machine.
@@ -28,7 +28,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[1]
-COOKIE = "lab_identity"  # server.identity.COOKIE
+COOKIE = "lab_identity"  # backprop_lab.server.classroom.identity.COOKIE
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -40,14 +40,14 @@ def free_port() -> int:
 
 
 class ClassroomServer:
-    """`python -m server --classroom` on 127.0.0.1 and a free port, this tree first on the path,
+    """`python -m backprop_lab --classroom` on 127.0.0.1 and a free port, this tree first on the path,
     its saved runs in a temporary database; `stop()` ends it and removes the database."""
 
     def __init__(self, teacher_key: str, threads: int | None = None) -> None:
         self.teacher_key = teacher_key
         self._folder = tempfile.TemporaryDirectory(prefix="bench-classroom-")
         port = free_port()
-        command = [sys.executable, "-m", "server", "--classroom", "--host", "127.0.0.1", "--port", str(port),
+        command = [sys.executable, "-m", "backprop_lab", "--classroom", "--host", "127.0.0.1", "--port", str(port),
                    "--teacher-key", teacher_key, "--db", str(Path(self._folder.name) / "runs.sqlite3")]
         if threads is not None:
             command += ["--training-threads", str(threads)]

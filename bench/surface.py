@@ -4,7 +4,7 @@
 
 For the default network (2-4-2-2, 250 training points) and 2-16×6-2 (the same data), it times
 in interleaved rounds:
-- yours: `engine.surface.loss_surface` with 2 threads (both cores) and with 1;
+- yours: `backprop_lab.engine.surface.loss_surface` with 2 threads (both cores) and with 1;
 - the per-point loop: a Python loop over the grid's points, each one `metrics.evaluate` (the
   session's own whole-split evaluation kernel) at the moved weights;
 - the floor: `np.tanh` alone over as many values as the slice must compute (points × training
@@ -14,7 +14,7 @@ cores busy, two threads cannot halve the wall time, and the CPU time shows the w
 the median of per-round ratios, against the targets of docs/budgets.md: ≤ 2× the floor and
 ≥ 1.5× faster than the per-point loop.
 
-Then (unless `--no-stream`) it starts `python -m server` on a free port and, for each network,
+Then (unless `--no-stream`) it starts `python -m backprop_lab` on a free port and, for each network,
 plays a session at full speed with one WebSocket client: frames/s and the p95 gap in
 alternating rounds with no surface and while `POST …/loss-surface` (random, 41 × 41) is asked
 for back to back — the surfaces are computed off the streaming path, so frames must keep ≥ 55/s.
@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from engine.choices import training_codes  # noqa: E402
-from engine.config import Config  # noqa: E402
-from engine.kernels.metrics import evaluate  # noqa: E402
-from engine.surface import grid_axis, loss_surface, random_plane  # noqa: E402
-from engine.trainer import Trainer  # noqa: E402
-from engine.workspace import Workspace  # noqa: E402
+from backprop_lab.engine.choices import training_codes  # noqa: E402
+from backprop_lab.engine.config import Config  # noqa: E402
+from backprop_lab.engine.kernels.metrics import evaluate  # noqa: E402
+from backprop_lab.engine.surface import grid_axis, loss_surface, random_plane  # noqa: E402
+from backprop_lab.engine.trainer import Trainer  # noqa: E402
+from backprop_lab.engine.workspace import Workspace  # noqa: E402
 
 NETWORKS = {"default 2-4-2-2": (4, 2), "2-16×6-2": (16,) * 6}
 CHUNK = 1_000_000

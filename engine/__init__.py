@@ -2,8 +2,8 @@
 
 Pure NumPy and the standard library — no web code — so it runs in a notebook too::
 
-    from engine.config import Config
-    from engine.trainer import Trainer
+    from backprop_lab.engine.config import Config
+    from backprop_lab.engine.trainer import Trainer
 
     trainer = Trainer(Config(dataset="xor", hidden_layers=(8, 8)))
     trace = trainer.traced_step()      # every activation, delta, gradient and update of one step

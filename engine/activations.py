@@ -1,6 +1,6 @@
 """Activation functions by the names the UI and the API use, with how the inspector writes them.
 
-The maths itself is compiled (`engine.kernels.activations`); this registry maps each name to its
+The maths itself is compiled (`backprop_lab.engine.kernels.activations`); this registry maps each name to its
 kernel code and carries its formula and its derivative's formula, which `/api/v1/options`
 serves so the page writes exactly what the engine computes. The derivative is written in terms
 of a = f(z) where that is the cheaper form (tanh′ = 1 − a², σ′ = a·(1 − a)). The output layer's
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.kernels import activations as kernel
-from engine.kernels.activations import LEAKY_SLOPE
+from backprop_lab.engine.kernels import activations as kernel
+from backprop_lab.engine.kernels.activations import LEAKY_SLOPE
 
 __all__ = ["ACTIVATIONS", "LEAKY_SLOPE", "Activation", "get_activation"]
 
@@ -21,7 +21,7 @@ __all__ = ["ACTIVATIONS", "LEAKY_SLOPE", "Activation", "get_activation"]
 @dataclass(frozen=True)
 class Activation:
     name: str
-    code: int  # engine.kernels.activations.LINEAR … LEAKY_RELU
+    code: int  # backprop_lab.engine.kernels.activations.LINEAR … LEAKY_RELU
     formula: str  # f(z), as the inspector writes it
     derivative_formula: str  # f′(z), in z or in a = f(z)
 

@@ -1,6 +1,6 @@
 """The `codes` and `hyper` arrays the compiled kernels take, made from the names a config uses.
 
-One place turns names into kernel codes (`engine.kernels.codes` says where each sits), so the
+One place turns names into kernel codes (`backprop_lab.engine.kernels.codes` says where each sits), so the
 trainer, the probe, the evaluation and the gradient check all hand the kernels the same choices.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.activations import Activation
-from engine.kernels import codes as slot
-from engine.losses import get_loss, get_regularization
-from engine.optimizers import OPTIMIZER_KINDS
+from backprop_lab.engine.activations import Activation
+from backprop_lab.engine.kernels import codes as slot
+from backprop_lab.engine.losses import get_loss, get_regularization
+from backprop_lab.engine.optimizers import OPTIMIZER_KINDS
 
 
 def network_codes(activation: Activation, classify: bool) -> np.ndarray:

@@ -72,7 +72,7 @@ class _Target(Protocol):
 def is_regression_dataset(name: str, table: _Target | None = None) -> bool:
     """The one place that decides whether a data set is a regression set (a linear output, mse)
     or a classification set (softmax, K classes): by name for the built-in sets, by its target
-    column for an uploaded table (`engine.tabular`). The validation (which loss fits), the
+    column for an uploaded table (`backprop_lab.engine.tabular`). The validation (which loss fits), the
     server's options and upload replies ask this; a built `Dataset` has `classes` None exactly
     for these sets (tests/server/test_options.py checks the two agree)."""
     if name in BUILTIN_DATASETS or table is None:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.config import Config
-from engine.features import check_feature_names, transform
-from engine.tabular import Table, load_iris
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.features import check_feature_names, transform
+from backprop_lab.engine.tabular import Table, load_iris
 
 PLANE_EXTENT = (-6.0, 6.0, -6.0, 6.0)  # (x1_min, x1_max, x2_min, x2_max) of the generated sets
 

@@ -2,7 +2,7 @@
 
 Metrics are evaluated on the whole split every time they are asked for (not a running average
 of batches), so the train and test curves compare like with like; one compiled call does the
-forward pass and every metric (`engine.kernels.metrics.evaluate`). Weights can be finite yet
+forward pass and every metric (`backprop_lab.engine.kernels.metrics.evaluate`). Weights can be finite yet
 huge just before training diverges: a loss can come back infinite, and callers that publish it
 must say so rather than send it.
 """
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.choices import training_codes
-from engine.kernels.metrics import evaluate
-from engine.losses import Loss, get_loss
-from engine.network import Network, as_rows
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import training_codes
+from backprop_lab.engine.kernels.metrics import evaluate
+from backprop_lab.engine.losses import Loss, get_loss
+from backprop_lab.engine.network import Network, as_rows
+from backprop_lab.engine.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)

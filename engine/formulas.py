@@ -1,4 +1,4 @@
-"""How the page writes the initialisations, keyed by the names in `engine.network.INITS`, and a
+"""How the page writes the initialisations, keyed by the names in `backprop_lab.engine.network.INITS`, and a
 neuron's own maths.
 
 The activations, losses, optimisers, features and regularisations carry their texts in their

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.choices import hyperparameters, training_codes
-from engine.kernels.gradcheck import central_differences, objective_value
-from engine.kernels.passes import objective_gradient
-from engine.losses import Loss
-from engine.network import Network, as_rows
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import hyperparameters, training_codes
+from backprop_lab.engine.kernels.gradcheck import central_differences, objective_value
+from backprop_lab.engine.kernels.passes import objective_gradient
+from backprop_lab.engine.losses import Loss
+from backprop_lab.engine.network import Network, as_rows
+from backprop_lab.engine.workspace import Workspace
 
 STEP = 1e-5  # h of the central difference (docs/engine.md)
 

@@ -7,7 +7,7 @@ network's outputs ŷ are from the ground truth y. Per sample:
     cross_entropy  −Σ_k y_k·log ŷ_k               (classification: a softmax output layer)
 
 The data loss of a batch is the mean over its samples. The maths is compiled
-(`engine.kernels.losses`, `engine.kernels.regularization`); this module maps the names to the
+(`backprop_lab.engine.kernels.losses`, `backprop_lab.engine.kernels.regularization`); this module maps the names to the
 kernels' codes and carries the formulas the page shows.
 """
 
@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.kernels import losses as loss_kernel
-from engine.kernels import regularization as penalty_kernel
+from backprop_lab.engine.kernels import losses as loss_kernel
+from backprop_lab.engine.kernels import regularization as penalty_kernel
 
 
 @dataclass(frozen=True)
 class Loss:
     name: str
-    code: int  # engine.kernels.losses.CROSS_ENTROPY or MSE
+    code: int  # backprop_lab.engine.kernels.losses.CROSS_ENTROPY or MSE
     formula: str  # the per-sample loss
     # The output delta δ_j = ∂loss/∂z_j through each output layer (None: that pairing is
     # refused, as cross-entropy on a linear output is).
@@ -47,7 +47,7 @@ OUTPUT_FORMULAS: dict[str, str] = {
 @dataclass(frozen=True)
 class Regularization:
     name: str
-    code: int  # engine.kernels.regularization.NONE, L1 or L2
+    code: int  # backprop_lab.engine.kernels.regularization.NONE, L1 or L2
     formula: str  # the penalty added to the data loss (weights only, never biases)
     gradient_formula: str
 

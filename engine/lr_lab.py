@@ -6,7 +6,7 @@ Three experiments, each built on the trainer and the compiled kernels every othe
   current rate, g the full-batch gradient of the objective at the current weights. It is the
   U-shaped curve of the article: a small η moves a little way down, the best η lands at the
   bottom, a large η lands past it — higher up the other side, or off the chart (divergence).
-  All rates are one compiled call (`engine.kernels.lr_lab.line_losses`), and the loss at the
+  All rates are one compiled call (`backprop_lab.engine.kernels.lr_lab.line_losses`), and the loss at the
   current rate is, to the bit, what one full-batch sgd step would land on.
 - **The race** (`Race`): K ≤ 8 copies of one config, each with its own rate. Each copy is a
   `Trainer` built from the same config and seed, so all start from identical weights and see
@@ -28,16 +28,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.choices import hyperparameters, training_codes
-from engine.config import Config
-from engine.gradcheck import Objective
-from engine.kernels.gradcheck import objective_value
-from engine.kernels.lr_lab import line_losses
-from engine.network import Network, as_rows
-from engine.optimizers import check_learning_rate
-from engine.tabular import Table
-from engine.trainer import Diverged, Trainer
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import hyperparameters, training_codes
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.gradcheck import Objective
+from backprop_lab.engine.kernels.gradcheck import objective_value
+from backprop_lab.engine.kernels.lr_lab import line_losses
+from backprop_lab.engine.network import Network, as_rows
+from backprop_lab.engine.optimizers import check_learning_rate
+from backprop_lab.engine.tabular import Table
+from backprop_lab.engine.trainer import Diverged, Trainer
+from backprop_lab.engine.workspace import Workspace
 
 MAX_COPIES = 8  # copies in one race
 SMOOTHING_WINDOW = 0.05  # the range test's moving average spans about this share of its steps

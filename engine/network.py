@@ -9,7 +9,7 @@ All weights, then all biases, sit in one contiguous float64 vector `parameters` 
 and `biases[l]` are views into it. One vector makes the optimiser one loop whatever the depth,
 makes "is every weight finite?" one check, and gives the loss surface and the gradient check a
 plain parameter space to move in. Gradients use the same layout. `ParameterLayout.table` is that
-layout as the compiled kernels read it (`engine.kernels.codes`: N_IN … UNITS_AT).
+layout as the compiled kernels read it (`backprop_lab.engine.kernels.codes`: N_IN … UNITS_AT).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.activations import Activation, get_activation
-from engine.choices import network_codes
-from engine.kernels.passes import forward_pass
-from engine.workspace import Workspace
+from backprop_lab.engine.activations import Activation, get_activation
+from backprop_lab.engine.choices import network_codes
+from backprop_lab.engine.kernels.passes import forward_pass
+from backprop_lab.engine.workspace import Workspace
 
 INITS = ("xavier", "he", "uniform")
 

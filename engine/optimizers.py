@@ -1,6 +1,6 @@
 """Optimisers by the names the UI and the API use, and the state each one keeps.
 
-The update rules are compiled (`engine.kernels.optimizers`, PyTorch's definitions):
+The update rules are compiled (`backprop_lab.engine.kernels.optimizers`, PyTorch's definitions):
 
     sgd       Δθ = −η·g
     momentum  buf = μ·buf + g   (first step: buf = g);   Δθ = −η·buf
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.kernels import optimizers as kernel
+from backprop_lab.engine.kernels import optimizers as kernel
 
 
 @dataclass(frozen=True)
 class OptimizerKind:
     name: str
-    code: int  # engine.kernels.optimizers.SGD, MOMENTUM_SGD or ADAM
+    code: int  # backprop_lab.engine.kernels.optimizers.SGD, MOMENTUM_SGD or ADAM
     formula: str  # the update rule, as the page writes it
 
 

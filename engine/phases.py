@@ -2,7 +2,7 @@
 
     forward 1 … L  →  loss  →  backward L … 1  →  update
 
-Each phase runs the compiled kernels a step is made of (`engine.kernels.passes`: `layer_forward`,
+Each phase runs the compiled kernels a step is made of (`backprop_lab.engine.kernels.passes`: `layer_forward`,
 `loss_and_deltas`, `layer_gradients`, `layer_chain`; then `Trainer.apply_gradient`), one call
 per phase, in the order `Trainer.step` runs them inside one call — so walking every phase ends
 in bit-identical weights, and each phase returns exactly the numbers it produced. The walk
@@ -17,9 +17,15 @@ from typing import Literal
 
 import numpy as np
 
-from engine.kernels.passes import layer_chain, layer_forward, layer_gradients, loss_and_deltas, objective_penalty
-from engine.trainer import Trainer
-from engine.workspace import Workspace
+from backprop_lab.engine.kernels.passes import (
+    layer_chain,
+    layer_forward,
+    layer_gradients,
+    loss_and_deltas,
+    objective_penalty,
+)
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.engine.workspace import Workspace
 
 PhaseKind = Literal["forward", "loss", "backward", "update"]
 PhaseValues = dict[str, np.ndarray | list[np.ndarray] | float]  # what a phase produced, by name

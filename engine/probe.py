@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.choices import hyperparameters, training_codes
-from engine.kernels.passes import hidden_slopes, objective_gradient
-from engine.losses import Loss
-from engine.network import Network, as_rows
-from engine.trace import LayerTrace, SampleTrace
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import hyperparameters, training_codes
+from backprop_lab.engine.kernels.passes import hidden_slopes, objective_gradient
+from backprop_lab.engine.losses import Loss
+from backprop_lab.engine.network import Network, as_rows
+from backprop_lab.engine.trace import LayerTrace, SampleTrace
+from backprop_lab.engine.workspace import Workspace
 
 
 def probe_sample(

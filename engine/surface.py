@@ -19,7 +19,7 @@ and its centre (0, 0) is the current loss. Three planes:
   (orthonormal), with the share of the trajectory's variance each explains.
 
 The trajectory is drawn on the plane by least squares (for orthonormal directions, two dot
-products); it ends at θ₀, the centre. The grid is computed by `engine.kernels.surface`, batched
+products); it ends at θ₀, the centre. The grid is computed by `backprop_lab.engine.kernels.surface`, batched
 over the points inside compiled calls, optionally by several threads at once.
 """
 
@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.choices import training_codes
-from engine.kernels.metrics import evaluate
-from engine.kernels.surface import first_moving_layer, slice_losses, slice_prefix
-from engine.losses import Loss
-from engine.network import Network, ParameterLayout, as_rows
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import training_codes
+from backprop_lab.engine.kernels.metrics import evaluate
+from backprop_lab.engine.kernels.surface import first_moving_layer, slice_losses, slice_prefix
+from backprop_lab.engine.losses import Loss
+from backprop_lab.engine.network import Network, ParameterLayout, as_rows
+from backprop_lab.engine.workspace import Workspace
 
 PLANE_KINDS = ("weights", "random", "pca")
 WeightRef = tuple[int, int, int]  # (layer, i, j): W[layer][i, j]

@@ -3,13 +3,13 @@
 A step takes the next mini-batch of the shuffled training split, runs the forward pass, the
 loss, the backward pass (gradients of the objective) and one optimiser update. An epoch is
 one pass over the shuffled split; its last batch takes what is left. The steps run inside the
-compiled kernels (`engine.kernels.training.train`): one call trains through as many epochs as
+compiled kernels (`backprop_lab.engine.kernels.training.train`): one call trains through as many epochs as
 the trainer has drawn orders for ahead (`epochs_ahead`), then it draws the next ones.
 Everything random comes from one `numpy.random.Generator` seeded by `config.seed`, drawn in a
 fixed order (data, initial weights, then one permutation per epoch, drawn ahead in that same
 sequence), so the same config and seed give bit-identical
 weights after the same number of steps however the steps are split into calls — untraced,
-traced (`traced_step`) or phase by phase (`engine.phases.PhaseWalk`), which all run the same
+traced (`traced_step`) or phase by phase (`backprop_lab.engine.phases.PhaseWalk`), which all run the same
 kernels in the same order.
 """
 
@@ -22,21 +22,29 @@ from typing import cast
 
 import numpy as np
 
-from engine.choices import hyperparameters, training_codes
-from engine.config import Config
-from engine.datasets import Dataset, make_dataset
-from engine.kernels import codes as slot
-from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
-from engine.kernels.passes import objective_gradient, objective_penalty
-from engine.kernels.training import BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, TIME_UP, finish_step, gather_batch, train
-from engine.losses import Loss, get_loss
-from engine.network import Network
-from engine.optimizers import OptimizerState, check_learning_rate, check_momentum
-from engine.tabular import Table
-from engine.trace import LayerTrace, StepTrace
-from engine.trainer_state import TrainerState, check_state
-from engine.validation import resolve_loss, validate_config
-from engine.workspace import Workspace
+from backprop_lab.engine.choices import hyperparameters, training_codes
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import Dataset, make_dataset
+from backprop_lab.engine.kernels import codes as slot
+from backprop_lab.engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, apply_update
+from backprop_lab.engine.kernels.passes import objective_gradient, objective_penalty
+from backprop_lab.engine.kernels.training import (
+    BUDGET_SPENT,
+    ORDERS_USED,
+    SNAPSHOTS_FULL,
+    TIME_UP,
+    finish_step,
+    gather_batch,
+    train,
+)
+from backprop_lab.engine.losses import Loss, get_loss
+from backprop_lab.engine.network import Network
+from backprop_lab.engine.optimizers import OptimizerState, check_learning_rate, check_momentum
+from backprop_lab.engine.tabular import Table
+from backprop_lab.engine.trace import LayerTrace, StepTrace
+from backprop_lab.engine.trainer_state import TrainerState, check_state
+from backprop_lab.engine.validation import resolve_loss, validate_config
+from backprop_lab.engine.workspace import Workspace
 
 _train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
 ORDER_ROWS_AHEAD = 16_384  # epoch orders are drawn ahead in batches of about this many rows in all
@@ -183,7 +191,7 @@ class Trainer:
 
     # --- saving and resuming ---------------------------------------------------------------
     def export_state(self) -> TrainerState:
-        """Copies of everything training has changed (see `engine.trainer_state`): with the
+        """Copies of everything training has changed (see `backprop_lab.engine.trainer_state`): with the
         config, enough to resume bit for bit (`from_state`)."""
         counters = self.counters
         return TrainerState(

@@ -12,13 +12,13 @@ import math
 from collections.abc import Collection
 from typing import Any
 
-from engine.activations import ACTIVATIONS
-from engine.config import BUILTIN_DATASETS, Config, default_loss_for, is_regression_dataset
-from engine.features import FEATURES
-from engine.losses import LOSSES, REGULARIZATIONS
-from engine.network import INITS
-from engine.optimizers import OPTIMIZERS
-from engine.tabular import Table
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import BUILTIN_DATASETS, Config, default_loss_for, is_regression_dataset
+from backprop_lab.engine.features import FEATURES
+from backprop_lab.engine.losses import LOSSES, REGULARIZATIONS
+from backprop_lab.engine.network import INITS
+from backprop_lab.engine.optimizers import OPTIMIZERS
+from backprop_lab.engine.tabular import Table
 
 
 def dataset_is_regression(config: Config, table: Table | None) -> bool:

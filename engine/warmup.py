@@ -27,15 +27,15 @@ from collections.abc import Callable
 
 from numba.core import event
 
-from engine.config import Config
-from engine.datasets import grid_inputs
-from engine.evaluation import evaluate_split, grid_activations
-from engine.gradcheck import Objective, check_gradients
-from engine.lr_lab import loss_line
-from engine.phases import PhaseWalk
-from engine.probe import probe_sample
-from engine.surface import loss_surface, random_plane
-from engine.trainer import Trainer
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import grid_inputs
+from backprop_lab.engine.evaluation import evaluate_split, grid_activations
+from backprop_lab.engine.gradcheck import Objective, check_gradients
+from backprop_lab.engine.lr_lab import loss_line
+from backprop_lab.engine.phases import PhaseWalk
+from backprop_lab.engine.probe import probe_sample
+from backprop_lab.engine.surface import loss_surface, random_plane
+from backprop_lab.engine.trainer import Trainer
 
 WARM_UP_CONFIGS = (
     Config(samples=40, hidden_layers=(3,), batch_size=4),
@@ -85,7 +85,7 @@ def _start_helper() -> subprocess.Popen[bytes] | None:
         return None
     # this process's import path, so the helper compiles this very engine (a checkout, an
     # install) into the cache this process reads
-    command = f"import sys; sys.path[:] = {sys.path!r}; from engine.warmup import warm_half; warm_half(1)"
+    command = f"import sys; sys.path[:] = {sys.path!r}; from backprop_lab.engine.warmup import warm_half; warm_half(1)"
     return subprocess.Popen([sys.executable, "-c", command], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -3,7 +3,7 @@
 Every layer's pre-activations z, activations a and deltas δ = ∂L/∂z live in three flat float64
 buffers made for `capacity` rows; layer l's block starts at capacity × (units of the layers
 before it) and holds its (rows, n_out) matrix contiguously, for any rows ≤ capacity. The
-kernels find the blocks with `engine.kernels.passes.block`; `Workspace.block` is the same
+kernels find the blocks with `backprop_lab.engine.kernels.passes.block`; `Workspace.block` is the same
 formula on the Python side, so a trace can hand out views of what a step computed, no copies.
 """
 
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.kernels.codes import N_OUT, UNITS_AT
+from backprop_lab.engine.kernels.codes import N_OUT, UNITS_AT
 
 if TYPE_CHECKING:
-    from engine.network import ParameterLayout
+    from backprop_lab.engine.network import ParameterLayout
 
 
 LayerViews = tuple[np.ndarray, np.ndarray, np.ndarray]  # one layer's z, a, δ (rows, n_out)

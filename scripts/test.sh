@@ -19,10 +19,10 @@ fi
 python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q ".[test]"
 python -m ruff check .
-python -m mypy engine server
+python -m mypy -p backprop_lab
 # Compile the engine's kernels once (tens of seconds on a fresh machine); every test process and
 # every server the tests start then loads them from numba's cache in well under a second.
-python -c "from engine.warmup import warm_up; print(f'engine kernels ready in {warm_up():.1f} s')"
+python -c "from backprop_lab.engine.warmup import warm_up; print(f'engine kernels ready in {warm_up():.1f} s')"
 
 status=0
 python -m pytest "$@" || status=$?

@@ -1,12 +1,12 @@
 """The Backprop Lab server: REST API v1, the live WebSocket stream and the page, over the engine.
 
-`create_app(settings)` in `server.app` builds the FastAPI application; `server.cli` runs it
-under uvicorn (`backprop-lab`, or `python -m server`).
+`create_app(settings)` in `backprop_lab.server.app` builds the FastAPI application; `backprop_lab.server.cli` runs it
+under uvicorn (`backprop-lab`, or `python -m backprop_lab`). docs/architecture.md walks the
+sub-packages, each one concern: `wire` (what travels), `live` (a session and its manager),
+`runtime` (threads, pacing, fan-out), `analyses`, `saved` (runs), `classroom` (who may do what),
+`web` (HTTP guards) and `routes`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from backprop_lab import __version__
 
-try:
-    __version__ = version("backprop-lab")
-except PackageNotFoundError:  # a source checkout that was never installed
-    __version__ = "0.0.0+source"
+__all__ = ["__version__"]

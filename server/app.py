@@ -1,11 +1,11 @@
 """`create_app(settings)`: the FastAPI application, its middleware, routes and lifecycle.
 
-At startup the app first opens the saved-runs store (`server.store`: migrates its schema, refuses
+At startup the app first opens the saved-runs store (`backprop_lab.server.saved.run_store`: migrates its schema, refuses
 a database newer than the code), then compiles the engine's kernels (or loads them from numba's cache:
-`engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
+`backprop_lab.engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
 once training is ready; then it starts the training threads and the session manager (both need the
 running event loop) and a task that expires idle sessions; at shutdown it closes every socket
-(1001) and stops the threads. `server.cli` runs it under uvicorn.
+(1001) and stops the threads. `backprop_lab.server.cli` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -20,21 +20,33 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from engine.warmup import warm_up
-from server import __version__, errors
-from server.cadence import Cadence
-from server.deps import Lab
-from server.headers import HeadedFastAPI
-from server.identity import Identities, IdentityMiddleware
-from server.limits import BodyLimit
-from server.manager import SessionManager
-from server.routes import apidocs, datasets, lab, meta, pages, runs, sessions, shares, stream, surface
-from server.scheduler import Scheduler
-from server.schemas import UNAUTHORIZED
-from server.security import AccessGuard
-from server.settings import Settings
-from server.store import RunStore, StoreError
-from server.surfaces import SurfaceWorkers
+from backprop_lab.engine.warmup import warm_up
+from backprop_lab.server import __version__
+from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
+from backprop_lab.server.deps import Services
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.routes import (
+    apidocs,
+    datasets,
+    learning_rates,
+    meta,
+    pages,
+    runs,
+    sessions,
+    shares,
+    surfaces,
+    websockets,
+)
+from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.scheduler import Scheduler
+from backprop_lab.server.saved.run_store import RunStore, StoreError
+from backprop_lab.server.settings import Settings
+from backprop_lab.server.web import errors
+from backprop_lab.server.web.headers import HeadedFastAPI
+from backprop_lab.server.web.limits import BodyLimit
+from backprop_lab.server.web.security import AccessGuard
+from backprop_lab.server.wire.schemas import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
         surfaces = SurfaceWorkers(settings.training_threads)
-        app.state.lab = Lab(settings, scheduler, cadence, manager, store, surfaces)
+        app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces)
         tasks = [
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -101,13 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sys.setswitchinterval(switch_interval)
             blas_threads.restore_original_limits()
 
-    app = HeadedFastAPI(  # the browser's security headers on every answer (server.headers)
+    app = HeadedFastAPI(  # the browser's security headers on every answer (backprop_lab.server.web.headers)
         title="Backprop Lab",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=errors.JSONBody,
-        responses=UNAUTHORIZED,  # any route, from server.identity's middleware
+        responses=UNAUTHORIZED,  # any route, from backprop_lab.server.classroom.identity's middleware
         docs_url=None,  # served by routes.apidocs from installed files, not a CDN
         redoc_url=None,
     )
@@ -116,11 +128,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(sessions.router)
     app.include_router(shares.router)
-    app.include_router(surface.router)
+    app.include_router(surfaces.router)
     app.include_router(datasets.router)
-    app.include_router(lab.router)
+    app.include_router(learning_rates.router)
     app.include_router(runs.router)
-    app.include_router(stream.router)
+    app.include_router(websockets.router)
     app.include_router(pages.router)
     app.include_router(apidocs.router)
     app.mount(apidocs.ASSETS, apidocs.swagger_assets, name="swagger-ui")
@@ -138,6 +150,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 async def shutdown_streams(app: FastAPI) -> None:
     """Close every socket with 1001 ("going away") before uvicorn drops connections (SIGTERM)."""
-    lab: Lab | None = getattr(app.state, "lab", None)
-    if lab is not None:
-        await lab.manager.close_all(1001, "the server is shutting down")
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None:
+        await services.manager.close_all(1001, "the server is shutting down")

@@ -4,14 +4,14 @@
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
 or a database URL; its schema is migrated at start. A database that is damaged, read-only or
 written by a newer version stops the start with a one-line message saying so and what to do,
-and is left as it was (`server.store`).
+and is left as it was (`backprop_lab.server.saved.run_store`).
 
 Binds 127.0.0.1 by default (only this computer), where the one local user is the teacher.
 `--host 0.0.0.0` is classroom mode: the server listens on every interface, prints the teacher
 link (its secret key from `--teacher-key`, `$BACKPROP_LAB_TEACHER_KEY` or drawn at start), the
 address students should open and the page where they type a share code (and each code's page as
 it is shared), and accepts that address in its Host and Origin allow-lists. `--classroom` turns
-classroom mode (the teacher, students and their quotas: server.identity, server.quotas) on for
+classroom mode (the teacher, students and their quotas: server.classroom.identity, server.classroom.quotas) on for
 any host, 127.0.0.1 included. Sessions train on one thread per core unless
 `--training-threads` says otherwise. On SIGTERM (or Ctrl-C) every WebSocket is closed
 with 1001 ("going away") and the process exits within a few seconds.
@@ -34,11 +34,11 @@ import webbrowser
 import uvicorn
 from fastapi import FastAPI
 
-from server import __version__
-from server.app import create_app, shutdown_streams
-from server.identity import TEACHER_KEY_VARIABLE, check_teacher_key
-from server.settings import Settings, descriptor_limit
-from server.store import RunStore, StoreError, default_path
+from backprop_lab.server import __version__
+from backprop_lab.server.app import create_app, shutdown_streams
+from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_teacher_key
+from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
+from backprop_lab.server.settings import Settings, descriptor_limit
 
 logger = logging.getLogger("server")
 

@@ -8,18 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from starlette.requests import HTTPConnection
 
-from server.cadence import Cadence
-from server.identity import Identity, identity_of
-from server.manager import SessionManager
-from server.scheduler import Scheduler
-from server.sessions import Session
-from server.settings import Settings
-from server.store import RunStore
-from server.surfaces import SurfaceWorkers
+from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.live.session import Session
+from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.scheduler import Scheduler
+from backprop_lab.server.saved.run_store import RunStore
+from backprop_lab.server.settings import Settings
 
 
 @dataclass
-class Lab:
+class Services:
     """What the app runs on, created at startup (it needs the running event loop)."""
 
     settings: Settings
@@ -30,31 +30,31 @@ class Lab:
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
 
 
-def get_lab(request: Request) -> Lab:
-    return request.app.state.lab
+def get_services(request: Request) -> Services:
+    return request.app.state.services
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_manager(lab: Annotated[Lab, Depends(get_lab)]) -> SessionManager:
-    return lab.manager
+def get_manager(services: Annotated[Services, Depends(get_services)]) -> SessionManager:
+    return services.manager
 
 
-def get_store(lab: Annotated[Lab, Depends(get_lab)]) -> RunStore:
-    return lab.store
+def get_store(services: Annotated[Services, Depends(get_services)]) -> RunStore:
+    return services.store
 
 
 SessionId = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/sessions returned.")]
-LabDep = Annotated[Lab, Depends(get_lab)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[SessionManager, Depends(get_manager)]
 StoreDep = Annotated[RunStore, Depends(get_store)]
 
 
 def get_identity(connection: HTTPConnection) -> Identity:
-    """Who is asking (`server.identity`): the teacher, or a student."""
+    """Who is asking (`backprop_lab.server.classroom.identity`): the teacher, or a student."""
     return identity_of(connection)
 
 

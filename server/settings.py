@@ -1,6 +1,6 @@
 """Server settings: where to listen, who may connect, and every cap, in one frozen dataclass.
 
-Settings are built by the caller (`server.cli` from the command line, tests directly) and
+Settings are built by the caller (`backprop_lab.server.cli` from the command line, tests directly) and
 handed to `create_app`; nothing here runs at import time, so two apps with different settings
 can live in one process (the tests do that).
 """
@@ -13,8 +13,8 @@ import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from server.identity import new_teacher_key
-from server.quotas import Quotas
+from backprop_lab.server.classroom.identity import new_teacher_key
+from backprop_lab.server.classroom.quotas import Quotas
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
@@ -76,7 +76,7 @@ class Timing:
     # redraws its numbers 10 times a second, and at full speed each evaluation is training lost
     metrics_rate: float = 20.0
     heatmap_bytes_per_second: int = 60_000  # budget that picks the heatmap resolution G
-    # a playing session's frames, JSON and binary (see server.frames): the default network's
+    # a playing session's frames, JSON and binary (see backprop_lab.server.live.frames): the default network's
     # ~40 KB/s never reach it; 6 × 16's arrays (~25 KB a frame) go ~12 times a second
     frame_bytes_per_second: int = 300_000
     send_timeout_seconds: float = 5.0  # a client whose socket accepts nothing this long is closed
@@ -85,7 +85,7 @@ class Timing:
 
 
 def descriptor_limit() -> int | None:
-    """The process's limit on open files (its soft limit; `server.cli` raises it to the hard one
+    """The process's limit on open files (its soft limit; `backprop_lab.server.cli` raises it to the hard one
     at start), or None where the platform has no such limit to read."""
     try:
         import resource
@@ -104,7 +104,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     open_browser: bool = False
-    # saved runs: an SQLite file or a database URL (server.store); None keeps them in memory, for
+    # saved runs: an SQLite file or a database URL (backprop_lab.server.saved.run_store); None keeps them in memory, for
     # tests and notebooks (the CLI's default is a file in the user's data folder)
     db_path: str | Path | None = None
     debug: bool = False  # tracebacks in error messages and logs
@@ -135,7 +135,7 @@ class Settings:
 
     @property
     def classroom(self) -> bool:
-        """A teacher and students (server.identity), with quotas; else the one local user is the teacher."""
+        """A teacher and students (server.classroom.identity), with quotas; else the one local user is the teacher."""
         return self.classroom_mode or self.listens_everywhere
 
     def allowed_hosts(self) -> frozenset[str]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from engine.activations import ACTIVATIONS
-from engine.config import BUILTIN_DATASETS, Config, is_regression_dataset
-from engine.features import FEATURES
-from engine.losses import REGULARIZATIONS
-from engine.network import INITS
-from engine.optimizers import OPTIMIZERS
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import BUILTIN_DATASETS, Config, is_regression_dataset
+from backprop_lab.engine.features import FEATURES
+from backprop_lab.engine.losses import REGULARIZATIONS
+from backprop_lab.engine.network import INITS
+from backprop_lab.engine.optimizers import OPTIMIZERS
 
 MAX_SAMPLES = 60  # samples of a generated set (iris always has its 150 rows)
 # How large each input feature gets: the generated sets' points lie within about ±8 (±6 and the

@@ -19,14 +19,14 @@ with the innermost loop over contiguous outputs j (it vectorises without reorder
 Products of large layers go to BLAS instead (`layers.BLAS_MIN_WORK`), the same choice on every
 path, so traced, untraced and phase-by-phase training stay bit-identical.
 
-Names travel as small integer codes (the registries in `engine.activations`, `engine.losses`,
-`engine.optimizers` map the API's names to them), and a network as three arrays:
+Names travel as small integer codes (the registries in `backprop_lab.engine.activations`, `backprop_lab.engine.losses`,
+`backprop_lab.engine.optimizers` map the API's names to them), and a network as three arrays:
 
 - `layout` (L, 5) int64: per weighted layer n_in, n_out, the offset of its weights and of its
   biases in the flat parameter vector θ, and the offset of its units among all layers' units;
-- `codes` (5,) int64 and `hyper` (3,) float64: the choices and rates of `engine.kernels.codes`;
+- `codes` (5,) int64 and `hyper` (3,) float64: the choices and rates of `backprop_lab.engine.kernels.codes`;
 - per-layer buffers z, a and δ, each a flat float64 vector holding every layer's (rows, n_out)
-  block back to back (`engine.workspace.Workspace` makes them and their views).
+  block back to back (`backprop_lab.engine.workspace.Workspace` makes them and their views).
 
 Modules, in the order a step uses them: `views` (a layer's blocks inside the flat buffers),
 `tanh` (the default activation, as arithmetic), `activations`, `layers` (dense forward, gradients, the

@@ -12,8 +12,8 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kernels.tanh import tanh
-from engine.kernels.views import values_of
+from backprop_lab.engine.lowlevel.tanh import tanh
+from backprop_lab.engine.lowlevel.views import values_of
 
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU = 0, 1, 2, 3, 4
 LEAKY_SLOPE = 0.01

@@ -1,11 +1,11 @@
 """Where each choice and rate sits in the `codes` and `hyper` arrays the kernels take."""
 
 # codes (int64)
-ACTIVATION = 0  # engine.kernels.activations.LINEAR … LEAKY_RELU
+ACTIVATION = 0  # backprop_lab.engine.kernels.activations.LINEAR … LEAKY_RELU
 CLASSIFY = 1  # 1: softmax output (classification), 0: linear output (regression)
-LOSS = 2  # engine.kernels.losses.CROSS_ENTROPY or MSE
-REGULARIZATION = 3  # engine.kernels.regularization.NONE, L1 or L2
-OPTIMIZER = 4  # engine.kernels.optimizers.SGD, MOMENTUM or ADAM
+LOSS = 2  # backprop_lab.engine.kernels.losses.CROSS_ENTROPY or MSE
+REGULARIZATION = 3  # backprop_lab.engine.kernels.regularization.NONE, L1 or L2
+OPTIMIZER = 4  # backprop_lab.engine.kernels.optimizers.SGD, MOMENTUM or ADAM
 N_CODES = 5
 
 # hyper (float64)

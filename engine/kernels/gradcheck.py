@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import LOSS
-from engine.kernels.losses import mean, sample_losses
-from engine.kernels.passes import block, forward_pass, objective_penalty
+from backprop_lab.engine.kernels.codes import LOSS
+from backprop_lab.engine.kernels.losses import mean, sample_losses
+from backprop_lab.engine.kernels.passes import block, forward_pass, objective_penalty
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

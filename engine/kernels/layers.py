@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.activations import multiply_by_slopes
+from backprop_lab.engine.kernels.activations import multiply_by_slopes
 
 BLAS_MIN_WORK = 16_384  # rows · n_in · n_out from which a product goes to BLAS
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import LOSS
-from engine.kernels.losses import mean, sample_losses
-from engine.kernels.passes import block, forward_pass
+from backprop_lab.engine.kernels.codes import LOSS
+from backprop_lab.engine.kernels.losses import mean, sample_losses
+from backprop_lab.engine.kernels.passes import block, forward_pass
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

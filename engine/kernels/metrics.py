@@ -12,9 +12,9 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import CLASSIFY, LOSS, N_OUT
-from engine.kernels.losses import mean, sample_losses
-from engine.kernels.passes import block, forward_pass
+from backprop_lab.engine.kernels.codes import CLASSIFY, LOSS, N_OUT
+from backprop_lab.engine.kernels.losses import mean, sample_losses
+from backprop_lab.engine.kernels.passes import block, forward_pass
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kernels.codes import LEARNING_RATE, MOMENTUM, OPTIMIZER, OPTIMIZER_STEPS
+from backprop_lab.engine.kernels.codes import LEARNING_RATE, MOMENTUM, OPTIMIZER, OPTIMIZER_STEPS
 
 SGD, MOMENTUM_SGD, ADAM = 0, 1, 2
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.activations import activate, slopes
-from engine.kernels.codes import (
+from backprop_lab.engine.kernels.activations import activate, slopes
+from backprop_lab.engine.kernels.codes import (
     ACTIVATION,
     BIASES_AT,
     CLASSIFY,
@@ -29,10 +29,10 @@ from engine.kernels.codes import (
     UNITS_AT,
     WEIGHTS_AT,
 )
-from engine.kernels.layers import backpropagate, dense_forward, dense_gradients
-from engine.kernels.losses import mean, output_activation, output_deltas, sample_losses
-from engine.kernels.regularization import add_penalty_gradient, penalty
-from engine.kernels.views import matrix_at, vector_at
+from backprop_lab.engine.kernels.layers import backpropagate, dense_forward, dense_gradients
+from backprop_lab.engine.kernels.losses import mean, output_activation, output_deltas, sample_losses
+from backprop_lab.engine.kernels.regularization import add_penalty_gradient, penalty
+from backprop_lab.engine.lowlevel.views import matrix_at, vector_at
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")

@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.activations import activate
-from engine.kernels.codes import ACTIVATION, BIASES_AT, CLASSIFY, LOSS, N_IN, N_OUT, WEIGHTS_AT
-from engine.kernels.layers import dense_forward
-from engine.kernels.losses import mean, output_activation, sample_losses
-from engine.kernels.passes import block, forward_pass, layer_biases, layer_forward, layer_weights
+from backprop_lab.engine.kernels.activations import activate
+from backprop_lab.engine.kernels.codes import ACTIVATION, BIASES_AT, CLASSIFY, LOSS, N_IN, N_OUT, WEIGHTS_AT
+from backprop_lab.engine.kernels.layers import dense_forward
+from backprop_lab.engine.kernels.losses import mean, output_activation, sample_losses
+from backprop_lab.engine.kernels.passes import block, forward_pass, layer_biases, layer_forward, layer_weights
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

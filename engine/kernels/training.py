@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.kernels.clock import monotonic_ns
-from engine.kernels.codes import DEADLINE, EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
-from engine.kernels.optimizers import ACCEPTED, apply_update
-from engine.kernels.passes import objective_gradient
-from engine.kernels.views import first_rows, row_of
+from backprop_lab.engine.kernels.codes import DEADLINE, EPOCH, LAST, ORDER, POSITION, SNAPSHOT_EVERY, SNAPSHOTS, STEP
+from backprop_lab.engine.kernels.optimizers import ACCEPTED, apply_update
+from backprop_lab.engine.kernels.passes import objective_gradient
+from backprop_lab.engine.lowlevel.clock import monotonic_ns
+from backprop_lab.engine.lowlevel.views import first_rows, row_of
 
 BUDGET_SPENT, ORDERS_USED, SNAPSHOTS_FULL, TIME_UP = 10, 11, 12, 13  # how `train` returned, besides divergence
 

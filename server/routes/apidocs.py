@@ -5,7 +5,7 @@ a CDN too.
 
 The page is written here rather than by FastAPI's `get_swagger_ui_html`, whose page starts
 Swagger UI with an inline script: the lab's Content-Security-Policy runs no inline script
-(`server.headers`), so the start-up is a file of the page's own, static/js/apidocs.js, which
+(`backprop_lab.server.web.headers`), so the start-up is a file of the page's own, static/js/apidocs.js, which
 reads the schema's address from the page.
 """
 
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from server import __version__
+from backprop_lab.server import __version__
 
 ASSETS = "/vendor/swagger-ui"
 TITLE = "Backprop Lab — REST API v1"

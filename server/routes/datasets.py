@@ -7,12 +7,12 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, File, UploadFile
 
-from engine.config import is_regression_dataset
-from engine.tabular import CsvError, Table, parse_csv
-from server.deps import IdentityDep, ManagerDep, SettingsDep
-from server.errors import JSONBody
-from server.problems import InvalidInput
-from server.schemas import ErrorOut, UploadOut, error_responses
+from backprop_lab.engine.config import is_regression_dataset
+from backprop_lab.engine.tabular import CsvError, Table, parse_csv
+from backprop_lab.server.deps import IdentityDep, ManagerDep, SettingsDep
+from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.problems import InvalidInput
+from backprop_lab.server.wire.schemas import ErrorOut, UploadOut, error_responses
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 

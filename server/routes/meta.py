@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server import __version__
-from server.deps import IdentityDep, LabDep, SettingsDep
-from server.lifecycle import SessionState
-from server.manager import _iris
-from server.options import options_document
-from server.protocol import PROTOCOL_VERSION
-from server.quotas import Resource
-from server.schemas import HealthOut, IdentityOut, OptionsOut
+from backprop_lab.server import __version__
+from backprop_lab.server.classroom.quotas import Resource
+from backprop_lab.server.deps import IdentityDep, ServicesDep, SettingsDep
+from backprop_lab.server.live.lifecycle import SessionState
+from backprop_lab.server.live.manager import _iris
+from backprop_lab.server.wire.options import options_document
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
+from backprop_lab.server.wire.schemas import HealthOut, IdentityOut, OptionsOut
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
 
 @router.get("/health", response_model=HealthOut)
-async def health(lab: LabDep) -> dict:
+async def health(services: ServicesDep) -> dict:
     """What really runs, counted from the things themselves (each session's state, each race's,
     the sockets' reservations), so a count can never drift from what it counts."""
-    manager = lab.manager
+    manager = services.manager
     sessions = manager.sessions()
     return {
         "status": "ok",
@@ -31,10 +31,10 @@ async def health(lab: LabDep) -> dict:
         "sockets": manager.sockets.open,
         "max_sockets": manager.sockets.max_sockets,
         "races_running": sum(1 for session in sessions if session.race is not None and session.race.running),
-        "surfaces_computing": lab.surfaces.computing,
+        "surfaces_computing": services.surfaces.computing,
         "experiments_running": manager.ledger.in_use(Resource.SWEEPS),
-        "training_threads": lab.scheduler.threads,
-        "training_thread_seconds": lab.cadence.spent(),
+        "training_threads": services.scheduler.threads,
+        "training_thread_seconds": services.cadence.spent(),
     }
 
 
@@ -45,5 +45,5 @@ async def identity(identity: IdentityDep, settings: SettingsDep) -> dict:
 
 @router.get("/options", response_model=OptionsOut)
 async def options(settings: SettingsDep) -> dict:
-    """Every name, formula and range the page shows (see `server.options`)."""
+    """Every name, formula and range the page shows (see `backprop_lab.server.wire.options`)."""
     return options_document(settings, _iris())

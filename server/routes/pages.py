@@ -1,7 +1,7 @@
 """The page: `GET /` renders templates/index.html; `/watch/{code}` the same page as a shared
 session's viewer, `/watch` the form where a student types a code; `/teacher?key=…` the teacher
 link of classroom mode; `/static/…` serves static/ (mounted by
-`server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
+`backprop_lab.server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
 the page works offline and no third-party source is committed (docs/architecture.md,
 "Rules").
 
@@ -20,14 +20,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-import server
-from server import __version__
-from server.deps import Lab, SettingsDep
-from server.identity import Identities, set_cookie_header
-from server.problems import NotFound
-from server.protocol import PROTOCOL_VERSION
-from server.settings import Settings
-from server.shares import normalise, spoken
+import backprop_lab.server as server_package
+from backprop_lab.server import __version__
+from backprop_lab.server.classroom.identity import Identities, set_cookie_header
+from backprop_lab.server.deps import Services, SettingsDep
+from backprop_lab.server.live.share_codes import normalise, spoken
+from backprop_lab.server.settings import Settings
+from backprop_lab.server.wire.problems import NotFound
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,10 +35,10 @@ router = APIRouter(include_in_schema=False)
 def _asset_dir(name: str, override: Path | None) -> Path:
     if override is not None:
         return override
-    installed = Path(server.__file__).parent / name
+    installed = Path(server_package.__file__).parent / name
     if installed.is_dir():
         return installed
-    return Path(server.__file__).resolve().parent.parent / name  # a source checkout
+    return Path(server_package.__file__).resolve().parent.parent / name  # a source checkout
 
 
 def static_dir(settings: Settings) -> Path:
@@ -73,7 +73,7 @@ async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
 async def teacher(request: Request, settings: SettingsDep, key: str = "") -> Response:
     """The teacher link (`/teacher?key=…`, printed at start): the key goes into an HttpOnly,
     SameSite=Strict cookie and the browser on to the page, so the key leaves the address bar
-    (server.identity). Outside classroom mode the local user is the teacher already."""
+    (backprop_lab.server.classroom.identity). Outside classroom mode the local user is the teacher already."""
     if not settings.classroom:
         return RedirectResponse("/", status_code=303)
     identities: Identities = request.app.state.identities
@@ -100,11 +100,11 @@ async def join(request: Request, settings: SettingsDep, code: str | None = None)
 
 @router.get("/watch/{code}", response_class=HTMLResponse)
 async def watch(request: Request, settings: SettingsDep, code: str) -> HTMLResponse:
-    """A shared session's viewer page: the lab, read-only, with "try it yourself". An unknown
+    """A shared session's viewer page: the services, read-only, with "try it yourself". An unknown
     code gets the join page again (404), saying so."""
-    lab: Lab = request.app.state.lab
+    services: Services = request.app.state.services
     try:
-        lab.manager.shared(code)
+        services.manager.shared(code)
     except NotFound:
         return _page(
             request, settings, "join.html", {"unknown_code": code[:32], "invalid_code": False}, status_code=404

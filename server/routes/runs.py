@@ -15,16 +15,14 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from engine.config import Config
-from engine.tabular import Table
-from server import runs
-from server.deps import IdentityDep, ManagerDep, StoreDep
-from server.errors import JSONBody
-from server.identity import Identity
-from server.manager import SessionManager
-from server.problems import Forbidden, InvalidInput, NotFound
-from server.quotas import check_storage
-from server.run_schemas import (
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.tabular import Table
+from backprop_lab.server.classroom.identity import Identity
+from backprop_lab.server.classroom.quotas import check_storage
+from backprop_lab.server.deps import IdentityDep, ManagerDep, StoreDep
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.saved import capture
+from backprop_lab.server.saved.run_models import (
     FORMAT_VERSION,
     ImportedOut,
     ListedRunOut,
@@ -35,8 +33,10 @@ from server.run_schemas import (
     RunOut,
     SaveRunIn,
 )
-from server.schemas import UNAUTHORIZED, ErrorOut, SessionOut, error_responses
-from server.store import RunStore, RunSummary, StoredRun
+from backprop_lab.server.saved.run_store import RunStore, RunSummary, StoredRun
+from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.problems import Forbidden, InvalidInput, NotFound
+from backprop_lab.server.wire.schemas import UNAUTHORIZED, ErrorOut, SessionOut, error_responses
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")
@@ -70,7 +70,7 @@ def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 async def _db(function: Callable[..., T], *args: Any) -> T:
     """A store call in a worker thread. A database that fails raises `StoreError` there, saying
-    what failed (`server.store.failure`), which answers 503."""
+    what failed (`backprop_lab.server.saved.run_store.failure`), which answers 503."""
     return await anyio.to_thread.run_sync(function, *args)
 
 
@@ -101,7 +101,7 @@ async def _manageable(store: RunStore, run_id: str, identity: Identity) -> RunSu
 
 def _listed(summary: RunSummary, identity: Identity) -> dict[str, Any]:
     """A run's summary for `identity`: may they rename and delete it."""
-    return {**runs.summary_view(summary), "manageable": identity.owns(summary.owner)}
+    return {**capture.summary_view(summary), "manageable": identity.owns(summary.owner)}
 
 
 def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> Callable[[int], None]:
@@ -119,7 +119,7 @@ def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> 
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     session = manager.owned(body.session_id, identity)
-    run = await session.run(lambda: runs.capture(session, runs.new_run_id(), body.name, owner=identity.id,
+    run = await session.run(lambda: capture.capture(session, capture.new_run_id(), body.name, owner=identity.id,
                                                  address=identity.address))
     await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(_listed(run.summary, identity), status_code=201)
@@ -162,20 +162,20 @@ async def import_run(
             parsed = RunDocument.model_validate(document, strict=True)
         except ValidationError as error:
             raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
-        return parsed, *runs.document_config(parsed, manager.settings.limits)
+        return parsed, *capture.document_config(parsed, manager.settings.limits)
 
     parsed, config, table = await anyio.to_thread.run_sync(check)
     manager.check_caps(config, table)
     run = await anyio.to_thread.run_sync(
-        lambda: runs.import_run(parsed, config, table, owner=identity.id, address=identity.address))
+        lambda: capture.import_run(parsed, config, table, owner=identity.id, address=identity.address))
     await _db(store.save, run, _admission(store, identity, manager))
-    return JSONBody(runs.summary_view(run.summary), status_code=201)
+    return JSONBody(capture.summary_view(run.summary), status_code=201)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
 async def read_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
-    return JSONBody(runs.run_view(run))
+    return JSONBody(capture.run_view(run))
 
 
 @router.patch("/{run_id}", response_model=ListedRunOut, responses=refusals(403, 404, 413),
@@ -209,7 +209,7 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
             summary="The run as one JSON document, for POST /api/v1/runs/import")
 async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
-    document = runs.export_document(run)
+    document = capture.export_document(run)
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
 
@@ -220,7 +220,7 @@ async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
 async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
     disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
-    return CsvResponse(runs.metrics_csv(run), headers={"Content-Disposition": disposition})
+    return CsvResponse(capture.metrics_csv(run), headers={"Content-Disposition": disposition})
 
 
 @router.post("/{run_id}/session", status_code=201, response_model=SessionOut,
@@ -231,14 +231,14 @@ async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, 
     with manager.session_slot(identity) as claim:
         config = Config().replace(**run.summary.config)
         try:
-            table = await anyio.to_thread.run_sync(runs.run_table, run, manager.settings.limits)
+            table = await anyio.to_thread.run_sync(capture.run_table, run, manager.settings.limits)
         except ValueError as error:  # a table past this server's caps
             raise InvalidInput(("path", "run_id"), f"run_id: this run's data cannot be loaded here: {error}") from None
         if table is not None:  # its data set becomes an upload again, under a new id
             config = config.replace(dataset=manager.add_table(table, identity))
         manager.check_caps(config, table)
         try:
-            trainer = await anyio.to_thread.run_sync(runs.resumed_trainer, run, config, table)
+            trainer = await anyio.to_thread.run_sync(capture.resumed_trainer, run, config, table)
         except ValueError as error:  # the run no longer fits this version's engine
             raise InvalidInput(("path", "run_id"), f"run_id: this run cannot be resumed here: {error}") from None
         session = manager.adopt(trainer, trainer.config, table, claim)

@@ -15,15 +15,17 @@ import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Body, Query, Response
 
-from engine.gradcheck import GradientCheck, Objective, check_gradients
-from server import readouts
-from server.deps import IdentityDep, LabDep, ManagerDep, SessionDep
-from server.errors import JSONBody
-from server.manager import SessionManager
-from server.params import flat_parameters
-from server.problems import CapReached
-from server.quotas import Resource
-from server.schemas import (
+from backprop_lab.engine.gradcheck import GradientCheck, Objective, check_gradients
+from backprop_lab.server.classroom.quotas import Resource
+from backprop_lab.server.deps import IdentityDep, ManagerDep, ServicesDep, SessionDep
+from backprop_lab.server.live import readouts
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.live.session import Session
+from backprop_lab.server.live.share_codes import spoken
+from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.params import flat_parameters
+from backprop_lab.server.wire.problems import CapReached
+from backprop_lab.server.wire.schemas import (
     ConfigIn,
     DatasetOut,
     GradientCheckOut,
@@ -37,9 +39,7 @@ from server.schemas import (
     TraceOut,
     error_responses,
 )
-from server.sessions import Session
-from server.shares import spoken
-from server.views import gradient_check_view
+from backprop_lab.server.wire.views import gradient_check_view
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
@@ -105,9 +105,9 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
     description="429 when the steps are past the cap, or would take longer than the time a request may "
     "train for (the message gives this server's speed).",
 )
-async def step(session: SessionDep, lab: LabDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
+async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
     steps = (body or StepIn()).steps
-    limits = lab.settings.limits
+    limits = services.settings.limits
     if steps > limits.max_steps_per_request:
         raise CapReached(
             f"steps: at most {limits.max_steps_per_request:,} steps per request on this server",
@@ -196,9 +196,9 @@ async def read_trace(
     responses=error_responses(404, 429),
     summary="Backprop against central differences for every parameter, both timed",
 )
-async def gradient_check(session: SessionDep, lab: LabDep, identity: IdentityDep) -> Response:
+async def gradient_check(session: SessionDep, services: ServicesDep, identity: IdentityDep) -> Response:
     objective, network, seconds = await session.read(readouts.gradient_check_plan)
-    cap = lab.settings.limits.max_request_seconds
+    cap = services.settings.limits.max_request_seconds
     if seconds > cap:
         raise CapReached(
             f"checking all {network.layout.size:,} parameters takes 2P = {2 * network.layout.size:,} forward "
@@ -209,8 +209,8 @@ async def gradient_check(session: SessionDep, lab: LabDep, identity: IdentityDep
             {"seconds": round(seconds, 1), "maximum": cap, "parameters": network.layout.size},
         )
     # On a copy of the network, off the training thread: the session keeps training meanwhile. It
-    # is compute no scheduler account sees, so it counts in the caller's share (server.quotas).
-    with lab.manager.ledger.holding(Resource.CHECKS, identity):
+    # is compute no scheduler account sees, so it counts in the caller's share (backprop_lab.server.classroom.quotas).
+    with services.manager.ledger.holding(Resource.CHECKS, identity):
         check = await anyio.to_thread.run_sync(_quiet_check, objective)
     return JSONBody(gradient_check_view(check, network.layout))
 

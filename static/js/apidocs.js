@@ -1,5 +1,5 @@
 // Starts Swagger UI on /docs (server/routes/apidocs.py). A file rather than the inline script
-// FastAPI's page has, so /docs runs under the lab's Content-Security-Policy (server/headers.py).
+// FastAPI's page has, so /docs runs under the lab's Content-Security-Policy (server/web/headers.py).
 // swagger-ui-bundle.js, a classic script before this module, defines window.SwaggerUIBundle.
 
 const root = document.getElementById("swagger-ui");

@@ -5,7 +5,7 @@
 // still), with no copy and no nested arrays. A matrix (weights, a probe's weight_gradients) is
 // one flat row-major view: entry (i, j) of an n_in × n_out matrix is at i·n_out + j.
 //
-// The server's side is server/frame_codec.py; both change together.
+// The server's side is server/wire/frame_codec.py; both change together.
 
 const TYPED = { float32: Float32Array, float64: Float64Array };
 const LAYER_BLOCKS = ["params", "gradients", "updates"];

@@ -3,7 +3,7 @@
 
 import { has, initialLanguage, setLanguage, t } from "./i18n.js";
 
-const ALPHABET = "ACEFHKMNPRTWXY34789"; // server/shares.py: no look-alikes
+const ALPHABET = "ACEFHKMNPRTWXY34789"; // server/live/share_codes.py: no look-alikes
 
 function normalise(text) {
   const code = text.replace(/[\s-]/g, "").toUpperCase();

@@ -1,4 +1,4 @@
-"""Browser tests: a real server (`python -m server`) on a free port for the whole session, and
+"""Browser tests: a real server (`python -m backprop_lab`) on a free port for the whole session, and
 the system Chromium driven by Playwright (never a downloaded browser).
 
 Without /usr/bin/chromium the browser tests are skipped locally but fail when CI=true.
@@ -62,13 +62,13 @@ def _wait_for_health(
 
 
 def _serve(folder: Path, *options: str) -> Iterator[str]:
-    """`python -m server` with `options` on a free port until the generator is closed: its base URL."""
+    """`python -m backprop_lab` with `options` on a free port until the generator is closed: its base URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = folder / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--db",
+            [sys.executable, "-m", "backprop_lab", "--host", "127.0.0.1", "--port", str(port), "--db",
              str(folder / "runs.db"), *options],
             cwd=ROOT,
             stdout=output,

@@ -1,4 +1,4 @@
-"""The lab's pages work under its Content-Security-Policy (server/headers.py) without a single
+"""The lab's pages work under its Content-Security-Policy (server/web/headers.py) without a single
 violation: the lab training with its charts and loss surface, a shared session's viewer page,
 and the API explorer on /docs. And another site cannot frame the lab."""
 

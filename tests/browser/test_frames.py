@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from browser_helpers import api, session_id, step_count
 
-from engine.config import Config
-from engine.trainer import Trainer
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
 
 # One synchronous read of the store: the step, the dtype and every weight, gradient and update
 # (flat, in the engine's layout: every layer's weights, then every layer's biases), and the probe.

@@ -1,8 +1,8 @@
-"""The kernels' clock (engine/kernels/clock.py) is the monotonic clock Python reads."""
+"""The kernels' clock (engine/lowlevel/clock.py) is the monotonic clock Python reads."""
 
 import time
 
-from engine.kernels.clock import monotonic_ns
+from backprop_lab.engine.lowlevel.clock import monotonic_ns
 
 
 def test_the_kernels_clock_reads_the_same_monotonic_clock_as_python():

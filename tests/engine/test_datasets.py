@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine.config import CLASSIFICATION_DATASETS, REGRESSION_DATASETS, Config
-from engine.datasets import (
+from backprop_lab.engine.config import CLASSIFICATION_DATASETS, REGRESSION_DATASETS, Config
+from backprop_lab.engine.datasets import (
     GENERATORS,
     Dataset,
     grid_axes,
@@ -14,8 +14,8 @@ from engine.datasets import (
     plane_target,
     train_size,
 )
-from engine.features import transform
-from engine.tabular import parse_csv
+from backprop_lab.engine.features import transform
+from backprop_lab.engine.tabular import parse_csv
 
 GENERATED = CLASSIFICATION_DATASETS + REGRESSION_DATASETS
 

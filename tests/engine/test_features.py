@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.features import FEATURES, FORMULAS, transform
+from backprop_lab.engine.features import FEATURES, FORMULAS, transform
 
 POINT = np.array([[2.0, -3.0]])  # x1 = 2, x2 = -3
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from engine.activations import ACTIVATIONS
-from engine.features import FEATURES, FORMULAS
-from engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
-from engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
-from engine.network import INITS
-from engine.optimizers import OPTIMIZER_KINDS
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.features import FEATURES, FORMULAS
+from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
+from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
+from backprop_lab.engine.network import INITS
+from backprop_lab.engine.optimizers import OPTIMIZER_KINDS
 
 
 def test_every_activation_has_its_formula_and_its_derivative_text():

@@ -15,10 +15,10 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.activations import ACTIVATIONS
-from engine.gradcheck import Objective, check_gradients, check_parameter
-from engine.losses import get_loss
-from engine.network import Network
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.gradcheck import Objective, check_gradients, check_parameter
+from backprop_lab.engine.losses import get_loss
+from backprop_lab.engine.network import Network
 
 DEPTHS = {"no hidden layer": (), "one hidden layer": (5,), "three hidden layers": (4, 3, 5)}
 CASES = [

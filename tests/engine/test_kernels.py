@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from reference_net import ReferenceOptimizer, forward, gradients
 
-from engine.activations import ACTIVATIONS
-from engine.config import Config
-from engine.trainer import Trainer
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
 
 CASES = [("cross_entropy", "spiral"), ("mse", "five_class"), ("mse", "plane")]  # mse through softmax, and linear
 COMBINATIONS = list(itertools.product(sorted(ACTIVATIONS), CASES, ["none", "l1", "l2"], ["sgd", "momentum", "adam"]))
@@ -66,7 +66,7 @@ def test_logits_of_a_thousand_give_finite_probabilities_losses_and_gradients(sca
 
 
 def test_cross_entropy_is_minus_log_of_the_true_class_probability_even_far_below_underflow():
-    from engine.kernels.losses import CROSS_ENTROPY, sample_losses, softmax
+    from backprop_lab.engine.kernels.losses import CROSS_ENTROPY, sample_losses, softmax
 
     z = np.array([[0.0, np.log(3.0)], [0.0, -2000.0]])  # probabilities 1/4, 3/4; then 1 and e^-2000
     targets = np.array([[0.0, 1.0], [0.0, 1.0]])
@@ -78,7 +78,7 @@ def test_cross_entropy_is_minus_log_of_the_true_class_probability_even_far_below
 
 
 def test_mse_is_half_the_squared_error_summed_over_outputs():
-    from engine.kernels.losses import MSE, sample_losses
+    from backprop_lab.engine.kernels.losses import MSE, sample_losses
 
     outputs = np.array([[1.0, 2.0], [0.0, 0.0]])
     targets = np.array([[0.0, 0.0], [3.0, 4.0]])
@@ -88,7 +88,7 @@ def test_mse_is_half_the_squared_error_summed_over_outputs():
 
 
 def test_the_penalties_follow_the_conventions():
-    from engine.kernels.regularization import L1, L2, NONE, add_penalty_gradient, penalty
+    from backprop_lab.engine.kernels.regularization import L1, L2, NONE, add_penalty_gradient, penalty
 
     weights = np.array([1.0, -2.0, 3.0, 0.0])
     assert penalty(L2, 0.1, weights) == pytest.approx(0.05 * 14.0, rel=1e-15)
@@ -104,7 +104,7 @@ def test_the_penalties_follow_the_conventions():
 def test_activations_and_their_slopes_match_the_reference_including_the_kinks():
     from reference_net import act, dact
 
-    from engine.kernels.activations import activate, slopes
+    from backprop_lab.engine.kernels.activations import activate, slopes
 
     z = np.array([[-700.0, -3.0, -1e-300, 0.0, 1e-300, 0.5, 3.0, 700.0]])
     for name, activation in ACTIVATIONS.items():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.losses import LOSSES, REGULARIZATIONS, get_loss, get_regularization
+from backprop_lab.engine.losses import LOSSES, REGULARIZATIONS, get_loss, get_regularization
 
 
 def test_every_loss_and_penalty_has_its_own_kernel_code_and_a_formula():

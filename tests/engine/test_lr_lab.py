@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from reference_net import data_loss, forward, gradients
 
-from engine.config import Config
-from engine.evaluation import split_metrics
-from engine.lr_lab import MAX_COPIES, Race, loss_line, range_rates, range_test
-from engine.trainer import Diverged, Trainer
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.evaluation import split_metrics
+from backprop_lab.engine.lr_lab import MAX_COPIES, Race, loss_line, range_rates, range_test
+from backprop_lab.engine.trainer import Diverged, Trainer
 
 
 def reference_layers(trainer: Trainer, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

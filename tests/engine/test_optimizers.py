@@ -4,10 +4,10 @@ that would diverge leaves the weights and the optimiser's state as they were."""
 import numpy as np
 import pytest
 
-from engine.choices import hyperparameters
-from engine.kernels import codes as slot
-from engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, WEIGHTS_DIVERGED, apply_update
-from engine.optimizers import OPTIMIZER_KINDS, OptimizerState, check_learning_rate, check_momentum
+from backprop_lab.engine.choices import hyperparameters
+from backprop_lab.engine.kernels import codes as slot
+from backprop_lab.engine.kernels.optimizers import ACCEPTED, LOSS_DIVERGED, WEIGHTS_DIVERGED, apply_update
+from backprop_lab.engine.optimizers import OPTIMIZER_KINDS, OptimizerState, check_learning_rate, check_momentum
 
 GRADIENTS = [np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.3, -0.2]), np.array([-1.0, 0.0, 4.0])]
 

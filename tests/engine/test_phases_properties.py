@@ -11,8 +11,8 @@ from config_strategies import live_changes, small_configs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.phases import PhaseWalk
-from engine.trainer import Trainer
+from backprop_lab.engine.phases import PhaseWalk
+from backprop_lab.engine.trainer import Trainer
 
 
 def walk_one_step(trainer: Trainer) -> None:

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from reference_net import dact
 
-from engine.config import Config
-from engine.datasets import grid_inputs
-from engine.evaluation import confusion_matrix, evaluate_split, grid_activations, split_metrics
-from engine.gradcheck import Objective
-from engine.probe import probe_sample
-from engine.trainer import Trainer
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import grid_inputs
+from backprop_lab.engine.evaluation import confusion_matrix, evaluate_split, grid_activations, split_metrics
+from backprop_lab.engine.gradcheck import Objective
+from backprop_lab.engine.probe import probe_sample
+from backprop_lab.engine.trainer import Trainer
 
 
 def test_the_probe_is_one_sample_s_forward_and_backward_pass_without_an_update():

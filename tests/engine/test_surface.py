@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from reference_net import data_loss, forward
 
-from engine.config import Config
-from engine.evaluation import split_metrics
-from engine.gradcheck import Objective
-from engine.network import Network
-from engine.surface import (
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.evaluation import split_metrics
+from backprop_lab.engine.gradcheck import Objective
+from backprop_lab.engine.network import Network
+from backprop_lab.engine.surface import (
     SurfaceError,
     grid_axis,
     largest_gradient_weights,
@@ -19,7 +19,7 @@ from engine.surface import (
     weight_index,
     weight_plane,
 )
-from engine.trainer import Trainer
+from backprop_lab.engine.trainer import Trainer
 
 
 def reference_loss(network: Network, parameters: np.ndarray, inputs: np.ndarray, targets: np.ndarray,

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from engine.tabular import CsvError, Table, load_iris, parse_csv, table_csv
+from backprop_lab.engine.tabular import CsvError, Table, load_iris, parse_csv, table_csv
 
 GOOD_TEXT_LABELS = """sepal_length,sepal_width,species
 5.1,3.5,setosa

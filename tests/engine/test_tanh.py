@@ -1,4 +1,4 @@
-"""The engine's own tanh (engine/kernels/tanh.py) against the correctly rounded value, computed
+"""The engine's own tanh (engine/lowlevel/tanh.py) against the correctly rounded value, computed
 with 60 decimal digits: within 2 units in the last place everywhere, exact where tanh is ±1, NaN
 stays NaN, odd to the bit, and a value never depends on where in a batch it sits."""
 
@@ -7,8 +7,8 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from engine.kernels.activations import TANH, activate
-from engine.kernels.tanh import NEAR_ZERO, SATURATED, tanh
+from backprop_lab.engine.kernels.activations import TANH, activate
+from backprop_lab.engine.lowlevel.tanh import NEAR_ZERO, SATURATED, tanh
 
 
 def correctly_rounded(x: float) -> float:

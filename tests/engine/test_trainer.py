@@ -5,11 +5,11 @@ import time
 import numpy as np
 import pytest
 
-from engine import trainer as trainer_module
-from engine.config import Config
-from engine.evaluation import split_metrics
-from engine.phases import PhaseWalk, StalePhaseWalk
-from engine.trainer import Diverged, Trainer, epochs_ahead
+from backprop_lab.engine import trainer as trainer_module
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.evaluation import split_metrics
+from backprop_lab.engine.phases import PhaseWalk, StalePhaseWalk
+from backprop_lab.engine.trainer import Diverged, Trainer, epochs_ahead
 
 
 def test_same_config_and_seed_give_bit_identical_weights_however_the_steps_are_split():

@@ -27,9 +27,9 @@ from config_strategies import small_configs
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from engine.config import Config
-from engine.kernels.codes import LAST
-from engine.trainer import Diverged, Trainer
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.kernels.codes import LAST
+from backprop_lab.engine.trainer import Diverged, Trainer
 
 H = 1e-6  # the central difference's step
 ABSOLUTE, RELATIVE = 1e-6, 1e-5  # |g − n| ≤ ABSOLUTE + RELATIVE·|n|

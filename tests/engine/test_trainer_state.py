@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.config import Config
-from engine.kernels.codes import LAST
-from engine.trainer import Trainer, epochs_ahead
-from engine.trainer_state import StateError
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.kernels.codes import LAST
+from backprop_lab.engine.trainer import Trainer, epochs_ahead
+from backprop_lab.engine.trainer_state import StateError
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])

@@ -11,8 +11,8 @@ from config_strategies import live_changes, small_configs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.kernels.codes import LAST
-from engine.trainer import Trainer
+from backprop_lab.engine.kernels.codes import LAST
+from backprop_lab.engine.trainer import Trainer
 
 
 @settings(max_examples=100)

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from engine.config import Config, is_regression_dataset
-from engine.tabular import Table, parse_csv
-from engine.trainer import Trainer
-from engine.validation import ConfigError, resolve_loss, validate_config
+from backprop_lab.engine.config import Config, is_regression_dataset
+from backprop_lab.engine.tabular import Table, parse_csv
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.engine.validation import ConfigError, resolve_loss, validate_config
 
 
 def refusal(config: Config, table: Table | None = None) -> ConfigError:

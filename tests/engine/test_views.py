@@ -1,4 +1,4 @@
-"""Borrowed views (engine/kernels/views.py): a layer's matrix inside a flat buffer reads and
+"""Borrowed views (engine/lowlevel/views.py): a layer's matrix inside a flat buffer reads and
 writes that buffer, in row order, and a view that would run past the buffer is refused; and
 every kernel is compiled with the options the views and the vectorised tanh rely on."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from engine.kernels.views import matrix_at, values_of
+from backprop_lab.engine.lowlevel.views import matrix_at, values_of
 
 
 @njit

@@ -7,14 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import warmup
-from engine.warmup import warm_up
+from backprop_lab.engine import warmup
+from backprop_lab.engine.warmup import warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
 # One small kernel, compiled (or loaded) in a fresh process; prints how it got its code.
 SCRIPT = """
 import numpy as np
-from engine.kernels.losses import mean
+from backprop_lab.engine.kernels.losses import mean
 mean(np.ones(3))
 stats = mean.stats
 print(stats.cache_hits and "hit" or "", stats.cache_misses and "miss" or "")

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from server.cli import LabServer, build_server
-from server.deps import Lab
-from server.settings import Limits, Settings, Timing
+from backprop_lab.server.cli import LabServer, build_server
+from backprop_lab.server.deps import Services
+from backprop_lab.server.settings import Limits, Settings, Timing
 
 # The tests' own helper modules: server_helpers next to this file, reference_net one folder up.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -43,8 +43,8 @@ class LiveServer:
         return self.server.lab_app
 
     @property
-    def lab(self) -> Lab:
-        return self.app.state.lab
+    def lab(self) -> Services:
+        return self.app.state.services
 
     def new_session(self, **config: object) -> str:
         response = httpx.post(f"{self.base}/api/v1/sessions", json=config, timeout=30)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from server.frame_codec import decode_frame
+from backprop_lab.server.wire.frame_codec import decode_frame
 
 # A server reports ready only once the engine's kernels are compiled or loaded from numba's cache:
 # well under a second with a warm cache, but a cold one (a fresh clone) compiled for 90 s here
@@ -66,7 +66,7 @@ class Inbox:
 
     async def until(self, kind: str, seconds: float = 5.0, **match: Any) -> dict[str, Any]:
         """The next JSON message of type `kind` (with the given field values); a frame comes
-        decoded with its binary (`server.frame_codec.decode_frame`)."""
+        decoded with its binary (`backprop_lab.server.wire.frame_codec.decode_frame`)."""
         import asyncio
         import time
 

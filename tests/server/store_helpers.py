@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from server.store import RunStore
+from backprop_lab.server.saved.run_store import RunStore
 
 PAGE = 4096  # SQLite's default page size, the one the store's files have
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from server.cadence import ByteBudget, Cadence, Pacer
+from backprop_lab.server.runtime.cadence import ByteBudget, Cadence, Pacer
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():

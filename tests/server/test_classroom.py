@@ -15,10 +15,10 @@ from server_helpers import Inbox, of_type
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.security import host_name
-from server.settings import Limits
-from server.shares import ALPHABET
-from server.stream import ClientChannel, Role
+from backprop_lab.server.live.share_codes import ALPHABET
+from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.web.security import host_name
 
 pytestmark = pytest.mark.anyio
 
@@ -175,7 +175,7 @@ async def test_a_viewer_of_a_fork_s_presenter_does_not_watch_the_fork(live, http
 
 
 async def test_in_classroom_mode_a_student_s_browser_at_this_machine_s_address_is_admitted(live_factory, caplog):
-    caplog.set_level(logging.INFO, logger="server.manager")
+    caplog.set_level(logging.INFO, logger="backprop_lab.server.live.manager")
     classroom = live_factory(host="0.0.0.0")  # the classroom allow-lists, listening on loopback only
     lan = host_name(classroom.settings.public_url().split("//")[1].rstrip("/"))
     if lan == "127.0.0.1":

@@ -19,10 +19,10 @@ from server_helpers import SERVER_START_SECONDS, free_port
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server import cli
-from server.quotas import Quotas, Share
-from server.settings import DESCRIPTOR_RESERVE, Limits, Settings
-from server.store import default_path
+from backprop_lab.server import cli
+from backprop_lab.server.classroom.quotas import Quotas, Share
+from backprop_lab.server.saved.run_store import default_path
+from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,8 +84,8 @@ def test_sigterm_closes_sockets_with_1001_and_exits_quickly(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "backprop_lab", "--port", str(port), "--db", str(tmp_path / "runs.db")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -120,7 +120,7 @@ def test_sigterm_closes_sockets_with_1001_and_exits_quickly(tmp_path):
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_python_dash_m_server_is_the_same_command(flag):
-    result = subprocess.run([sys.executable, "-m", "server", flag], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "backprop_lab", flag], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)
     assert result.returncode == 0 and "backprop-lab" in result.stdout
 
@@ -129,9 +129,9 @@ def test_under_a_low_open_files_limit_sockets_are_refused_before_http_runs_out_o
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    # `python -m server` started from a shell whose limit on open files is 512, its hard one 1,024
+    # `python -m backprop_lab` started from a shell whose limit on open files is 512, its hard one 1,024
     start = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (512, 1024)); "
-             "sys.argv[0] = 'backprop-lab'; runpy.run_module('server', run_name='__main__')")
+             "sys.argv[0] = 'backprop-lab'; runpy.run_module('backprop_lab', run_name='__main__')")
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-c", start, "--port", str(port), "--db", str(tmp_path / "runs.db")], cwd=ROOT, env=env,

@@ -1,5 +1,5 @@
 """CSV injection: the text a user uploads (column names, class labels) and a run's name never
-reach a cell of the run's metrics CSV (server/runs.py `metrics_csv`), so a spreadsheet opening
+reach a cell of the run's metrics CSV (server/saved/capture.py `metrics_csv`), so a spreadsheet opening
 it has no formula to run: its header is the metric names the server chose and every other cell
 is a number. (The page's download of the data set does carry such text, neutralised:
 tests/browser/test_csv_injection.py.)"""

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 from server_helpers import strict_json
 
-from server.errors import JSONBody, validation_detail
-from server.limits import TokenBucket
-from server.protocol import encode
-from server.settings import Limits
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.web.errors import JSONBody, validation_detail
+from backprop_lab.server.web.limits import TokenBucket
+from backprop_lab.server.wire.protocol import encode
 
 
 def test_non_finite_inputs_are_echoed_as_strings_and_big_ones_not_at_all():

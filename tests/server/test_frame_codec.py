@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from server_helpers import Inbox, decoded_frames
 
-from engine.config import Config
-from engine.trainer import Trainer
-from server import readouts, views
-from server.frame_codec import BLOCK_ALIGN, FrameDecodeError, FramePacker, decode_frame
-from server.protocol import encode
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.live import readouts
+from backprop_lab.server.wire import views
+from backprop_lab.server.wire.frame_codec import BLOCK_ALIGN, FrameDecodeError, FramePacker, decode_frame
+from backprop_lab.server.wire.protocol import encode
 
 
 def trained(hidden: tuple[int, ...] = (4, 2), steps: int = 30) -> Trainer:
@@ -142,7 +143,7 @@ def test_a_binary_that_does_not_match_its_index_is_refused(damage, says):
 
 def test_a_script_can_decode_frames_with_numpy_alone():
     code = (
-        "import sys, server.frame_codec; "
+        "import sys, backprop_lab.server.wire.frame_codec; "
         "pulled = [m for m in sys.modules if m.split('.')[0] in ('engine', 'fastapi', 'starlette', 'numba')]; "
         "assert not pulled, pulled"
     )

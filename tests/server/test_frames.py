@@ -11,15 +11,15 @@ import numpy as np
 import orjson
 import pytest
 
-from engine.config import Config
-from engine.trainer import Trainer
-from server import readouts
-from server.cadence import BYTES_BURST_SECONDS, Cadence
-from server.frame_codec import decode_frame
-from server.frames import FrameBuilder
-from server.recording import History
-from server.settings import Timing
-from server.stream import ClientChannel, Role, SessionHub
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.live import readouts
+from backprop_lab.server.live.frames import FrameBuilder
+from backprop_lab.server.live.recording import History
+from backprop_lab.server.runtime.cadence import BYTES_BURST_SECONDS, Cadence
+from backprop_lab.server.runtime.fanout import ClientChannel, Role, SessionHub
+from backprop_lab.server.settings import Timing
+from backprop_lab.server.wire.frame_codec import decode_frame
 
 
 class FakeSocket:

@@ -1,8 +1,8 @@
-"""Every answer of the lab carries the headers a browser enforces (server.headers): pages, static
+"""Every answer of the lab carries the headers a browser enforces (backprop_lab.server.web.headers): pages, static
 and vendored files, the API explorer and its schema, JSON answers of every status the API gives,
 the plain refusals of the Host/Origin guard and the body cap, and a WebSocket's denied handshake.
 
-The expected values are written out here, not read from server.headers: this is the policy a
+The expected values are written out here, not read from backprop_lab.server.web.headers: this is the policy a
 reviewer signs off, and a change to it should show up as a change to this file too."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Identities (server.identity): the teacher link, students' cookies and bearer tokens, and the
+"""Identities (backprop_lab.server.classroom.identity): the teacher link, students' cookies and bearer tokens, and the
 one local user outside classroom mode — against a real server in classroom mode on 127.0.0.1."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from server_helpers import TEACHER_KEY
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.identity import COOKIE, STUDENT_TOKEN, check_teacher_key, student_id
+from backprop_lab.server.classroom.identity import COOKIE, STUDENT_TOKEN, check_teacher_key, student_id
 
 KEY = TEACHER_KEY
 

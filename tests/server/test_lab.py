@@ -1,12 +1,12 @@
-"""server.lab: the sweep's default history spacing, and sliced work that stops when cancelled.
+"""server.analyses.rate_experiments: the sweep's default history spacing, and sliced work that stops when cancelled.
 (How many sweeps run at once is the ledger's: tests/server/test_quotas.py.)"""
 
 from __future__ import annotations
 
 import threading
 
-from server.lab import default_record_every, run_in_slices
-from server.scheduler import Lane, Scheduler
+from backprop_lab.server.analyses.rate_experiments import default_record_every, run_in_slices
+from backprop_lab.server.runtime.scheduler import Lane, Scheduler
 
 
 def test_the_history_has_every_step_up_to_500_steps_and_about_500_points_beyond():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.lifecycle import InvalidTransition, SessionState, check_transition
+from backprop_lab.server.live.lifecycle import InvalidTransition, SessionState, check_transition
 
 S = SessionState
 

@@ -7,14 +7,14 @@ import asyncio
 import numpy as np
 import pytest
 
-from engine.tabular import Table
-from server.cadence import Cadence
-from server.identity import TEACHER_ID, Identity, Role
-from server.manager import SessionManager
-from server.problems import CapReached, InvalidInput, NotFound
-from server.scheduler import Scheduler
-from server.schemas import ConfigIn
-from server.settings import Limits, Settings, Timing
+from backprop_lab.engine.tabular import Table
+from backprop_lab.server.classroom.identity import TEACHER_ID, Identity, Role
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.scheduler import Scheduler
+from backprop_lab.server.settings import Limits, Settings, Timing
+from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound
+from backprop_lab.server.wire.schemas import ConfigIn
 
 pytestmark = pytest.mark.anyio
 TEACHER = Identity(TEACHER_ID, Role.TEACHER, "127.0.0.1")  # outside classroom mode, everyone

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.app import create_app
+from backprop_lab.server.app import create_app
 
 SPEC = create_app().openapi()
 OPERATIONS = [(path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items()]

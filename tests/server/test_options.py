@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from server_helpers import strict_json
 
-from engine.activations import ACTIVATIONS
-from engine.config import BUILTIN_DATASETS, is_regression_dataset
-from engine.datasets import GENERATED_CLASSES
-from engine.features import FEATURES, FORMULAS
-from engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
-from engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
-from engine.optimizers import OPTIMIZER_KINDS
-from server.app import create_app
-from server.schemas import OptionsOut
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import BUILTIN_DATASETS, is_regression_dataset
+from backprop_lab.engine.datasets import GENERATED_CLASSES
+from backprop_lab.engine.features import FEATURES, FORMULAS
+from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
+from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
+from backprop_lab.engine.optimizers import OPTIMIZER_KINDS
+from backprop_lab.server.app import create_app
+from backprop_lab.server.wire.schemas import OptionsOut
 
 RANGED_FIELDS = {
     "samples", "noise", "train_ratio", "seed", "learning_rate", "momentum", "batch_size", "regularization_rate",

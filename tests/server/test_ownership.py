@@ -11,7 +11,7 @@ from server_helpers import TEACHER_KEY, Inbox, client_from
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.identity import COOKIE
+from backprop_lab.server.classroom.identity import COOKIE
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from server.routes.pages import plotly_js, static_dir, templates_dir
-from server.settings import Settings
+from backprop_lab.server.routes.pages import plotly_js, static_dir, templates_dir
+from backprop_lab.server.settings import Settings
 
 
 def test_the_index_page_renders_with_the_protocol_and_version(live_factory, tmp_path: Path):

@@ -1,6 +1,6 @@
 """Properties of the live server against random input, on the module's real uvicorn (`live`):
 
-- an import (`POST /api/v1/runs/import`, server/routes/runs.py and server/runs.py) of a real
+- an import (`POST /api/v1/runs/import`, server/routes/runs.py and server/saved/capture.py) of a real
   export that Hypothesis has mutated — wrong types, shapes, non-finite numbers (as JSON's NaN
   and as strings), huge numbers, missing keys, extra keys and nesting — is either imported
   exactly (its re-export says everything the document says) or refused with a 422 in FastAPI's
@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
 
-from server.control import DISPATCH
-from server.protocol import ErrorCode
-from server.schemas import ConfigIn
+from backprop_lab.server.live.control import DISPATCH
+from backprop_lab.server.wire.protocol import ErrorCode
+from backprop_lab.server.wire.schemas import ConfigIn
 
 JSON = Any
 
@@ -40,8 +40,8 @@ JSON = Any
 
 
 class ErrorRecords(logging.Handler):
-    """Every record at ERROR or above: `server.errors` logs each 500, `server.sessions` and
-    `server.control` a failed session, asyncio a socket task whose exception nobody read."""
+    """Every record at ERROR or above: `server.web.errors` logs each 500, `server.live.session` and
+    `backprop_lab.server.live.control` a failed session, asyncio a socket task whose exception nobody read."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)

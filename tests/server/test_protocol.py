@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from server_helpers import strict_json
 
-from server import protocol
-from server.control import DISPATCH
-from server.protocol import ClientMessageType, ProtocolError, decode, encode
+from backprop_lab.server.live.control import DISPATCH
+from backprop_lab.server.wire import protocol
+from backprop_lab.server.wire.protocol import ClientMessageType, ProtocolError, decode, encode
 
 
 def test_every_client_message_type_has_one_model_and_one_handler():

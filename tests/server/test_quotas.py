@@ -1,4 +1,4 @@
-"""A fair share for every student (server.quotas): the ledger's shares, reserve and release, and
+"""A fair share for every student (backprop_lab.server.classroom.quotas): the ledger's shares, reserve and release, and
 on a real classroom server, one address filling its share while another student carries on."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from server_helpers import Inbox, client_from
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.identity import COOKIE, TEACHER_ID, Identity, Role
-from server.problems import CapReached
-from server.quotas import Ledger, Quotas, Resource, Share, check_storage
-from server.settings import Limits
+from backprop_lab.server.classroom.identity import COOKIE, TEACHER_ID, Identity, Role
+from backprop_lab.server.classroom.quotas import Ledger, Quotas, Resource, Share, check_storage
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.wire.problems import CapReached
 
 CAPS = {resource: 10 for resource in Resource}
 TEACHER = Identity(TEACHER_ID, Role.TEACHER, "127.0.0.1")

@@ -12,7 +12,7 @@ import pytest
 from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
 
-from server.race import RaceState
+from backprop_lab.server.analyses.live_race import RaceState
 
 pytestmark = pytest.mark.anyio
 

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from engine.config import Config
-from engine.trainer import Trainer
-from server.recording import History, Trajectory
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.live.recording import History, Trajectory
 
 
 def test_history_thins_itself_to_evenly_spread_points_from_the_first_step():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.schemas import UploadOut
-from server.settings import Limits
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.wire.schemas import UploadOut
 
 GOOD = "a,b,kind\n1,2,x\n2,1,y\n3,3,x\n0.5,4,y\n4,0.5,x\n"
 

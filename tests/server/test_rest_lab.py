@@ -12,11 +12,11 @@ import pytest
 from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
 
-from engine.lr_lab import MAX_COPIES
-from server import lab
-from server.quotas import Resource
-from server.schemas import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
-from server.settings import Limits
+from backprop_lab.engine.lr_lab import MAX_COPIES
+from backprop_lab.server.analyses import rate_experiments
+from backprop_lab.server.classroom.quotas import Resource
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.wire.schemas import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
 
 
 def loc_names(response: httpx.Response) -> list[str]:
@@ -163,13 +163,13 @@ def test_work_past_the_caps_is_429(live_factory):
 def test_a_sweep_whose_client_leaves_stops_and_frees_its_slot(live_factory, monkeypatch):
     patient = live_factory(limits=Limits(max_request_seconds=600))
     turns: list[float] = []
-    advance = lab.Sweep.advance
+    advance = rate_experiments.Sweep.advance
 
-    def counted(sweep: lab.Sweep, deadline: float) -> bool:
+    def counted(sweep: rate_experiments.Sweep, deadline: float) -> bool:
         turns.append(time.monotonic())
         return advance(sweep, deadline)
 
-    monkeypatch.setattr(lab.Sweep, "advance", counted)  # the live server runs in this process
+    monkeypatch.setattr(rate_experiments.Sweep, "advance", counted)  # the live server runs in this process
     body = {"config": {"hidden_layers": [16, 16]}, "learning_rates": [0.01, 0.03, 0.1, 0.3], "steps": 1_000_000}
     with pytest.raises(httpx.ReadTimeout):  # the client gives up: httpx closes its connection
         httpx.post(f"{patient.base}/api/v1/lr-sweep", json=body, timeout=1.0)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from store_helpers import damage, on_each_connection
 
-from server.store import RunStore
+from backprop_lab.server.saved.run_store import RunStore
 
 # The `live` server of conftest.py keeps its runs in memory (Settings(db_path=None)): the same
 # store code over SQLite; test_runs_durable.py runs servers on a file and kills them.
@@ -188,9 +188,9 @@ def test_a_malformed_import_is_422_naming_the_problem(live, http, problem, chang
 
 
 def test_an_import_is_the_importer_s_and_unpublished_whatever_the_document_says(live, http):
-    from server import runs
-    from server.run_schemas import RunDocument
-    from server.settings import Limits
+    from backprop_lab.server.saved import capture
+    from backprop_lab.server.saved.run_models import RunDocument
+    from backprop_lab.server.settings import Limits
 
     document = a_document(live, http)
     assert document["run"]["owner"] == "teacher" and document["run"]["published"] is False
@@ -199,7 +199,7 @@ def test_an_import_is_the_importer_s_and_unpublished_whatever_the_document_says(
     assert imported.status_code == 201, imported.text
     assert imported.json()["owner"] == "teacher" and imported.json()["published"] is False
     parsed = RunDocument.model_validate(document)  # what the routes will pass for a signed-in importer
-    run = runs.import_run(parsed, *runs.document_config(parsed, Limits()), owner="ana", address="192.0.2.9")
+    run = capture.import_run(parsed, *capture.document_config(parsed, Limits()), owner="ana", address="192.0.2.9")
     assert (run.summary.owner, run.summary.published, run.address) == ("ana", False, "192.0.2.9")
 
 
@@ -250,8 +250,8 @@ def test_metrics_come_as_csv_one_row_per_history_point(live, http):
 
 
 def test_every_answer_has_the_shape_the_openapi_document_gives(live, http):
-    from server.run_schemas import ImportedOut, RunDocumentOut, RunListOut, RunOut, RunSummaryOut
-    from server.schemas import SessionOut
+    from backprop_lab.server.saved.run_models import ImportedOut, RunDocumentOut, RunListOut, RunOut, RunSummaryOut
+    from backprop_lab.server.wire.schemas import SessionOut
 
     sid = trained(live, http, 20, dataset="five_class")
     saved = save(http, sid)

@@ -9,7 +9,8 @@ import pytest
 from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
 
-from server.schemas import (
+from backprop_lab.server.settings import Limits, descriptor_limit
+from backprop_lab.server.wire.schemas import (
     DatasetOut,
     GradientCheckOut,
     GradientsOut,
@@ -17,7 +18,6 @@ from server.schemas import (
     SessionOut,
     TraceOut,
 )
-from server.settings import Limits, descriptor_limit
 
 DOCUMENTED_DEFAULTS = {  # docs/api.md, "The config"
     "dataset": "circle", "samples": 500, "noise": 0.0, "train_ratio": 0.5, "seed": 0,

@@ -30,9 +30,9 @@ def free_port() -> int:
 
 @contextmanager
 def server(database: Path) -> Iterator[httpx.Client]:
-    """`python -m server --db database` on a free port; killed with SIGKILL at the end."""
+    """`python -m backprop_lab --db database` on a free port; killed with SIGKILL at the end."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port), "--db", str(database)],
+    process = subprocess.Popen([sys.executable, "-m", "backprop_lab", "--port", str(port), "--db", str(database)],
                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)

@@ -12,7 +12,7 @@ from concurrent.futures import CancelledError, Future
 
 import pytest
 
-from server.scheduler import Account, Lane, Scheduler, SchedulerStopped, Ticker
+from backprop_lab.server.runtime.scheduler import Account, Lane, Scheduler, SchedulerStopped, Ticker
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import get_args
 
-from engine.activations import ACTIVATIONS
-from engine.config import Config
-from engine.features import FEATURES
-from engine.losses import LOSSES, REGULARIZATIONS
-from engine.network import INITS
-from engine.optimizers import OPTIMIZERS
-from server.schemas import (
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.features import FEATURES
+from backprop_lab.engine.losses import LOSSES, REGULARIZATIONS
+from backprop_lab.engine.network import INITS
+from backprop_lab.engine.optimizers import OPTIMIZERS
+from backprop_lab.server.wire.schemas import (
     ActivationName,
     ConfigIn,
     FeatureName,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.security import host_name, normalise_origin
-from server.settings import Settings
+from backprop_lab.server.settings import Settings
+from backprop_lab.server.web.security import host_name, normalise_origin
 
 
 def test_host_names_drop_the_port_and_brackets():

@@ -12,7 +12,7 @@ import pytest
 from server_helpers import Inbox
 from websockets.asyncio.client import connect
 
-from engine.trainer import Trainer
+from backprop_lab.engine.trainer import Trainer
 
 pytestmark = pytest.mark.anyio
 

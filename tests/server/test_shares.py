@@ -1,6 +1,6 @@
 """Share codes: short, without look-alikes, forgiving to type, one per session."""
 
-from server.shares import ALPHABET, CODE_LENGTH, ShareBook, new_code, normalise, spoken
+from backprop_lab.server.live.share_codes import ALPHABET, CODE_LENGTH, ShareBook, new_code, normalise, spoken
 
 LOOK_ALIKES = ["0O", "1IL", "2Z", "5S", "6G", "8B", "UV"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from server.identity import TEACHER_ID, Identity
-from server.identity import Role as Who
-from server.manager import server_caps
-from server.problems import CapReached
-from server.quotas import Ledger, Quotas, Share
-from server.settings import DESCRIPTOR_RESERVE, Limits
-from server.socket_quotas import SocketQuotas
-from server.stream import Role
+from backprop_lab.server.classroom.identity import TEACHER_ID, Identity
+from backprop_lab.server.classroom.identity import Role as Who
+from backprop_lab.server.classroom.quotas import Ledger, Quotas, Share
+from backprop_lab.server.classroom.socket_quotas import SocketQuotas
+from backprop_lab.server.live.manager import server_caps
+from backprop_lab.server.runtime.fanout import Role
+from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits
+from backprop_lab.server.wire.problems import CapReached
 
 TEACHER = Identity(TEACHER_ID, Who.TEACHER, "127.0.0.1")
 

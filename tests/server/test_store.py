@@ -22,7 +22,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from store_helpers import damage, on_each_connection
 
-from server.store import FAILURES, MIGRATIONS, RunStore, RunSummary, StoredRun, StoreError, database_url
+from backprop_lab.server.saved.run_store import (
+    FAILURES,
+    MIGRATIONS,
+    RunStore,
+    RunSummary,
+    StoredRun,
+    StoreError,
+    database_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,7 +104,7 @@ def test_a_database_written_by_a_newer_version_is_refused_with_a_clear_message(s
 def test_the_command_refuses_to_start_on_a_newer_database(store, tmp_path):
     with store.engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
-    result = subprocess.run([sys.executable, "-m", "server", "--db", str(tmp_path / "sub" / "runs.sqlite3")],
+    result = subprocess.run([sys.executable, "-m", "backprop_lab", "--db", str(tmp_path / "sub" / "runs.sqlite3")],
                             cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             timeout=60)
     assert result.returncode != 0
@@ -353,7 +361,7 @@ def test_a_read_only_database_is_refused_at_start_before_it_is_migrated(tmp_path
 
 
 def backprop_lab(database: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server", "--db", database], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "backprop_lab", "--db", database], cwd=ROOT, capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from server.stream import ChannelState, ClientChannel, Role, SessionHub
+from backprop_lab.server.runtime.fanout import ChannelState, ClientChannel, Role, SessionHub
 
 pytestmark = pytest.mark.anyio
 

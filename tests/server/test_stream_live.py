@@ -21,7 +21,7 @@ from server_helpers import Inbox, decoded_frames, of_type, strict_json
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server.protocol import PROTOCOL_VERSION
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.anyio
 

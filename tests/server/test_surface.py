@@ -15,10 +15,10 @@ from reference_net import data_loss, forward, layers_of
 from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
 
-from server.quotas import Resource
-from server.schemas import SurfaceOut
-from server.settings import Limits
-from server.surfaces import SurfaceWorkers
+from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classroom.quotas import Resource
+from backprop_lab.server.settings import Limits
+from backprop_lab.server.wire.schemas import SurfaceOut
 
 
 def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]
@@ -172,7 +172,7 @@ def test_a_network_with_a_single_weight_has_no_two_weight_plane(http):
 
 
 def test_a_grid_past_the_time_cap_is_a_429_that_says_what_to_lower(live_factory):
-    from server.settings import Limits
+    from backprop_lab.server.settings import Limits
 
     live = live_factory(limits=Limits(max_request_seconds=0.0001))
     import httpx
@@ -237,7 +237,7 @@ async def test_a_reset_drops_the_surface_from_the_frames(live, http, anyio_backe
 
 
 def test_past_the_surfaces_cap_a_request_is_a_429_that_says_when_to_retry(live, http, monkeypatch):
-    from server.quotas import Resource
+    from backprop_lab.server.classroom.quotas import Resource
 
     sid = trained_session(http, 5)
     monkeypatch.setitem(live.lab.manager.ledger.totals, Resource.SURFACES, 0)

@@ -1,0 +1,114 @@
+"""Read-only answers about a trainer's current state: the numbers REST and teaching mode ask
+for (gradients on the whole split, one sample's trace, a parameter's check). Nothing here
+changes the weights; call these on the training thread like everything else that reads them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from backprop_lab.engine.gradcheck import Objective, check_parameter
+from backprop_lab.engine.network import Network
+from backprop_lab.engine.probe import probe_sample
+from backprop_lab.engine.trace import SampleTrace
+from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.wire import views
+from backprop_lab.server.wire.problems import InvalidInput
+
+JSON = dict[str, Any]
+
+
+def objective(trainer: Trainer, network: Network | None = None) -> Objective:
+    """The objective (data loss + penalty) on the whole training split, of `network` (a copy)
+    or of the trainer's own network."""
+    train = trainer.dataset.train
+    return Objective(network or trainer.network, trainer.loss, train.inputs, train.targets,
+                     trainer.config.regularization, trainer.config.regularization_rate)
+
+
+def network_copy(trainer: Trainer) -> tuple[Objective, Network]:
+    """An objective over a *copy* of the network, for long read-only work (the whole gradient
+    check) that runs off the training thread while the session trains on."""
+    copy = trainer.network.copy()
+    return objective(trainer, copy), copy
+
+
+def gradient_check_plan(trainer: Trainer) -> tuple[Objective, Network, float]:
+    """A copy to check gradients on, and the estimated seconds of the whole check (2P forward
+    passes over the training split)."""
+    check, copy = network_copy(trainer)
+    return check, copy, 2 * copy.layout.size * forward_seconds(trainer)
+
+
+def dataset(trainer: Trainer) -> JSON:
+    return views.dataset_view(trainer.dataset)
+
+
+def trace(trainer: Trainer, split: str, index: int) -> JSON:
+    """The REST trace: one sample's forward and backward pass, full precision."""
+    return views.probe_view(sample_trace(trainer, split, index, ("query", "index")))
+
+
+def forward_seconds(trainer: Trainer, repeats: int = 3) -> float:
+    """The fastest of a few forward passes (with the loss) over the whole training split, to
+    estimate how long a gradient check (2P of them) would take before starting it."""
+    check = objective(trainer)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        check.value()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def params(trainer: Trainer) -> JSON:
+    layout = trainer.network.layout
+    return {"layers": views.layers_view(layout, trainer.network.parameters.copy())}
+
+
+def gradients(trainer: Trainer) -> JSON:
+    """∂objective/∂θ on the whole training split at the current weights."""
+    data_loss, value, gradient = objective(trainer).gradient()
+    return {
+        "loss": views.finite_or_none(data_loss),
+        "objective": views.finite_or_none(value),
+        "layers": views.layers_view(trainer.network.layout, gradient),
+    }
+
+
+def sample_trace(trainer: Trainer, split: str, index: int, location: tuple[str, ...]) -> SampleTrace:
+    """One sample's forward and backward pass; `InvalidInput` at `location` if there is no such row."""
+    data = trainer.dataset.train if split == "train" else trainer.dataset.test
+    if not 0 <= index < data.size:
+        raise InvalidInput(
+            location,
+            f"index: {index} is outside the {split} split (0…{data.size - 1})",
+            code="out_of_range",
+            params={"value": index, "low": 0, "high": data.size - 1, "low_open": False},
+        )
+    return probe_sample(trainer.network, trainer.loss, data.inputs[index], data.targets[index], split, index)
+
+
+def parameter_index(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> int:
+    try:
+        return trainer.network.layout.index_of(layer, kind, i, j)
+    except (IndexError, ValueError) as error:
+        raise InvalidInput(
+            ("layer",),
+            f"no such parameter: {error}",
+            code="no_such_parameter",
+            params={"layer": layer, "kind": kind, "i": i, "j": j},
+        ) from None
+
+
+def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> JSON:
+    """Backprop against central differences for one parameter (2 forward passes)."""
+    result = check_parameter(objective(trainer), parameter_index(trainer, layer, kind, i, j))
+    return {
+        "layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None,
+        "backprop": views.finite_or_none(result.backprop),
+        "numerical": views.finite_or_none(result.numerical),
+        "relative_error": views.finite_or_none(result.relative_error),
+        "forward_passes": result.forward_passes,
+    }

@@ -1,0 +1,160 @@
+"""The WebSocket endpoints: `/ws/sessions/{id}`, control and live stream of one session, and
+`/ws/watch/{code}`, the same stream read-only for a shared session's viewers (their control
+messages get an `error` `read_only`, `backprop_lab.server.live.control`). Viewers join the session's hub, so the
+frames they get are the very bytes its own clients get: an audience costs no second encoding.
+
+Each socket has two tasks: a reader (always reading, so uvicorn keeps answering pings and
+the client's messages are handled as they come) and a writer (`ClientChannel.run`, draining
+its outbound queue). The socket ends when either ends: the client left, the writer closed it
+or gave up on a stuck client. The origin and host checks ran before this (`backprop_lab.server.web.security`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from concurrent.futures import Future
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.deps import Services
+from backprop_lab.server.live import control
+from backprop_lab.server.live.session import Session
+from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.web.limits import TokenBucket
+from backprop_lab.server.wire.problems import CapReached, NotFound
+from backprop_lab.server.wire.protocol import error
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+
+async def deny(websocket: WebSocket, status: int, message: str, code: str = "", retry_after: int | None = None) -> None:
+    """Refuse the handshake with an HTTP status (403 where the server cannot say more)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        body = {"detail": message, "code": code} if code else {"detail": message}
+        await websocket.send_denial_response(JSONBody(body, status_code=status, headers=headers))
+    else:
+        await websocket.close(1008)
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_stream(websocket: WebSocket, session_id: str) -> None:
+    services: Services = websocket.app.state.services
+    identity = identity_of(websocket)
+    try:
+        session = services.manager.owned(session_id, identity)
+    except NotFound as problem:
+        await deny(websocket, 404, problem.message)
+        return
+    await admit(websocket, session, services, Role.CONTROL, identity)
+
+
+@router.websocket("/ws/watch/{code}")
+async def watch_stream(websocket: WebSocket, code: str) -> None:
+    services: Services = websocket.app.state.services
+    identity = identity_of(websocket)
+    try:
+        session = services.manager.shared(code)
+    except NotFound as problem:
+        await deny(websocket, 404, problem.message)
+        return
+    await admit(websocket, session, services, Role.VIEWER, identity)
+
+
+async def admit(websocket: WebSocket, session: Session, services: Services, role: Role, identity: Identity) -> None:
+    """Reserve the socket's slots before accepting it (429 when a cap or the client's share is
+    full), serve it, and give the slots back when it ends, however it ends (`server.classroom.socket_quotas`)."""
+    try:
+        reservation = services.manager.sockets.reserve(session.id, role, identity)
+    except CapReached as refused:
+        await deny(websocket, 429, refused.message, refused.code, refused.retry_after)
+        return
+    with reservation:
+        try:
+            await websocket.accept()
+        except (OSError, WebSocketDisconnect):  # the client left during the handshake
+            return
+        await serve(websocket, session, services, role, identity)
+
+
+async def serve(websocket: WebSocket, session: Session, services: Services, role: Role, identity: Identity) -> None:
+    """Run an accepted socket until it ends, then detach it (pausing a session nobody steers).
+
+    The socket joins the session's hub here, on the event loop, before its greeting is queued,
+    and leaves it in `finally`: the hub's counts are never behind the sockets, so the last
+    control socket's end is always seen, however early it came (the greeting of a socket that
+    already ended does nothing, `Session.attach`)."""
+    channel = ClientChannel(websocket, role, services.settings.timing.send_timeout_seconds)
+    ctx = control.Context(session, channel, services.manager, asyncio.get_running_loop(), identity)
+    session.hub.join(channel)
+    if role is Role.CONTROL:
+        session.disconnected_at = None
+    writer = asyncio.create_task(channel.run(), name="ws-writer")
+    reader = asyncio.create_task(_read(ctx, services.settings.limits.max_messages_per_second), name="ws-reader")
+    try:
+        greeting = session.submit(lambda: session.attach(channel))
+        greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
+        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        reader.cancel()
+        channel.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), 1.0)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            writer.cancel()
+        _leave(session, channel)
+
+
+def _leave(session: Session, channel: ClientChannel) -> None:
+    """The socket's end: out of the hub; a session whose last control socket this was pauses
+    and stops its race (`Session.unattended`), and the reaper counts its resume time from now."""
+    session.hub.discard(channel)
+    if session.closed:
+        return
+    if channel.role is Role.VIEWER:
+        session.announce_audience()
+    elif session.hub.control_count == 0:
+        session.disconnected_at = time.monotonic()
+        with contextlib.suppress(Exception):  # the server is shutting down
+            session.submit(session.unattended)
+
+
+def _close_if_failed(ctx: control.Context, greeting: Future[None]) -> None:
+    """The session closed before the socket could be greeted: say so and close it."""
+    if greeting.cancelled() or greeting.exception() is None:
+        return
+
+    def refuse() -> None:
+        ctx.reply(error("this session is closed", "session_closed"))
+        ctx.channel.close(1000, "session closed")
+
+    with contextlib.suppress(RuntimeError):
+        ctx.loop.call_soon_threadsafe(refuse)
+
+
+async def _read(ctx: control.Context, rate: int) -> None:
+    websocket = ctx.channel.websocket
+    bucket = TokenBucket(rate)
+    warned_at = 0.0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if not (bucket.allow() and ctx.manager.ledger.allow_message(ctx.identity)):
+            now = time.monotonic()
+            if now - warned_at > 1.0:  # one warning a second, not one per dropped message
+                warned_at = now
+                ctx.reply(error(f"more than {rate} messages a second; some were dropped", "rate_limited"))
+            continue
+        ctx.session.touch()
+        if text is None:
+            ctx.reply(error("binary messages are not part of the protocol; send JSON text", "bad_message"))
+            continue
+        control.handle(ctx, text)

@@ -1,0 +1,215 @@
+"""When work happens: how long a playing session trains before the next one gets a thread,
+when its frames, metrics and heatmaps are due, and what that work costs. The scheduler
+(`backprop_lab.server.runtime.scheduler`) only runs jobs; every decision about *when* is made here.
+
+`Cadence` is one per server and shared by every session, so by every training thread: the
+number of sessions playing, the smoothed costs of a frame and of a metrics refresh, and the
+seconds spent by kind of work are written under a lock (reads of one number need none).
+`Pacer` is one per session: its play loop's clock, asked at every turn. `ByteBudget` is one per
+session too: how often its frames may carry their arrays (`backprop_lab.server.live.frames`).
+
+N training threads serve the players together: each thread serves about players / N of them
+in turn, so the per-thread share of a frame period is what a session may train for. A session
+never runs on two threads at once, so when fewer sessions play than there are threads, each
+still gets only one thread, and at most one slice per turn.
+
+Pacer's two regimes:
+- full speed (`steps_per_second == 0`, the default): train until just before the next frame is
+  due (minus what building that frame costs), never longer than a slice, then send the frame.
+  Training is decoupled from the frame rate: a frame carries however many steps fit.
+- a speed limit: steps are *owed* at that rate and trained as they come due; below the frame
+  rate every step gets its own frame, above it frames go out at the frame rate.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+FRAME_EARLY = 0.0005  # a frame may go out this much before its time rather than wait a turn
+MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a slice …
+MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
+HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
+BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
+
+
+class Cadence:
+    def __init__(
+        self,
+        workers: int = 1,
+        frame_rate: float = 60.0,
+        max_slice: float = 0.008,
+        min_slice: float = 0.0001,
+        frame_budget: float = 1200.0,
+        refresh_share: float = 0.1,
+        refresh_rate: float = 20.0,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers: at least 1 training thread, got {workers}")
+        self.workers = workers  # training threads sharing the players
+        self.frame_period = 1.0 / frame_rate
+        self.max_slice = max_slice
+        self.min_slice = min_slice
+        self.frame_budget = frame_budget  # frames a second, all playing sessions together
+        self.refresh_share = refresh_share  # of the training threads, at most, for metrics and probes
+        self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
+        self._lock = threading.Lock()
+        self.players = 0  # sessions playing now (written by `playing`, under the lock)
+        self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
+        self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
+        # Seconds spent on the training threads by kind of work, all threads together, for
+        # /api/v1/health and bench/stream.py.
+        self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
+                                         "requests": 0.0}
+
+    # --- shared counters ---------------------------------------------------------------------
+    def playing(self, change: int) -> None:
+        """A session started (+1) or stopped (−1) playing."""
+        with self._lock:
+            self.players += change
+
+    def note_frame_cost(self, seconds: float) -> None:
+        with self._lock:
+            self.frame_cost += 0.1 * (seconds - self.frame_cost)
+            self._spent["frames"] += seconds
+
+    def note_refresh_cost(self, seconds: float) -> None:
+        with self._lock:
+            self.refresh_cost += 0.1 * (seconds - self.refresh_cost)
+            self._spent["metrics"] += seconds
+
+    def spend(self, kind: str, seconds: float) -> None:
+        """Count `seconds` of work of `kind` ("training", "heatmaps", "requests")."""
+        with self._lock:
+            self._spent[kind] += seconds
+
+    def spent(self) -> dict[str, float]:
+        """Seconds spent by kind of work since the server started, all threads together."""
+        with self._lock:
+            return dict(self._spent)
+
+    # --- intervals ---------------------------------------------------------------------------
+    def players_per_worker(self) -> float:
+        """How many playing sessions one training thread serves in turn (at least one)."""
+        return max(1.0, self.players / self.workers)
+
+    def slice_seconds(self) -> float:
+        """How long a playing session may train before the next one gets its thread.
+
+        Alone on a thread, a session trains most of each frame period; when each thread serves
+        n sessions, each gets about period/n minus the cost of its frame, but never less than
+        `min_slice`, so with many sessions the round (and the frame interval) stretches instead
+        of training stopping.
+        """
+        share = self.frame_interval() / self.players_per_worker() - self.frame_cost
+        return min(self.max_slice, max(self.min_slice, share))
+
+    def frame_interval(self) -> float:
+        """Seconds between a playing session's frames: 1/60 s, stretched when so many sessions
+        play that their frames together would pass `frame_budget` a second (the one event loop
+        sends every one of them, however many threads build them)."""
+        return max(self.frame_period, self.players / self.frame_budget)
+
+    def refresh_interval(self) -> float:
+        """Seconds between re-evaluations of a playing session's whole-split metrics and probe:
+        `refresh_period` (20 a second) when few sessions play; spaced out so that all sessions'
+        evaluations together stay within `refresh_share` of the training threads, and training
+        keeps the rest."""
+        evaluations = self.players * self.refresh_cost / (self.refresh_share * self.workers)
+        return max(self.refresh_period, self.frame_interval(), evaluations)
+
+    def heatmap_interval(self, heatmap_rate: float) -> float:
+        """Seconds between a playing session's heatmaps: at most `heatmap_rate` a second, fewer
+        when many sessions play (they are the bulk of the bytes the one event loop sends, and
+        change slowly to the eye)."""
+        return max(1.0 / heatmap_rate, HEATMAP_SECONDS_PER_PLAYER * self.players)
+
+
+@dataclass
+class Plan:
+    max_steps: int
+    deadline: float  # time.perf_counter() value
+
+
+class Pacer:
+    """One session's play-loop clock: what to train this turn, when a frame or a heatmap is
+    due, when to run again. Pure timing, no engine, so it can be tested on its own."""
+
+    def __init__(self, cadence: Cadence, max_steps: int) -> None:
+        self._cadence = cadence
+        self._max_steps = max_steps
+        self.next_frame_at = 0.0
+        self.next_heatmap_at = 0.0
+        self._owed = 0.0  # steps owed under a speed limit
+        self._owed_at = 0.0
+
+    def start(self, now: float) -> None:
+        """Playing starts (or the speed changed): a frame is due at once, nothing is owed."""
+        self.next_frame_at = now
+        self.next_heatmap_at = now
+        self._owed, self._owed_at = 0.0, now
+
+    def plan(self, now: float, speed: float, frame_cost: float) -> Plan:
+        """What to train this turn. `frame_cost` is what the coming frame will take to build."""
+        cadence = self._cadence
+        period = cadence.frame_interval()
+        if self.next_frame_at < now - period:
+            self.next_frame_at = now  # fell far behind (many sessions): no burst of catch-up frames
+        slice_seconds = cadence.slice_seconds()
+        slice_end = now + slice_seconds
+        if speed == 0:
+            # Train until just before the frame is due, but at least a fraction of a slice even
+            # when it is due already: a session whose turns keep coming late would otherwise train
+            # one step a turn while the others train whole slices.
+            least = now + min(MIN_SLICE_SHARE * slice_seconds, MIN_FRAME_SHARE * period)
+            return Plan(self._max_steps, max(least, min(slice_end, self.next_frame_at - frame_cost)))
+        # Owed steps accrue at `speed`, capped so a stall does not turn into a burst.
+        self._owed = min(self._owed + (now - self._owed_at) * speed, max(1.0, speed * 0.1))
+        self._owed_at = now
+        return Plan(int(self._owed), slice_end)
+
+    def trained(self, steps: int, speed: float) -> None:
+        if speed:
+            self._owed -= steps
+
+    def frame_due(self, now: float) -> bool:
+        return now >= self.next_frame_at - FRAME_EARLY
+
+    def frame_sent(self, now: float) -> None:
+        """Keep the cadence (60 a second on average); after a long stall, start afresh."""
+        period = self._cadence.frame_interval()
+        self.next_frame_at += period
+        if self.next_frame_at < now:
+            self.next_frame_at = now + 0.5 * period
+
+    def heatmap_due(self, now: float) -> bool:
+        return now >= self.next_heatmap_at
+
+    def heatmap_sent(self, now: float, interval: float) -> None:
+        self.next_heatmap_at = now + interval
+
+    def next_turn(self, now: float, speed: float) -> float:
+        """When the play loop should run again."""
+        if speed == 0:
+            return now  # at once, behind every other session waiting for a thread
+        next_step = now + max(0.0, 1.0 - self._owed) / speed
+        if speed >= 1.0 / self._cadence.frame_interval():
+            return max(next_step, self.next_frame_at - self._cadence.slice_seconds())
+        return next_step
+
+
+class ByteBudget:
+    """A session's frame bytes within `bytes_per_second` on average, as a leaky bucket: frames
+    that come bunched (a busy machine) may still carry their arrays, a sustained rate may not.
+    Every frame's bytes are spent; only whether the next one may carry arrays is asked."""
+
+    def __init__(self, bytes_per_second: float, burst: float = BYTES_BURST_SECONDS) -> None:
+        self.bytes_per_second = bytes_per_second
+        self.burst = burst
+        self._spent_until = -float("inf")  # when the bytes sent so far have used up the budget
+
+    def allows(self, now: float) -> bool:
+        return now >= self._spent_until - self.burst
+
+    def spend(self, now: float, size: int) -> None:
+        self._spent_until = max(self._spent_until, now) + size / self.bytes_per_second

@@ -1,0 +1,221 @@
+"""Fan-out of a session's messages to its sockets: a small outbound queue per client.
+
+The producer (the training thread, through the event loop) never awaits a client. It drops
+each message into every client's queue and moves on; a writer task per client drains that
+queue into its socket. The queue stays small whatever the client does:
+
+- frames and heatmaps are *latest wins*: a newer one replaces the unsent older one, so a slow
+  client sees fewer frames, never stale ones, and never makes the server hold more. A frame
+  replaces only pending frames that carry no block it lacks (`SUPERSEDES`: a frame with every
+  block replaces any frame, a frame with the weights only replaces weights-only and JSON-only
+  frames), so a slow client still gets the newest numbers; a frame and its binary go together;
+- control messages (config, state, snapshots, replies) are never dropped; a client that lets
+  too many of them pile up is stuck and gets closed;
+- a send that does not finish within `send_timeout` (the client stopped reading and the
+  socket's buffers are full) closes that client (`check`, called by the manager's watchdog).
+
+A message is encoded once by the producer; every client's queue holds the same `str` (or
+`bytes`) object, so the cost of a frame does not grow with its audience.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket
+
+logger = logging.getLogger(__name__)
+
+Part = str | bytes  # a text (JSON) or binary WebSocket message
+# latest-wins kinds → the pending kinds a newer message of that kind replaces (backprop_lab.server.live.frames)
+SUPERSEDES: dict[str, frozenset[str]] = {
+    "frame": frozenset({"frame", "frame_params", "frame_scalars"}),  # every block
+    "frame_params": frozenset({"frame_params", "frame_scalars"}),  # the weights only
+    "frame_scalars": frozenset({"frame_scalars"}),  # the JSON alone, no binary
+    "race": frozenset({"race"}),  # a running race's newer numbers (its last message is a control one)
+    "heatmaps": frozenset({"heatmaps"}),
+    "audience": frozenset({"audience"}),  # a newer viewer count replaces an unsent older one
+}
+
+
+class Role(enum.Enum):
+    CONTROL = "control"  # may send control messages (the session's own page or script)
+    VIEWER = "viewer"  # read-only: a shared session's audience (/ws/watch/{code})
+
+
+class ChannelState(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"  # a close is queued behind the last messages
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Outbound:
+    kind: str  # "control", "close" or a key of SUPERSEDES
+    parts: tuple[Part, ...]  # sent back to back (a frame or heatmaps message and its bytes)
+    close_code: int = 1000
+
+
+class ClientChannel:
+    """The outbound side of one socket: its queue and the writer task that drains it."""
+
+    def __init__(
+        self, websocket: WebSocket, role: Role, send_timeout: float, max_pending_control: int = 256
+    ) -> None:
+        self.websocket = websocket
+        self.role = role
+        self.state = ChannelState.OPEN
+        self.close_reason = ""
+        self._send_timeout = send_timeout
+        self._max_pending_control = max_pending_control
+        self._items: deque[Outbound] = deque()
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._sending_since: float | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._items)
+
+    def push(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+        """Queue a message (or a message and its binary follower). Never blocks."""
+        if self.state is not ChannelState.OPEN:
+            return
+        replaces = SUPERSEDES.get(kind)
+        if replaces is not None:
+            for item in [item for item in self._items if item.kind in replaces]:
+                self._items.remove(item)  # an unsent older one: the newer replaces it
+        elif sum(1 for item in self._items if item.kind == "control") >= self._max_pending_control:
+            self._give_up("the client stopped reading (too many unsent messages)")
+            return
+        self._items.append(Outbound(kind, parts))
+        self._wake.set()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send what is queued, then close the socket with `code`."""
+        if self.state is not ChannelState.OPEN:
+            return
+        self.state = ChannelState.CLOSING
+        self.close_reason = reason
+        self._items.append(Outbound("close", (), code))
+        self._wake.set()
+
+    def _give_up(self, reason: str) -> None:
+        logger.info("closing a stuck client: %s", reason)
+        self.state = ChannelState.CLOSED
+        self.close_reason = reason
+        self._items.clear()
+        self._wake.set()
+        if self._writer is not None and self._writer is not asyncio.current_task():
+            self._writer.cancel()  # it may be blocked in a send that would only time out
+
+    async def run(self) -> None:
+        """The writer task: returns when the socket is closed, failed or stuck."""
+        self._writer = asyncio.current_task()
+        try:
+            while self.state is not ChannelState.CLOSED:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._items and self.state is not ChannelState.CLOSED:
+                    item = self._items.popleft()
+                    if item.kind == "close":
+                        await self._close_socket(item.close_code)
+                        return
+                    for part in item.parts:
+                        if not await self._send(part):
+                            return
+        finally:
+            self.state = ChannelState.CLOSED
+            self._items.clear()
+
+    async def _send(self, part: Part) -> bool:
+        # No asyncio.wait_for per send (a task each, thousands a second): the manager's
+        # watchdog calls `check` and gives up on a send that has been waiting too long.
+        self._sending_since = time.monotonic()
+        try:
+            if isinstance(part, str):
+                await self.websocket.send_text(part)
+            else:
+                await self.websocket.send_bytes(part)
+        except Exception:  # the client went away (disconnect, reset, closed transport)
+            self.state = ChannelState.CLOSED
+            return False
+        finally:
+            self._sending_since = None
+        return True
+
+    def check(self, now: float) -> None:
+        """The watchdog's visit: close a client whose send has been stuck past the timeout
+        (it stopped reading, and the socket's buffers are full)."""
+        if self._sending_since is not None and now - self._sending_since > self._send_timeout:
+            self._give_up(f"a send waited longer than {self._send_timeout:g} s")
+
+    async def _close_socket(self, code: int) -> None:
+        self.state = ChannelState.CLOSED
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.close(code, self.close_reason[:120]), self._send_timeout)
+
+
+class SessionHub:
+    """The sockets of one session. Lives on the event loop: call it only from there.
+
+    A socket is a member from the moment its connection is served until it ends (`join`,
+    `discard`, both on the event loop, so the counts are never behind the sockets), and hears
+    the session's broadcasts once it has been greeted (`listen`): its `hello` comes first and
+    nothing older than that snapshot follows it. A greeting that arrives after its socket ended
+    finds it gone and does nothing, so a socket dropped during its handshake never lingers.
+    """
+
+    def __init__(self) -> None:
+        self._channels: set[ClientChannel] = set()  # every member, greeted or not
+        self._listening: set[ClientChannel] = set()  # the greeted members: broadcasts go to them
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._channels))
+
+    @property
+    def control_count(self) -> int:
+        return sum(1 for channel in self._channels if channel.role is Role.CONTROL)
+
+    @property
+    def viewer_count(self) -> int:
+        return len(self._channels) - self.control_count
+
+    def join(self, channel: ClientChannel) -> None:
+        """A socket being served: counted from now on, broadcast to once greeted."""
+        self._channels.add(channel)
+
+    def listen(self, channel: ClientChannel) -> bool:
+        """The greeting of `channel`: from now on it hears broadcasts. False when it already
+        left (it must not be greeted, nor come back)."""
+        if channel not in self._channels or channel.state is not ChannelState.OPEN:
+            return False
+        self._listening.add(channel)
+        return True
+
+    def discard(self, channel: ClientChannel) -> None:
+        self._channels.discard(channel)
+        self._listening.discard(channel)
+
+    def broadcast(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+        """The same encoded message(s) into every greeted client's queue."""
+        for channel in self._listening:
+            channel.push(parts, kind)
+
+    def close_all(self, code: int, reason: str = "", parts: Iterable[Part] = ()) -> None:
+        """Queue `parts` (e.g. an error message), then close every socket with `code`."""
+        message = tuple(parts)
+        for channel in list(self._channels):
+            if message:
+                channel.push(message)
+            channel.close(code, reason)

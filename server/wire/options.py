@@ -1,0 +1,184 @@
+"""The options document (`GET /api/v1/options`): every name, formula and range the page shows,
+built from the engine's registries and the wire models, so the page keeps no copy of them.
+
+- Names and formulas come from the engine: data sets (and which are regression sets, asked of
+  `backprop_lab.engine.config.is_regression_dataset`), features, activations with f(z) and f′(z), the output
+  layers, losses with their output deltas, optimisers' update rules, initialisations and the
+  regularisation penalties.
+- Ranges come from the pydantic models that validate requests (`ConfigIn`, `StepIn`, the
+  WebSocket `Speed` message), read from their field constraints: what the API accepts (422
+  outside) is exactly what is served. `cap` is this server's configured limit (429 past it).
+- `ui` is what the page's controls offer inside those ranges (docs/product.md: 0–6 hidden layers,
+  1–16 neurons each, noise 0–50 %, …): slider steps, presets, the smaller UI maxima.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.config import BUILTIN_DATASETS, TABULAR_DATASETS, is_regression_dataset
+from backprop_lab.engine.datasets import GENERATED_CLASSES
+from backprop_lab.engine.features import FEATURES
+from backprop_lab.engine.features import FORMULAS as FEATURE_FORMULAS
+from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
+from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
+from backprop_lab.engine.network import INITS
+from backprop_lab.engine.optimizers import OPTIMIZER_KINDS, OPTIMIZERS
+from backprop_lab.engine.tabular import Table
+from backprop_lab.server.settings import Settings
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION, Speed
+from backprop_lab.server.wire.schemas import ConfigIn, StepIn
+
+JSON = dict[str, Any]
+
+# What the page's controls offer (docs/product.md); each inside the API's range for that field.
+UI_HIDDEN_LAYERS = 6
+UI_NEURONS = 16
+LEARNING_RATE_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000]
+SPEED_PRESETS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000]  # steps per second; 0 = as fast as it goes
+REGULARIZATION_RATE_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+
+
+def field_range(model: type[BaseModel], name: str) -> JSON:
+    """`{"min", "max", "min_exclusive", "max_exclusive", "integer"}` of a numeric field, read
+    from its pydantic constraints (None: unbounded on that side). The constraints are pydantic's
+    `Ge`, `Gt`, `Le`, `Lt` metadata objects, read by their one attribute."""
+    field = model.model_fields[name]
+    out: JSON = {"min": None, "max": None, "min_exclusive": False, "max_exclusive": False}
+    for constraint in field.metadata:
+        if getattr(constraint, "ge", None) is not None:
+            out["min"] = constraint.ge
+        elif getattr(constraint, "gt", None) is not None:
+            out["min"], out["min_exclusive"] = constraint.gt, True
+        elif getattr(constraint, "le", None) is not None:
+            out["max"] = constraint.le
+        elif getattr(constraint, "lt", None) is not None:
+            out["max"], out["max_exclusive"] = constraint.lt, True
+    out["integer"] = field.annotation is int
+    return out
+
+
+def _list_length(model: type[BaseModel], name: str) -> int | None:
+    for constraint in model.model_fields[name].metadata:
+        if getattr(constraint, "max_length", None) is not None:
+            return int(constraint.max_length)
+    return None
+
+
+def ranges(settings: Settings) -> JSON:
+    limits = settings.limits
+    layer_count = {"min": 0, "max": _list_length(ConfigIn, "hidden_layers"), "min_exclusive": False}
+    layer_count.update({"max_exclusive": False, "integer": True})
+    neurons = {"min": 1, "max": None, "min_exclusive": False, "max_exclusive": False, "integer": True}
+
+    def with_ui(base: JSON, cap: int | None = None, **ui: Any) -> JSON:
+        return {**base, "cap": cap, "ui": {"min": base["min"], "max": base["max"], "step": None, **ui}}
+
+    return {
+        "samples": with_ui(field_range(ConfigIn, "samples"), limits.max_rows, min=10, max=limits.max_rows, step=10),
+        "noise": with_ui(field_range(ConfigIn, "noise"), step=0.05),
+        "train_ratio": with_ui(field_range(ConfigIn, "train_ratio"), step=0.1),
+        "seed": with_ui(field_range(ConfigIn, "seed"), max=2**53 - 1, step=1),  # exact in a browser
+        "learning_rate": with_ui(field_range(ConfigIn, "learning_rate"), presets=LEARNING_RATE_PRESETS),
+        "momentum": with_ui(field_range(ConfigIn, "momentum"), max=0.999, step=0.01),
+        "batch_size": with_ui(field_range(ConfigIn, "batch_size"), step=1),
+        "regularization_rate": with_ui(
+            field_range(ConfigIn, "regularization_rate"), presets=REGULARIZATION_RATE_PRESETS
+        ),
+        "hidden_layers": with_ui(
+            layer_count, limits.max_hidden_layers, max=min(UI_HIDDEN_LAYERS, limits.max_hidden_layers), step=1
+        ),
+        "neurons": with_ui(neurons, limits.max_neurons, max=min(UI_NEURONS, limits.max_neurons), step=1),
+        "steps": with_ui(field_range(StepIn, "steps"), limits.max_steps_per_request, step=1),
+        "steps_per_second": with_ui(field_range(Speed, "steps_per_second"), presets=SPEED_PRESETS),
+    }
+
+
+def dataset_options(iris: Table) -> list[JSON]:
+    """Every built-in set: regression or classification (the engine's one decision), K, and
+    whether it is a 2-D set (planar, features apply) or a table (its own columns)."""
+    out = []
+    for name in BUILTIN_DATASETS:
+        regression = is_regression_dataset(name)
+        tabular = name in TABULAR_DATASETS
+        classes = iris.classes if tabular else GENERATED_CLASSES[name]
+        out.append(
+            {
+                "name": name,
+                "kind": "regression" if regression else "classification",
+                "regression": regression,
+                "tabular": tabular,
+                "classes": None if regression else classes,
+                "planar": not tabular,
+            }
+        )
+    return out
+
+
+def formulas() -> JSON:
+    """How the page writes each choice's maths, keyed by the names the API uses."""
+    return {
+        "features": {name: FEATURE_FORMULAS[name] for name in FEATURES},
+        "activations": {
+            name: {"formula": activation.formula, "derivative": activation.derivative_formula}
+            for name, activation in ACTIVATIONS.items()
+        },
+        "outputs": dict(OUTPUT_FORMULAS),
+        "losses": {
+            name: {
+                "formula": loss.formula,
+                "delta": {"softmax": loss.softmax_delta_formula, "linear": loss.linear_delta_formula},
+            }
+            for name, loss in LOSSES.items()
+        },
+        "optimizers": {name: kind.formula for name, kind in OPTIMIZER_KINDS.items()},
+        "inits": {name: INIT_FORMULAS[name] for name in INITS},
+        "regularizations": {
+            name: {"penalty": penalty.formula, "gradient": penalty.gradient_formula}
+            for name, penalty in REGULARIZATIONS.items()
+        },
+        "network": dict(NETWORK_FORMULAS),
+    }
+
+
+def options_document(settings: Settings, iris: Table) -> JSON:
+    limits = settings.limits
+    return {
+        "datasets": dataset_options(iris),
+        "features": list(FEATURES),
+        "activations": list(ACTIVATIONS),
+        "losses": list(LOSSES),
+        "optimizers": list(OPTIMIZERS),
+        "inits": list(INITS),
+        "regularizations": list(REGULARIZATIONS),
+        "formulas": formulas(),
+        "ranges": ranges(settings),
+        "defaults": ConfigIn(),
+        "limits": {
+            "max_sessions": limits.max_sessions,
+            "max_parameters": limits.max_parameters,
+            "max_rows": limits.max_rows,
+            "max_columns": limits.max_columns,
+            "max_hidden_layers": limits.max_hidden_layers,
+            "max_neurons": limits.max_neurons,
+            "max_steps_per_request": limits.max_steps_per_request,
+            "max_body_bytes": limits.max_body_bytes,
+            "max_message_bytes": limits.max_message_bytes,
+            "max_messages_per_second": limits.max_messages_per_second,
+            "max_sockets_per_session": limits.max_sockets_per_session,
+            "max_viewers_per_session": limits.max_viewers_per_session,
+            "max_sockets": limits.max_sockets,
+            "max_uploads": limits.max_uploads,
+            "max_surfaces": limits.max_surfaces,
+            "max_sweeps": limits.max_sweeps,
+            "max_races": limits.max_races,
+            "max_checks": limits.max_checks,
+        },
+        "quotas": settings.quotas.document(settings.classroom),
+        "protocol_version": PROTOCOL_VERSION,
+        "frame_rate": settings.timing.frame_rate,
+        "heatmap_rate": settings.timing.heatmap_rate,
+    }
