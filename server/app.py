@@ -46,7 +46,7 @@ from backprop_lab.server.web import errors
 from backprop_lab.server.web.headers import HeadedFastAPI
 from backprop_lab.server.web.limits import BodyLimit
 from backprop_lab.server.web.security import AccessGuard
-from backprop_lab.server.wire.schemas import UNAUTHORIZED
+from backprop_lab.server.wire.error_models import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 

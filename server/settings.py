@@ -15,9 +15,9 @@ from pathlib import Path
 
 from backprop_lab.server.classroom.identity import new_teacher_key
 from backprop_lab.server.classroom.quotas import Quotas
+from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
 # File descriptors kept for what is not a WebSocket when the socket cap is derived from the
 # process's limit (`Limits.sockets_within`): every socket is one descriptor, and past the limit
 # the server can accept nothing at all, not even a page load. The process itself holds about 20

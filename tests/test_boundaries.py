@@ -49,3 +49,35 @@ def test_importing_every_engine_module_loads_no_web_package():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "", f"engine imported: {result.stdout.strip()}"
+
+
+def server_imports() -> dict[str, set[str]]:
+    """Which of the server's parts (a sub-package, or a top-level module such as `settings`)
+    each part imports, from the source (`TYPE_CHECKING` imports count: they are still a
+    dependency a reader has to follow)."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "server").rglob("*.py"):
+        parts = path.relative_to(ROOT / "server").parts
+        part = parts[0] if len(parts) > 1 else path.stem
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{SERVER}."):
+                other = node.module.split(".")[2]
+                if other != part:
+                    graph.setdefault(part, set()).add(other)
+    return graph
+
+
+def test_the_servers_parts_depend_on_each_other_one_way():
+    graph = server_imports()
+    assert {"wire", "live", "runtime", "analyses", "saved", "classroom", "web", "routes"} <= set(graph) | {"wire"}
+    done: set[str] = set()
+    while len(done) < len(graph):
+        ready = [part for part, needs in graph.items() if part not in done and needs <= done | (needs - set(graph))]
+        left = {part: sorted(needs) for part, needs in graph.items() if part not in done}
+        assert ready, f"a cycle among the server's parts: {left}"
+        done |= set(ready)
+
+
+def test_the_wire_format_stands_alone():
+    """What travels (protocol, frame codec, REST models) imports only the engine's names."""
+    assert server_imports().get("wire", set()) == set()

@@ -34,8 +34,8 @@ from backprop_lab.engine.config import Config
 from backprop_lab.engine.evaluation import grid_activations
 from backprop_lab.engine.lr_lab import Race, RaceCopy
 from backprop_lab.engine.tabular import Table
+from backprop_lab.server.analyses.heatmaps import HeatmapGrid
 from backprop_lab.server.classroom.quotas import Claim
-from backprop_lab.server.live.heatmaps import HeatmapGrid
 from backprop_lab.server.runtime.fanout import Part
 from backprop_lab.server.runtime.scheduler import Account, Lane, Scheduler, Ticker
 from backprop_lab.server.wire.protocol import encode

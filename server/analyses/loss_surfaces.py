@@ -42,10 +42,10 @@ from backprop_lab.engine.surface import (
     weight_plane,
 )
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live import readouts
+from backprop_lab.server.analyses import readouts
 from backprop_lab.server.wire import views
+from backprop_lab.server.wire.analysis_models import SurfaceIn
 from backprop_lab.server.wire.problems import InvalidInput
-from backprop_lab.server.wire.schemas import SurfaceIn
 
 JSON = dict[str, Any]
 T = TypeVar("T")

@@ -25,7 +25,7 @@ from backprop_lab.engine.config import Config
 from backprop_lab.engine.lr_lab import LossLine, Race, RaceCopy, RangeTest, range_test
 from backprop_lab.engine.tabular import Table
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live.readouts import forward_seconds
+from backprop_lab.server.analyses.readouts import forward_seconds
 from backprop_lab.server.runtime.scheduler import Lane, Scheduler
 from backprop_lab.server.wire.problems import CapReached, InvalidInput, config_problem
 from backprop_lab.server.wire.views import finite_or_none

@@ -1,2 +1,1 @@
-"""Who may do what in classroom mode: identities (the teacher, students), their quotas, and the
-sockets each may hold."""
+"""Who may do what in classroom mode: identities (the teacher, students) and their quotas."""

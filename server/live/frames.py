@@ -32,7 +32,7 @@ from typing import Any
 
 from backprop_lab.engine.trace import SampleTrace
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live import heatmaps
+from backprop_lab.server.analyses import heatmaps
 from backprop_lab.server.live.recording import History
 from backprop_lab.server.runtime.cadence import ByteBudget, Cadence
 from backprop_lab.server.runtime.fanout import Part

@@ -28,15 +28,15 @@ from backprop_lab.engine.tabular import Table, load_iris
 from backprop_lab.engine.trainer import Trainer
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.classroom.quotas import Claim, Ledger, Resource
-from backprop_lab.server.classroom.socket_quotas import SocketQuotas
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import ShareBook, spoken
+from backprop_lab.server.live.socket_quotas import SocketQuotas
 from backprop_lab.server.runtime.cadence import Cadence
 from backprop_lab.server.runtime.scheduler import Account, Scheduler
 from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits, Settings, descriptor_limit
+from backprop_lab.server.wire.config_models import ConfigIn, to_engine_config
 from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound, config_problem
 from backprop_lab.server.wire.protocol import encode, error
-from backprop_lab.server.wire.schemas import ConfigIn, to_engine_config
 
 logger = logging.getLogger(__name__)
 Location = tuple[str | int, ...]

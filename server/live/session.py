@@ -33,10 +33,10 @@ from backprop_lab.engine.surface import Plane
 from backprop_lab.engine.tabular import Table
 from backprop_lab.engine.trace import SampleTrace
 from backprop_lab.engine.trainer import Diverged, Trainer
+from backprop_lab.server.analyses import readouts
 from backprop_lab.server.analyses.live_race import LiveRace
 from backprop_lab.server.analyses.loss_surfaces import SurfacePlan, plan
 from backprop_lab.server.classroom.quotas import Claim
-from backprop_lab.server.live import readouts
 from backprop_lab.server.live.frames import FrameBuilder
 from backprop_lab.server.live.lifecycle import SessionState, check_transition
 from backprop_lab.server.live.recording import History, Trajectory
@@ -45,9 +45,9 @@ from backprop_lab.server.runtime.fanout import ClientChannel, Part, Role, Sessio
 from backprop_lab.server.runtime.scheduler import Account, Lane, Scheduler, Ticker
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire import protocol, views
+from backprop_lab.server.wire.analysis_models import SurfaceIn
 from backprop_lab.server.wire.problems import SessionClosed, config_problem
 from backprop_lab.server.wire.protocol import encode
-from backprop_lab.server.wire.schemas import SurfaceIn
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,7 +145,7 @@ class Session:
         return await asyncio.wrap_future(self.submit(function))
 
     async def read(self, function: Callable[[Trainer], T]) -> T:
-        """Run a read-only `function(trainer)` (see `backprop_lab.server.live.readouts`) in this session's lane."""
+        """Run a read-only `function(trainer)` (see `backprop_lab.server.analyses.readouts`) in this session's lane."""
 
         def job() -> T:
             self._check_open()

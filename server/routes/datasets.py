@@ -11,8 +11,9 @@ from backprop_lab.engine.config import is_regression_dataset
 from backprop_lab.engine.tabular import CsvError, Table, parse_csv
 from backprop_lab.server.deps import IdentityDep, ManagerDep, SettingsDep
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.error_models import ErrorOut, error_responses
 from backprop_lab.server.wire.problems import InvalidInput
-from backprop_lab.server.wire.schemas import ErrorOut, UploadOut, error_responses
+from backprop_lab.server.wire.session_models import UploadOut
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 

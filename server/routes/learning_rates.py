@@ -21,17 +21,17 @@ from backprop_lab.server.deps import IdentityDep, ServicesDep, SessionDep
 from backprop_lab.server.runtime.disconnects import while_connected
 from backprop_lab.server.runtime.scheduler import Lane
 from backprop_lab.server.web.errors import JSONBody
-from backprop_lab.server.wire.problems import CapReached
-from backprop_lab.server.wire.schemas import (
+from backprop_lab.server.wire.analysis_models import (
     LossLineIn,
     LossLineOut,
     LrSweepIn,
     LrSweepOut,
     RangeTestIn,
     RangeTestOut,
-    error_responses,
-    to_engine_config,
 )
+from backprop_lab.server.wire.config_models import to_engine_config
+from backprop_lab.server.wire.error_models import error_responses
+from backprop_lab.server.wire.problems import CapReached
 
 router = APIRouter(prefix="/api/v1", tags=["learning-rate lab"])
 

@@ -9,9 +9,9 @@ from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.deps import IdentityDep, ServicesDep, SettingsDep
 from backprop_lab.server.live.lifecycle import SessionState
 from backprop_lab.server.live.manager import _iris
-from backprop_lab.server.wire.options import options_document
+from backprop_lab.server.options import options_document
+from backprop_lab.server.wire.meta_models import HealthOut, IdentityOut, OptionsOut
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
-from backprop_lab.server.wire.schemas import HealthOut, IdentityOut, OptionsOut
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
@@ -45,5 +45,5 @@ async def identity(identity: IdentityDep, settings: SettingsDep) -> dict:
 
 @router.get("/options", response_model=OptionsOut)
 async def options(settings: SettingsDep) -> dict:
-    """Every name, formula and range the page shows (see `backprop_lab.server.wire.options`)."""
+    """Every name, formula and range the page shows (see `backprop_lab.server.options`)."""
     return options_document(settings, _iris())

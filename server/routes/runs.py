@@ -35,8 +35,9 @@ from backprop_lab.server.saved.run_models import (
 )
 from backprop_lab.server.saved.run_store import RunStore, RunSummary, StoredRun
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.error_models import UNAUTHORIZED, ErrorOut, error_responses
 from backprop_lab.server.wire.problems import Forbidden, InvalidInput, NotFound
-from backprop_lab.server.wire.schemas import UNAUTHORIZED, ErrorOut, SessionOut, error_responses
+from backprop_lab.server.wire.session_models import SessionOut
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")

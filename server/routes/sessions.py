@@ -16,17 +16,18 @@ import numpy as np
 from fastapi import APIRouter, Body, Query, Response
 
 from backprop_lab.engine.gradcheck import GradientCheck, Objective, check_gradients
+from backprop_lab.server.analyses import readouts
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.deps import IdentityDep, ManagerDep, ServicesDep, SessionDep
-from backprop_lab.server.live import readouts
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import spoken
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.config_models import ConfigIn, SplitName
+from backprop_lab.server.wire.error_models import error_responses
 from backprop_lab.server.wire.params import flat_parameters
 from backprop_lab.server.wire.problems import CapReached
-from backprop_lab.server.wire.schemas import (
-    ConfigIn,
+from backprop_lab.server.wire.session_models import (
     DatasetOut,
     GradientCheckOut,
     GradientsOut,
@@ -34,10 +35,8 @@ from backprop_lab.server.wire.schemas import (
     ParamsOut,
     SessionOut,
     ShareOut,
-    SplitName,
     StepIn,
     TraceOut,
-    error_responses,
 )
 from backprop_lab.server.wire.views import gradient_check_view
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path, Response
 from backprop_lab.server.deps import IdentityDep, ManagerDep
 from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.web.errors import JSONBody
-from backprop_lab.server.wire.schemas import SessionOut, ShareOut, error_responses
+from backprop_lab.server.wire.error_models import error_responses
+from backprop_lab.server.wire.session_models import SessionOut, ShareOut
 
 router = APIRouter(prefix="/api/v1/shares", tags=["sharing"])
 ShareCode = Annotated[str, Path(min_length=1, max_length=32, description="The code POST …/share returned.")]

@@ -19,8 +19,9 @@ from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.deps import IdentityDep, ServicesDep, SessionDep
 from backprop_lab.server.runtime.disconnects import while_connected
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.wire.analysis_models import SurfaceIn, SurfaceOut
+from backprop_lab.server.wire.error_models import error_responses
 from backprop_lab.server.wire.problems import CapReached
-from backprop_lab.server.wire.schemas import SurfaceIn, SurfaceOut, error_responses
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
 

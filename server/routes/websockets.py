@@ -69,7 +69,7 @@ async def watch_stream(websocket: WebSocket, code: str) -> None:
 
 async def admit(websocket: WebSocket, session: Session, services: Services, role: Role, identity: Identity) -> None:
     """Reserve the socket's slots before accepting it (429 when a cap or the client's share is
-    full), serve it, and give the slots back when it ends, however it ends (`server.classroom.socket_quotas`)."""
+    full), serve it, and give the slots back when it ends, however it ends (`server.live.socket_quotas`)."""
     try:
         reservation = services.manager.sockets.reserve(session.id, role, identity)
     except CapReached as refused:

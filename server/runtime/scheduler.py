@@ -52,6 +52,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from backprop_lab.server.wire.problems import Unavailable
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -107,8 +109,9 @@ class _Job:
     urgent: bool = False
 
 
-class SchedulerStopped(RuntimeError):
-    pass
+class SchedulerStopped(Unavailable):
+    def __init__(self) -> None:
+        super().__init__("the server is shutting down", "shutting_down")
 
 
 class Scheduler:
@@ -166,7 +169,7 @@ class Scheduler:
         future: Future[T] = Future()
         with self._cond:
             if self._stopped:
-                raise SchedulerStopped("the server is shutting down")
+                raise SchedulerStopped()
             self._enqueue(lane or self._shared, _Job(function, future, urgent=urgent))
             self._cond.notify()
         return future

@@ -29,9 +29,9 @@ from backprop_lab.server.saved.run_models import FORMAT, FORMAT_VERSION, RunDocu
 from backprop_lab.server.saved.run_store import RunSummary, StoredRun
 from backprop_lab.server.settings import Limits
 from backprop_lab.server.wire import views
+from backprop_lab.server.wire.config_models import to_engine_config
 from backprop_lab.server.wire.params import flat_parameters
 from backprop_lab.server.wire.problems import InvalidInput, config_problem
-from backprop_lab.server.wire.schemas import to_engine_config
 
 JSON = dict[str, Any]
 SNAPSHOT_FLOATS = 100_000  # a run keeps at most this many snapshot numbers (its export stays ~2 MB)

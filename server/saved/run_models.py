@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from backprop_lab.server.wire.schemas import ConfigIn, ConfigOut, LayerParams, LayerValues, MaybeNumber, Number, _Input
+from backprop_lab.server.wire.config_models import ConfigIn, ConfigOut, MaybeNumber, Number, _Input
+from backprop_lab.server.wire.session_models import LayerParams, LayerValues
 
 FORMAT = "backprop-lab-run"
 FORMAT_VERSION = 1  # the export document's version; an import of a higher one is refused

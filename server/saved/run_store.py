@@ -47,6 +47,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import StaticPool
 
 from backprop_lab.server.classroom.identity import TEACHER_ID
+from backprop_lab.server.wire.problems import Unavailable
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -106,20 +107,16 @@ SQLITE_FAILURES = {
 }
 
 
-class StoreError(RuntimeError):
+class StoreError(Unavailable):
     """The database cannot be used. The message says why in English; `code` (a key of
     `FAILURES`) and `params` (always the database's `path`) say it in stable words a client
-    translates."""
+    translates; only a busy database, a failure that passes, says when to try again."""
+
+    logged = True
 
     def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(FAILURES[code].format(**params))
-        self.code = code
-        self.params = params
-
-    @property
-    def retry_after(self) -> int | None:
-        """Seconds to wait before trying again, for a failure that passes (a busy database)."""
-        return BUSY_RETRY_SECONDS if self.code == "busy" else None
+        retry_after = BUSY_RETRY_SECONDS if code == "busy" else None
+        super().__init__(FAILURES[code].format(**params), code, params, retry_after)
 
 
 def failure(error: Exception, path: str) -> StoreError:

@@ -23,9 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
 
-from backprop_lab.server.runtime.scheduler import SchedulerStopped
-from backprop_lab.server.saved.run_store import StoreError
-from backprop_lab.server.wire.problems import CapReached, Forbidden, InvalidInput, NotFound, field_of
+from backprop_lab.server.wire.problems import CapReached, Forbidden, InvalidInput, NotFound, Unavailable, field_of
 from backprop_lab.server.wire.protocol import encode_bytes
 
 logger = logging.getLogger(__name__)
@@ -175,16 +173,13 @@ async def _on_not_found(request: Request, exc: Exception) -> Response:
     return JSONBody({"detail": exc.message}, status_code=404)
 
 
-async def _on_stopping(request: Request, exc: Exception) -> Response:
-    return JSONBody({"detail": "the server is shutting down"}, status_code=503)
-
-
-async def _on_store(request: Request, exc: Exception) -> Response:
-    """503: the runs database failed. The body says what failed as a 429's does (`code`:
-    `disk_full`, `read_only`, `damaged`, `busy`, `unavailable`; `params`: the database's `path`);
-    a busy database's answer says when to try again (`Retry-After`)."""
-    assert isinstance(exc, StoreError)
-    logger.error("runs database: %s", exc, exc_info=exc.__cause__)
+async def _on_unavailable(request: Request, exc: Exception) -> Response:
+    """503: the server cannot do it now. The body says why as a 429's does (`code`: the runs
+    database's `disk_full`, `read_only`, `damaged`, `busy`, `unavailable` with its `path` in
+    `params`, or `shutting_down`); one that passes says when to try again (`Retry-After`)."""
+    assert isinstance(exc, Unavailable)
+    if exc.logged:
+        logger.error("%s: %s", exc.code, exc, exc_info=exc.__cause__)
     # cleaned: a file name that is not UTF-8 reaches Python with lone surrogates, which JSON cannot carry
     body = {"detail": text(str(exc)), "code": exc.code, "field": None, "params": clean(exc.params)}
     headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
@@ -203,6 +198,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CapReached, _on_cap)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Forbidden, _on_forbidden)
-    app.add_exception_handler(SchedulerStopped, _on_stopping)
-    app.add_exception_handler(StoreError, _on_store)
+    app.add_exception_handler(Unavailable, _on_unavailable)
     app.add_exception_handler(Exception, _on_anything_else)

@@ -80,6 +80,22 @@ class CapReached(Exception):
         self.retry_after = retry_after
 
 
+class Unavailable(RuntimeError):
+    """What the server cannot do now (503): its database failed, or it is shutting down. `code`
+    and `params` say which in stable words a client translates; `retry_after` is when trying
+    again has a chance, in seconds (None: not known). `logged`: a failure the server's log keeps."""
+
+    logged = False
+
+    def __init__(self, message: str, code: str, params: dict[str, Any] | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.params = dict(params or {})
+        self.retry_after = retry_after
+
+
 class Forbidden(PermissionError):
     """What the caller may see but not do (a student deleting a run the teacher published, or
     publishing one): 403 with a stable `code`."""

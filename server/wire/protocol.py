@@ -2,7 +2,7 @@
 prose of this module; both carry `PROTOCOL_VERSION` and change together.
 
 Server → client: JSON text messages, each with a `"type"` (`ServerMessageType`). A `heatmaps`
-message is followed by exactly one binary message holding its bytes (`backprop_lab.server.live.heatmaps`); a
+message is followed by exactly one binary message holding its bytes (`backprop_lab.server.analyses.heatmaps`); a
 `frame` with an `"arrays"` index is followed by exactly one binary message holding its weights,
 gradients, updates and probe numbers (`backprop_lab.server.wire.frame_codec`: the layout, and a decoder for
 scripts); a `race` with a `"thumbnails"` index is followed by one binary message of its copies'
@@ -28,8 +28,8 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from backprop_lab.server.settings import MAX_STEPS_PER_REQUEST
-from backprop_lab.server.wire.schemas import ConfigIn, SplitName
+from backprop_lab.server.wire.config_models import ConfigIn, SplitName
+from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST
 
 PROTOCOL_VERSION = 3
 

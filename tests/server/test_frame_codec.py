@@ -16,7 +16,7 @@ from server_helpers import Inbox, decoded_frames
 
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live import readouts
+from backprop_lab.server.analyses import readouts
 from backprop_lab.server.wire import views
 from backprop_lab.server.wire.frame_codec import BLOCK_ALIGN, FrameDecodeError, FramePacker, decode_frame
 from backprop_lab.server.wire.protocol import encode

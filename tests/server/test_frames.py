@@ -13,7 +13,7 @@ import pytest
 
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live import readouts
+from backprop_lab.server.analyses import readouts
 from backprop_lab.server.live.frames import FrameBuilder
 from backprop_lab.server.live.recording import History
 from backprop_lab.server.runtime.cadence import BYTES_BURST_SECONDS, Cadence

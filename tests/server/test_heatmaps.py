@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_lab.server.live.heatmaps import quantise, resolution_for
+from backprop_lab.server.analyses.heatmaps import quantise, resolution_for
 
 
 def test_each_neuron_is_quantised_to_its_own_range_in_neuron_major_order():

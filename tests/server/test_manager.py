@@ -13,8 +13,8 @@ from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.runtime.cadence import Cadence
 from backprop_lab.server.runtime.scheduler import Scheduler
 from backprop_lab.server.settings import Limits, Settings, Timing
+from backprop_lab.server.wire.config_models import ConfigIn
 from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound
-from backprop_lab.server.wire.schemas import ConfigIn
 
 pytestmark = pytest.mark.anyio
 TEACHER = Identity(TEACHER_ID, Role.TEACHER, "127.0.0.1")  # outside classroom mode, everyone

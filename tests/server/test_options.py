@@ -14,7 +14,7 @@ from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
 from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
 from backprop_lab.engine.optimizers import OPTIMIZER_KINDS
 from backprop_lab.server.app import create_app
-from backprop_lab.server.wire.schemas import OptionsOut
+from backprop_lab.server.wire.meta_models import OptionsOut
 
 RANGED_FIELDS = {
     "samples", "noise", "train_ratio", "seed", "learning_rate", "momentum", "batch_size", "regularization_rate",

@@ -31,8 +31,8 @@ from server_helpers import Inbox, strict_json
 from websockets.asyncio.client import connect
 
 from backprop_lab.server.live.control import DISPATCH
+from backprop_lab.server.wire.config_models import ConfigIn
 from backprop_lab.server.wire.protocol import ErrorCode
-from backprop_lab.server.wire.schemas import ConfigIn
 
 JSON = Any
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from backprop_lab.server.settings import Limits
-from backprop_lab.server.wire.schemas import UploadOut
+from backprop_lab.server.wire.session_models import UploadOut
 
 GOOD = "a,b,kind\n1,2,x\n2,1,y\n3,3,x\n0.5,4,y\n4,0.5,x\n"
 

@@ -16,7 +16,7 @@ from backprop_lab.engine.lr_lab import MAX_COPIES
 from backprop_lab.server.analyses import rate_experiments
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.settings import Limits
-from backprop_lab.server.wire.schemas import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
+from backprop_lab.server.wire.analysis_models import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
 
 
 def loc_names(response: httpx.Response) -> list[str]:

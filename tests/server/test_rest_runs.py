@@ -251,7 +251,7 @@ def test_metrics_come_as_csv_one_row_per_history_point(live, http):
 
 def test_every_answer_has_the_shape_the_openapi_document_gives(live, http):
     from backprop_lab.server.saved.run_models import ImportedOut, RunDocumentOut, RunListOut, RunOut, RunSummaryOut
-    from backprop_lab.server.wire.schemas import SessionOut
+    from backprop_lab.server.wire.session_models import SessionOut
 
     sid = trained(live, http, 20, dataset="five_class")
     saved = save(http, sid)

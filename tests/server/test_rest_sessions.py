@@ -10,7 +10,7 @@ from reference_net import data_loss, forward, gradients, layers_of
 from server_helpers import strict_json
 
 from backprop_lab.server.settings import Limits, descriptor_limit
-from backprop_lab.server.wire.schemas import (
+from backprop_lab.server.wire.session_models import (
     DatasetOut,
     GradientCheckOut,
     GradientsOut,

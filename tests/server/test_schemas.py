@@ -10,7 +10,7 @@ from backprop_lab.engine.features import FEATURES
 from backprop_lab.engine.losses import LOSSES, REGULARIZATIONS
 from backprop_lab.engine.network import INITS
 from backprop_lab.engine.optimizers import OPTIMIZERS
-from backprop_lab.server.wire.schemas import (
+from backprop_lab.server.wire.config_models import (
     ActivationName,
     ConfigIn,
     FeatureName,

@@ -8,8 +8,8 @@ import pytest
 from backprop_lab.server.classroom.identity import TEACHER_ID, Identity
 from backprop_lab.server.classroom.identity import Role as Who
 from backprop_lab.server.classroom.quotas import Ledger, Quotas, Share
-from backprop_lab.server.classroom.socket_quotas import SocketQuotas
 from backprop_lab.server.live.manager import server_caps
+from backprop_lab.server.live.socket_quotas import SocketQuotas
 from backprop_lab.server.runtime.fanout import Role
 from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits
 from backprop_lab.server.wire.problems import CapReached

@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.settings import Limits
-from backprop_lab.server.wire.schemas import SurfaceOut
+from backprop_lab.server.wire.analysis_models import SurfaceOut
 
 
 def loc_names(response) -> list[str]:  # type: ignore[no-untyped-def]

@@ -29,8 +29,9 @@ from backprop_lab.engine.network import INITS
 from backprop_lab.engine.optimizers import OPTIMIZER_KINDS, OPTIMIZERS
 from backprop_lab.engine.tabular import Table
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.wire.config_models import ConfigIn
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION, Speed
-from backprop_lab.server.wire.schemas import ConfigIn, StepIn
+from backprop_lab.server.wire.session_models import StepIn
 
 JSON = dict[str, Any]
 

@@ -1,0 +1,134 @@
+"""Wire models of the analyses beside training: the loss surface (docs/api.md, "Loss surface")
+and the learning-rate lab (docs/api.md, "Learning-rate lab": sweep, loss line, range test)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from backprop_lab.server.wire.config_models import ConfigIn, MaybeNumber, _Input
+from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST, ParamsOut
+
+MAX_SURFACE_RESOLUTION = 101
+
+
+WeightAddress = Annotated[list[Annotated[int, Field(ge=0, le=1_000_000)]], Field(min_length=3, max_length=3)]
+
+
+class SurfaceIn(_Input):
+    """A 2-D slice of the data loss on the training split around the current weights."""
+
+    directions: Literal["weights", "random", "pca"] = Field(
+        default="weights",
+        description="weights: two chosen weights moved by ±span in weight units; random: two random "
+        "filter-normalised directions (Li et al. 2018) from `seed`; pca: the top two principal directions "
+        "of the recorded trajectory.",
+    )
+    resolution: Annotated[int, Field(ge=3, le=MAX_SURFACE_RESOLUTION, description="Grid points per axis.")] = 41
+    span: Annotated[float, Field(gt=0.0, le=100.0, description="The axes run from −span to +span.")] = 1.0
+    weights: Annotated[list[WeightAddress], Field(min_length=2, max_length=2)] | None = Field(
+        default=None,
+        description="`weights` directions only: [[layer, i, j], [layer, i, j]], W[layer][i, j]; default: the "
+        "two weights with the largest gradient of the objective.",
+    )
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1, description="`random` directions only.")] = 0
+
+
+class SurfaceOut(BaseModel):
+    x: list[float] = Field(description="α of each row of `loss`, from −span to +span.")
+    y: list[float] = Field(description="β of each column of `loss`.")
+    loss: list[list[MaybeNumber]] = Field(
+        description="resolution × resolution data losses: loss[i][j] at θ + x[i]·d₁ + y[j]·d₂."
+    )
+    center_loss: MaybeNumber = Field(description="The data loss at the current weights, the slice's centre.")
+    trajectory: list[list[float]] = Field(
+        description="The recorded weights projected on the plane (least squares), oldest first; the last "
+        "point is the current weights, (0, 0)."
+    )
+    trajectory_steps: list[int] = Field(description="The step of each trajectory point.")
+    directions: list[ParamsOut] = Field(description="d₁ and d₂ in the shape of params.")
+    kind: Literal["weights", "random", "pca"]
+    weights: list[list[int]] | None = Field(description="The two weights of `weights` directions.")
+    explained_variance: list[float] | None = Field(
+        description="`pca`: the share of the trajectory's variance along d₁ and d₂."
+    )
+    seed: int | None = Field(description="`random`: the seed the directions were drawn from.")
+    span: float
+    resolution: int
+    step: int = Field(description="The step of the weights at the centre.")
+    surface_id: int = Field(description="Frames carry `surface_point` on the latest surface of this id.")
+    seconds: float = Field(description="Time the grid took to compute.")
+
+
+MAX_RACE_COPIES = 8  # the engine's `backprop_lab.engine.lr_lab.MAX_COPIES`; tests keep the two in step
+
+
+MAX_LINE_POINTS = 1001
+
+
+MAX_RANGE_STEPS = 10_000
+
+
+LearningRate = Annotated[float, Field(gt=0.0, le=1000.0)]
+
+
+class LrSweepIn(_Input):
+    config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
+    learning_rates: Annotated[list[LearningRate], Field(min_length=1, max_length=MAX_RACE_COPIES)]
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
+    record_every: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] | None = Field(
+        default=None, description="Steps between history points; null: every step up to 500 steps, else "
+        "about 500 points in all."
+    )
+
+
+class SweepRunOut(BaseModel):
+    learning_rate: float
+    history: list[MaybeNumber] = Field(description="Train loss on the whole split at `history_steps`.")
+    history_steps: list[int] = Field(description="Step 0 (the shared start), every `record_every` steps, the "
+                                     "last step; a diverged run ends at its last good step.")
+    diverged: bool
+    diverged_at: int | None = Field(description="The step whose loss or weights became non-finite (not taken).")
+    cause: Literal["loss", "weights"] | None
+
+
+class LrSweepOut(BaseModel):
+    runs: list[SweepRunOut] = Field(description="In the order of `learning_rates`.")
+    steps: int
+    record_every: int
+
+
+class LossLineIn(_Input):
+    points: Annotated[int, Field(ge=2, le=MAX_LINE_POINTS)] = 101
+    max_rate_multiple: Annotated[float, Field(gt=0.0, le=1000.0)] = 4.0
+
+
+class LossLineOut(BaseModel):
+    rates: list[float] = Field(description="η from 0 to max_rate_multiple × current_rate, evenly spaced.")
+    loss: list[MaybeNumber] = Field(description="Data loss on the training split at θ − η·g.")
+    current_rate: float
+    current_loss: MaybeNumber = Field(description="Today's loss (η = 0).")
+    landing_loss: MaybeNumber = Field(description="Where one full-batch step at the current rate lands.")
+    best_rate: float = Field(description="The rate of the lowest point on the line.")
+    best_loss: MaybeNumber
+    overshoot_rate: float | None = Field(description="The first rate past the bottom whose loss is above "
+                                         "today's (null: none on the line).")
+    gradient_norm: MaybeNumber = Field(description="|g|, the full-batch gradient of the objective.")
+
+
+class RangeTestIn(_Input):
+    config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
+    min_rate: LearningRate = 1e-4
+    max_rate: LearningRate = 10.0
+    steps: Annotated[int, Field(ge=10, le=MAX_RANGE_STEPS)] = 200
+
+
+class RangeTestOut(BaseModel):
+    rates: list[float] = Field(description="The rate of each step taken, growing by one factor per step.")
+    loss: list[MaybeNumber] = Field(description="Each step's mini-batch loss, before its update.")
+    smoothed: list[MaybeNumber] = Field(description="Exponential moving average of `loss`, bias-corrected.")
+    suggested_rate: float = Field(description="Where the smoothed loss falls fastest against log(rate).")
+    stopped_at: int | None = Field(description="The step index at which the loss exploded (above 4× its best "
+                                   "smoothed value) or diverged; null: it ran every step.")
+    diverged: bool
