@@ -15,11 +15,8 @@ REGRESSION_DATASETS = ("plane", "multi_gaussian")
 TABULAR_DATASETS = ("iris",)
 BUILTIN_DATASETS = CLASSIFICATION_DATASETS + REGRESSION_DATASETS + TABULAR_DATASETS
 
-# Fields whose change keeps the weights (applied live while training).
-LIVE_FIELDS = frozenset(
-    {"learning_rate", "momentum", "batch_size", "optimizer", "regularization", "regularization_rate", "loss"}
-)
-# Fields whose change rebuilds data and network from the seed (step goes back to 0).
+# Fields whose change rebuilds data and network from the seed (step goes back to 0); a change of
+# any other field applies from the next step and keeps the weights.
 REINITIALISING_FIELDS = frozenset(
     {"dataset", "samples", "noise", "train_ratio", "seed", "features", "hidden_layers", "activation", "init"}
 )

@@ -34,8 +34,9 @@ import numpy as np
 from backprop_lab.engine.choices import training_codes
 from backprop_lab.engine.kernels.metrics import evaluate
 from backprop_lab.engine.kernels.surface import first_moving_layer, slice_losses, slice_prefix
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.losses import Loss
-from backprop_lab.engine.network import Network, ParameterLayout, as_rows
+from backprop_lab.engine.network import Network, as_rows
 from backprop_lab.engine.workspace import Workspace
 
 PLANE_KINDS = ("weights", "random", "pca")

@@ -367,7 +367,7 @@ class Trainer:
         if max_steps < 1:
             return 0
         start, started = self.step_count, time.perf_counter()
-        # The kernel's clock (`kernels.clock`) is Python's monotonic clock, read here without a
+        # The kernel's clock (`lowlevel.clock`) is Python's monotonic clock, read here without a
         # compiled call (each one gives the GIL away and waits to get it back).
         self.counters[slot.DEADLINE] = time.monotonic_ns() + max(0, int((deadline - started) * 1e9))
         try:

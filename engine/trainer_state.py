@@ -5,7 +5,7 @@ whose next steps are bit-identical to the ones the original would have taken. Th
 and the initial weights are not in it: they follow from the config and its seed (they are
 drawn first, always in the same order). What is in it is what training has changed since:
 
-    parameters      θ (P,): every weight and bias, flat (backprop_lab.engine.network.ParameterLayout)
+    parameters      θ (P,): every weight and bias, flat (backprop_lab.engine.layout.ParameterLayout)
     moments         (2, P): the optimiser's memory (momentum's buf, or Adam's m and v)
     step, epoch     steps taken, epochs completed
     position        the row of the current epoch's order where the next batch starts

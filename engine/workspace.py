@@ -16,7 +16,7 @@ import numpy as np
 from backprop_lab.engine.kernels.codes import N_OUT, UNITS_AT
 
 if TYPE_CHECKING:
-    from backprop_lab.engine.network import ParameterLayout
+    from backprop_lab.engine.layout import ParameterLayout
 
 
 LayerViews = tuple[np.ndarray, np.ndarray, np.ndarray]  # one layer's z, a, δ (rows, n_out)

@@ -1,5 +1,7 @@
 """The engine stays pure: its modules import only NumPy, numba and the standard library, and
-importing every one of them pulls in no web or server code."""
+importing every one of them pulls in no web or server code. Inside it, the reference step a
+student reads first imports NumPy alone, not the kernels; the frame codec, a wire format, stands
+alone from the engine."""
 
 import ast
 import pkgutil
@@ -25,17 +27,31 @@ def top(name: str) -> str:
     return "backprop_lab.engine" if name.startswith("backprop_lab.engine") else name.split(".")[0]
 
 
+def imports_of(path: Path) -> set[str]:
+    """The packages `path` imports (`top`), wherever in the file, TYPE_CHECKING blocks included."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {top(alias.name) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(top(node.module))
+    return imported
+
+
 def test_every_engine_file_imports_only_numpy_numba_and_the_standard_library():
     files = sorted((ROOT / "engine").rglob("*.py"))
     assert len(files) >= 20
     for path in files:
-        imported = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                imported |= {top(alias.name) for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                imported.add(top(node.module))
+        imported = imports_of(path)
         assert imported <= ALLOWED, f"{path.relative_to(ROOT)} imports {sorted(imported - ALLOWED)}"
+
+
+def test_the_reference_step_imports_numpy_alone():
+    assert imports_of(ROOT / "engine" / "reference.py") - set(sys.stdlib_module_names) == {"numpy"}
+
+
+def test_the_frame_codec_imports_nothing_of_the_engine():
+    assert "backprop_lab.engine" not in imports_of(ROOT / "server" / "wire" / "frame_codec.py")
 
 
 def test_importing_every_engine_module_loads_no_web_package():

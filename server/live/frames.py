@@ -137,9 +137,9 @@ class FrameBuilder:
             blocks = {"params": trainer.network.parameters}
             if numbers:
                 blocks |= {"gradients": trainer.last_gradient, "updates": trainer.last_update}
-            layout = trainer.network.layout
-            if self._packer is None or self._packer.layout is not layout:
-                self._packer = frame_codec.FramePacker(layout)
+            shapes = trainer.network.layout.shapes
+            if self._packer is None or self._packer.shapes != shapes:
+                self._packer = frame_codec.FramePacker(shapes)
             packed = self._packer.pack("float64" if exact else "float32", blocks, self._probe if numbers else None)
             message["arrays"] = packed.index
             data = packed.data

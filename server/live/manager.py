@@ -23,7 +23,7 @@ import anyio.to_thread
 
 from backprop_lab.engine.config import BUILTIN_DATASETS, Config
 from backprop_lab.engine.datasets import GENERATED_CLASSES
-from backprop_lab.engine.network import ParameterLayout
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import Table, load_iris
 from backprop_lab.engine.trainer import Trainer
 from backprop_lab.server.classroom.identity import Identity

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from backprop_lab.engine.config import BUILTIN_DATASETS, Config
-from backprop_lab.engine.network import ParameterLayout
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import CsvError, Table, parse_csv, table_csv
 from backprop_lab.engine.trainer import Trainer
 from backprop_lab.engine.trainer_state import StateError, TrainerState

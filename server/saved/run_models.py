@@ -37,7 +37,6 @@ RunName = Annotated[
     Field(min_length=1, max_length=MAX_NAME, pattern=r"\S", description="Shown as text, never as markup."),
     AfterValidator(_unicode),
 ]
-RunId = Annotated[str, Field(min_length=1, max_length=64)]
 Count = Annotated[int, Field(ge=0, le=2**62)]
 BigInt = Annotated[str, Field(pattern=r"^[0-9]{1,40}$", description="An integer too large for JSON numbers.")]
 

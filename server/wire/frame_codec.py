@@ -36,16 +36,15 @@ dtype's largest number and NaN as 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from backprop_lab.engine.network import ParameterLayout
-
 JSON = dict[str, Any]
+LayerShapes = tuple[tuple[int, int], ...]  # (n_in, n_out) of each weighted layer, input side first
 DTYPES: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 LAYER_BLOCKS = ("params", "gradients", "updates")  # Layers: [{"weights", "biases"}] per layer
 BLOCK_ALIGN = 8
@@ -83,15 +82,16 @@ def _block_bytes(values: np.ndarray, dtype: np.dtype[Any]) -> bytes:
 
 
 class FramePacker:
-    """Packs the arrays of one network's frames (`ParameterLayout`), once for every client.
+    """Packs the arrays of one network's frames, once for every client; the network is known by
+    its layers' shapes (n_in, n_out), input side first.
 
     What does not change from frame to frame is kept: the layer blocks' references (they depend
-    on the layout and dtype only) and the probe's block (it changes when it is re-evaluated,
+    on the shapes and dtype only) and the probe's block (it changes when it is re-evaluated,
     about 20 times a second while playing, not every frame).
     """
 
-    def __init__(self, layout: ParameterLayout) -> None:
-        self.layout = layout
+    def __init__(self, shapes: Sequence[tuple[int, int]]) -> None:
+        self.shapes: LayerShapes = tuple((int(n_in), int(n_out)) for n_in, n_out in shapes)
         self._layer_refs: dict[tuple[str, int], list[JSON]] = {}
         self._probe: tuple[JSON, str, int, JSON, bytes] | None = None  # (probe, dtype, start, index, bytes)
 
@@ -99,9 +99,9 @@ class FramePacker:
         """The index and bytes of a frame's arrays.
 
         `layers` maps block names (`params`, `gradients`, `updates`, laid out in that order) to
-        flat (P,) vectors in the engine's layout; `probe` is a `views.probe_view(...)` at full
-        precision (None: no probe block). The arrays are read now and may change afterwards;
-        the probe must not (a new probe is a new dict).
+        flat (P,) vectors: every layer's weights (row by row), then every layer's biases. `probe`
+        is a `views.probe_view(...)` at full precision (None: no probe block). The arrays are read
+        now and may change afterwards; the probe must not (a new probe is a new dict).
         """
         wire = DTYPES[dtype]
         index: JSON = {"dtype": dtype, "bytes": 0}
@@ -128,13 +128,12 @@ class FramePacker:
         refs = self._layer_refs.get(key)
         if refs is None:
             item = DTYPES[dtype].itemsize
-            shapes = self.layout.shapes
             weights, offset = [], start
-            for n_in, n_out in shapes:
+            for n_in, n_out in self.shapes:
                 weights.append([offset, [n_in, n_out]])
                 offset += n_in * n_out * item
             biases = []
-            for _, n_out in shapes:
+            for _, n_out in self.shapes:
                 biases.append([offset, [n_out]])
                 offset += n_out * item
             refs = [{"weights": w, "biases": b} for w, b in zip(weights, biases, strict=True)]
@@ -167,11 +166,6 @@ def _pack_probe(probe: JSON, wire: np.dtype[Any], start: int) -> tuple[JSON, byt
         index["layers"] = [fields(layer) for layer in probe["layers"]]
     values = np.concatenate([array.ravel() for array in arrays]) if arrays else np.zeros(0)
     return index, _block_bytes(values, wire)
-
-
-def pack(dtype: str, layout: ParameterLayout, layers: dict[str, np.ndarray], probe: JSON | None = None) -> PackedArrays:
-    """`FramePacker(layout).pack(...)`, for a single frame."""
-    return FramePacker(layout).pack(dtype, layers, probe)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from backprop_lab.engine.network import ParameterLayout
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.server.wire.problems import InvalidInput
 
 

@@ -17,8 +17,9 @@ import numpy as np
 from backprop_lab.engine.datasets import Dataset, Split
 from backprop_lab.engine.evaluation import evaluate_split
 from backprop_lab.engine.gradcheck import GradientCheck
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.losses import Loss
-from backprop_lab.engine.network import Network, ParameterLayout
+from backprop_lab.engine.network import Network
 from backprop_lab.engine.trace import LayerTrace, SampleTrace
 from backprop_lab.engine.trainer import Diverged, Trainer
 

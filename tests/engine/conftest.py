@@ -1,4 +1,4 @@
-"""The engine tests' independent reference (`reference_net`) sits one folder up."""
+"""The engine tests' shared strategies (`config_strategies`) sit one folder up."""
 
 import sys
 from pathlib import Path

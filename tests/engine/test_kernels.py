@@ -1,58 +1,14 @@
-"""The compiled kernels against an independent NumPy reference (tests/reference_net.py), for
-random networks with every activation, loss, regularisation and optimiser: the step's loss,
-objective, gradients and updates agree within 1e-12 relative."""
-
-import itertools
+"""The compiled kernels' parts on their own: softmax and the losses at extreme logits, the
+penalties, and the activations and their slopes against engine/reference.py, kinks included.
+Whole steps against the reference: test_reference.py."""
 
 import numpy as np
 import pytest
-from reference_net import ReferenceOptimizer, forward, gradients
 
+from backprop_lab.engine import reference
 from backprop_lab.engine.activations import ACTIVATIONS
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.trainer import Trainer
-
-CASES = [("cross_entropy", "spiral"), ("mse", "five_class"), ("mse", "plane")]  # mse through softmax, and linear
-COMBINATIONS = list(itertools.product(sorted(ACTIVATIONS), CASES, ["none", "l1", "l2"], ["sgd", "momentum", "adam"]))
-RTOL, ATOL = 1e-12, 1e-15
-
-
-def layers_from(trainer: Trainer) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(w.copy(), b.copy()) for w, b in zip(trainer.network.weights, trainer.network.biases, strict=True)]
-
-
-def flat(pairs) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return np.concatenate([w.ravel() for w, _ in pairs] + [b for _, b in pairs])
-
-
-@pytest.mark.parametrize(
-    "activation,case,regularization,optimizer", COMBINATIONS,
-    ids=[f"{a}-{loss}-{d}-{r}-{o}" for a, (loss, d), r, o in COMBINATIONS],
-)
-def test_each_step_matches_the_reference(activation, case, regularization, optimizer):
-    loss, dataset = case
-    config = Config(dataset=dataset, samples=60, hidden_layers=(5, 3), activation=activation, loss=loss,
-                    optimizer=optimizer, learning_rate=0.05, batch_size=7, regularization=regularization,
-                    regularization_rate=0.01, init="he", seed=len(activation) + len(regularization))
-    trainer = Trainer(config)
-    classify = not trainer.dataset.is_regression
-    reference = ReferenceOptimizer(optimizer, 0.05, 0.9)
-    for _ in range(4):
-        layers = layers_from(trainer)
-        trace = trainer.traced_step()
-        value, objective, grads = gradients(layers, trace.inputs, trace.targets, activation, loss, classify,
-                                            regularization, 0.01)
-        assert trace.loss == pytest.approx(value, rel=RTOL)
-        assert trace.objective == pytest.approx(objective, rel=RTOL)
-        expected_gradient = flat(grads)
-        np.testing.assert_allclose(trainer.last_gradient, expected_gradient, rtol=RTOL, atol=ATOL)
-        np.testing.assert_allclose(trainer.last_update, reference.update(trainer.last_gradient), rtol=RTOL,
-                                   atol=ATOL)
-        np.testing.assert_allclose(trainer.network.parameters, flat(layers) + trainer.last_update, rtol=0, atol=0)
-        zs, activations = forward(layers, trace.inputs, activation, classify)
-        for layer, traced in enumerate(trace.layers):
-            np.testing.assert_allclose(traced.pre_activations, zs[layer], rtol=RTOL, atol=ATOL)
-            np.testing.assert_allclose(traced.activations, activations[layer + 1], rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("scale", [1000.0, -1000.0])
@@ -102,8 +58,6 @@ def test_the_penalties_follow_the_conventions():
 
 
 def test_activations_and_their_slopes_match_the_reference_including_the_kinks():
-    from reference_net import act, dact
-
     from backprop_lab.engine.kernels.activations import activate, slopes
 
     z = np.array([[-700.0, -3.0, -1e-300, 0.0, 1e-300, 0.5, 3.0, 700.0]])
@@ -111,8 +65,9 @@ def test_activations_and_their_slopes_match_the_reference_including_the_kinks():
         a, slope = np.zeros_like(z), np.zeros_like(z)
         activate(activation.code, z, a)
         slopes(activation.code, z, a, slope)
-        np.testing.assert_allclose(a, act(z, name), rtol=1e-15, atol=1e-300, err_msg=name)
-        np.testing.assert_allclose(slope, dact(z, name), rtol=1e-12, atol=1e-300, err_msg=name)
+        np.testing.assert_allclose(a, reference.activate(z, name), rtol=1e-15, atol=1e-300, err_msg=name)
+        np.testing.assert_allclose(slope, reference.activation_derivative(z, name), rtol=1e-12, atol=1e-300,
+                                   err_msg=name)
     relu = np.zeros_like(z)
     activate(ACTIVATIONS["relu"].code, np.array([[np.nan]]), relu[:, :1])
     assert np.isnan(relu[0, 0]), "NaN passes through, so divergence is noticed"

@@ -3,35 +3,38 @@ divergence, and the range test's suggestion."""
 
 import numpy as np
 import pytest
-from reference_net import data_loss, forward, gradients
 
+from backprop_lab.engine import reference
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.evaluation import split_metrics
 from backprop_lab.engine.lr_lab import MAX_COPIES, Race, loss_line, range_rates, range_test
 from backprop_lab.engine.trainer import Diverged, Trainer
 
 
-def reference_layers(trainer: Trainer, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def reference_layers(trainer: Trainer, theta: np.ndarray) -> list[reference.Layer]:
     weights, biases = trainer.network.layout.views(theta)
     return [(w.copy(), b.copy()) for w, b in zip(weights, biases, strict=True)]
 
 
+def reference_choices(trainer: Trainer) -> reference.Choices:
+    config, network = trainer.config, trainer.network
+    assert config.loss is not None
+    return reference.Choices(network.activation.name, network.classify, config.loss, config.regularization,
+                             config.regularization_rate)
+
+
 def reference_loss(trainer: Trainer, theta: np.ndarray) -> float:
-    train, network = trainer.dataset.train, trainer.network
-    _, acts = forward(reference_layers(trainer, theta), train.inputs, network.activation.name, network.classify)
-    assert trainer.config.loss is not None
-    return data_loss(acts[-1], train.targets, trainer.config.loss)
+    train = trainer.dataset.train
+    layers = reference_layers(trainer, theta)
+    return reference.loss_and_objective(layers, train.inputs, train.targets, reference_choices(trainer))[0]
 
 
 def full_batch_sgd_step(trainer: Trainer) -> np.ndarray:
     """θ after one sgd step on the whole training split, by the reference (objective's gradient)."""
-    config, network, train = trainer.config, trainer.network, trainer.dataset.train
-    assert config.loss is not None
-    _, _, grads = gradients(reference_layers(trainer, network.parameters), train.inputs, train.targets,
-                            network.activation.name, config.loss, network.classify, config.regularization,
-                            config.regularization_rate)
-    flat = np.concatenate([dw.ravel() for dw, _ in grads] + [db for _, db in grads])  # (P,) weights, then biases
-    return network.parameters - config.learning_rate * flat
+    train, sgd = trainer.dataset.train, reference.Optimizer("sgd", trainer.config.learning_rate)
+    step = reference.training_step(reference_layers(trainer, trainer.network.parameters), train.inputs,
+                                   train.targets, reference_choices(trainer), sgd)
+    return np.concatenate([w.ravel() for w, _ in step.layers] + [b for _, b in step.layers])  # (P,) weights, biases
 
 
 @pytest.mark.parametrize("config", [

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from reference_net import dact
 
+from backprop_lab.engine import reference
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.datasets import grid_inputs
 from backprop_lab.engine.evaluation import confusion_matrix, evaluate_split, grid_activations, split_metrics
@@ -100,7 +100,8 @@ def test_the_probe_carries_f_prime_at_each_hidden_layer_s_z(activation):
             assert traced.derivatives is None
             break
         assert traced.derivatives is not None and traced.derivatives.shape == z.shape
-        np.testing.assert_allclose(traced.derivatives, dact(z, activation), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(traced.derivatives, reference.activation_derivative(z, activation), rtol=1e-12,
+                                   atol=1e-15)
         # and it is the factor the backward pass used: δ = f′(z)·(W_next·δ_next)
         below = trainer.network.weights[layer + 1] @ probe.layers[layer + 1].deltas  # (n_out,)
         np.testing.assert_allclose(traced.deltas, traced.derivatives * below, rtol=1e-12, atol=1e-15)

@@ -3,8 +3,8 @@ independent NumPy reference with the parameters moved by hand."""
 
 import numpy as np
 import pytest
-from reference_net import data_loss, forward
 
+from backprop_lab.engine import reference
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.evaluation import split_metrics
 from backprop_lab.engine.gradcheck import Objective
@@ -26,8 +26,8 @@ def reference_loss(network: Network, parameters: np.ndarray, inputs: np.ndarray,
                    loss: str) -> float:
     weights, biases = network.layout.views(parameters)
     layers = list(zip(weights, biases, strict=True))
-    _, activations = forward(layers, inputs, network.activation.name, network.classify)
-    return data_loss(activations[-1], targets, loss)
+    choices = reference.Choices(network.activation.name, network.classify, loss)
+    return reference.loss_and_objective(layers, inputs, targets, choices)[0]
 
 
 def trained(config: Config, steps: int = 200) -> Trainer:

@@ -18,9 +18,8 @@ from backprop_lab.server.cli import LabServer, build_server
 from backprop_lab.server.deps import Services
 from backprop_lab.server.settings import Limits, Settings, Timing
 
-# The tests' own helper modules: server_helpers next to this file, reference_net one folder up.
+# The tests' own helper module, server_helpers, next to this file.
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent))
 from server_helpers import SERVER_START_SECONDS, TEACHER_KEY, free_port  # noqa: E402
 
 

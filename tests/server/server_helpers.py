@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import httpx
+import numpy as np
 
 from backprop_lab.server.wire.frame_codec import decode_frame
 
@@ -27,6 +28,13 @@ def client_from(base: str, address: str, **options: Any) -> httpx.Client:
     """An HTTP client whose connections come from `address` (127.0.0.x: every one of them is
     this machine), keeping its cookies like a browser: another student, on another laptop."""
     return httpx.Client(base_url=base, transport=httpx.HTTPTransport(local_address=address), timeout=60, **options)
+
+
+def layers_of(params: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(W (n_in, n_out), b (n_out,)) per layer from the API's `{"layers": [{"weights", "biases"}, …]}`
+    (…/params, …/gradients, a loss surface's directions), as engine/reference.py takes them."""
+    return [(np.array(layer["weights"], dtype=float), np.array(layer["biases"], dtype=float))
+            for layer in params["layers"]]
 
 
 def strict_json(text: str | bytes) -> Any:

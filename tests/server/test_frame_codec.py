@@ -33,7 +33,7 @@ def probe_of(trainer: Trainer) -> dict:
 
 
 def pack_all(trainer: Trainer, dtype: str) -> tuple[dict, bytes]:
-    packed = FramePacker(trainer.network.layout).pack(
+    packed = FramePacker(trainer.network.layout.shapes).pack(
         dtype,
         {"params": trainer.network.parameters, "gradients": trainer.last_gradient, "updates": trainer.last_update},
         probe_of(trainer),
@@ -88,7 +88,7 @@ def test_a_field_the_probe_gains_is_packed_by_its_name():
     probe = probe_of(trainer)
     for layer in probe["layers"]:
         layer["derivatives"] = 1 - layer["activations"] ** 2  # tanh′(z), as the engine may add it
-    packed = FramePacker(trainer.network.layout).pack("float64", {"params": trainer.network.parameters}, probe)
+    packed = FramePacker(trainer.network.layout.shapes).pack("float64", {"params": trainer.network.parameters}, probe)
     frame = decode_frame({"type": "frame", "arrays": packed.index}, packed.data)
     for got, want in zip(frame["probe"]["layers"], probe["layers"], strict=True):
         assert np.array_equal(got["derivatives"], want["derivatives"])
@@ -107,7 +107,7 @@ def test_no_infinity_or_nan_is_packed():
     probe["layers"][0]["pre_activations"] = np.array([1e300, -np.inf, np.nan, 2.0])
     parameters = trainer.network.parameters.copy()
     parameters[0] = 1e39  # beyond float32
-    packed = FramePacker(trainer.network.layout).pack("float32", {"params": parameters}, probe)
+    packed = FramePacker(trainer.network.layout.shapes).pack("float32", {"params": parameters}, probe)
     frame = decode_frame({"type": "frame", "arrays": packed.index}, packed.data)
     largest = np.finfo(np.float32).max
     assert frame["params"][0]["weights"][0, 0] == largest

@@ -9,9 +9,9 @@ import time
 import httpx
 import numpy as np
 import pytest
-from reference_net import data_loss, forward, gradients, layers_of
-from server_helpers import strict_json
+from server_helpers import layers_of, strict_json
 
+from backprop_lab.engine import reference
 from backprop_lab.engine.lr_lab import MAX_COPIES
 from backprop_lab.server.analyses import rate_experiments
 from backprop_lab.server.classroom.quotas import Resource
@@ -58,15 +58,14 @@ def test_the_loss_line_of_a_session_starts_today_and_lands_where_one_full_batch_
     params = layers_of(http.get(f"/api/v1/sessions/{sid}/params").json())
     train = http.get(f"/api/v1/sessions/{sid}/dataset").json()["train"]
     x, y = np.array(train["inputs"]), np.array(train["targets"])
-    _, acts = forward(params, x, "tanh", True)
-    today = data_loss(acts[-1], y, "cross_entropy")
-    _, _, grads = gradients(params, x, y, "tanh", "cross_entropy", True, "l2", 0.01)
-    stepped = [(w - 0.5 * dw, b - 0.5 * db) for (w, b), (dw, db) in zip(params, grads, strict=True)]
-    _, acts = forward(stepped, x, "tanh", True)
+    choices = reference.Choices("tanh", True, "cross_entropy", "l2", 0.01)
+    step = reference.training_step(params, x, y, choices, reference.Optimizer("sgd", 0.5))  # one full-batch step
+    today = step.loss
+    landing, _ = reference.loss_and_objective(step.layers, x, y, choices)
     assert len(line.rates) == len(line.loss) == 21 and line.rates[-1] == pytest.approx(1.0)
     assert line.current_rate == 0.5 and line.loss[0] == pytest.approx(today, rel=1e-12)
     assert line.current_loss == pytest.approx(today, rel=1e-12)
-    assert line.landing_loss == pytest.approx(data_loss(acts[-1], y, "cross_entropy"), rel=1e-10)
+    assert line.landing_loss == pytest.approx(landing, rel=1e-10)
     assert line.loss[10] == pytest.approx(line.landing_loss, rel=1e-12)
     assert http.get(f"/api/v1/sessions/{sid}").json()["step"] == 40, "the line trains nothing"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_net import data_loss, forward, gradients, layers_of
-from server_helpers import strict_json
+from server_helpers import layers_of, strict_json
 
+from backprop_lab.engine import reference
 from backprop_lab.server.settings import Limits, descriptor_limit
 from backprop_lab.server.wire.session_models import (
     DatasetOut,
@@ -83,10 +83,12 @@ def test_metrics_are_the_data_loss_of_whole_splits_at_the_current_weights(http):
     session = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 40}).json()
     layers = layers_of(http.get(f"/api/v1/sessions/{sid}/params").json())
     data = http.get(f"/api/v1/sessions/{sid}/dataset").json()
+    choices = reference.Choices("relu", True, "cross_entropy")
     for split in ("train", "test"):
         inputs, targets = (np.array(data[split][key]) for key in ("inputs", "targets"))
-        outputs = forward(layers, inputs, "relu", True)[1][-1]
-        assert session["metrics"][f"{split}_loss"] == pytest.approx(data_loss(outputs, targets, "cross_entropy"))
+        outputs = reference.forward(layers, inputs, choices)[1][-1]
+        loss, _ = reference.loss_and_objective(layers, inputs, targets, choices)
+        assert session["metrics"][f"{split}_loss"] == pytest.approx(loss)
         accuracy = np.mean(outputs.argmax(1) == targets.argmax(1))
         assert session["metrics"][f"{split}_accuracy"] == pytest.approx(accuracy)
 
@@ -250,10 +252,11 @@ def test_gradients_match_an_independent_backprop_without_changing_the_weights(ht
     assert http.get(f"/api/v1/sessions/{sid}/params").json() == params
     data = http.get(f"/api/v1/sessions/{sid}/dataset").json()
     inputs, targets = np.array(data["train"]["inputs"]), np.array(data["train"]["targets"])
-    loss, objective, expected = gradients(layers_of(params), inputs, targets, "sigmoid", "cross_entropy",
-                                          True, "l2", 0.01)
-    assert body.loss == pytest.approx(loss, rel=1e-12) and body.objective == pytest.approx(objective, rel=1e-12)
-    for got, (dw, db) in zip(body.layers, expected, strict=True):
+    choices = reference.Choices("sigmoid", True, "cross_entropy", "l2", 0.01)
+    expected = reference.training_step(layers_of(params), inputs, targets, choices, reference.Optimizer("sgd", 0.03))
+    assert body.loss == pytest.approx(expected.loss, rel=1e-12)
+    assert body.objective == pytest.approx(expected.objective, rel=1e-12)
+    for got, (dw, db) in zip(body.layers, expected.gradients, strict=True):
         np.testing.assert_allclose(np.array(got.weights), dw, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(np.array(got.biases), db, rtol=1e-9, atol=1e-12)
 
@@ -264,10 +267,10 @@ def test_the_trace_of_one_sample_is_its_own_forward_and_backward_pass(http):
     data = http.get(f"/api/v1/sessions/{sid}/dataset").json()
     trace = TraceOut.model_validate(http.get(f"/api/v1/sessions/{sid}/trace?split=test&index=7").json())
     x, y = np.array(data["test"]["inputs"][7])[None], np.array(data["test"]["targets"][7])[None]
-    loss, _, expected = gradients(params, x, y, "tanh", "cross_entropy", True)
-    assert (trace.split, trace.index) == ("test", 7) and trace.loss == pytest.approx(loss)
-    zs, acts = forward(params, x, "tanh", True)
-    for layer, z, a, (dw, db) in zip(trace.layers, zs, acts[1:], expected, strict=True):
+    expected = reference.training_step(params, x, y, reference.Choices("tanh", True, "cross_entropy"),
+                                       reference.Optimizer("sgd", 0.03))
+    assert (trace.split, trace.index) == ("test", 7) and trace.loss == pytest.approx(expected.loss)
+    for layer, z, a, (dw, db) in zip(trace.layers, expected.z, expected.a[1:], expected.gradients, strict=True):
         np.testing.assert_allclose(layer.pre_activations, z[0], rtol=1e-12)
         np.testing.assert_allclose(layer.activations, a[0], rtol=1e-12)
         np.testing.assert_allclose(np.array(layer.weight_gradients), dw, rtol=1e-9, atol=1e-15)

@@ -11,10 +11,10 @@ import time
 import httpx
 import numpy as np
 import pytest
-from reference_net import data_loss, forward, layers_of
-from server_helpers import Inbox, strict_json
+from server_helpers import Inbox, layers_of, strict_json
 from websockets.asyncio.client import connect
 
+from backprop_lab.engine import reference
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.settings import Limits
@@ -57,20 +57,20 @@ def unflat(vector: np.ndarray, like: list[tuple[np.ndarray, np.ndarray]]) -> lis
     return out
 
 
-def reference(http, sid: str):  # type: ignore[no-untyped-def]
+def weights_and_loss(http, sid: str):  # type: ignore[no-untyped-def]
     layers = layers_of(http.get(f"/api/v1/sessions/{sid}/params").json())
     train = http.get(f"/api/v1/sessions/{sid}/dataset").json()["train"]
     x, y = np.array(train["inputs"]), np.array(train["targets"])
 
     def loss_at(moved: list[tuple[np.ndarray, np.ndarray]]) -> float:
-        return data_loss(forward(moved, x, "tanh", True)[1][-1], y, "cross_entropy")
+        return reference.loss_and_objective(moved, x, y, reference.Choices("tanh", True, "cross_entropy"))[0]
 
     return layers, loss_at
 
 
 def test_along_two_chosen_weights_the_grid_is_the_loss_with_those_weights_set_by_hand(http):
     sid = trained_session(http)
-    layers, loss_at = reference(http, sid)
+    layers, loss_at = weights_and_loss(http, sid)
     answer = surface(http, sid, directions="weights", resolution=41, span=1.0, weights=[[0, 1, 2], [2, 0, 1]])
     grid = np.array(answer.loss, dtype=float)
     assert grid.shape == (41, 41) and answer.kind == "weights" and answer.weights == [[0, 1, 2], [2, 0, 1]]
@@ -100,7 +100,7 @@ def test_by_default_the_two_weights_are_those_with_the_largest_gradient(http):
 
 def test_random_directions_are_filter_normalised_and_reproduce_the_grid(http):
     sid = trained_session(http)
-    layers, loss_at = reference(http, sid)
+    layers, loss_at = weights_and_loss(http, sid)
     answer = surface(http, sid, directions="random", resolution=11, span=0.5, seed=7)
     assert answer.kind == "random" and answer.seed == 7
     directions = [flat(layers_of(d.model_dump())) for d in answer.directions]
