@@ -1,19 +1,18 @@
-"""The training configuration: every hyperparameter a user can set, as one frozen dataclass.
+"""The training configuration: every hyperparameter a user can set, as one frozen dataclass,
+and the one table of what each numeric field may hold (`CONFIG_BOUNDS`).
 
-The server mirrors this with a pydantic model (validation, HTTP errors) and converts in one
-place; the engine trusts a `Config` it is given but still checks the names it looks up in its
-registries, so a notebook user gets a clear `ValueError` too.
+The defaults are the dataclass's, the ranges the table's, and whether a field is a whole number
+its annotation's. `backprop_lab.engine.validation` checks a `Config` against them (a notebook
+user gets the same refusal as the API's client); the server's request models derive their
+bounds from the same table and `GET /api/v1/options` serves it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Protocol
+from typing import Any, get_type_hints
 
-CLASSIFICATION_DATASETS = ("circle", "xor", "gaussian", "spiral", "moons", "five_class")
-REGRESSION_DATASETS = ("plane", "multi_gaussian")
-TABULAR_DATASETS = ("iris",)
-BUILTIN_DATASETS = CLASSIFICATION_DATASETS + REGRESSION_DATASETS + TABULAR_DATASETS
+from backprop_lab.engine.bounds import Interval
 
 # Fields whose change rebuilds data and network from the seed (step goes back to 0); a change of
 # any other field applies from the next step and keeps the weights.
@@ -24,7 +23,7 @@ REINITIALISING_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class Config:
-    dataset: str = "circle"  # a name of BUILTIN_DATASETS or the id of an uploaded CSV
+    dataset: str = "circle"  # a name of datasets.BUILTIN or the id of an uploaded CSV
     samples: int = 500  # points generated for a 2-D set (train + test)
     noise: float = 0.0  # fraction 0 … 0.5 of the set's scale added as noise
     train_ratio: float = 0.5  # share of the samples in the training split
@@ -61,24 +60,24 @@ class Config:
         return any(getattr(self, name) != getattr(other, name) for name in REINITIALISING_FIELDS)
 
 
-class _Target(Protocol):
-    @property
-    def is_regression(self) -> bool: ...
+_WHOLE_NUMBERS = {name for name, kind in get_type_hints(Config).items() if kind is int}
 
 
-def is_regression_dataset(name: str, table: _Target | None = None) -> bool:
-    """The one place that decides whether a data set is a regression set (a linear output, mse)
-    or a classification set (softmax, K classes): by name for the built-in sets, by its target
-    column for an uploaded table (`backprop_lab.engine.tabular`). The validation (which loss fits), the
-    server's options and upload replies ask this; a built `Dataset` has `classes` None exactly
-    for these sets (tests/server/test_options.py checks the two agree)."""
-    if name in BUILTIN_DATASETS or table is None:
-        return name in REGRESSION_DATASETS
-    return table.is_regression
+def _bound(field: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Interval:
+    return Interval(low, high, low_open, high_open, integer=field in _WHOLE_NUMBERS)
 
 
-def default_loss_for(name: str, regression: bool | None = None) -> str:
-    """The loss that follows a data set when the user names none."""
-    if regression is None:
-        regression = is_regression_dataset(name)
-    return "mse" if regression else "cross_entropy"
+# What each numeric field may hold. The learning rate goes up to 1000 so that divergence can be
+# watched; momentum stays below 1 (at 1 the velocity never decays).
+CONFIG_BOUNDS: dict[str, Interval] = {
+    "samples": _bound("samples", 2, 1_000_000_000),
+    "noise": _bound("noise", 0.0, 0.5),
+    "train_ratio": _bound("train_ratio", 0.1, 0.9),
+    "seed": _bound("seed", 0, 2**63 - 1),
+    "learning_rate": _bound("learning_rate", 0.0, 1000.0, low_open=True),
+    "momentum": _bound("momentum", 0.0, 1.0, high_open=True),
+    "batch_size": _bound("batch_size", 1, 1_000_000_000),
+    "regularization_rate": _bound("regularization_rate", 0.0, 10.0),
+}
+HIDDEN_LAYERS = Interval(0, 64, integer=True)  # how many hidden layers
+NEURONS = Interval(1, None, integer=True)  # neurons in one hidden layer

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -219,26 +220,68 @@ def multi_gaussian(n: int, noise: float, rng: np.random.Generator) -> tuple[np.n
     return points + _uniform_noise(n, noise, 6.0, rng), values
 
 
-GENERATORS: dict[str, Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]] = {
-    "circle": circle,
-    "xor": xor,
-    "gaussian": gaussian,
-    "spiral": spiral,
-    "moons": moons,
-    "five_class": five_class,
-    "plane": plane,
-    "multi_gaussian": multi_gaussian,
+Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    """A data set the lab ships: a generated 2-D set (`generator`) or a table read from the
+    package (`load`). `classes` is K, or None for a regression set (a linear output, mse)."""
+
+    name: str
+    classes: int | None
+    generator: Generator | None = None
+    load: Callable[[], Table] | None = None
+
+    @property
+    def regression(self) -> bool:
+        return self.classes is None
+
+    @property
+    def tabular(self) -> bool:
+        """A table fed all its columns (`features`, `samples` and `noise` do not apply)."""
+        return self.load is not None
+
+
+# The one registry of built-in sets, in the order the page lists them (the `iris` entry's
+# classes are its file's three species; tests/engine/test_datasets.py reads the file to check).
+BUILTIN: dict[str, BuiltinDataset] = {
+    entry.name: entry
+    for entry in (
+        BuiltinDataset("circle", 2, circle),
+        BuiltinDataset("xor", 2, xor),
+        BuiltinDataset("gaussian", 2, gaussian),
+        BuiltinDataset("spiral", 2, spiral),
+        BuiltinDataset("moons", 2, moons),
+        BuiltinDataset("five_class", 5, five_class),
+        BuiltinDataset("plane", None, plane),
+        BuiltinDataset("multi_gaussian", None, multi_gaussian),
+        BuiltinDataset("iris", 3, load=load_iris),
+    )
 }
-GENERATED_CLASSES: dict[str, int | None] = {
-    "circle": 2,
-    "xor": 2,
-    "gaussian": 2,
-    "spiral": 2,
-    "moons": 2,
-    "five_class": 5,
-    "plane": None,
-    "multi_gaussian": None,
-}
+
+
+class _Target(Protocol):
+    @property
+    def is_regression(self) -> bool: ...
+
+
+def is_regression_dataset(name: str, table: _Target | None = None) -> bool:
+    """The one place that decides whether a data set is a regression set (a linear output, mse)
+    or a classification set (softmax, K classes): by the registry for the built-in sets, by its
+    target column for an uploaded table (`backprop_lab.engine.tabular`). The validation (which
+    loss fits), the server's options and upload replies ask this; a built `Dataset` has
+    `classes` None exactly for these sets."""
+    if name in BUILTIN or table is None:
+        return name in BUILTIN and BUILTIN[name].regression
+    return table.is_regression
+
+
+def default_loss_for(name: str, regression: bool | None = None) -> str:
+    """The loss that follows a data set when the user names none."""
+    if regression is None:
+        regression = is_regression_dataset(name)
+    return "mse" if regression else "cross_entropy"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,16 +324,13 @@ def _splits(
     return parts[0], parts[1]
 
 
-def _generated_dataset(config: Config, rng: np.random.Generator) -> Dataset:
+def _generated_dataset(generator: Generator, classes: int | None, config: Config, rng: np.random.Generator) -> Dataset:
     check_feature_names(config.features)
-    if not (math.isfinite(config.noise) and config.noise >= 0.0):
-        raise ValueError(f"noise must be a fraction ≥ 0 (0 … 0.5 in the UI), got {config.noise!r}")
     n_train = train_size(config.samples, config.train_ratio)
-    points, truth = GENERATORS[config.dataset](config.samples, config.noise, rng)  # (n, 2), (n,)
+    points, truth = generator(config.samples, config.noise, rng)  # (n, 2), (n,)
     order = rng.permutation(config.samples)  # (n,)
     points, truth = points[order], truth[order]
     inputs = transform(points, config.features)  # (n, n_inputs)
-    classes = GENERATED_CLASSES[config.dataset]
     train, test = _splits(points, inputs, truth, classes, n_train)
     return Dataset(
         name=config.dataset,
@@ -355,12 +395,13 @@ def make_dataset(config: Config, rng: np.random.Generator, table: Table | None =
     Generated sets use `samples`, `noise`, `features` and `train_ratio`; `iris` and an uploaded
     table (passed as `table`) use only `train_ratio` and feed all their columns, standardised.
     """
-    if config.dataset in GENERATORS:
-        return _generated_dataset(config, rng)
-    if config.dataset == "iris":
-        table = load_iris()
+    entry = BUILTIN.get(config.dataset)
+    if entry is not None and entry.generator is not None:
+        return _generated_dataset(entry.generator, entry.classes, config, rng)
+    if entry is not None and entry.load is not None:
+        table = entry.load()
     elif table is None:
-        known = ", ".join([*GENERATORS, "iris"])
+        known = ", ".join(BUILTIN)
         raise ValueError(
             f"unknown dataset {config.dataset!r}: not one of {known}, and no uploaded table was given"
         )

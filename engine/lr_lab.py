@@ -8,7 +8,7 @@ Three experiments, each built on the trainer and the compiled kernels every othe
   bottom, a large η lands past it — higher up the other side, or off the chart (divergence).
   All rates are one compiled call (`backprop_lab.engine.kernels.lr_lab.line_losses`), and the loss at the
   current rate is, to the bit, what one full-batch sgd step would land on.
-- **The race** (`Race`): K ≤ 8 copies of one config, each with its own rate. Each copy is a
+- **The race** (`Race`): K copies (`RACE_COPIES`) of one config, each with its own rate. Each copy is a
   `Trainer` built from the same config and seed, so all start from identical weights and see
   the same mini-batches in the same order; only the rate differs. They advance in lockstep
   chunks (every copy one compiled call per chunk) when watched live, or copy after copy when
@@ -28,18 +28,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backprop_lab.engine.bounds import Interval
 from backprop_lab.engine.choices import hyperparameters, training_codes
-from backprop_lab.engine.config import Config
+from backprop_lab.engine.config import CONFIG_BOUNDS, Config
 from backprop_lab.engine.gradcheck import Objective
 from backprop_lab.engine.kernels.gradcheck import objective_value
 from backprop_lab.engine.kernels.lr_lab import line_losses
 from backprop_lab.engine.network import Network, as_rows
-from backprop_lab.engine.optimizers import check_learning_rate
 from backprop_lab.engine.tabular import Table
 from backprop_lab.engine.trainer import Diverged, Trainer
+from backprop_lab.engine.validation import check_bound
 from backprop_lab.engine.workspace import Workspace
 
-MAX_COPIES = 8  # copies in one race
+# What each experiment accepts; every rate is a learning rate (`CONFIG_BOUNDS["learning_rate"]`).
+RACE_COPIES = Interval(1, 8, integer=True)  # copies in one race (a sweep's rates)
+LOSS_LINE_BOUNDS: dict[str, Interval] = {
+    "points": Interval(2, 1001, integer=True),
+    "max_rate_multiple": Interval(0.0, 1000.0, low_open=True),
+}
+RANGE_TEST_STEPS = Interval(10, 10_000, integer=True)
+LINE_POINTS = 101  # the loss line's points unless asked for others
+LINE_RATE_MULTIPLE = 4.0  # … and how far it reaches, in multiples of the current rate
 SMOOTHING_WINDOW = 0.05  # the range test's moving average spans about this share of its steps
 EXPLODES = 4.0  # the range test stops when the smoothed loss passes this many times its best
 
@@ -61,14 +70,13 @@ class LossLine:
     gradient_norm: float  # |g|
 
 
-def loss_line(trainer: Trainer, points: int = 101, max_rate_multiple: float = 4.0) -> LossLine:
+def loss_line(trainer: Trainer, points: int = LINE_POINTS, max_rate_multiple: float = LINE_RATE_MULTIPLE) -> LossLine:
     """The U-curve of the trainer's current weights along its full-batch gradient (see the
-    module docstring). `points` ≥ 2 rates evenly spaced from 0 to `max_rate_multiple` × the
-    current rate; the current rate itself is evaluated exactly, whether on the grid or not."""
-    if points < 2:
-        raise ValueError(f"points must be at least 2, not {points}")
-    if not (math.isfinite(max_rate_multiple) and max_rate_multiple > 0):
-        raise ValueError(f"max_rate_multiple must be a positive finite number, not {max_rate_multiple!r}")
+    module docstring). `points` rates evenly spaced from 0 to `max_rate_multiple` × the
+    current rate (each within `LOSS_LINE_BOUNDS`); the current rate itself is evaluated
+    exactly, whether on the grid or not."""
+    check_bound("points", points, LOSS_LINE_BOUNDS["points"])
+    check_bound("max_rate_multiple", max_rate_multiple, LOSS_LINE_BOUNDS["max_rate_multiple"])
     config, network = trainer.config, trainer.network
     train = trainer.dataset.train
     objective = Objective(network, trainer.loss, train.inputs, train.targets, config.regularization,
@@ -143,11 +151,9 @@ class Race:
     """K copies of one config racing with their own learning rates (see the module docstring)."""
 
     def __init__(self, config: Config, learning_rates: list[float], table: Table | None = None):
-        if not 1 <= len(learning_rates) <= MAX_COPIES:
-            raise ValueError(f"learning_rates: a race has 1 to {MAX_COPIES} rates, not {len(learning_rates)}")
-        rates = [check_learning_rate(rate) for rate in learning_rates]
+        check_bound("learning_rates", len(learning_rates), RACE_COPIES)  # each rate: its trainer checks it
         self.config = config
-        self.copies = [RaceCopy(rate, Trainer(config.replace(learning_rate=rate), table)) for rate in rates]
+        self.copies = [RaceCopy(rate, Trainer(config.replace(learning_rate=rate), table)) for rate in learning_rates]
         self.step = 0  # steps every running copy has taken
         self.record()
 
@@ -232,12 +238,11 @@ def range_rates(min_rate: float, max_rate: float, steps: int) -> np.ndarray:
 def range_test(config: Config, min_rate: float, max_rate: float, steps: int, table: Table | None = None) -> RangeTest:
     """Smith's learning-rate range test on a fresh trainer of `config` (see the module
     docstring). Step i trains one mini-batch at rate min_rate·(max_rate/min_rate)^(i/(steps−1))."""
-    check_learning_rate(min_rate)
-    check_learning_rate(max_rate)
+    check_bound("min_rate", min_rate, CONFIG_BOUNDS["learning_rate"])
+    check_bound("max_rate", max_rate, CONFIG_BOUNDS["learning_rate"])
     if not min_rate < max_rate:
         raise ValueError(f"min_rate ({min_rate:g}) must be below max_rate ({max_rate:g})")
-    if steps < 2:
-        raise ValueError(f"steps must be at least 2, not {steps}")
+    check_bound("steps", steps, RANGE_TEST_STEPS)
     rates = range_rates(min_rate, max_rate, steps)  # (steps,)
     trainer = Trainer(config.replace(learning_rate=float(rates[0])), table)
     losses = np.zeros(steps)  # (steps,)

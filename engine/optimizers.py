@@ -7,14 +7,13 @@ The update rules are compiled (`backprop_lab.engine.kernels.optimizers`, PyTorch
     adam      m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  m̂ = m/(1−β1ᵗ);  v̂ = v/(1−β2ᵗ)
               Δθ = −η·m̂ / (√v̂ + ε)
 
-`OptimizerState` holds what they remember between steps — `moments` (2, P): buf or m, and v —
-and validates the rates, naming a bad value. The number of updates made (t) is the trainer's
-`OPTIMIZER_STEPS` counter, reset with the state.
+`OptimizerState` holds what they remember between steps — `moments` (2, P): buf or m, and v.
+The rates are checked with the rest of the config (`backprop_lab.engine.validation`). The
+number of updates made (t) is the trainer's `OPTIMIZER_STEPS` counter, reset with the state.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,18 +40,6 @@ OPTIMIZER_KINDS: dict[str, OptimizerKind] = {
 }
 OPTIMIZERS = tuple(OPTIMIZER_KINDS)
 BETA1, BETA2, EPSILON = kernel.BETA1, kernel.BETA2, kernel.EPSILON
-
-
-def check_learning_rate(value: float) -> float:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, not {value!r}")
-    return float(value)
-
-
-def check_momentum(value: float) -> float:
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise ValueError(f"momentum must be in [0, 1), not {value!r}")
-    return float(value)
 
 
 class OptimizerState:

@@ -31,15 +31,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backprop_lab.engine.bounds import Interval
 from backprop_lab.engine.choices import training_codes
 from backprop_lab.engine.kernels.metrics import evaluate
 from backprop_lab.engine.kernels.surface import first_moving_layer, slice_losses, slice_prefix
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.losses import Loss
 from backprop_lab.engine.network import Network, as_rows
+from backprop_lab.engine.validation import check_bound
 from backprop_lab.engine.workspace import Workspace
 
 PLANE_KINDS = ("weights", "random", "pca")
+# What a slice accepts: an odd resolution puts a grid point exactly on θ₀; past 101 points a side
+# the grid costs more than a picture gains. The defaults are what the page first asks for.
+SURFACE_BOUNDS: dict[str, Interval] = {
+    "resolution": Interval(3, 101, integer=True),
+    "span": Interval(0.0, 100.0, low_open=True),
+}
+DEFAULT_RESOLUTION = 41
+DEFAULT_SPAN = 1.0
 WeightRef = tuple[int, int, int]  # (layer, i, j): W[layer][i, j]
 
 
@@ -208,7 +218,9 @@ def loss_surface(
 
     `workers` threads share the grid (the kernels release the GIL), run on `executor` or, if
     none, on threads made for the call. `trajectory` (n, P) is projected onto the plane, and
-    θ₀ appended as its last point."""
+    θ₀ appended as its last point. `span` and `resolution` must lie in `SURFACE_BOUNDS`."""
+    check_bound("span", span, SURFACE_BOUNDS["span"])
+    check_bound("resolution", resolution, SURFACE_BOUNDS["resolution"])
     layout = network.layout
     x = grid_axis(span, resolution)
     grid = _grid_losses(network, loss, as_rows(inputs), as_rows(targets), plane, x, x, workers, executor)

@@ -39,7 +39,7 @@ from backprop_lab.engine.kernels.training import (
 )
 from backprop_lab.engine.losses import Loss, get_loss
 from backprop_lab.engine.network import Network
-from backprop_lab.engine.optimizers import OptimizerState, check_learning_rate, check_momentum
+from backprop_lab.engine.optimizers import OptimizerState
 from backprop_lab.engine.tabular import Table
 from backprop_lab.engine.trace import LayerTrace, StepTrace
 from backprop_lab.engine.trainer_state import TrainerState, check_state
@@ -112,12 +112,12 @@ class Trainer:
         self._allocate_batch()
 
     def _apply_choices(self, config: Config) -> None:
-        """The kernels' codes and rates for `config` (checked here, so a bad rate names itself)."""
+        """The kernels' codes and rates for `config` (already checked by `validate_config`)."""
         assert config.loss is not None  # resolve_loss named it
         self.loss: Loss = get_loss(config.loss)
         self.codes = training_codes(self.network.activation, self.network.classify, config.loss,
                                     config.regularization, config.optimizer)  # (N_CODES,)
-        self.hyper = hyperparameters(check_learning_rate(config.learning_rate), check_momentum(config.momentum),
+        self.hyper = hyperparameters(config.learning_rate, config.momentum,
                                      config.regularization_rate)  # (N_HYPER,)
 
     def _allocate_batch(self) -> None:

@@ -1,19 +1,21 @@
 """Checks a `Config` before the engine uses it, naming the bad field and value.
 
-The server validates the same ranges first (with HTTP-shaped errors); these checks keep a
-notebook user from getting a cryptic NumPy error three calls later. A refusal is a
-`ConfigError` (a ValueError) whose fields say which field and why, so the server answers with
-them instead of parsing the text.
+Every numeric field is checked once, against its entry in `CONFIG_BOUNDS`: the table the
+server's request models are derived from, so the API refuses exactly what this refuses (with
+HTTP-shaped errors, first) and a notebook user gets the same answer instead of a cryptic NumPy
+error three calls later. A refusal is a `ConfigError` (a ValueError) whose fields say which
+field and why, so the server answers with them instead of parsing the text.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from typing import Any
 
 from backprop_lab.engine.activations import ACTIVATIONS
-from backprop_lab.engine.config import BUILTIN_DATASETS, Config, default_loss_for, is_regression_dataset
+from backprop_lab.engine.bounds import Interval
+from backprop_lab.engine.config import CONFIG_BOUNDS, HIDDEN_LAYERS, NEURONS, Config
+from backprop_lab.engine.datasets import BUILTIN, default_loss_for, is_regression_dataset
 from backprop_lab.engine.features import FEATURES
 from backprop_lab.engine.losses import LOSSES, REGULARIZATIONS
 from backprop_lab.engine.network import INITS
@@ -40,10 +42,12 @@ class ConfigError(ValueError):
     translate the message or point at the field without parsing text:
 
         unknown_choice  {"value", "choices"}         a name not in the registry
-        out_of_range    {"value", "low", "high", "low_open"}  (high None: no upper bound)
+        out_of_range    {"value", "low", "high", "low_open", "high_open"}  outside its interval
+                        (high None: no upper bound)
+        int_type        {"value"}                    not a whole number where one is needed
+        float_type      {"value"}                    not a number at all
         empty           {}                           no input feature chosen
         duplicate       {"value"}                    a feature listed twice
-        too_small       {"value", "minimum"}         a layer without neurons, a batch below 1
         needs_classification  {"dataset"}           cross_entropy on a regression set
         unknown_dataset {"value", "choices"}         neither built in nor uploaded
 
@@ -66,33 +70,37 @@ def _check_choice(field: str, value: str, choices: Collection[str]) -> None:
         )
 
 
-def _check_range(field: str, value: float, low: float, high: float, low_open: bool = False) -> None:
-    if not math.isfinite(value) or not low <= value <= high or (low_open and value == low):
-        bracket = "(" if low_open else "["
+def check_bound(field: str, value: Any, interval: Interval) -> None:
+    """Raises `ConfigError` unless `value` is a number of the interval's kind inside it."""
+    if not interval.fits_type(value):
+        if interval.integer:
+            raise ConfigError(field, "int_type", f"must be a whole number, not {value!r}", value=value)
+        raise ConfigError(field, "float_type", f"must be a number, not {value!r}", value=value)
+    if not interval.contains(value):
         raise ConfigError(
             field,
             "out_of_range",
-            f"{value!r} is outside {bracket}{low}, {high}]",
+            f"{value!r} is outside {interval}",
             value=value,
-            low=low,
-            high=high if math.isfinite(high) else None,
-            low_open=low_open,
+            low=interval.low,
+            high=interval.high,
+            low_open=interval.low_open,
+            high_open=interval.high_open,
         )
 
 
 def validate_config(config: Config, table: Table | None = None) -> None:
     """Raises `ConfigError` naming the first field that is out of its domain."""
-    if config.dataset not in BUILTIN_DATASETS and table is None:
+    if config.dataset not in BUILTIN and table is None:
         raise ConfigError(
             "dataset",
             "unknown_dataset",
-            f"unknown data set {config.dataset!r}; choose one of {list(BUILTIN_DATASETS)}",
+            f"unknown data set {config.dataset!r}; choose one of {list(BUILTIN)}",
             value=config.dataset,
-            choices=list(BUILTIN_DATASETS),
+            choices=list(BUILTIN),
         )
-    _check_range("samples", config.samples, 2, 1e9)
-    _check_range("noise", config.noise, 0.0, 0.5)
-    _check_range("train_ratio", config.train_ratio, 0.1, 0.9)
+    for field, interval in CONFIG_BOUNDS.items():
+        check_bound(field, getattr(config, field), interval)
     if not config.features:
         raise ConfigError("features", "empty", "choose at least one input feature")
     for name in config.features:
@@ -102,15 +110,9 @@ def validate_config(config: Config, table: Table | None = None) -> None:
         raise ConfigError(
             "features", "duplicate", f"a feature is listed twice in {list(config.features)}", value=duplicate
         )
+    check_bound("hidden_layers", len(config.hidden_layers), HIDDEN_LAYERS)
     for size in config.hidden_layers:
-        if not isinstance(size, int) or size < 1:
-            raise ConfigError(
-                "hidden_layers",
-                "too_small",
-                f"every layer needs at least one neuron, not {size!r}",
-                value=size,
-                minimum=1,
-            )
+        check_bound("hidden_layers", size, NEURONS)
     _check_choice("activation", config.activation, ACTIVATIONS)
     _check_choice("loss", config.loss or "", LOSSES)
     if config.loss == "cross_entropy" and dataset_is_regression(config, table):
@@ -121,17 +123,5 @@ def validate_config(config: Config, table: Table | None = None) -> None:
             dataset=config.dataset,
         )
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)
-    # Any positive finite rate: the API caps it at 1000 (docs/api.md), a notebook may go further.
-    _check_range("learning_rate", config.learning_rate, 0.0, math.inf, low_open=True)
-    _check_range("momentum", config.momentum, 0.0, 0.999999)
-    if config.batch_size < 1:
-        raise ConfigError(
-            "batch_size",
-            "too_small",
-            f"must be at least 1, not {config.batch_size}",
-            value=config.batch_size,
-            minimum=1,
-        )
     _check_choice("regularization", config.regularization, REGULARIZATIONS)
-    _check_range("regularization_rate", config.regularization_rate, 0.0, 10.0)
     _check_choice("init", config.init, INITS)

@@ -1,15 +1,20 @@
 """The options document (`GET /api/v1/options`): every name, formula and range the page shows,
 built from the engine's registries and the wire models, so the page keeps no copy of them.
 
-- Names and formulas come from the engine: data sets (and which are regression sets, asked of
-  `backprop_lab.engine.config.is_regression_dataset`), features, activations with f(z) and f′(z), the output
+- Names and formulas come from the engine: data sets (its one registry,
+  `backprop_lab.engine.datasets.BUILTIN`), features, activations with f(z) and f′(z), the output
   layers, losses with their output deltas, optimisers' update rules, initialisations and the
   regularisation penalties.
 - Ranges come from the pydantic models that validate requests (`ConfigIn`, `StepIn`, the
-  WebSocket `Speed` message), read from their field constraints: what the API accepts (422
-  outside) is exactly what is served. `cap` is this server's configured limit (429 past it).
+  WebSocket `Speed` and `RaceStart` messages, the analyses' bodies), read from their field
+  constraints — themselves derived from the engine's tables (`CONFIG_BOUNDS`, `SURFACE_BOUNDS`,
+  …): what the API accepts (422 outside) is exactly what is served. `cap` is this server's
+  configured limit (429 past it).
 - `ui` is what the page's controls offer inside those ranges (docs/product.md: 0–6 hidden layers,
   1–16 neurons each, noise 0–50 %, …): slider steps, presets, the smaller UI maxima.
+
+The page keeps no copy of any of these numbers: tests/test_facts.py fails when one is written
+into static/ or templates/.
 """
 
 from __future__ import annotations
@@ -19,18 +24,21 @@ from typing import Any
 from pydantic import BaseModel
 
 from backprop_lab.engine.activations import ACTIVATIONS
-from backprop_lab.engine.config import BUILTIN_DATASETS, TABULAR_DATASETS, is_regression_dataset
-from backprop_lab.engine.datasets import GENERATED_CLASSES
+from backprop_lab.engine.bounds import Interval
+from backprop_lab.engine.config import NEURONS
+from backprop_lab.engine.datasets import BUILTIN
 from backprop_lab.engine.features import FEATURES
 from backprop_lab.engine.features import FORMULAS as FEATURE_FORMULAS
 from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
 from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
 from backprop_lab.engine.network import INITS
 from backprop_lab.engine.optimizers import OPTIMIZER_KINDS, OPTIMIZERS
-from backprop_lab.engine.tabular import Table
+from backprop_lab.engine.surface import PLANE_KINDS
+from backprop_lab.server.saved.run_models import DEFAULT_PAGE_SIZE, MAX_HISTORY, MAX_NAME, MAX_SNAPSHOTS, PAGE_SIZE
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.wire.analysis_models import LossLineIn, LrSweepIn, RangeTestIn, SurfaceIn
 from backprop_lab.server.wire.config_models import ConfigIn
-from backprop_lab.server.wire.protocol import PROTOCOL_VERSION, Speed
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION, RaceStart, Speed
 from backprop_lab.server.wire.session_models import StepIn
 
 JSON = dict[str, Any]
@@ -41,6 +49,7 @@ UI_NEURONS = 16
 LEARNING_RATE_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000]
 SPEED_PRESETS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000]  # steps per second; 0 = as fast as it goes
 REGULARIZATION_RATE_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+SURFACE_RESOLUTION_PRESETS = [21, 41, 61, 81, 101]  # grid points a side the page's picker offers
 
 
 def field_range(model: type[BaseModel], name: str) -> JSON:
@@ -62,18 +71,34 @@ def field_range(model: type[BaseModel], name: str) -> JSON:
     return out
 
 
-def _list_length(model: type[BaseModel], name: str) -> int | None:
+def length_range(model: type[BaseModel], name: str) -> JSON:
+    """The same shape for how many items a list field holds (its `min_length`, `max_length`)."""
+    out: JSON = {"min": None, "max": None, "min_exclusive": False, "max_exclusive": False, "integer": True}
     for constraint in model.model_fields[name].metadata:
-        if getattr(constraint, "max_length", None) is not None:
-            return int(constraint.max_length)
-    return None
+        if getattr(constraint, "min_length", None) is not None:
+            out["min"] = constraint.min_length
+        elif getattr(constraint, "max_length", None) is not None:
+            out["max"] = constraint.max_length
+    return out
+
+
+def interval_range(interval: Interval) -> JSON:
+    """The same shape written from an engine `Interval` (for what is not a pydantic field)."""
+    return {"min": interval.low, "max": interval.high, "min_exclusive": interval.low_open,
+            "max_exclusive": interval.high_open, "integer": interval.integer}
+
+
+def analysis_field(model: type[BaseModel], name: str, cap: int | None = None, **extra: Any) -> JSON:
+    """A request field of an analysis: its range, its default (null: none), this server's cap."""
+    default = model.model_fields[name].default
+    return {**field_range(model, name), "default": default if isinstance(default, int | float) else None,
+            "cap": cap, **extra}
 
 
 def ranges(settings: Settings) -> JSON:
     limits = settings.limits
-    layer_count = {"min": 0, "max": _list_length(ConfigIn, "hidden_layers"), "min_exclusive": False}
-    layer_count.update({"max_exclusive": False, "integer": True})
-    neurons = {"min": 1, "max": None, "min_exclusive": False, "max_exclusive": False, "integer": True}
+    layer_count = length_range(ConfigIn, "hidden_layers")
+    neurons = interval_range(NEURONS)  # each item of `hidden_layers`
 
     def with_ui(base: JSON, cap: int | None = None, **ui: Any) -> JSON:
         return {**base, "cap": cap, "ui": {"min": base["min"], "max": base["max"], "step": None, **ui}}
@@ -98,25 +123,62 @@ def ranges(settings: Settings) -> JSON:
     }
 
 
-def dataset_options(iris: Table) -> list[JSON]:
-    """Every built-in set: regression or classification (the engine's one decision), K, and
+def analyses(settings: Settings) -> JSON:
+    """What each analysis accepts, from the model that validates its requests."""
+    max_steps = settings.limits.max_steps_per_request
+    resolution = field_range(SurfaceIn, "resolution")
+    resolutions = [n for n in SURFACE_RESOLUTION_PRESETS if resolution["min"] <= n <= resolution["max"]]
+    return {
+        "surface": {
+            "directions": list(PLANE_KINDS),
+            "resolution": analysis_field(SurfaceIn, "resolution", presets=resolutions),
+            "span": analysis_field(SurfaceIn, "span"),
+        },
+        "race": {
+            "copies": {**length_range(RaceStart, "learning_rates"), "default": None, "cap": None},
+            "steps": analysis_field(RaceStart, "steps"),
+            "steps_per_second": analysis_field(RaceStart, "steps_per_second"),
+        },
+        "sweep": {
+            "copies": {**length_range(LrSweepIn, "learning_rates"), "default": None, "cap": None},
+            "steps": analysis_field(LrSweepIn, "steps", max_steps),
+        },
+        "loss_line": {
+            "points": analysis_field(LossLineIn, "points"),
+            "max_rate_multiple": analysis_field(LossLineIn, "max_rate_multiple"),
+        },
+        "range_test": {
+            "min_rate": analysis_field(RangeTestIn, "min_rate"),
+            "max_rate": analysis_field(RangeTestIn, "max_rate"),
+            "steps": analysis_field(RangeTestIn, "steps"),
+        },
+    }
+
+
+def runs() -> JSON:
+    """What a saved run and the list of runs accept (docs/api.md, "Saved runs")."""
+    return {
+        "name_length": MAX_NAME,
+        "page_size": {**interval_range(PAGE_SIZE), "default": DEFAULT_PAGE_SIZE, "cap": None},
+        "max_history": MAX_HISTORY,
+        "max_snapshots": MAX_SNAPSHOTS,
+    }
+
+
+def dataset_options() -> list[JSON]:
+    """Every built-in set, from the engine's registry: regression or classification, K, and
     whether it is a 2-D set (planar, features apply) or a table (its own columns)."""
-    out = []
-    for name in BUILTIN_DATASETS:
-        regression = is_regression_dataset(name)
-        tabular = name in TABULAR_DATASETS
-        classes = iris.classes if tabular else GENERATED_CLASSES[name]
-        out.append(
-            {
-                "name": name,
-                "kind": "regression" if regression else "classification",
-                "regression": regression,
-                "tabular": tabular,
-                "classes": None if regression else classes,
-                "planar": not tabular,
-            }
-        )
-    return out
+    return [
+        {
+            "name": entry.name,
+            "kind": "regression" if entry.regression else "classification",
+            "regression": entry.regression,
+            "tabular": entry.tabular,
+            "classes": entry.classes,
+            "planar": not entry.tabular,
+        }
+        for entry in BUILTIN.values()
+    ]
 
 
 def formulas() -> JSON:
@@ -145,10 +207,10 @@ def formulas() -> JSON:
     }
 
 
-def options_document(settings: Settings, iris: Table) -> JSON:
+def options_document(settings: Settings) -> JSON:
     limits = settings.limits
     return {
-        "datasets": dataset_options(iris),
+        "datasets": dataset_options(),
         "features": list(FEATURES),
         "activations": list(ACTIVATIONS),
         "losses": list(LOSSES),
@@ -157,6 +219,8 @@ def options_document(settings: Settings, iris: Table) -> JSON:
         "regularizations": list(REGULARIZATIONS),
         "formulas": formulas(),
         "ranges": ranges(settings),
+        "analyses": analyses(settings),
+        "runs": runs(),
         "defaults": ConfigIn(),
         "limits": {
             "max_sessions": limits.max_sessions,

@@ -13,7 +13,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from backprop_lab.engine.activations import ACTIVATIONS
-from backprop_lab.engine.config import BUILTIN_DATASETS, Config, is_regression_dataset
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import BUILTIN, is_regression_dataset
 from backprop_lab.engine.features import FEATURES
 from backprop_lab.engine.losses import REGULARIZATIONS
 from backprop_lab.engine.network import INITS
@@ -48,7 +49,7 @@ def learning_rates(dataset: str, features: tuple[str, ...]) -> st.SearchStrategy
 @st.composite
 def small_configs(draw: st.DrawFn) -> Config:
     """A valid `Config` of a small network on a small data set, its loss named."""
-    dataset = draw(st.sampled_from(BUILTIN_DATASETS))
+    dataset = draw(st.sampled_from(list(BUILTIN)))
     losses = ["mse"] if is_regression_dataset(dataset) else ["cross_entropy", "mse"]
     features = tuple(draw(st.lists(st.sampled_from(sorted(FEATURES)), min_size=1, unique=True)))
     return Config(

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
-from backprop_lab.engine.config import BUILTIN_DATASETS, Config
-from backprop_lab.engine.datasets import GENERATED_CLASSES
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import BUILTIN
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import Table, load_iris
 from backprop_lab.engine.trainer import Trainer
@@ -112,16 +112,16 @@ class SessionManager:
     # --- data sets -------------------------------------------------------------------------
     def table_for(self, dataset: str, location: Location) -> Table | None:
         """None for a generated set or Iris (the engine loads those), else the uploaded table."""
-        if dataset in BUILTIN_DATASETS:
+        if dataset in BUILTIN:
             return None
         upload = self._tables.get(dataset)
         if upload is None:
-            known = ", ".join(BUILTIN_DATASETS)
+            known = ", ".join(BUILTIN)
             raise InvalidInput(
                 (*location, "dataset"),
                 f"dataset: unknown data set {dataset!r}; choose one of {known} or the id of an uploaded CSV",
                 code="unknown_dataset",
-                params={"value": dataset, "choices": list(BUILTIN_DATASETS)},
+                params={"value": dataset, "choices": list(BUILTIN)},
             )
         self._tables.move_to_end(dataset)
         return upload.table
@@ -145,8 +145,9 @@ class SessionManager:
 
     # --- caps -------------------------------------------------------------------------------
     def layer_sizes(self, config: Config, table: Table | None) -> tuple[int, ...]:
-        if config.dataset in GENERATED_CLASSES:
-            inputs, outputs = len(config.features), GENERATED_CLASSES[config.dataset] or 1
+        builtin = BUILTIN.get(config.dataset)
+        if builtin is not None and not builtin.tabular:
+            inputs, outputs = len(config.features), builtin.classes or 1
         else:
             source = table if table is not None else _iris()
             inputs, outputs = len(source.column_names), source.classes or 1
@@ -179,7 +180,8 @@ class SessionManager:
                 "hidden_layers",
                 {"value": parameters, "maximum": limits.max_parameters},
             )
-        if config.dataset in GENERATED_CLASSES and config.samples > limits.max_rows:
+        builtin = BUILTIN.get(config.dataset)
+        if builtin is not None and not builtin.tabular and config.samples > limits.max_rows:
             raise CapReached(
                 f"samples: {config.samples:,} is past this server's cap of {limits.max_rows:,} rows",
                 "too_many_rows",

@@ -7,7 +7,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, File, UploadFile
 
-from backprop_lab.engine.config import is_regression_dataset
+from backprop_lab.engine.datasets import is_regression_dataset
 from backprop_lab.engine.tabular import CsvError, Table, parse_csv
 from backprop_lab.server.deps import IdentityDep, ManagerDep, SettingsDep
 from backprop_lab.server.web.errors import JSONBody

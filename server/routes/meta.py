@@ -8,7 +8,6 @@ from backprop_lab.server import __version__
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.deps import IdentityDep, ServicesDep, SettingsDep
 from backprop_lab.server.live.lifecycle import SessionState
-from backprop_lab.server.live.manager import _iris
 from backprop_lab.server.options import options_document
 from backprop_lab.server.wire.meta_models import HealthOut, IdentityOut, OptionsOut
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
@@ -46,4 +45,4 @@ async def identity(identity: IdentityDep, settings: SettingsDep) -> dict:
 @router.get("/options", response_model=OptionsOut)
 async def options(settings: SettingsDep) -> dict:
     """Every name, formula and range the page shows (see `backprop_lab.server.options`)."""
-    return options_document(settings, _iris())
+    return options_document(settings)

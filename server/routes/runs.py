@@ -23,7 +23,9 @@ from backprop_lab.server.deps import IdentityDep, ManagerDep, StoreDep
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.saved import capture
 from backprop_lab.server.saved.run_models import (
+    DEFAULT_PAGE_SIZE,
     FORMAT_VERSION,
+    PAGE_SIZE,
     ImportedOut,
     ListedRunOut,
     RenameRunIn,
@@ -131,7 +133,7 @@ async def list_runs(
     store: StoreDep,
     identity: IdentityDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=PAGE_SIZE.low, le=PAGE_SIZE.high)] = DEFAULT_PAGE_SIZE,
 ) -> Response:
     """A student's own runs and the published ones; the teacher's list has every run."""
     summaries, total = await _db(store.list, offset, limit, None if identity.is_teacher else identity.id)

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_lab.engine.config import BUILTIN_DATASETS, Config
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.datasets import BUILTIN
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import CsvError, Table, parse_csv, table_csv
 from backprop_lab.engine.trainer import Trainer
@@ -180,7 +181,7 @@ def document_config(document: RunDocument, limits: Limits) -> tuple[Config, Tabl
     caps); refused at the field when a data set that is not built in comes without its data."""
     config = to_engine_config(document.run.config, Config())
     data = document.run.data
-    if config.dataset in BUILTIN_DATASETS:
+    if config.dataset in BUILTIN:
         return config, None
     if data is None:
         raise InvalidInput(

@@ -13,12 +13,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from backprop_lab.engine.bounds import Interval
 from backprop_lab.server.wire.config_models import ConfigIn, ConfigOut, MaybeNumber, Number, _Input
 from backprop_lab.server.wire.session_models import LayerParams, LayerValues
 
 FORMAT = "backprop-lab-run"
 FORMAT_VERSION = 1  # the export document's version; an import of a higher one is refused
 MAX_NAME = 200  # characters of a run's name
+PAGE_SIZE = Interval(1, 200, integer=True)  # runs in one page of the list (`limit`)
+DEFAULT_PAGE_SIZE = 50
 MAX_HISTORY = 4000  # metric points (a session keeps at most 2000)
 MAX_SNAPSHOTS = 512  # weight snapshots (a saved run keeps at most 256)
 MAX_ORDER_ROWS = 64  # epoch orders drawn ahead (backprop_lab.engine.trainer.epochs_ahead: at most 64)

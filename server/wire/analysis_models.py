@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from backprop_lab.server.wire.config_models import ConfigIn, MaybeNumber, _Input
+from backprop_lab.engine.lr_lab import LINE_POINTS, LINE_RATE_MULTIPLE, LOSS_LINE_BOUNDS, RACE_COPIES, RANGE_TEST_STEPS
+from backprop_lab.engine.surface import DEFAULT_RESOLUTION, DEFAULT_SPAN, SURFACE_BOUNDS
+from backprop_lab.server.wire.bounds import counted, within
+from backprop_lab.server.wire.config_models import ConfigIn, LearningRate, MaybeNumber, _Input
 from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST, ParamsOut
-
-MAX_SURFACE_RESOLUTION = 101
-
 
 WeightAddress = Annotated[list[Annotated[int, Field(ge=0, le=1_000_000)]], Field(min_length=3, max_length=3)]
 
@@ -25,8 +25,12 @@ class SurfaceIn(_Input):
         "filter-normalised directions (Li et al. 2018) from `seed`; pca: the top two principal directions "
         "of the recorded trajectory.",
     )
-    resolution: Annotated[int, Field(ge=3, le=MAX_SURFACE_RESOLUTION, description="Grid points per axis.")] = 41
-    span: Annotated[float, Field(gt=0.0, le=100.0, description="The axes run from −span to +span.")] = 1.0
+    resolution: Annotated[int, within(SURFACE_BOUNDS["resolution"], description="Grid points per axis.")] = (
+        DEFAULT_RESOLUTION
+    )
+    span: Annotated[float, within(SURFACE_BOUNDS["span"], description="The axes run from −span to +span.")] = (
+        DEFAULT_SPAN
+    )
     weights: Annotated[list[WeightAddress], Field(min_length=2, max_length=2)] | None = Field(
         default=None,
         description="`weights` directions only: [[layer, i, j], [layer, i, j]], W[layer][i, j]; default: the "
@@ -61,21 +65,9 @@ class SurfaceOut(BaseModel):
     seconds: float = Field(description="Time the grid took to compute.")
 
 
-MAX_RACE_COPIES = 8  # the engine's `backprop_lab.engine.lr_lab.MAX_COPIES`; tests keep the two in step
-
-
-MAX_LINE_POINTS = 1001
-
-
-MAX_RANGE_STEPS = 10_000
-
-
-LearningRate = Annotated[float, Field(gt=0.0, le=1000.0)]
-
-
 class LrSweepIn(_Input):
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
-    learning_rates: Annotated[list[LearningRate], Field(min_length=1, max_length=MAX_RACE_COPIES)]
+    learning_rates: Annotated[list[LearningRate], counted(RACE_COPIES)]
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
     record_every: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] | None = Field(
         default=None, description="Steps between history points; null: every step up to 500 steps, else "
@@ -100,8 +92,8 @@ class LrSweepOut(BaseModel):
 
 
 class LossLineIn(_Input):
-    points: Annotated[int, Field(ge=2, le=MAX_LINE_POINTS)] = 101
-    max_rate_multiple: Annotated[float, Field(gt=0.0, le=1000.0)] = 4.0
+    points: Annotated[int, within(LOSS_LINE_BOUNDS["points"])] = LINE_POINTS
+    max_rate_multiple: Annotated[float, within(LOSS_LINE_BOUNDS["max_rate_multiple"])] = LINE_RATE_MULTIPLE
 
 
 class LossLineOut(BaseModel):
@@ -121,7 +113,7 @@ class RangeTestIn(_Input):
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     min_rate: LearningRate = 1e-4
     max_rate: LearningRate = 10.0
-    steps: Annotated[int, Field(ge=10, le=MAX_RANGE_STEPS)] = 200
+    steps: Annotated[int, within(RANGE_TEST_STEPS)] = 200
 
 
 class RangeTestOut(BaseModel):

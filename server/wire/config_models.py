@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backprop_lab.engine.config import Config
+from backprop_lab.engine.config import CONFIG_BOUNDS, HIDDEN_LAYERS, NEURONS, Config
 from backprop_lab.engine.features import FEATURES
+from backprop_lab.server.wire.bounds import counted, within
 
 _DEFAULTS = Config()
 
@@ -62,6 +63,9 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 MaybeNumber = float | None  # null: the value overflowed (JSON has no NaN or Infinity)
 
 
+LearningRate = Annotated[float, within(CONFIG_BOUNDS["learning_rate"])]  # also each rate of the analyses
+
+
 class _Input(BaseModel):
     """Request bodies: unknown fields are refused (a typo should not pass silently), and
     non-finite numbers (JSON has none, but `NaN` or `1e999` parse to them) are refused."""
@@ -75,14 +79,16 @@ class ConfigIn(_Input):
     fields given."""
 
     dataset: DatasetName = _DEFAULTS.dataset
-    samples: Annotated[int, Field(ge=2, le=1_000_000_000, description="Points of a generated set (train + test).")] = (
-        _DEFAULTS.samples
+    samples: Annotated[
+        int, within(CONFIG_BOUNDS["samples"], description="Points of a generated set (train + test).")
+    ] = _DEFAULTS.samples
+    noise: Annotated[float, within(CONFIG_BOUNDS["noise"], description="Fraction of the set's scale.")] = (
+        _DEFAULTS.noise
     )
-    noise: Annotated[float, Field(ge=0.0, le=0.5, description="Fraction of the set's scale.")] = _DEFAULTS.noise
-    train_ratio: Annotated[float, Field(ge=0.1, le=0.9)] = _DEFAULTS.train_ratio
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = _DEFAULTS.seed
+    train_ratio: Annotated[float, within(CONFIG_BOUNDS["train_ratio"])] = _DEFAULTS.train_ratio
+    seed: Annotated[int, within(CONFIG_BOUNDS["seed"])] = _DEFAULTS.seed
     features: Annotated[list[FeatureName], Field(min_length=1, max_length=len(FEATURES))] = ["x1", "x2"]
-    hidden_layers: Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=64)] = list(
+    hidden_layers: Annotated[list[Annotated[int, within(NEURONS)]], counted(HIDDEN_LAYERS)] = list(
         _DEFAULTS.hidden_layers
     )
     activation: ActivationName = "tanh"
@@ -90,11 +96,13 @@ class ConfigIn(_Input):
         default=None, description="null (the default) follows the data set: cross_entropy or mse."
     )
     optimizer: OptimizerName = "sgd"
-    learning_rate: Annotated[float, Field(gt=0.0, le=1000.0)] = _DEFAULTS.learning_rate
-    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = _DEFAULTS.momentum
-    batch_size: Annotated[int, Field(ge=1, le=1_000_000_000)] = _DEFAULTS.batch_size
+    learning_rate: LearningRate = _DEFAULTS.learning_rate
+    momentum: Annotated[float, within(CONFIG_BOUNDS["momentum"])] = _DEFAULTS.momentum
+    batch_size: Annotated[int, within(CONFIG_BOUNDS["batch_size"])] = _DEFAULTS.batch_size
     regularization: RegularizationName = "none"
-    regularization_rate: Annotated[float, Field(ge=0.0, le=10.0)] = _DEFAULTS.regularization_rate
+    regularization_rate: Annotated[float, within(CONFIG_BOUNDS["regularization_rate"])] = (
+        _DEFAULTS.regularization_rate
+    )
     init: InitName = "xavier"
 
 

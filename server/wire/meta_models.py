@@ -87,6 +87,68 @@ class NumberRange(BaseModel):
     ui: UiRange
 
 
+class AnalysisRange(BaseModel):
+    """A numeric field of an analysis's request: the API refuses values outside [min, max] (422;
+    an exclusive side refuses the bound itself); `default` is what a request that leaves it out
+    gets (null: it has none), `cap` this server's limit (429 past it)."""
+
+    min: Bound
+    max: Bound
+    min_exclusive: bool
+    max_exclusive: bool
+    integer: bool
+    default: int | float | None
+    cap: int | None
+    presets: list[int | float] | None = Field(default=None, description="What the page's picker offers.")
+
+
+class SurfaceOptions(BaseModel):
+    directions: list[str] = Field(description="The planes `directions` may name.")
+    resolution: AnalysisRange
+    span: AnalysisRange
+
+
+class RaceOptions(BaseModel):
+    copies: AnalysisRange = Field(description="How many `learning_rates` (each a learning rate: ranges).")
+    steps: AnalysisRange
+    steps_per_second: AnalysisRange = Field(description="0 = as fast as the engine goes.")
+
+
+class SweepOptions(BaseModel):
+    copies: AnalysisRange = Field(description="How many `learning_rates` (each a learning rate: ranges).")
+    steps: AnalysisRange
+
+
+class LossLineOptions(BaseModel):
+    points: AnalysisRange
+    max_rate_multiple: AnalysisRange
+
+
+class RangeTestOptions(BaseModel):
+    min_rate: AnalysisRange
+    max_rate: AnalysisRange
+    steps: AnalysisRange
+
+
+class AnalysesOut(BaseModel):
+    """What each analysis accepts (docs/api.md, "Loss surface" and "Learning-rate lab")."""
+
+    surface: SurfaceOptions
+    race: RaceOptions = Field(description="The WebSocket `race_start` message.")
+    sweep: SweepOptions = Field(description="`POST /api/v1/lr-sweep`.")
+    loss_line: LossLineOptions
+    range_test: RangeTestOptions
+
+
+class RunsOut(BaseModel):
+    """What saved runs accept (docs/api.md, "Saved runs")."""
+
+    name_length: int = Field(description="Characters of a run's name.")
+    page_size: AnalysisRange = Field(description="`limit` of `GET /api/v1/runs`.")
+    max_history: int = Field(description="Metric points an imported run may carry.")
+    max_snapshots: int = Field(description="Weight snapshots an imported run may carry.")
+
+
 class RangesOut(BaseModel):
     samples: NumberRange
     noise: NumberRange = Field(description="A fraction; the page shows it as a percentage.")
@@ -153,6 +215,8 @@ class OptionsOut(BaseModel):
     regularizations: list[str]
     formulas: FormulasOut
     ranges: RangesOut
+    analyses: AnalysesOut
+    runs: RunsOut
     defaults: ConfigIn
     limits: LimitsOut
     quotas: QuotasOut

@@ -28,7 +28,9 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from backprop_lab.server.wire.config_models import ConfigIn, SplitName
+from backprop_lab.engine.lr_lab import RACE_COPIES
+from backprop_lab.server.wire.bounds import counted
+from backprop_lab.server.wire.config_models import ConfigIn, LearningRate, SplitName
 from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST
 
 PROTOCOL_VERSION = 3
@@ -56,8 +58,7 @@ ErrorCode = Literal[
     "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal"
 ]
 MAX_STEPS_PER_SECOND = 100_000
-MAX_RACE_COPIES = 8  # backprop_lab.engine.lr_lab.MAX_COPIES
-MAX_RACE_STEPS = 100_000
+MAX_RACE_STEPS = 100_000  # a live race's length; a REST sweep's is the request cap's
 MessageId = str | int
 
 
@@ -131,9 +132,7 @@ class RaceStart(ClientMessage):
     order), one per rate; replaces a race already running."""
 
     type: Literal["race_start"]
-    learning_rates: Annotated[
-        list[Annotated[float, Field(gt=0.0, le=1000.0)]], Field(min_length=1, max_length=MAX_RACE_COPIES)
-    ]
+    learning_rates: Annotated[list[LearningRate], counted(RACE_COPIES)]
     steps: Annotated[int, Field(ge=1, le=MAX_RACE_STEPS)] = 1000
     steps_per_second: Annotated[float, Field(ge=0, le=MAX_STEPS_PER_SECOND)] = Field(
         default=500.0, description="0 = as fast as the engine goes"

@@ -13,6 +13,15 @@ export function el(tag, className, text) {
   return element;
 }
 
+/** An input's `min` and `max` attributes from a served range (removed where a side is open). */
+export function setInputRange(input, range) {
+  for (const side of ["min", "max"]) {
+    const value = range?.[side];
+    if (value === null || value === undefined) input.removeAttribute(side);
+    else input.setAttribute(side, String(value));
+  }
+}
+
 /** Offers `contents` (a string, a Blob's parts) to the reader as a file download. */
 export function saveBlob(contents, type, fileName) {
   const blob = contents instanceof Blob ? contents : new Blob([contents], { type });

@@ -4,36 +4,42 @@
 
 import { api } from "./api.js";
 import { onServerMessage } from "./messages.js";
+import { analysis, inRange, range } from "./options.js";
 import { send } from "./session.js";
 import { changeConfig } from "./settings.js";
 import { pushError, setLossLine, setRangeTest, store } from "./store.js";
 
-const MAX_COPIES = 8; // docs/protocol.md, race_start
-const MAX_RATE = 1000;
-const RACE_STEPS_PER_SECOND = 500; // fast enough to finish 1,000 steps in 2 s, slow enough to watch
-const LINE_POINTS = 101;
-// the line spans 4× the current rate, or more while its lowest point is still its last: a rate
-// far too small should show how far the bottom of the U is, not a slope that goes on falling
-const LINE_MULTIPLES = [4, 16, 64, 256];
-const RANGE_REQUEST = { min_rate: 1e-4, max_rate: 10, steps: 200 };
+// The line spans the server's default multiple of the current rate, or WIDENING times more (up
+// to WIDENINGS times) while its lowest point is still its last: a rate far too small should
+// show how far the bottom of the U is, not a slope that goes on falling.
+const WIDENING = 4;
+const WIDENINGS = 3;
 
 /** The rates typed into the race form (spaces or semicolons between them; a decimal comma
- * is read as a point), or null when they are not 1 to 8 rates in (0, 1000]. */
+ * is read as a point), or null when they are not as many learning rates as a race takes. */
 export function parseRates(text) {
   const parts = text.split(/[\s;]+/).filter((part) => part !== "");
   const rates = parts.map((part) => Number(part.replace(",", ".")));
-  if (rates.length < 1 || rates.length > MAX_COPIES) return null;
-  if (!rates.every((rate) => Number.isFinite(rate) && rate > 0 && rate <= MAX_RATE)) return null;
+  if (!inRange(analysis("race").copies, rates.length)) return null;
+  if (!rates.every((rate) => inRange(range("learning_rate"), rate))) return null;
   return rates;
+}
+
+/** The numbers the race's sentences name: how many rates, and the learning rate's range. */
+export function raceLimits() {
+  const copies = analysis("race").copies ?? {};
+  const rate = range("learning_rate") ?? {};
+  return { min: copies.min, max: copies.max, low: rate.min, high: rate.max };
 }
 
 export function startRace(text, steps) {
   const rates = parseRates(text);
   if (rates === null) {
-    pushError({ key: "lrlab.race_bad_rates" });
+    pushError({ key: "lrlab.race_bad_rates", vars: raceLimits() });
     return;
   }
-  const message = { type: "race_start", learning_rates: rates, steps, steps_per_second: RACE_STEPS_PER_SECOND };
+  // steps_per_second left out: the server's default, fast enough to finish a race in seconds
+  const message = { type: "race_start", learning_rates: rates, steps };
   if (send(message) === null) pushError({ key: "error.not_connected" });
 }
 
@@ -57,10 +63,11 @@ export async function refreshLossLine() {
   lineInFlight = true;
   lineStep = store.step;
   try {
-    let result = null;
-    for (const multiple of LINE_MULTIPLES) {
-      result = await api.lossLine(id, { points: LINE_POINTS, max_rate_multiple: multiple });
-      if (result.best_rate < result.rates[result.rates.length - 1]) break;
+    let multiple = analysis("loss_line").max_rate_multiple.default;
+    let result = await api.lossLine(id, { max_rate_multiple: multiple });
+    for (let widened = 0; widened < WIDENINGS && result.best_rate >= result.rates[result.rates.length - 1]; widened++) {
+      multiple *= WIDENING;
+      result = await api.lossLine(id, { max_rate_multiple: multiple });
     }
     setLossLine({ status: "done", result });
   } catch (error) {
@@ -79,7 +86,7 @@ export async function runRangeTest() {
   if (!store.config) return;
   setRangeTest({ status: "running", result: null });
   try {
-    const result = await api.rangeTest({ config: store.config, ...RANGE_REQUEST });
+    const result = await api.rangeTest({ config: store.config }); // the server's default rates and steps
     setRangeTest({ status: "done", result });
   } catch (error) {
     setRangeTest({ status: "error", result: null, error });

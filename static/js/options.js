@@ -23,6 +23,32 @@ export function uiRange(field) {
   return range(field)?.ui ?? {};
 }
 
+/** What analysis `name` ("surface", "race", "sweep", "loss_line", "range_test") accepts: by field,
+ * `{min, max, min_exclusive, max_exclusive, integer, default, cap, presets}` (empty before options). */
+export function analysis(name) {
+  return store.options?.analyses?.[name] ?? {};
+}
+
+/** What saved runs accept: `{name_length, page_size, max_history, max_snapshots}` (empty before options). */
+export function runLimits() {
+  return store.options?.runs ?? {};
+}
+
+/** Is `value` inside a served range (`{min, max, min_exclusive, max_exclusive, integer}`)? */
+export function inRange(r, value) {
+  if (!r || !Number.isFinite(value)) return false;
+  if (r.integer && !Number.isInteger(value)) return false;
+  if (r.min !== null && r.min !== undefined && (r.min_exclusive ? value <= r.min : value < r.min)) return false;
+  if (r.max !== null && r.max !== undefined && (r.max_exclusive ? value >= r.max : value > r.max)) return false;
+  return true;
+}
+
+/** `value` moved inside a closed served range (an integer range also rounds it). */
+export function clampToRange(r, value) {
+  const rounded = r?.integer ? Math.round(value) : value;
+  return Math.min(r?.max ?? Infinity, Math.max(r?.min ?? -Infinity, rounded));
+}
+
 /** The engine's formulas: features, activations, outputs, losses, optimizers, inits, regularizations, network. */
 export function formulas() {
   return store.options?.formulas ?? {};
@@ -68,9 +94,7 @@ export function controlBounds(field) {
 /** Is `value` one `field`'s control accepts? (The page checks before sending; the server again.) */
 export function acceptable(field, value) {
   const bounds = controlBounds(field);
-  if (!bounds || !Number.isFinite(value)) return false;
-  if (bounds.integer && !Number.isInteger(value)) return false;
-  if (bounds.min !== null && (bounds.minExclusive ? value <= bounds.min : value < bounds.min)) return false;
-  if (bounds.max !== null && (bounds.maxExclusive ? value >= bounds.max : value > bounds.max)) return false;
-  return true;
+  if (!bounds) return false;
+  const { min, max, minExclusive, maxExclusive, integer } = bounds;
+  return inRange({ min, max, min_exclusive: minExclusive, max_exclusive: maxExclusive, integer }, value);
 }

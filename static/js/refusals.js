@@ -58,6 +58,7 @@ function word(value) {
 /** The range sentence of `out_of_range`: which bounds are open decides the words. */
 function rangeKey(params) {
   if (params.high === null || params.high === undefined) return params.low_open ? "refusal.out_of_range_above" : "refusal.out_of_range_min";
+  if (params.high_open) return "refusal.out_of_range_below";
   return params.low_open ? "refusal.out_of_range_open" : "refusal.out_of_range";
 }
 

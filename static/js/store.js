@@ -101,8 +101,9 @@ export const store = {
   // {id, name, savedStep, steps: [..], snapshots: [Layers as served], index}; index < last = replaying
   replay: null,
   surface: {
-    // what the picker asks for (docs/api.md, "Loss surface")
-    settings: { directions: "weights", weightMode: "largest", seed: 0, span: 1.0, resolution: 41, view3d: false },
+    // what the picker asks for (docs/api.md, "Loss surface"); span and resolution start at the
+    // server's defaults (setOptions)
+    settings: { directions: "weights", weightMode: "largest", seed: 0, span: null, resolution: null, view3d: false },
     picked: [], // up to two edges {layer, i, j} picked in the network view, oldest first
     picking: false, // clicks on edges in the network view pick the surface's weights
     status: "idle", // idle | computing | done | error
@@ -377,6 +378,9 @@ export function setHover(hover) {
 /** GET /api/v1/options, kept as served (options.js reads it). */
 export function setOptions(options) {
   store.options = options;
+  const settings = store.surface.settings;
+  settings.span ??= options.analyses.surface.span.default;
+  settings.resolution ??= options.analyses.surface.resolution.default;
   markDirty(DIRTY.config | DIRTY.lang | DIRTY.network);
 }
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from browser_helpers import ROOT, api, session_id, wait_connected
+from browser_helpers import PLOTLY_STAND_IN, ROOT, api, session_id, wait_connected
 from playwright.sync_api import expect
 
 INSPECTOR = '[data-testid="neuron-inspector"]'
@@ -141,3 +141,41 @@ def test_the_connection_is_a_state_machine_whose_state_the_badge_shows(open_page
     assert machine["states"] == ["connecting", "open", "reconnecting", "offline"] and machine["frozen"]
     assert machine["state"] == machine["badge"] == "open"
     assert machine["message"] == 'the connection cannot go from "open" to "connecting"'
+
+
+def test_the_analyses_forms_take_their_limits_from_the_options_not_from_a_copy(browser, server):
+    """A server that decided other numbers (fewer race copies, a shorter race, a narrower span,
+    other resolutions, shorter run names) gets a page that offers exactly those."""
+
+    def other_numbers(route: Any) -> None:
+        response = route.fetch()
+        options = response.json()
+        analyses = options["analyses"]
+        analyses["race"]["copies"]["max"] = 3
+        analyses["race"]["steps"].update({"max": 500, "default": 250})
+        analyses["surface"]["span"]["max"] = 7
+        analyses["surface"]["resolution"].update({"presets": [5, 9], "default": 9})
+        options["runs"]["name_length"] = 20
+        route.fulfill(response=response, json=options)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        context.route("**/vendor/plotly.min.js",
+                      lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript"))
+        context.route("**/api/v1/options", other_numbers)
+        page = context.new_page()
+        page.goto(f"{server}/#lang=en")
+        wait_connected(page)
+        steps = page.get_by_test_id("lr-race-steps")
+        assert (steps.get_attribute("max"), steps.input_value()) == ("500", "250")
+        expect(page.locator("#lr-race-rates-hint")).to_have_text("Up to 3 rates, separated by spaces.")
+        page.get_by_test_id("lr-race-rates").fill("0.01 0.1 1 3")
+        page.get_by_test_id("lr-race-start").click()
+        expect(page.get_by_text("Give 1 to 3 learning rates above 0 and at most 1000")).to_be_visible()
+        assert page.get_by_test_id("surface-span").get_attribute("max") == "7"
+        resolution = page.get_by_test_id("surface-resolution")
+        assert resolution.locator("option").evaluate_all("(os) => os.map((o) => o.value)") == ["5", "9"]
+        assert resolution.input_value() == "9"
+        assert page.get_by_test_id("run-name-input").get_attribute("maxlength") == "20"
+    finally:
+        context.close()

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from backprop_lab.engine.config import CLASSIFICATION_DATASETS, REGRESSION_DATASETS, Config
+from backprop_lab.engine.config import Config
 from backprop_lab.engine.datasets import (
-    GENERATORS,
+    BUILTIN,
     Dataset,
     grid_axes,
     grid_inputs,
@@ -15,9 +15,11 @@ from backprop_lab.engine.datasets import (
     train_size,
 )
 from backprop_lab.engine.features import transform
-from backprop_lab.engine.tabular import parse_csv
+from backprop_lab.engine.tabular import load_iris, parse_csv
 
-GENERATED = CLASSIFICATION_DATASETS + REGRESSION_DATASETS
+GENERATED = tuple(name for name, entry in BUILTIN.items() if not entry.tabular)
+REGRESSION_DATASETS = tuple(name for name, entry in BUILTIN.items() if entry.regression)
+CLASSIFICATION_DATASETS = tuple(name for name in GENERATED if name not in REGRESSION_DATASETS)
 
 
 def build(seed: int = 0, table=None, **changes) -> Dataset:
@@ -35,8 +37,12 @@ def nearest_neighbour_accuracy(dataset: Dataset) -> float:
     return float((dataset.train.labels[nearest] == dataset.test.labels).mean())
 
 
-def test_every_dataset_in_the_config_has_a_generator():
-    assert set(GENERATORS) == set(GENERATED)
+def test_every_built_in_set_is_drawn_or_read_and_the_registry_knows_its_classes():
+    assert [name for name, entry in BUILTIN.items() if (entry.generator is None) == (entry.load is None)] == []
+    assert REGRESSION_DATASETS == ("plane", "multi_gaussian")
+    assert BUILTIN["iris"].classes == load_iris().classes == 3
+    for name in GENERATED:
+        assert build(dataset=name, samples=20).classes == BUILTIN[name].classes
 
 
 # --- shapes and targets -------------------------------------------------------------------------
@@ -244,11 +250,6 @@ def test_an_unknown_dataset_without_a_table_is_refused_by_name():
 def test_an_unknown_feature_is_refused_by_name():
     with pytest.raises(ValueError, match="'x3'"):
         build(features=("x1", "x3"))
-
-
-def test_negative_noise_is_refused():
-    with pytest.raises(ValueError, match="noise"):
-        build(noise=-0.1)
 
 
 # --- tables -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from backprop_lab.engine import reference
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.evaluation import split_metrics
-from backprop_lab.engine.lr_lab import MAX_COPIES, Race, loss_line, range_rates, range_test
+from backprop_lab.engine.lr_lab import RACE_COPIES, Race, loss_line, range_rates, range_test
 from backprop_lab.engine.trainer import Diverged, Trainer
 
 
@@ -144,7 +144,7 @@ def test_a_tiny_rate_ends_higher_than_a_good_one_after_the_same_steps():
 
 def test_a_race_refuses_too_many_copies_and_bad_rates():
     with pytest.raises(ValueError, match="learning_rates"):
-        Race(Config(), [0.1] * (MAX_COPIES + 1))
+        Race(Config(), [0.1] * (int(RACE_COPIES.high or 0) + 1))
     with pytest.raises(ValueError, match="learning_rate"):
         Race(Config(), [0.1, -1.0])
 

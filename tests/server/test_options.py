@@ -7,8 +7,7 @@ import pytest
 from server_helpers import strict_json
 
 from backprop_lab.engine.activations import ACTIVATIONS
-from backprop_lab.engine.config import BUILTIN_DATASETS, is_regression_dataset
-from backprop_lab.engine.datasets import GENERATED_CLASSES
+from backprop_lab.engine.datasets import BUILTIN, is_regression_dataset
 from backprop_lab.engine.features import FEATURES, FORMULAS
 from backprop_lab.engine.formulas import INIT_FORMULAS, NETWORK_FORMULAS
 from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
@@ -62,13 +61,12 @@ def test_losses_features_outputs_optimisers_inits_and_penalties_are_the_engine_s
 
 def test_which_sets_are_regression_is_the_engine_s_decision(options):
     datasets = {entry["name"]: entry for entry in options["datasets"]}
-    assert list(datasets) == list(BUILTIN_DATASETS)
+    assert list(datasets) == list(BUILTIN)
     for name, entry in datasets.items():
         assert entry["regression"] is is_regression_dataset(name)
         assert entry["kind"] == ("regression" if entry["regression"] else "classification")
         assert (entry["classes"] is None) is entry["regression"]
-        if name in GENERATED_CLASSES:
-            assert entry["classes"] == GENERATED_CLASSES[name] and entry["planar"] and not entry["tabular"]
+        assert entry["classes"] == BUILTIN[name].classes and entry["tabular"] is BUILTIN[name].tabular
     assert [name for name, entry in datasets.items() if entry["regression"]] == ["plane", "multi_gaussian"]
     assert datasets["iris"] == {**datasets["iris"], "tabular": True, "planar": False, "classes": 3}
 
@@ -82,6 +80,7 @@ def test_every_numeric_field_has_its_range_its_cap_and_what_the_page_offers(opti
     assert ranges["noise"]["min"] == 0 and ranges["noise"]["max"] == 0.5
     assert (ranges["train_ratio"]["min"], ranges["train_ratio"]["max"]) == (0.1, 0.9)
     assert ranges["momentum"]["max"] == 1 and ranges["momentum"]["max_exclusive"] is True
+    assert ranges["hidden_layers"]["max"] == 64 and ranges["neurons"]["max"] is None
     # docs/product.md: 0–6 hidden layers and 1–16 neurons each in the UI; the server's caps beyond
     assert (ranges["hidden_layers"]["ui"]["min"], ranges["hidden_layers"]["ui"]["max"]) == (0, 6)
     assert (ranges["neurons"]["ui"]["min"], ranges["neurons"]["ui"]["max"]) == (1, 16)
@@ -140,3 +139,39 @@ def test_an_uploaded_table_says_whether_it_is_a_regression_set(http):
     assert upload["regression"] is True and upload["classes"] is None
     response = http.post("/api/v1/sessions", json={"dataset": upload["id"], "loss": "cross_entropy"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "loss"]
+
+
+def test_every_analysis_serves_its_bounds_and_defaults(options, live):
+    analyses = options["analyses"]
+    surface = analyses["surface"]
+    assert surface["directions"] == ["weights", "random", "pca"]
+    resolution = surface["resolution"]
+    assert (resolution["min"], resolution["max"], resolution["default"]) == (3, 101, 41)
+    assert surface["resolution"]["presets"][-1] == 101 and surface["span"]["min_exclusive"] is True
+    assert (analyses["race"]["copies"]["min"], analyses["race"]["copies"]["max"]) == (1, 8)
+    assert analyses["race"]["steps"]["max"] == 100_000 and analyses["race"]["steps"]["default"] == 1000
+    assert analyses["sweep"]["copies"] == analyses["race"]["copies"]
+    assert analyses["sweep"]["steps"]["cap"] == live.settings.limits.max_steps_per_request
+    assert analyses["loss_line"]["points"]["max"] == 1001 and analyses["loss_line"]["points"]["default"] == 101
+    test = analyses["range_test"]
+    assert (test["steps"]["min"], test["steps"]["max"], test["steps"]["default"]) == (10, 10_000, 200)
+    assert test["min_rate"]["max"] == options["ranges"]["learning_rate"]["max"] == 1000
+    assert options["runs"]["name_length"] == 200 and options["runs"]["page_size"]["max"] == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "section"),
+    [
+        ("/api/v1/lr-range-test", "steps", ("range_test", "steps")),
+        ("/api/v1/lr-range-test", "max_rate", ("range_test", "max_rate")),
+        ("/api/v1/lr-sweep", "learning_rates", ("sweep", "copies")),
+    ],
+)
+def test_a_served_analysis_bound_is_what_the_api_accepts(http, options, path, field, section):
+    bounds = options["analyses"][section[0]][section[1]]
+    past = bounds["max"] + 1
+    body = {"config": {"samples": 20, "hidden_layers": []}}
+    body[field] = [0.1] * past if field == "learning_rates" else past
+    response = http.post(path, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ["body", field]

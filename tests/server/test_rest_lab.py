@@ -12,19 +12,14 @@ import pytest
 from server_helpers import layers_of, strict_json
 
 from backprop_lab.engine import reference
-from backprop_lab.engine.lr_lab import MAX_COPIES
 from backprop_lab.server.analyses import rate_experiments
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.settings import Limits
-from backprop_lab.server.wire.analysis_models import MAX_RACE_COPIES, LossLineOut, LrSweepOut, RangeTestOut
+from backprop_lab.server.wire.analysis_models import LossLineOut, LrSweepOut, RangeTestOut
 
 
 def loc_names(response: httpx.Response) -> list[str]:
     return [".".join(str(part) for part in error["loc"]) for error in response.json()["detail"]]
-
-
-def test_the_wire_cap_on_copies_is_the_engine_s():
-    assert MAX_RACE_COPIES == MAX_COPIES
 
 
 def test_a_sweep_marks_the_huge_rate_diverged_and_the_tiny_one_slower(http):

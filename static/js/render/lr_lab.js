@@ -4,9 +4,11 @@
 // global `Plotly`, served by the app); each view is redrawn only when its own data changed,
 // at most a few times a second while a race streams.
 
-import { applySuggestedRate, refreshLossLine, runRangeTest, startRace, stopRace } from "../lr_lab.js";
+import { applySuggestedRate, raceLimits, refreshLossLine, runRangeTest, startRace, stopRace } from "../lr_lab.js";
+import { setInputRange } from "../dom.js";
 import { shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { analysis, clampToRange } from "../options.js";
 import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
@@ -16,12 +18,14 @@ const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw co
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
 const COPY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a7a", "#000000"];
 const DIVERGED = "#b00020";
+const copyColour = (index) => COPY_COLOURS[index % COPY_COLOURS.length]; // the server decides how many copies
 
 const $ = (id) => document.getElementById(id);
 const raceChart = $("lr-race-chart");
 const raceCopies = $("lr-race-copies");
 const raceRates = $("lr-race-rates");
 const raceSteps = $("lr-race-steps");
+const raceHint = $("lr-race-rates-hint");
 const raceStart = $("lr-race-start");
 const raceStop = $("lr-race-stop");
 const lineChart = $("lr-line-chart");
@@ -34,7 +38,7 @@ const rangeApply = $("lr-range-apply");
 /** A number as the reader writes it (a decimal comma in Indonesian). */
 const num = (value, digits = 3) => shortNumber(value, digits, store.lang);
 
-const drawn = { race: -1, raceId: null, line: null, range: null, lang: null };
+const drawn = { race: -1, raceId: null, line: null, range: null, lang: null, form: null };
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
   return {
@@ -54,7 +58,7 @@ function baseLayout(xTitle, yTitle, xLog, yLog) {
 function drawRaceChart(race) {
   const traces = race.curves.map((curve, index) => ({
     x: curve.steps, y: curve.loss, type: "scatter", mode: "lines", name: `η = ${num(race.copies[index].learning_rate)}`,
-    line: { color: COPY_COLOURS[index], width: 2 }, hovertemplate: "%{y:.4g}<extra>%{fullData.name}</extra>",
+    line: { color: copyColour(index), width: 2 }, hovertemplate: "%{y:.4g}<extra>%{fullData.name}</extra>",
   }));
   const layout = baseLayout(t("lrlab.step_axis"), t("lrlab.loss_axis"), false, true);
   layout.datarevision = race.version; // the curves' arrays grow in place: tell Plotly to look again
@@ -68,7 +72,7 @@ function drawRaceChart(race) {
   race.copies.forEach((copy, index) => {
     if (copy.diverged_at === null) return;
     layout.shapes.push({ type: "line", x0: copy.diverged_at, x1: copy.diverged_at, yref: "paper", y0: 0, y1: 1,
-      line: { color: COPY_COLOURS[index], width: 2, dash: "dot" } });
+      line: { color: copyColour(index), width: 2, dash: "dot" } });
     layout.annotations.push({ x: copy.diverged_at, yref: "paper", y: 1, text: `✕ ${t("lrlab.diverged_mark")}`,
       showarrow: false, xanchor: "right", font: { color: DIVERGED } });
   });
@@ -110,7 +114,7 @@ function drawRaceCopies(race) {
     item.dataset.step = String(copy.step);
     const swatch = document.createElement("span");
     swatch.className = "swatch";
-    swatch.style.background = COPY_COLOURS[index];
+    swatch.style.background = copyColour(index);
     item.append(swatch);
     if (race.thumbnails) {
       const canvas = document.createElement("canvas");
@@ -207,7 +211,19 @@ function drawRange(test) {
   rangeSuggestion.textContent = text;
 }
 
+/** The race form's limits and hint, from the options (what a race accepts). */
+function syncForm() {
+  const key = `${store.lang} ${store.options === null}`;
+  if (drawn.form === key) return;
+  drawn.form = key;
+  const steps = analysis("race").steps;
+  setInputRange(raceSteps, steps);
+  if (raceSteps.value === "" && steps) raceSteps.value = String(steps.default);
+  raceHint.textContent = t("lrlab.race_rates_hint", raceLimits());
+}
+
 function render() {
+  syncForm();
   if (!window.Plotly) {
     setTimeout(() => markDirty(DIRTY.lab), 200); // plotly.min.js is still loading (charts.js runs it)
     return;
@@ -232,7 +248,10 @@ function render() {
 }
 
 export function initLrLabView() {
-  const start = () => startRace(raceRates.value, Math.max(1, Math.min(100_000, Math.round(Number(raceSteps.value) || 1000))));
+  const start = () => {
+    const steps = analysis("race").steps;
+    startRace(raceRates.value, clampToRange(steps, Number(raceSteps.value) || steps.default));
+  };
   raceStart.addEventListener("click", start);
   raceRates.addEventListener("keydown", (event) => {
     if (event.key === "Enter") start();

@@ -9,6 +9,7 @@ import { el, setText } from "../dom.js";
 import { groupedInteger, localDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
+import { runLimits } from "../options.js";
 import {
   csvHref, deleteRun, exportHref, importRun, leaveReplay, loadIdentity, openRun, publishRun, refreshRuns, renameRun,
   saveRun, scrubTo, showMoreRuns,
@@ -31,6 +32,12 @@ const CONFIRM_MS = 4000; // a delete asks once more, for this long
 let editing = null; // the id of the run being renamed
 let confirming = null; // {id, until} a delete that waits for its second press
 
+/** A name field holds no more than a run's name may (once the options have said how much). */
+function limitNameLength(input) {
+  const length = runLimits().name_length;
+  if (length) input.maxLength = length;
+}
+
 function runItem(run) {
   const item = el("li", "run-item");
   item.dataset.testid = "run-item";
@@ -38,7 +45,7 @@ function runItem(run) {
   if (editing === run.id) {
     const input = el("input", "run-rename");
     input.type = "text";
-    input.maxLength = 200;
+    limitNameLength(input);
     input.value = run.name;
     input.setAttribute("aria-label", t("runs.rename_label", { name: run.name }));
     input.addEventListener("keydown", (event) => {
@@ -175,6 +182,7 @@ let drawnList = null; // the list the rows were built from
 let drawnIdentity = null; // and who they were built for
 
 function render(flags = DIRTY.lang) {
+  limitNameLength(nameInput);
   if (store.runs.list !== drawnList || store.identity !== drawnIdentity || flags & DIRTY.lang) {
     drawnList = store.runs.list;
     drawnIdentity = store.identity;

@@ -9,9 +9,11 @@
 // CSS transform every frame; on the 3-D surface it is one restyle of a one-point trace, a few
 // times a second. The panel's controls change the store and ask surface.js for a new slice.
 
+import { setInputRange } from "../dom.js";
 import { percent, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
+import { analysis, inRange } from "../options.js";
 import { DIRTY, markDirty, pickSurfaceEdge, setSurfacePicking, setSurfaceSettings, store, whileRunning } from "../store.js";
 import { requestSurface } from "../surface.js";
 import { watchSize } from "./canvas.js";
@@ -75,7 +77,7 @@ function wireControls() {
   });
   span.addEventListener("change", () => {
     const value = Number(span.value);
-    if (Number.isFinite(value) && value > 0 && value <= 100) changed({ span: value });
+    if (inRange(analysis("surface").span, value)) changed({ span: value });
     else span.value = String(store.surface.settings.span);
   });
   resolution.addEventListener("change", () => changed({ resolution: Number(resolution.value) }));
@@ -105,10 +107,29 @@ function pathSpan(result) {
   let extent = 0;
   for (const [alpha, beta] of result.trajectory) extent = Math.max(extent, Math.abs(alpha), Math.abs(beta));
   if (!(extent > result.span) || !Number.isFinite(extent)) return null;
-  return Math.min(100, Number((extent * 1.1).toPrecision(2)));
+  return Math.min(analysis("surface").span.max, Number((extent * 1.1).toPrecision(2)));
+}
+
+let offered = null; // the options the span's bounds and the resolutions were filled from
+
+/** The span's bounds and the resolutions offered, from what the server accepts. */
+function offerOptions() {
+  if (offered === store.options) return;
+  offered = store.options;
+  const { span: spanRange, resolution: resolutionRange } = analysis("surface");
+  setInputRange(span, spanRange);
+  resolution.replaceChildren(
+    ...(resolutionRange?.presets ?? []).map((points) => {
+      const option = document.createElement("option");
+      option.value = String(points);
+      option.textContent = `${points} × ${points}`;
+      return option;
+    }),
+  );
 }
 
 function syncControls() {
+  offerOptions();
   const { settings, picked, picking, result, status: state } = store.surface;
   directions.value = settings.directions;
   weightMode.value = settings.weightMode;
