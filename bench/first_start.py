@@ -8,8 +8,8 @@ load). For each it prints the seconds from the command until the port accepts a 
 until `GET /` answers (the preparing page, 503, or the lab, 200) and until `/api/v1/health`
 answers 200 (ready), and the terminal's progress lines. During the cold start the system
 Chromium (headless, the browser tests' flags, 1366×768) opens the page as soon as it answers,
-takes a screenshot of the preparing page in English and in Bahasa Indonesia once the bar has
-moved, and waits until the page has turned into the lab by itself (its session connected).
+takes a screenshot of the preparing page in English and in Bahasa Indonesia once the bar is a
+third of the way, and waits until the page has turned into the lab by itself (its session connected).
 
 The last cold start's duration, which the page and the terminal use as their estimate, is kept
 in a temporary data folder (`XDG_DATA_HOME`): the first cold start has none ("first time").
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_SECONDS = 600.0
+# uvicorn's lines about each request and socket, and Alembic's chatter: left out of the log shown
+NOISE = re.compile(r'HTTP/1\.1" \d{3}|WebSocket /|connection (open|closed)|SQLiteImpl|transactional DDL')
 
 
 def free_port() -> int:
@@ -98,8 +101,9 @@ def look(start: Start, base: str, began: float, screenshots: Path) -> None:
                 if page.get_by_test_id("preparing").count() == 0:
                     print(f"  ({language}: the lab was ready before the browser looked: no preparing page)")
                     continue
-                page.wait_for_function(
-                    "() => Number(document.getElementById('preparing-bar').value) > 0", timeout=TIMEOUT_SECONDS * 1000
+                page.wait_for_function(  # a third of the way: the bar has visibly moved
+                    "() => { const bar = document.getElementById('preparing-bar'); return bar.value >= bar.max / 3; }",
+                    timeout=TIMEOUT_SECONDS * 1000,
                 )
                 path = screenshots / f"first-start-preparing-{language}.png"
                 page.screenshot(path=str(path))
@@ -124,8 +128,10 @@ def run(name: str, cache: Path, data: Path, browser: bool, screenshots: Path) ->
     output = process.stdout
 
     def keep_log() -> None:
-        for line in output:
-            start.log.append(f"{time.perf_counter() - began:6.1f} s  {line.decode(errors='replace').rstrip()}")
+        for raw in output:
+            line = raw.decode(errors="replace").rstrip()
+            if not NOISE.search(line):
+                start.log.append(f"{time.perf_counter() - began:6.1f} s  {line}")
 
     reader = threading.Thread(target=keep_log, daemon=True)
     reader.start()

@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=errors.JSONBody,
-        responses={**UNAUTHORIZED, **PREPARING},  # any route: backprop_lab.server.classroom.identity's middleware
+        # any route: the 401 of backprop_lab.server.classroom.identity's middleware, the 503 of a first start
+        responses={**UNAUTHORIZED, **PREPARING},
         docs_url=None,  # served by routes.apidocs from installed files, not a CDN
         redoc_url=None,
     )

@@ -149,8 +149,14 @@ class Preparation:
             elif now - self._last_line >= LINE_INTERVAL_SECONDS and kernel:
                 self._last_line = now
                 left = self.seconds_left()
+                if left is None:
+                    estimate = ""
+                elif left > 0:
+                    estimate = f"; about {left:.0f} s left"
+                else:
+                    estimate = f"; longer than the last cold start ({self.last_cold_seconds:.0f} s)"
                 logger.info("engine: %d of %d kernels compiled after %.0f s (now %s)%s", kernels_done, kernels_total,
-                            self.elapsed(), kernel, "" if left is None else f"; about {left:.0f} s left")
+                            self.elapsed(), kernel, estimate)
 
     def succeeded(self, seconds: float) -> None:
         """The warm-up is done: remember its duration when it compiled every kernel."""
