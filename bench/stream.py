@@ -293,8 +293,8 @@ def start_server(threads: int) -> tuple[subprocess.Popen[bytes], str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         with contextlib.suppress(httpx.HTTPError):
-            httpx.get(f"{base}/api/v1/health", timeout=1)
-            return process, base
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:  # 503 while the engine compiles
+                return process, base
         time.sleep(0.1)
     process.kill()
     raise SystemExit("the server did not start")

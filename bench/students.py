@@ -62,8 +62,8 @@ class ClassroomServer:
             if self.process.poll() is not None:
                 break
             with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"{self.base}/api/v1/health", timeout=1)
-                return
+                if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:  # 503: the engine compiles
+                    return
             time.sleep(0.1)
         self.stop()
         raise SystemExit("the classroom server did not start")

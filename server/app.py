@@ -2,10 +2,13 @@
 
 At startup the app first opens the saved-runs store (`backprop_lab.server.saved.run_store`: migrates its schema, refuses
 a database newer than the code), then compiles the engine's kernels (or loads them from numba's cache:
-`backprop_lab.engine.warmup`), so no request ever waits for the compiler and `/api/v1/health` answers only
-once training is ready; then it starts the training threads and the session manager (both need the
-running event loop) and a task that expires idle sessions; at shutdown it closes every socket
-(1001) and stops the threads. `backprop_lab.server.cli` runs it under uvicorn.
+`backprop_lab.engine.warmup`) in a thread of their own, so no request ever waits for the compiler. A warm cache
+loads them in about a second, and the server starts listening once they are in, as it always did. A cold cache
+(a first start) compiles for most of a minute: the server listens as soon as the first kernel starts compiling,
+and until the engine is ready every answer says so (`backprop_lab.server.web.preparing`: 503 `engine_preparing`
+with the progress, a page that shows it). Then the app starts the training threads and the session manager (both
+need the running event loop) and a task that expires idle sessions, and `/api/v1/health` answers 200; at shutdown
+it closes every socket (1001) and stops the threads. `backprop_lab.server.cli` runs it under uvicorn.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
-from backprop_lab.engine.warmup import warm_up
 from backprop_lab.server import __version__
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
@@ -39,14 +41,16 @@ from backprop_lab.server.routes import (
     websockets,
 )
 from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.preparation import Preparation
 from backprop_lab.server.runtime.scheduler import Scheduler
 from backprop_lab.server.saved.run_store import RunStore, StoreError
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.web import errors
 from backprop_lab.server.web.headers import HeadedFastAPI
 from backprop_lab.server.web.limits import BodyLimit
+from backprop_lab.server.web.preparing import PreparingGate
 from backprop_lab.server.web.security import AccessGuard
-from backprop_lab.server.wire.error_models import UNAUTHORIZED
+from backprop_lab.server.wire.error_models import RETRY_AFTER_HEADER, UNAUTHORIZED, ErrorOut
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +60,36 @@ let it play, and read everything: metrics on whole splits, weights, gradients of
 one sample's forward and backward pass, a gradient check. The live stream of a session is the
 WebSocket `/ws/sessions/{id}` (see docs/protocol.md); a shared session's, read-only, is
 `/ws/watch/{code}`. Errors: 404 unknown id, 422 invalid input
-(FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large.
+(FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large,
+503 `engine_preparing` during a first start (see `/api/v1/health`).
 """
+# any route, while a first start compiles the engine (backprop_lab.server.web.preparing)
+PREPARING: dict[int | str, dict] = {
+    503: {"model": ErrorOut, "headers": RETRY_AFTER_HEADER,
+          "description": "The engine is being prepared (a first start compiles it): `code` `engine_preparing`, the "
+          "progress in `params`; or `engine_failed` (docs/api.md, \"Errors\")."}
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = RunStore(settings.db_path)
+    preparation = Preparation(settings.cold_start_record)
+
+    async def start_services(
+        app: FastAPI, store: RunStore, warmed: asyncio.Future[float], running: contextlib.AsyncExitStack
+    ) -> None:
+        """Once the kernels are in: the training threads, the session manager and their tasks."""
         try:
-            await asyncio.to_thread(store.open)  # migrates the schema; refuses a newer database
-        except StoreError as error:
-            logger.error("%s", error)
-            raise
-        compile_seconds = await asyncio.to_thread(warm_up)
+            compile_seconds = await warmed
+        except Exception as error:
+            preparation.failed(error)
+            return
         # One BLAS thread per training thread: the training threads already keep every core busy,
         # and BLAS threads of their own would only fight them (a 128-wide step ran 10× slower).
         # After the warm-up, which loads the BLAS that the kernels call.
         blas_threads = threadpool_limits(1)
+        running.callback(blas_threads.restore_original_limits)
         logger.info("engine kernels ready in %.2f s", compile_seconds)
         timing = settings.timing
         cadence = Cadence(
@@ -88,30 +102,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         scheduler = Scheduler(settings.training_threads)
         scheduler.start()
+        running.callback(scheduler.stop)
         # The training threads and the event loop share the GIL. Compiled training releases it,
         # and a thread coming back from a kernel waits for it up to one switch interval while
         # another runs Python (frames, metrics, the loop's sends). Measured here, two threads
         # training 50 sessions beside a busy Python thread: 23k steps/s at 1 ms, 94k at 0.1 ms.
-        switch_interval = sys.getswitchinterval()
+        running.callback(sys.setswitchinterval, sys.getswitchinterval())
         sys.setswitchinterval(0.0001)
         manager = SessionManager(settings, scheduler, cadence, asyncio.get_running_loop())
         surfaces = SurfaceWorkers(settings.training_threads)
+        running.callback(surfaces.close)
+        running.push_async_callback(manager.close_all, 1001, "the server is shutting down")
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces)
-        tasks = [
+        for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
-        ]
+        ):
+            running.callback(task.cancel)
+        preparation.succeeded(compile_seconds)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = RunStore(settings.db_path)
         try:
+            await asyncio.to_thread(store.open)  # migrates the schema; refuses a newer database
+        except StoreError as error:
+            logger.error("%s", error)
+            raise
+        warmed = preparation.warm_up_in_background(settings.engine_warm_up)
+        async with contextlib.AsyncExitStack() as running:
+            running.callback(store.close)  # the last thing closed
+            started = asyncio.create_task(start_services(app, store, warmed, running), name="start-services")
+            running.callback(started.cancel)  # a server stopped during a cold start
+            await preparation.until_listening(started)
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await manager.close_all(1001, "the server is shutting down")
-            scheduler.stop()
-            store.close()
-            surfaces.close()
-            sys.setswitchinterval(switch_interval)
-            blas_threads.restore_original_limits()
 
     app = HeadedFastAPI(  # the browser's security headers on every answer (backprop_lab.server.web.headers)
         title="Backprop Lab",
@@ -119,7 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=errors.JSONBody,
-        responses=UNAUTHORIZED,  # any route, from backprop_lab.server.classroom.identity's middleware
+        # any route: the 401 of backprop_lab.server.classroom.identity's middleware, the 503 of a first start
+        responses={**UNAUTHORIZED, **PREPARING},
         docs_url=None,  # served by routes.apidocs from installed files, not a CDN
         redoc_url=None,
     )
@@ -138,9 +163,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(apidocs.ASSETS, apidocs.swagger_assets, name="swagger-ui")
     app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
     # add_middleware wraps what is there, so the last added runs first: who may talk to us
-    # (AccessGuard), then how much they may send (BodyLimit), then who they are (IdentityMiddleware).
+    # (AccessGuard), then how much they may send (BodyLimit), then whether the engine is ready
+    # (PreparingGate), then who they are (IdentityMiddleware).
     app.state.identities = Identities(settings.classroom, settings.teacher_key)  # the teacher link reads it too
+    app.state.preparation = preparation
     app.add_middleware(IdentityMiddleware, identities=app.state.identities)
+    app.add_middleware(PreparingGate, preparation=preparation, settings=settings)
     app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(
         AccessGuard, allowed_hosts=settings.allowed_hosts(), allowed_origins=settings.allowed_origins()

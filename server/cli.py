@@ -6,6 +6,11 @@ or a database URL; its schema is migrated at start. A database that is damaged, 
 written by a newer version stops the start with a one-line message saying so and what to do,
 and is left as it was (`backprop_lab.server.saved.run_store`).
 
+A first start (numba's cache empty: a fresh install) compiles the engine for most of a minute.
+The server listens meanwhile, and says how far it is: in the terminal, and on a page that every
+address shows until the engine is ready (`backprop_lab.server.runtime.preparation`); `--open`
+opens the browser as soon as the server listens.
+
 Binds 127.0.0.1 by default (only this computer), where the one local user is the teacher.
 `--host 0.0.0.0` is classroom mode: the server listens on every interface, prints the teacher
 link (its secret key from `--teacher-key`, `$BACKPROP_LAB_TEACHER_KEY` or drawn at start), the
@@ -37,6 +42,7 @@ from fastapi import FastAPI
 from backprop_lab.server import __version__
 from backprop_lab.server.app import create_app, shutdown_streams
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_teacher_key
+from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
 from backprop_lab.server.settings import Settings, descriptor_limit
 
@@ -87,7 +93,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace) -> Settings:
     database = args.db if args.db is not None else default_path()
     settings = Settings(host=args.host, port=args.port, open_browser=args.open, db_path=database, debug=args.debug,
-                        classroom_mode=args.classroom)
+                        classroom_mode=args.classroom, cold_start_record=default_record())
     key = args.teacher_key or os.environ.get(TEACHER_KEY_VARIABLE)
     if key:
         try:
@@ -120,11 +126,19 @@ def raise_open_files_limit() -> None:
 
 class LabServer(uvicorn.Server):
     """uvicorn's server, closing the lab's sockets with 1001 before uvicorn's own shutdown
-    (which would close them with 1012, "service restart")."""
+    (which would close them with 1012, "service restart"), and opening `open_url` in a browser
+    as soon as it listens (a first start listens while the engine compiles: the browser gets the
+    preparing page, never "connection refused")."""
 
-    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+    def __init__(self, config: uvicorn.Config, app: FastAPI, open_url: str | None = None) -> None:
         super().__init__(config)
         self.lab_app = app
+        self.open_url = open_url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.open_url is not None and self.started:
+            threading.Thread(target=webbrowser.open, args=(self.open_url,), name="open-browser", daemon=True).start()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         with contextlib.suppress(Exception):
@@ -145,7 +159,7 @@ def build_server(settings: Settings) -> LabServer:
         server_header=False,
         lifespan="on",
     )
-    return LabServer(config, app)
+    return LabServer(config, app, settings.public_url() if settings.open_browser else None)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -172,8 +186,6 @@ def main(argv: list[str] | None = None) -> None:
             f"(or open {url}watch/<code>). Each code you share is printed here too.",
             flush=True,
         )
-    if settings.open_browser:
-        threading.Timer(1.0, webbrowser.open, [url]).start()
     build_server(settings).run()
 
 

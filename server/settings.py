@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from backprop_lab.engine.warmup import Progress, warm_up
 from backprop_lab.server.classroom.identity import new_teacher_key
 from backprop_lab.server.classroom.quotas import Quotas
 from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST
@@ -119,6 +121,12 @@ class Settings:
     classroom_mode: bool = False
     teacher_key: str = field(default_factory=new_teacher_key, repr=False, compare=False)  # the teacher link's secret
     quotas: Quotas = field(default_factory=Quotas)  # each student's and each address's share (classroom)
+    # compiles the engine's kernels, or loads them from numba's cache, while the server listens
+    # (backprop_lab.server.runtime.preparation); tests hold it back to see the preparing answers
+    engine_warm_up: Callable[[Progress], float] = field(default=warm_up, repr=False, compare=False)
+    # where the last cold start's duration is kept, the estimate of the next one's (None: nowhere;
+    # the CLI keeps it in the user's data folder)
+    cold_start_record: Path | None = None
 
     def __post_init__(self) -> None:
         threads = self.training_threads

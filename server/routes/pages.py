@@ -25,6 +25,7 @@ from backprop_lab.server import __version__
 from backprop_lab.server.classroom.identity import Identities, set_cookie_header
 from backprop_lab.server.deps import Services, SettingsDep
 from backprop_lab.server.live.share_codes import normalise, spoken
+from backprop_lab.server.runtime.preparation import Preparation, Stage
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire.problems import NotFound
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
@@ -121,6 +122,25 @@ def _page(
         raise HTTPException(404, f"the page is not built yet (templates/{name} is missing)")
     context = {"protocol_version": PROTOCOL_VERSION, "version": __version__, **context}
     return _templates(directory).TemplateResponse(request, name, context, status_code=status_code)
+
+
+def preparing_page(request: Request, settings: Settings, preparation: Preparation) -> HTMLResponse:
+    """The page every page address shows while the engine is being prepared (served by
+    `backprop_lab.server.web.preparing`, 503): its progress as it was when asked, which
+    js/preparing.js keeps up to date, reloading into the page asked for once the engine is ready."""
+    params = preparation.problem()["params"]
+    failed = preparation.stage is Stage.FAILED
+    context = {
+        "failed": failed,
+        "failure": params["error"] if failed else "",
+        "kernels_done": 0 if failed else params["kernels_done"],
+        "kernels_total": preparation.kernels_total,
+    }
+    page = _page(request, settings, "preparing.html", context, status_code=503)
+    page.headers["Cache-Control"] = "no-store"
+    if not failed:
+        page.headers["Retry-After"] = str(preparation.retry_after())
+    return page
 
 
 @router.get("/vendor/plotly.min.js")

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from backprop_lab.server import cli
 from backprop_lab.server.classroom.quotas import Quotas, Share
+from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import default_path
 from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits, Settings
 
@@ -32,7 +33,8 @@ def test_the_options_become_settings():
     settings = cli.settings_from(args)
     assert (settings.host, settings.port, settings.open_browser, str(settings.db_path)) == (
         "0.0.0.0", 9001, True, "runs.db")
-    assert cli.settings_from(cli.parse_args([])) == Settings(db_path=default_path())  # the user's data folder
+    # the user's data folder
+    assert cli.settings_from(cli.parse_args([])) == Settings(db_path=default_path(), cold_start_record=default_record())
 
 
 def test_quotas_take_a_student_s_and_an_address_s_share_per_resource_and_refuse_nonsense(capsys):
@@ -193,8 +195,9 @@ def wait_until_ready(process: subprocess.Popen, base: str) -> None:
     while True:
         assert process.poll() is None, "the server exited before it was ready"
         try:
-            httpx.get(f"{base}/api/v1/health", timeout=1)
-            return
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:  # 503 while a first start compiles
+                return
         except httpx.HTTPError:
-            assert time.monotonic() < deadline, f"the server was not ready within {SERVER_START_SECONDS} s"
-            time.sleep(0.1)
+            pass
+        assert time.monotonic() < deadline, f"the server was not ready within {SERVER_START_SECONDS} s"
+        time.sleep(0.1)
