@@ -5,7 +5,7 @@ a database newer than the code), then compiles the engine's kernels (or loads th
 `backprop_lab.engine.warmup`) in a thread of their own, so no request ever waits for the compiler. A warm cache
 loads them in about a second, and the server starts listening once they are in, as it always did. A cold cache
 (a first start) compiles for most of a minute: the server listens as soon as the first kernel starts compiling,
-and until the engine is ready every answer says so (`backprop_lab.server.web.preparing`: 503 `engine_preparing`
+and until the engine is ready every answer says so (`backprop_lab.server.routes.preparing`: 503 `engine_preparing`
 with the progress, a page that shows it). Then the app starts the training threads and the session manager (both
 need the running event loop) and a task that expires idle sessions, and `/api/v1/health` answers 200; at shutdown
 it closes every socket (1001) and stops the threads. `backprop_lab.server.cli` runs it under uvicorn.
@@ -40,6 +40,7 @@ from backprop_lab.server.routes import (
     surfaces,
     websockets,
 )
+from backprop_lab.server.routes.preparing import PreparingGate
 from backprop_lab.server.runtime.cadence import Cadence
 from backprop_lab.server.runtime.preparation import Preparation
 from backprop_lab.server.runtime.scheduler import Scheduler
@@ -48,7 +49,6 @@ from backprop_lab.server.settings import Settings
 from backprop_lab.server.web import errors
 from backprop_lab.server.web.headers import HeadedFastAPI
 from backprop_lab.server.web.limits import BodyLimit
-from backprop_lab.server.web.preparing import PreparingGate
 from backprop_lab.server.web.security import AccessGuard
 from backprop_lab.server.wire.error_models import RETRY_AFTER_HEADER, UNAUTHORIZED, ErrorOut
 
@@ -63,7 +63,7 @@ WebSocket `/ws/sessions/{id}` (see docs/protocol.md); a shared session's, read-o
 (FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large,
 503 `engine_preparing` during a first start (see `/api/v1/health`).
 """
-# any route, while a first start compiles the engine (backprop_lab.server.web.preparing)
+# any route, while a first start compiles the engine (backprop_lab.server.routes.preparing)
 PREPARING: dict[int | str, dict] = {
     503: {"model": ErrorOut, "headers": RETRY_AFTER_HEADER,
           "description": "The engine is being prepared (a first start compiles it): `code` `engine_preparing`, the "

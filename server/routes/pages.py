@@ -126,7 +126,7 @@ def _page(
 
 def preparing_page(request: Request, settings: Settings, preparation: Preparation) -> HTMLResponse:
     """The page every page address shows while the engine is being prepared (served by
-    `backprop_lab.server.web.preparing`, 503): its progress as it was when asked, which
+    `backprop_lab.server.routes.preparing`, 503): its progress as it was when asked, which
     js/preparing.js keeps up to date, reloading into the page asked for once the engine is ready."""
     params = preparation.problem()["params"]
     failed = preparation.stage is Stage.FAILED

@@ -4,7 +4,7 @@ meanwhile, and what the terminal says.
 A cold start (an empty numba cache: a fresh install) compiles the engine's kernels for most of
 a minute. The server listens as soon as the first kernel starts compiling
 (`backprop_lab.server.app`), so a browser gets a page that shows this progress instead of
-"connection refused"; `backprop_lab.server.web.preparing` answers every request from
+"connection refused"; `backprop_lab.server.routes.preparing` answers every request from
 `Preparation.problem` until the engine is ready. A warm start compiles nothing: the server
 listens once ready, as it always did, and nothing here prints a line.
 
