@@ -47,6 +47,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import StaticPool
 
 from backprop_lab.server.classroom.identity import TEACHER_ID
+from backprop_lab.server.saved.run_models import MAX_NAME
 from backprop_lab.server.wire.problems import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ metadata = sa.MetaData()
 runs = sa.Table(  # the columns in the database's order: the small ones before the long texts (revision 0003)
     "runs", metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(MAX_NAME), nullable=False),
     sa.Column("created", sa.String(32), nullable=False),
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("epoch", sa.Integer, nullable=False),
