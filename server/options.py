@@ -77,7 +77,7 @@ def length_range(model: type[BaseModel], name: str) -> JSON:
     for constraint in model.model_fields[name].metadata:
         if getattr(constraint, "min_length", None) is not None:
             out["min"] = constraint.min_length
-        elif getattr(constraint, "max_length", None) is not None:
+        if getattr(constraint, "max_length", None) is not None:
             out["max"] = constraint.max_length
     return out
 

@@ -161,7 +161,7 @@ class IdentityMiddleware:
         if identity is None:
             message = "the bearer token is not this server's teacher key nor a student's token"
             if scope["type"] == "websocket":
-                await refuse_websocket(scope, receive, send, 401, message)
+                await refuse_websocket(scope, receive, send, 401, {"detail": message})
             else:
                 await send_plain(send, 401, message, "http.response")
             return

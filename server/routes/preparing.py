@@ -17,37 +17,25 @@ Once the engine is ready every request passes straight through.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backprop_lab.server.routes import pages
 from backprop_lab.server.runtime.preparation import Preparation, Stage
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.web.security import refuse_websocket, send_json
 
 HEALTH = "/api/v1/health"
 ALWAYS_SERVED = ("/static/", "/vendor/", "/docs", "/openapi.json")
 PAGE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def retry_headers(preparation: Preparation) -> list[tuple[bytes, bytes]]:
-    if preparation.stage is Stage.FAILED:
-        return []
-    return [(b"retry-after", str(preparation.retry_after()).encode())]
-
-
-async def send_json(send: Send, status: int, body: dict[str, Any], prefix: str,
-                    headers: list[tuple[bytes, bytes]]) -> None:
-    encoded = json.dumps(body).encode()
-    await send({
-        "type": f"{prefix}.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode()),
-                    (b"cache-control", b"no-store"), *headers],
-    })
-    await send({"type": f"{prefix}.body", "body": encoded})
+def answer_headers(preparation: Preparation) -> list[tuple[bytes, bytes]]:
+    """Never cached; `Retry-After` unless the preparation failed (waiting will not help)."""
+    headers = [(b"cache-control", b"no-store")]
+    if preparation.stage is not Stage.FAILED:
+        headers.append((b"retry-after", str(preparation.retry_after()).encode()))
+    return headers
 
 
 class PreparingGate:
@@ -64,12 +52,8 @@ class PreparingGate:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if scope["type"] == "websocket":
-            await receive()  # the websocket.connect event
-            if "websocket.http.response" in scope.get("extensions", {}):
-                await send_json(send, 503, preparation.problem(), "websocket.http.response", retry_headers(preparation))
-            else:  # a server without the denial-response extension: "try again later"
-                await send({"type": "websocket.close", "code": 1013})
+        if scope["type"] == "websocket":  # a server without the denial response: 1013, "try again later"
+            await refuse_websocket(scope, receive, send, 503, preparation.problem(), answer_headers(preparation), 1013)
             return
         if path.startswith(ALWAYS_SERVED):
             await self.app(scope, receive, send)
@@ -78,7 +62,7 @@ class PreparingGate:
             body = preparation.problem()
             if path == HEALTH:
                 body["status"] = preparation.stage.value
-            await send_json(send, 503, body, "http.response", retry_headers(preparation))
+            await send_json(send, 503, body, "http.response", answer_headers(preparation))
             return
         page = pages.preparing_page(Request(scope, receive), self.settings, preparation)
         await page(scope, receive, send)

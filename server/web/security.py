@@ -15,6 +15,8 @@ a WebSocket handshake gets 403 and is never accepted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -71,27 +73,37 @@ class AccessGuard:
             return
         status, message = refused
         if scope["type"] == "websocket":
-            await refuse_websocket(scope, receive, send, 403, message)
+            await refuse_websocket(scope, receive, send, 403, {"detail": message})
         else:
             await send_plain(send, status, message, "http.response")
 
 
-async def send_plain(send: Send, status: int, message: str, prefix: str) -> None:
-    body = ('{"detail":' + json.dumps(message) + "}").encode()
+async def send_json(send: Send, status: int, body: dict[str, Any], prefix: str,
+                    headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """An answer written straight to ASGI (`prefix`: `http.response`, or `websocket.http.response`
+    for a refused handshake), from middleware that answers before any route runs."""
+    encoded = json.dumps(body, separators=(",", ":")).encode()
     await send(
         {
             "type": f"{prefix}.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode()),
+                        *headers],
         }
     )
-    await send({"type": f"{prefix}.body", "body": body})
+    await send({"type": f"{prefix}.body", "body": encoded})
 
 
-async def refuse_websocket(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    """Answer a WebSocket handshake with an HTTP status instead of accepting it."""
+async def send_plain(send: Send, status: int, message: str, prefix: str) -> None:
+    await send_json(send, status, {"detail": message}, prefix)
+
+
+async def refuse_websocket(scope: Scope, receive: Receive, send: Send, status: int, body: dict[str, Any],
+                           headers: Sequence[tuple[bytes, bytes]] = (), close_code: int = 1008) -> None:
+    """Answer a WebSocket handshake with an HTTP status and `body` instead of accepting it; a
+    server without the denial-response extension gets a close before accept with `close_code`."""
     await receive()  # the websocket.connect event
     if "websocket.http.response" in scope.get("extensions", {}):
-        await send_plain(send, status, message, "websocket.http.response")
-    else:  # servers without the denial-response extension answer a close before accept with 403
-        await send({"type": "websocket.close", "code": 1008})
+        await send_json(send, status, body, "websocket.http.response", headers)
+    else:
+        await send({"type": "websocket.close", "code": close_code})

@@ -95,6 +95,12 @@ export function initialLanguage(fromUrl) {
   return (navigator.language || "").toLowerCase().startsWith("id") ? "id" : "en";
 }
 
+/** The language a page of its own (the join form, the preparing page) starts in: `#lang=` of its
+ * address, else as `initialLanguage` decides. */
+export function addressLanguage() {
+  return initialLanguage(new URLSearchParams(window.location.hash.slice(1)).get("lang"));
+}
+
 /** Rewrites every marked element under `root` in the current language. */
 export function applyTranslations(root) {
   for (const element of root.querySelectorAll("[data-i18n]")) {

@@ -1,7 +1,7 @@
 // /watch: the form where a student types a share code (docs/product.md, "Classroom"). Typing is
 // forgiving, as the server's is: any case, spaces and dashes.
 
-import { has, initialLanguage, setLanguage, t } from "./i18n.js";
+import { addressLanguage, has, setLanguage, t } from "./i18n.js";
 
 const ALPHABET = "ACEFHKMNPRTWXY34789"; // server/live/share_codes.py: no look-alikes
 
@@ -34,7 +34,7 @@ function main() {
 
 async function translate() {
   try {
-    await setLanguage(initialLanguage(new URLSearchParams(window.location.hash.slice(1)).get("lang")));
+    await setLanguage(addressLanguage());
   } catch (error) {
     console.warn(error);
   }

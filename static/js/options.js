@@ -74,7 +74,8 @@ export function isRegressionSet(name) {
 
 /**
  * The bounds a control accepts: the UI's `min`/`max`, exclusive where the UI's bound is the API's
- * exclusive one (a learning rate must be above 0). `{min, max, minExclusive, maxExclusive, integer}`.
+ * exclusive one (a learning rate must be above 0): a served range, `{min, max, min_exclusive,
+ * max_exclusive, integer}`.
  */
 export function controlBounds(field) {
   const r = range(field);
@@ -85,16 +86,13 @@ export function controlBounds(field) {
   return {
     min,
     max,
-    minExclusive: min !== null && min === r.min && r.min_exclusive,
-    maxExclusive: max !== null && max === r.max && r.max_exclusive,
+    min_exclusive: min !== null && min === r.min && r.min_exclusive,
+    max_exclusive: max !== null && max === r.max && r.max_exclusive,
     integer: r.integer,
   };
 }
 
 /** Is `value` one `field`'s control accepts? (The page checks before sending; the server again.) */
 export function acceptable(field, value) {
-  const bounds = controlBounds(field);
-  if (!bounds) return false;
-  const { min, max, minExclusive, maxExclusive, integer } = bounds;
-  return inRange({ min, max, min_exclusive: minExclusive, max_exclusive: maxExclusive, integer }, value);
+  return inRange(controlBounds(field), value);
 }

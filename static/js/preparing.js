@@ -4,7 +4,7 @@
 // reloads into the page asked for as soon as health answers 200. A failed preparation is shown
 // and the polling stops: waiting would not help.
 
-import { initialLanguage, setLanguage, t } from "./i18n.js";
+import { addressLanguage, setLanguage, t } from "./i18n.js";
 
 const POLL_MS = 500;
 
@@ -62,7 +62,7 @@ async function poll() {
 
 async function translate() {
   try {
-    await setLanguage(initialLanguage(new URLSearchParams(window.location.hash.slice(1)).get("lang")));
+    await setLanguage(addressLanguage());
   } catch (error) {
     console.warn(error);
   }
