@@ -1,13 +1,32 @@
-"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions, analyses, saved runs
-and jobs, with parameters and gradients as NumPy arrays.
+"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions and analyses, with
+parameters, gradients and every array of an answer as NumPy arrays.
 
     from backprop_lab.client import Client
     with Client("http://127.0.0.1:8000") as lab:
-        ...
+        session = lab.sessions.create(dataset="spiral", hidden_layers=[8, 8], seed=1)
+        session = lab.sessions.train(session.id, 2_000)
+        layers = lab.sessions.params(session.id)   # [Layer(weights (n_in, n_out), biases (n_out,)), …]
 """
 
 from __future__ import annotations
 
+from backprop_lab.client.analyses import Analyses, LossLine, LossSurface, RangeTest, Sweep, SweepRun
+from backprop_lab.client.arrays import Layer, flat
+from backprop_lab.client.lab import Client
+from backprop_lab.client.sessions import (
+    DataSet,
+    Gradients,
+    SampleTrace,
+    Sessions,
+    SessionSummary,
+    SessionView,
+    Split,
+    TraceLayer,
+)
 from backprop_lab.client.transport import ApiError, Transport
 
-__all__ = ["ApiError", "Transport"]
+__all__ = [
+    "Analyses", "ApiError", "Client", "DataSet", "Gradients", "Layer", "LossLine", "LossSurface", "RangeTest",
+    "SampleTrace", "SessionSummary", "SessionView", "Sessions", "Split", "Sweep", "SweepRun", "TraceLayer",
+    "Transport", "flat",
+]

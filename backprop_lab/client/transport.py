@@ -11,9 +11,12 @@ import httpx
 
 
 class ApiError(Exception):
-    """A refusal from the server: its HTTP status, the stable `code` (e.g. `too_many_neurons`),
-    the request `field` it names, its `params` (what would fit) and, for 429 and 503, the seconds
-    after which trying again has a chance."""
+    """A refusal from the server: its HTTP status, the stable `code` (e.g. `too_many_neurons`,
+    `greater_than`, `engine_preparing`), the request `field` it names (dotted, without "body":
+    `hidden_layers`, `layers.0.weights`), its `params` (the numbers and names of the problem:
+    `maximum`, `value`, …) and, for 429 and 503, the seconds after which trying again has a
+    chance. A 422 may name several problems: `problems` has each one's `{"loc", "msg", "code",
+    "field", "params"}`, the first of them is the error's own (docs/api.md, "Errors")."""
 
     def __init__(
         self,
@@ -23,6 +26,7 @@ class ApiError(Exception):
         field: str | None = None,
         params: dict[str, Any] | None = None,
         retry_after: float | None = None,
+        problems: list[dict[str, Any]] | None = None,
     ):
         super().__init__(f"{status} {code or ''}: {detail}".replace(" :", ":"))
         self.status = status
@@ -31,6 +35,7 @@ class ApiError(Exception):
         self.field = field
         self.params = dict(params or {})
         self.retry_after = retry_after
+        self.problems = list(problems or [])
 
 
 def _error_of(response: httpx.Response) -> ApiError:
@@ -38,26 +43,40 @@ def _error_of(response: httpx.Response) -> ApiError:
         body = response.json()
     except ValueError:
         body = {"detail": response.text}
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, list):  # a 422 from validation: [{loc, msg, type, …}, …]
-        first = detail[0] if detail else {}
-        location = [part for part in first.get("loc", []) if part not in ("body", "query", "path")]
-        return ApiError(response.status_code, str(first.get("msg", detail)), code=first.get("type"),
-                        field=".".join(str(part) for part in location) or None, params=first.get("ctx"))
+    if not isinstance(body, dict):
+        body = {"detail": body}
+    detail = body.get("detail")
     retry_after = response.headers.get("Retry-After")
+    seconds = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+    if isinstance(detail, list):  # a 422: [{loc, msg, type, code, field, params}, …]
+        first = detail[0] if detail and isinstance(detail[0], dict) else {}
+        location = [str(part) for part in first.get("loc", [])[1:]]  # without "body", "query", "path"
+        return ApiError(
+            response.status_code,
+            str(first.get("msg", detail)),
+            code=first.get("code") or first.get("type"),
+            field=first.get("field") or ".".join(location) or None,
+            params=first.get("params") or first.get("ctx"),
+            retry_after=seconds,
+            problems=[item for item in detail if isinstance(item, dict)],
+        )
     return ApiError(
         response.status_code,
         str(detail if detail is not None else body),
-        code=body.get("code") if isinstance(body, dict) else None,
-        field=body.get("field") if isinstance(body, dict) else None,
-        params=body.get("params") if isinstance(body, dict) else None,
-        retry_after=float(retry_after) if retry_after else None,
+        code=body.get("code"),
+        field=body.get("field") or None,
+        params=body.get("params"),
+        retry_after=seconds,
     )
 
 
 class Transport:
     """httpx underneath, one connection pool per client. `request` returns the response of a 2xx
-    answer and raises `ApiError` for anything else; `json` returns the decoded body."""
+    answer and raises `ApiError` for anything else; `json` returns the decoded body.
+
+    Without a token, the httpx client keeps the cookies the server sets: in classroom mode a
+    script is then one student from request to request, as a browser is (docs/api.md,
+    "Classroom mode"); with the teacher key as `token` it is the teacher."""
 
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0,
                  http: httpx.Client | None = None):
