@@ -18,6 +18,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import anyio.to_thread
 
@@ -91,6 +92,7 @@ class SessionManager:
         self.ledger = Ledger(settings.quotas, server_caps(settings.limits, max_sockets), settings.classroom)
         self.sockets = SocketQuotas(settings.limits, self.ledger)  # the ledger's, and each session's caps
         self._sessions: dict[str, Session] = {}
+        self._created: dict[str, str] = {}  # each session's creation time, ISO 8601 UTC (its own clock is monotonic)
         self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
@@ -101,6 +103,13 @@ class SessionManager:
 
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
+
+    def listed(self, identity: Identity) -> list[tuple[Session, str]]:
+        """The live sessions `identity` may control (a student's own; every one for the teacher),
+        oldest first, each with its creation time: what `GET /api/v1/sessions` lists, so a
+        script that lost a session id finds it again."""
+        return [(session, self._created[session.id]) for session in self._sessions.values()
+                if not session.closed and identity.owns(session.owner)]
 
     def account_of(self, identity: Identity) -> Account:
         """The scheduler account all of `identity`'s lanes (sessions, races, sweeps) share."""
@@ -219,6 +228,7 @@ class SessionManager:
                           claim, self.account_of(claim.identity))
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
+        self._created[session.id] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return session
 
     async def fork(self, source: Session, identity: Identity) -> Session:
@@ -292,6 +302,7 @@ class SessionManager:
 
     async def _end(self, session: Session, code: int, reason: str) -> None:
         self._sessions.pop(session.id, None)
+        self._created.pop(session.id, None)
         self.shares.forget(session.id)
         session.claim.release()
         with contextlib.suppress(Exception):
@@ -301,6 +312,7 @@ class SessionManager:
     def _on_failure(self, session: Session, problem: BaseException) -> None:
         """A session's engine failed: only its own sockets close (1011), with an `error`."""
         self._sessions.pop(session.id, None)
+        self._created.pop(session.id, None)
         self.shares.forget(session.id)
         session.claim.release()
         detail = f": {problem}" if self.settings.debug else ""

@@ -33,6 +33,7 @@ from backprop_lab.server.wire.session_models import (
     GradientsOut,
     ParamsBody,
     ParamsOut,
+    SessionListOut,
     SessionOut,
     ShareOut,
     StepIn,
@@ -49,6 +50,11 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
     response_model=SessionOut,
     responses=error_responses(413, 429),
     summary="Create a session (all config fields optional)",
+    description="A new session built from the config: the data set drawn from its seed, the network initialised, "
+    "step 0, paused. Fields left out take the page's defaults (docs/api.md, \"The config\"); the answer is the "
+    "session with its `id`, the key to every other session route and to its WebSocket `/ws/sessions/{id}`. 422 "
+    "names a field that does not fit; 429 when the network or the data is past this server's caps, or when the "
+    "caller or the server holds as many sessions as it may.",
 )
 async def create_session(
     manager: ManagerDep, identity: IdentityDep, config: Annotated[ConfigIn | None, Body()] = None
@@ -57,12 +63,44 @@ async def create_session(
     return JSONBody(await session.run(session.view), status_code=201)
 
 
-@router.get("/{session_id}", response_model=SessionOut, responses=error_responses(404))
+@router.get(
+    "",
+    response_model=SessionListOut,
+    summary="List your live sessions",
+    description="The caller's own live sessions, oldest first, each with its id, creation time, config, step "
+    "and state (no metrics: read a session for those), so a script that lost a session id finds it again. In "
+    "classroom mode a student sees only the sessions they created, forked or opened; the teacher sees every one.",
+)
+async def list_sessions(manager: ManagerDep, identity: IdentityDep) -> Response:
+    return JSONBody({"sessions": [
+        {"id": session.id, "created": created, "config": session.trainer.config.as_dict(),
+         "step": session.trainer.step_count, "epoch": session.trainer.epoch, "state": session.state.value,
+         "parameters": session.trainer.network.layout.size,
+         "layer_sizes": list(session.trainer.network.layout.layer_sizes), "owner": session.owner}
+        for session, created in manager.listed(identity)
+    ]})
+
+
+@router.get(
+    "/{session_id}",
+    response_model=SessionOut,
+    responses=error_responses(404),
+    summary="Read a session: config, step, epoch, state and metrics on whole splits",
+    description="The metrics (`train_loss`, `test_loss`, accuracies or regression errors) are evaluated on the "
+    "whole training and test splits at the current weights, not averaged over recent batches.",
+)
 async def read_session(session: SessionDep) -> Response:
     return JSONBody(await session.run(session.view))
 
 
-@router.delete("/{session_id}", status_code=204, responses=error_responses(404))
+@router.delete(
+    "/{session_id}",
+    status_code=204,
+    responses=error_responses(404),
+    summary="End a session",
+    description="Frees its memory and closes its sockets (their clients get an `error` message saying so); its "
+    "share code ends with it. Idle sessions also end on their own after 30 minutes.",
+)
 async def delete_session(session: SessionDep, manager: ManagerDep) -> Response:
     await manager.delete(session.id)
     return Response(status_code=204)
@@ -70,6 +108,7 @@ async def delete_session(session: SessionDep, manager: ManagerDep) -> Response:
 
 @router.post(
     "/{session_id}/share",
+    operation_id="share_session",
     response_model=ShareOut,
     responses=error_responses(404),
     summary="Share the session read-only: a short code to read aloud, and the viewer page's address",
@@ -88,8 +127,13 @@ def share_view(manager: SessionManager, session: Session) -> dict:
 @router.patch(
     "/{session_id}/config",
     response_model=SessionOut,
+    operation_id="configure_session",
     responses=error_responses(404, 413, 429),
     summary="Change config fields live (architecture and data changes re-initialise)",
+    description="Only the fields given change. Hyperparameters (`learning_rate`, `momentum`, `batch_size`, "
+    "`optimizer`, `regularization`, `regularization_rate`, `loss`) apply from the next step and keep the weights; "
+    "data and architecture fields rebuild data and network from the seed (step 0). The session's sockets get the "
+    "new config.",
 )
 async def patch_config(session: SessionDep, manager: ManagerDep, changes: ConfigIn) -> Response:
     await manager.configure(session, changes)
@@ -98,6 +142,7 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
 
 @router.post(
     "/{session_id}/step",
+    operation_id="step_session",
     response_model=SessionOut,
     responses=error_responses(404, 413, 429),
     summary="Train n steps (mini-batches), then answer with the session",
@@ -130,13 +175,29 @@ async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepI
     return JSONBody(await session.run(session.view))
 
 
-@router.post("/{session_id}/reset", response_model=SessionOut, responses=error_responses(404))
+@router.post(
+    "/{session_id}/reset",
+    operation_id="reset_session",
+    response_model=SessionOut,
+    responses=error_responses(404),
+    summary="Back to the initial weights of this config and seed",
+    description="Step 0, epoch 0, a fresh optimiser, the same data and initial weights as when the session was "
+    "created (or last re-initialised).",
+)
 async def reset(session: SessionDep) -> Response:
     await session.run(session.reset)
     return JSONBody(await session.run(session.view))
 
 
-@router.get("/{session_id}/params", response_model=ParamsOut, responses=error_responses(404))
+@router.get(
+    "/{session_id}/params",
+    response_model=ParamsOut,
+    responses=error_responses(404),
+    summary="Every weight and bias, layer by layer",
+    description="One entry per weighted layer (the hidden layers, then the output layer): `weights` is n_in rows "
+    "of n_out (inputs × outputs, so `z = a_prev @ W + b`; PyTorch's `nn.Linear.weight` is its transpose), "
+    "`biases` n_out numbers, float64 as the engine holds them.",
+)
 async def read_params(session: SessionDep) -> Response:
     return JSONBody(await session.read(readouts.params))
 
@@ -146,6 +207,11 @@ async def read_params(session: SessionDep) -> Response:
     response_model=ParamsOut,
     responses=error_responses(404, 413),
     summary="Set every weight and bias (same shape as GET)",
+    description="Hand-editing a weight: the body has the shape `GET …/params` answers, and the answer is the new "
+    "parameters. A layer count or a shape that does not fit the network is a 422 (`wrong_shape`) naming the layer.",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": {"layers": [
+        {"weights": [[0.5, -0.25], [0.1, 0.3]], "biases": [0.0, 0.0]},
+        {"weights": [[1.0, -1.0], [-0.5, 0.5]], "biases": [0.0, 0.0]}]}}}}},
 )
 async def write_params(session: SessionDep, body: ParamsBody) -> Response:
     def apply() -> dict:
@@ -160,7 +226,14 @@ def flatten(session: Session, body: ParamsBody) -> np.ndarray:
     return flat_parameters(session.trainer.network.layout, body.layers, ("body",))
 
 
-@router.get("/{session_id}/dataset", response_model=DatasetOut, responses=error_responses(404))
+@router.get(
+    "/{session_id}/dataset",
+    response_model=DatasetOut,
+    responses=error_responses(404),
+    summary="The session's data: both splits, as drawn and as the network is fed",
+    description="Each split has `points` (where each sample is drawn), `inputs` (after the feature transforms, what "
+    "the network is fed), `targets` (one-hot rows, or one value a row for regression) and `labels`.",
+)
 async def read_dataset(session: SessionDep) -> Response:
     return JSONBody(await session.read(readouts.dataset))
 
@@ -170,6 +243,8 @@ async def read_dataset(session: SessionDep) -> Response:
     response_model=GradientsOut,
     responses=error_responses(404),
     summary="Gradients of the objective on the whole training split (weights unchanged)",
+    description="∂objective/∂W and ∂objective/∂b in the shape of params, with the data `loss` and the "
+    "`objective` (data loss + regularisation penalty); nothing is trained.",
 )
 async def read_gradients(session: SessionDep) -> Response:
     return JSONBody(await session.read(readouts.gradients))
@@ -180,6 +255,9 @@ async def read_gradients(session: SessionDep) -> Response:
     response_model=TraceOut,
     responses=error_responses(404),
     summary="One sample's forward and backward pass at the current weights",
+    description="For sample `index` of `split`: its inputs, targets, outputs and data loss, and per layer the "
+    "pre-activations z, activations a, deltas ∂loss/∂z, and the gradients of that sample's data loss (no "
+    "regularisation). An index outside the split is a 422.",
 )
 async def read_trace(
     session: SessionDep,
@@ -191,9 +269,13 @@ async def read_trace(
 
 @router.post(
     "/{session_id}/gradient-check",
+    operation_id="check_gradients",
     response_model=GradientCheckOut,
     responses=error_responses(404, 429),
     summary="Backprop against central differences for every parameter, both timed",
+    description="Why backprop: central differences need 2P forward passes, backprop one forward and one backward "
+    "pass. Runs on a copy of the network (the session keeps training). 429 when the 2P passes would take longer "
+    "than one request may compute, or when too many checks run at once.",
 )
 async def gradient_check(session: SessionDep, services: ServicesDep, identity: IdentityDep) -> Response:
     objective, network, seconds = await session.read(readouts.gradient_check_plan)

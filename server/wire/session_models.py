@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backprop_lab.server.wire.config_models import ConfigOut, MaybeNumber, Number, SplitName, StateName, _Input
 
@@ -38,6 +38,8 @@ class Metrics(BaseModel):
 
 
 class DivergedOut(BaseModel):
+    """Why a session stopped: the step whose loss or weights would have become non-finite (not taken)."""
+
     step: int = Field(description="The step whose loss or weights became non-finite (not taken).")
     cause: Literal["loss", "weights"]
     learning_rate: float
@@ -45,6 +47,8 @@ class DivergedOut(BaseModel):
 
 
 class SessionOut(BaseModel):
+    """A session: its config, where training stands, its state and metrics on whole splits."""
+
     id: str
     config: ConfigOut
     step: int
@@ -54,6 +58,27 @@ class SessionOut(BaseModel):
     diverged: DivergedOut | None = Field(description="Set while the session is diverged.")
     parameters: int = Field(description="Weights and biases of the network.")
     layer_sizes: list[int] = Field(description="Inputs, hidden layers, outputs.")
+
+
+class SessionListedOut(BaseModel):
+    """One live session in `GET /api/v1/sessions`: what finds it again, without evaluating its
+    metrics (read them with `GET /api/v1/sessions/{id}`)."""
+
+    id: str
+    created: str = Field(description="When it was created (or forked, or opened from a run): ISO 8601, UTC.")
+    config: ConfigOut
+    step: int = Field(description="Steps trained when listed (a playing session is already further).")
+    epoch: int
+    state: StateName
+    parameters: int = Field(description="Weights and biases of the network.")
+    layer_sizes: list[int] = Field(description="Inputs, hidden layers, outputs.")
+    owner: str = Field(description="Whose it is: `teacher`, or a student's id (GET /api/v1/identity).")
+
+
+class SessionListOut(BaseModel):
+    """The caller's own live sessions, oldest first: a student's only theirs, the teacher's every one."""
+
+    sessions: list[SessionListedOut]
 
 
 class ShareOut(BaseModel):
@@ -68,34 +93,51 @@ class ShareOut(BaseModel):
 
 
 class StepIn(_Input):
+    """How many steps to train in this request."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 500}]})
+
     steps: Annotated[int, Field(ge=0, le=MAX_STEPS_PER_REQUEST)] = 1
 
 
 class LayerParams(_Input):
+    """One weighted layer: `weights` n_in rows of n_out (inputs × outputs: z = a_prev @ W + b), `biases` n_out."""
+
     weights: list[list[Number]] = Field(description="n_in × n_out")
     biases: list[Number] = Field(description="n_out")
 
 
 class ParamsBody(_Input):
+    """Every weighted layer's weights and biases, the hidden layers first, in the shape `GET …/params` answers."""
+
     layers: list[LayerParams]
 
 
 class ParamsOut(BaseModel):
+    """Every weighted layer's weights and biases, the hidden layers first (float64)."""
+
     layers: list[LayerParams]
 
 
 class LayerValues(BaseModel):
+    """One layer's numbers in the shape of its weights (n_in × n_out) and biases (n_out); null where a value
+    overflowed."""
+
     weights: list[list[MaybeNumber]]
     biases: list[MaybeNumber]
 
 
 class GradientsOut(BaseModel):
+    """Gradients of the objective on the whole training split at the current weights."""
+
     loss: MaybeNumber = Field(description="Data loss on the whole training split.")
     objective: MaybeNumber = Field(description="Data loss + regularisation penalty.")
     layers: list[LayerValues] = Field(description="∂objective/∂W and ∂objective/∂b per layer.")
 
 
 class SplitOut(BaseModel):
+    """One split of the data set, as drawn and as the network is fed."""
+
     points: list[list[float]] = Field(description="(n, 2) where each sample is drawn.")
     inputs: list[list[float]] = Field(description="(n, n_inputs) what the network is fed.")
     targets: list[list[float]] = Field(description="(n, K) one-hot, or (n, 1) values.")
@@ -103,6 +145,8 @@ class SplitOut(BaseModel):
 
 
 class DatasetOut(BaseModel):
+    """A session's data set: its names, kind, extent and both splits."""
+
     name: str
     regression: bool = Field(description="A regression set (linear output, mse); else classification.")
     features: list[str] = Field(description="Names of the network's inputs.")
@@ -115,6 +159,8 @@ class DatasetOut(BaseModel):
 
 
 class TraceLayer(BaseModel):
+    """One weighted layer of one sample's forward and backward pass."""
+
     pre_activations: list[MaybeNumber]
     activations: list[MaybeNumber]
     deltas: list[MaybeNumber] = Field(description="∂loss/∂z of this sample.")
@@ -128,6 +174,8 @@ class TraceLayer(BaseModel):
 
 
 class TraceOut(BaseModel):
+    """One sample's forward and backward pass at the current weights."""
+
     split: SplitName
     index: int
     inputs: list[float]
@@ -138,6 +186,8 @@ class TraceOut(BaseModel):
 
 
 class ParameterRef(BaseModel):
+    """One parameter: W[layer][i, j] (`kind` weight) or b[layer][i] (`kind` bias, `j` null)."""
+
     layer: int
     kind: Literal["weight", "bias"]
     i: int
@@ -145,6 +195,8 @@ class ParameterRef(BaseModel):
 
 
 class GradientCheckOut(BaseModel):
+    """Backprop against central differences for every parameter, both timed."""
+
     max_relative_error: MaybeNumber = Field(description="max |a − n| / max(|a| + |n|, 1e-8)")
     parameters: int = Field(description="P")
     numerical_forward_passes: int = Field(description="2P: central differences")
@@ -155,6 +207,8 @@ class GradientCheckOut(BaseModel):
 
 
 class UploadOut(BaseModel):
+    """An uploaded CSV, now a data set a config may name by its `id`."""
+
     id: str = Field(description="Use it as `dataset` in a config.")
     name: str
     features: list[str]
