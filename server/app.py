@@ -20,6 +20,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits
 
@@ -69,6 +70,13 @@ PREPARING: dict[int | str, dict] = {
           "description": "The engine is being prepared (a first start compiles it): `code` `engine_preparing`, the "
           "progress in `params`; or `engine_failed` (docs/api.md, \"Errors\")."}
 }
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI `operationId`: its function's name (`create_session`, `read_params`), or
+    the `operation_id` its decorator gives, so that a client generated from /openapi.json in any
+    language gets readable method names (tests/server/test_openapi.py keeps them unique)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -147,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={**UNAUTHORIZED, **PREPARING},
         docs_url=None,  # served by routes.apidocs from installed files, not a CDN
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     errors.install(app)

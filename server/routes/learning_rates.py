@@ -38,6 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["learning-rate lab"])
 
 @router.post(
     "/lr-sweep",
+    operation_id="sweep_learning_rates",
     response_model=LrSweepOut,
     responses=error_responses(413, 429),
     summary="Race learning rates: copies of one config, identical initial weights and data order",
@@ -64,9 +65,14 @@ async def lr_sweep(body: LrSweepIn, app: ServicesDep, identity: IdentityDep, req
 
 @router.post(
     "/sessions/{session_id}/loss-line",
+    operation_id="compute_loss_line",
     response_model=LossLineOut,
     responses=error_responses(404, 413, 429),
     summary="The U-curve: the loss of θ − η·g along the full-batch gradient, η from 0 to a multiple of the rate",
+    description="The data loss on the training split at `points` rates evenly spaced from 0 to "
+    "`max_rate_multiple` × the session's learning rate, g the full-batch gradient of the objective at the current "
+    "weights; where one step at the current rate lands, the best rate on the line and the first that overshoots. "
+    "Nothing is trained. 429 when the line would take longer than one request may compute.",
 )
 async def read_loss_line(
     session: SessionDep, app: ServicesDep, body: Annotated[LossLineIn | None, Body()] = None
@@ -83,9 +89,15 @@ async def read_loss_line(
 
 @router.post(
     "/lr-range-test",
+    operation_id="run_range_test",
     response_model=RangeTestOut,
     responses=error_responses(413, 429),
     summary="The learning-rate range test: the rate grows exponentially per step; the loss says which rate",
+    description="Smith's range test (fastai's `lr_find`) on a fresh copy of `config`: step i trains one "
+    "mini-batch at min_rate·(max_rate/min_rate)^(i/(steps−1)). It stops when the smoothed loss passes 4× its best "
+    "or a step diverges; `suggested_rate` is where the smoothed loss falls fastest. 422 when `max_rate` is not "
+    "above `min_rate`; 429 when it would take longer than one request may compute, or when too many sweeps and "
+    "range tests run at once.",
 )
 async def lr_range_test(body: RangeTestIn, app: ServicesDep, identity: IdentityDep, request: Request) -> Response:
     rate_experiments.check_range(body.min_rate, body.max_rate)

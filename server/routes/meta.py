@@ -15,7 +15,16 @@ from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
 
-@router.get("/health", response_model=HealthOut)
+@router.get(
+    "/health",
+    operation_id="read_health",
+    response_model=HealthOut,
+    summary="Is the server ready, and what runs now",
+    description="200 once the engine is ready, with the app's `version`, the WebSocket `protocol_version` and "
+    "counts of what runs (sessions, playing, sockets, races, surfaces, experiments) and the training threads' "
+    "time by kind of work. During a first start it answers 503 `engine_preparing` with the progress: a script "
+    "polls it until 200.",
+)
 async def health(services: ServicesDep) -> dict:
     """What really runs, counted from the things themselves (each session's state, each race's,
     the sockets' reservations), so a count can never drift from what it counts."""
@@ -37,12 +46,29 @@ async def health(services: ServicesDep) -> dict:
     }
 
 
-@router.get("/identity", response_model=IdentityOut, summary="Who you are to this server: the teacher or a student")
+@router.get(
+    "/identity",
+    operation_id="read_identity",
+    response_model=IdentityOut,
+    summary="Who you are to this server: the teacher or a student",
+    description="Outside classroom mode every caller is the teacher. In classroom mode the teacher key (a bearer "
+    "token or the teacher link's cookie) makes the teacher; anyone else is a student known by a hash of their "
+    "token (`id`).",
+)
 async def identity(identity: IdentityDep, settings: SettingsDep) -> dict:
     return {"classroom": settings.classroom, "role": identity.role.value, "id": identity.id}
 
 
-@router.get("/options", response_model=OptionsOut)
+@router.get(
+    "/options",
+    operation_id="read_options",
+    response_model=OptionsOut,
+    summary="Every name, formula, range, default and cap a client may use",
+    description="Data sets, features, activations, losses, optimisers, inits and regularisations with their "
+    "maths; the range of every numeric field (the API's, the server's cap, what the page offers); the analyses' "
+    "fields; the defaults and this server's limits and classroom shares. A client reads these instead of "
+    "hard-coding them.",
+)
 async def options(settings: SettingsDep) -> dict:
     """Every name, formula and range the page shows (see `backprop_lab.server.options`)."""
     return options_document(settings)

@@ -119,7 +119,12 @@ def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> 
 
 
 @router.post("", status_code=201, response_model=ListedRunOut, responses=refusals(404, 413, 429),
-             summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
+             summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order",
+             description="Captures the session between two training steps; a run of an uploaded CSV keeps its table. "
+             "`POST /api/v1/runs/{id}/session` later resumes it bit for bit. 404 for a session that is not yours; "
+             "429 past your share of saved runs or stored megabytes (classroom mode).",
+             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+                 "session_id": "Db5Kk2IJQkYDhBfvfl0xRw", "name": "spiral, before class"}}}}})
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     session = manager.owned(body.session_id, identity)
     run = await session.run(lambda: capture.capture(session, capture.new_run_id(), body.name, owner=identity.id,
@@ -128,7 +133,9 @@ async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identi
     return JSONBody(_listed(run.summary, identity), status_code=201)
 
 
-@router.get("", response_model=RunListOut, responses=refusals(), summary="Saved runs, newest first, a page at a time")
+@router.get("", response_model=RunListOut, responses=refusals(), summary="Saved runs, newest first, a page at a time",
+            description="A student's own runs and the published ones; the teacher's list has every run. `total` "
+            "counts them all, `runs` is the page of at most `limit` from `offset`.")
 async def list_runs(
     store: StoreDep,
     identity: IdentityDep,
@@ -144,6 +151,9 @@ async def list_runs(
 @router.post("/import", status_code=201, response_model=ImportedOut,
              responses=refusals(413, 429),
              summary="Import a document GET /api/v1/runs/{id}/export gave (a new id and time)",
+             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+                 "format": "backprop-lab-run", "version": 1, "exported": "2026-12-07T05:00:00.000000Z",
+                 "run": {"name": "xor, 100 steps", "…": "the rest of the `run` GET /api/v1/runs/{id}/export gave"}}}}}},
              description="422 names the problem: JSON that does not parse, a field of the wrong type, a format "
              "version newer than this server reads, a non-finite number, shapes that do not fit the config, or "
              "more history or snapshots than a run holds.")
@@ -175,13 +185,19 @@ async def import_run(
     return JSONBody(capture.summary_view(run.summary), status_code=201)
 
 
-@router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
+@router.get("/{run_id}", response_model=RunOut, responses=refusals(404),
+            summary="A saved run: its summary, metric history and weight snapshots",
+            description="`history` is the loss curves as the session recorded them, `snapshots` the weights at evenly "
+            "spread steps (step 0 and the saved step among them), each in the shape of params. Another student's "
+            "unpublished run answers 404, as an unknown id does.")
 async def read_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
     return JSONBody(capture.run_view(run))
 
 
-@router.patch("/{run_id}", response_model=ListedRunOut, responses=refusals(403, 404, 413),
+@router.patch("/{run_id}", operation_id="update_run", response_model=ListedRunOut, responses=refusals(403, 404, 413),
+              openapi_extra={"requestBody": {"content": {"application/json": {
+                  "example": {"name": "spiral, after class"}}}}},
               summary="Rename a run, or (the teacher) publish it to the class",
               description="403 for a student renaming a run someone else published (`not_yours`) or publishing "
               "one (`teacher_only`).")
@@ -199,7 +215,7 @@ async def change_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep, iden
     return JSONBody(_listed(summary, identity))
 
 
-@router.delete("/{run_id}", status_code=204, responses=refusals(403, 404),
+@router.delete("/{run_id}", status_code=204, responses=refusals(403, 404), summary="Delete a saved run",
                description="403 (`not_yours`) for a student deleting a run someone else published.")
 async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     await _manageable(store, run_id, identity)
@@ -209,14 +225,20 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
 
 
 @router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
-            summary="The run as one JSON document, for POST /api/v1/runs/import")
+            summary="The run as one JSON document, for POST /api/v1/runs/import",
+            description="The run with everything a resume needs (`resume`: θ, the optimiser's moments, the counters, "
+            "the epoch orders, the random generator's state) and, for an uploaded data set, its table as CSV. Export, "
+            "import and export again give the same document but for `id`, `created` and `exported`.")
 async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
     document = capture.export_document(run)
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
 
-@router.get("/{run_id}/metrics.csv", response_class=CsvResponse,
+@router.get("/{run_id}/metrics.csv", operation_id="read_run_metrics_csv", response_class=CsvResponse,
+            summary="A run's metric history as CSV",
+            description="One row per history point: `step`, then one column per metric (train and test loss, "
+            "accuracies or regression errors).",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "step, then one column per metric of the history."},
                        **_json_refusals(404)})
@@ -228,7 +250,11 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep)
 
 @router.post("/{run_id}/session", status_code=201, response_model=SessionOut,
              responses=refusals(404, 429),
-             summary="Open a live session resuming the run at its step (weights, optimiser state, data order)")
+             operation_id="open_run_session",
+             summary="Open a live session resuming the run at its step (weights, optimiser state, data order)",
+             description="A new session of yours at the run's step, with its loss curves and trajectory, paused. "
+             "Trained n more steps it lands on exactly the weights the original session would have reached. 429 at "
+             "the session caps or past this server's network caps.")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
     with manager.session_slot(identity) as claim:

@@ -22,6 +22,8 @@ ShareCode = Annotated[str, Path(min_length=1, max_length=32, description="The co
     response_model=ShareOut,
     responses=error_responses(404),
     summary="A share code's session is still there: the code, its viewer page, how many watch",
+    description="The code typed loosely (any case, with or without spaces and dashes) names its session while "
+    "the session lives; 404 once it has ended.",
 )
 async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
     session = manager.shared(code)
@@ -32,6 +34,7 @@ async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
 
 @router.post(
     "/{code}/fork",
+    operation_id="fork_shared_session",
     status_code=201,
     response_model=SessionOut,
     responses=error_responses(404, 429),

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["loss surface"])
 
 @router.post(
     "/{session_id}/loss-surface",
+    operation_id="compute_loss_surface",
     response_model=SurfaceOut,
     responses=error_responses(404, 413, 429),
     summary="A 2-D slice of the data loss around the current weights, with the trajectory on it",

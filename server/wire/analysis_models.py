@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backprop_lab.engine.lr_lab import LINE_POINTS, LINE_RATE_MULTIPLE, LOSS_LINE_BOUNDS, RACE_COPIES, RANGE_TEST_STEPS
 from backprop_lab.engine.surface import DEFAULT_RESOLUTION, DEFAULT_SPAN, SURFACE_BOUNDS
@@ -18,6 +18,11 @@ WeightAddress = Annotated[list[Annotated[int, Field(ge=0, le=1_000_000)]], Field
 
 class SurfaceIn(_Input):
     """A 2-D slice of the data loss on the training split around the current weights."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"directions": "random", "resolution": 41, "span": 1.0, "seed": 0},
+        {"directions": "weights", "weights": [[0, 1, 2], [1, 0, 1]], "span": 2.0},
+    ]})
 
     directions: Literal["weights", "random", "pca"] = Field(
         default="weights",
@@ -40,6 +45,8 @@ class SurfaceIn(_Input):
 
 
 class SurfaceOut(BaseModel):
+    """A 2-D slice of the data loss around the current weights, with the trajectory projected on it."""
+
     x: list[float] = Field(description="α of each row of `loss`, from −span to +span.")
     y: list[float] = Field(description="β of each column of `loss`.")
     loss: list[list[MaybeNumber]] = Field(
@@ -66,6 +73,12 @@ class SurfaceOut(BaseModel):
 
 
 class LrSweepIn(_Input):
+    """A learning-rate sweep: one copy of `config` per rate, from identical initial weights and data order."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"config": {"dataset": "xor", "hidden_layers": [4]}, "learning_rates": [0.01, 0.1, 1.0, 10.0], "steps": 500}
+    ]})
+
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     learning_rates: Annotated[list[LearningRate], counted(RACE_COPIES)]
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
@@ -76,6 +89,8 @@ class LrSweepIn(_Input):
 
 
 class SweepRunOut(BaseModel):
+    """One rate of a sweep: its train-loss history, and where it diverged."""
+
     learning_rate: float
     history: list[MaybeNumber] = Field(description="Train loss on the whole split at `history_steps`.")
     history_steps: list[int] = Field(description="Step 0 (the shared start), every `record_every` steps, the "
@@ -86,17 +101,25 @@ class SweepRunOut(BaseModel):
 
 
 class LrSweepOut(BaseModel):
+    """A sweep's runs, in the order of the rates asked for."""
+
     runs: list[SweepRunOut] = Field(description="In the order of `learning_rates`.")
     steps: int
     record_every: int
 
 
 class LossLineIn(_Input):
+    """The U-curve's sampling: how many rates, up to which multiple of the session's rate."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"points": 101, "max_rate_multiple": 4.0}]})
+
     points: Annotated[int, within(LOSS_LINE_BOUNDS["points"])] = LINE_POINTS
     max_rate_multiple: Annotated[float, within(LOSS_LINE_BOUNDS["max_rate_multiple"])] = LINE_RATE_MULTIPLE
 
 
 class LossLineOut(BaseModel):
+    """The loss along the full-batch gradient at rates from 0 to a multiple of the current rate."""
+
     rates: list[float] = Field(description="η from 0 to max_rate_multiple × current_rate, evenly spaced.")
     loss: list[MaybeNumber] = Field(description="Data loss on the training split at θ − η·g.")
     current_rate: float
@@ -110,6 +133,13 @@ class LossLineOut(BaseModel):
 
 
 class RangeTestIn(_Input):
+    """A learning-rate range test on a fresh copy of `config`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"config": {"dataset": "spiral", "hidden_layers": [8, 8]}, "min_rate": 0.0001, "max_rate": 10.0,
+         "steps": 200}
+    ]})
+
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     min_rate: LearningRate = 1e-4
     max_rate: LearningRate = 10.0
@@ -117,6 +147,8 @@ class RangeTestIn(_Input):
 
 
 class RangeTestOut(BaseModel):
+    """The range test's rates, losses, their smoothed curve and the suggested rate."""
+
     rates: list[float] = Field(description="The rate of each step taken, growing by one factor per step.")
     loss: list[MaybeNumber] = Field(description="Each step's mini-batch loss, before its update.")
     smoothed: list[MaybeNumber] = Field(description="Exponential moving average of `loss`, bias-corrected.")

@@ -78,6 +78,12 @@ class ConfigIn(_Input):
     from these defaults (the UI's, equal to the engine's `Config()`); PATCHing changes only the
     fields given."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dataset": "spiral", "noise": 0.1, "features": ["x1", "x2", "sin_x1", "sin_x2"], "hidden_layers": [8, 8],
+         "optimizer": "adam", "learning_rate": 0.01, "seed": 1},
+        {"learning_rate": 0.1},
+    ]})
+
     dataset: DatasetName = _DEFAULTS.dataset
     samples: Annotated[
         int, within(CONFIG_BOUNDS["samples"], description="Points of a generated set (train + test).")

@@ -19,6 +19,8 @@ from backprop_lab.server.wire.config_models import (
 
 
 class DatasetOption(BaseModel):
+    """A data set a config may name: its kind, classes and how it is drawn."""
+
     name: str
     kind: Literal["classification", "regression"]
     regression: bool = Field(description="The engine's decision: a linear output and mse (else softmax, K classes).")
@@ -28,6 +30,9 @@ class DatasetOption(BaseModel):
 
 
 class LimitsOut(BaseModel):
+    """This server's caps (429 past them): sessions, network and data sizes, steps and bytes per request,
+    sockets and analyses running at once."""
+
     max_sessions: int
     max_parameters: int
     max_rows: int
@@ -49,11 +54,15 @@ class LimitsOut(BaseModel):
 
 
 class QuotaShareOut(BaseModel):
+    """One resource's classroom share: per student and per source address."""
+
     student: int = Field(description="What one student may hold (or send per second) at once.")
     address: int = Field(description="What one source address may: a class behind one router shares it.")
 
 
 class QuotasOut(BaseModel):
+    """The classroom shares of every resource (docs/api.md, "Classroom mode")."""
+
     enforced: bool = Field(description="Shares apply in classroom mode; otherwise only the server's caps do.")
     reserve: float = Field(description="The fraction of each server-wide cap kept for students who hold none yet.")
     shares: dict[str, QuotaShareOut] = Field(
@@ -103,28 +112,38 @@ class AnalysisRange(BaseModel):
 
 
 class SurfaceOptions(BaseModel):
+    """What `POST …/loss-surface` accepts."""
+
     directions: list[str] = Field(description="The planes `directions` may name.")
     resolution: AnalysisRange
     span: AnalysisRange
 
 
 class RaceOptions(BaseModel):
+    """What a live learning-rate race (the WebSocket `race_start`) accepts."""
+
     copies: AnalysisRange = Field(description="How many `learning_rates` (each a learning rate: ranges).")
     steps: AnalysisRange
     steps_per_second: AnalysisRange = Field(description="0 = as fast as the engine goes.")
 
 
 class SweepOptions(BaseModel):
+    """What `POST /api/v1/lr-sweep` accepts."""
+
     copies: AnalysisRange = Field(description="How many `learning_rates` (each a learning rate: ranges).")
     steps: AnalysisRange
 
 
 class LossLineOptions(BaseModel):
+    """What `POST …/loss-line` accepts."""
+
     points: AnalysisRange
     max_rate_multiple: AnalysisRange
 
 
 class RangeTestOptions(BaseModel):
+    """What `POST /api/v1/lr-range-test` accepts."""
+
     min_rate: AnalysisRange
     max_rate: AnalysisRange
     steps: AnalysisRange
@@ -150,6 +169,8 @@ class RunsOut(BaseModel):
 
 
 class RangesOut(BaseModel):
+    """The range of every numeric config field, with what the page's control offers inside it."""
+
     samples: NumberRange
     noise: NumberRange = Field(description="A fraction; the page shows it as a percentage.")
     train_ratio: NumberRange
@@ -165,26 +186,36 @@ class RangesOut(BaseModel):
 
 
 class ActivationFormula(BaseModel):
+    """An activation's maths, as the page writes it."""
+
     formula: str = Field(description="a = f(z)")
     derivative: str = Field(description="f′(z), also in terms of a = f(z) where that is shorter")
 
 
 class OutputDeltas(BaseModel):
+    """A loss's output delta ∂loss/∂z, through each output layer."""
+
     softmax: str | None = Field(description="δ_j = ∂loss/∂z_j through a softmax output")
     linear: str | None = Field(description="… through a linear output (null: the pairing is refused)")
 
 
 class LossFormula(BaseModel):
+    """A loss's maths: per sample, and its output delta."""
+
     formula: str = Field(description="The per-sample loss.")
     delta: OutputDeltas
 
 
 class RegularizationFormula(BaseModel):
+    """A penalty's maths: what it adds to the loss and to the gradient."""
+
     penalty: str = Field(description="Added to the data loss (weights only).")
     gradient: str = Field(description="Added to ∂loss/∂w.")
 
 
 class NetworkFormulas(BaseModel):
+    """A neuron's maths: z, a, the hidden delta and the gradients, as the page writes them."""
+
     pre_activation: str
     activation: str
     hidden_delta: str
@@ -206,6 +237,9 @@ class FormulasOut(BaseModel):
 
 
 class OptionsOut(BaseModel):
+    """Every name, formula, range, default, cap and share a client may use (`GET /api/v1/options`): a client
+    reads these instead of hard-coding them."""
+
     datasets: list[DatasetOption]
     features: list[str]
     activations: list[str]
@@ -226,6 +260,8 @@ class OptionsOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """The server is ready: its versions and what runs now, each count taken from the things it counts."""
+
     status: Literal["ok"]
     version: str
     protocol_version: int
@@ -247,6 +283,8 @@ class HealthOut(BaseModel):
 
 
 class IdentityOut(BaseModel):
+    """Who the caller is to this server."""
+
     classroom: bool = Field(description="Classroom mode: a teacher and students (docs/reliability.md).")
     role: Literal["teacher", "student"] = Field(description="Outside classroom mode always the teacher.")
     id: str = Field(description="Who owns what you create: `teacher`, or a student's id (never their token).")
