@@ -98,7 +98,8 @@ def test_the_models_examples_are_bodies_the_api_accepts():
     checked = 0
     for module in (config_models, session_models, analysis_models):
         for model in vars(module).values():
-            if isinstance(model, type) and issubclass(model, config_models._Input) and model.__module__ == module.__name__:
+            ours = isinstance(model, type) and model.__module__ == module.__name__
+            if ours and issubclass(model, config_models._Input):
                 extra = model.model_config.get("json_schema_extra")
                 for example in extra.get("examples", []) if isinstance(extra, dict) else []:
                     model.model_validate(example)  # raises on an example that would be a 422

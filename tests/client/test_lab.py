@@ -1,0 +1,69 @@
+"""`Client` itself: the server's documents, waiting for a first start, closing, and whose sessions
+`sessions.list()` shows in classroom mode (a student's own only; the teacher's, all)."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from backprop_lab.client import ApiError, Client, Transport
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+from server_helpers import TEACHER_KEY, free_port  # noqa: E402
+
+
+def test_health_options_and_identity(live):
+    with Client(live.base) as lab:
+        assert lab.health()["protocol_version"] == PROTOCOL_VERSION
+        assert lab.wait_until_ready(timeout=5)["status"] == "ok"
+        assert lab.options()["limits"]["max_neurons"] == live.settings.limits.max_neurons
+        assert lab.identity() == {"classroom": False, "role": "teacher", "id": "teacher"}
+    assert lab.transport.http.is_closed
+
+
+def test_waiting_for_a_server_that_never_comes_gives_up_with_a_timeout():
+    with Client(f"http://127.0.0.1:{free_port()}", timeout=1) as lab:
+        with pytest.raises(TimeoutError, match="not ready within"):
+            lab.wait_until_ready(timeout=0.3, interval=0.1)
+
+
+def test_a_transport_of_ones_own_is_used_and_closed_with_the_client(live):
+    transport = Transport(live.base, timeout=5)
+    with Client(transport=transport) as lab:
+        assert lab.sessions.transport is transport and lab.analyses.transport is transport
+        assert lab.health()["status"] == "ok"
+    assert transport.http.is_closed
+
+
+def test_a_student_lists_only_their_own_sessions_and_the_teacher_every_one(classroom):
+    with Client(classroom.base) as ana, Client(classroom.base) as budi, \
+            Client(classroom.base, token=TEACHER_KEY) as teacher:
+        mine = ana.sessions.create(dataset="xor", hidden_layers=[2])
+        theirs = budi.sessions.create(dataset="circle", hidden_layers=[3])
+        assert ana.identity()["role"] == "student" and ana.identity()["id"] != budi.identity()["id"]
+        assert [entry.id for entry in ana.sessions.list()] == [mine.id]
+        assert [entry.id for entry in budi.sessions.list()] == [theirs.id]
+        assert ana.sessions.list()[0].owner == ana.identity()["id"]
+        assert {mine.id, theirs.id} <= {entry.id for entry in teacher.sessions.list()}
+        with pytest.raises(ApiError) as refused:  # another's session answers as an unknown one does
+            ana.sessions.get(theirs.id)
+        assert refused.value.status == 404
+        ana.sessions.delete(mine.id)
+        budi.sessions.delete(theirs.id)
+
+
+def test_a_wrong_bearer_token_is_a_401(classroom):
+    with Client(classroom.base, token="not-the-key-at-all") as stranger:
+        with pytest.raises(ApiError) as refused:
+            stranger.sessions.list()
+    assert refused.value.status == 401
+
+
+def test_the_client_is_installed_with_the_app_not_with_the_tests():
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert any(requirement.startswith("httpx") for requirement in project["project"]["dependencies"])
+    assert "backprop_lab.client" in project["tool"]["setuptools"]["packages"]
