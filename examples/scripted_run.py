@@ -1,10 +1,12 @@
-"""A scripted run over the REST API: create a session, train it in chunks, read its metrics
-as it learns, and save the results (a CSV of the loss curves and a JSON of the final weights).
+"""A scripted run with the Python client: create a session, train it in chunks, read its metrics
+as it learns, and save the results (a CSV of the loss curves, the final weights as JSON and as a
+NumPy .npz of arrays).
 
     backprop-lab &                                   # the server, on http://127.0.0.1:8000
     python examples/scripted_run.py --out results/   # this script
 
-Only `httpx` is needed on the client side. docs/api.md walks through the same calls.
+The client (`backprop_lab.client`) is installed with the app. docs/api.md lists the same calls
+over plain HTTP; docs/notebook.md walks through the client.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import json
 import os
 from pathlib import Path
 
-import httpx
+import numpy as np
+
+from backprop_lab.client import Client
 
 CONFIG = {
     "dataset": "spiral",
@@ -39,38 +43,43 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    with httpx.Client(base_url=args.base, timeout=60) as http:
+    with Client(args.base) as lab:
+        lab.wait_until_ready()  # a first start compiles the engine for most of a minute
         # 1. Create a session: every config field is optional; the rest are the UI's defaults.
-        response = http.post("/api/v1/sessions", json=CONFIG)
-        response.raise_for_status()
-        session = response.json()
-        sid = session["id"]
-        print(f"session {sid}: {session['layer_sizes']} network, {session['parameters']} parameters")
+        session = lab.sessions.create(CONFIG)
+        print(f"session {session.id}: {session.layer_sizes} network, {session.parameters} parameters")
+        print("(lost the id? lab.sessions.list() lists your live sessions)")
 
         # 2. Train in chunks; each answer carries step, epoch and metrics on whole splits.
-        rows = [{"step": session["step"], "epoch": session["epoch"], **session["metrics"]}]
+        rows = [{"step": session.step, "epoch": session.epoch, **session.metrics}]
         for _ in range(args.chunks):
-            session = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": args.steps}).json()
-            if session["state"] == "diverged":
-                print("diverged:", session["diverged"]["message"])
+            session = lab.sessions.step(session.id, args.steps)
+            if session.state == "diverged":
+                print("diverged:", session.diverged["message"] if session.diverged else "")
                 break
-            rows.append({"step": session["step"], "epoch": session["epoch"], **session["metrics"]})
-            m = session["metrics"]
-            print(f"step {session['step']:>6}  epoch {session['epoch']:>4}  train loss {m['train_loss']:.4f}  "
-                  f"test loss {m['test_loss']:.4f}  test accuracy {m['test_accuracy']:.3f}")
+            metrics = session.metrics
+            rows.append({"step": session.step, "epoch": session.epoch, **metrics})
+            print(f"step {session.step:>6}  epoch {session.epoch:>4}  train loss {metrics['train_loss']:.4f}  "
+                  f"test loss {metrics['test_loss']:.4f}  test accuracy {metrics['test_accuracy']:.3f}")
 
-        # 3. Save results: the loss curves as CSV, the config and final weights as JSON.
+        # 3. Save results: the loss curves as CSV; the final weights as JSON (nested lists) and as
+        #    arrays in an .npz (layer l's weights (n_in, n_out) as W{l}, its biases (n_out,) as b{l}).
+        fields = [key for key in rows[0] if key != "test_confusion"]
         with open(args.out / "metrics.csv", "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
-        params = http.get(f"/api/v1/sessions/{sid}/params").json()
-        result = {"config": session["config"], "step": session["step"], "metrics": session["metrics"], **params}
+        layers = lab.sessions.params(session.id)
+        result = {"config": session.config, "step": session.step, "metrics": session.metrics,
+                  "layers": [{"weights": layer.weights.tolist(), "biases": layer.biases.tolist()} for layer in layers]}
         (args.out / "result.json").write_text(json.dumps(result, indent=1))
-        print(f"saved {args.out / 'metrics.csv'} and {args.out / 'result.json'}")
+        arrays = {f"{kind}{index}": array for index, layer in enumerate(layers)
+                  for kind, array in (("W", layer.weights), ("b", layer.biases))}
+        np.savez(args.out / "weights.npz", **arrays)
+        print(f"saved {args.out / 'metrics.csv'}, {args.out / 'result.json'} and {args.out / 'weights.npz'}")
 
         # 4. Free the server's memory (sessions also expire after 30 idle minutes).
-        http.delete(f"/api/v1/sessions/{sid}")
+        lab.sessions.delete(session.id)
 
 
 if __name__ == "__main__":

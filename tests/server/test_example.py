@@ -1,28 +1,112 @@
-"""examples/scripted_run.py runs against a real server and saves what docs/api.md promises."""
+"""Every script in examples/ runs as written against a server started the documented way
+(`backprop-lab`, here `python -m backprop_lab`, which README says is the same) and prints or saves
+what its docstring promises; docs/api.md's health example names the protocol the server speaks."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pytest
+
+from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
+
+sys.path.insert(0, str(Path(__file__).parent))
+from server_helpers import SERVER_START_SECONDS, free_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(path.name for path in (ROOT / "examples").glob("*.py"))
+# this checkout's package, as `pip install .` would give the scripts
+ENVIRONMENT = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def test_the_scripted_run_trains_reads_metrics_and_saves_results(live, tmp_path: Path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "scripted_run.py"), "--base", live.base, "--out", str(tmp_path),
-         "--chunks", "4", "--steps", "150"],
-        capture_output=True, text=True, timeout=120,
-    )
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("examples")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "backprop_lab", "--port", str(port),
+                                    "--db", str(folder / "runs.sqlite3")], cwd=folder, env=ENVIRONMENT,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def run(name: str, *arguments: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *arguments], cwd=cwd, env=ENVIRONMENT,
+                            capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
-    with open(tmp_path / "metrics.csv") as file:
+    return result.stdout
+
+
+def check_scripted_run(base: str, folder: Path) -> None:
+    out = run("scripted_run.py", "--base", base, "--out", str(folder), "--chunks", "4", "--steps", "150", cwd=folder)
+    with open(folder / "metrics.csv") as file:
         rows = list(csv.DictReader(file))
     assert [int(row["step"]) for row in rows] == [0, 150, 300, 450, 600]
     assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
-    saved = json.loads((tmp_path / "result.json").read_text())
+    saved = json.loads((folder / "result.json").read_text())
     assert saved["step"] == 600 and saved["config"]["dataset"] == "spiral"
     assert [len(layer["biases"]) for layer in saved["layers"]] == [8, 8, 2]
-    assert "test accuracy" in result.stdout
+    with np.load(folder / "weights.npz") as arrays:
+        assert arrays["W0"].shape == (4, 8) and arrays["b2"].shape == (2,)
+        assert np.array_equal(arrays["W1"], np.array(saved["layers"][1]["weights"]))
+    assert out.count("test accuracy") == 4
+
+
+def check_engine_and_server(base: str, folder: Path) -> None:
+    out = run("engine_and_server.py", "--base", base, "--steps", "600", cwd=folder)
+    assert "weights bit-identical: True" in out
+    assert "test loss identical: True" in out
+    assert "gradients bit-identical: True" in out
+
+
+def check_evaluate_weights(base: str, folder: Path) -> None:
+    out = run("evaluate_weights.py", "--base", base, "--steps", "300", cwd=folder)
+    server, mine = (float(number) for number in re.search(r"test loss +server (\S+) +numpy (\S+)", out).groups())
+    assert abs(server - mine) <= 1e-12 * server
+    accuracy = re.search(r"test accuracy +server (\S+) +numpy (\S+)", out)
+    assert accuracy is not None and accuracy.group(1) == accuracy.group(2)
+    assert "(2, 6), (6, 4), (4, 2)" in out
+
+
+CHECKS = {"scripted_run.py": check_scripted_run, "engine_and_server.py": check_engine_and_server,
+          "evaluate_weights.py": check_evaluate_weights}
+
+
+def test_every_example_has_a_check():
+    assert set(EXAMPLES) == set(CHECKS)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_example_runs_as_written_and_does_what_it_says(name: str, server: str, tmp_path: Path):
+    CHECKS[name](server, tmp_path)
+
+
+def test_the_api_documents_health_example_names_the_protocol_the_server_speaks():
+    text = (ROOT / "docs" / "api.md").read_text()
+    versions = {int(found) for found in re.findall(r'"protocol_version": (\d+)', text)}
+    assert versions == {PROTOCOL_VERSION}
