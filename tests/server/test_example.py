@@ -110,3 +110,33 @@ def test_the_api_documents_health_example_names_the_protocol_the_server_speaks()
     text = (ROOT / "docs" / "api.md").read_text()
     versions = {int(found) for found in re.findall(r'"protocol_version": (\d+)', text)}
     assert versions == {PROTOCOL_VERSION}
+
+
+# Where a refusal's `code` is written in the source: a keyword, a refusal's positional code, a
+# default, the runs database's and the engine's tables. Codes built at run time
+# (`too_many_<resource>`, `<scope>_quota`) are in the table by their resources.
+CODE_PATTERNS = [
+    r'\bcode="([a-z_]+)"',
+    r'\bcode: str = "([a-z_]+)"',
+    r'"code": "([a-z_]+)"',
+    r'CapReached\(\s*(?:f?"[^"]*"\s*)+,\s*"([a-z_]+)"',
+    r'Forbidden\(\s*(?:f?"[^"]*"\s*)+,\s*"([a-z_]+)"\)',
+    r'super\(\).__init__\(\s*(?:f?"[^"]*"\s*)+,\s*"([a-z_]+)"\)',
+    r'StoreError\(\s*"([a-z_]+)"',
+    r'ConfigError\(\s*[a-z_"]+,\s*"([a-z_]+)"',
+    r'SessionQuota\([^)]*?,\s*"([a-z_]+)"\)',
+    r'^\s+\d+: "([a-z_]+)",\s+# SQLITE',
+]
+ANSWERED_AT_START_ONLY = {"newer_database"}  # the server refuses to start; no request ever gets it
+
+
+def test_every_code_the_server_can_answer_with_is_in_the_api_documents_table():
+    found: set[str] = set()
+    for folder in ("server", "engine"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            for pattern in CODE_PATTERNS:
+                found.update(re.findall(pattern, text, re.M | re.S))
+    assert {"cap_reached", "invalid", "too_many_steps", "not_yours", "busy", "not_a_number"} <= found
+    errors = (ROOT / "docs" / "api.md").read_text().split("## Errors", 1)[1]
+    assert sorted(code for code in found - ANSWERED_AT_START_ONLY if f"`{code}`" not in errors) == []
