@@ -72,13 +72,17 @@ async def create_session(
     "classroom mode a student sees only the sessions they created, forked or opened; the teacher sees every one.",
 )
 async def list_sessions(manager: ManagerDep, identity: IdentityDep) -> Response:
-    return JSONBody({"sessions": [
-        {"id": session.id, "created": created, "config": session.trainer.config.as_dict(),
-         "step": session.trainer.step_count, "epoch": session.trainer.epoch, "state": session.state.value,
-         "parameters": session.trainer.network.layout.size,
-         "layer_sizes": list(session.trainer.network.layout.layer_sizes), "owner": session.owner}
-        for session, created in manager.listed(identity)
-    ]})
+    return JSONBody({"sessions": [listed_view(session, created) for session, created in manager.listed(identity)]})
+
+
+def listed_view(session: Session, created: str) -> dict:
+    """A session's line in the list, read on the event loop without waiting for its lane: the
+    counters are as of now (a playing session moves on), and no metric is evaluated."""
+    trainer = session.trainer
+    layout = trainer.network.layout
+    return {"id": session.id, "created": created, "config": trainer.config.as_dict(), "step": trainer.step_count,
+            "epoch": trainer.epoch, "state": session.state.value, "parameters": layout.size,
+            "layer_sizes": list(layout.layer_sizes), "owner": session.owner}
 
 
 @router.get(

@@ -7,6 +7,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from backprop_lab.client import ApiError, Client, Transport
@@ -67,3 +68,48 @@ def test_the_client_is_installed_with_the_app_not_with_the_tests():
     project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert any(requirement.startswith("httpx") for requirement in project["project"]["dependencies"])
     assert "backprop_lab.client" in project["tool"]["setuptools"]["packages"]
+
+
+def test_importing_the_client_loads_neither_the_engine_nor_the_server():
+    """A notebook on a laptop talks to a class's server without numba or FastAPI loaded."""
+    import subprocess
+
+    probe = ("import sys, backprop_lab.client; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('numba', 'fastapi', 'starlette', 'uvicorn', 'sqlalchemy') or m.startswith(('backprop_lab.engine', "
+             "'backprop_lab.server'))))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_waiting_rides_out_a_first_starts_503_and_its_retry_after():
+    answers = [
+        httpx.Response(503, headers={"Retry-After": "0.05"},
+                       json={"status": "preparing", "detail": "the engine is being prepared",
+                             "code": "engine_preparing", "field": None,
+                             "params": {"kernels_done": 3, "kernels_total": 35}}),
+        httpx.Response(200, json={"status": "ok", "protocol_version": PROTOCOL_VERSION}),
+    ]
+    asked: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return answers[len(asked) - 1]
+
+    http = httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(server))
+    with Client(transport=Transport("http://127.0.0.1:9", http=http)) as lab:
+        assert lab.wait_until_ready(timeout=5)["status"] == "ok"
+    assert asked == ["/api/v1/health", "/api/v1/health"]
+
+
+def test_a_failed_first_start_is_an_error_not_a_wait():
+    failed = httpx.Response(503, json={"status": "failed", "detail": "the engine failed", "code": "engine_failed",
+                                       "field": None, "params": {"error": "no compiler"}})
+    http = httpx.Client(base_url="http://127.0.0.1:9", transport=httpx.MockTransport(lambda request: failed))
+    with Client(transport=Transport("http://127.0.0.1:9", http=http)) as lab:
+        with pytest.raises(ApiError) as refused:
+            lab.wait_until_ready(timeout=5)
+    assert (refused.value.status, refused.value.code, refused.value.params) == (503, "engine_failed",
+                                                                                {"error": "no compiler"})
+    assert refused.value.retry_after is None
