@@ -140,3 +140,17 @@ def test_every_code_the_server_can_answer_with_is_in_the_api_documents_table():
     assert {"cap_reached", "invalid", "too_many_steps", "not_yours", "busy", "not_a_number"} <= found
     errors = (ROOT / "docs" / "api.md").read_text().split("## Errors", 1)[1]
     assert sorted(code for code in found - ANSWERED_AT_START_ONLY if f"`{code}`" not in errors) == []
+
+
+def test_the_api_documents_client_example_runs_as_written(server: str, tmp_path: Path):
+    text = (ROOT / "docs" / "api.md").read_text()
+    section = text.split("## A scripted run with the Python client", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0].replace("http://127.0.0.1:8000", server)
+    script = tmp_path / "from_the_docs.py"
+    script.write_text(code)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=ENVIRONMENT, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [int(line.split()[0]) for line in lines[:10]] == list(range(250, 2501, 250))
+    assert lines[10] == "429 too_many_neurons hidden_layers {'value': 4096, 'maximum': 1024} 10.0"
