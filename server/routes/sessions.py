@@ -213,9 +213,11 @@ async def read_params(session: SessionDep) -> Response:
     summary="Set every weight and bias (same shape as GET)",
     description="Hand-editing a weight: the body has the shape `GET …/params` answers, and the answer is the new "
     "parameters. A layer count or a shape that does not fit the network is a 422 (`wrong_shape`) naming the layer.",
+    # the default network's shapes (2 inputs, hidden layers [4, 2], 2 outputs), so it works as it stands
     openapi_extra={"requestBody": {"content": {"application/json": {"example": {"layers": [
-        {"weights": [[0.5, -0.25], [0.1, 0.3]], "biases": [0.0, 0.0]},
-        {"weights": [[1.0, -1.0], [-0.5, 0.5]], "biases": [0.0, 0.0]}]}}}}},
+        {"weights": [[0.5, -0.25, 0.1, 0.3], [-0.4, 0.2, 0.6, -0.1]], "biases": [0.0, 0.0, 0.0, 0.0]},
+        {"weights": [[1.0, -1.0], [-0.5, 0.5], [0.25, 0.75], [-0.3, 0.3]], "biases": [0.0, 0.0]},
+        {"weights": [[1.5, -1.5], [-0.8, 0.8]], "biases": [0.0, 0.0]}]}}}}},
 )
 async def write_params(session: SessionDep, body: ParamsBody) -> Response:
     def apply() -> dict:

@@ -113,3 +113,15 @@ def test_a_failed_first_start_is_an_error_not_a_wait():
     assert (refused.value.status, refused.value.code, refused.value.params) == (503, "engine_failed",
                                                                                 {"error": "no compiler"})
     assert refused.value.retry_after is None
+
+
+def test_a_fork_is_listed_as_its_forkers_session_not_the_presenters(classroom):
+    with Client(classroom.base) as presenter, Client(classroom.base) as student:
+        shown = presenter.sessions.create(dataset="moons", hidden_layers=[3])
+        presenter.sessions.step(shown.id, 20)
+        fork = student.sessions.fork(presenter.sessions.share(shown.id)["code"])
+        (listed,) = student.sessions.list()
+        assert (listed.id, listed.step, listed.owner) == (fork.id, 20, student.identity()["id"])
+        assert [entry.id for entry in presenter.sessions.list()] == [shown.id]
+        student.sessions.delete(fork.id)
+        presenter.sessions.delete(shown.id)

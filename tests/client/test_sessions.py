@@ -175,3 +175,14 @@ def test_refusals_come_as_api_errors_with_their_code_field_and_params(lab: Clien
     with pytest.raises(ApiError) as refused:
         lab.sessions.get(session.id)
     assert refused.value.status == 404 and "no session" in refused.value.detail
+
+
+def test_the_documents_example_of_new_params_fits_a_default_session(lab: Client, live):
+    """What /docs offers for `PUT …/params` works on a session made with every default."""
+    operation = live.app.openapi()["paths"]["/api/v1/sessions/{session_id}/params"]["put"]
+    example = operation["requestBody"]["content"]["application/json"]["example"]
+    session = lab.sessions.create()
+    written = lab.sessions.set_params(session.id, [Layer(np.array(layer["weights"]), np.array(layer["biases"]))
+                                                   for layer in example["layers"]])
+    assert written[2].weights.tolist() == example["layers"][2]["weights"]
+    lab.sessions.delete(session.id)

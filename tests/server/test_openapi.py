@@ -116,3 +116,27 @@ def test_every_schema_of_the_wire_says_what_it_is():
                    if name in wire and not schema.get("description")}
     assert not undescribed
     assert wire & set(SPEC["components"]["schemas"]) >= {"ConfigIn", "SessionOut", "SurfaceOut", "HealthOut"}
+
+
+def test_the_examples_routes_give_their_bodies_are_bodies_the_api_accepts():
+    """The examples a decorator writes into the document (`openapi_extra`) validate against the
+    route's own body model, so a script copying one from /docs gets no 422 from its shape."""
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+    from pydantic import TypeAdapter
+
+    from backprop_lab.server import routes
+
+    checked = 0
+    for module_info in pkgutil.iter_modules(routes.__path__):
+        router = getattr(importlib.import_module(f"{routes.__name__}.{module_info.name}"), "router", None)
+        for route in getattr(router, "routes", []):
+            content = (getattr(route, "openapi_extra", None) or {}).get("requestBody", {}).get("content", {})
+            if isinstance(route, APIRoute) and "application/json" in content:
+                assert route.body_field is not None
+                body = TypeAdapter(route.body_field.field_info.annotation)
+                body.validate_python(content["application/json"]["example"])
+                checked += 1
+    assert checked >= 3
