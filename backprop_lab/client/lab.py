@@ -1,6 +1,6 @@
 """`Client`: one connection to a Backprop Lab server and its resources.
 
-Each resource (`sessions`, `analyses`, …) is a small class that takes the client's `Transport`
+Each resource (`sessions`, `analyses`, `datasets`, …) is a small class that takes the client's `Transport`
 in its constructor and knows its own paths; the client owns the transport and closes it.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from backprop_lab.client.analyses import Analyses
+from backprop_lab.client.datasets import Datasets
 from backprop_lab.client.sessions import Sessions
 from backprop_lab.client.transport import ApiError, Transport
 
@@ -36,6 +37,7 @@ class Client:
         self.transport = transport or Transport(base_url, token=token, timeout=timeout)
         self.sessions = Sessions(self.transport)
         self.analyses = Analyses(self.transport)
+        self.datasets = Datasets(self.transport)
 
     def health(self) -> dict[str, Any]:
         """`GET /api/v1/health`: `status`, `version`, `protocol_version` and what runs now."""

@@ -85,8 +85,10 @@ class Transport:
         self.http = http or httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                content: bytes | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-        response = self.http.request(method, path, json=json, params=params, content=content, headers=headers)
+                content: bytes | None = None, files: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> httpx.Response:
+        response = self.http.request(method, path, json=json, params=params, content=content, files=files,
+                                     headers=headers)
         if response.is_error:
             raise _error_of(response)
         return response
