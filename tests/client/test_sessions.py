@@ -13,6 +13,7 @@ from backprop_lab.client import ApiError, Client, Layer, flat
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.evaluation import evaluate_split
 from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.wire.session_models import SessionListOut
 
 CONFIG = {"dataset": "xor", "samples": 120, "hidden_layers": [5, 3], "optimizer": "adam", "learning_rate": 0.02,
           "seed": 7}
@@ -39,7 +40,7 @@ def test_create_takes_a_dict_and_keywords_and_get_reads_the_same_session(lab: Cl
     lab.sessions.delete(session.id)
 
 
-def test_list_finds_a_session_by_its_config_with_its_creation_time_and_step(lab: Client):
+def test_list_finds_a_session_by_its_config_with_its_creation_time_and_step(lab: Client, http: httpx.Client):
     session = lab.sessions.create(CONFIG)
     lab.sessions.step(session.id, 30)
     listed = {entry.id: entry for entry in lab.sessions.list()}
@@ -47,6 +48,7 @@ def test_list_finds_a_session_by_its_config_with_its_creation_time_and_step(lab:
     assert entry.step == 30 and entry.epoch == 5 and entry.state == "paused"  # 30 batches of 10 over 60 training rows
     assert entry.config == lab.sessions.get(session.id).config and entry.layer_sizes == [2, 5, 3, 2]
     assert entry.owner == "teacher" and entry.created.endswith("Z") and entry.created[:2] == "20"
+    SessionListOut.model_validate(http.get("/api/v1/sessions").json())  # the shape /openapi.json gives
     lab.sessions.delete(session.id)
     assert session.id not in {entry.id for entry in lab.sessions.list()}
 
