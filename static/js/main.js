@@ -16,6 +16,7 @@ import { handleServerMessage } from "./messages.js";
 import { initPngExport } from "./png_export.js";
 import { initBoundary } from "./render/boundary.js";
 import { initCharts } from "./render/charts.js";
+import { initConnectionNotices } from "./render/connection.js";
 import { initFlow } from "./render/flow.js";
 import { initGradcheck } from "./render/gradcheck.js";
 import { initInspector } from "./render/inspector.js";
@@ -96,6 +97,7 @@ async function main() {
 
   // the badge and error messages first: they say why the page waits if the server does not answer
   initNotices();
+  initConnectionNotices();
   await loadOptions(); // every name, formula and range the forms and views show
   initControls();
   initSettings();
