@@ -25,6 +25,7 @@ import { initMetrics } from "./render/metrics.js";
 import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
+import { initReplayBar } from "./render/replay_bar.js";
 import { initRunsPanel } from "./render/runs_panel.js";
 import { initSoftmax } from "./render/softmax.js";
 import { initSurface } from "./render/surface.js";
@@ -115,6 +116,7 @@ async function main() {
   initLrLab();
   initLrLabView();
   initRunsPanel();
+  initReplayBar();
   initPngExport();
   initClassroom();
   initSurface();
