@@ -19,8 +19,8 @@
 // Starlette's WebSocketState guards do). The `connection-status` badge shows the state.
 
 import { api, ApiError } from "./api.js";
-import { explain } from "./refusals.js";
 import { chosenPace } from "./pace.js";
+import { explain } from "./refusals.js";
 import { SessionSocket } from "./socket.js";
 import {
   pushError, setConnection, setConnectionNotice, setOptions, setSession, setSpeedSetting, store,
@@ -268,7 +268,7 @@ async function reconnect() {
 /** After a hello: ask for this page's pace (a new session starts at the protocol's "max") and the
  * chosen sample, and play again if the same session was playing when its socket dropped. */
 function restoreView(snapshot) {
-  if (watching) return; // a viewer shows the presenter's pace and sample
+  if (watching) return; // a viewer shows the presenter's pace and sample, and never plays
   const pace = chosenPace();
   setSpeedSetting(pace);
   if (snapshot?.steps_per_second !== pace) send({ type: "speed", steps_per_second: pace });

@@ -69,6 +69,34 @@ def test_the_chosen_pace_is_kept_across_a_reload_and_asked_of_the_server(open_pa
     watch.assert_clean()
 
 
+def test_offline_is_a_banner_with_the_speed_at_zero_and_the_same_session_plays_on_when_back(open_page):
+    page, watch = open_page(chart=False)
+    page.get_by_test_id("play-button").click()
+    page.wait_for_function(f"() => ({SPEED_COUNTER})() > 0")
+    sid = session_id(page)
+    # the network goes: every REST call fails, and the socket drops
+    page.route("**/api/v1/**", lambda route: route.abort())
+    page.evaluate("() => window.__backpropLab.dropConnection()")
+    banner = page.get_by_test_id("offline-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("does not answer")
+    expect(page.locator("#speed-counter")).to_have_text("0")
+    expect(page.get_by_test_id("play-button")).to_have_attribute("aria-pressed", "false")
+    offline_at = step_count(page)
+    page.wait_for_timeout(500)  # an absence takes a wait: no step counted while offline
+    assert step_count(page) == offline_at
+    page.unroute("**/api/v1/**")
+    # back: the same session (which the server kept), playing on at the pace, and no notice
+    expect(banner).to_be_hidden(timeout=20_000)
+    page.wait_for_function(f"() => ({SPEED_COUNTER})() > 0")
+    assert session_id(page) == sid
+    expect(page.get_by_test_id("replaced-notice")).to_be_hidden()
+    page.get_by_test_id("play-button").click()
+    # the browser logs the requests the test failed, and nothing else
+    assert all("ERR_FAILED" in error for error in watch.console_errors), watch.console_errors
+    assert watch.outside_requests == []
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
