@@ -153,6 +153,10 @@ export function initClassroom() {
         }
       }
       if (forkButton) forkButton.disabled = store.connection !== "open";
+      if (store.role === "viewer" && store.share) {
+        const title = t("classroom.page_title", { code: store.share.spoken });
+        if (document.title !== title) document.title = title; // the tab says what it watches, in the reader's language
+      }
     },
   });
 }

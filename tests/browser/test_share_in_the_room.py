@@ -46,6 +46,7 @@ def test_share_on_a_server_the_class_reaches_gives_the_address_without_a_warning
 def test_a_viewer_sees_the_presenter_s_settings_change_live(open_page, server):
     presenter, watch = open_page(chart=False, width=1366, height=768)
     presenter.get_by_test_id("share-button").click()
+    expect(presenter.get_by_test_id("share-code")).not_to_be_empty()  # the code comes from the server
     code = presenter.get_by_test_id("share-code").inner_text().replace(" ", "")
     viewer = presenter.context.new_page()
     viewer.set_viewport_size({"width": 1366, "height": 768})
@@ -77,5 +78,17 @@ def test_a_viewer_sees_the_presenter_s_settings_change_live(open_page, server):
     expect(shown("learning_rate")).to_have_text("0,3")
     expect(shown("speed")).to_have_text("10 langkah/detik")
     expect(settings.locator('[data-name="learning_rate"] dt')).to_have_text("Tingkat pembelajaran")
+    assert viewer.title() == f"Backprop Lab — menonton {code[:3]} {code[3:]}"
     screenshot(viewer, "viewer-settings-id")
     watch.assert_clean()
+
+
+def test_the_page_where_students_type_the_code_is_titled_in_their_language(browser, server):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/watch#lang=id")
+        expect(page.get_by_test_id("join-button")).to_have_text("Tonton")
+        assert page.title() == "Backprop Lab — tonton sesi yang dibagikan"
+    finally:
+        context.close()
