@@ -32,7 +32,6 @@ function render() {
   } else {
     hide(replaced);
   }
-  dismiss.setAttribute("aria-label", t("notice.dismiss"));
 }
 
 export function initConnectionNotices() {
