@@ -47,7 +47,12 @@ JSON = dict[str, Any]
 UI_HIDDEN_LAYERS = 6
 UI_NEURONS = 16
 LEARNING_RATE_PRESETS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100, 1000]
-SPEED_PRESETS = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 10000]  # steps per second; 0 = as fast as it goes
+# The training speeds the page offers, in steps per second, slowest first; 0 = as fast as the engine goes
+# ("max"), last. The page starts at DEFAULT_SPEED, a pace a class can watch: on the default network
+# (25 steps an epoch) the test accuracy reaches 90 % in about 10 s, the loss curve falls in an S and
+# the boundary forms before the class's eyes; "max" finishes the same lesson in half a second.
+SPEED_PRESETS = [1, 2, 5, 10, 30, 100, 300, 1000, 10000, 0]
+DEFAULT_SPEED = 100
 REGULARIZATION_RATE_PRESETS = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 SURFACE_RESOLUTION_PRESETS = [21, 41, 61, 81, 101]  # grid points a side the page's picker offers
 
@@ -119,7 +124,9 @@ def ranges(settings: Settings) -> JSON:
         ),
         "neurons": with_ui(neurons, limits.max_neurons, max=min(UI_NEURONS, limits.max_neurons), step=1),
         "steps": with_ui(field_range(StepIn, "steps"), limits.max_steps_per_request, step=1),
-        "steps_per_second": with_ui(field_range(Speed, "steps_per_second"), presets=SPEED_PRESETS),
+        "steps_per_second": with_ui(
+            field_range(Speed, "steps_per_second"), presets=SPEED_PRESETS, default=DEFAULT_SPEED
+        ),
     }
 
 

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from backprop_lab.engine.warmup import Progress, warm_up
 from backprop_lab.server.classroom.identity import new_teacher_key
@@ -181,6 +182,15 @@ class Settings:
             host = self.host
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.port}/"
+
+    @property
+    def local_only(self) -> bool:
+        """Whether `public_url` is this machine's loopback address, which no other machine reaches
+        (the default `--host 127.0.0.1`): a share's viewer page then opens on this computer only."""
+        host = urlsplit(self.public_url()).hostname or ""
+        if host == "localhost":
+            return True
+        return _is_ip(host) and ipaddress.ip_address(host).is_loopback
 
 
 def _is_ip(text: str) -> bool:

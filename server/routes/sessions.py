@@ -125,7 +125,8 @@ async def share(session: SessionDep, manager: ManagerDep) -> Response:
 
 def share_view(manager: SessionManager, session: Session) -> dict:
     code = manager.share(session)
-    return {"code": code, "spoken": spoken(code), "url": manager.watch_url(code), "viewers": session.hub.viewer_count}
+    return {"code": code, "spoken": spoken(code), "url": manager.watch_url(code), "viewers": session.hub.viewer_count,
+            "local_only": manager.settings.local_only}
 
 
 @router.patch(

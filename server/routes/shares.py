@@ -29,7 +29,7 @@ async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
     session = manager.shared(code)
     shared = normalise(code) or ""  # a code that names a session is a valid one
     return JSONBody({"code": shared, "spoken": spoken(shared), "url": manager.watch_url(shared),
-                     "viewers": session.hub.viewer_count})
+                     "viewers": session.hub.viewer_count, "local_only": manager.settings.local_only})
 
 
 @router.post(

@@ -81,6 +81,10 @@ class UiRange(BaseModel):
     max: Bound
     step: Bound = Field(description="null: any value.")
     presets: list[int | float] | None = None
+    default: int | float | None = Field(
+        default=None, description="What the page's control starts at where it differs from the API's default: the "
+        "training pace (`steps_per_second`), a pace a class can watch, where the protocol's default is 0 (max)."
+    )
 
 
 class NumberRange(BaseModel):

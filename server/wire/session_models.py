@@ -90,6 +90,10 @@ class ShareOut(BaseModel):
     url: str = Field(description="The viewer page, at this server's address for students (its LAN address "
                      "in classroom mode).")
     viewers: int = Field(description="Viewers watching now.")
+    local_only: bool = Field(description="True when `url` is this machine's loopback address (the server was "
+                             "started on 127.0.0.1, the default): no other machine opens it. Started with "
+                             "`--host 0.0.0.0`, the server listens on the school network and `url` is its LAN "
+                             "address.")
 
 
 class StepIn(_Input):

@@ -8,8 +8,11 @@ import { groupedInteger } from "./format.js";
 import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
+import { chosenPace, rememberPace, speedLabel } from "./pace.js";
 import { send } from "./session.js";
-import { DIRTY, isReplaying, markDirty, setSpeedSetting, store, whileRunning } from "./store.js";
+import {
+  DIRTY, isReplaying, markDirty, setConnectionNotice, setSpeedSetting, store, whileRunning,
+} from "./store.js";
 import { stopAutoPhases, stepPhase } from "./teaching.js";
 
 const playButton = document.getElementById("play-button");
@@ -29,9 +32,16 @@ function setCount(element, value) {
   if (element.dataset.value !== raw) element.dataset.value = raw;
 }
 
+/** A counter with nothing to show (the epoch of a replayed snapshot): a dash, and no data-value. */
+function setNoCount(element) {
+  setText(element, "–");
+  if (element.dataset.value !== "") element.dataset.value = "";
+}
+
 export function togglePlay() {
   if (isReplaying()) return; // training waits until the replay is back at the saved step
   stopAutoPhases();
+  setConnectionNotice(null); // "press Play to train again": read and done
   send({ type: store.state === "running" ? "pause" : "play" });
 }
 
@@ -47,18 +57,25 @@ export function reset() {
   send({ type: "reset" });
 }
 
+/** The presets, slowest first and "max" (0) last, as served; a speed set elsewhere (another tab,
+ * a script) joins them in its place. */
 function buildSpeedOptions() {
-  const presets = uiRange("steps_per_second").presets ?? [0]; // steps per second, from the options
-  const speeds = presets.includes(store.speedSetting) ? presets : [...presets, store.speedSetting].sort((a, b) => a - b);
+  const presets = uiRange("steps_per_second").presets ?? [0];
+  const current = store.speedSetting;
+  let speeds = presets;
+  if (!presets.includes(current)) {
+    const at = presets.findIndex((speed) => speed === 0 || speed > current);
+    speeds = [...presets.slice(0, at < 0 ? presets.length : at), current, ...presets.slice(at < 0 ? presets.length : at)];
+  }
   speedSelect.replaceChildren(
     ...speeds.map((speed) => {
       const option = document.createElement("option");
       option.value = String(speed);
-      option.textContent = speed === 0 ? t("transport.speed_max") : t("transport.speed_value", { n: groupedInteger(speed) });
+      option.textContent = speedLabel(speed);
       return option;
     }),
   );
-  speedSelect.value = String(store.speedSetting);
+  speedSelect.value = String(current);
 }
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
@@ -104,10 +121,13 @@ export function initControls() {
   resetButton.addEventListener("click", reset);
   speedSelect.addEventListener("change", () => {
     const stepsPerSecond = Number(speedSelect.value);
+    rememberPace(stepsPerSecond);
     setSpeedSetting(stepsPerSecond);
     send({ type: "speed", steps_per_second: stepsPerSecond });
   });
   document.addEventListener("keydown", onKeyDown);
+  // a presenter's pace until its session's hello (session.js sends it then); a viewer shows the presenter's
+  if (store.role !== "viewer") setSpeedSetting(chosenPace());
   buildSpeedOptions();
 
   registerRenderer({
@@ -115,9 +135,11 @@ export function initControls() {
     mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.runs,
     render(flags) {
       if (flags & DIRTY.lang) buildSpeedOptions();
-      const running = store.state === "running";
-      if (playButton.dataset.state !== store.state || flags & DIRTY.lang) {
-        playButton.dataset.state = store.state;
+      // offline, the server paused the session (its last control socket closed): Play, not Pause
+      const running = store.state === "running" && store.connection === "open";
+      const shown = running ? "running" : store.state === "running" ? "paused" : store.state;
+      if (playButton.dataset.state !== shown || flags & DIRTY.lang) {
+        playButton.dataset.state = shown;
         playButton.setAttribute("aria-pressed", String(running));
         playLabel.textContent = t(running ? "transport.pause" : "transport.play");
         playGlyph.textContent = running ? "❚❚" : "▶";
@@ -135,13 +157,21 @@ export function initControls() {
   });
   registerRenderer({
     name: "counters",
-    mask: DIRTY.state | DIRTY.lang,
+    mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.runs,
     interval: whileRunning(100), // 10 a second is all the eye reads
+    urgent: DIRTY.connection | DIRTY.runs,
     render() {
-      // in the reader's grouping (1,234 or 1.234); data-value keeps the plain number for scripts
-      setCount(stepCounter, store.step);
-      setCount(epochCounter, store.epoch);
-      setCount(speedCounter, store.state === "running" ? Math.round(store.measuredSpeed) : 0);
+      // in the reader's grouping (1,234 or 1.234); data-value keeps the plain number for scripts.
+      // A replay shows the step of the snapshot in view (a snapshot keeps no epoch: a dash); nothing
+      // trains while the page is offline or replaying, so the speed reads 0 then
+      const replayed = isReplaying() ? store.replay.steps[store.replay.index] : null;
+      setCount(stepCounter, replayed ?? store.step);
+      if (replayed === null) setCount(epochCounter, store.epoch);
+      else setNoCount(epochCounter);
+      const training = store.state === "running" && store.connection === "open" && replayed === null;
+      setCount(speedCounter, training ? Math.round(store.measuredSpeed) : 0);
+      const counters = stepCounter.closest(".counters");
+      if (counters.dataset.replay !== String(replayed !== null)) counters.dataset.replay = String(replayed !== null);
     },
   });
   markDirty(DIRTY.state);

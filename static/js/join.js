@@ -38,6 +38,7 @@ async function translate() {
   } catch (error) {
     console.warn(error);
   }
+  document.title = t("join.page_title"); // the tab's name, in the student's language too
   const unknown = document.getElementById("join-unknown");
   if (unknown) unknown.textContent = t("join.unknown", { code: unknown.dataset.code }); // text, never markup
 }

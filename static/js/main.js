@@ -16,6 +16,7 @@ import { handleServerMessage } from "./messages.js";
 import { initPngExport } from "./png_export.js";
 import { initBoundary } from "./render/boundary.js";
 import { initCharts } from "./render/charts.js";
+import { initConnectionNotices } from "./render/connection.js";
 import { initFlow } from "./render/flow.js";
 import { initGradcheck } from "./render/gradcheck.js";
 import { initInspector } from "./render/inspector.js";
@@ -24,6 +25,7 @@ import { initMetrics } from "./render/metrics.js";
 import { initNarration } from "./render/narration.js";
 import { initNetwork } from "./render/network.js";
 import { initNotices } from "./render/notices.js";
+import { initReplayBar } from "./render/replay_bar.js";
 import { initRunsPanel } from "./render/runs_panel.js";
 import { initSoftmax } from "./render/softmax.js";
 import { initSurface } from "./render/surface.js";
@@ -96,6 +98,7 @@ async function main() {
 
   // the badge and error messages first: they say why the page waits if the server does not answer
   initNotices();
+  initConnectionNotices();
   await loadOptions(); // every name, formula and range the forms and views show
   initControls();
   initSettings();
@@ -113,6 +116,7 @@ async function main() {
   initLrLab();
   initLrLabView();
   initRunsPanel();
+  initReplayBar();
   initPngExport();
   initClassroom();
   initSurface();

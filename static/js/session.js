@@ -1,8 +1,11 @@
 // The page's connection to the server, as one explicit state machine: load the server's options
 // (everything the page offers comes from them), create the session over REST, open its socket;
 // when the socket drops, reconnect to the same id (the server keeps it 10 minutes) or, if the
-// server has forgotten that id, start a new session with the same config. After a reconnect the
-// view is restored: the chosen sample, the speed, and play if it was playing. The session id is
+// server has forgotten that id (a restart, an expiry), start a new session with the same config.
+// After every hello the page asks for its pace (pace.js); after a reconnect the view is restored:
+// the chosen sample, and play if it was playing. A new session in place of a forgotten one does
+// not play by itself: the page says what happened (store.connectionNotice) and waits for Play,
+// so a class is never surprised by a network training on its own from step 0. The session id is
 // kept in the tab's sessionStorage, so a reload (or a laptop waking up) comes back to the same
 // session rather than a new one; not in the URL, since an id is the key to control a session and
 // a copied link should reproduce a setup, not hand over the session.
@@ -16,9 +19,12 @@
 // Starlette's WebSocketState guards do). The `connection-status` badge shows the state.
 
 import { api, ApiError } from "./api.js";
+import { chosenPace } from "./pace.js";
 import { explain } from "./refusals.js";
 import { SessionSocket } from "./socket.js";
-import { pushError, setConnection, setOptions, setSession, store } from "./store.js";
+import {
+  pushError, setConnection, setConnectionNotice, setOptions, setSession, setSpeedSetting, store,
+} from "./store.js";
 
 const RETRY_MS = [300, 1000, 2000, 4000, 8000];
 const SESSION_KEY = "backprop-lab.session";
@@ -158,6 +164,7 @@ export function switchSession(id, config) {
   socket?.close();
   socket = null;
   resumePlaying = false;
+  setConnectionNotice(null);
   setSession(id, config);
   if (state === ConnectionState.OPEN) transition(ConnectionState.RECONNECTING);
   connect(id);
@@ -189,7 +196,7 @@ function connect(sessionId) {
       if (message.type === "hello") {
         hadHello = true;
         onMessage(message, bytes);
-        restoreView();
+        restoreView(message.snapshot);
         return;
       }
       onMessage(message, bytes);
@@ -242,7 +249,10 @@ async function reconnect() {
       // the server forgot this session (expired, restarted): a new one with the same config
       try {
         const created = await api.createSession(store.config ?? {});
+        const shared = store.share !== null; // setSession drops the old code: it ended with its session
+        resumePlaying = false; // a new network at step 0 waits for the teacher's Play
         setSession(created.id);
+        setConnectionNotice({ kind: "replaced", shared });
         connect(created.id);
       } catch {
         transition(ConnectionState.OFFLINE);
@@ -255,16 +265,18 @@ async function reconnect() {
   }
 }
 
-/** After a (re)connect: ask again for the chosen sample and speed, and play if it was playing. */
-function restoreView() {
+/** After a hello: ask for this page's pace (a new session starts at the protocol's "max") and the
+ * chosen sample, and play again if the same session was playing when its socket dropped. */
+function restoreView(snapshot) {
+  if (watching) return; // a viewer shows the presenter's pace and sample, and never plays
+  const pace = chosenPace();
+  setSpeedSetting(pace);
+  if (snapshot?.steps_per_second !== pace) send({ type: "speed", steps_per_second: pace });
   const sample = store.sample;
   if (sample && (sample.split !== "train" || sample.index !== 0)) {
     send({ type: "probe", split: sample.split, index: sample.index });
   }
-  if (resumePlaying) {
-    if (store.speedSetting) send({ type: "speed", steps_per_second: store.speedSetting });
-    send({ type: "play" });
-  }
+  if (resumePlaying) send({ type: "play" });
   resumePlaying = false;
 }
 

@@ -43,6 +43,9 @@ export const store = {
   options: null, // GET /api/v1/options as served: names, formulas, ranges (see options.js)
   uploads: {}, // uploaded data set id -> {name, classes, regression, features, rows}
   connection: "connecting", // session.js's ConnectionState: connecting | open | reconnecting | offline
+  // what the page tells about its connection until the user acts: {kind: "replaced", shared} once
+  // the server no longer had this page's session and a new one took its place (session.js)
+  connectionNotice: null,
   sessionId: null,
 
   // the classroom: "presenter" (this page drives its session) or "viewer" (watching a share code)
@@ -408,6 +411,13 @@ export function setLang(lang) {
 export function setConnection(state) {
   if (store.connection === state) return;
   store.connection = state;
+  markDirty(DIRTY.connection);
+}
+
+/** What the page says about its connection (see store.connectionNotice), or null once read. */
+export function setConnectionNotice(notice) {
+  if (store.connectionNotice === notice) return;
+  store.connectionNotice = notice;
   markDirty(DIRTY.connection);
 }
 

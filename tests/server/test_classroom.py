@@ -51,6 +51,7 @@ def test_sharing_gives_one_short_code_per_session_and_the_viewer_page_address(li
     assert len(first["code"]) == 6 and set(first["code"]) <= set(ALPHABET)
     assert first["spoken"] == f"{first['code'][:3]} {first['code'][3:]}"
     assert first["url"] == f"{live.base}/watch/{first['code']}" and first["viewers"] == 0
+    assert first["local_only"] is True  # on 127.0.0.1 the address works on this computer only
     assert share(http, sid)["code"] == first["code"], "sharing again changed the code"
     info = http.get(f"/api/v1/shares/{first['spoken'].lower()}")
     assert info.status_code == 200 and info.json() == first
@@ -186,6 +187,7 @@ async def test_in_classroom_mode_a_student_s_browser_at_this_machine_s_address_i
         sid = http.post("/api/v1/sessions", json={}).json()["id"]
         shared = http.post(f"/api/v1/sessions/{sid}/share", headers=student)
         assert shared.status_code == 200 and shared.json()["url"].startswith(f"http://{lan}:{port}/watch/")
+        assert shared.json()["local_only"] is False  # the LAN address: students' machines reach it
         code = shared.json()["code"]
         assert f"students open {shared.json()['url']}" in caplog.text, "the console did not print the code's page"
         page = http.get(f"/watch/{code}", headers={"host": student["host"]})

@@ -87,6 +87,9 @@ def test_every_numeric_field_has_its_range_its_cap_and_what_the_page_offers(opti
     assert ranges["hidden_layers"]["cap"] == limits.max_hidden_layers
     assert ranges["neurons"]["cap"] == limits.max_neurons and ranges["samples"]["cap"] == limits.max_rows
     assert 0 in ranges["steps_per_second"]["ui"]["presets"]  # 0 = as fast as the engine goes
+    # the page starts at a pace a class can watch (not "max", which ends the lesson in half a second)
+    pace = ranges["steps_per_second"]["ui"]
+    assert pace["default"] in pace["presets"] and 0 < pace["default"] < 1000
     for name, entry in ranges.items():
         assert isinstance(entry["integer"], bool), name
         ui = entry["ui"]

@@ -1,6 +1,7 @@
 """Share codes: short, without look-alikes, forgiving to type, one per session."""
 
 from backprop_lab.server.live.share_codes import ALPHABET, CODE_LENGTH, ShareBook, new_code, normalise, spoken
+from backprop_lab.server.settings import Settings
 
 LOOK_ALIKES = ["0O", "1IL", "2Z", "5S", "6G", "8B", "UV"]
 
@@ -28,3 +29,9 @@ def test_a_session_keeps_its_code_until_it_is_forgotten():
     assert book.session_of(spoken(first).lower()) == "session-a"
     book.forget("session-a")
     assert book.session_of(first) is None and book.code_of("session-a") is None and len(book) == 1
+
+
+def test_a_share_s_address_is_local_only_when_the_server_listens_on_loopback():
+    assert Settings(host="127.0.0.1").local_only, "the README's one-liner: no student reaches 127.0.0.1"
+    assert Settings(host="localhost").local_only and Settings(host="::1").local_only
+    assert not Settings(host="192.0.2.20").local_only, "a LAN address the teacher chose"

@@ -1,9 +1,6 @@
 // The saved-runs panel: the save form, the list (newest first; each run's name is text, never
-// markup), the status line, and the replay scrubber of the run this session was opened from.
-// Clicks and keys call runs.js; what is shown comes from the store's `runs` and `replay`.
-//
-// The scrubber is a native range input: arrows, Page Up/Down, Home and End move it from the
-// keyboard, and a screen reader announces the step it stands at (aria-valuetext).
+// markup) and the status line. Clicks and keys call runs.js; what is shown comes from the store's
+// `runs`. The replay of an opened run has its bar by the transport controls (replay_bar.js).
 
 import { el, setText } from "../dom.js";
 import { groupedInteger, localDateTime } from "../format.js";
@@ -11,10 +8,10 @@ import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { runLimits } from "../options.js";
 import {
-  csvHref, deleteRun, exportHref, importRun, leaveReplay, loadIdentity, openRun, publishRun, refreshRuns, renameRun,
-  saveRun, scrubTo, showMoreRuns,
+  csvHref, deleteRun, exportHref, importRun, loadIdentity, openRun, publishRun, refreshRuns, renameRun, saveRun,
+  showMoreRuns,
 } from "../runs.js";
-import { DIRTY, isReplaying, store } from "../store.js";
+import { DIRTY, store } from "../store.js";
 
 const form = document.getElementById("run-save-form");
 const nameInput = document.getElementById("run-name");
@@ -22,11 +19,6 @@ const list = document.getElementById("runs-list");
 const status = document.getElementById("runs-status");
 const more = document.getElementById("runs-more");
 const importInput = document.getElementById("run-import");
-const replay = document.getElementById("replay");
-const replayTitle = document.getElementById("replay-title");
-const scrubber = document.getElementById("replay-scrubber");
-const replayStep = document.getElementById("replay-step");
-const leave = document.getElementById("replay-leave");
 
 const CONFIRM_MS = 4000; // a delete asks once more, for this long
 let editing = null; // the id of the run being renamed
@@ -161,23 +153,6 @@ function renderStatus() {
   setText(status, shown ? t(shown.key, shown.vars) : "");
 }
 
-function renderReplay() {
-  const current = store.replay;
-  replay.hidden = current === null;
-  if (!current) return;
-  const last = current.steps.length - 1;
-  scrubber.max = String(last);
-  if (document.activeElement !== scrubber || Number(scrubber.value) !== current.index) scrubber.value = String(current.index);
-  const step = current.steps[current.index];
-  const words = { step: groupedInteger(step, store.lang), saved: groupedInteger(current.savedStep, store.lang),
-    n: current.index + 1, total: current.steps.length };
-  setText(replayTitle, t("runs.replay_title", { name: current.name }));
-  setText(replayStep, t("runs.replay_step", words));
-  scrubber.setAttribute("aria-valuetext", t("runs.replay_step", words));
-  scrubber.dataset.step = String(step);
-  leave.textContent = t(isReplaying() ? "runs.replay_leave" : "runs.replay_close");
-}
-
 let drawnList = null; // the list the rows were built from
 let drawnIdentity = null; // and who they were built for
 
@@ -189,7 +164,6 @@ function render(flags = DIRTY.lang) {
     renderList();
   }
   renderStatus();
-  renderReplay();
 }
 
 export function initRunsPanel() {
@@ -202,8 +176,6 @@ export function initRunsPanel() {
     if (file) importRun(file).finally(() => { importInput.value = ""; });
   });
   more.addEventListener("click", () => showMoreRuns());
-  scrubber.addEventListener("input", () => scrubTo(Number(scrubber.value)));
-  leave.addEventListener("click", () => leaveReplay());
   registerRenderer({ name: "runs", mask: DIRTY.runs | DIRTY.lang, render });
   loadIdentity();
   refreshRuns();
