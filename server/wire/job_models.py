@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from backprop_lab.engine.lr_lab import RANGE_TEST_STEPS
-from backprop_lab.server.wire.analysis_models import LrSweepOut, RangeTestOut
+from backprop_lab.server.wire.analysis_models import LrSweepOut, RangeTestIn, RangeTestOut
 from backprop_lab.server.wire.config_models import ConfigIn, LearningRate, _Input
 from backprop_lab.server.wire.session_models import SessionOut
 
@@ -51,7 +51,7 @@ class RangeTestJobIn(_Input):
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     min_rate: LearningRate = 1e-4
     max_rate: LearningRate = 10.0
-    steps: Annotated[int, Field(ge=RANGE_TEST_STEPS.low, le=MAX_JOB_STEPS)] = 1000
+    steps: Annotated[int, Field(ge=RANGE_TEST_STEPS.low, le=MAX_JOB_STEPS)] = RangeTestIn.model_fields["steps"].default
 
 
 class TrainingJobIn(_Input):

@@ -3,6 +3,7 @@
 // and the store changes happen here, so no renderer calls the server or writes the store.
 
 import { api } from "./api.js";
+import { JobCancelled, jobProgress, runJob } from "./jobs.js";
 import { onServerMessage } from "./messages.js";
 import { analysis, inRange, range } from "./options.js";
 import { send } from "./session.js";
@@ -81,15 +82,21 @@ export async function refreshLossLine() {
   }
 }
 
-/** Smith's range test on a fresh copy of the session's config. */
+let rangeBar = null; // the range test's progress bar and cancel button (jobs.js), made on first use
+
+/** Smith's range test on a fresh copy of the session's config, as a job: a progress bar and a
+ * cancel button while it runs. Cancelled, the previous result (if any) shows again. */
 export async function runRangeTest() {
   if (!store.config) return;
+  rangeBar ??= jobProgress(document.getElementById("lr-range-run"), "lr-range");
+  const before = store.rangeTest;
   setRangeTest({ status: "running", result: null });
   try {
-    const result = await api.rangeTest({ config: store.config }); // the server's default rates and steps
+    const result = await runJob({ kind: "range_test", config: store.config }, rangeBar); // the server's default rates and steps
     setRangeTest({ status: "done", result });
   } catch (error) {
-    setRangeTest({ status: "error", result: null, error });
+    if (error instanceof JobCancelled && before?.status === "done") setRangeTest(before);
+    else setRangeTest({ status: "error", result: null, error });
   }
 }
 
