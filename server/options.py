@@ -168,6 +168,7 @@ def jobs(settings: Settings) -> JSON:
         "max_history_points": caps.max_history_points,
         "result_ttl_seconds": caps.result_ttl_seconds,
         "max_kept_per_owner": caps.max_kept_per_owner,
+        "max_kept": caps.max_kept,
         "max_jobs": settings.limits.max_jobs,
     }
 

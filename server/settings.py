@@ -78,6 +78,7 @@ class JobLimits:
     max_history_points: int = 5_000  # points of each sweep copy's loss history
     result_ttl_seconds: float = 60 * 60  # a finished job and its result are kept this long, then dropped
     max_kept_per_owner: int = 20  # finished jobs kept per owner; past it their oldest is dropped first
+    max_kept: int = 500  # finished jobs kept server-wide; past it the oldest is dropped first
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ reserve), answers at once while the job runs:
 A job's state moves queued → running → done, failed or cancelled (`JobState`; never back). A
 cancel stops it before its next turn (or chunk): a queued turn is withdrawn, a running one ends
 within a turn, and only then is its share given back. A finished job keeps its result for
-`JobLimits.result_ttl_seconds` (and at most `max_kept_per_owner` of them an owner), then it is
+`JobLimits.result_ttl_seconds` (and at most `max_kept_per_owner` of them an owner, `max_kept` in all), then it is
 dropped. Jobs belong to whoever submitted them: another's job answers as an unknown id (404).
 """
 
@@ -342,16 +342,19 @@ class JobService:
         self._jobs.pop(job.id, None)
 
     def expire(self, now: float | None = None) -> None:
-        """Drop finished jobs past their time to live, and each owner's oldest finished ones past
-        `max_kept_per_owner`."""
+        """Drop finished jobs past their time to live, each owner's oldest finished ones past
+        `max_kept_per_owner`, and the server's oldest past `max_kept`."""
         now = time.time() if now is None else now
         ttl = self.limits.result_ttl_seconds
         kept: dict[str, int] = {}
+        everyone = 0
         for job in reversed(list(self._jobs.values())):  # newest first
             if job.finished is None:
                 continue
             kept[job.owner] = kept.get(job.owner, 0) + 1
-            if now - job.finished > ttl or kept[job.owner] > self.limits.max_kept_per_owner:
+            everyone += 1
+            if (now - job.finished > ttl or kept[job.owner] > self.limits.max_kept_per_owner
+                    or everyone > self.limits.max_kept):
                 del self._jobs[job.id]
 
     async def expire_forever(self) -> None:

@@ -15,6 +15,7 @@ at most one chunk.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ JSON = dict[str, Any]
 SLICE_SECONDS = rate_experiments.SLICE_SECONDS  # one turn on a training thread, as a sweep's
 MAX_TURN_SECONDS = 0.5  # the longest turn a job may need (a sweep's record interval): a cancel waits for it
 TRAINING_CHUNK_SECONDS = 0.2  # a training job's steps are asked for in chunks this long
+MEASURED_STEPS = 20  # a range test's first steps, timed to estimate the rest
 
 
 def past_cap(what: str, seconds: float, cap: float, field: str, value: int, fits: int) -> CapReached:
@@ -133,7 +135,11 @@ def plan_range_test(config: Config, table: Table | None, min_rate: float, max_ra
         test = RangeTestRun(config, min_rate, max_rate, steps, table)
     except ValueError as error:
         raise config_problem(error, ("body", "config")) from None
-    per_step = test.trainer.step_seconds()
+    # a range test takes one step per engine call, each with its own Python around it: time the
+    # first few (they are the job's own first steps) rather than trust the kernel's estimate
+    started = time.perf_counter()
+    test.advance(MEASURED_STEPS)
+    per_step = max(test.trainer.step_seconds(), (time.perf_counter() - started) / max(1, test.taken))
     seconds = steps * per_step
     if seconds > limits.max_seconds:
         raise past_cap(f"a range test of {steps:,} steps", seconds, limits.max_seconds, "steps", steps,

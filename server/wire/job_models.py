@@ -124,4 +124,5 @@ class JobOptionsOut(BaseModel):
     max_history_points: int = Field(description="Points of each sweep copy's loss history.")
     result_ttl_seconds: float = Field(description="A finished job and its result are kept this long, then dropped.")
     max_kept_per_owner: int = Field(description="Finished jobs kept per owner; past it the oldest is dropped first.")
+    max_kept: int = Field(description="Finished jobs kept server-wide; past it the oldest is dropped first.")
     max_jobs: int = Field(description="Jobs queued or running at once, server-wide (`limits.max_jobs`).")
