@@ -115,12 +115,12 @@ def test_a_training_job_trains_a_session_as_step_would_bit_for_bit(live):
 def test_a_cancelled_job_stops_within_a_second_and_frees_its_place_for_the_next(live_factory):
     server = live_factory(limits=Limits(max_jobs=1))
     with httpx.Client(base_url=server.base, timeout=60) as http:
-        long = {"kind": "sweep", "config": SPIRAL, "learning_rates": RATES[:8], "steps": 400_000}
+        long = {"kind": "sweep", "config": SPIRAL, "learning_rates": RATES[:8], "steps": 60_000}  # 5–20 s here
         job = submit(http, long)
         refused = http.post("/api/v1/jobs", json=long)
         assert refused.status_code == 429 and refused.json()["code"] == "too_many_jobs"
         assert int(refused.headers["retry-after"]) > 0 and refused.json()["params"]["maximum"] == 1
-        halfway = running_until(http, job["id"], 0.02)
+        halfway = running_until(http, job["id"], 0.5)
         started = time.monotonic()
         cancelled = http.post(f"/api/v1/jobs/{job['id']}/cancel")
         took = time.monotonic() - started
