@@ -62,3 +62,26 @@ def test_a_long_range_test_shows_a_rising_progress_bar_and_cancel_stops_the_job(
     assert "disarankan" in page.get_by_test_id("lr-range-suggestion").inner_text()
     assert page.get_by_test_id("lr-range-apply").is_enabled()
     watch.assert_clean()
+
+
+def test_more_rates_than_a_live_race_takes_run_as_a_sweep_job_drawn_as_a_finished_race(open_page):
+    page, watch = open_page("#dataset=circle&lang=id", width=1024, height=768, chart=False)
+    page.get_by_test_id("lr-lab-view").scroll_into_view_if_needed()
+    assert "pekerjaan sapuan" in page.locator("#lr-race-rates-hint").inner_text()
+    rates = "0.001 0.003 0.01 0.03 0.1 0.3 1 3 10 30"  # ten: a live race takes eight
+    page.get_by_test_id("lr-race-rates").fill(rates)
+    page.get_by_test_id("lr-race-steps").fill("20000")
+    page.get_by_test_id("lr-race-start").click()
+    page.get_by_test_id("lr-sweep-job").wait_for(state="visible", timeout=10_000)
+    page.wait_for_selector('#lr-race-copies[data-status="finished"]', timeout=60_000)
+    assert page.get_by_test_id("lr-sweep-job").is_hidden()
+    page.get_by_test_id("lr-lab-view").screenshot(path=str(SCREENSHOTS / "job-sweep-id-1024-lab.png"))
+    drawn = page.locator("#lr-race-copies li[data-rate]")
+    assert [float(rate) for rate in drawn.evaluate_all("(items) => items.map((item) => item.dataset.rate)")] == [
+        float(rate) for rate in rates.split()]
+    job = api(watch.base, "GET", "/api/v1/jobs")["jobs"][0]  # the newest (the server is shared by the browser tests)
+    assert job["kind"] == "sweep" and job["state"] == "done" and len(job["request"]["learning_rates"]) == 10
+    result = api(watch.base, "GET", f"/api/v1/jobs/{job['id']}")["result"]
+    steps = [int(item) for item in drawn.evaluate_all("(items) => items.map((item) => item.dataset.step)")]
+    assert steps == [run["history_steps"][-1] for run in result["runs"]]
+    watch.assert_clean()
