@@ -306,7 +306,10 @@ class JobService:
             return
         with job.lock:
             job.elapsed = time.perf_counter() - started
-            job.end(JobState.CANCELLED if job.cancelling else JobState.DONE, result=result)
+            if job.cancelling:
+                job.end(JobState.CANCELLED)
+            else:
+                job.end(JobState.DONE, result=result)
 
     # --- finding, cancelling, forgetting ----------------------------------------------------
     def owned(self, job_id: str, identity: Identity) -> Job:
