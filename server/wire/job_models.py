@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backprop_lab.engine.lr_lab import RANGE_TEST_STEPS
 from backprop_lab.server.wire.analysis_models import LrSweepOut, RangeTestIn, RangeTestOut
@@ -34,6 +34,8 @@ class SweepJobIn(_Input):
     """A sweep of learning rates as a job: `POST /api/v1/lr-sweep`'s body, without its limits of
     one request (more rates, more steps; trained eight copies at a time)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [SWEEP_EXAMPLE]})
+
     kind: Literal["sweep"]
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     learning_rates: Annotated[list[LearningRate], Field(min_length=1, max_length=MAX_JOB_RATES)]
@@ -47,6 +49,8 @@ class SweepJobIn(_Input):
 class RangeTestJobIn(_Input):
     """A learning-rate range test as a job: `POST /api/v1/lr-range-test`'s body, with more steps."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [RANGE_TEST_EXAMPLE]})
+
     kind: Literal["range_test"]
     config: ConfigIn = Field(default_factory=ConfigIn, description="Fields left out take the defaults.")
     min_rate: LearningRate = 1e-4
@@ -58,6 +62,8 @@ class TrainingJobIn(_Input):
     """`steps` training steps of one of your sessions, as `…/step` would train them (the same
     weights, bit for bit), in slices: the session stays usable meanwhile."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [TRAINING_EXAMPLE]})
+
     kind: Literal["training"]
     session_id: Annotated[str, Field(min_length=1, max_length=64, description="The session to train.")]
     steps: Annotated[int, Field(ge=1, le=MAX_JOB_STEPS)]
@@ -67,6 +73,8 @@ JobIn = Annotated[SweepJobIn | RangeTestJobIn | TrainingJobIn, Field(discriminat
 
 
 class ProgressOut(BaseModel):
+    """How far a job is, and how long it may still take."""
+
     done: int = Field(description="Units of work done: steps of all copies together for a sweep, steps otherwise.")
     total: int = Field(description="Units of work in all.")
     fraction: float = Field(description="done / total, from 0 to 1.")
@@ -92,6 +100,8 @@ class TrainingResultOut(BaseModel):
 
 
 class JobOut(BaseModel):
+    """A job: what was asked, where it is, and its result once done (docs/api.md, "Jobs")."""
+
     id: str
     kind: JobKind
     state: JobState = Field(description="queued → running → done, failed or cancelled.")
@@ -110,6 +120,8 @@ class JobOut(BaseModel):
 
 
 class JobListOut(BaseModel):
+    """The caller's jobs (`GET /api/v1/jobs`)."""
+
     jobs: list[JobOut] = Field(description="Your jobs, newest first, without their results (read one for it).")
 
 
