@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import functools
 import logging
 import secrets
@@ -41,20 +40,12 @@ from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.scheduler import Lane, Scheduler
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire.config_models import to_engine_config
-from backprop_lab.server.wire.job_models import JobIn, RangeTestJobIn, SweepJobIn, TrainingJobIn
+from backprop_lab.server.wire.job_models import JobIn, JobState, RangeTestJobIn, SweepJobIn, TrainingJobIn
 from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 JSON = dict[str, Any]
 CANCEL_WAIT_SECONDS = 2.0  # a cancel waits this long for a running turn to end (a turn is far shorter)
-
-
-class JobState(enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
@@ -221,8 +212,12 @@ class JobService:
 
         sliced, seconds = await asyncio.wrap_future(self.scheduler.submit(plan, urgent=True, lane=lane))
         job = self._new_job(body, claim, sliced.total, seconds)
-        with job.lock:
-            job.pending = self.scheduler.submit(lambda: self._turn(job, sliced, lane), urgent=False, lane=lane)
+        try:
+            with job.lock:
+                job.pending = self.scheduler.submit(lambda: self._turn(job, sliced, lane), urgent=False, lane=lane)
+        except Unavailable:  # the server is shutting down: the job never was
+            del self._jobs[job.id]
+            raise
         return job
 
     async def _submit_training(self, body: TrainingJobIn, identity: Identity, claim: Claim) -> Job:

@@ -8,6 +8,7 @@ are `backprop_lab.server.settings.JobLimits` (429 past them, with what would fit
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,8 +21,17 @@ from backprop_lab.server.wire.session_models import SessionOut
 MAX_JOB_STEPS = 100_000_000  # what a job's `steps` may name at all; the server's cap is lower
 MAX_JOB_RATES = 1024  # learning rates one sweep job may name at all
 JobKind = Literal["sweep", "range_test", "training"]
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-FINISHED: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+class JobState(enum.Enum):
+    """A job's life: queued → running → done, failed or cancelled (never back)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
 
 SWEEP_EXAMPLE: dict[str, Any] = {"kind": "sweep", "config": {"dataset": "spiral", "hidden_layers": [8, 8]},
                                  "learning_rates": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], "steps": 20000}
