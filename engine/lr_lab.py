@@ -24,6 +24,7 @@ Three experiments, each built on the trainer and the compiled kernels every othe
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -238,38 +239,71 @@ def range_rates(min_rate: float, max_rate: float, steps: int) -> np.ndarray:
 def range_test(config: Config, min_rate: float, max_rate: float, steps: int, table: Table | None = None) -> RangeTest:
     """Smith's learning-rate range test on a fresh trainer of `config` (see the module
     docstring). Step i trains one mini-batch at rate min_rate·(max_rate/min_rate)^(i/(steps−1))."""
-    check_bound("min_rate", min_rate, CONFIG_BOUNDS["learning_rate"])
-    check_bound("max_rate", max_rate, CONFIG_BOUNDS["learning_rate"])
-    if not min_rate < max_rate:
-        raise ValueError(f"min_rate ({min_rate:g}) must be below max_rate ({max_rate:g})")
     check_bound("steps", steps, RANGE_TEST_STEPS)
-    rates = range_rates(min_rate, max_rate, steps)  # (steps,)
-    trainer = Trainer(config.replace(learning_rate=float(rates[0])), table)
-    losses = np.zeros(steps)  # (steps,)
-    smoothed = np.zeros(steps)  # (steps,)
-    beta = smoothing(steps)
-    average, best = 0.0, math.inf
-    stopped_at: int | None = None
-    diverged = False
-    taken = 0
-    for index in range(steps):
-        trainer.reconfigure(trainer.config.replace(learning_rate=float(rates[index])))
-        try:
-            trainer.step(1)
-        except Diverged:
-            stopped_at, diverged = index, True
-            break
-        loss = float(trainer.last_losses[0])
-        average = beta * average + (1.0 - beta) * loss
-        value = average / (1.0 - beta ** (index + 1))
-        losses[index], smoothed[index] = loss, value
-        taken = index + 1
-        best = min(best, value)
-        if not math.isfinite(value) or value > EXPLODES * best:
-            stopped_at = index
-            break
-    rates, losses, smoothed = rates[:taken], losses[:taken], smoothed[:taken]
-    return RangeTest(rates, losses, smoothed, steepest_rate(rates, smoothed), stopped_at, diverged)
+    test = RangeTestRun(config, min_rate, max_rate, steps, table)
+    test.advance(steps)
+    return test.result()
+
+
+class RangeTestRun:
+    """A range test that can be taken a few steps at a time (a long one runs as a server job, in
+    slices): `advance` as often as wanted, then `result`. However the steps are split, the
+    numbers are those of `range_test`, which is this run advanced in one call. `steps` is at
+    least `RANGE_TEST_STEPS.low`; its upper bound is the caller's (a job allows more than one
+    request)."""
+
+    def __init__(self, config: Config, min_rate: float, max_rate: float, steps: int, table: Table | None = None):
+        check_bound("min_rate", min_rate, CONFIG_BOUNDS["learning_rate"])
+        check_bound("max_rate", max_rate, CONFIG_BOUNDS["learning_rate"])
+        if not min_rate < max_rate:
+            raise ValueError(f"min_rate ({min_rate:g}) must be below max_rate ({max_rate:g})")
+        check_bound("steps", steps, Interval(RANGE_TEST_STEPS.low, None, integer=True))
+        self.steps = steps
+        self.rates = range_rates(min_rate, max_rate, steps)  # (steps,)
+        self.trainer = Trainer(config.replace(learning_rate=float(self.rates[0])), table)
+        self.losses = np.zeros(steps)  # (steps,)
+        self.smoothed = np.zeros(steps)  # (steps,)
+        self.beta = smoothing(steps)
+        self.average, self.best = 0.0, math.inf
+        self.stopped_at: int | None = None
+        self.diverged = False
+        self.taken = 0  # steps taken (the next step's index)
+
+    @property
+    def finished(self) -> bool:
+        return self.stopped_at is not None or self.taken >= self.steps
+
+    def advance(self, steps: int, deadline: float | None = None) -> bool:
+        """Up to `steps` more steps (fewer once `time.perf_counter()` passes `deadline`, after at
+        least one); True when the test is over (every step taken, or the loss exploded or diverged)."""
+        trainer, rates, beta = self.trainer, self.rates, self.beta
+        end = min(self.steps, self.taken + steps)
+        while not self.finished and self.taken < end:
+            index = self.taken
+            trainer.reconfigure(trainer.config.replace(learning_rate=float(rates[index])))
+            try:
+                trainer.step(1)
+            except Diverged:
+                self.stopped_at, self.diverged = index, True
+                break
+            loss = float(trainer.last_losses[0])
+            self.average = beta * self.average + (1.0 - beta) * loss
+            value = self.average / (1.0 - beta ** (index + 1))
+            self.losses[index], self.smoothed[index] = loss, value
+            self.taken = index + 1
+            self.best = min(self.best, value)
+            if not math.isfinite(value) or value > EXPLODES * self.best:
+                self.stopped_at = index
+                break
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return self.finished
+
+    def result(self) -> RangeTest:
+        """The test as far as it went (the whole of it once `finished`)."""
+        taken = self.taken
+        rates, losses, smoothed = self.rates[:taken], self.losses[:taken], self.smoothed[:taken]
+        return RangeTest(rates, losses, smoothed, steepest_rate(rates, smoothed), self.stopped_at, self.diverged)
 
 
 def smoothing(steps: int) -> float:

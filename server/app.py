@@ -28,10 +28,12 @@ from backprop_lab.server import __version__
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
 from backprop_lab.server.deps import Services
+from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.routes import (
     apidocs,
     datasets,
+    jobs,
     learning_rates,
     meta,
     pages,
@@ -121,10 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         surfaces = SurfaceWorkers(settings.training_threads)
         running.callback(surfaces.close)
         running.push_async_callback(manager.close_all, 1001, "the server is shutting down")
-        app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces)
+        job_service = JobService(settings, scheduler, manager, asyncio.get_running_loop())
+        running.callback(job_service.close)  # before the training threads stop (callbacks run last first)
+        app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service)
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
+            asyncio.create_task(job_service.expire_forever(), name="job-reaper"),
         ):
             running.callback(task.cancel)
         preparation.succeeded(compile_seconds)
@@ -165,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surfaces.router)
     app.include_router(datasets.router)
     app.include_router(learning_rates.router)
+    app.include_router(jobs.router)
     app.include_router(runs.router)
     app.include_router(websockets.router)
     app.include_router(pages.router)

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.cadence import Cadence
@@ -28,6 +29,7 @@ class Services:
     manager: SessionManager
     store: RunStore
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
+    jobs: JobService  # long work off the request (backprop_lab.server.jobs)
 
 
 def get_services(request: Request) -> Services:

@@ -19,7 +19,7 @@ into static/ or templates/.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -38,6 +38,7 @@ from backprop_lab.server.saved.run_models import DEFAULT_PAGE_SIZE, MAX_HISTORY,
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire.analysis_models import LossLineIn, LrSweepIn, RangeTestIn, SurfaceIn
 from backprop_lab.server.wire.config_models import ConfigIn
+from backprop_lab.server.wire.job_models import JobKind
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION, RaceStart, Speed
 from backprop_lab.server.wire.session_models import StepIn
 
@@ -162,6 +163,23 @@ def analyses(settings: Settings) -> JSON:
     }
 
 
+def jobs(settings: Settings) -> JSON:
+    """What a job may ask for (docs/api.md, "Jobs"): the job caps, how long results are kept."""
+    caps = settings.jobs
+    return {
+        "kinds": list(get_args(JobKind)),
+        "max_seconds": caps.max_seconds,
+        "max_steps": caps.max_steps,
+        "max_rates": caps.max_rates,
+        "max_range_test_steps": caps.max_range_test_steps,
+        "max_history_points": caps.max_history_points,
+        "result_ttl_seconds": caps.result_ttl_seconds,
+        "max_kept_per_owner": caps.max_kept_per_owner,
+        "max_kept": caps.max_kept,
+        "max_jobs": settings.limits.max_jobs,
+    }
+
+
 def runs() -> JSON:
     """What a saved run and the list of runs accept (docs/api.md, "Saved runs")."""
     return {
@@ -248,8 +266,10 @@ def options_document(settings: Settings) -> JSON:
             "max_sweeps": limits.max_sweeps,
             "max_races": limits.max_races,
             "max_checks": limits.max_checks,
+            "max_jobs": limits.max_jobs,
         },
         "quotas": settings.quotas.document(settings.classroom),
+        "jobs": jobs(settings),
         "protocol_version": PROTOCOL_VERSION,
         "frame_rate": settings.timing.frame_rate,
         "heatmap_rate": settings.timing.heatmap_rate,

@@ -48,6 +48,7 @@ class Limits:
     max_sweeps: int = 4  # REST sweeps and range tests running at once (each holds up to 8 trainers)
     max_races: int = 50  # live learning-rate races running at once (each up to 8 copies)
     max_checks: int = 4  # whole-network gradient checks computing at once (worker threads, beside training)
+    max_jobs: int = 16  # jobs queued or running at once, server-wide (backprop_lab.server.jobs)
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
     max_sockets: int = 1000  # WebSocket connections, all sessions together
     max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)
@@ -63,6 +64,22 @@ class Limits:
         if descriptors is None:
             return self.max_sockets
         return max(0, min(self.max_sockets, descriptors - DESCRIPTOR_RESERVE))
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What one job may ask for (docs/api.md, "Jobs"): past these, 429 with what would fit. A job
+    is long work off the request, so its caps are far above one request's (`Limits`); how many
+    jobs run at once is `Limits.max_jobs` and each student's share `Quotas.jobs`."""
+
+    max_seconds: float = 600.0  # estimated compute of one job on this server
+    max_steps: int = 1_000_000  # steps of a sweep's copies, or of a training job
+    max_rates: int = 64  # learning rates of one sweep (trained eight at a time)
+    max_range_test_steps: int = 100_000  # steps of a range test
+    max_history_points: int = 5_000  # points of each sweep copy's loss history
+    result_ttl_seconds: float = 60 * 60  # a finished job and its result are kept this long, then dropped
+    max_kept_per_owner: int = 20  # finished jobs kept per owner; past it their oldest is dropped first
+    max_kept: int = 500  # finished jobs kept server-wide; past it the oldest is dropped first
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class Settings:
     templates_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
     timing: Timing = field(default_factory=Timing)
+    jobs: JobLimits = field(default_factory=JobLimits)  # long work off the request (backprop_lab.server.jobs)
     training_threads: int = field(default_factory=one_per_core)  # threads that train sessions
     # classroom mode on any host (tests run it on 127.0.0.1); listening on every interface turns it on too
     classroom_mode: bool = False

@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -77,16 +78,57 @@ async def until_ended(work: Future[T]) -> T:
         raise
 
 
-def too_slow(what: str, seconds: float, cap: float) -> CapReached:
+def too_slow(what: str, seconds: float, cap: float, field: str, value: int, fits: int) -> CapReached:
+    """429 `takes_too_long`: `value` of `field` would compute for about `seconds`, past `cap`;
+    `fits` is the largest value that would not (docs/api.md, "Errors"). Long work fits in a job
+    (`POST /api/v1/jobs`), whose own caps are far higher."""
     return CapReached(
         f"{what} would take about {seconds:,.0f} s here; one request may compute for at most {cap:g} s: "
-        "ask for fewer steps or a smaller network"
+        f"ask for at most {fits:,} {field}, a smaller network, or submit it as a job (POST /api/v1/jobs)",
+        "takes_too_long", field,
+        {"value": value, "seconds": round(seconds, 1), "maximum": cap, "fits": max(0, fits)},
     )
 
 
 # --- the sweep (a race over REST) ---------------------------------------------------------
 def default_record_every(steps: int) -> int:
     return max(1, math.ceil(steps / HISTORY_POINTS))
+
+
+@dataclass(frozen=True)
+class SweepCost:
+    """What a sweep costs here, measured on one copy: a step of its trainer, and one history
+    point (the whole-split loss of one copy)."""
+
+    per_step: float
+    per_point: float
+
+    @classmethod
+    def of(cls, race: Race) -> SweepCost:
+        first = race.copies[0]
+        per_point = math.inf
+        for _ in range(3):  # the fastest of three: the first pays for cold caches
+            started = time.perf_counter()
+            race.train_loss(first)  # a history point costs one such evaluation per copy
+            per_point = min(per_point, time.perf_counter() - started)
+        return cls(first.trainer.step_seconds(), per_point)
+
+    def seconds(self, copies: int, steps: int, record_every: int) -> float:
+        points = steps // record_every + 2
+        return copies * (steps * self.per_step + points * self.per_point)
+
+    def fitting_steps(self, copies: int, record_every: int, cap: float) -> int:
+        """The most steps `copies` copies can take within `cap` seconds."""
+        budget = cap / copies - 2 * self.per_point
+        return max(0, int(budget / (self.per_step + self.per_point / record_every)))
+
+
+def sweep_race(config: Config, table: Table | None, rates: list[float]) -> Race:
+    """The race of a sweep, its config refused as a 422 naming the field."""
+    try:
+        return Race(config, rates, table)
+    except ValueError as error:
+        raise config_problem(error, ("body", "config")) from None
 
 
 class Sweep:
@@ -111,19 +153,21 @@ class Sweep:
         return race.step >= self.steps or race.finished
 
     def _build(self) -> Race:
-        try:
-            race = Race(self.config, self.rates, self.table)
-        except ValueError as error:
-            raise config_problem(error, ("body", "config")) from None
-        first = race.copies[0]
-        started = time.perf_counter()
-        race.train_loss(first)  # a history point costs one such evaluation per copy
-        per_point = time.perf_counter() - started
-        points = self.steps // self.record_every + 2
-        seconds = len(self.rates) * (self.steps * first.trainer.step_seconds() + points * per_point)
+        race = sweep_race(self.config, self.table, self.rates)
+        cost = SweepCost.of(race)
+        copies = len(self.rates)
+        seconds = cost.seconds(copies, self.steps, self.record_every)
         if seconds > self.cap_seconds:
-            raise too_slow(f"{self.steps:,} steps of {len(self.rates)} copies", seconds, self.cap_seconds)
+            raise too_slow(f"{self.steps:,} steps of {copies} copies", seconds, self.cap_seconds, "steps",
+                           self.steps, cost.fitting_steps(copies, self.record_every, self.cap_seconds))
         return race
+
+    @property
+    def copy_steps(self) -> int:
+        """Steps taken by all copies together (a diverged copy counts as done): the progress."""
+        if self.race is None:
+            return 0
+        return sum(self.steps if copy.diverged else copy.trainer.step_count for copy in self.race.copies)
 
     def view(self) -> JSON:
         assert self.race is not None
@@ -144,9 +188,11 @@ def run_view(copy: RaceCopy) -> JSON:
 
 # --- the loss line ------------------------------------------------------------------------
 def check_line_cost(trainer: Trainer, points: int, cap_seconds: float) -> None:
-    seconds = (points + 2) * forward_seconds(trainer, repeats=1)
+    per_point = forward_seconds(trainer, repeats=1)
+    seconds = (points + 2) * per_point
     if seconds > cap_seconds:
-        raise too_slow(f"a loss line of {points:,} points", seconds, cap_seconds)
+        raise too_slow(f"a loss line of {points:,} points", seconds, cap_seconds, "points", points,
+                       int(cap_seconds / per_point) - 2)
 
 
 def line_view(line: LossLine) -> JSON:
@@ -176,9 +222,11 @@ def run_range_test(config: Config, table: Table | None, min_rate: float, max_rat
         trainer = Trainer(config, table)
     except ValueError as error:
         raise config_problem(error, ("body", "config")) from None
-    seconds = steps * trainer.step_seconds()
+    per_step = trainer.step_seconds()
+    seconds = steps * per_step
     if seconds > cap_seconds:
-        raise too_slow(f"a range test of {steps:,} steps", seconds, cap_seconds)
+        raise too_slow(f"a range test of {steps:,} steps", seconds, cap_seconds, "steps", steps,
+                       int(cap_seconds / per_step))
     return range_test(config, min_rate, max_rate, steps, table)
 
 

@@ -1,6 +1,6 @@
 """A fair share for every student (docs/reliability.md, "Quotas").
 
-What a client holds at once — sessions, sockets, uploads, loss surfaces, sweeps, races — is
+What a client holds at once — sessions, sockets, uploads, loss surfaces, sweeps, races, jobs — is
 counted per student *and* per source address, against the shares of `Quotas`; the whole server
 has its caps too (`Limits`). The two levels answer two different abuses: one student opening
 tab after tab, and one machine minting student after student (a new identity is only a cookie
@@ -43,6 +43,7 @@ class Resource(enum.Enum):
     SWEEPS = "sweeps"  # REST learning-rate sweeps and range tests running
     RACES = "races"  # live learning-rate races running
     CHECKS = "checks"  # whole-network gradient checks computing (off the training threads)
+    JOBS = "jobs"  # jobs queued or running (backprop_lab.server.jobs)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Quotas:
     sweeps: Share = Share(1, 2)
     races: Share = Share(1, 25)
     checks: Share = Share(1, 2)
+    jobs: Share = Share(2, 20)
     saved_runs: Share = Share(50, 1500)
     stored_megabytes: Share = Share(200, 3000)
     messages_per_second: Share = Share(60, 1500)  # across all of a student's (an address's) sockets
@@ -104,6 +106,7 @@ REMEDY = {
     Resource.SWEEPS: "wait for your sweep or range test to finish",
     Resource.RACES: "stop your race first",
     Resource.CHECKS: "wait for your gradient check to finish",
+    Resource.JOBS: "wait for one of your jobs to finish, or cancel one",
 }
 # Seconds after which trying again has a chance (the Retry-After header).
 RETRY_AFTER = {
@@ -114,6 +117,7 @@ RETRY_AFTER = {
     Resource.SWEEPS: 10,
     Resource.RACES: 10,
     Resource.CHECKS: 5,
+    Resource.JOBS: 10,
 }
 WORDS = {  # singular, for messages
     Resource.SESSIONS: "session",
@@ -123,6 +127,7 @@ WORDS = {  # singular, for messages
     Resource.SWEEPS: "sweep",
     Resource.RACES: "race",
     Resource.CHECKS: "gradient check",
+    Resource.JOBS: "job",
 }
 
 

@@ -64,6 +64,7 @@ def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
         Resource.SWEEPS: limits.max_sweeps,
         Resource.RACES: limits.max_races,
         Resource.CHECKS: limits.max_checks,
+        Resource.JOBS: limits.max_jobs,
     }
 
 

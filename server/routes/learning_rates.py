@@ -52,7 +52,9 @@ async def lr_sweep(body: LrSweepIn, app: ServicesDep, identity: IdentityDep, req
     app.manager.check_caps(config, table)
     limits = app.settings.limits
     if body.steps > limits.max_steps_per_request:
-        raise CapReached(f"steps: at most {limits.max_steps_per_request:,} steps per request on this server")
+        raise CapReached(f"steps: at most {limits.max_steps_per_request:,} steps per request on this server; "
+                         "a longer sweep runs as a job (POST /api/v1/jobs)", "too_many_steps", "steps",
+                         {"value": body.steps, "maximum": limits.max_steps_per_request})
     record_every = body.record_every or rate_experiments.default_record_every(body.steps)
     sweep = rate_experiments.Sweep(config, table, body.learning_rates, body.steps, record_every,
                       limits.max_request_seconds)

@@ -173,7 +173,8 @@ async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepI
                 "several requests, or play the session over its WebSocket",
                 "takes_too_long",
                 "steps",
-                {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds},
+                {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds,
+                 "fits": int(limits.max_request_seconds / per_step)},
             )
         done = await session.run(lambda: session.start_steps(steps, streamed=False))
         await asyncio.wrap_future(done)

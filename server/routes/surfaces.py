@@ -10,6 +10,7 @@ request whose client leaves stops waiting for its turn, or its grid stops betwee
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response
@@ -50,10 +51,14 @@ async def loss_surface(
         cap = services.settings.limits.max_request_seconds
         estimate = job.seconds / services.surfaces.threads
         if estimate > cap:
+            # the grid's cost grows with its points, resolution²: the resolution that fits
+            fits = int(wanted.resolution * math.sqrt(cap / estimate))
             raise CapReached(
                 f"resolution: a {wanted.resolution}×{wanted.resolution} slice of this network over its "
                 f"{job.inputs.shape[0]:,} training points takes about {estimate:,.0f} s here, past this server's "
-                f"cap of {cap:g} s per request; ask for a lower resolution"
+                f"cap of {cap:g} s per request; ask for a resolution of at most {fits}",
+                "takes_too_long", "resolution",
+                {"value": wanted.resolution, "seconds": round(estimate, 1), "maximum": cap, "fits": fits},
             )
         surface, seconds = await while_connected(request, services.surfaces.compute(job))
     surface_id = await session.run(lambda: session.show_surface(job))

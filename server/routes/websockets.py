@@ -33,11 +33,15 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
-async def deny(websocket: WebSocket, status: int, message: str, code: str = "", retry_after: int | None = None) -> None:
-    """Refuse the handshake with an HTTP status (403 where the server cannot say more)."""
+async def deny(websocket: WebSocket, status: int, message: str, code: str = "", retry_after: int | None = None,
+               refusal: CapReached | None = None) -> None:
+    """Refuse the handshake with an HTTP status (403 where the server cannot say more); a 429's
+    body is a REST 429's (`code`, `field`, `params`: docs/api.md, "Errors")."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        body = {"detail": message, "code": code} if code else {"detail": message}
+        body: dict[str, object] = {"detail": message, "code": code} if code else {"detail": message}
+        if refusal is not None:
+            body.update(field=refusal.field, params=refusal.params)
         await websocket.send_denial_response(JSONBody(body, status_code=status, headers=headers))
     else:
         await websocket.close(1008)
@@ -73,7 +77,7 @@ async def admit(websocket: WebSocket, session: Session, services: Services, role
     try:
         reservation = services.manager.sockets.reserve(session.id, role, identity)
     except CapReached as refused:
-        await deny(websocket, 429, refused.message, refused.code, refused.retry_after)
+        await deny(websocket, 429, refused.message, refused.code, refused.retry_after, refused)
         return
     with reservation:
         try:

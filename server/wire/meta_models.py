@@ -16,6 +16,7 @@ from backprop_lab.server.wire.config_models import (
     OptimizerName,
     RegularizationName,
 )
+from backprop_lab.server.wire.job_models import JobOptionsOut
 
 
 class DatasetOption(BaseModel):
@@ -51,6 +52,7 @@ class LimitsOut(BaseModel):
     max_sweeps: int = Field(description="Sweeps and range tests running at once, server-wide.")
     max_races: int = Field(description="Live learning-rate races running at once, server-wide.")
     max_checks: int = Field(description="Whole-network gradient checks computing at once, server-wide.")
+    max_jobs: int = Field(description="Jobs queued or running at once, server-wide.")
 
 
 class QuotaShareOut(BaseModel):
@@ -66,7 +68,7 @@ class QuotasOut(BaseModel):
     enforced: bool = Field(description="Shares apply in classroom mode; otherwise only the server's caps do.")
     reserve: float = Field(description="The fraction of each server-wide cap kept for students who hold none yet.")
     shares: dict[str, QuotaShareOut] = Field(
-        description="By resource: sessions, sockets, uploads, surfaces, sweeps, races, checks, saved_runs, "
+        description="By resource: sessions, sockets, uploads, surfaces, sweeps, races, checks, jobs, saved_runs, "
         "stored_megabytes, messages_per_second (docs/reliability.md, \"Quotas\")."
     )
 
@@ -258,6 +260,7 @@ class OptionsOut(BaseModel):
     defaults: ConfigIn
     limits: LimitsOut
     quotas: QuotasOut
+    jobs: JobOptionsOut = Field(description="What a job may ask for (docs/api.md, \"Jobs\").")
     protocol_version: int
     frame_rate: float
     heatmap_rate: float

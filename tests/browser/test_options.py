@@ -156,6 +156,7 @@ def test_the_analyses_forms_take_their_limits_from_the_options_not_from_a_copy(b
         analyses["surface"]["span"]["max"] = 7
         analyses["surface"]["resolution"].update({"presets": [5, 9], "default": 9})
         options["runs"]["name_length"] = 20
+        options["jobs"]["max_rates"] = 5  # more rates than a live race takes run as a sweep job
         route.fulfill(response=response, json=options)
 
     context = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -168,10 +169,11 @@ def test_the_analyses_forms_take_their_limits_from_the_options_not_from_a_copy(b
         wait_connected(page)
         steps = page.get_by_test_id("lr-race-steps")
         assert (steps.get_attribute("max"), steps.input_value()) == ("500", "250")
-        expect(page.locator("#lr-race-rates-hint")).to_have_text("Up to 3 rates, separated by spaces.")
-        page.get_by_test_id("lr-race-rates").fill("0.01 0.1 1 3")
+        expect(page.locator("#lr-race-rates-hint")).to_have_text(
+            "Up to 3 rates race live, separated by spaces; more, up to 5, run as a sweep job with a progress bar.")
+        page.get_by_test_id("lr-race-rates").fill("0.01 0.1 1 3 5 7")
         page.get_by_test_id("lr-race-start").click()
-        expect(page.get_by_text("Give 1 to 3 learning rates above 0 and at most 1000")).to_be_visible()
+        expect(page.get_by_text("Give 1 to 5 learning rates above 0 and at most 1000")).to_be_visible()
         assert page.get_by_test_id("surface-span").get_attribute("max") == "7"
         resolution = page.get_by_test_id("surface-resolution")
         assert resolution.locator("option").evaluate_all("(os) => os.map((o) => o.value)") == ["5", "9"]
