@@ -1,4 +1,4 @@
-"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions, analyses and uploads, with
+"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions, analyses, uploads and jobs, with
 parameters, gradients and every array of an answer as NumPy arrays.
 
     from backprop_lab.client import Client
@@ -13,6 +13,7 @@ from __future__ import annotations
 from backprop_lab.client.analyses import Analyses, LossLine, LossSurface, RangeTest, Sweep, SweepRun
 from backprop_lab.client.arrays import Layer, flat
 from backprop_lab.client.datasets import Datasets, Upload
+from backprop_lab.client.jobs import JobFailed, Jobs
 from backprop_lab.client.lab import Client
 from backprop_lab.client.sessions import (
     DataSet,
@@ -27,7 +28,7 @@ from backprop_lab.client.sessions import (
 from backprop_lab.client.transport import ApiError, Transport
 
 __all__ = [
-    "Analyses", "ApiError", "Client", "DataSet", "Datasets", "Gradients", "Layer", "LossLine", "LossSurface",
+    "Analyses", "ApiError", "Client", "DataSet", "Datasets", "Gradients", "JobFailed", "Jobs", "Layer", "LossLine", "LossSurface",
     "RangeTest", "SampleTrace", "SessionSummary", "SessionView", "Sessions", "Split", "Sweep", "SweepRun",
     "TraceLayer", "Transport", "Upload", "flat",
 ]

@@ -1,6 +1,6 @@
 """`Client`: one connection to a Backprop Lab server and its resources.
 
-Each resource (`sessions`, `analyses`, `datasets`, …) is a small class that takes the client's `Transport`
+Each resource (`sessions`, `analyses`, `datasets`, `jobs`, …) is a small class that takes the client's `Transport`
 in its constructor and knows its own paths; the client owns the transport and closes it.
 """
 
@@ -14,6 +14,7 @@ import httpx
 
 from backprop_lab.client.analyses import Analyses
 from backprop_lab.client.datasets import Datasets
+from backprop_lab.client.jobs import Jobs
 from backprop_lab.client.sessions import Sessions
 from backprop_lab.client.transport import ApiError, Transport
 
@@ -38,6 +39,7 @@ class Client:
         self.sessions = Sessions(self.transport)
         self.analyses = Analyses(self.transport)
         self.datasets = Datasets(self.transport)
+        self.jobs = Jobs(self.transport)
 
     def health(self) -> dict[str, Any]:
         """`GET /api/v1/health`: `status`, `version`, `protocol_version` and what runs now."""

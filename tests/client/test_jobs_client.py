@@ -91,3 +91,13 @@ def test_a_refusal_is_an_api_error_saying_what_would_fit_and_when_to_try_again(j
     with pytest.raises(ApiError) as invalid:
         jobs.submit({"kind": "sweep", "learning_rates": []})
     assert invalid.value.status == 422 and invalid.value.field == "sweep.learning_rates"  # the tag, then the field
+
+
+def test_the_client_reaches_its_jobs_as_lab_jobs(base):
+    from backprop_lab.client import Client
+
+    with Client(base) as lab:
+        job = lab.jobs.submit_range_test(config={"dataset": "xor", "seed": 2}, min_rate=0.001, max_rate=1.0,
+                                         steps=200)
+        assert lab.jobs.wait(job["id"], timeout=120)["state"] == "done"
+        assert job["id"] in [listed["id"] for listed in lab.jobs.list()]
