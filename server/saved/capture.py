@@ -114,6 +114,8 @@ def capture(session: Session, run_id: str, name: str, *, owner: str, address: st
     summary = RunSummary(run_id, name, now(), view["step"], view["epoch"], view["parameters"], view["config"],
                          owner=owner)
     history = [_history_point(point) for point in session.history.points()]
+    if not history or history[-1]["step"] != view["step"]:  # the saved step's metrics end the curves
+        history.append(_history_point({"step": view["step"], **view["metrics"]}))
     data = None if session.table is None else {"name": session.table.name, "csv": table_csv(session.table)}
     resume = _plain(resume_json(trainer.export_state(), trainer.network.layout.layer_sizes))
     return StoredRun(summary, history, resume, [steps[i] for i in keep], snapshots[keep], data, address)
