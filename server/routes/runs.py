@@ -61,7 +61,7 @@ class CsvResponse(Response):
     media_type = "text/csv"  # starlette adds "; charset=utf-8"
 
 
-def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+def json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The refusals of a route whose success is not JSON: their bodies still are (the app's 401
     among them, which FastAPI would otherwise document in the route's media type)."""
     out = {**UNAUTHORIZED, **refusals(*codes)}
@@ -85,7 +85,7 @@ def _visible(summary: RunSummary | None, identity: Identity, run_id: str) -> Run
     return summary
 
 
-async def _run(store: RunStore, run_id: str, identity: Identity) -> StoredRun:
+async def stored_run(store: RunStore, run_id: str, identity: Identity) -> StoredRun:
     run = await _db(store.get, run_id)
     _visible(run.summary if run is not None else None, identity, run_id)
     assert run is not None
@@ -177,7 +177,7 @@ async def import_run(
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
 async def read_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     return JSONBody(capture.run_view(run))
 
 
@@ -211,7 +211,7 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
 @router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
             summary="The run as one JSON document, for POST /api/v1/runs/import")
 async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     document = capture.export_document(run)
     return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
 
@@ -219,9 +219,9 @@ async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
 @router.get("/{run_id}/metrics.csv", response_class=CsvResponse,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "step, then one column per metric of the history."},
-                       **_json_refusals(404)})
+                       **json_refusals(404)})
 async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
     return CsvResponse(capture.metrics_csv(run), headers={"Content-Disposition": disposition})
 
@@ -230,7 +230,7 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep)
              responses=refusals(404, 429),
              summary="Open a live session resuming the run at its step (weights, optimiser state, data order)")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     with manager.session_slot(identity) as claim:
         config = Config().replace(**run.summary.config)
         try:
