@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.trainer import Trainer
@@ -20,10 +20,11 @@ from backprop_lab.server.deps import IdentityDep, SessionDep, StoreDep
 from backprop_lab.server.routes.runs import RunIdPath, json_refusals, stored_run
 from backprop_lab.server.saved.file_names import attachment
 from backprop_lab.server.saved.run_store import StoredRun
+from backprop_lab.server.web.query import known_query
 from backprop_lab.server.wire.error_models import UNAUTHORIZED, error_responses
 from backprop_lab.server.wire.weight_files import npz_bytes, safetensors_bytes, torch_tensors
 
-router = APIRouter(tags=["weights"])
+router = APIRouter(tags=["weights"], dependencies=[Depends(known_query)])
 MEDIA = "application/octet-stream"
 LAYOUT_NOTE = (
     "PyTorch's layout: `layers.{l}.weight` (n_out × n_in, the JSON `weights` transposed) and "
