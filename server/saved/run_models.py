@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model,
 from pydantic_core import PydanticCustomError
 
 from backprop_lab.engine.bounds import Interval
+from backprop_lab.server.saved.example_document import EXAMPLE_DOCUMENT
 from backprop_lab.server.saved.run_fields import METRICS, NUMBER_FIELDS, TEXT_FIELDS
 from backprop_lab.server.wire.config_models import ConfigIn, ConfigOut, MaybeNumber, Number, _Input
 from backprop_lab.server.wire.session_models import LayerParams, LayerValues
@@ -267,6 +268,8 @@ class RunBody(_Strict):
 
 class RunDocument(_Strict):
     """A run as `GET /api/v1/runs/{id}/export` writes it (version 2; version 1 is read too)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_DOCUMENT]})
 
     format: Literal["backprop-lab-run"]
     version: int = Field(ge=1, description=f"The format version: 1 or {FORMAT_VERSION}.")

@@ -195,3 +195,11 @@ def test_the_export_is_named_by_the_run_and_its_step(live, http):
     assert disposition.startswith('attachment; filename="Lingkaran-lr-0.03-tanh-step-12.json"')
     csv_name = http.get(f"/api/v1/runs/{run['id']}/metrics.csv").headers["content-disposition"]
     assert 'filename="Lingkaran-lr-0.03-tanh-step-12-metrics.csv"' in csv_name
+
+
+def test_the_openapi_example_of_an_import_imports(live, http):
+    schema = http.get("/openapi.json").json()["components"]["schemas"]["RunDocument"]
+    (example,) = schema["examples"]
+    imported = http.post("/api/v1/runs/import", json=example)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["tags"] == ["example"] and imported.json()["step"] == 2
