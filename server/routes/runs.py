@@ -43,7 +43,7 @@ from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.web.query import known_query
 from backprop_lab.server.wire.error_models import UNAUTHORIZED, ErrorOut, error_responses
 from backprop_lab.server.wire.problems import Forbidden, InvalidInput, NotFound
-from backprop_lab.server.wire.session_models import SessionOut
+from backprop_lab.server.wire.session_models import HISTORY_POINTS, SessionOut
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], dependencies=[Depends(known_query)])
 T = TypeVar("T")
@@ -123,7 +123,12 @@ def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> 
 
 
 @router.post("", status_code=201, response_model=ListedRunOut, responses=refusals(404, 413, 429),
-             summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order")
+             operation_id="save_run",
+             summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order",
+             description=f"The run keeps the session's history (its loss curves, at most {HISTORY_POINTS:,} evenly "
+             "spread points, ending at the saved step), its weight trajectory and the trainer's state, so `POST "
+             "/api/v1/runs/{id}/session` resumes it bit for bit; `tags` and `note` are optional. 429 past your "
+             "share of the store (classroom mode).")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     session = manager.owned(body.session_id, identity)
     run = await session.run(lambda: capture.capture(session, capture.new_run_id(), body.name, owner=identity.id,
@@ -227,8 +232,11 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
     return Response(status_code=204)
 
 
-@router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
-            summary="The run as one JSON document, for POST /api/v1/runs/import")
+@router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404), operation_id="export_run",
+            summary="The run as one JSON document, for POST /api/v1/runs/import",
+            description="Format 2: snapshots packed as float32 in base64, the trainer's state exact (resuming is "
+            "bit for bit), the data set's origin and digest, the versions that wrote it. Saved as "
+            "`<name>-step-<step>.json`.")
 async def export_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     run = await stored_run(store, run_id, identity)
     dataset = await anyio.to_thread.run_sync(capture.run_dataset, run, manager.settings.limits)
@@ -237,7 +245,10 @@ async def export_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, id
     return JSONBody(document, headers={"Content-Disposition": disposition})
 
 
-@router.get("/{run_id}/metrics.csv", response_class=CsvResponse,
+@router.get("/{run_id}/metrics.csv", response_class=CsvResponse, operation_id="download_run_metrics_csv",
+            summary="A run's metric history as CSV",
+            description="`step`, then one column per metric the history has; saved as "
+            "`<name>-step-<step>-metrics.csv`.",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "step, then one column per metric of the history."},
                        **json_refusals(404)})
