@@ -98,10 +98,10 @@ class History(_Thinned):
         return list(self._points)
 
     def copy(self) -> History:
-        """An independent history with the same points (a forked session's loss curve)."""
+        """An independent history with the same points (a forked session's loss curve); not on a
+        grid, which belongs to a request of the original session."""
         twin = History(self.capacity)
         twin.stride, twin.steps, twin._points = self.stride, list(self.steps), [dict(p) for p in self._points]
-        twin.grid = self.grid
         return twin
 
     def clear(self) -> None:

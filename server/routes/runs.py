@@ -4,7 +4,9 @@ that resumes a run, its metrics as CSV. Every route refuses a query parameter it
 (`backprop_lab.server.web.query.known_query`).
 
 Database work runs in a worker thread (`anyio.to_thread`), capturing a session in its lane,
-building a trainer in a worker thread: nothing here blocks the event loop.
+building a trainer in a worker thread. An import's body is validated by FastAPI as it arrives
+(`RunDocument`, strict): a format-2 document packs its snapshots in one string, so that is quick;
+checking it against its config (which builds a trainer) runs in a worker thread.
 """
 
 from __future__ import annotations
