@@ -122,6 +122,7 @@ class Session:
         self._lane = Lane(session_id[:8], account)  # this session's jobs: in order, one at a time
         self._ticker = Ticker(self._play_tick, self._lane, name=session_id[:8])
         self._step_generation = 0
+        self._gridded_runs = 0  # REST step runs with `record_every` under way: the history stays on a grid
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
         # the latest learning-rate race of this session's config, kept once it ends (or is ending:
@@ -572,10 +573,18 @@ class Session:
         self._check_open()
         run = _StepRun(steps, self._step_generation, streamed, record_every)
         if record_every:
+            self._gridded_runs += 1
             self.history.align(record_every)
-            run.future.add_done_callback(lambda _: self.history.align(0))
+            run.future.add_done_callback(self._grid_done)
         self._continue(run)
         return run.future
+
+    def _grid_done(self, _: Future[None]) -> None:
+        """A run with `record_every` ended (on the training thread): the history records any step
+        again once no such run is left."""
+        self._gridded_runs -= 1
+        if not self._gridded_runs:
+            self.history.align(0)
 
     def _advance_recording(self, run: _StepRun, deadline: float) -> int:
         """`_advance` for a run that records every `run.record_every` steps: it stops at each
