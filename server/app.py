@@ -42,6 +42,7 @@ from backprop_lab.server.routes import (
     shares,
     surfaces,
     websockets,
+    weights,
 )
 from backprop_lab.server.routes.preparing import PreparingGate
 from backprop_lab.server.runtime.cadence import Cadence
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(learning_rates.router)
     app.include_router(jobs.router)
     app.include_router(runs.router)
+    app.include_router(weights.router)
     app.include_router(websockets.router)
     app.include_router(pages.router)
     app.include_router(apidocs.router)

@@ -34,7 +34,17 @@ from backprop_lab.engine.losses import LOSSES, OUTPUT_FORMULAS, REGULARIZATIONS
 from backprop_lab.engine.network import INITS
 from backprop_lab.engine.optimizers import OPTIMIZER_KINDS, OPTIMIZERS
 from backprop_lab.engine.surface import PLANE_KINDS
-from backprop_lab.server.saved.run_models import DEFAULT_PAGE_SIZE, MAX_HISTORY, MAX_NAME, MAX_SNAPSHOTS, PAGE_SIZE
+from backprop_lab.server.saved.run_models import (
+    DEFAULT_PAGE_SIZE,
+    MAX_COMPARED,
+    MAX_HISTORY,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_SNAPSHOTS,
+    MAX_TAG,
+    MAX_TAGS,
+    PAGE_SIZE,
+)
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire.analysis_models import LossLineIn, LrSweepIn, RangeTestIn, SurfaceIn
 from backprop_lab.server.wire.config_models import ConfigIn
@@ -187,6 +197,10 @@ def runs() -> JSON:
         "page_size": {**interval_range(PAGE_SIZE), "default": DEFAULT_PAGE_SIZE, "cap": None},
         "max_history": MAX_HISTORY,
         "max_snapshots": MAX_SNAPSHOTS,
+        "tag_length": MAX_TAG,
+        "max_tags": MAX_TAGS,
+        "note_length": MAX_NOTE,
+        "max_compared": MAX_COMPARED,
     }
 
 

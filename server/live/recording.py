@@ -5,6 +5,11 @@ Both keep a bounded number of points however long training runs. Steps are cut i
 of `stride` steps and a bucket keeps its first point; when the record is full the buckets
 double in width and merge (keeping the earlier point of each pair). So the memory of a session
 is fixed, the first steps stay visible, and the points stay evenly spread over the whole run.
+
+The history's budget is `HISTORY_POINTS` points (a saved run keeps the session's history, so
+the same budget; docs/api.md, "Saved runs"). A REST `step` with `record_every` k puts the
+history on a grid (`History.align`): only multiples of k are recorded, and the buckets become
+k·2^j wide, so however often the record thins itself its points stay exactly evenly spaced.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from backprop_lab.engine.trainer import Trainer
+from backprop_lab.server.wire.session_models import HISTORY_POINTS, REQUEST_POINTS
 
 
 class _Thinned:
@@ -33,14 +39,18 @@ class _Thinned:
 
     def _make_room(self) -> None:
         while len(self.steps) >= self.capacity:
-            self.stride *= 2
-            keep = [
-                i
-                for i, step in enumerate(self.steps)
-                if i == 0 or step // self.stride > self.steps[i - 1] // self.stride
-            ]
-            self._keep(keep)
-            self.steps = [self.steps[i] for i in keep]
+            self._widen(self.stride * 2)
+
+    def _widen(self, stride: int) -> None:
+        """Buckets `stride` steps wide, keeping the first point of each."""
+        self.stride = stride
+        keep = [
+            i
+            for i, step in enumerate(self.steps)
+            if i == 0 or step // self.stride > self.steps[i - 1] // self.stride
+        ]
+        self._keep(keep)
+        self.steps = [self.steps[i] for i in keep]
 
     def _keep(self, indices: list[int]) -> None:
         raise NotImplementedError
@@ -54,15 +64,28 @@ class History(_Thinned):
     """The metrics of whole splits over training: `[{"step", "train_loss", "test_loss", …}]`.
     Only the numbers that make curves: a confusion matrix is the present, not history."""
 
-    def __init__(self, capacity: int = 2000) -> None:
+    def __init__(self, capacity: int = HISTORY_POINTS) -> None:
         super().__init__(capacity)
         self._points: list[dict[str, Any]] = []
+        self.grid = 0  # while > 0, only steps that are multiples of it are recorded (`align`)
+
+    def align(self, every: int) -> None:
+        """Record only steps that are multiples of `every` from now on (0: any step again, the
+        buckets staying as wide as they are). The buckets widen to the first k·2^j at least as
+        wide as they were, the points already kept thinned to one a bucket: each bucket then
+        starts on the grid, so its first point is a multiple of its width."""
+        self.grid = every
+        if every > 0 and self.stride % every:
+            stride = every
+            while stride < self.stride:
+                stride *= 2
+            self._widen(stride)
 
     def record(self, step: int, metrics: dict[str, Any]) -> None:
         if self.steps and step == self.steps[-1]:
             self._points[-1] = _point(step, metrics)  # fresher metrics of the same step
             return
-        if not self.due(step):
+        if (self.grid and step % self.grid) or not self.due(step):
             return
         self._make_room()
         self.steps.append(step)
@@ -75,7 +98,8 @@ class History(_Thinned):
         return list(self._points)
 
     def copy(self) -> History:
-        """An independent history with the same points (a forked session's loss curve)."""
+        """An independent history with the same points (a forked session's loss curve); not on a
+        grid, which belongs to a request of the original session."""
         twin = History(self.capacity)
         twin.stride, twin.steps, twin._points = self.stride, list(self.steps), [dict(p) for p in self._points]
         return twin
@@ -83,6 +107,17 @@ class History(_Thinned):
     def clear(self) -> None:
         super().clear()
         self._points.clear()
+        self.grid = 0
+
+
+def default_record_every(steps: int) -> int:
+    """A `step` request's `record_every` when it gives none: the smallest power of two that
+    records at most `REQUEST_POINTS` of its steps (a power of two, so the history's buckets,
+    which double, stay on its grid)."""
+    every = 1
+    while steps > every * REQUEST_POINTS:
+        every *= 2
+    return every
 
 
 def _point(step: int, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ class _StepRun:
     remaining: int
     generation: int  # a reset, a pause or a re-initialisation cancels streamed runs
     streamed: bool  # a WebSocket `step` (cancellable) rather than a REST call (atomic)
+    record_every: int = 0  # > 0: the history records the metrics at every multiple of it (REST `record_every`)
     future: Future[None] = field(default_factory=Future)
 
 
@@ -121,6 +122,7 @@ class Session:
         self._lane = Lane(session_id[:8], account)  # this session's jobs: in order, one at a time
         self._ticker = Ticker(self._play_tick, self._lane, name=session_id[:8])
         self._step_generation = 0
+        self._gridded_runs = 0  # REST step runs with `record_every` under way: the history stays on a grid
         self._step_seconds: float | None = None  # one training step, measured and smoothed
         self._walk: PhaseWalk | None = None
         # the latest learning-rate race of this session's config, kept once it ends (or is ending:
@@ -562,14 +564,42 @@ class Session:
         self._publish_state()
         self._emit_frame()
 
-    def start_steps(self, steps: int, streamed: bool) -> Future[None]:
+    def start_steps(self, steps: int, streamed: bool, record_every: int = 0) -> Future[None]:
         """Train `steps` steps in slices (other sessions and this session's controls run in
         between). The future resolves when done; a REST run is never cut short, a streamed one
-        stops at a pause, reset or re-initialisation."""
+        stops at a pause, reset or re-initialisation. With `record_every` k the history gets the
+        metrics of every step that is a multiple of k, and no others while the run lasts
+        (`History.align`)."""
         self._check_open()
-        run = _StepRun(steps, self._step_generation, streamed)
+        run = _StepRun(steps, self._step_generation, streamed, record_every)
+        if record_every:
+            self._gridded_runs += 1
+            self.history.align(record_every)
+            run.future.add_done_callback(self._grid_done)
         self._continue(run)
         return run.future
+
+    def _grid_done(self, _: Future[None]) -> None:
+        """A run with `record_every` ended (on the training thread): the history records any step
+        again once no such run is left."""
+        self._gridded_runs -= 1
+        if not self._gridded_runs:
+            self.history.align(0)
+
+    def _advance_recording(self, run: _StepRun, deadline: float) -> int:
+        """`_advance` for a run that records every `run.record_every` steps: it stops at each
+        multiple to evaluate the metrics (whole splits), and until `deadline`."""
+        every = run.record_every
+        if not every:
+            return self._advance(run.remaining, deadline)
+        taken = 0
+        while taken < run.remaining:
+            taken += self._advance(min(run.remaining - taken, every - self.trainer.step_count % every), deadline)
+            if self.trainer.step_count % every == 0:
+                self._metrics()
+            if time.perf_counter() >= deadline:
+                break
+        return taken
 
     def _continue(self, run: _StepRun) -> None:
         """One slice of a step run; queues the next slice behind other work until done."""
@@ -582,7 +612,7 @@ class Session:
         try:
             if run.remaining > 0:
                 deadline = time.perf_counter() + self._cadence.slice_seconds()
-                run.remaining -= self._advance(run.remaining, deadline)
+                run.remaining -= self._advance_recording(run, deadline)
             if run.remaining > 0:
                 now = time.perf_counter()
                 if self.pacer.frame_due(now) and self.state is not SessionState.RUNNING:

@@ -1,8 +1,12 @@
-"""REST v1 saved runs (docs/api.md, "Saved runs"): save a session, list, read, rename, delete,
-export and import one JSON document, open a live session that resumes a run, its metrics as CSV.
+"""REST v1 saved runs (docs/api.md, "Saved runs"): save a session, list and search, compare,
+read, rename, tag and annotate, delete, export and import one JSON document, open a live session
+that resumes a run, its metrics as CSV. Every route refuses a query parameter it does not take
+(`backprop_lab.server.web.query.known_query`).
 
 Database work runs in a worker thread (`anyio.to_thread`), capturing a session in its lane,
-building a trainer in a worker thread: nothing here blocks the event loop.
+building a trainer in a worker thread. An import's body is validated by FastAPI as it arrives
+(`RunDocument`, strict): a format-2 document packs its snapshots in one string, so that is quick;
+checking it against its config (which builds a trainer) runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -11,21 +15,21 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel
 
 from backprop_lab.engine.config import Config
-from backprop_lab.engine.tabular import Table
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.classroom.quotas import check_storage
 from backprop_lab.server.deps import IdentityDep, ManagerDep, StoreDep
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.saved import capture
+from backprop_lab.server.saved.comparison import comparison
+from backprop_lab.server.saved.file_names import attachment
+from backprop_lab.server.saved.run_fields import NUMBER_FIELDS, TEXT_FIELDS
 from backprop_lab.server.saved.run_models import (
-    DEFAULT_PAGE_SIZE,
-    FORMAT_VERSION,
-    PAGE_SIZE,
+    MAX_COMPARED,
+    CompareOut,
     ImportedOut,
     ListedRunOut,
     RenameRunIn,
@@ -33,15 +37,17 @@ from backprop_lab.server.saved.run_models import (
     RunDocumentOut,
     RunListOut,
     RunOut,
+    RunQuery,
     SaveRunIn,
 )
-from backprop_lab.server.saved.run_store import RunStore, RunSummary, StoredRun
+from backprop_lab.server.saved.run_store import RunFilter, RunStore, RunSummary, StoredRun
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.web.query import known_query
 from backprop_lab.server.wire.error_models import UNAUTHORIZED, ErrorOut, error_responses
 from backprop_lab.server.wire.problems import Forbidden, InvalidInput, NotFound
-from backprop_lab.server.wire.session_models import SessionOut
+from backprop_lab.server.wire.session_models import HISTORY_POINTS, SessionOut
 
-router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], dependencies=[Depends(known_query)])
 T = TypeVar("T")
 RunIdPath = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/runs returned.")]
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -61,7 +67,7 @@ class CsvResponse(Response):
     media_type = "text/csv"  # starlette adds "; charset=utf-8"
 
 
-def _json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+def json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The refusals of a route whose success is not JSON: their bodies still are (the app's 401
     among them, which FastAPI would otherwise document in the route's media type)."""
     out = {**UNAUTHORIZED, **refusals(*codes)}
@@ -85,7 +91,7 @@ def _visible(summary: RunSummary | None, identity: Identity, run_id: str) -> Run
     return summary
 
 
-async def _run(store: RunStore, run_id: str, identity: Identity) -> StoredRun:
+async def stored_run(store: RunStore, run_id: str, identity: Identity) -> StoredRun:
     run = await _db(store.get, run_id)
     _visible(run.summary if run is not None else None, identity, run_id)
     assert run is not None
@@ -119,68 +125,75 @@ def _admission(store: RunStore, identity: Identity, manager: SessionManager) -> 
 
 
 @router.post("", status_code=201, response_model=ListedRunOut, responses=refusals(404, 413, 429),
+             operation_id="save_run",
              summary="Save a session as a run: config, metric history, weight snapshots, optimiser state, data order",
-             description="Captures the session between two training steps; a run of an uploaded CSV keeps its table. "
-             "`POST /api/v1/runs/{id}/session` later resumes it bit for bit. 404 for a session that is not yours; "
-             "429 past your share of saved runs or stored megabytes (classroom mode).",
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-                 "session_id": "Db5Kk2IJQkYDhBfvfl0xRw", "name": "spiral, before class"}}}}})
+             description=f"The run keeps the session's history (its loss curves, at most {HISTORY_POINTS:,} evenly "
+             "spread points, ending at the saved step), its weight trajectory and the trainer's state, so `POST "
+             "/api/v1/runs/{id}/session` resumes it bit for bit; `tags` and `note` are optional. 429 past your "
+             "share of the store (classroom mode).")
 async def save_run(body: SaveRunIn, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     session = manager.owned(body.session_id, identity)
     run = await session.run(lambda: capture.capture(session, capture.new_run_id(), body.name, owner=identity.id,
-                                                 address=identity.address))
+                                                 address=identity.address, tags=tuple(body.tags), note=body.note))
     await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(_listed(run.summary, identity), status_code=201)
 
 
-@router.get("", response_model=RunListOut, responses=refusals(), summary="Saved runs, newest first, a page at a time",
-            description="A student's own runs and the published ones; the teacher's list has every run. `total` "
-            "counts them all, `runs` is the page of at most `limit` from `offset`.")
+@router.get("", response_model=RunListOut, responses=refusals(), operation_id="list_runs",
+            summary="Saved runs, newest first, a page at a time; search by tags, config fields and metrics",
+            description="Filters combine (a run must match all): `tag` (repeat it: every one), a text field "
+            f"({', '.join(f'`{name}`' for name in TEXT_FIELDS)}; repeat it: any of the values), and a range of a "
+            "number, `<field>_min` and/or `<field>_max` (inclusive), for "
+            f"{', '.join(f'`{name}`' for name in NUMBER_FIELDS)}; the metrics are those at the run's saved step. "
+            "A query parameter the route does not take is 422 (`unknown_parameter`), not ignored.")
 async def list_runs(
     store: StoreDep,
     identity: IdentityDep,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    limit: Annotated[int, Query(ge=PAGE_SIZE.low, le=PAGE_SIZE.high)] = DEFAULT_PAGE_SIZE,
+    query: Annotated[RunQuery, Query()],  # type: ignore[valid-type]
 ) -> Response:
     """A student's own runs and the published ones; the teacher's list has every run."""
-    summaries, total = await _db(store.list, offset, limit, None if identity.is_teacher else identity.id)
+    asked: BaseModel = query
+    values = asked.model_dump()
+    ranges = {name: (values[f"{name}_min"], values[f"{name}_max"]) for name in NUMBER_FIELDS
+              if values[f"{name}_min"] is not None or values[f"{name}_max"] is not None}
+    matching = RunFilter(tuple(values["tag"]), {name: tuple(values[name]) for name in TEXT_FIELDS if values[name]},
+                         ranges)
+    offset, limit = values["offset"], values["limit"]
+    summaries, total = await _db(store.list, offset, limit, None if identity.is_teacher else identity.id, matching)
     return JSONBody({"runs": [_listed(s, identity) for s in summaries], "total": total, "offset": offset,
                      "limit": limit})
 
 
-@router.post("/import", status_code=201, response_model=ImportedOut,
-             responses=refusals(413, 429),
-             summary="Import a document GET /api/v1/runs/{id}/export gave (a new id and time)",
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-                 "format": "backprop-lab-run", "version": 1, "exported": "2026-12-07T05:00:00.000000Z",
-                 "run": {"name": "xor, 100 steps", "…": "the rest of the `run` GET /api/v1/runs/{id}/export gave"}}}}}},
-             description="422 names the problem: JSON that does not parse, a field of the wrong type, a format "
-             "version newer than this server reads, a non-finite number, shapes that do not fit the config, or "
-             "more history or snapshots than a run holds.")
-async def import_run(
-    manager: ManagerDep,
+@router.get("/compare", response_model=CompareOut, responses=refusals(404), operation_id="compare_runs",
+            summary="Compare saved runs: their loss curves aligned by step, and the config fields that differ",
+            description=f"2 to {MAX_COMPARED} runs (`ids`, repeated), each one you may see (404 names the first "
+            "that is not). `steps` is every step any of them recorded; each curve has a value at each (null where "
+            "that run recorded none).")
+async def compare_runs(
     store: StoreDep,
     identity: IdentityDep,
-    document: Annotated[dict[str, Any], Body(description="The export document (`format`, `version`, `run`).")],
+    ids: Annotated[list[Annotated[str, Query(min_length=1, max_length=64)]],
+                   Query(min_length=2, max_length=MAX_COMPARED, description="Run ids, in the order to show them.")],
 ) -> Response:
-    def check() -> tuple[RunDocument, Config, Table | None]:  # a large document takes a while: not on the event loop
-        version = document.get("version")
-        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-            raise InvalidInput(("body", "version"), f"version: this document's format version {version} is newer "
-                               f"than this server reads ({FORMAT_VERSION}); import it with a newer Backprop Lab",
-                               code="newer_version", params={"value": version, "maximum": FORMAT_VERSION})
-        try:
-            # Strict: a field of the wrong type is refused, not coerced ("7" or true for 7, "0.5" for
-            # 0.5), so what is imported is what the document says and its re-export says the same.
-            parsed = RunDocument.model_validate(document, strict=True)
-        except ValidationError as error:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
-        return parsed, *capture.document_config(parsed, manager.settings.limits)
+    runs = [await stored_run(store, run_id, identity) for run_id in dict.fromkeys(ids)]
+    if len(runs) < 2:
+        raise InvalidInput(("query", "ids"), "ids: compare at least two different runs", code="too_few",
+                           params={"minimum": 2})
+    return JSONBody(comparison(runs))
 
-    parsed, config, table = await anyio.to_thread.run_sync(check)
+
+@router.post("/import", status_code=201, response_model=ImportedOut, operation_id="import_run",
+             responses=refusals(413, 429),
+             summary="Import a document GET /api/v1/runs/{id}/export gave (a new id and time)",
+             description="Reads format version 2 and version 1. 422 names the problem: JSON that does not parse, a "
+             "field of the wrong type (strict: \"7\" is not 7), a format version newer than this server reads "
+             "(`newer_version`), a non-finite number, shapes that do not fit the config, more history or "
+             "snapshots than a run holds, or a data set this server draws differently (`data_changed`).")
+async def import_run(manager: ManagerDep, store: StoreDep, identity: IdentityDep, document: RunDocument) -> Response:
+    config, table = await anyio.to_thread.run_sync(capture.document_config, document, manager.settings.limits)
     manager.check_caps(config, table)
     run = await anyio.to_thread.run_sync(
-        lambda: capture.import_run(parsed, config, table, owner=identity.id, address=identity.address))
+        lambda: capture.import_run(document, config, table, owner=identity.id, address=identity.address))
     await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(capture.summary_view(run.summary), status_code=201)
 
@@ -191,16 +204,15 @@ async def import_run(
             "spread steps (step 0 and the saved step among them), each in the shape of params. Another student's "
             "unpublished run answers 404, as an unknown id does.")
 async def read_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     return JSONBody(capture.run_view(run))
 
 
-@router.patch("/{run_id}", operation_id="update_run", response_model=ListedRunOut, responses=refusals(403, 404, 413),
-              openapi_extra={"requestBody": {"content": {"application/json": {
-                  "example": {"name": "spiral, after class"}}}}},
-              summary="Rename a run, or (the teacher) publish it to the class",
-              description="403 for a student renaming a run someone else published (`not_yours`) or publishing "
-              "one (`teacher_only`).")
+@router.patch("/{run_id}", response_model=ListedRunOut, responses=refusals(403, 404, 413),
+              operation_id="change_run",
+              summary="Rename a run, set its tags or note, or (the teacher) publish it to the class",
+              description="Only the fields given change; `tags` replaces the run's tags. 403 for a student "
+              "changing a run someone else published (`not_yours`) or publishing one (`teacher_only`).")
 async def change_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep, identity: IdentityDep) -> Response:
     await _manageable(store, run_id, identity)
     if body.published is not None:
@@ -209,6 +221,8 @@ async def change_run(run_id: RunIdPath, body: RenameRunIn, store: StoreDep, iden
         await _db(store.set_published, run_id, body.published)
     if body.name is not None:
         await _db(store.rename, run_id, body.name)
+    if body.tags is not None or body.note is not None:
+        await _db(store.organise, run_id, None if body.tags is None else sorted(set(body.tags)), body.note)
     summary = await _db(store.summary, run_id)
     if summary is None:  # deleted meanwhile
         raise NotFound(f"no saved run {run_id!r}")
@@ -224,27 +238,29 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
     return Response(status_code=204)
 
 
-@router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
+@router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404), operation_id="export_run",
             summary="The run as one JSON document, for POST /api/v1/runs/import",
-            description="The run with everything a resume needs (`resume`: θ, the optimiser's moments, the counters, "
-            "the epoch orders, the random generator's state) and, for an uploaded data set, its table as CSV. Export, "
-            "import and export again give the same document but for `id`, `created` and `exported`.")
-async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
-    document = capture.export_document(run)
-    return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
+            description="Format 2: snapshots packed as float32 in base64, the trainer's state exact (resuming is "
+            "bit for bit), the data set's origin and digest, the versions that wrote it. Saved as "
+            "`<name>-step-<step>.json`.")
+async def export_run(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
+    run = await stored_run(store, run_id, identity)
+    dataset = await anyio.to_thread.run_sync(capture.run_dataset, run, manager.settings.limits)
+    document = capture.export_document(run, dataset)
+    disposition = attachment(run.summary.name, run.summary.step, ".json")
+    return JSONBody(document, headers={"Content-Disposition": disposition})
 
 
-@router.get("/{run_id}/metrics.csv", operation_id="read_run_metrics_csv", response_class=CsvResponse,
+@router.get("/{run_id}/metrics.csv", response_class=CsvResponse, operation_id="download_run_metrics_csv",
             summary="A run's metric history as CSV",
-            description="One row per history point: `step`, then one column per metric (train and test loss, "
-            "accuracies or regression errors).",
+            description="`step`, then one column per metric the history has; saved as "
+            "`<name>-step-<step>-metrics.csv`.",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "step, then one column per metric of the history."},
-                       **_json_refusals(404)})
+                       **json_refusals(404)})
 async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
-    disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
+    run = await stored_run(store, run_id, identity)
+    disposition = attachment(run.summary.name, run.summary.step, "-metrics.csv")
     return CsvResponse(capture.metrics_csv(run), headers={"Content-Disposition": disposition})
 
 
@@ -256,7 +272,7 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep)
              "Trained n more steps it lands on exactly the weights the original session would have reached. 429 at "
              "the session caps or past this server's network caps.")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
-    run = await _run(store, run_id, identity)
+    run = await stored_run(store, run_id, identity)
     with manager.session_slot(identity) as claim:
         config = Config().replace(**run.summary.config)
         try:

@@ -20,6 +20,7 @@ from backprop_lab.server.analyses import readouts
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.deps import IdentityDep, ManagerDep, ServicesDep, SessionDep
 from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.live.recording import default_record_every
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import spoken
 from backprop_lab.server.web.errors import JSONBody
@@ -151,11 +152,13 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
     response_model=SessionOut,
     responses=error_responses(404, 413, 429),
     summary="Train n steps (mini-batches), then answer with the session",
-    description="429 when the steps are past the cap, or would take longer than the time a request may "
+    description="The history (a saved run's loss curves) records the metrics every `record_every` steps "
+    "meanwhile. 429 when the steps are past the cap, or would take longer than the time a request may "
     "train for (the message gives this server's speed).",
 )
 async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
-    steps = (body or StepIn()).steps
+    request = body or StepIn()
+    steps = request.steps
     limits = services.settings.limits
     if steps > limits.max_steps_per_request:
         raise CapReached(
@@ -176,7 +179,8 @@ async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepI
                 {"value": steps, "seconds": round(steps * per_step, 1), "maximum": limits.max_request_seconds,
                  "fits": int(limits.max_request_seconds / per_step)},
             )
-        done = await session.run(lambda: session.start_steps(steps, streamed=False))
+        every = request.record_every or default_record_every(steps)
+        done = await session.run(lambda: session.start_steps(steps, streamed=False, record_every=every))
         await asyncio.wrap_future(done)
     return JSONBody(await session.run(session.view))
 

@@ -11,27 +11,32 @@ the views are cheap (NumPy views, encoded once by the response).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
+import hashlib
 import io
+import platform
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+import numba
 import numpy as np
 
+from backprop_lab import __version__
 from backprop_lab.engine.config import Config
-from backprop_lab.engine.datasets import BUILTIN
+from backprop_lab.engine.datasets import BUILTIN, Dataset
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import CsvError, Table, parse_csv, table_csv
 from backprop_lab.engine.trainer import Trainer
 from backprop_lab.engine.trainer_state import StateError, TrainerState
 from backprop_lab.server.live.session import Session
-from backprop_lab.server.saved.run_models import FORMAT, FORMAT_VERSION, RunDocument
+from backprop_lab.server.saved.run_models import FORMAT, FORMAT_VERSION, PACKINGS, RunDocument
 from backprop_lab.server.saved.run_store import RunSummary, StoredRun
 from backprop_lab.server.settings import Limits
 from backprop_lab.server.wire import views
 from backprop_lab.server.wire.config_models import to_engine_config
-from backprop_lab.server.wire.params import flat_parameters
 from backprop_lab.server.wire.problems import InvalidInput, config_problem
 
 JSON = dict[str, Any]
@@ -93,13 +98,21 @@ def run_table(run: StoredRun, limits: Limits) -> Table | None:
     return parse_csv(run.data["csv"], name=run.data["name"], max_rows=limits.max_rows, max_columns=limits.max_columns)
 
 
+def run_dataset(run: StoredRun, limits: Limits) -> Dataset:
+    """The run's data set as its trainer draws it (an export's digest). Builds a trainer: a
+    worker thread."""
+    config = Config().replace(**run.summary.config)
+    return resumed_trainer(run, config, run_table(run, limits)).dataset
+
+
 def resumed_trainer(run: StoredRun, config: Config, table: Table | None) -> Trainer:
     """A trainer at the run's saved step: its weights, optimiser memory and data order."""
     return Trainer.from_state(trainer_state(config, run.resume), table)
 
 
 # --- capturing a session (its training thread) ---------------------------------------------------
-def capture(session: Session, run_id: str, name: str, *, owner: str, address: str) -> StoredRun:
+def capture(session: Session, run_id: str, name: str, *, owner: str, address: str, tags: tuple[str, ...] = (),
+            note: str = "") -> StoredRun:
     """The session as a run of `owner`, saved from `address`: call in its lane. The history gets
     the current step's metrics; an uploaded table goes with it as CSV text
     (`backprop_lab.engine.tabular.table_csv`)."""
@@ -112,8 +125,10 @@ def capture(session: Session, run_id: str, name: str, *, owner: str, address: st
         snapshots = np.vstack([snapshots, trainer.network.parameters[None, :]])
     keep = thinned(len(steps), max(2, min(MAX_SAVED_SNAPSHOTS, SNAPSHOT_FLOATS // trainer.network.layout.size)))
     summary = RunSummary(run_id, name, now(), view["step"], view["epoch"], view["parameters"], view["config"],
-                         owner=owner)
+                         owner=owner, tags=tuple(sorted(set(tags))), note=note)
     history = [_history_point(point) for point in session.history.points()]
+    if not history or history[-1]["step"] != view["step"]:  # the saved step's metrics end the curves
+        history.append(_history_point({"step": view["step"], **view["metrics"]}))
     data = None if session.table is None else {"name": session.table.name, "csv": table_csv(session.table)}
     resume = _plain(resume_json(trainer.export_state(), trainer.network.layout.layer_sizes))
     return StoredRun(summary, history, resume, [steps[i] for i in keep], snapshots[keep], data, address)
@@ -143,7 +158,8 @@ def _plain(value: Any) -> Any:
 def summary_view(summary: RunSummary) -> JSON:
     return {"id": summary.id, "name": summary.name, "created": summary.created, "step": summary.step,
             "epoch": summary.epoch, "parameters": summary.parameters, "config": summary.config,
-            "owner": summary.owner, "published": summary.published}
+            "owner": summary.owner, "published": summary.published, "tags": list(summary.tags),
+            "note": summary.note}
 
 
 def run_view(run: StoredRun) -> JSON:
@@ -158,10 +174,63 @@ def run_view(run: StoredRun) -> JSON:
     }
 
 
-def export_document(run: StoredRun) -> JSON:
-    """One JSON document that `import_run` reads back into the same run (a new id and time)."""
-    return {"format": FORMAT, "version": FORMAT_VERSION, "exported": now(),
-            "run": {**run_view(run), "resume": run.resume, "data": run.data}}
+def export_document(run: StoredRun, dataset: Dataset) -> JSON:
+    """One JSON document that `import_run` reads back into the same run (a new id and time):
+    snapshots packed as float32 (`PackedSnapshots`), the trainer's state exact, what rebuilds the
+    data set (`dataset`, the run's as its trainer draws it) and the versions that wrote it."""
+    body = {key: value for key, value in run_view(run).items() if key != "snapshots"}
+    packed = np.ascontiguousarray(run.snapshots, dtype=PACKINGS["float32"])  # (S, P)
+    snapshots = {"steps": list(run.snapshot_steps), "dtype": "float32",
+                 "data": base64.b64encode(packed.tobytes()).decode("ascii")}
+    return {"format": FORMAT, "version": FORMAT_VERSION, "exported": now(), "produced_by": produced_by(),
+            "run": {**body, "snapshots": snapshots, "resume": run.resume, "data": run.data,
+                    "dataset": dataset_origin(run.summary.config, dataset, run.data)}}
+
+
+def produced_by() -> JSON:
+    """The versions that write a document: what to install to reproduce it exactly."""
+    return {"app": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "platform": platform.platform()}
+
+
+def dataset_origin(config: JSON, dataset: Dataset, data: JSON | None) -> JSON:
+    """What rebuilds the run's data set, and a digest of what it is (`DatasetOrigin`)."""
+    return {"name": data["name"] if data is not None else config["dataset"], "generator": data is None,
+            "seed": config["seed"], "samples": dataset.train.size + dataset.test.size,
+            "sha256": dataset_digest(dataset)}
+
+
+def dataset_digest(dataset: Dataset) -> str:
+    """SHA-256 of the train then test inputs, then their targets, as little-endian float64."""
+    digest = hashlib.sha256()
+    for split in (dataset.train, dataset.test):
+        digest.update(np.ascontiguousarray(split.inputs, dtype="<f8").tobytes())
+    for split in (dataset.train, dataset.test):
+        digest.update(np.ascontiguousarray(split.targets, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def unpack(document: RunDocument, size: int) -> np.ndarray:
+    """The document's snapshots as float64 rows (S, P), checked: base64, len(steps) × `size`
+    numbers, all finite. Raises `InvalidInput` at `run.snapshots.data`."""
+    packed = document.run.snapshots
+    where = ("body", "run", "snapshots", "data")
+    dtype = np.dtype(PACKINGS[packed.dtype])
+    try:
+        raw = base64.b64decode(packed.data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(where, "run.snapshots.data: not base64", code="bad_run_file",
+                           params={"part": "run.snapshots.data"}) from None
+    expected = len(packed.steps) * size * dtype.itemsize
+    if len(raw) != expected:
+        raise InvalidInput(where, f"run.snapshots.data: expected shape ({len(packed.steps)}, {size}): "
+                           f"{expected} bytes of {packed.dtype}, not {len(raw)}", code="bad_run_file",
+                           params={"part": "run.snapshots.data"})
+    rows = np.frombuffer(raw, dtype=dtype).astype(np.float64).reshape(len(packed.steps), size)  # (S, P)
+    if not np.isfinite(rows).all():
+        raise InvalidInput(where, "run.snapshots.data: a weight is not a finite number", "finite_number",
+                           code="bad_run_file", params={"part": "run.snapshots.data"})
+    return rows
 
 
 def metrics_csv(run: StoredRun) -> str:
@@ -225,16 +294,18 @@ def import_run(document: RunDocument, config: Config, table: Table | None, *, ow
         raise InvalidInput((*where, "parameters"), f"run.parameters: {body.parameters} is not the {layout.size} "
                                                     "weights and biases of the config's network",
                            code="bad_run_file", params={"part": "run.parameters"})
-    steps: list[int] = []
-    rows = np.zeros((len(body.snapshots), layout.size))  # (S, P)
-    for index, snapshot in enumerate(body.snapshots):
-        location = (*where, "snapshots", index)
-        rows[index] = flat_parameters(layout, snapshot.layers, location)
-        if snapshot.step > body.step or (steps and snapshot.step < steps[-1]):
-            raise InvalidInput((*location, "step"), f"run.snapshots.{index}.step: snapshots go in step order, up to "
-                                                     f"the run's step {body.step}", code="bad_run_file",
-                               params={"part": f"run.snapshots.{index}.step"})
-        steps.append(snapshot.step)
+    if body.dataset is not None and body.dataset.sha256 != dataset_digest(trainer.dataset):
+        raise InvalidInput((*where, "dataset", "sha256"), "run.dataset.sha256: this server's data set "
+                           f"{body.dataset.name!r} is not the one the run was trained on (another version of its "
+                           "generator draws other points); import it where it was made",
+                           code="data_changed", params={"part": "run.dataset"})
+    rows = unpack(document, layout.size)  # (S, P)
+    steps = list(body.snapshots.steps)
+    for index, step in enumerate(steps):
+        if step > body.step or (index and step < steps[index - 1]):
+            raise InvalidInput((*where, "snapshots", "steps", index), f"run.snapshots.steps.{index}: snapshots go "
+                               f"in step order, up to the run's step {body.step}", code="bad_run_file",
+                               params={"part": f"run.snapshots.steps.{index}"})
     history = [point.model_dump(exclude_unset=True) for point in body.history]
     for index, point in enumerate(history):
         if point["step"] > body.step or (index and point["step"] < history[index - 1]["step"]):
@@ -242,7 +313,7 @@ def import_run(document: RunDocument, config: Config, table: Table | None, *, ow
                                                                     f"order, up to the run's step {body.step}",
                                code="bad_run_file", params={"part": f"run.history.{index}.step"})
     summary = RunSummary(new_run_id(), body.name, now(), body.step, body.epoch, layout.size,
-                         trainer.config.as_dict(), owner=owner)
+                         trainer.config.as_dict(), owner=owner, tags=tuple(sorted(set(body.tags))), note=body.note)
     resume = _plain(resume_json(trainer.export_state(), layout.layer_sizes))
     data = None if table is None else {"name": table.name, "csv": table_csv(table)}
     return StoredRun(summary, history, resume, steps, rows, data, address)

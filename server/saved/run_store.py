@@ -21,18 +21,20 @@ stable words a page translates; `failure` is the one place that reads SQLite's e
 Each run has an `owner` (who saved it: "teacher" until the routes pass someone else), the
 `address` it was saved from, whether it is `published` (seen by everyone, not only its owner)
 and its `size_bytes`, so the routes can show each person their runs and count what each
-person or address keeps.
+person or address keeps. A run also has `tags` (`run_tags`), a `note`, and searchable fields
+(`run_fields`, `backprop_lab.server.saved.run_fields`) that `list` filters by (`RunFilter`).
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import StaticPool
 
 from backprop_lab.server.classroom.identity import TEACHER_ID
-from backprop_lab.server.saved.run_models import MAX_NAME
+from backprop_lab.server.saved.run_fields import searchable
+from backprop_lab.server.saved.run_models import MAX_NAME, MAX_TAG
 from backprop_lab.server.wire.problems import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ runs = sa.Table(  # the columns in the database's order: the small ones before t
     sa.Column("address", sa.String(64), nullable=False),
     sa.Column("published", sa.Boolean, nullable=False),
     sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),  # revision 0004
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("history", sa.Text, nullable=False),
     sa.Column("resume", sa.Text, nullable=False),
@@ -81,8 +85,20 @@ run_snapshots = sa.Table(
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("parameters", sa.LargeBinary, nullable=False),
 )
+run_tags = sa.Table(  # revision 0004
+    "run_tags", metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", sa.String(MAX_TAG), primary_key=True),
+)
+run_fields = sa.Table(  # revision 0004: a text or a number per searchable field
+    "run_fields", metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("field", sa.String(40), primary_key=True),
+    sa.Column("text", sa.String(200), nullable=True),
+    sa.Column("number", sa.Float, nullable=True),
+)
 SUMMARY_COLUMNS = (runs.c.id, runs.c.name, runs.c.created, runs.c.step, runs.c.epoch, runs.c.parameters,
-                   runs.c.config, runs.c.owner, runs.c.published, runs.c.size_bytes)
+                   runs.c.config, runs.c.owner, runs.c.published, runs.c.size_bytes, runs.c.note)
 
 # What each failure's `code` means, as the English `detail` (docs/api.md, "Errors"); the page
 # says the same from the code and `params` (static/i18n, `refusal.<code>`).
@@ -144,6 +160,8 @@ class RunSummary:
     owner: str = TEACHER_ID  # who saved it (server.classroom.identity); runs saved before owners were the teacher's
     published: bool = False  # listed for everyone, not only its owner
     size_bytes: int = 0  # what the run keeps in the database (`stored_bytes`), counted by `RunStore.save`
+    tags: tuple[str, ...] = ()  # alphabetical
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +173,30 @@ class StoredRun:
     snapshots: np.ndarray  # (S, P) θ at those steps
     data: dict[str, str] | None = None  # an uploaded table: {"name", "csv"}; None for a built-in set
     address: str = ""  # where the save came from (the client's address), for counting what an address keeps
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """What `RunStore.list` keeps: runs with every one of `tags`, each text field equal to one of
+    its values, each number field inside its range (either end None: open)."""
+
+    tags: tuple[str, ...] = ()
+    texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        out: list[sa.ColumnElement[bool]] = []
+        for tag in self.tags:
+            out.append(sa.exists().where(run_tags.c.run_id == runs.c.id, run_tags.c.tag == tag))
+        for name, values in self.texts.items():
+            out.append(sa.exists().where(run_fields.c.run_id == runs.c.id, run_fields.c.field == name,
+                                         run_fields.c.text.in_(values)))
+        for name, (low, high) in self.ranges.items():
+            bounds = [run_fields.c.number >= low] if low is not None else []
+            bounds += [run_fields.c.number <= high] if high is not None else []
+            out.append(sa.exists().where(run_fields.c.run_id == runs.c.id, run_fields.c.field == name,
+                                         run_fields.c.number.is_not(None), *bounds))
+        return out
 
 
 def stored_bytes(texts: Iterable[str | None], snapshot_bytes: int) -> int:
@@ -308,8 +350,18 @@ class RunStore:
             connection.execute(runs.insert().values(
                 id=summary.id, name=summary.name, created=summary.created, step=summary.step,
                 epoch=summary.epoch, parameters=summary.parameters, snapshot_count=len(run.snapshot_steps),
-                owner=summary.owner, address=run.address, published=summary.published, size_bytes=size, **texts,
+                owner=summary.owner, address=run.address, published=summary.published, size_bytes=size,
+                note=summary.note, **texts,
             ))
+            self._write_tags(connection, summary.id, summary.tags)
+            found_texts, numbers = searchable(summary.config, run.history, summary.step, summary.epoch,
+                                              summary.parameters)
+            connection.execute(run_fields.insert(), [
+                *({"run_id": summary.id, "field": name, "text": text, "number": None}
+                  for name, text in found_texts.items()),
+                *({"run_id": summary.id, "field": name, "text": None, "number": number}
+                  for name, number in numbers.items()),
+            ])
             if run.snapshot_steps:
                 connection.execute(run_snapshots.insert(), [
                     {"run_id": summary.id, "position": position, "step": step,
@@ -317,23 +369,56 @@ class RunStore:
                     for position, step in enumerate(run.snapshot_steps)
                 ])
 
-    def list(self, offset: int, limit: int, visible_to: str | None = None) -> tuple[list[RunSummary], int]:
+    def list(self, offset: int, limit: int, visible_to: str | None = None,
+             matching: RunFilter | None = None) -> tuple[list[RunSummary], int]:
         """Newest first: `limit` summaries from `offset`, and how many there are. `visible_to`
-        None lists every run; an owner, that owner's runs and the published ones (and `total`
-        counts the same runs)."""
-        visible = [] if visible_to is None else [sa.or_(runs.c.owner == visible_to, runs.c.published.is_(True))]
-        query = (sa.select(*SUMMARY_COLUMNS).where(*visible).order_by(runs.c.created.desc(), runs.c.id.desc())
+        None lists every run; an owner, that owner's runs and the published ones; `matching`
+        keeps the runs it matches (and `total` counts the same runs)."""
+        where = [] if visible_to is None else [sa.or_(runs.c.owner == visible_to, runs.c.published.is_(True))]
+        where += [] if matching is None else matching.conditions()
+        query = (sa.select(*SUMMARY_COLUMNS).where(*where).order_by(runs.c.created.desc(), runs.c.id.desc())
                  .offset(offset).limit(limit))
         with self._connected() as connection:
             rows = connection.execute(query).all()
-            total = connection.execute(sa.select(sa.func.count()).select_from(runs).where(*visible)).scalar_one()
-        return [_summary(row) for row in rows], int(total)
+            total = connection.execute(sa.select(sa.func.count()).select_from(runs).where(*where)).scalar_one()
+            tags = self._tags(connection, [row.id for row in rows])
+        return [_summary(row, tags.get(row.id, ())) for row in rows], int(total)
 
     def summary(self, run_id: str) -> RunSummary | None:
-        """A run's summary alone (whose it is, its name): no history, no snapshots."""
+        """A run's summary alone (whose it is, its name, tags and note): no history, no snapshots."""
         with self._connected() as connection:
             row = connection.execute(sa.select(*SUMMARY_COLUMNS).where(runs.c.id == run_id)).first()
-        return None if row is None else _summary(row)
+            tags = self._tags(connection, [run_id])
+        return None if row is None else _summary(row, tags.get(run_id, ()))
+
+    @staticmethod
+    def _tags(connection: sa.Connection, run_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each run's tags, in alphabetical order."""
+        if not run_ids:
+            return {}
+        found: dict[str, builtins.list[str]] = {}
+        query = (sa.select(run_tags.c.run_id, run_tags.c.tag).where(run_tags.c.run_id.in_(run_ids))
+                 .order_by(run_tags.c.run_id, run_tags.c.tag))
+        for row in connection.execute(query):
+            found.setdefault(row.run_id, []).append(row.tag)
+        return {run_id: tuple(tags) for run_id, tags in found.items()}
+
+    @staticmethod
+    def _write_tags(connection: sa.Connection, run_id: str, tags: Iterable[str]) -> None:
+        connection.execute(run_tags.delete().where(run_tags.c.run_id == run_id))
+        rows = [{"run_id": run_id, "tag": tag} for tag in dict.fromkeys(tags)]
+        if rows:
+            connection.execute(run_tags.insert(), rows)
+
+    def organise(self, run_id: str, tags: Sequence[str] | None = None, note: str | None = None) -> bool:
+        """Replace the run's tags and/or note (None: leave as it is); False when there is no such run."""
+        with self._connected(write=True) as connection:
+            exists = connection.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is not None
+            if exists and note is not None:
+                connection.execute(runs.update().where(runs.c.id == run_id).values(note=note))
+            if exists and tags is not None:
+                self._write_tags(connection, run_id, tags)
+        return exists
 
     def get(self, run_id: str) -> StoredRun | None:
         with self._connected() as connection:
@@ -344,12 +429,13 @@ class RunStore:
                 sa.select(run_snapshots.c.step, run_snapshots.c.parameters)
                 .where(run_snapshots.c.run_id == run_id).order_by(run_snapshots.c.position)
             ).all()
+            tags = self._tags(connection, [run_id]).get(run_id, ())
         size = int(row.parameters)
         snapshots = np.zeros((len(shots), size))  # (S, P)
         for position, shot in enumerate(shots):
             snapshots[position] = np.frombuffer(shot.parameters, dtype="<f8", count=size)
         data = None if row.data is None else orjson.loads(row.data)
-        return StoredRun(_summary(row), orjson.loads(row.history), orjson.loads(row.resume),
+        return StoredRun(_summary(row, tags), orjson.loads(row.history), orjson.loads(row.resume),
                          [int(shot.step) for shot in shots], snapshots, data, row.address)
 
     def rename(self, run_id: str, name: str) -> bool:
@@ -377,14 +463,15 @@ class RunStore:
 
     def delete(self, run_id: str) -> bool:
         with self._connected(write=True) as connection:
-            connection.execute(run_snapshots.delete().where(run_snapshots.c.run_id == run_id))
+            for table in (run_snapshots, run_tags, run_fields):
+                connection.execute(table.delete().where(table.c.run_id == run_id))
             done = connection.execute(runs.delete().where(runs.c.id == run_id))
         return done.rowcount == 1
 
 
-def _summary(row: Any) -> RunSummary:
+def _summary(row: Any, tags: tuple[str, ...] = ()) -> RunSummary:
     return RunSummary(row.id, row.name, row.created, int(row.step), int(row.epoch), int(row.parameters),
-                      orjson.loads(row.config), row.owner, bool(row.published), int(row.size_bytes))
+                      orjson.loads(row.config), row.owner, bool(row.published), int(row.size_bytes), tags, row.note)
 
 
 @contextlib.contextmanager

@@ -172,6 +172,10 @@ class RunsOut(BaseModel):
     page_size: AnalysisRange = Field(description="`limit` of `GET /api/v1/runs`.")
     max_history: int = Field(description="Metric points an imported run may carry.")
     max_snapshots: int = Field(description="Weight snapshots an imported run may carry.")
+    tag_length: int = Field(description="Characters of one tag.")
+    max_tags: int = Field(description="Tags on one run.")
+    note_length: int = Field(description="Characters of a run's note.")
+    max_compared: int = Field(description="Runs one comparison (GET /api/v1/runs/compare) takes at most.")
 
 
 class RangesOut(BaseModel):

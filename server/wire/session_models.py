@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from backprop_lab.server.wire.config_models import ConfigOut, MaybeNumber, Number, SplitName, StateName, _Input
 
 MAX_STEPS_PER_REQUEST = 1_000_000  # the schemas' upper bound for `steps`; settings may lower it
+HISTORY_POINTS = 2000  # the most metric points a session's history (and so a saved run) keeps
+REQUEST_POINTS = 200  # a `step` request without `record_every` records at most this many
 
 
 class Metrics(BaseModel):
@@ -97,11 +99,18 @@ class ShareOut(BaseModel):
 
 
 class StepIn(_Input):
-    """How many steps to train in this request."""
+    """How many steps to train, and how often the history records the metrics meanwhile."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 500}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 20000, "record_every": 100}]})
 
     steps: Annotated[int, Field(ge=0, le=MAX_STEPS_PER_REQUEST)] = 1
+    record_every: int | None = Field(
+        default=None, ge=1, le=MAX_STEPS_PER_REQUEST,
+        description="Record the metrics of whole splits in the history at every step that is a multiple of "
+        "this, and at no other step while the request trains. Left out: the smallest power of two that gives "
+        f"the request at most {REQUEST_POINTS} points. The history keeps at most {HISTORY_POINTS:,} points; when "
+        "full, its spacing doubles, so they stay evenly spread (docs/api.md, \"History\").",
+    )
 
 
 class LayerParams(_Input):

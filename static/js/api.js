@@ -78,6 +78,8 @@ export const api = {
   getRun: (id) => request("GET", `/runs/${encodeURIComponent(id)}`),
   renameRun: (id, name) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { name } }),
   publishRun: (id, published) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { published } }),
+  organiseRun: (id, tags, note) => request("PATCH", `/runs/${encodeURIComponent(id)}`, { json: { tags, note } }),
+  compareRuns: (ids) => request("GET", `/runs/compare?${ids.map((id) => `ids=${encodeURIComponent(id)}`).join("&")}`),
   deleteRun: (id) => request("DELETE", `/runs/${encodeURIComponent(id)}`),
   importRun: (document) => request("POST", "/runs/import", { json: document }),
   openRun: (id) => request("POST", `/runs/${encodeURIComponent(id)}/session`),

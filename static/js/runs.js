@@ -1,5 +1,6 @@
 // Saved runs (docs/api.md, "Saved runs"): save this session under a name, list, open, rename,
-// delete, import a document, and replay an opened run through its weight snapshots.
+// tag and annotate, delete, import a document, compare the runs ticked in the list, and replay an
+// opened run through its weight snapshots.
 //
 // Replay works on the live session a run was opened as (POST /api/v1/runs/{id}/session): moving
 // the scrubber puts that snapshot's weights into the session (PUT …/params), so the network,
@@ -13,8 +14,10 @@ import { explain } from "./refusals.js";
 import { switchSession } from "./session.js";
 import { rememberUpload } from "./settings.js";
 import {
+  DIRTY,
   endReplay,
   isReplaying,
+  markDirty,
   setIdentity,
   setReplayIndex,
   setRuns,
@@ -27,6 +30,8 @@ const PAGE = 20;
 let shownLimit = PAGE;
 let sending = null; // the Promise of the PUTs of replay weights under way
 let wanted = null; // {sessionId, index} the scrubber asked for and not yet sent
+const selected = new Set(); // the ids of the runs ticked to compare
+let comparison = null; // the GET /api/v1/runs/compare answer shown, or null
 
 /** Where a run's export document and its metrics CSV download from (the server names the files). */
 export const exportHref = (id) => api.exportUrl(id);
@@ -98,9 +103,56 @@ export async function renameRun(id, name) {
   }
 }
 
+/** The tags a person typed: separated by commas, each trimmed, empty ones and repeats dropped. */
+export function parseTags(text) {
+  return [...new Set(text.split(",").map((tag) => tag.trim()).filter((tag) => tag))];
+}
+
+/** Set a run's tags (typed as "a, b") and note. */
+export async function organiseRun(id, tagsText, note) {
+  try {
+    const changed = await api.organiseRun(id, parseTags(tagsText), note);
+    setRunsStatus({ key: "runs.organised", vars: { name: changed.name } });
+    await refreshRuns();
+    return true;
+  } catch (error) {
+    failed("runs.error_organise", error);
+    return false;
+  }
+}
+
+export const isSelected = (id) => selected.has(id);
+export const selectedCount = () => selected.size;
+export const shownComparison = () => comparison;
+
+/** Tick (or untick) a run for the next comparison. */
+export function selectRun(id, on) {
+  if (on) selected.add(id);
+  else selected.delete(id);
+  markDirty(DIRTY.runs);
+}
+
+/** GET /api/v1/runs/compare of the ticked runs, in the list's order: drawn by runs_compare.js. */
+export async function compareSelected() {
+  const ids = store.runs.list.map((run) => run.id).filter((id) => selected.has(id));
+  try {
+    comparison = await api.compareRuns(ids);
+    setRunsStatus({ key: "runs.compared", vars: { n: ids.length } });
+  } catch (error) {
+    failed("runs.error_compare", error);
+  }
+  markDirty(DIRTY.runs);
+}
+
+export function closeComparison() {
+  comparison = null;
+  markDirty(DIRTY.runs);
+}
+
 export async function deleteRun(id, name) {
   try {
     await api.deleteRun(id);
+    selected.delete(id);
     if (store.replay?.id === id) endReplay();
     setRunsStatus({ key: "runs.deleted", vars: { name } });
     await refreshRuns();

@@ -8,7 +8,8 @@ import numpy as np
 
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.live.recording import History, Trajectory
+from backprop_lab.server.live.recording import History, Trajectory, default_record_every
+from backprop_lab.server.wire.session_models import REQUEST_POINTS
 
 
 def test_history_thins_itself_to_evenly_spread_points_from_the_first_step():
@@ -59,3 +60,26 @@ def test_training_through_a_trajectory_records_the_weights_of_exactly_the_due_st
     replay = Trainer(Config())
     replay.step(48)
     assert np.array_equal(trajectory.parameters()[3], replay.network.parameters)
+
+
+def test_a_grid_keeps_exactly_its_multiples_evenly_spread_however_often_the_history_thins():
+    history = History(capacity=10)
+    history.record(0, {})
+    history.record(3, {})  # before the grid: an irregular point
+    history.align(7)
+    for step in range(4, 400):
+        history.record(step, {})
+    steps = [p["step"] for p in history.points()]
+    assert len(steps) <= 10 and history.stride % 7 == 0
+    assert steps[0] == 0 and steps == list(range(0, steps[-1] + 1, history.stride))
+    history.align(0)
+    off_grid = steps[-1] + history.stride + 1  # in the next bucket, not a multiple of 7
+    history.record(off_grid, {})  # recorded again once the grid is gone
+    assert history.points()[-1]["step"] == off_grid
+
+
+def test_a_request_without_record_every_records_at_most_its_share_on_a_power_of_two():
+    assert default_record_every(1) == 1
+    assert default_record_every(REQUEST_POINTS) == 1
+    assert default_record_every(20_000) == 128  # 157 points: the smallest power of two under the budget
+    assert 20_000 / default_record_every(20_000) <= REQUEST_POINTS < 20_000 / (default_record_every(20_000) / 2)

@@ -4,6 +4,7 @@ failing database answered with a 503 that says what failed."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import csv
 import io
@@ -118,7 +119,7 @@ def test_export_import_export_is_identical_but_for_ids_and_times(live, http, opt
     sid = trained(live, http, 120, dataset="moons", optimizer=optimizer, learning_rate=0.01, batch_size=7)
     original = save(http, sid, "round trip ünï <i>x</i>")
     document = http.get(f"/api/v1/runs/{original['id']}/export").json()
-    assert document["format"] == "backprop-lab-run" and document["version"] == 1
+    assert document["format"] == "backprop-lab-run" and document["version"] == 2
     imported = http.post("/api/v1/runs/import", json=document)
     assert imported.status_code == 201, imported.text
     assert imported.json()["id"] != original["id"]
@@ -132,8 +133,20 @@ def a_document(live, http) -> dict:
 
 
 def _non_finite(doc: dict) -> str:
-    doc["run"]["snapshots"][0]["layers"][0]["weights"][0][0] = float("nan")
+    doc["run"]["resume"]["parameters"][0] = float("nan")
     return json.dumps(doc)  # writes NaN, which Python's JSON reader (and FastAPI's) parses
+
+
+def _packed_nan(doc: dict) -> dict:
+    rows = np.frombuffer(base64.b64decode(doc["run"]["snapshots"]["data"]), dtype="<f4").copy()
+    rows[3] = np.nan
+    doc["run"]["snapshots"]["data"] = base64.b64encode(rows.tobytes()).decode()
+    return doc
+
+
+def _packed_short(doc: dict) -> dict:
+    doc["run"]["snapshots"]["data"] = base64.b64encode(base64.b64decode(doc["run"]["snapshots"]["data"])[:-4]).decode()
+    return doc
 
 
 def _set(path: tuple, value: object):
@@ -149,24 +162,28 @@ def _set(path: tuple, value: object):
 
 MALFORMED = [
     ("bad JSON", lambda doc: '{"format": "backprop-lab-run", "version": 1, "run": {', ["body"], "json_invalid"),
-    ("not an object", lambda doc: [], ["body"], "dict_type"),
-    ("future version", _set(("version",), 2), ["body", "version"], "newer"),
+    ("not an object", lambda doc: [], ["body"], "valid dictionary"),
+    ("future version", _set(("version",), 3), ["body", "version"], "newer"),
     ("wrong format", _set(("format",), "tensorboard"), ["body", "format"], "literal_error"),
-    ("config of the wrong type", _set(("run", "config"), "x"), ["body", "run", "config"], "model_type"),
+    ("config of the wrong type", _set(("run", "config"), "x"), ["body", "run", "config"], "valid dictionary"),
+    ("a learning rate that is text", _set(("run", "config", "learning_rate"), "0.5"),
+     ["body", "run", "config", "learning_rate"], "float_type"),
     ("a step that is text", _set(("run", "step"), "ten"), ["body", "run", "step"], "int_type"),
-    ("a non-finite weight", _non_finite, ["body", "run", "snapshots", 0, "layers", 0, "weights", 0, 0],
-     "finite_number"),
-    ("a snapshot too narrow for the config", lambda doc: (doc["run"]["snapshots"][0]["layers"][0]["weights"][0].pop(),
-                                                          doc)[1],
-     ["body", "run", "snapshots", 0, "layers", 0, "weights"], "expected 2 rows of 3"),
+    ("a non-finite weight", _non_finite, ["body", "run", "resume", "parameters", 0], "finite_number"),
+    ("a non-finite snapshot", _packed_nan, ["body", "run", "snapshots", "data"], "finite"),
+    ("snapshots too short for the config", _packed_short, ["body", "run", "snapshots", "data"], "expected shape"),
+    ("snapshots that are not base64", _set(("run", "snapshots", "data"), "@@@"), ["body", "run", "snapshots", "data"],
+     "base64"),
+    ("a data set drawn differently", _set(("run", "dataset", "sha256"), "0" * 64),
+     ["body", "run", "dataset", "sha256"], "not the one the run was trained on"),
     ("resume weights that do not fit", lambda doc: (doc["run"]["resume"]["parameters"].pop(), doc)[1],
      ["body", "run", "resume", "parameters"], "expected shape"),
     ("a negative row in an epoch order", lambda doc: (doc["run"]["resume"]["orders"][0].__setitem__(0, -1), doc)[1],
      ["body", "run", "resume", "orders", 0, 0], "greater_than_equal"),
     ("an epoch order with a repeated row", lambda doc: (doc["run"]["resume"]["orders"][0].__setitem__(
         0, doc["run"]["resume"]["orders"][0][1]), doc)[1], ["body", "run", "resume", "orders"], "permutation"),
-    ("too many snapshots", lambda doc: (doc["run"].__setitem__("snapshots", doc["run"]["snapshots"][:1] * 600), doc)[1],
-     ["body", "run", "snapshots"], "too_long"),
+    ("too many snapshots", lambda doc: (doc["run"]["snapshots"].__setitem__("steps", [0] * 600), doc)[1],
+     ["body", "run", "snapshots", "steps"], "too_long"),
     ("a name with no letters", _set(("run", "name"), "  "), ["body", "run", "name"], "string_pattern_mismatch"),
     ("an unknown field", _set(("run", "weights_please"), 1), ["body", "run", "weights_please"], "extra_forbidden"),
     ("an uploaded data set without its data", _set(("run", "config", "dataset"), "csv_gone"), ["body", "run", "data"],

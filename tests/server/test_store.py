@@ -25,6 +25,7 @@ from store_helpers import damage, on_each_connection
 from backprop_lab.server.saved.run_store import (
     FAILURES,
     MIGRATIONS,
+    RunFilter,
     RunStore,
     RunSummary,
     StoredRun,
@@ -85,7 +86,7 @@ def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path)
 
 def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothing(store, tmp_path):
     head = store.revision()
-    assert head == "0003"
+    assert head == "0004"
     assert store.open() == head
     with sqlite3.connect(tmp_path / "sub" / "runs.sqlite3") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -169,7 +170,7 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0003"
+    assert by_url.open() == "0004"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
@@ -198,7 +199,7 @@ def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
             "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')")
     old = RunStore(tmp_path / "old.db")
     assert old.revision() == "0001"
-    assert old.open() == "0003"
+    assert old.open() == "0004"
     kept = old.get("r1")
     assert kept is not None and kept.summary.name == "kept" and kept.data is None and kept.summary.owner == "teacher"
     old.close()
@@ -226,7 +227,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
         raw.executemany("INSERT INTO run_snapshots VALUES ('r1', ?, ?, ?)",
                         [(position, 10 * position, rows[position].tobytes()) for position in range(3)])
     store = RunStore(database)
-    assert store.open() == "0003"
+    assert store.open() == "0004"
     kept = store.get("r1")
     assert kept is not None and kept.summary.name == "été" and np.array_equal(kept.snapshots, rows)
     assert kept.summary.owner == "teacher" and not kept.summary.published and kept.address == ""
@@ -245,7 +246,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
     assert "runs_by_owner" not in indexes(database) and "runs_by_created" in indexes(database)
     back = RunStore(database)
     assert back.revision() == "0002"
-    assert back.open() == "0003"  # up again: the runs and their snapshots kept through both ways
+    assert back.open() == "0004"  # up again: the runs and their snapshots kept through both ways
     again = back.get("r1")
     assert again is not None and np.array_equal(again.snapshots, rows) and again.summary.size_bytes == texts + 3 * 5 * 8
     back.close()
@@ -410,3 +411,55 @@ def test_threads_share_a_store_in_memory_safely():
         thread.join()
     assert memory.list(0, 100)[1] == 40
     memory.close()
+
+
+def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them(tmp_path):
+    database = tmp_path / "at-0003.db"
+    migrate(database, "0003")
+    with sqlite3.connect(database) as raw:
+        raw.execute(
+            "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, owner, address, published, "
+            "size_bytes, config, history, resume, data) VALUES ('r1', 'old', '2026-01-01T00:00:00.000000Z', 20, 2, "
+            "5, 0, 'teacher', '', 0, 0, '{\"dataset\":\"spiral\",\"learning_rate\":0.3,\"hidden_layers\":[4,2]}', "
+            "'[{\"step\":0,\"test_loss\":0.9},{\"step\":20,\"test_loss\":0.25}]', '{\"step\":20}', NULL)")
+    store = RunStore(database)
+    assert store.open() == "0004"
+    found, total = store.list(0, 10, matching=RunFilter(texts={"dataset": ("spiral",)},
+                                                        ranges={"learning_rate": (0.2, 0.4), "test_loss": (None, 0.3),
+                                                                "hidden_layers": (2, 2), "neurons": (6, 6)}))
+    assert [run.id for run in found] == ["r1"] and total == 1 and found[0].tags == () and found[0].note == ""
+    assert store.list(0, 10, matching=RunFilter(ranges={"test_loss": (None, 0.2)}))[1] == 0  # the saved step's loss
+    assert store.organise("r1", ["b", "a"], "a note")
+    assert store.summary("r1") == replace(found[0], tags=("a", "b"), note="a note")
+    store.close()
+    names = columns(database)
+    assert names.index("note") < names.index("config")  # a listing reads it before the long texts
+    migrate(database, "0003", down=True)
+    assert "note" not in columns(database)
+    back = RunStore(database)
+    assert back.open() == "0004" and back.summary("r1") is not None
+    back.close()
+
+
+def test_a_filter_keeps_exactly_the_runs_with_every_tag_and_inside_every_range(store):
+    def saved(run_id: str, tags: tuple[str, ...], rate: float, loss: float) -> None:
+        run = a_run(run_id, f"2026-01-01T00:00:0{len(run_id)}.{run_id[-1]}00000Z")
+        config = {"dataset": "xor", "learning_rate": rate}
+        history = [{"step": run.summary.step, "test_loss": loss}]
+        store.save(replace(run, summary=replace(run.summary, config=config, tags=tags), history=history))
+
+    saved("r1", ("sweep", "adam"), 0.01, 0.5)
+    saved("r2", ("sweep",), 0.1, 0.3)
+    saved("r3", ("sweep", "adam"), 1.0, 0.2)
+    saved("r4", (), 0.1, 0.1)
+
+    def ids(**changes: object) -> set[str]:
+        return {run.id for run in store.list(0, 50, matching=RunFilter(**changes))[0]}  # type: ignore[arg-type]
+
+    assert ids(tags=("sweep",)) == {"r1", "r2", "r3"}
+    assert ids(tags=("sweep", "adam")) == {"r1", "r3"}
+    assert ids(ranges={"learning_rate": (0.05, 0.5)}) == {"r2", "r4"}
+    assert ids(tags=("sweep",), ranges={"learning_rate": (0.1, None), "test_loss": (None, 0.25)}) == {"r3"}
+    assert ids(texts={"dataset": ("moons", "xor")}) == {"r1", "r2", "r3", "r4"}
+    assert ids(texts={"dataset": ("moons",)}) == set()
+    assert store.delete("r1") and ids(tags=("adam",)) == {"r3"}  # its tags and fields went with it
