@@ -1,5 +1,5 @@
-"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions, analyses, uploads and jobs, with
-parameters, gradients and every array of an answer as NumPy arrays.
+"""A Python client for Backprop Lab's REST API (docs/notebook.md): sessions, analyses, uploads,
+saved runs, weight files and jobs, with parameters, gradients and every array of an answer as NumPy arrays.
 
     from backprop_lab.client import Client
     with Client("http://127.0.0.1:8000") as lab:
@@ -15,6 +15,7 @@ from backprop_lab.client.arrays import Layer, flat
 from backprop_lab.client.datasets import Datasets, Upload
 from backprop_lab.client.jobs import JobFailed, Jobs
 from backprop_lab.client.lab import Client
+from backprop_lab.client.runs import Runs
 from backprop_lab.client.sessions import (
     DataSet,
     Gradients,
@@ -26,9 +27,10 @@ from backprop_lab.client.sessions import (
     TraceLayer,
 )
 from backprop_lab.client.transport import ApiError, Transport
+from backprop_lab.client.weights import Weights, as_layers, from_bytes
 
 __all__ = [
-    "Analyses", "ApiError", "Client", "DataSet", "Datasets", "Gradients", "JobFailed", "Jobs", "Layer", "LossLine", "LossSurface",
-    "RangeTest", "SampleTrace", "SessionSummary", "SessionView", "Sessions", "Split", "Sweep", "SweepRun",
-    "TraceLayer", "Transport", "Upload", "flat",
+    "Analyses", "ApiError", "Client", "DataSet", "Datasets", "Gradients", "JobFailed", "Jobs", "Layer", "LossLine",
+    "LossSurface", "RangeTest", "Runs", "SampleTrace", "SessionSummary", "SessionView", "Sessions", "Split", "Sweep",
+    "SweepRun", "TraceLayer", "Transport", "Upload", "Weights", "as_layers", "flat", "from_bytes",
 ]

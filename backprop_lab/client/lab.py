@@ -1,7 +1,7 @@
 """`Client`: one connection to a Backprop Lab server and its resources.
 
-Each resource (`sessions`, `analyses`, `datasets`, `jobs`, …) is a small class that takes the client's `Transport`
-in its constructor and knows its own paths; the client owns the transport and closes it.
+Each resource (`sessions`, `analyses`, `datasets`, `runs`, `weights`, `jobs`) is a small class that
+takes the client's `Transport` in its constructor and knows its own paths; the client owns the transport and closes it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import httpx
 from backprop_lab.client.analyses import Analyses
 from backprop_lab.client.datasets import Datasets
 from backprop_lab.client.jobs import Jobs
+from backprop_lab.client.runs import Runs
 from backprop_lab.client.sessions import Sessions
 from backprop_lab.client.transport import ApiError, Transport
+from backprop_lab.client.weights import Weights
 
 DEFAULT_BASE = "http://127.0.0.1:8000"  # where `backprop-lab` listens unless told otherwise
 
@@ -40,6 +42,8 @@ class Client:
         self.analyses = Analyses(self.transport)
         self.datasets = Datasets(self.transport)
         self.jobs = Jobs(self.transport)
+        self.runs = Runs(self.transport)
+        self.weights = Weights(self.transport)
 
     def health(self) -> dict[str, Any]:
         """`GET /api/v1/health`: `status`, `version`, `protocol_version` and what runs now."""

@@ -168,13 +168,18 @@ class Sessions:
     def get(self, session_id: str) -> SessionView:
         return SessionView.of(self.transport.json("GET", f"{PATH}/{session_id}"))
 
-    def step(self, session_id: str, steps: int = 1) -> SessionView:
+    def step(self, session_id: str, steps: int = 1, record_every: int | None = None) -> SessionView:
         """Train `steps` mini-batch steps (0 … the server's cap) in one request, then answer with
         the session. One request may train for about 10 s at most: more is a 429 `takes_too_long`
-        whose `params` give the estimate; `train` splits long runs for you."""
-        return SessionView.of(self.transport.json("POST", f"{PATH}/{session_id}/step", json={"steps": steps}))
+        whose `params` give the estimate; `train` splits long runs for you (or submit a training
+        job, `Client.jobs`). `record_every`: the history records the metrics at exactly the
+        multiples of it while this request trains (docs/api.md, "History")."""
+        body: dict[str, Any] = {"steps": steps}
+        if record_every is not None:
+            body["record_every"] = record_every
+        return SessionView.of(self.transport.json("POST", f"{PATH}/{session_id}/step", json=body))
 
-    def train(self, session_id: str, steps: int, chunk: int = 5_000) -> SessionView:
+    def train(self, session_id: str, steps: int, chunk: int = 5_000, record_every: int | None = None) -> SessionView:
         """Train `steps` steps in requests of at most `chunk` steps each (bit-identical to one
         request: the engine gives the same weights however steps are split). Stops early when the
         session diverges; answers with the session as it ended."""
@@ -184,7 +189,7 @@ class Sessions:
         left = steps
         while left > 0 and session.state != "diverged":
             now = min(chunk, left)
-            session = self.step(session_id, now)
+            session = self.step(session_id, now, record_every)
             left -= now
         return session
 

@@ -97,3 +97,17 @@ def test_weights_of_a_session_and_a_run_equal_the_json_endpoints(transport, runs
 def test_an_unknown_format_is_refused_before_asking(transport):
     with pytest.raises(ValueError, match="npz"):
         Weights(transport).session("any", "pt")  # type: ignore[arg-type]
+
+
+def test_the_client_reaches_runs_and_weights_as_lab_runs_and_lab_weights(live):
+    from backprop_lab.client import Client
+
+    with Client(live.base) as lab:
+        view = lab.sessions.create(dataset="xor", hidden_layers=[3], seed=4)
+        lab.sessions.step(view.id, 64, record_every=16)
+        run = lab.runs.save(view.id, "through the client", tags=["lab"])
+        assert [found["id"] for found in lab.runs.search(tags=["lab"])] == [run["id"]]
+        assert [entry["step"] for entry in lab.runs.get(run["id"])["history"]] == [0, 16, 32, 48, 64]
+        weights = as_layers(lab.weights.run(run["id"]))
+        for (w, b), layer in zip(weights, lab.sessions.params(view.id), strict=True):
+            assert np.array_equal(w, layer.weights) and np.array_equal(b, layer.biases)
