@@ -72,7 +72,7 @@ def _run_weights(run: StoredRun) -> tuple[ParameterLayout, np.ndarray]:
 
 
 @router.get("/api/v1/sessions/{session_id}/params.npz", response_class=WeightsFile,
-            operation_id="download_session_params_npz", summary="The session's weights as a NumPy .npz file",
+            operation_id="session_params_npz", summary="The session's weights as a NumPy .npz file",
             description=f"`numpy.load` gives a dict of arrays. {LAYOUT_NOTE}",
             responses=_binary("An uncompressed .npz (numpy.savez).", _session_refusals()))
 async def session_npz(session: SessionDep) -> Response:
@@ -82,7 +82,7 @@ async def session_npz(session: SessionDep) -> Response:
 
 
 @router.get("/api/v1/sessions/{session_id}/params.safetensors", response_class=WeightsFile,
-            operation_id="download_session_params_safetensors",
+            operation_id="session_params_safetensors",
             summary="The session's weights as a .safetensors file (PyTorch, Hugging Face)",
             description=f"`safetensors.torch.load_file` or `safetensors.numpy.load_file` reads it. {LAYOUT_NOTE} "
             "The header's metadata (JSON text) gives `layer_sizes`, `activation`, `output`, `step` and `config`.",
@@ -94,7 +94,7 @@ async def session_safetensors(session: SessionDep) -> Response:
                                                                         ".safetensors")})
 
 
-@router.get("/api/v1/runs/{run_id}/params.npz", response_class=WeightsFile, operation_id="download_run_params_npz",
+@router.get("/api/v1/runs/{run_id}/params.npz", response_class=WeightsFile, operation_id="run_params_npz",
             summary="A saved run's weights at its step as a NumPy .npz file",
             description=f"Exactly the weights the run resumes from. {LAYOUT_NOTE}",
             responses=_binary("An uncompressed .npz (numpy.savez).", json_refusals(404)))
@@ -106,7 +106,7 @@ async def run_npz(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> 
 
 
 @router.get("/api/v1/runs/{run_id}/params.safetensors", response_class=WeightsFile,
-            operation_id="download_run_params_safetensors",
+            operation_id="run_params_safetensors",
             summary="A saved run's weights at its step as a .safetensors file (PyTorch, Hugging Face)",
             description=f"Exactly the weights the run resumes from. {LAYOUT_NOTE} The header's metadata (JSON "
             "text) gives `layer_sizes`, `activation`, `output`, `step` and `config`.",

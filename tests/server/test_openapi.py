@@ -141,4 +141,4 @@ def test_the_examples_routes_give_their_bodies_are_bodies_the_api_accepts():
                 body = TypeAdapter(route.body_field.field_info.annotation)
                 body.validate_python(content["application/json"]["example"])
                 checked += 1
-    assert checked >= 3
+    assert checked >= 1  # PUT …/params writes its example on the route; the other bodies' examples are their models'
