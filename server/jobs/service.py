@@ -13,8 +13,8 @@ reserve), answers at once while the job runs:
   event loop.
 
 A job's state moves queued → running → done, failed or cancelled (`JobState`; never back). A
-cancel stops it before its next turn (or chunk): a queued turn is withdrawn, a running one ends
-within a turn, and only then is its share given back. A finished job keeps its result for
+cancel stops it before its next turn (or a training chunk's next slice): a queued turn is withdrawn,
+a running one ends within a turn, and only then is its share given back. A finished job keeps its result for
 `JobLimits.result_ttl_seconds` (and at most `max_kept_per_owner` of them an owner, `max_kept` in all), then it is
 dropped. Jobs belong to whoever submitted them: another's job answers as an unknown id (404).
 """
@@ -89,6 +89,7 @@ class Job:
         self.error: JSON | None = None
         self.lock = threading.Lock()
         self.cancelling = False
+        self.stop = threading.Event()  # set with `cancelling`: a running training chunk ends before its next slice
         self.turn_running = False
         self.pending: Future[None] | None = None  # the next turn, queued on the training threads
         self.ended = asyncio.Event()  # set (on the loop) once it has stopped, whatever the end
@@ -148,9 +149,10 @@ class Job:
             }
 
 
-def start_chunk(session: Session, steps: int) -> tuple[int, Future[None]]:
-    """In the session's lane: its step count now, and its `…/step` of `steps` steps started."""
-    return session.trainer.step_count, session.start_steps(steps, streamed=False)
+def start_chunk(session: Session, steps: int, stop: threading.Event) -> tuple[int, Future[None]]:
+    """In the session's lane: its step count now, and its `…/step` of `steps` steps started (ended
+    early, between two slices, once `stop` is set)."""
+    return session.trainer.step_count, session.start_steps(steps, streamed=False, stop=stop)
 
 
 def failure(error: BaseException) -> JSON:
@@ -286,7 +288,7 @@ class JobService:
                 if diverged:
                     break
                 chunk = work.chunk_of(per_step, left)
-                before, done = await session.run(functools.partial(start_chunk, session, chunk))
+                before, done = await session.run(functools.partial(start_chunk, session, chunk, job.stop))
                 await asyncio.wrap_future(done)
                 after = await session.run(lambda: session.trainer.step_count)
                 with job.lock:
@@ -328,6 +330,7 @@ class JobService:
             if job.state in FINISHED:
                 return
             job.cancelling = True
+            job.stop.set()
             pending = job.pending
             if not job.turn_running and pending is not None and pending.cancel():
                 job.end(JobState.CANCELLED)
@@ -371,6 +374,7 @@ class JobService:
                 if job.state in FINISHED:
                     continue
                 job.cancelling = True
+                job.stop.set()
                 if job.pending is not None:
                     job.pending.cancel()
                 job.end(JobState.CANCELLED)

@@ -8,8 +8,8 @@ holds trains them a race at a time (`RACE_COPIES.high` copies); each copy is its
 from the same config and seed, so which race a rate is in changes no number.
 
 A training job is the session's own `…/step`, asked for in chunks of about `TRAINING_CHUNK_SECONDS`
-(`TrainingPlan`): the steps run in the session's lane, between its other work, and a cancel waits
-at most one chunk.
+(`TrainingPlan`): the steps run in the session's lane, between its other work, and a cancel ends
+the running chunk before its next slice (a few milliseconds), not at its end.
 """
 
 from __future__ import annotations

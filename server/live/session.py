@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -70,6 +71,7 @@ class _StepRun:
     generation: int  # a reset, a pause or a re-initialisation cancels streamed runs
     streamed: bool  # a WebSocket `step` (cancellable) rather than a REST call (atomic)
     record_every: int = 0  # > 0: the history records the metrics at every multiple of it (REST `record_every`)
+    stop: threading.Event | None = None  # set: the run ends before its next slice (a cancelled training job)
     future: Future[None] = field(default_factory=Future)
 
 
@@ -564,14 +566,15 @@ class Session:
         self._publish_state()
         self._emit_frame()
 
-    def start_steps(self, steps: int, streamed: bool, record_every: int = 0) -> Future[None]:
+    def start_steps(self, steps: int, streamed: bool, record_every: int = 0,
+                    stop: threading.Event | None = None) -> Future[None]:
         """Train `steps` steps in slices (other sessions and this session's controls run in
         between). The future resolves when done; a REST run is never cut short, a streamed one
-        stops at a pause, reset or re-initialisation. With `record_every` k the history gets the
-        metrics of every step that is a multiple of k, and no others while the run lasts
-        (`History.align`)."""
+        stops at a pause, reset or re-initialisation, and any run ends before its next slice once
+        `stop` is set. With `record_every` k the history gets the metrics of every step that is a
+        multiple of k, and no others while the run lasts (`History.align`)."""
         self._check_open()
-        run = _StepRun(steps, self._step_generation, streamed, record_every)
+        run = _StepRun(steps, self._step_generation, streamed, record_every, stop)
         if record_every:
             self._gridded_runs += 1
             self.history.align(record_every)
@@ -609,6 +612,8 @@ class Session:
         if run.streamed and run.generation != self._step_generation:
             run.future.set_result(None)
             return
+        if run.stop is not None and run.stop.is_set():
+            run.remaining = 0  # ends here, with the frame a finished run sends
         try:
             if run.remaining > 0:
                 deadline = time.perf_counter() + self._cadence.slice_seconds()

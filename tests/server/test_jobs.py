@@ -142,6 +142,9 @@ def test_a_cancelled_job_stops_within_a_second_and_frees_its_place_for_the_next(
         started = time.monotonic()
         assert http.delete(f"/api/v1/jobs/{training['id']}").status_code == 204
         assert time.monotonic() - started < 1.0
+        stopped_at = http.get(f"/api/v1/sessions/{session}").json()["step"]
+        time.sleep(0.3)
+        assert http.get(f"/api/v1/sessions/{session}").json()["step"] == stopped_at, "its session trains no more"
         assert http.get(f"/api/v1/jobs/{training['id']}").status_code == 404
         assert [listed["id"] for listed in http.get("/api/v1/jobs").json()["jobs"]] == [following["id"], job["id"]]
 
