@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from backprop_lab.engine.gradcheck import Objective, check_parameter
+from backprop_lab.engine.gradcheck import Objective, ParameterCheck, check_parameter
 from backprop_lab.engine.network import Network
 from backprop_lab.engine.probe import probe_sample
 from backprop_lab.engine.trace import SampleTrace
@@ -102,13 +102,28 @@ def parameter_index(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> 
         ) from None
 
 
-def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> JSON:
-    """Backprop against central differences for one parameter (2 forward passes)."""
-    result = check_parameter(objective(trainer), parameter_index(trainer, layer, kind, i, j))
+def _check_view(result: ParameterCheck, scope: str, samples: int) -> JSON:
     return {
-        "layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None,
+        "scope": scope,
+        "samples": samples,
         "backprop": views.finite_or_none(result.backprop),
         "numerical": views.finite_or_none(result.numerical),
         "relative_error": views.finite_or_none(result.relative_error),
         "forward_passes": result.forward_passes,
     }
+
+
+def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int, split: str = "train",
+                    index: int = 0) -> JSON:
+    """Backprop against central differences for one parameter, at two scopes, each comparing
+    like with like (the analytic derivative of exactly the function the differences perturb):
+    the whole training split's objective (data loss + penalty; the top-level numbers, what the
+    gradient check and the REST gradients use) and, under `sample`, the data loss of the one
+    sample the inspector shows (`split`, `index`; no penalty, as its trace). Four forward passes."""
+    flat = parameter_index(trainer, layer, kind, i, j)
+    whole = _check_view(check_parameter(objective(trainer), flat), "train", trainer.dataset.train.size)
+    data = trainer.dataset.train if split == "train" else trainer.dataset.test
+    one = Objective(trainer.network, trainer.loss, data.inputs[index:index + 1], data.targets[index:index + 1],
+                    "none", 0.0)
+    sample = {**_check_view(check_parameter(one, flat), "sample", 1), "split": split, "index": index}
+    return {"layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None, **whole, "sample": sample}

@@ -1,0 +1,50 @@
+"""Each gradient says what it is of, and a parameter's finite-difference check compares like
+with like: the one-sample check perturbs that sample's loss and sits beside that sample's
+backprop gradient (the inspector's ∂L/∂w), the whole-set check beside the REST gradient of the
+training split's objective. A real uvicorn and a real WebSocket client."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from server_helpers import Inbox
+from websockets.asyncio.client import connect
+
+pytestmark = pytest.mark.anyio
+
+TOLERANCE = 1e-6  # relative: central differences at h = 1e-5 on float64 agree far better
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1e-3)
+
+
+async def test_a_weight_checked_at_both_scopes_agrees_with_its_own_backprop_numbers(live):
+    sid = live.new_session(regularization="l2", regularization_rate=0.01)
+    httpx.post(f"{live.base}/api/v1/sessions/{sid}/step", json={"steps": 30}, timeout=30).raise_for_status()
+    gradients = httpx.get(f"{live.base}/api/v1/sessions/{sid}/gradients", timeout=30).json()
+    async with connect(f"{live.ws}/ws/sessions/{sid}", origin=live.base, max_size=2**24) as ws:
+        inbox = Inbox(ws)
+        await inbox.until("hello")
+        await inbox.send({"type": "probe", "split": "train", "index": 7})
+        probe = (await inbox.until("probe"))["probe"]
+        await inbox.send({"type": "check_parameter", "layer": 1, "kind": "weight", "i": 2, "j": 1, "id": "c"})
+        check = await inbox.until("parameter_check")
+
+    # the whole training set: the objective (penalty included) the REST gradient is of
+    assert check["scope"] == "train" and check["samples"] == 250
+    whole_backprop = gradients["layers"][1]["weights"][2][1]
+    assert close(check["backprop"], whole_backprop) and close(check["numerical"], whole_backprop)
+    # this sample: its own data loss, the number the inspector's ∂L/∂w = a·δ shows
+    sample = check["sample"]
+    assert (sample["scope"], sample["samples"], sample["split"], sample["index"]) == ("sample", 1, "train", 7)
+    sample_backprop = probe["layers"][1]["weight_gradients"][2][1]
+    assert close(sample["backprop"], sample_backprop) and close(sample["numerical"], sample_backprop)
+    assert sample["relative_error"] < TOLERANCE and check["relative_error"] < TOLERANCE
+    # two different numbers of one weight: why each must say what it is of
+    assert not close(sample_backprop, whole_backprop)
