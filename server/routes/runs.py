@@ -7,6 +7,9 @@ building a trainer in a worker thread: nothing here blocks the event loop.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +28,7 @@ from backprop_lab.server.saved import capture
 from backprop_lab.server.saved.run_models import (
     DEFAULT_PAGE_SIZE,
     FORMAT_VERSION,
+    MAX_NAME,
     PAGE_SIZE,
     ImportedOut,
     ListedRunOut,
@@ -43,6 +47,7 @@ from backprop_lab.server.wire.session_models import SessionOut
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 T = TypeVar("T")
+FILE_STEM = 60  # characters of a run's name kept in its download's file name
 RunIdPath = Annotated[str, Path(min_length=1, max_length=64, description="The id POST /api/v1/runs returned.")]
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorOut, "description": "The runs database cannot be used; `code` says why (docs/api.md)."}
@@ -171,8 +176,24 @@ async def import_run(
     manager.check_caps(config, table)
     run = await anyio.to_thread.run_sync(
         lambda: capture.import_run(parsed, config, table, owner=identity.id, address=identity.address))
+    name = await _db(_unused_name, store, run.summary.name, None if identity.is_teacher else identity.id)
+    run = dataclasses.replace(run, summary=dataclasses.replace(run.summary, name=name))
     await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(capture.summary_view(run.summary), status_code=201)
+
+
+def _unused_name(store: RunStore, name: str, visible_to: str | None) -> str:
+    """`name`, or "name (2)", "name (3)", … when a run the importer sees has it already. A run
+    exported and imported back on the same server (a document passed round a class, a backup
+    restored) would otherwise be listed twice under one name, the two indistinguishable."""
+    _, total = store.list(0, 0, visible_to)
+    taken = {summary.name for summary in store.list(0, total, visible_to)[0]}
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[:MAX_NAME - len(suffix)] + suffix
+    return candidate
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404))
@@ -208,12 +229,22 @@ async def delete_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
     return Response(status_code=204)
 
 
+def _attachment(summary: RunSummary, suffix: str) -> str:
+    """A download named by the run, not its id: "Kelas 7: spiral ü" saved at step 40 →
+    `Kelas-7-spiral-u-step-40.json`. Accents are dropped and everything but ASCII letters, digits
+    and "_" becomes "-", so the name is safe in the header and on every file system; "run" when
+    nothing of the name is left."""
+    ascii_name = unicodedata.normalize("NFKD", summary.name).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9_]+", "-", ascii_name).strip("-")[:FILE_STEM].strip("-") or "run"
+    return f'attachment; filename="{stem}-step-{summary.step}{suffix}"'
+
+
 @router.get("/{run_id}/export", response_model=RunDocumentOut, responses=refusals(404),
             summary="The run as one JSON document, for POST /api/v1/runs/import")
 async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
     document = capture.export_document(run)
-    return JSONBody(document, headers={"Content-Disposition": f'attachment; filename="run-{run.summary.id}.json"'})
+    return JSONBody(document, headers={"Content-Disposition": _attachment(run.summary, ".json")})
 
 
 @router.get("/{run_id}/metrics.csv", response_class=CsvResponse,
@@ -222,7 +253,7 @@ async def export_run(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) 
                        **_json_refusals(404)})
 async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep) -> Response:
     run = await _run(store, run_id, identity)
-    disposition = f'attachment; filename="run-{run.summary.id}-metrics.csv"'
+    disposition = _attachment(run.summary, "-metrics.csv")
     return CsvResponse(capture.metrics_csv(run), headers={"Content-Disposition": disposition})
 
 
