@@ -78,3 +78,55 @@ def test_the_scopes_read_in_indonesian_with_decimal_commas(open_page):
     assert "," in page.locator(f'{INSPECTOR} [data-name="check-backprop"]').inner_text()
     page.locator(INSPECTOR).screenshot(path=str(SCREENSHOTS / "lesson-numbers-inspector-id.png"))
     watch.assert_clean()
+
+
+# --- the loss surface never lies --------------------------------------------------------------
+
+PLOT = "#surface-plot"
+
+
+def wait_surface(page, after: int = 0) -> int:
+    page.wait_for_function(f"() => Number(document.querySelector('{PLOT}').dataset.surfaceId || 0) > {after}",
+                           timeout=60_000)
+    return int(page.locator(PLOT).get_attribute("data-surface-id"))
+
+
+def test_the_surface_says_when_the_network_has_left_it_and_its_path_extends_live(open_page):
+    page, watch = open_page(width=1366, height=768)
+    base, sid = watch.base, session_id(page)
+    page.get_by_test_id("loss-surface-view").scroll_into_view_if_needed()
+    first = wait_surface(page)
+    # a fresh network has no trajectory: PCA (the default) stands in with random directions, and says so
+    assert page.evaluate("() => window.__backpropLab.store.surface.settings.directions") == "pca"
+    assert page.evaluate("() => window.__backpropLab.store.surface.result.kind") == "random"
+    expect(page.get_by_test_id("surface-status")).to_contain_text("two random directions until then")
+    drift = page.get_by_test_id("surface-drift")
+    expect(drift).to_be_hidden()
+
+    # trained on while the page stands still: the real loss falls, the slice under the dot does not
+    api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 1500})
+    expect(drift).to_be_visible()
+    expect(drift).to_contain_text("The network has left this slice: at step 1,500 its real training loss is")
+    real = api(base, "GET", f"/api/v1/sessions/{sid}")["metrics"]["train_loss"]
+    assert f"{real:.4f}" in drift.inner_text()
+    page.get_by_test_id("surface-drift").scroll_into_view_if_needed()
+    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / "lesson-surface-drift-en.png"))
+
+    # re-centred: a PCA slice through the current weights, and the notice is gone
+    page.get_by_test_id("surface-recentre").click()
+    second = wait_surface(page, first)
+    assert page.evaluate("() => window.__backpropLab.store.surface.result.kind") == "pca"
+    expect(drift).to_be_hidden()
+    centre = page.evaluate("() => window.__backpropLab.store.surface.result.center_loss")
+    assert abs(centre - real) < 1e-12
+
+    # the walk since the slice extends with every frame, drawn from the slice's centre
+    walk = page.get_by_test_id("surface-walk")
+    for chunk in range(3):
+        api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 20})
+        page.wait_for_function(f"() => window.__backpropLab.store.step === {1520 + 20 * chunk}")
+        expect(walk).to_have_attribute("data-points", str(chunk + 2))
+    assert int(page.locator(PLOT).get_attribute("data-surface-id")) == second, "no new slice was needed"
+    expect(drift).to_be_hidden()  # 60 steps along the PCA slice: it still holds the network
+    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / "lesson-surface-walk-en.png"))
+    watch.assert_clean()
