@@ -8,11 +8,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from backprop_lab.engine.gradcheck import Objective, ParameterCheck, check_parameter
-from backprop_lab.engine.network import Network
+from backprop_lab.engine.kernels.passes import forward_pass, hidden_slopes
+from backprop_lab.engine.network import Network, as_rows
 from backprop_lab.engine.probe import probe_sample
 from backprop_lab.engine.trace import SampleTrace
 from backprop_lab.engine.trainer import Trainer
+from backprop_lab.engine.workspace import Workspace
 from backprop_lab.server.wire import views
 from backprop_lab.server.wire.problems import InvalidInput
 
@@ -60,6 +64,42 @@ def forward_seconds(trainer: Trainer, repeats: int = 3) -> float:
         check.value()
         best = min(best, time.perf_counter() - started)
     return best
+
+
+# A hidden neuron has stopped learning when f′(z) < STOPPED_SLOPE on at least STOPPED_SHARE of the
+# training samples: a tanh at ±0.995 (|z| > 3), a sigmoid under 0.01 or over 0.99 (|z| > 4.6), a
+# ReLU at z ≤ 0 (dead). Its incoming weights then get (almost) no gradient: the chain rule
+# multiplies every δ that passes through it by f′(z). A leaky ReLU keeps its 0.01 and is not counted.
+STOPPED_SLOPE = 0.01
+STOPPED_SHARE = 0.95
+STOPPED_KIND = {"tanh": "saturated", "sigmoid": "saturated", "relu": "dead", "leaky_relu": "dead"}
+
+
+def neuron_health(trainer: Trainer) -> JSON:
+    """How many hidden neurons have stopped learning on the training split: `{"hidden", "stopped",
+    "kind"}` (kind `saturated` for tanh and sigmoid, `dead` for ReLU, null for linear). One forward
+    pass and the engine's own slopes (`kernels.passes.hidden_slopes`, what the inspector shows as
+    f′(z)) over the split; nothing is recomputed here but the counting."""
+    network = trainer.network
+    layout = network.layout
+    inputs = as_rows(trainer.dataset.train.inputs)
+    rows = inputs.shape[0]
+    hidden = int(sum(layout.layer_sizes[1:-1]))
+    kind = STOPPED_KIND.get(trainer.config.activation)
+    if kind is None or hidden == 0 or rows == 0:
+        return {"hidden": hidden, "stopped": 0, "kind": kind}
+    workspace = Workspace(layout, rows)
+    slopes = np.zeros_like(workspace.z_buffer)  # f′(z) blocks, laid out like z
+    with np.errstate(all="ignore"):
+        forward_pass(layout.table, network.codes, network.parameters, inputs, rows, workspace.z_buffer,
+                     workspace.a_buffer)
+        hidden_slopes(layout.table, network.codes, rows, rows, workspace.z_buffer, workspace.a_buffer, slopes)
+    stopped = 0
+    for layer in range(network.depth - 1):
+        block = workspace.block(slopes, layer, rows)  # (rows, n_out)
+        flat = np.mean(~(np.abs(block) >= STOPPED_SLOPE), axis=0)  # (n_out,) share of samples, NaN counts
+        stopped += int(np.count_nonzero(flat >= STOPPED_SHARE))
+    return {"hidden": hidden, "stopped": stopped, "kind": kind}
 
 
 def params(trainer: Trainer) -> JSON:

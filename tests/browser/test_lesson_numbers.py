@@ -5,6 +5,7 @@ the same function; plain decimals, in both languages."""
 from __future__ import annotations
 
 import math
+import re
 
 from browser_helpers import SCREENSHOTS, api, session_id
 from playwright.sync_api import expect
@@ -129,4 +130,48 @@ def test_the_surface_says_when_the_network_has_left_it_and_its_path_extends_live
     assert int(page.locator(PLOT).get_attribute("data-surface-id")) == second, "no new slice was needed"
     expect(drift).to_be_hidden()  # 60 steps along the PCA slice: it still holds the network
     page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / "lesson-surface-walk-en.png"))
+    watch.assert_clean()
+
+
+# --- a learning rate that blows the loss up or stops the neurons is explained ----------------
+
+
+def test_a_huge_rate_on_the_classifier_is_explained_and_a_sane_one_is_not(open_page):
+    page, watch = open_page(width=1366, height=768, chart=False)
+    base, sid = watch.base, session_id(page)
+    notice = page.get_by_test_id("rate-notice")
+    api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 300})
+    page.wait_for_function("() => window.__backpropLab.store.step === 300")
+    expect(notice).to_be_hidden()  # η = 0.03: nothing to explain
+
+    api(base, "PATCH", f"/api/v1/sessions/{sid}/config", {"learning_rate": 1000})
+    api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 300})
+    page.wait_for_function("() => window.__backpropLab.store.step === 600")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_attribute("data-kinds", "blown saturated")
+    loss = api(base, "GET", f"/api/v1/sessions/{sid}")["metrics"]["train_loss"]
+    assert loss > 100 and page.evaluate("() => window.__backpropLab.store.state") != "diverged"
+    text = notice.inner_text()
+    assert "far above" in text and "at a learning rate of 1,000" in text
+    stopped = re.search(r"(\d) of 6 hidden neurons are saturated", text)
+    assert stopped and int(stopped.group(1)) >= 3, text
+    page.locator(".notices").screenshot(path=str(SCREENSHOTS / "lesson-rate-notice-en.png"))
+
+    page.get_by_test_id("language-select").select_option("id")
+    expect(notice).to_contain_text(f"{stopped.group(1)} dari 6 neuron tersembunyi jenuh")
+    expect(notice).to_contain_text("jauh di atas")
+    page.locator(".notices").screenshot(path=str(SCREENSHOTS / "lesson-rate-notice-id.png"))
+    watch.assert_clean()
+
+
+def test_dead_relus_at_a_huge_rate_are_explained_too(open_page):
+    page, watch = open_page(chart=False)
+    base, sid = watch.base, session_id(page)
+    api(base, "PATCH", f"/api/v1/sessions/{sid}/config", {"activation": "relu", "learning_rate": 1000})
+    page.wait_for_function("() => window.__backpropLab.store.config.activation === 'relu'")
+    api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 300})
+    page.wait_for_function("() => window.__backpropLab.store.step === 300")
+    notice = page.get_by_test_id("rate-notice")
+    expect(notice).to_be_visible()
+    assert notice.get_attribute("data-kinds").startswith("blown")
     watch.assert_clean()

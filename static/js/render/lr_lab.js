@@ -13,6 +13,7 @@ import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
+import { initRateNotice } from "./rate_notice.js";
 
 const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw costs 50–100 ms here
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
@@ -248,6 +249,7 @@ function render() {
 }
 
 export function initLrLabView() {
+  initRateNotice();
   const start = () => {
     const steps = analysis("race").steps;
     startRace(raceRates.value, clampToRange(steps, Number(raceSteps.value) || steps.default));

@@ -1,7 +1,9 @@
-"""Each gradient says what it is of, and a parameter's finite-difference check compares like
-with like: the one-sample check perturbs that sample's loss and sits beside that sample's
+"""Numbers that never contradict each other (issue 23), on a real uvicorn with a real WebSocket
+client. Each gradient says what it is of, and a parameter's finite-difference check compares
+like with like: the one-sample check perturbs that sample's loss and sits beside that sample's
 backprop gradient (the inspector's ∂L/∂w), the whole-set check beside the REST gradient of the
-training split's objective. A real uvicorn and a real WebSocket client."""
+training split's objective. Frames say how many hidden neurons have stopped learning, so the
+page can explain a rate that saturates them."""
 
 from __future__ import annotations
 
@@ -48,3 +50,29 @@ async def test_a_weight_checked_at_both_scopes_agrees_with_its_own_backprop_numb
     assert sample["relative_error"] < TOLERANCE and check["relative_error"] < TOLERANCE
     # two different numbers of one weight: why each must say what it is of
     assert not close(sample_backprop, whole_backprop)
+
+
+async def frame_after(live, steps: int, **config: object) -> dict:
+    sid = live.new_session(**config)
+    httpx.post(f"{live.base}/api/v1/sessions/{sid}/step", json={"steps": steps}, timeout=60).raise_for_status()
+    async with connect(f"{live.ws}/ws/sessions/{sid}", origin=live.base, max_size=2**24) as ws:
+        inbox = Inbox(ws)
+        await inbox.until("hello")
+        await inbox.send({"type": "step", "steps": 1})
+        return await inbox.until("frame", step=steps + 1)
+
+
+@pytest.mark.parametrize(("activation", "kind"), [("tanh", "saturated"), ("relu", "dead")])
+async def test_frames_count_the_hidden_neurons_a_huge_rate_stopped(live, activation, kind):
+    sane = await frame_after(live, 300, activation=activation)
+    assert sane["neurons"]["hidden"] == 6 and sane["neurons"]["kind"] == kind
+    assert sane["neurons"]["stopped"] <= 1  # a ReLU may lose one at a sane rate; a tanh none
+    huge = await frame_after(live, 300, activation=activation, learning_rate=1000)
+    assert huge["metrics"]["train_loss"] > 100  # stuck far above ln 2, yet finite: not "diverged"
+    if activation == "tanh":
+        assert huge["neurons"]["stopped"] == 6  # every tanh pinned at ±1
+
+
+async def test_a_linear_network_has_no_neuron_that_can_saturate(live):
+    frame = await frame_after(live, 5, activation="linear")
+    assert frame["neurons"] == {"hidden": 6, "stopped": 0, "kind": None}
