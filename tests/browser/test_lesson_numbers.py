@@ -64,7 +64,7 @@ def test_each_gradient_names_its_scope_and_the_check_compares_like_with_like(ope
     assert math.isclose(shown(page, "check-numerical"), whole_gradient, rel_tol=1e-6)
     assert shown(page, "check-error") < 1e-6 and shown(page, "check-error-sample") < 1e-6
     # plain decimals in what a class reads: no exponent in the gradients' columns
-    for cell in table.locator("td:nth-child(2), td:nth-child(3)").all_inner_texts():
+    for cell in table.locator("td:nth-child(2), td:nth-child(3)").all_text_contents():
         assert "e" not in cell, cell
     page.locator(INSPECTOR).scroll_into_view_if_needed()
     page.locator(INSPECTOR).screenshot(path=str(SCREENSHOTS / "lesson-numbers-inspector-en.png"))
@@ -174,4 +174,51 @@ def test_dead_relus_at_a_huge_rate_are_explained_too(open_page):
     notice = page.get_by_test_id("rate-notice")
     expect(notice).to_be_visible()
     assert notice.get_attribute("data-kinds").startswith("blown")
+    watch.assert_clean()
+
+
+# --- the lab's charts keep what matters on them -------------------------------------------------
+
+
+def tick_labels(page, selector: str) -> list[str]:
+    return page.locator(selector).all_text_contents()
+
+
+def test_the_u_curve_shows_the_current_rate_and_its_minimum_on_readable_log_ticks(open_page):
+    page, watch = open_page(width=1366, height=768)
+    page.get_by_test_id("lr-lab-view").scroll_into_view_if_needed()
+    chart = page.locator("#lr-line-chart")
+    page.wait_for_selector("#lr-line-chart[data-best-on-chart]", timeout=30_000)
+    # step 0 of the default classifier: a plateau, the bottom of the U ~100 × the rate away
+    assert chart.get_attribute("data-best-on-chart") == "true"
+    assert chart.get_attribute("data-axis") == "log"
+    labels = tick_labels(page, "#lr-line-chart .xtick text")
+    readable = {f"{m * 10.0**k:g}" for m in (1, 2, 5) for k in range(-3, 4)}
+    assert len(labels) >= 4 and set(labels) <= readable and "0.1" in labels and "1" in labels, labels
+    # the arrow of the current rate (0.03) is inside the plot, left of the minimum
+    arrow = page.locator("#lr-line-chart .annotation-arrow-g path").first.bounding_box()
+    plot = page.locator("#lr-line-chart .bglayer rect").first.bounding_box()
+    assert plot["x"] < arrow["x"] < plot["x"] + plot["width"] / 2
+    chart.screenshot(path=str(SCREENSHOTS / "lesson-u-curve-en.png"))
+    watch.assert_clean()
+
+
+def test_the_race_marks_a_curve_that_leaves_the_chart_with_its_value(open_page):
+    page, watch = open_page(width=1366, height=768)
+    page.get_by_test_id("lr-lab-view").scroll_into_view_if_needed()
+    rates = page.get_by_test_id("lr-race-rates")
+    rates.fill("0.03 3 1000")
+    page.get_by_test_id("lr-race-steps").fill("200")
+    page.get_by_test_id("lr-race-start").click()
+    page.wait_for_selector('#lr-race-copies[data-status="finished"]', timeout=60_000)
+    race = page.evaluate("() => window.__backpropLab.store.race")
+    huge = race["copies"][2]
+    assert huge["diverged_at"] is None and huge["loss"] > 100, "η = 1000: stuck far up, finite"
+    texts = page.locator("#lr-race-chart .annotation-text").all_text_contents()
+    marks = [text for text in texts if text.startswith("↑")]
+    assert any(mark.replace("↑", "").strip().startswith(str(int(huge["loss"]))[:2]) for mark in marks), marks
+    labels = tick_labels(page, "#lr-race-chart .ytick text")
+    assert all(label.replace(".", "").replace(",", "").isdigit() for label in labels), labels
+    assert not {"2", "5"} & set(labels) or "1" in labels, labels  # mantissas only beside their decade
+    page.locator("#lr-race-chart").screenshot(path=str(SCREENSHOTS / "lesson-race-en.png"))
     watch.assert_clean()

@@ -76,3 +76,21 @@ async def test_frames_count_the_hidden_neurons_a_huge_rate_stopped(live, activat
 async def test_a_linear_network_has_no_neuron_that_can_saturate(live):
     frame = await frame_after(live, 5, activation="linear")
     assert frame["neurons"] == {"hidden": 6, "stopped": 0, "kind": None}
+
+
+def test_a_log_spaced_loss_line_keeps_the_current_rate_and_the_bottom_of_the_u_on_it(live):
+    """Step 0 of the default classifier is a plateau: along the gradient the loss bottoms out
+    ~100 × the current rate away, where an even grid leaves the current rate without a point."""
+    sid = live.new_session()
+    url = f"{live.base}/api/v1/sessions/{sid}/loss-line"
+    line = httpx.post(url, json={"max_rate_multiple": 256, "spacing": "log"}, timeout=30).json()
+    rates = line["rates"]
+    assert rates[0] == pytest.approx(0.1 * 0.03) and rates[-1] == pytest.approx(256 * 0.03)
+    ratios = [b / a for a, b in zip(rates, rates[1:], strict=False)]
+    assert max(ratios) - min(ratios) < 1e-9  # geometric
+    assert rates[0] < line["current_rate"] < line["best_rate"] < rates[-1]
+    assert line["best_loss"] < line["current_loss"]
+    even = httpx.post(url, json={"max_rate_multiple": 256}, timeout=30).json()
+    assert even["rates"][0] == 0 and even["rates"][1] > line["current_rate"]  # linear: nothing near η
+    refused = httpx.post(url, json={"spacing": "cubic"}, timeout=30)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "spacing"]
