@@ -95,7 +95,7 @@ class LossLineIn(_Input):
     points: Annotated[int, within(LOSS_LINE_BOUNDS["points"])] = LINE_POINTS
     max_rate_multiple: Annotated[float, within(LOSS_LINE_BOUNDS["max_rate_multiple"])] = LINE_RATE_MULTIPLE
     spacing: Literal["linear", "log"] = Field(
-        "linear", description="linear: evenly from 0; log: geometrically from 0.1 × the current rate (a log axis)."
+        default="linear", description="linear: evenly from 0; log: geometrically from 0.1 × the current rate.",
     )
 
 
