@@ -222,3 +222,17 @@ def test_the_race_marks_a_curve_that_leaves_the_chart_with_its_value(open_page):
     assert not {"2", "5"} & set(labels) or "1" in labels, labels  # mantissas only beside their decade
     page.locator("#lr-race-chart").screenshot(path=str(SCREENSHOTS / "lesson-race-en.png"))
     watch.assert_clean()
+
+
+def test_a_regression_loss_that_zigzags_is_explained_as_oscillation(open_page):
+    page, watch = open_page("#dataset=plane&learning_rate=1", chart=False)
+    base, sid = watch.base, session_id(page)
+    notice = page.get_by_test_id("rate-notice")
+    for chunk in range(1, 31):  # one point of the loss curve per chunk of 10 steps
+        api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 10})
+        page.wait_for_function(f"() => window.__backpropLab.store.step === {10 * chunk}")
+    assert page.evaluate("() => window.__backpropLab.store.config.loss") == "mse"
+    expect(notice).to_be_visible()
+    expect(notice).to_have_attribute("data-kinds", "oscillating")
+    expect(notice).to_contain_text("goes up and down")
+    watch.assert_clean()

@@ -56,10 +56,11 @@ export function rateNotices() {
   if (losses.length >= 2 && Number.isFinite(loss)) {
     const lowest = Math.min(...losses);
     const swing = zigzag(losses);
-    if (loss > RISE * lowest) {
-      notices.push({ key: "rate.blown", vars: { loss: plainNumber(loss), lowest: plainNumber(lowest), rate } });
-    } else if (swing) {
+    // a zigzag says more than its highest point: it is named first
+    if (swing) {
       notices.push({ key: "rate.oscillating", vars: { low: plainNumber(swing.low), high: plainNumber(swing.high), n: swing.n, rate } });
+    } else if (loss > RISE * lowest) {
+      notices.push({ key: "rate.blown", vars: { loss: plainNumber(loss), lowest: plainNumber(lowest), rate } });
     }
   }
   if (neurons?.kind && neurons.stopped > 0 && neurons.stopped >= STOPPED_SHARE * neurons.hidden) {
