@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 
+import pytest
 from browser_helpers import SCREENSHOTS, api, session_id
 from playwright.sync_api import expect
 
@@ -92,26 +93,37 @@ def wait_surface(page, after: int = 0) -> int:
     return int(page.locator(PLOT).get_attribute("data-surface-id"))
 
 
-def test_the_surface_says_when_the_network_has_left_it_and_its_path_extends_live(open_page):
-    page, watch = open_page(width=1366, height=768)
+WORDS = {
+    "en": {"fallback": "two random directions until then",
+           "left": "The network has left this slice: at step 1,500 its real training loss is"},
+    "id": {"fallback": "sementara itu, dua arah acak",
+           "left": "Jaringan sudah meninggalkan irisan ini: pada langkah 1.500 kerugian pelatihan yang sebenarnya"},
+}
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 1366), ("id", 1024)])
+def test_the_surface_says_when_the_network_has_left_it_and_its_path_extends_live(open_page, lang, width):
+    page, watch = open_page(f"#lang={lang}", width=width, height=768)
+    words = WORDS[lang]
     base, sid = watch.base, session_id(page)
     page.get_by_test_id("loss-surface-view").scroll_into_view_if_needed()
     first = wait_surface(page)
     # a fresh network has no trajectory: PCA (the default) stands in with random directions, and says so
     assert page.evaluate("() => window.__backpropLab.store.surface.settings.directions") == "pca"
     assert page.evaluate("() => window.__backpropLab.store.surface.result.kind") == "random"
-    expect(page.get_by_test_id("surface-status")).to_contain_text("two random directions until then")
+    expect(page.get_by_test_id("surface-status")).to_contain_text(words["fallback"])
     drift = page.get_by_test_id("surface-drift")
     expect(drift).to_be_hidden()
 
     # trained on while the page stands still: the real loss falls, the slice under the dot does not
     api(base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 1500})
     expect(drift).to_be_visible()
-    expect(drift).to_contain_text("The network has left this slice: at step 1,500 its real training loss is")
+    expect(drift).to_contain_text(words["left"])
     real = api(base, "GET", f"/api/v1/sessions/{sid}")["metrics"]["train_loss"]
-    assert f"{real:.4f}" in drift.inner_text()
+    shown_real = f"{real:.4f}" if lang == "en" else f"{real:.4f}".replace(".", ",")
+    assert shown_real in drift.inner_text()
     page.get_by_test_id("surface-drift").scroll_into_view_if_needed()
-    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / "lesson-surface-drift-en.png"))
+    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / f"lesson-surface-drift-{lang}.png"))
 
     # re-centred: a PCA slice through the current weights, and the notice is gone
     page.get_by_test_id("surface-recentre").click()
@@ -129,7 +141,7 @@ def test_the_surface_says_when_the_network_has_left_it_and_its_path_extends_live
         expect(walk).to_have_attribute("data-points", str(chunk + 2))
     assert int(page.locator(PLOT).get_attribute("data-surface-id")) == second, "no new slice was needed"
     expect(drift).to_be_hidden()  # 60 steps along the PCA slice: it still holds the network
-    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / "lesson-surface-walk-en.png"))
+    page.get_by_test_id("loss-surface-view").screenshot(path=str(SCREENSHOTS / f"lesson-surface-walk-{lang}.png"))
     watch.assert_clean()
 
 
