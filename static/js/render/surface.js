@@ -181,7 +181,7 @@ function syncControls() {
   status.textContent =
     state === "computing" ? t("surface.computing")
       : state === "error" ? t("surface.failed", { message: store.surface.error ?? "" })
-        : state === "done" && result ? t("surface.done", { seconds: shortNumber(result.seconds, 2), step: result.step })
+        : state === "done" && result ? t("surface.done", { seconds: shortNumber(result.seconds, 2), step: groupedInteger(result.step) })
           : "";
   if (state === "done" && isFallback()) status.textContent += ` · ${t("surface.pca_fallback")}`;
   const drifted = state === "done" && result ? sliceDrift() : null;
