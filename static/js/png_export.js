@@ -70,9 +70,9 @@ function picture(container, text) {
   return out;
 }
 
-/** "output-circle-step-480.png": what the picture shows, safe on every file system. */
+/** "backprop-lab-output-circle-step-480.png": what the picture shows, safe on every file system. */
 function fileName(view) {
-  const stem = `${view}-${store.config?.dataset ?? "data"}-step-${store.step ?? 0}`;
+  const stem = `backprop-lab-${view}-${store.config?.dataset ?? "data"}-step-${store.step ?? 0}`;
   return `${stem.normalize("NFKD").replace(/[^A-Za-z0-9_]+/g, "-").replace(/^-+|-+$/g, "")}.png`;
 }
 

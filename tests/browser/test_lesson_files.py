@@ -51,15 +51,15 @@ def test_png_pictures_are_twice_the_view_and_carry_a_caption(open_page):
     page, watch = open_page("#lang=id", width=1366, height=768, chart=False)
     api(watch.base, "POST", f"/api/v1/sessions/{session_id(page)}/step", {"steps": 25})
     page.wait_for_function("() => window.__backpropLab.store.step === 25")
-    for button, view, name in (("png-output", "#decision-boundary", "output-circle-step-25.png"),
-                               ("png-network", "#network-view", "network-circle-step-25.png")):
+    for button, view, name in (("png-output", "#decision-boundary", "backprop-lab-output-circle-step-25.png"),
+                               ("png-network", "#network-view", "backprop-lab-network-circle-step-25.png")):
         box = page.locator(view).bounding_box()
         with page.expect_download() as caught:
             page.get_by_test_id(button).click()
         download = caught.value
         assert download.suggested_filename == name
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"lesson-files-{name}"
+        path = SCREENSHOTS / f"{name}"
         download.save_as(path)
         width, height = png_size(path.read_bytes())
         assert width >= 2 * round(box["width"]) - 1 and height > 2 * box["height"], (width, height, box)
