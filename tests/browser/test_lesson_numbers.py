@@ -69,6 +69,18 @@ def test_each_gradient_names_its_scope_and_the_check_compares_like_with_like(ope
         assert "e" not in cell, cell
     page.locator(INSPECTOR).scroll_into_view_if_needed()
     page.locator(INSPECTOR).screenshot(path=str(SCREENSHOTS / "lesson-numbers-inspector-en.png"))
+
+    # a hidden neuron: its bias's gradients, each with its scope, and its check at both scopes
+    page.locator('.neuron-hit[data-column="1"][data-index="1"]').click()
+    page.wait_for_selector(f'{INSPECTOR} [data-name="bias-gradient"]')
+    expect(page.locator(f'{INSPECTOR} [data-name="bias-gradient"]')).to_have_attribute("data-scope", "sample")
+    assert shown(page, "bias-gradient") == trace["layers"][0]["bias_gradients"][1]
+    expect(page.locator(f'{INSPECTOR} [data-name="batch-gradient"]')).to_have_attribute("data-scope", "batch")
+    page.get_by_test_id("parameter-check-button").click()
+    page.wait_for_selector(f'{INSPECTOR} [data-name="check-error-sample"]')
+    assert math.isclose(shown(page, "check-backprop-sample"), trace["layers"][0]["bias_gradients"][1], rel_tol=1e-9)
+    assert math.isclose(shown(page, "check-backprop"), whole["layers"][0]["biases"][1], rel_tol=1e-9)
+    page.locator(INSPECTOR).screenshot(path=str(SCREENSHOTS / "lesson-numbers-neuron-en.png"))
     watch.assert_clean()
 
 

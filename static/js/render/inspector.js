@@ -18,7 +18,7 @@
 
 import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
-import { factor, fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
+import { fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
@@ -39,14 +39,17 @@ let checkResult = null;
 
 // --- small DOM helpers ----------------------------------------------------------------------
 
-/** A number as shown: short text, full precision in data-value and the title. */
+/** A number as shown: a plain decimal (below), full precision in data-value and the title. */
 function num(value, name, { asFactor = false, digits = 4 } = {}) {
-  const span = el("span", "num", asFactor ? factor(value, digits) : shortNumber(value, digits));
+  const text = plainDecimal(value, digits);
+  const span = el("span", "num", asFactor && value < 0 ? `(${text})` : text);
   if (name) span.dataset.name = name;
   span.dataset.value = String(value);
   span.title = fullNumber(value);
   return span;
 }
+
+const decimalFormats = new Map(); // Intl formats by language and precision
 
 /** A plain decimal with `digits` significant digits ("0.000754", "−0.302"; "0,000754" in
  * Indonesian): what a class reads off a projector, where "7.54e−4" would stop the lesson. Only
@@ -54,14 +57,19 @@ function num(value, name, { asFactor = false, digits = 4 } = {}) {
 function plainDecimal(value, digits = 4) {
   const magnitude = Math.abs(value);
   if (!Number.isFinite(value) || magnitude === 0 || magnitude < 1e-6 || magnitude >= 1e6) return shortNumber(value, digits);
-  const locale = store.lang === "id" ? "id-ID" : "en-US";
-  return new Intl.NumberFormat(locale, { maximumSignificantDigits: digits, useGrouping: false }).format(value).replace("-", "−");
+  const key = `${store.lang}:${digits}`;
+  let formatter = decimalFormats.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(store.lang === "id" ? "id-ID" : "en-US", { maximumSignificantDigits: digits, useGrouping: false });
+    decimalFormats.set(key, formatter); // one per language and precision: the inspector writes hundreds a second
+  }
+  return formatter.format(value).replace("-", "−");
 }
+
 
 /** A gradient as shown: a plain decimal, full precision in data-value, and what it is of. */
 function gradientNumber(value, name, scope) {
   const span = num(value, name);
-  span.textContent = plainDecimal(value);
   span.dataset.scope = scope;
   return span;
 }
