@@ -107,6 +107,13 @@ def test_the_3d_toggle_switches_to_a_surface_and_back(open_page):
     page.wait_for_function(f"() => document.querySelector('{PLOT}').dataset.view === '3d'")
     expect(page.locator(f"{PLOT} .gl-container")).to_have_count(1)
     expect(page.get_by_test_id("surface-point")).to_be_hidden()  # the point is a trace of the 3-D scene
+    # the walk since the slice extends the 3-D path too
+    path_length = f"() => document.querySelector('{PLOT}').data[1].x.length"
+    before = page.evaluate(path_length)
+    for step in (2, 4):
+        api(watch.base, "POST", f"/api/v1/sessions/{session_id(page)}/step", {"steps": 2})
+        page.wait_for_function(f"() => window.__backpropLab.store.step === {step}")
+    page.wait_for_function(f"(before) => ({path_length})() >= before + 2", arg=before)
     screenshot(page, "surface-3d")
     page.get_by_test_id("surface-3d").uncheck()
     page.wait_for_function(f"() => document.querySelector('{PLOT}').dataset.view === 'contour'")

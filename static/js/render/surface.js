@@ -320,7 +320,13 @@ function placePoint() {
     marker.hidden = true;
     walkLayer.style.display = "none";
     const height = heightAt(result, drawnZ, point[0], point[1]);
-    window.Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]], z: [[height]] }, [2]);
+    // the path recorded up to the slice, then the walk since, and the point: one restyle
+    const path = [...result.trajectory, ...walkSinceSlice().slice(1)];
+    window.Plotly.restyle(plot, {
+      x: [path.map((p) => p[0]), [point[0]]],
+      y: [path.map((p) => p[1]), [point[1]]],
+      z: [path.map(([a, b]) => heightAt(result, drawnZ, a, b)), [height]],
+    }, [1, 2]);
     return;
   }
   const width = plotWidth - MARGIN.l - MARGIN.r;
