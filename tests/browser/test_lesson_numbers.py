@@ -259,4 +259,5 @@ def test_a_regression_loss_that_zigzags_is_explained_as_oscillation(open_page):
     expect(notice).to_be_visible()
     expect(notice).to_have_attribute("data-kinds", "oscillating")
     expect(notice).to_contain_text("goes up and down")
+    expect(notice).to_contain_text("at a learning rate of 1, with batches of 10 samples")
     watch.assert_clean()

@@ -14,8 +14,13 @@ import { DIRTY, markDirty, store } from "../store.js";
 
 const RISE = 3; // the loss above 3× the lowest it had reached: overshooting
 const WINDOW = 20; // the last points of the loss curve looked at for a zigzag
-const TURNS = 0.4; // at least this share of them turn (up after down, or down after up) …
-const SWING = 0.1; // … and the loss spans at least this share of its mean over them
+// A zigzag: at least TURNS of the window's points turn (up after down, or down after up) and its
+// highest is ZIGZAG_RATIO × its lowest. Measured on 200 × 20 steps: never on the defaults, nor
+// on xor, spiral, iris, multi_gaussian or plane (mse) at η 0.03; plane at η = 1 and circle at
+// η = 1 or 3 in most windows; circle with batches of 1 in 52 of 181 (stochastic noise that a
+// smaller rate or a larger batch does settle, which the words say).
+const TURNS = 0.4;
+const ZIGZAG_RATIO = 3;
 const STOPPED_SHARE = 0.5; // at least half of the hidden neurons stopped learning
 
 let neurons = null; // the last frame's {hidden, stopped, kind}
@@ -41,8 +46,7 @@ function zigzag(losses) {
   }
   const low = Math.min(...recent);
   const high = Math.max(...recent);
-  const mean = recent.reduce((sum, value) => sum + value, 0) / recent.length;
-  if (turns < TURNS * (recent.length - 2) || high - low < SWING * mean) return null;
+  if (turns < TURNS * (recent.length - 2) || !(high >= ZIGZAG_RATIO * low)) return null;
   return { low, high, n: recent.length };
 }
 
@@ -58,7 +62,8 @@ export function rateNotices() {
     const swing = zigzag(losses);
     // a zigzag says more than its highest point: it is named first
     if (swing) {
-      notices.push({ key: "rate.oscillating", vars: { low: plainNumber(swing.low), high: plainNumber(swing.high), n: swing.n, rate } });
+      const batch = readableNumber(Math.min(store.config.batch_size, store.dataset?.train?.points?.length ?? Infinity));
+      notices.push({ key: "rate.oscillating", vars: { low: plainNumber(swing.low), high: plainNumber(swing.high), n: swing.n, rate, batch } });
     } else if (loss > RISE * lowest) {
       notices.push({ key: "rate.blown", vars: { loss: plainNumber(loss), lowest: plainNumber(lowest), rate } });
     }
