@@ -128,7 +128,7 @@ export function walkSinceSlice() {
   return livePathFor === store.surface.result?.surface_id ? livePath : [];
 }
 
-/** The slice's loss at (α, β): bilinear between the grid's four corners, null off the grid or
+/** The slice's loss at (α, β): bilinear between the grid's four corners; null off the grid, NaN
  * where a corner is not finite. loss[i][j] is at x[i], y[j]. */
 export function sliceLossAt(result, alpha, beta) {
   const { x, y, loss } = result;
@@ -141,7 +141,7 @@ export function sliceLossAt(result, alpha, beta) {
   const u = fi - i;
   const v = fj - j;
   const corners = [loss[i][j], loss[i + 1][j], loss[i][j + 1], loss[i + 1][j + 1]];
-  if (corners.some((value) => value === null || !Number.isFinite(value))) return null;
+  if (corners.some((value) => value === null || !Number.isFinite(value))) return NaN;
   return (1 - u) * (1 - v) * corners[0] + u * (1 - v) * corners[1] + (1 - u) * v * corners[2] + u * v * corners[3];
 }
 
@@ -154,6 +154,7 @@ function driftOf(frame, result) {
   if (!Number.isFinite(real) || metricsStep !== frame.step) return drift;
   const [alpha, beta] = frame.surface_point;
   const slice = sliceLossAt(result, alpha, beta);
+  if (Number.isNaN(slice)) return drift; // an overflowed corner: nothing to compare with here
   if (slice !== null && Math.abs(slice - real) <= DRIFT_SHARE * Math.max(Math.abs(real), 1e-12)) return null;
   return { real, slice, step: frame.step };
 }
