@@ -50,6 +50,8 @@ LOSS_LINE_BOUNDS: dict[str, Interval] = {
 RANGE_TEST_STEPS = Interval(10, 10_000, integer=True)
 LINE_POINTS = 101  # the loss line's points unless asked for others
 LINE_RATE_MULTIPLE = 4.0  # … and how far it reaches, in multiples of the current rate
+LINE_SPACINGS = ("linear", "log")  # how the line's rates are spread
+LOG_LINE_START = 0.1  # a log-spaced line starts at this multiple of the current rate (or 1/10 of its end)
 SMOOTHING_WINDOW = 0.05  # the range test's moving average spans about this share of its steps
 EXPLODES = 4.0  # the range test stops when the smoothed loss passes this many times its best
 
@@ -60,7 +62,7 @@ class LossLine:
     """The data loss along −g from the current weights. Non-finite losses stay non-finite here
     (a caller that publishes them must say so)."""
 
-    rates: np.ndarray  # (points,) η from 0 to max_rate_multiple × current_rate
+    rates: np.ndarray  # (points,) η up to max_rate_multiple × current_rate, from 0 (linear) or geometric (log)
     losses: np.ndarray  # (points,) L_data(θ − η·g)
     current_rate: float  # the trainer's learning rate
     current_loss: float  # L_data(θ): today's loss, η = 0
@@ -71,20 +73,29 @@ class LossLine:
     gradient_norm: float  # |g|
 
 
-def loss_line(trainer: Trainer, points: int = LINE_POINTS, max_rate_multiple: float = LINE_RATE_MULTIPLE) -> LossLine:
+def loss_line(trainer: Trainer, points: int = LINE_POINTS, max_rate_multiple: float = LINE_RATE_MULTIPLE,
+              spacing: str = "linear") -> LossLine:
     """The U-curve of the trainer's current weights along its full-batch gradient (see the
-    module docstring). `points` rates evenly spaced from 0 to `max_rate_multiple` × the
-    current rate (each within `LOSS_LINE_BOUNDS`); the current rate itself is evaluated
-    exactly, whether on the grid or not."""
+    module docstring). `points` rates up to `max_rate_multiple` × the current rate (each within
+    `LOSS_LINE_BOUNDS`): evenly spaced from 0 (`linear`), or geometrically from `LOG_LINE_START`
+    × the current rate (`log`: for a line reaching hundreds of times the rate, drawn on a log
+    axis, where an even grid would leave the current rate's neighbourhood without a point). The
+    current rate itself is evaluated exactly, whether on the grid or not."""
     check_bound("points", points, LOSS_LINE_BOUNDS["points"])
     check_bound("max_rate_multiple", max_rate_multiple, LOSS_LINE_BOUNDS["max_rate_multiple"])
+    if spacing not in LINE_SPACINGS:
+        raise ValueError(f"spacing: {spacing!r} is not one of {', '.join(LINE_SPACINGS)}")
     config, network = trainer.config, trainer.network
     train = trainer.dataset.train
     objective = Objective(network, trainer.loss, train.inputs, train.targets, config.regularization,
                           config.regularization_rate)
     current_loss, _, gradient = objective.gradient()  # gradient (P,) of the objective
     current_rate = float(config.learning_rate)
-    rates = current_rate * max_rate_multiple * (np.arange(points) / (points - 1))  # (points,)
+    if spacing == "log":
+        start = min(LOG_LINE_START, max_rate_multiple / 10)
+        rates = current_rate * np.geomspace(start, max_rate_multiple, points)  # (points,)
+    else:
+        rates = current_rate * max_rate_multiple * (np.arange(points) / (points - 1))  # (points,)
     evaluated = np.append(rates, current_rate)  # (points + 1,) the last is the current rate
     out = np.zeros(evaluated.shape[0])  # (points + 1,)
     workspace = Workspace(network.layout, train.size)

@@ -9,6 +9,11 @@ Whether the target asks for classification or regression is decided from its val
 - only whole numbers with at most 32 distinct values (``0``, ``1``, ``2``) → classification;
 - anything else (``3.7``, ``12.25``, or many distinct integers) → regression.
 
+Cells may be separated by commas, semicolons or tabs, whichever the header line holds most of:
+a spreadsheet in a locale whose decimal separator is a comma (Indonesian, most of Europe)
+writes ";" between cells and "0,5" for a half, so in a file separated by semicolons or tabs a
+number with a decimal comma ("0,5", "−1.234,5") reads as that number.
+
 Every problem is reported as a `CsvError` that names the line and the column, because a
 student fixing a file in a spreadsheet needs to know where to look, not a stack trace.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,15 +129,35 @@ def _is_blank(cells: list[str]) -> bool:
     return all(cell.strip() == "" for cell in cells)
 
 
+DELIMITERS = (",", ";", "\t")
+# A number written with a decimal comma, its thousands grouped by points or not: "0,5", "-1.234,5".
+DECIMAL_COMMA = re.compile(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)?,\d+([eE][+-]?\d+)?$")
+
+
+def _delimiter(text: str) -> str:
+    """The separator the first non-blank line (the header) holds most of; a comma on a tie."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return max(DELIMITERS, key=lambda delimiter: (header.count(delimiter), delimiter == ","))
+
+
+def _decimal_point(cell: str) -> str:
+    """ "1.234,5" → "1234.5"; any other cell unchanged (only for files not separated by commas)."""
+    return cell.replace(".", "").replace(",", ".") if DECIMAL_COMMA.match(cell) else cell
+
+
 def _read_rows(text: str, max_rows: int) -> list[tuple[int, list[str]]]:
     """Non-blank rows as (line number, stripped cells); blank lines anywhere are skipped."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:
             if _is_blank(cells):
                 continue
-            rows.append((reader.line_num, [cell.strip() for cell in cells]))
+            stripped = [cell.strip() for cell in cells]
+            if delimiter != ",":
+                stripped = [_decimal_point(cell) for cell in stripped]
+            rows.append((reader.line_num, stripped))
             if len(rows) - 1 > max_rows:  # the first row is the header
                 message = f"too many rows: at most {max_rows} data rows are allowed"
                 raise CsvError(message, row=reader.line_num, code="too_many_rows", params={"maximum": max_rows})

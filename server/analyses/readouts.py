@@ -8,11 +8,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from backprop_lab.engine.gradcheck import Objective, check_parameter
-from backprop_lab.engine.network import Network
+import numpy as np
+
+from backprop_lab.engine.gradcheck import Objective, ParameterCheck, check_parameter
+from backprop_lab.engine.kernels.passes import forward_pass, hidden_slopes
+from backprop_lab.engine.network import Network, as_rows
 from backprop_lab.engine.probe import probe_sample
 from backprop_lab.engine.trace import SampleTrace
 from backprop_lab.engine.trainer import Trainer
+from backprop_lab.engine.workspace import Workspace
 from backprop_lab.server.wire import views
 from backprop_lab.server.wire.problems import InvalidInput
 
@@ -62,6 +66,42 @@ def forward_seconds(trainer: Trainer, repeats: int = 3) -> float:
     return best
 
 
+# A hidden neuron has stopped learning when f′(z) < STOPPED_SLOPE on at least STOPPED_SHARE of the
+# training samples: a tanh at ±0.995 (|z| > 3), a sigmoid under 0.01 or over 0.99 (|z| > 4.6), a
+# ReLU at z ≤ 0 (dead). Its incoming weights then get (almost) no gradient: the chain rule
+# multiplies every δ that passes through it by f′(z). A leaky ReLU keeps its 0.01 and is not counted.
+STOPPED_SLOPE = 0.01
+STOPPED_SHARE = 0.95
+STOPPED_KIND = {"tanh": "saturated", "sigmoid": "saturated", "relu": "dead", "leaky_relu": "dead"}
+
+
+def neuron_health(trainer: Trainer) -> JSON:
+    """How many hidden neurons have stopped learning on the training split: `{"hidden", "stopped",
+    "kind"}` (kind `saturated` for tanh and sigmoid, `dead` for ReLU, null for linear). One forward
+    pass and the engine's own slopes (`kernels.passes.hidden_slopes`, what the inspector shows as
+    f′(z)) over the split; nothing is recomputed here but the counting."""
+    network = trainer.network
+    layout = network.layout
+    inputs = as_rows(trainer.dataset.train.inputs)
+    rows = inputs.shape[0]
+    hidden = int(sum(layout.layer_sizes[1:-1]))
+    kind = STOPPED_KIND.get(trainer.config.activation)
+    if kind is None or hidden == 0 or rows == 0:
+        return {"hidden": hidden, "stopped": 0, "kind": kind}
+    workspace = Workspace(layout, rows)
+    slopes = np.zeros_like(workspace.z_buffer)  # f′(z) blocks, laid out like z
+    with np.errstate(all="ignore"):
+        forward_pass(layout.table, network.codes, network.parameters, inputs, rows, workspace.z_buffer,
+                     workspace.a_buffer)
+        hidden_slopes(layout.table, network.codes, rows, rows, workspace.z_buffer, workspace.a_buffer, slopes)
+    stopped = 0
+    for layer in range(network.depth - 1):
+        block = workspace.block(slopes, layer, rows)  # (rows, n_out)
+        flat = np.mean(~(np.abs(block) >= STOPPED_SLOPE), axis=0)  # (n_out,) share of samples, NaN counts
+        stopped += int(np.count_nonzero(flat >= STOPPED_SHARE))
+    return {"hidden": hidden, "stopped": stopped, "kind": kind}
+
+
 def params(trainer: Trainer) -> JSON:
     layout = trainer.network.layout
     return {"layers": views.layers_view(layout, trainer.network.parameters.copy())}
@@ -102,13 +142,28 @@ def parameter_index(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> 
         ) from None
 
 
-def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int) -> JSON:
-    """Backprop against central differences for one parameter (2 forward passes)."""
-    result = check_parameter(objective(trainer), parameter_index(trainer, layer, kind, i, j))
+def _check_view(result: ParameterCheck, scope: str, samples: int) -> JSON:
     return {
-        "layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None,
+        "scope": scope,
+        "samples": samples,
         "backprop": views.finite_or_none(result.backprop),
         "numerical": views.finite_or_none(result.numerical),
         "relative_error": views.finite_or_none(result.relative_error),
         "forward_passes": result.forward_passes,
     }
+
+
+def parameter_check(trainer: Trainer, layer: int, kind: str, i: int, j: int, split: str = "train",
+                    index: int = 0) -> JSON:
+    """Backprop against central differences for one parameter, at two scopes, each comparing
+    like with like (the analytic derivative of exactly the function the differences perturb):
+    the whole training split's objective (data loss + penalty; the top-level numbers, what the
+    gradient check and the REST gradients use) and, under `sample`, the data loss of the one
+    sample the inspector shows (`split`, `index`; no penalty, as its trace). Four forward passes."""
+    flat = parameter_index(trainer, layer, kind, i, j)
+    whole = _check_view(check_parameter(objective(trainer), flat), "train", trainer.dataset.train.size)
+    data = trainer.dataset.train if split == "train" else trainer.dataset.test
+    one = Objective(trainer.network, trainer.loss, data.inputs[index:index + 1], data.targets[index:index + 1],
+                    "none", 0.0)
+    sample = {**_check_view(check_parameter(one, flat), "sample", 1), "split": split, "index": index}
+    return {"layer": layer, "kind": kind, "i": i, "j": j if kind == "weight" else None, **whole, "sample": sample}

@@ -32,7 +32,7 @@ from typing import Any
 
 from backprop_lab.engine.trace import SampleTrace
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.analyses import heatmaps
+from backprop_lab.server.analyses import heatmaps, readouts
 from backprop_lab.server.live.recording import History
 from backprop_lab.server.runtime.cadence import ByteBudget, Cadence
 from backprop_lab.server.runtime.fanout import Part
@@ -55,6 +55,7 @@ class FrameBuilder:
         self._grid: heatmaps.HeatmapGrid | None = None
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
+        self._neurons: JSON | None = None  # readouts.neuron_health at the metrics' step
         self._numbers_due = True  # re-evaluated since the last frame that carried the numbers
         self._budget = ByteBudget(timing.frame_bytes_per_second)  # when frames may carry arrays
         self._packer: frame_codec.FramePacker | None = None
@@ -109,6 +110,7 @@ class FrameBuilder:
         if refresh or self._metrics is None:
             self._metrics = views.trainer_metrics(trainer)
             history.record(step, self._metrics)
+            self._neurons = readouts.neuron_health(trainer)
             self._probe = views.probe_view(probe_trace())
             self._evaluated_step = step
             self._evaluated_at = started
@@ -126,6 +128,7 @@ class FrameBuilder:
             "state": state,
             "metrics": self._metrics,
             "metrics_step": self._evaluated_step,
+            "neurons": self._neurons,
             "steps_per_second": round(self.measured_speed, 1) if running else 0.0,
         }
         if extras:

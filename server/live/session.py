@@ -429,7 +429,7 @@ class Session:
 
     def check_parameter(self, layer: int, kind: str, i: int, j: int) -> JSON:
         self._check_open()
-        return readouts.parameter_check(self.trainer, layer, kind, i, j)
+        return readouts.parameter_check(self.trainer, layer, kind, i, j, self.probe.split, self.probe.index)
 
     # --- the learning-rate race (training thread) ------------------------------------------
     def start_race(self, rates: list[float], steps: int, steps_per_second: float,

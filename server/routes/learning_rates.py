@@ -84,7 +84,8 @@ async def read_loss_line(
 
     def compute(trainer: Trainer) -> dict:
         rate_experiments.check_line_cost(trainer, request.points, cap)
-        return rate_experiments.line_view(loss_line(trainer, request.points, request.max_rate_multiple))
+        return rate_experiments.line_view(loss_line(trainer, request.points, request.max_rate_multiple,
+                                                    request.spacing))
 
     return JSONBody(await session.read(compute))
 

@@ -115,12 +115,16 @@ class LossLineIn(_Input):
 
     points: Annotated[int, within(LOSS_LINE_BOUNDS["points"])] = LINE_POINTS
     max_rate_multiple: Annotated[float, within(LOSS_LINE_BOUNDS["max_rate_multiple"])] = LINE_RATE_MULTIPLE
+    spacing: Literal["linear", "log"] = Field(
+        default="linear", description="linear: evenly from 0; log: geometrically from 0.1 × the current rate.",
+    )
 
 
 class LossLineOut(BaseModel):
     """The loss along the full-batch gradient at rates from 0 to a multiple of the current rate."""
 
-    rates: list[float] = Field(description="η from 0 to max_rate_multiple × current_rate, evenly spaced.")
+    rates: list[float] = Field(description="η up to max_rate_multiple × current_rate: evenly spaced from 0, or "
+                               "geometrically from 0.1 × current_rate (spacing log).")
     loss: list[MaybeNumber] = Field(description="Data loss on the training split at θ − η·g.")
     current_rate: float
     current_loss: MaybeNumber = Field(description="Today's loss (η = 0).")

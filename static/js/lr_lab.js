@@ -11,11 +11,15 @@ import { changeConfig } from "./settings.js";
 import { explain } from "./refusals.js";
 import { applyRace, pushError, setLossLine, setRangeTest, store } from "./store.js";
 
-// The line spans the server's default multiple of the current rate, or WIDENING times more (up
-// to WIDENINGS times) while its lowest point is still its last: a rate far too small should
-// show how far the bottom of the U is, not a slope that goes on falling.
+// The line spans the server's default multiple of the current rate, or WIDENING times more while
+// its lowest point is still its last, up to the largest multiple the server takes: a rate far
+// too small (on a plateau the bottom of the U can lie 100–1,000 × the rate away) should show
+// where the bottom is, not a slope that goes on falling. The view draws a wide line on a log axis,
+// so the current rate stays on the chart beside the minimum.
 const WIDENING = 4;
-const WIDENINGS = 3;
+// A line reaching past this multiple of the current rate is asked for log-spaced and drawn on a
+// log axis: on an even grid and a linear axis the current rate would sit in the first pixels.
+const LOG_LINE_FROM = 16;
 
 /** How many rates one sweep job takes (the server's `jobs.max_rates`; a live race takes fewer). */
 function sweepCopies() {
@@ -109,11 +113,12 @@ export async function refreshLossLine() {
   lineInFlight = true;
   lineStep = store.step;
   try {
-    let multiple = analysis("loss_line").max_rate_multiple.default;
+    const multiples = analysis("loss_line").max_rate_multiple;
+    let multiple = multiples.default;
     let result = await api.lossLine(id, { max_rate_multiple: multiple });
-    for (let widened = 0; widened < WIDENINGS && result.best_rate >= result.rates[result.rates.length - 1]; widened++) {
-      multiple *= WIDENING;
-      result = await api.lossLine(id, { max_rate_multiple: multiple });
+    while (result.best_rate >= result.rates[result.rates.length - 1] && multiple < multiples.max) {
+      multiple = Math.min(multiple * WIDENING, multiples.max);
+      result = await api.lossLine(id, { max_rate_multiple: multiple, spacing: multiple > LOG_LINE_FROM ? "log" : "linear" });
     }
     setLossLine({ status: "done", result });
   } catch (error) {

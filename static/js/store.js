@@ -105,8 +105,9 @@ export const store = {
   replay: null,
   surface: {
     // what the picker asks for (docs/api.md, "Loss surface"); span and resolution start at the
-    // server's defaults (setOptions)
-    settings: { directions: "weights", weightMode: "largest", seed: 0, span: null, resolution: null, view3d: false },
+    // server's defaults (setOptions); PCA by default: the view that shows descent honestly
+    // (measured, static/js/surface.js)
+    settings: { directions: "pca", weightMode: "largest", seed: 0, span: null, resolution: null, view3d: false },
     picked: [], // up to two edges {layer, i, j} picked in the network view, oldest first
     picking: false, // clicks on edges in the network view pick the surface's weights
     status: "idle", // idle | computing | done | error

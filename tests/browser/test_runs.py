@@ -123,7 +123,8 @@ def test_rename_delete_and_import_from_the_keyboard(open_page, tmp_path):
 
 def test_the_network_and_output_views_download_as_png(open_page):
     page, watch = open_page(chart=False)
-    for button, name in (("png-network", "backprop-lab-network.png"), ("png-output", "backprop-lab-output.png")):
+    for button, name in (("png-network", "backprop-lab-network-circle-step-0.png"),
+                         ("png-output", "backprop-lab-output-circle-step-0.png")):
         with page.expect_download() as download:
             page.get_by_test_id(button).click()
         saved = download.value

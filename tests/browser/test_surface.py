@@ -38,7 +38,8 @@ def test_the_surface_draws_and_the_current_point_moves_while_training(open_page)
     show_panel(page)
     first = wait_surface(page)
     result = page.evaluate("() => window.__backpropLab.store.surface.result")
-    assert len(result["loss"]) == 41 and len(result["loss"][0]) == 41 and result["kind"] == "weights"
+    # PCA by default; at step 0 there is no trajectory yet, so two random directions stand in
+    assert len(result["loss"]) == 41 and len(result["loss"][0]) == 41 and result["kind"] == "random"
     contours_drawn(page)
     expect(page.get_by_test_id("surface-status")).to_contain_text("0")  # centred on step 0
     # the page shows the server's own numbers: the centre is the session's training loss
@@ -106,6 +107,13 @@ def test_the_3d_toggle_switches_to_a_surface_and_back(open_page):
     page.wait_for_function(f"() => document.querySelector('{PLOT}').dataset.view === '3d'")
     expect(page.locator(f"{PLOT} .gl-container")).to_have_count(1)
     expect(page.get_by_test_id("surface-point")).to_be_hidden()  # the point is a trace of the 3-D scene
+    # the walk since the slice extends the 3-D path too
+    path_length = f"() => document.querySelector('{PLOT}').data[1].x.length"
+    before = page.evaluate(path_length)
+    for step in (2, 4):
+        api(watch.base, "POST", f"/api/v1/sessions/{session_id(page)}/step", {"steps": 2})
+        page.wait_for_function(f"() => window.__backpropLab.store.step === {step}")
+    page.wait_for_function(f"(before) => ({path_length})() >= before + 2", arg=before)
     screenshot(page, "surface-3d")
     page.get_by_test_id("surface-3d").uncheck()
     page.wait_for_function(f"() => document.querySelector('{PLOT}').dataset.view === 'contour'")
@@ -128,6 +136,8 @@ def test_two_edges_clicked_in_the_network_view_become_the_axes(open_page):
     page, watch = open_page(chart=False)
     page.evaluate("() => document.querySelector('#loss-surface-view').scrollIntoView()")
     first = wait_surface(page)
+    page.get_by_test_id("surface-directions").select_option("weights")
+    first = wait_surface(page, first, "weights")
     page.get_by_test_id("surface-weight-mode").select_option("picked")
     second = wait_surface(page, first)  # until two are picked: the largest gradient's
     expect(page.locator("#surface-pick-toggle")).to_have_attribute("aria-pressed", "true")
@@ -146,6 +156,11 @@ def test_the_panel_works_from_the_keyboard(open_page):
     page, watch = open_page(chart=False)
     page.evaluate("() => document.querySelector('#loss-surface-view').scrollIntoView()")
     first = wait_surface(page)
+    page.get_by_test_id("surface-directions").focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # PCA → random → two weights
+    expect(page.get_by_test_id("surface-directions")).to_have_value("weights")
+    first = wait_surface(page, first, "weights")
     # pick two edges from the inspector's list with the keyboard, then use each
     page.get_by_test_id("surface-weight-mode").focus()
     page.keyboard.press("ArrowDown")  # "two edges I pick"

@@ -113,6 +113,25 @@ def test_too_many_columns_are_refused():
     assert "5 columns" in str(error) and "at most 4" in str(error)
 
 
+def test_a_semicolon_csv_with_decimal_commas_reads_as_excel_in_an_indonesian_locale_wrote_it():
+    # what Excel saves as "CSV" when Windows' decimal separator is a comma
+    table = parse_csv("panjang;lebar;nilai\r\n0,5;-1.234,25;3,75\r\n2;1,5e-3;4\r\n", name="nilai.csv")
+    assert table.column_names == ("panjang", "lebar") and table.target_name == "nilai"
+    assert table.values.tolist() == [[0.5, -1234.25], [2.0, 0.0015]]
+    assert table.is_regression and table.target_values is not None
+    assert table.target_values.tolist() == [3.75, 4.0]
+
+
+def test_a_tab_separated_file_with_text_classes_is_read_too():
+    table = parse_csv("x1\tx2\tkelas\n0,1\t0,2\tmerah\n0,3\t0,4\tbiru\n")
+    assert table.values.tolist() == [[0.1, 0.2], [0.3, 0.4]] and table.class_names == ("biru", "merah")
+
+
+def test_a_comma_separated_file_keeps_commas_as_separators_not_decimals():
+    table = parse_csv('a,b,c\n1,2,"x,y"\n3,4,z\n')
+    assert table.values.tolist() == [[1.0, 2.0], [3.0, 4.0]] and table.class_names == ("x,y", "z")
+
+
 def test_a_single_column_is_refused():
     error = refused("label\na\nb\n")
     assert error.row == 1

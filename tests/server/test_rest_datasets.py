@@ -30,6 +30,22 @@ def test_an_uploaded_csv_becomes_a_data_set_for_sessions(http):
     assert back["layer_sizes"] == [2, 3, 2] and back["config"]["dataset"] == "circle"
 
 
+def test_a_semicolon_csv_with_decimal_commas_from_excel_uploads_like_any_other(http):
+    text = "panjang;lebar;jenis\r\n" + "".join(f"{i},5;{i % 3},25;{'ab'[i % 2]}\r\n" for i in range(6))
+    response = upload(http, text, "excel-id.csv")
+    assert response.status_code == 201, response.text
+    table = response.json()
+    assert (table["features"], table["target"], table["classes"]) == (["panjang", "lebar"], "jenis", 2)
+    session = http.post("/api/v1/sessions", json={"dataset": table["id"], "train_ratio": 0.5}).json()
+    data = http.get(f"/api/v1/sessions/{session['id']}/dataset").json()
+    points = sorted(data["train"]["points"] + data["test"]["points"])
+    # 0,5 … 5,5 and 0,25 / 1,25 / 2,25 read as decimals: evenly spaced once standardised
+    first = [point[0] for point in points]
+    gaps = [b - a for a, b in zip(first, first[1:], strict=False)]
+    assert len(set(first)) == 6 and max(gaps) - min(gaps) < 1e-9
+    assert len({round(point[1], 9) for point in points}) == 3
+
+
 def test_a_numeric_target_with_many_values_is_regression(http):
     rows = "".join(f"{i},{i * 0.37:.2f}\n" for i in range(40))
     table = upload(http, "x,y\n" + rows).json()

@@ -110,20 +110,25 @@ def test_a_run_on_an_uploaded_csv_keeps_its_data_and_resumes_bit_for_bit(live, h
         http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": 100})
     for original, again in zip(weights(http, sid), weights(http, opened["id"]), strict=True):
         assert np.array_equal(original, again)
+    http.delete(f"/api/v1/runs/{run_id}")  # imported where its name is free, it keeps it
     imported = http.post("/api/v1/runs/import", json=document).json()  # it carries its data too
+    assert imported["name"] == "my own data"
     assert strip(http.get(f"/api/v1/runs/{imported['id']}/export").json()) == strip(document)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_export_import_export_is_identical_but_for_ids_and_times(live, http, optimizer):
     sid = trained(live, http, 120, dataset="moons", optimizer=optimizer, learning_rate=0.01, batch_size=7)
-    original = save(http, sid, "round trip ünï <i>x</i>")
+    original = save(http, sid, f"round trip ünï <i>x</i> {optimizer}")
     document = http.get(f"/api/v1/runs/{original['id']}/export").json()
     assert document["format"] == "backprop-lab-run" and document["version"] == 2
     imported = http.post("/api/v1/runs/import", json=document)
     assert imported.status_code == 201, imported.text
     assert imported.json()["id"] != original["id"]
+    # imported next to the run it came from: told apart by a number, not listed twice under one name
+    assert imported.json()["name"] == f"round trip ünï <i>x</i> {optimizer} (2)"
     again = http.get(f"/api/v1/runs/{imported.json()['id']}/export").json()
+    again["run"]["name"] = document["run"]["name"]
     assert strip(again) == strip(document)
 
 

@@ -10,10 +10,15 @@
 //
 // Every result shown is the engine's number (probe, params, gradients, updates, check replies);
 // each carries data-name and data-value (full precision) so tests and curious users can read it.
+//
+// One weight has several gradients, each of a different function, so each says what it is of
+// (data-scope): the chain rule above is of this sample's loss L, the last update used the last
+// batch's objective J, and the finite-difference check perturbs both this sample's loss and the
+// whole training set's objective, each beside backprop's derivative of that same function.
 
 import { checkParameter, setParameterValue } from "../checks.js";
 import { el } from "../dom.js";
-import { factor, fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
+import { fullNumber, listSeparator, localNumber, mathText, parseLocalNumber, shortNumber, subscript } from "../format.js";
 import { t } from "../i18n.js";
 import { matrixEntry, weightAt } from "../layers.js";
 import { registerRenderer } from "../loop.js";
@@ -34,13 +39,56 @@ let checkResult = null;
 
 // --- small DOM helpers ----------------------------------------------------------------------
 
-/** A number as shown: short text, full precision in data-value and the title. */
+/** A number as shown: a plain decimal (below), full precision in data-value and the title. */
 function num(value, name, { asFactor = false, digits = 4 } = {}) {
-  const span = el("span", "num", asFactor ? factor(value, digits) : shortNumber(value, digits));
+  const text = plainDecimal(value, digits);
+  const span = el("span", "num", asFactor && value < 0 ? `(${text})` : text);
   if (name) span.dataset.name = name;
   span.dataset.value = String(value);
   span.title = fullNumber(value);
   return span;
+}
+
+const decimalFormats = new Map(); // Intl formats by language and precision
+
+/** A plain decimal with `digits` significant digits ("0.000754", "−0.302"; "0,000754" in
+ * Indonesian): what a class reads off a projector, where "7.54e−4" would stop the lesson. Only
+ * below 1e−6 (or from 1e6) the exponent form comes back: a run of zeros reads worse. */
+function plainDecimal(value, digits = 4) {
+  const magnitude = Math.abs(value);
+  if (!Number.isFinite(value) || magnitude === 0 || magnitude < 1e-6 || magnitude >= 1e6) return shortNumber(value, digits);
+  const key = `${store.lang}:${digits}`;
+  let formatter = decimalFormats.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(store.lang === "id" ? "id-ID" : "en-US", { maximumSignificantDigits: digits, useGrouping: false });
+    decimalFormats.set(key, formatter); // one per language and precision: the inspector writes hundreds a second
+  }
+  return formatter.format(value).replace("-", "−");
+}
+
+
+/** A gradient as shown: a plain decimal, full precision in data-value, and what it is of. */
+function gradientNumber(value, name, scope) {
+  const span = num(value, name);
+  span.dataset.scope = scope;
+  return span;
+}
+
+/** The words naming a gradient's scope, e.g. "(this sample: training sample 7)". */
+function scopeTag(scope) {
+  return el("span", "scope-tag", `(${scopeWords(scope)})`);
+}
+
+function scopeWords(scope) {
+  if (scope === "sample") {
+    const sample = store.sample;
+    return t("inspect.scope_sample", { split: t(`teach.split_${sample.split}`), index: sample.index });
+  }
+  if (scope === "batch") {
+    const trainSize = store.dataset?.train?.points?.length ?? Infinity;
+    return t("inspect.scope_batch", { n: Math.min(store.config?.batch_size ?? 1, trainSize) });
+  }
+  return t("inspect.scope_train", { n: store.dataset?.train?.points?.length ?? "–" });
 }
 
 function line(...parts) {
@@ -185,7 +233,7 @@ function backwardBlock(column, j) {
     block.append(el("p", "note", t("inspect.chain_rule_note", { layer: layerPhrase(column + 1, sizes.length) })));
   }
 
-  block.append(line(`${mathText(maths.network?.bias_gradient, indices)} = `, num(layer.bias_gradients[j], "bias-gradient")));
+  block.append(line(`${mathText(maths.network?.bias_gradient, indices)} = `, gradientNumber(layer.bias_gradients[j], "bias-gradient", "sample"), " ", scopeTag("sample")));
   const list = el("ul", "edge-list");
   for (let i = 0; i < sizes[l]; i++) {
     const item = el("li");
@@ -193,10 +241,10 @@ function backwardBlock(column, j) {
     open.type = "button";
     open.setAttribute("aria-label", t("inspect.open_edge", { from: neuronName(l, i), to: neuronName(column, j) }));
     open.addEventListener("click", () => select({ kind: "edge", layer: l, i, j }));
-    item.append(open, " = ", num(sourceValue(probe, l, i), null, { asFactor: true, digits: 3 }), "·", num(delta, null, { asFactor: true, digits: 3 }), " = ", num(matrixEntry(layer.weight_gradients, sizes[column], i, j), `weight-gradient${i + 1}`));
+    item.append(open, " = ", num(sourceValue(probe, l, i), null, { asFactor: true, digits: 3 }), "·", num(delta, null, { asFactor: true, digits: 3 }), " = ", gradientNumber(matrixEntry(layer.weight_gradients, sizes[column], i, j), `weight-gradient${i + 1}`, "sample"));
     list.append(item);
   }
-  block.append(list);
+  block.append(list, el("p", "note", t("inspect.scope_sample_note")));
   return block;
 }
 
@@ -208,7 +256,7 @@ function edgeBlock({ layer: l, i, j }) {
   const a = sourceValue(probe, l, i);
   const delta = probe.layers[l].deltas[j];
   block.append(line(mathText(formulas().network?.weight_gradient, { i: i + 1, j: j + 1 })));
-  block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", num(matrixEntry(probe.layers[l].weight_gradients, probe.layers[l].deltas.length, i, j), "weight-gradient")));
+  block.append(line("∂L/∂w = ", num(a, "input", { asFactor: true, digits: 4 }), "·", num(delta, "delta", { asFactor: true, digits: 4 }), " = ", gradientNumber(matrixEntry(probe.layers[l].weight_gradients, probe.layers[l].deltas.length, i, j), "weight-gradient", "sample"), " ", scopeTag("sample")));
   block.append(el("p", "note", t("inspect.edge_note")));
   return block;
 }
@@ -277,7 +325,7 @@ function updateParameterBlock(selection) {
   const gradient = readParameter(store.gradients, parameter);
   const update = readParameter(store.updates, parameter);
   const lines = [];
-  if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} ${t("inspect.batch_gradient")} = `, num(gradient, "batch-gradient")));
+  if (gradient !== undefined) lines.push(line(`∂J/∂${symbol} = `, gradientNumber(gradient, "batch-gradient", "batch"), " ", scopeTag("batch")));
   if (update !== undefined) {
     const rule = formulas().optimizers?.[store.config?.optimizer];
     const note = rule ? `  (${mathText(rule)}${listSeparator()}η = ${localNumber(store.config.learning_rate)})` : "";
@@ -291,13 +339,41 @@ function updateParameterBlock(selection) {
   } else if (check.pending) {
     checkResult.textContent = t("inspect.checking");
   } else {
-    checkResult.replaceChildren(
-      line(t("inspect.check_backprop"), " ", num(check.backprop, "check-backprop", { digits: 8 })),
-      line(t("inspect.check_numerical"), " ", num(check.numerical, "check-numerical", { digits: 8 })),
-      line(t("inspect.check_error"), " ", num(check.relative_error, "check-error", { digits: 3 })),
-      el("p", "note", t("inspect.check_passes", { n: check.forward_passes })),
-    );
+    checkResult.replaceChildren(checkTable(check), el("p", "note", t("inspect.check_scopes_note", { n: check.forward_passes })));
   }
+}
+
+/** The check's two scopes side by side: for each, backprop's derivative and the central
+ * difference of the same function, and their relative error. */
+function checkTable(check) {
+  const table = el("table", "check-table");
+  table.dataset.testid = "parameter-check-table";
+  const head = el("tr");
+  for (const key of ["inspect.check_of", "inspect.check_col_backprop", "inspect.check_col_numerical", "inspect.check_col_error"]) {
+    const cell = el("th", null, t(key));
+    cell.scope = "col";
+    head.append(cell);
+  }
+  table.append(head);
+  const rows = check.sample ? [check.sample, check] : [check];
+  for (const row of rows) {
+    const scope = row.scope === "sample" ? "sample" : "train";
+    const tr = el("tr");
+    tr.dataset.scope = scope;
+    const of = el("th", null, scopeWords(scope));
+    of.scope = "row";
+    const suffix = scope === "sample" ? "-sample" : ""; // the whole set's keep their names: check-error …
+    const error = num(row.relative_error, `check-error${suffix}`, { digits: 2 });
+    const cells = [gradientNumber(row.backprop, `check-backprop${suffix}`, scope),
+      gradientNumber(row.numerical, `check-numerical${suffix}`, scope), error].map((number) => {
+      const cell = el("td");
+      cell.append(number);
+      return cell;
+    });
+    tr.append(of, ...cells);
+    table.append(tr);
+  }
+  return table;
 }
 
 // --- building -------------------------------------------------------------------------------

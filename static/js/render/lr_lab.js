@@ -6,19 +6,21 @@
 
 import { applySuggestedRate, raceLimits, refreshLossLine, runRangeTest, startRace, stopRace } from "../lr_lab.js";
 import { setInputRange } from "../dom.js";
-import { shortNumber } from "../format.js";
+import { readableNumber, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { analysis, clampToRange } from "../options.js";
 import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
+import { initRateNotice } from "./rate_notice.js";
 
 const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw costs 50–100 ms here
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
 const COPY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a7a", "#000000"];
 const DIVERGED = "#b00020";
 const copyColour = (index) => COPY_COLOURS[index % COPY_COLOURS.length]; // the server decides how many copies
+const MAX_DECADE_TICKS = 8; // more decades than this: a tick every other decade
 
 const $ = (id) => document.getElementById(id);
 const raceChart = $("lr-race-chart");
@@ -39,6 +41,28 @@ const rangeApply = $("lr-range-apply");
 const num = (value, digits = 3) => shortNumber(value, digits, store.lang);
 
 const drawn = { race: -1, raceId: null, line: null, range: null, lang: null, form: null };
+
+/**
+ * Readable ticks for a log axis spanning log₁₀ `low` … `high`: every power of ten (0.001, 0.01,
+ * 0.1, 1, 10, written out in the reader's language), with 2 and 5 between them when the axis
+ * spans under three decades, every other power when it spans many. Plotly's own labels there read
+ * "5, 2, 1, 5, 2, 0.1": mantissas a class cannot place.
+ */
+export function logTicks(low, high) {
+  const first = Math.floor(low);
+  const last = Math.ceil(high);
+  const every = last - first > MAX_DECADE_TICKS ? 2 : 1;
+  const mantissas = high - low < 3 ? [1, 2, 5] : [1];
+  const tickvals = [];
+  for (let decade = first; decade <= last; decade += every) {
+    for (const mantissa of mantissas) {
+      const value = mantissa * 10 ** decade;
+      const exponent = Math.log10(value);
+      if (exponent >= low - 1e-9 && exponent <= high + 1e-9) tickvals.push(Number(value.toPrecision(12)));
+    }
+  }
+  return { tickmode: "array", tickvals, ticktext: tickvals.map((value) => readableNumber(value, store.lang)) };
+}
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
   return {
@@ -68,6 +92,8 @@ function drawRaceChart(race) {
   const lows = race.curves.flatMap((curve) => curve.loss).filter((value) => value > 0);
   if (start.length && lows.length) {
     layout.yaxis.range = [Math.log10(Math.min(...lows)) - 0.2, Math.log10(Math.max(...start) * 10)];
+    Object.assign(layout.yaxis, logTicks(...layout.yaxis.range));
+    markLeavers(race, layout, 10 ** layout.yaxis.range[1]);
   }
   race.copies.forEach((copy, index) => {
     if (copy.diverged_at === null) return;
@@ -77,6 +103,19 @@ function drawRaceChart(race) {
       showarrow: false, xanchor: "right", font: { color: DIVERGED } });
   });
   window.Plotly.react(raceChart, traces, layout, CONFIG);
+}
+
+/** A copy whose loss climbs past the chart's top is marked where it leaves, with its latest
+ * finite value ("↑ 160"), so a curve that left the chart is not taken for one that stopped. */
+function markLeavers(race, layout, top) {
+  race.curves.forEach((curve, index) => {
+    const leaves = curve.loss.findIndex((value) => value > top);
+    if (leaves < 0 || race.copies[index].diverged_at !== null) return; // a diverged copy has its own mark
+    const latest = curve.loss.findLast((value) => Number.isFinite(value));
+    layout.annotations.push({ x: curve.steps[leaves], yref: "paper", y: 1, yanchor: "top", showarrow: false,
+      text: `↑ ${num(latest, 3)}`, font: { color: copyColour(index) }, bgcolor: "rgba(255,255,255,0.85)",
+      name: "leaves-chart" });
+  });
 }
 
 function thumbnailImage(race, index, context) {
@@ -155,30 +194,49 @@ function drawLine(line) {
   }
   const r = line.result;
   if (!r) return;
-  const layout = baseLayout(t("lrlab.line_rate"), t("lrlab.line_loss"), false, false);
-  const finite = r.loss.filter((value) => value !== null);
-  const top = Math.max(r.current_loss ?? 1, ...finite.slice(0, Math.ceil(finite.length / 2))) * 1.3;
-  layout.yaxis.range = [0, top];
+  const maxRate = r.rates[r.rates.length - 1];
+  const wide = r.rates[0] > 0; // log-spaced (lr_lab.js asks so for a wide line): a log axis
+  const layout = baseLayout(wide ? t("lrlab.rate_axis") : t("lrlab.line_rate"), t("lrlab.line_loss"), wide, false);
+  // the loss axis spans the U itself (today's loss, the bottom, the way down to it), so a dip of
+  // 2 % on a plateau shows as a U and not as a flat line; what climbs past it leaves the chart
+  const finite = r.loss.filter((value) => value !== null && Number.isFinite(value));
+  const upToBest = finite.slice(0, Math.max(1, r.loss.indexOf(r.best_loss) + 1));
+  const high = Math.max(r.current_loss ?? 0, ...upToBest);
+  const low = Math.min(r.best_loss ?? high, ...finite);
+  const pad = Math.max(0.15 * (high - low), 1e-3 * Math.abs(high));
+  const top = high + pad;
+  layout.yaxis.range = [Math.max(0, low - pad), top];
   const landing = r.landing_loss === null ? top : Math.min(r.landing_loss, top);
+  // a log axis places annotations and shapes by log₁₀ of the rate; its range starts at half the current rate
+  const at = (rate) => (wide ? Math.log10(rate) : rate);
+  if (wide) {
+    layout.xaxis.range = [Math.log10(r.current_rate / 2), Math.log10(maxRate)];
+    Object.assign(layout.xaxis, logTicks(...layout.xaxis.range));
+  }
   layout.annotations.push({
-    x: r.current_rate, y: landing, ax: 0, ay: r.current_loss, axref: "x", ayref: "y", xref: "x", yref: "y",
-    showarrow: true, arrowhead: 3, arrowsize: 1.4, arrowwidth: 2, arrowcolor: DIVERGED, text: "",
+    // from today's loss at the left edge (η = 0, or the log axis's start) to where this rate lands
+    x: at(r.current_rate), y: landing, ax: wide ? layout.xaxis.range[0] : 0, ay: r.current_loss, axref: "x", ayref: "y",
+    xref: "x", yref: "y", showarrow: true, arrowhead: 3, arrowsize: 1.4, arrowwidth: 2, arrowcolor: DIVERGED, text: "",
   });
-  layout.annotations.push({ x: r.current_rate, y: landing, text: t("lrlab.line_step"), showarrow: false, yshift: 12,
+  layout.annotations.push({ x: at(r.current_rate), y: landing, text: t("lrlab.line_step"), showarrow: false, yshift: 12,
     font: { color: DIVERGED } });
-  layout.shapes.push({ type: "line", x0: 0, x1: r.rates[r.rates.length - 1], y0: r.current_loss, y1: r.current_loss,
+  layout.shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: r.current_loss, y1: r.current_loss,
     line: { color: "#999", width: 1, dash: "dot" } });
-  const traces = [{ x: r.rates, y: r.loss, type: "scatter", mode: "lines", line: { color: rgb(POSITIVE_RGB), width: 2 },
-    hovertemplate: "η = %{x:.4g}: %{y:.4g}<extra></extra>" }];
+  const shown = r.rates.map((rate, index) => [rate, r.loss[index]]).filter(([rate]) => !wide || rate > 0);
+  const traces = [{ x: shown.map((point) => point[0]), y: shown.map((point) => point[1]), type: "scatter", mode: "lines",
+    line: { color: rgb(POSITIVE_RGB), width: 2 }, hovertemplate: "η = %{x:.4g}: %{y:.4g}<extra></extra>" }];
   window.Plotly.react(lineChart, traces, layout, CONFIG);
+  lineChart.dataset.axis = wide ? "log" : "linear";
+  lineChart.dataset.bestOnChart = String(r.best_rate < maxRate);
   lineChart.dataset.currentRate = String(r.current_rate);
   lineChart.dataset.landingLoss = String(r.landing_loss);
   lineChart.dataset.currentLoss = String(r.current_loss);
-  lineChart.dataset.maxRate = String(r.rates[r.rates.length - 1]);
+  lineChart.dataset.maxRate = String(maxRate);
   lineChart.dataset.overshoots = String(r.current_rate > r.best_rate);
   let summary = t("lrlab.line_summary", { today: num(r.current_loss, 4), rate: num(r.current_rate),
     landing: num(r.landing_loss, 4), best: num(r.best_rate) });
   if (r.overshoot_rate !== null) summary += " " + t("lrlab.line_overshoot", { rate: num(r.overshoot_rate) });
+  if (r.best_rate >= maxRate) summary += " " + t("lrlab.line_beyond", { rate: num(maxRate), multiple: readableNumber(Math.round(maxRate / r.current_rate), store.lang) });
   lineSummary.textContent = summary;
 }
 
@@ -196,7 +254,9 @@ function drawRange(test) {
   }
   const r = test.result;
   const layout = baseLayout(t("lrlab.rate_axis"), t("lrlab.loss_axis"), true, false);
-  layout.shapes.push({ type: "line", x0: r.suggested_rate, x1: r.suggested_rate, yref: "paper", y0: 0, y1: 1,
+  const rates = r.rates.filter((rate) => rate > 0);
+  if (rates.length) Object.assign(layout.xaxis, logTicks(Math.log10(Math.min(...rates)), Math.log10(Math.max(...rates))));
+  layout.shapes.push({ type: "line", x0: Math.log10(r.suggested_rate), x1: Math.log10(r.suggested_rate), yref: "paper", y0: 0, y1: 1,
     line: { color: DIVERGED, width: 2 } });
   const traces = [
     { x: r.rates, y: r.loss, type: "scatter", mode: "markers", name: t("lrlab.range_loss"),
@@ -248,6 +308,7 @@ function render() {
 }
 
 export function initLrLabView() {
+  initRateNotice();
   const start = () => {
     const steps = analysis("race").steps;
     startRace(raceRates.value, clampToRange(steps, Number(raceSteps.value) || steps.default));

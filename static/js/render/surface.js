@@ -8,14 +8,19 @@
 // whose position is plain arithmetic (the axes' ranges and the margins are fixed), moved by a
 // CSS transform every frame; on the 3-D surface it is one restyle of a one-point trace, a few
 // times a second. The panel's controls change the store and ask surface.js for a new slice.
+//
+// The walk since the slice was made extends live as an SVG polyline over the contours (the same
+// arithmetic as the marker: no Plotly redraw per frame). When the slice no longer holds the
+// current weights (surface.js compares the real loss with the slice's under the dot) a notice
+// says so in plain words, with the two losses, and offers to re-centre.
 
 import { setInputRange } from "../dom.js";
-import { percent, shortNumber } from "../format.js";
+import { groupedInteger, percent, plainNumber, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { analysis, inRange } from "../options.js";
 import { DIRTY, markDirty, pickSurfaceEdge, setSurfacePicking, setSurfaceSettings, store, whileRunning } from "../store.js";
-import { requestSurface } from "../surface.js";
+import { isFallback, requestSurface, sliceDrift, walkSinceSlice } from "../surface.js";
 import { watchSize } from "./canvas.js";
 import { columnName, neuronName } from "./network_names.js";
 
@@ -44,6 +49,30 @@ const resolution = document.getElementById("surface-resolution");
 const view3d = document.getElementById("surface-3d");
 const recompute = document.getElementById("surface-recompute");
 const fit = document.getElementById("surface-fit");
+
+const SVG = "http://www.w3.org/2000/svg";
+// the walk since the slice was made, over the plot area (built here: the template stays as it is)
+const walkLayer = document.createElementNS(SVG, "svg");
+walkLayer.classList.add("surface-walk");
+walkLayer.setAttribute("aria-hidden", "true");
+walkLayer.dataset.testid = "surface-walk";
+const walkLine = document.createElementNS(SVG, "polyline");
+walkLayer.append(walkLine);
+marker.before(walkLayer);
+// the notice of a slice the network has left, and its re-centre button
+const driftNotice = document.createElement("div");
+driftNotice.className = "surface-drift";
+driftNotice.dataset.testid = "surface-drift";
+driftNotice.setAttribute("role", "status");
+driftNotice.hidden = true;
+const driftText = document.createElement("p");
+const driftButton = document.createElement("button");
+driftButton.type = "button";
+driftButton.className = "chip";
+driftButton.dataset.testid = "surface-recentre";
+driftButton.addEventListener("click", () => requestSurface());
+driftNotice.append(driftText, driftButton);
+panel.querySelector(".surface-intro").after(driftNotice);
 
 let drawnKey = ""; // what the plot shows: surface id, 3-D, language, size
 let drawn3d = false;
@@ -152,8 +181,17 @@ function syncControls() {
   status.textContent =
     state === "computing" ? t("surface.computing")
       : state === "error" ? t("surface.failed", { message: store.surface.error ?? "" })
-        : state === "done" && result ? t("surface.done", { seconds: shortNumber(result.seconds, 2), step: result.step })
+        : state === "done" && result ? t("surface.done", { seconds: shortNumber(result.seconds, 2), step: groupedInteger(result.step) })
           : "";
+  if (state === "done" && isFallback()) status.textContent += ` · ${t("surface.pca_fallback")}`;
+  const drifted = state === "done" && result ? sliceDrift() : null;
+  driftNotice.hidden = !drifted;
+  if (drifted) {
+    driftText.textContent = drifted.slice === null
+      ? t("surface.drift_off", { real: plainNumber(drifted.real), step: groupedInteger(drifted.step) })
+      : t("surface.drift", { real: plainNumber(drifted.real), slice: plainNumber(drifted.slice), step: groupedInteger(drifted.step) });
+    driftButton.textContent = t("surface.recompute");
+  }
   const wider = pathSpan(result);
   fit.hidden = wider === null;
   if (wider !== null) fit.textContent = t("surface.fit", { span: shortNumber(wider, 2) });
@@ -252,23 +290,48 @@ function draw(result) {
   axes.textContent = t(`surface.explain_${result.kind}`);
 }
 
+/** The walk since the slice was made, over the plot area (clipped to it), in pixels. */
+function drawWalk(result, width, height) {
+  const walk = walkSinceSlice();
+  walkLayer.style.transform = `translate(${MARGIN.l}px, ${MARGIN.t}px)`;
+  walkLayer.setAttribute("width", String(Math.max(0, width)));
+  walkLayer.setAttribute("height", String(Math.max(0, height)));
+  const scale = 1 / (2 * result.span);
+  let points = "";
+  for (const [alpha, beta] of walk) {
+    points += `${((alpha + result.span) * scale * width).toFixed(1)},${((1 - (beta + result.span) * scale) * height).toFixed(1)} `;
+  }
+  walkLine.setAttribute("points", points);
+  walkLayer.dataset.points = String(walk.length);
+  walkLayer.style.display = walk.length < 2 ? "none" : "";
+}
+
 /** The current point: an HTML marker over the contours, a restyled trace on the 3-D view. */
 function placePoint() {
   const { result, point } = store.surface;
   if (!result || !point || !window.Plotly) {
     marker.hidden = true;
+    walkLayer.style.display = "none";
     return;
   }
   marker.dataset.alpha = String(point[0]);
   marker.dataset.beta = String(point[1]);
   if (drawn3d) {
     marker.hidden = true;
+    walkLayer.style.display = "none";
     const height = heightAt(result, drawnZ, point[0], point[1]);
-    window.Plotly.restyle(plot, { x: [[point[0]]], y: [[point[1]]], z: [[height]] }, [2]);
+    // the path recorded up to the slice, then the walk since, and the point: one restyle
+    const path = [...result.trajectory, ...walkSinceSlice().slice(1)];
+    window.Plotly.restyle(plot, {
+      x: [path.map((p) => p[0]), [point[0]]],
+      y: [path.map((p) => p[1]), [point[1]]],
+      z: [path.map(([a, b]) => heightAt(result, drawnZ, a, b)), [height]],
+    }, [1, 2]);
     return;
   }
   const width = plotWidth - MARGIN.l - MARGIN.r;
   const height = plotHeight - MARGIN.t - MARGIN.b;
+  drawWalk(result, width, height);
   const u = (point[0] + result.span) / (2 * result.span);
   const v = (point[1] + result.span) / (2 * result.span);
   const inside = u >= 0 && u <= 1 && v >= 0 && v <= 1;
