@@ -13,6 +13,7 @@ import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
+import { plotLocale } from "./charts.js";
 
 const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw costs 50–100 ms here
 const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
@@ -42,6 +43,7 @@ const drawn = { race: -1, raceId: null, line: null, range: null, lang: null, for
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
   return {
+    ...plotLocale(),
     margin: { l: 52, r: 10, t: 8, b: 40 },
     font: { family: "system-ui, sans-serif", size: 11, color: "#222" },
     xaxis: { title: { text: xTitle }, type: xLog ? "log" : "linear", zeroline: false },
