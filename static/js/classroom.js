@@ -8,6 +8,7 @@ import { api } from "./api.js";
 import { groupedInteger } from "./format.js";
 import { has, t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
+import { explain } from "./refusals.js";
 import { DIRTY, pushError, setProjector, setShare, store } from "./store.js";
 
 const byId = (id) => document.getElementById(id);
@@ -30,7 +31,7 @@ async function share() {
     const shared = await api.share(store.sessionId);
     setShare({ code: shared.code, spoken: shared.spoken, url: shared.url });
   } catch (error) {
-    pushError({ key: "error.share", vars: { message: error.message } });
+    pushError({ key: "error.share", vars: { message: () => explain(error) } });
   }
 }
 
@@ -43,7 +44,7 @@ async function fork(button) {
     window.location.assign(`/?session=${encodeURIComponent(created.id)}${window.location.hash}`);
   } catch (error) {
     button.disabled = false;
-    pushError({ key: "error.fork", vars: { message: error.message } });
+    pushError({ key: "error.fork", vars: { message: () => explain(error) } });
   }
 }
 
