@@ -41,6 +41,12 @@ function measureTop() {
   root.style.setProperty("--workspace-top", `${Math.round(top)}px`);
 }
 
+/** True when part of `element` is in the window: the click that selected came from there. */
+function inView(element) {
+  const box = element.getBoundingClientRect();
+  return box.bottom > 0 && box.top < window.innerHeight;
+}
+
 /** Brings the top of `element` into view when it starts below the window: to 40 % of the
  * window's height, so the lower part of the network stays in sight above it. */
 function reveal(element) {
@@ -73,6 +79,7 @@ export function initLayout() {
 
   // a new selection opens the inspector, a new phase the narration: show them where they are
   const inspector = document.getElementById("neuron-inspector");
+  const network = document.getElementById("network-view");
   const narration = document.getElementById("teaching-panel");
   let selection = null;
   let phase = null;
@@ -80,7 +87,10 @@ export function initLayout() {
     name: "reveal",
     mask: DIRTY.selection | DIRTY.teaching,
     render(flags) {
-      if (flags & DIRTY.selection && store.selection && store.selection !== selection) reveal(inspector);
+      // not while edges are being picked for the loss surface: the reader is working with the
+      // network and the surface then, and a scroll would move the next edge under the pointer
+      const opened = flags & DIRTY.selection && store.selection && store.selection !== selection;
+      if (opened && !store.surface.picking && inView(network)) reveal(inspector);
       selection = store.selection;
       const last = store.teaching.last;
       if (flags & DIRTY.teaching && last && last !== phase && !store.teaching.auto) reveal(narration);
