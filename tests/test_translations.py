@@ -113,7 +113,10 @@ ENGLISH_WORDS = set().union(*(words(text) for text in EN.values()))
 def test_indonesian_shares_only_the_glossarys_kept_words_with_english():
     kept = kept_terms()
     leaks = sorted(
-        f"{key}: {word!r}" for key, text in ID.items() for word in words(text) if word in ENGLISH_WORDS and word not in kept
+        f"{key}: {word!r}"
+        for key, text in ID.items()
+        for word in words(text)
+        if word in ENGLISH_WORDS and word not in kept
     )
     assert leaks == []
     # and the list keeps nothing the page no longer uses

@@ -357,7 +357,7 @@ def test_the_indonesian_page_writes_every_number_and_word_as_indonesian_does(ope
     ticks = page.evaluate(TICKS)
     assert any(":" in tick and "," in tick.split(": ", 1)[1] for tick in ticks), ticks  # decimal ticks were drawn
     texts = page.evaluate(SHOWN_TEXTS) + ticks
-    points = sorted({match.group(0) + f"  in {text[:80]!r}" for text in texts for match in DECIMAL_POINT.finditer(text)})
+    points = sorted({f"{match.group(0)}  in {text[:80]!r}" for text in texts for match in DECIMAL_POINT.finditer(text)})
     assert points == [], "numbers with a decimal point on the Indonesian page"
     english = sorted({word for text in texts for word in _words(text) if word in ENGLISH_WORDS and word not in KEPT})
     assert english == [], "English words outside the glossary's kept terms"

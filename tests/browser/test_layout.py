@@ -29,7 +29,8 @@ SELECT_FITS = """() => {
   return [...document.querySelectorAll('select')].filter((s) => s.getClientRects().length).map((select) => {
     const copy = select.cloneNode(true);
     copy.removeAttribute('id');
-    copy.style.cssText = 'position:absolute;visibility:hidden;width:auto;min-width:0;max-width:none;field-sizing:content';
+    copy.style.cssText = 'position:absolute;visibility:hidden;width:auto;min-width:0;max-width:none;'
+      + 'field-sizing:content';
     copy.selectedIndex = select.selectedIndex;
     select.parentElement.append(copy);
     const needs = copy.getBoundingClientRect().width;
@@ -81,7 +82,9 @@ def test_the_network_the_boundary_and_the_loss_chart_share_the_first_screen(
     # nothing spills sideways, and the output column shows all it holds (the confusion matrix
     # included) without a scroll bar of its own
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
-    output = page.evaluate("() => { const o = document.getElementById('output-panel'); return [o.scrollHeight, o.clientHeight]; }")
+    output = page.evaluate(
+        "() => { const o = document.getElementById('output-panel'); return [o.scrollHeight, o.clientHeight]; }"
+    )
     assert output[0] <= output[1] + 1, f"the output panel needs {output[0]}px and has {output[1]}px"
     confusion = page.locator("#confusion table").bounding_box()
     assert confusion is not None and confusion["y"] + confusion["height"] <= height
@@ -123,7 +126,9 @@ def test_the_inspector_and_the_narration_come_into_view_when_opened(open_page):
     assert inspector.bounding_box()["y"] >= 768 * 0.85, "the inspector starts below the first screen"
     page.locator('.neuron-hit[data-column="1"][data-index="0"]').click()
     page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="z"]')
-    page.wait_for_function("() => document.getElementById('neuron-inspector').getBoundingClientRect().top < innerHeight * 0.6")
+    page.wait_for_function(
+        "() => document.getElementById('neuron-inspector').getBoundingClientRect().top < innerHeight * 0.6"
+    )
     # its maths at reading size, in a panel as tall as it needs
     sizes = page.evaluate(
         """() => { const i = document.getElementById('neuron-inspector');
