@@ -62,7 +62,8 @@ function chartLayout() {
     ...plotLocale(),
     margin: { l: 56, r: 12, t: 8, b: 40 }, // fixed: automargin would measure text on every update
     font: { family: "system-ui, sans-serif", size: fontSize, color: store.projector ? "#000" : "#222" },
-    xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative" },
+    // steps grouped from 1000 as the counters write them ("1.000" in Indonesian, not "1000")
+    xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative", separatethousands: true },
     yaxis: { title: { text: t("chart.loss") }, type: logToggle.checked ? "log" : "linear", rangemode: "tozero" },
     showlegend: false,
     hovermode: "x",
