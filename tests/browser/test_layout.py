@@ -145,3 +145,15 @@ def test_the_inspector_and_the_narration_come_into_view_when_opened(open_page):
     page.get_by_test_id("phase-step-button").click()
     page.wait_for_selector('#phase-track li.current[data-index="0"]')
     page.wait_for_function("() => document.getElementById('narration').getBoundingClientRect().top < innerHeight")
+
+
+def test_numbers_on_the_edges_are_plain_decimals_a_class_can_read(open_page):
+    page, _ = open_page(chart=False)
+    shown = page.evaluate(
+        """async () => {
+            const { plainDecimal } = await import('/static/js/format.js');
+            return [[4.21e-5, 'id'], [-0.30215, 'en'], [-0.30215, 'id'], [1e-9, 'id'], [123456.7, 'id'], [0, 'en']]
+              .map(([value, lang]) => plainDecimal(value, 3, lang));
+        }"""
+    )
+    assert shown == ["0,00004", "−0.302", "−0,302", "≈ 0", "123.457", "0"]
