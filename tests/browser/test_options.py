@@ -171,7 +171,8 @@ def test_the_analyses_forms_take_their_limits_from_the_options_not_from_a_copy(b
         expect(page.locator("#lr-race-rates-hint")).to_have_text("Up to 3 rates, separated by spaces.")
         page.get_by_test_id("lr-race-rates").fill("0.01 0.1 1 3")
         page.get_by_test_id("lr-race-start").click()
-        expect(page.get_by_text("Give 1 to 3 learning rates above 0 and at most 1000")).to_be_visible()
+        # the rates' bounds as a sentence writes numbers: grouped from 1000
+        expect(page.get_by_text("Give 1 to 3 learning rates above 0 and at most 1,000")).to_be_visible()
         assert page.get_by_test_id("surface-span").get_attribute("max") == "7"
         resolution = page.get_by_test_id("surface-resolution")
         assert resolution.locator("option").evaluate_all("(os) => os.map((o) => o.value)") == ["5", "9"]
