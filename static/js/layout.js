@@ -16,6 +16,10 @@ import { DIRTY, store } from "./store.js";
 
 /** Where the Data panel starts folded: as app.css's one-column-less layout, or projector mode. */
 const NARROW = window.matchMedia("(max-width: 1100px)");
+// how much of each shows when it opens: the inspector's title and forward pass; the phase's
+// heading and first sentences
+const INSPECTOR_PEEK = 360;
+const NARRATION_PEEK = 170;
 
 const root = document.documentElement;
 const workspace = document.querySelector(".workspace");
@@ -47,13 +51,14 @@ function inView(element) {
   return box.bottom > 0 && box.top < window.innerHeight;
 }
 
-/** Brings the top of `element` into view when it starts below the window: to 40 % of the
- * window's height, so the lower part of the network stays in sight above it. */
-function reveal(element) {
+/** Scrolls the least that shows the first `peek` pixels of `element` (when fewer show now), so
+ * as much of the network as can stays in sight above it. */
+function reveal(element, peek) {
   const top = element.getBoundingClientRect().top;
-  if (top < window.innerHeight * 0.85) return;
+  const wanted = window.innerHeight - Math.min(peek, window.innerHeight * 0.6);
+  if (top <= wanted) return;
   const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  window.scrollBy({ top: top - window.innerHeight * 0.4, behavior: smooth ? "smooth" : "auto" });
+  window.scrollBy({ top: top - wanted, behavior: smooth ? "smooth" : "auto" });
 }
 
 export function initLayout() {
@@ -80,7 +85,7 @@ export function initLayout() {
   // a new selection opens the inspector, a new phase the narration: show them where they are
   const inspector = document.getElementById("neuron-inspector");
   const network = document.getElementById("network-view");
-  const narration = document.getElementById("teaching-panel");
+  const narration = document.getElementById("narration");
   let selection = null;
   let phase = null;
   registerRenderer({
@@ -90,10 +95,10 @@ export function initLayout() {
       // not while edges are being picked for the loss surface: the reader is working with the
       // network and the surface then, and a scroll would move the next edge under the pointer
       const opened = flags & DIRTY.selection && store.selection && store.selection !== selection;
-      if (opened && !store.surface.picking && inView(network)) reveal(inspector);
+      if (opened && !store.surface.picking && inView(network)) reveal(inspector, INSPECTOR_PEEK);
       selection = store.selection;
       const last = store.teaching.last;
-      if (flags & DIRTY.teaching && last && last !== phase && !store.teaching.auto) reveal(narration);
+      if (flags & DIRTY.teaching && last && last !== phase && !store.teaching.auto) reveal(narration, NARRATION_PEEK);
       phase = last;
     },
   });

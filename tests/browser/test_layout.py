@@ -127,7 +127,7 @@ def test_the_inspector_and_the_narration_come_into_view_when_opened(open_page):
     page.locator('.neuron-hit[data-column="1"][data-index="0"]').click()
     page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="z"]')
     page.wait_for_function(
-        "() => document.getElementById('neuron-inspector').getBoundingClientRect().top < innerHeight * 0.6"
+        "() => document.getElementById('neuron-inspector').getBoundingClientRect().top < innerHeight * 0.6 + 1"
     )
     # its maths at reading size, in a panel as tall as it needs
     sizes = page.evaluate(
@@ -140,11 +140,14 @@ def test_the_inspector_and_the_narration_come_into_view_when_opened(open_page):
     # the network's lower part stays in sight above it
     network = page.get_by_test_id("network-view").bounding_box()
     assert network["y"] + network["height"] > 0.1 * 768, network
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "layout-1366x768-inspector-opened.png"))
 
     page.evaluate("() => window.scrollTo(0, 0)")
     page.get_by_test_id("phase-step-button").click()
     page.wait_for_selector('#phase-track li.current[data-index="0"]')
     page.wait_for_function("() => document.getElementById('narration').getBoundingClientRect().top < innerHeight")
+    page.screenshot(path=str(SCREENSHOTS / "layout-1366x768-narration-opened.png"))
 
 
 def test_numbers_on_the_edges_are_plain_decimals_a_class_can_read(open_page):
