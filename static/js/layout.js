@@ -4,13 +4,14 @@
 // cannot:
 //   - the workspace fills the height left under the top bar (which wraps to one, two or three
 //     rows with the width and the language), measured as it changes;
-//   - the Data panel folds away where the height is short (narrow screens, projector mode), and
-//     unfolds with its button (a disclosure: Enter or Space, its state in aria-expanded); a
+//   - the Data panel folds away where the height is short (narrow screens, projector mode), its
+//     heading still naming the data set, and unfolds with its button (a disclosure: Enter or Space, its state in aria-expanded); a
 //     reader's own choice holds until the room changes (the width crosses the fold, or
 //     projector mode is turned on or off);
 //   - the inspector and the narration, below the first screen, come into view when a click
 //     opens them (a neuron, an edge, a phase).
 
+import { has, t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { DIRTY, store } from "./store.js";
 
@@ -73,6 +74,18 @@ export function initLayout() {
       foldForRoom();
     }
   }).observe(root, { attributes: true, attributeFilter: ["class"] });
+
+  // folded, the panel's heading names the data set ("Data · spiral")
+  const summary = document.getElementById("data-summary");
+  registerRenderer({
+    name: "data-summary",
+    mask: DIRTY.dataset | DIRTY.lang,
+    render() {
+      const name = store.dataset?.name ?? "";
+      const text = store.dataset?.title ?? (has(`dataset.${name}`) ? t(`dataset.${name}`) : name);
+      if (summary.textContent !== text) summary.textContent = text;
+    },
+  });
 
   // what sits above the workspace changes height with the width, the language, a banner
   const above = new ResizeObserver(measureTop);
