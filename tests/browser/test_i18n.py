@@ -302,8 +302,11 @@ DECIMAL_POINT = re.compile(r"(?<![\d.])[−-]?(?:0\.\d+|\d+\.(?:\d{1,2}|\d{4,}))
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 
 
+CODE = re.compile(r"\S*/\S*|--\w+")  # an address, a path or a command's option is not a word
+
+
 def _words(text: str) -> set[str]:
-    return {word.lower() for word in WORD.findall(re.sub(r"\{\w+\}", " ", text))}
+    return {word.lower() for word in WORD.findall(CODE.sub(" ", re.sub(r"\{\w+\}", " ", text)))}
 
 
 ENGLISH_WORDS = set().union(*(_words(text) for text in EN.values())) | {
