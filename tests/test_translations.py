@@ -87,3 +87,64 @@ def test_a_layer_in_an_indonesian_sentence_is_named_as_a_sentence_names_it():
     # "neuron di lapisan tersembunyi 2", not the column label "neuron di Tersembunyi 2"
     assert ID["network.layer_hidden"] == "lapisan tersembunyi {n}"
     assert ID["network.layer_output"] == "lapisan output"
+
+
+# --- one translation per term, and English only where the glossary keeps it -------------------
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")  # two letters or more: x, y, z, L are symbols
+CODE = re.compile(r"\S*/\S*|--\w+")  # an address, a path or a command's option is not a word of either language
+
+
+def words(text: str) -> set[str]:
+    """The words of a text as the page shows it: placeholders and code left out, lower case."""
+    return {word.lower() for word in WORD.findall(CODE.sub(" ", PLACEHOLDER.sub(" ", text)))}
+
+
+def kept_terms() -> set[str]:
+    """The words docs/glossary.md lets the Indonesian page share with English (its kept-terms block)."""
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    block = re.search(r"```kept-terms\n(.*?)```", glossary, re.S)
+    assert block, "docs/glossary.md has no kept-terms block"
+    return set(block.group(1).split())
+
+
+ENGLISH_WORDS = set().union(*(words(text) for text in EN.values()))
+
+
+def test_indonesian_shares_only_the_glossarys_kept_words_with_english():
+    kept = kept_terms()
+    leaks = sorted(
+        f"{key}: {word!r}"
+        for key, text in ID.items()
+        for word in words(text)
+        if word in ENGLISH_WORDS and word not in kept
+    )
+    assert leaks == []
+
+
+# Each term the review found in two or three forms, in the one form the glossary gives it.
+ONE_WAY = {
+    r"propagasi maju|\bmaju\b": "forward pass is 'forward pass'",
+    r"propagasi mundur|\bmundur\b": "backward pass is 'backward pass'",
+    r"\brun\b": "a saved run is a 'rekaman'",
+    r"data ?set": "a data set is a 'kumpulan data'",
+    r"\bT\d": "a layer is named in full in a sentence: 'lapisan tersembunyi 1'",
+    r"\batas batch|\batas seluruh|softmax atas": "'atas' is a calque of 'over' here",
+    r"tingkat tempat": "a calque of 'the rate where'",
+    r"mendarat": "a calque of 'lands at'",
+    r"/d\b": "'langkah/d' is not a unit a reader knows: 'langkah/detik'",
+}
+
+
+def test_each_term_is_translated_one_way():
+    # the text a reader sees (placeholders are names for code), but the phase chips' short "T{n}"
+    sentences = {key: PLACEHOLDER.sub(" ", text) for key, text in ID.items() if key != "teach.layer_hidden"}
+    found = [
+        f"{key}: {pattern!r} ({why})"
+        for key, text in sentences.items()
+        for pattern, why in ONE_WAY.items()
+        if re.search(pattern, text, re.I)
+    ]
+    assert found == []
+    # 'galat' only for the numerical relative error, never for a failure shown to a reader
+    assert [key for key, text in ID.items() if "galat" in text.lower() and "galat relatif" not in text.lower()] == []

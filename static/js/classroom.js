@@ -9,6 +9,7 @@ import { groupedInteger, localNumber } from "./format.js";
 import { has, t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { speedLabel } from "./pace.js";
+import { explain } from "./refusals.js";
 import { DIRTY, pushError, setProjector, setShare, store, whileRunning } from "./store.js";
 
 const byId = (id) => document.getElementById(id);
@@ -83,7 +84,7 @@ async function share() {
     const shared = await api.share(store.sessionId);
     setShare({ code: shared.code, spoken: shared.spoken, url: shared.url, local_only: shared.local_only });
   } catch (error) {
-    pushError({ key: "error.share", vars: { message: error.message } });
+    pushError({ key: "error.share", vars: { message: () => explain(error) } });
   }
 }
 
@@ -96,7 +97,7 @@ async function fork(button) {
     window.location.assign(`/?session=${encodeURIComponent(created.id)}${window.location.hash}`);
   } catch (error) {
     button.disabled = false;
-    pushError({ key: "error.fork", vars: { message: error.message } });
+    pushError({ key: "error.fork", vars: { message: () => explain(error) } });
   }
 }
 

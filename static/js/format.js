@@ -75,6 +75,21 @@ export function shortNumber(value, digits = 3, lang) {
   return text.replace(/-/g, MINUS);
 }
 
+/** A plain decimal for reading at a distance, never in exponent form: `digits` significant
+ * digits with at most 5 decimals ("0,0042", "−1,35"), whole from 1000 ("12.345"), and "≈ 0"
+ * for what rounds to nothing there. The numbers on the network's edges use it: "4,2e−5" means
+ * nothing to a class looking at a projector. */
+export function plainDecimal(value, digits = 3, lang) {
+  if (value === null || value === undefined) return "–";
+  if (!Number.isFinite(value)) return shortNumber(value, digits, lang);
+  const options = Math.abs(value) >= 1000
+    ? { maximumFractionDigits: 0 } // whole, grouped: "123.456", never a rounded "123.000"
+    : { maximumSignificantDigits: digits, maximumFractionDigits: 5, roundingPriority: "lessPrecision" };
+  const text = formatter(language(lang), options).format(value);
+  if (/^-?0$/.test(text)) return value === 0 ? "0" : "≈ 0";
+  return text.replace(/-/g, MINUS);
+}
+
 /** A number in parentheses when negative, as in "(−0.5)·(0.3)", so products read clearly. */
 export function factor(value, digits = 3, lang) {
   const text = shortNumber(value, digits, lang);

@@ -5,6 +5,9 @@
 // that build text themselves call `t(key, vars)` and redraw when the store's `lang` flag is dirty.
 // Terms follow docs/glossary.md, the words of the source article.
 
+// format.js imports this module too: each uses the other only inside functions, after both loaded
+import { readableNumber } from "./format.js";
+
 export const LANGUAGES = ["en", "id"];
 /** Each language's own name, as the language menu writes it (not translated). */
 export const LANGUAGE_NAMES = { en: "English", id: "Bahasa Indonesia" };
@@ -20,14 +23,18 @@ export function currentLanguage() {
 
 /** The text for `key` in the current language, with `{name}` placeholders filled from `vars`.
  * A var may be a function: it is called now, so a message kept in the store (an error toast)
- * words its parts in the language it is drawn in. */
+ * words its parts in the language it is drawn in. A var that is a number is written in the
+ * reader's form (`readableNumber`: "599.564" and "0,03" in Indonesian), so no caller can put an
+ * ungrouped step or a decimal point into an Indonesian sentence; callers that format a number
+ * themselves pass the string. */
 export function t(key, vars) {
   let text = dictionaries[current]?.[key] ?? dictionaries.en?.[key] ?? key;
   if (vars) {
     text = text.replace(/\{(\w+)\}/g, (whole, name) => {
       if (!(name in vars)) return whole;
-      const value = vars[name];
-      return String(typeof value === "function" ? value() : value);
+      let value = vars[name];
+      if (typeof value === "function") value = value();
+      return typeof value === "number" && Number.isFinite(value) ? readableNumber(value, current) : String(value);
     });
   }
   return text;

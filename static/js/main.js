@@ -10,6 +10,7 @@ import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
+import { initLayout } from "./layout.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
@@ -72,6 +73,7 @@ function onHashChange() {
 
 async function main() {
   attachStore(store, takeDirty);
+  initLayout(); // the Data panel folded in a short room before the translations and options load
   const fromUrl = readUrl();
   const watchedCode = document.body.dataset.shareCode; // a viewer's page: /watch/{code}
   if (watchedCode) {

@@ -34,6 +34,10 @@ const FIELD_LABELS = {
   steps_per_second: "transport.speed",
   index: "teach.index",
   split: "teach.split",
+  directions: "surface.directions",
+  span: "surface.span",
+  resolution: "surface.resolution",
+  learning_rates: "lrlab.race_rates",
 };
 
 /** How a field is called on the page: its control's label, a `field.*` text, or "this value". */

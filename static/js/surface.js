@@ -27,6 +27,7 @@
 
 import { api } from "./api.js";
 import { onServerMessage } from "./messages.js";
+import { explain } from "./refusals.js";
 import { DIRTY, markDirty, setSurfaceComputing, setSurfaceError, setSurfaceResult, store } from "./store.js";
 
 const EDGE_SHARE = 0.85; // |α| or |β| past this share of the span asks for a new slice
@@ -90,7 +91,7 @@ export async function requestSurface() {
       setSurfaceResult(result);
     }
   } catch (error) {
-    setSurfaceError(error.message);
+    setSurfaceError(explain(error)); // the reader's words, not the server's English
   } finally {
     inFlight = false;
     lastAnswer = performance.now();

@@ -73,9 +73,15 @@ export function phaseSequence(depth) {
   return sequence;
 }
 
-export function phaseName(kind, layer, depth) {
+/** A phase's name: "Forward H1" on the phase track's chips (`full` false), "Forward hidden layer
+ * 1" where there is room (the narration's heading, the chip's tooltip), so an abbreviation is
+ * never shown without its full name. */
+export function phaseName(kind, layer, depth, full = false) {
   if (kind === "forward" || kind === "backward") {
-    const name = layer === depth - 1 ? t("teach.layer_output") : t("teach.layer_hidden", { n: layer + 1 });
+    const output = layer === depth - 1;
+    const name = full
+      ? (output ? t("network.layer_output") : t("network.layer_hidden", { n: layer + 1 }))
+      : (output ? t("teach.layer_output") : t("teach.layer_hidden", { n: layer + 1 }));
     return t(`teach.phase_${kind}`, { layer: name });
   }
   return t(`teach.phase_${kind}`);
@@ -94,6 +100,7 @@ function renderTrack() {
         item.dataset.layer = phase.layer === null ? "" : String(phase.layer);
         item.dataset.index = String(index);
         item.textContent = phaseName(phase.kind, phase.layer, depth);
+        item.title = phaseName(phase.kind, phase.layer, depth, true);
         return item;
       }),
     );

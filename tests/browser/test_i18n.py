@@ -292,3 +292,106 @@ def test_the_data_sets_columns_and_regression_metrics_are_named_in_indonesian(op
     expect(page.locator("#train-rmse")).to_have_text(re.compile(r"^\d+,\d{4}$"))
     assert ID["help.rmse"] in attribute_text(page) and ID["help.r2"] in attribute_text(page)
     assert_indonesian(page, "with a regression set")
+
+
+# --- numbers and words as an Indonesian reader writes them --------------------------------------
+
+# a number written with a decimal point: "0.01", "−0.5", "2.25" (but not "1.234", a thousand
+# grouped the Indonesian way, nor a version or an address such as 127.0.0.1)
+DECIMAL_POINT = re.compile(r"(?<![\d.])[−-]?(?:0\.\d+|\d+\.(?:\d{1,2}|\d{4,}))(?![\d.])")
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
+
+
+CODE = re.compile(r"\S*/\S*|--\w+")  # an address, a path or a command's option is not a word
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in WORD.findall(CODE.sub(" ", re.sub(r"\{\w+\}", " ", text)))}
+
+
+ENGLISH_WORDS = set().union(*(_words(text) for text in EN.values())) | {
+    word.lower() for phrase in SERVER_ENGLISH for word in WORD.findall(phrase)
+}
+KEPT = set(re.search(r"```kept-terms\n(.*?)```", (ROOT / "docs/glossary.md").read_text(), re.S).group(1).split())
+
+# every text node of the page that is rendered, and every label of every chart's SVG
+SHOWN_TEXTS = """() => {
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('script, style, template, [hidden]')) continue;
+    if (parent.closest('svg') === null && parent.getClientRects().length === 0) continue;
+    if (node.textContent.trim()) texts.push(node.textContent.trim());
+  }
+  for (const element of document.querySelectorAll('[aria-label], [title], [data-help], [placeholder]')) {
+    for (const name of ['aria-label', 'title', 'data-help', 'placeholder']) {
+      const value = element.getAttribute(name);
+      if (value) texts.push(value);
+    }
+  }
+  texts.push(document.title);
+  return texts;
+}"""
+TICKS = """() => [...document.querySelectorAll('.main-svg .xtick text, .main-svg .ytick text, .main-svg .ztick text, '
+  + '.main-svg .cbaxis text, .main-svg g[class*="xtick"] text, .main-svg g[class*="ytick"] text')]
+  .map((t) => `${t.closest('[id]')?.id}: ${t.textContent}`)"""
+
+
+def test_the_indonesian_page_writes_every_number_and_word_as_indonesian_does(open_page):
+    page, watch = open_page("#lang=id", width=1366, height=768, reduced_motion=True)
+    # 1234 steps at a rate with decimals: counters grouped, losses, charts with decimal ticks
+    sid = page.evaluate("() => window.__backpropLab.store.sessionId")
+    api(watch.base, "POST", f"/api/v1/sessions/{sid}/step", {"steps": 1234})
+    expect(page.get_by_test_id("step-counter")).to_have_text("1.234")
+    # teaching mode's first phase (numbers in the narration and on the network), the inspector
+    # on a hidden neuron (its activation's formula with numbers), the loss along the gradient
+    # and the loss surface (Plotly charts of another module, with the same separators)
+    page.get_by_test_id("phase-step-button").click()
+    page.wait_for_selector('#phase-track li.current[data-index="0"]')
+    page.locator('.neuron-hit[data-column="1"][data-index="0"]').click()
+    page.wait_for_selector('[data-testid="neuron-inspector"] [data-name="z"]')
+    page.get_by_test_id("lr-line-refresh").click()
+    page.wait_for_selector("#lr-line-chart .main-svg .xtick text", timeout=30_000)
+    page.wait_for_selector("#surface-plot .main-svg .xtick text", timeout=30_000)
+    page.wait_for_selector("#loss-chart .main-svg .ytick text")
+    drawn(page)
+
+    ticks = page.evaluate(TICKS)
+    assert any(":" in tick and "," in tick.split(": ", 1)[1] for tick in ticks), ticks  # decimal ticks were drawn
+    texts = page.evaluate(SHOWN_TEXTS) + ticks
+    points = sorted({f"{match.group(0)}  in {text[:80]!r}" for text in texts for match in DECIMAL_POINT.finditer(text)})
+    assert points == [], "numbers with a decimal point on the Indonesian page"
+    english = sorted({word for text in texts for word in _words(text) if word in ENGLISH_WORDS and word not in KEPT})
+    assert english == [], "English words outside the glossary's kept terms"
+    # the inspector's activation: its arguments separated by a semicolon where the comma is decimal
+    page.get_by_test_id("activation").select_option("relu")
+    page.wait_for_function("() => document.getElementById('neuron-inspector').textContent.includes('max(0; ')")
+    assert "max(0, " not in page.get_by_test_id("neuron-inspector").inner_text()
+    watch.assert_clean()
+
+
+def test_failures_of_share_and_surface_are_explained_in_indonesian(open_page):
+    page, _ = open_page("#lang=id", chart=False)
+    # the network drops under Share: the reader's words, not "network error: Failed to fetch"
+    page.route("**/api/v1/sessions/*/share", lambda route: route.abort())
+    page.get_by_test_id("share-button").click()
+    toast_with(page, ID["error.share"].split("{")[0])
+    toast = page.locator("#toasts").inner_text()
+    assert ID["error.network"] in toast and "Failed to fetch" not in toast and "network error" not in toast
+    # the server refuses the surface's span (pydantic's "Input should be less than or equal to …"):
+    # said with the field's label and the bound in Indonesian
+    page.route(
+        "**/api/v1/sessions/*/loss-surface",
+        lambda route: route.fulfill(
+            status=422,
+            content_type="application/json",
+            body=json.dumps({"detail": [{"type": "less_than_equal", "code": "less_than_equal", "loc": ["body", "span"],
+                                         "field": "span", "msg": "Input should be less than or equal to 100",
+                                         "params": {"le": 100.5}}]}),
+        ),
+    )
+    page.get_by_test_id("surface-recompute").click()
+    expected = ID["refusal.less_than_equal"].format(field=ID["surface.span"], le="100,5")
+    expect(page.get_by_test_id("surface-status")).to_contain_text(expected)
+    assert "Input should be" not in page.get_by_test_id("surface-status").inner_text()

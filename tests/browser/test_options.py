@@ -173,7 +173,8 @@ def test_the_analyses_forms_take_their_limits_from_the_options_not_from_a_copy(b
             "Up to 3 rates race live, separated by spaces; more, up to 5, run as a sweep job with a progress bar.")
         page.get_by_test_id("lr-race-rates").fill("0.01 0.1 1 3 5 7")
         page.get_by_test_id("lr-race-start").click()
-        expect(page.get_by_text("Give 1 to 5 learning rates above 0 and at most 1000")).to_be_visible()
+        # the rates' bounds as a sentence writes numbers: grouped from 1000
+        expect(page.get_by_text("Give 1 to 5 learning rates above 0 and at most 1,000")).to_be_visible()
         assert page.get_by_test_id("surface-span").get_attribute("max") == "7"
         resolution = page.get_by_test_id("surface-resolution")
         assert resolution.locator("option").evaluate_all("(os) => os.map((o) => o.value)") == ["5", "9"]

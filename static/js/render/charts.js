@@ -30,6 +30,14 @@ let layout = null; // rebuilt when its words, the divergence mark or the scale c
 let layoutKey = "";
 let revision = 0;
 
+/** What every Plotly chart of the page (the loss chart, the loss surface, the learning-rate lab)
+ * puts in its layout so its ticks, hover labels and d3-format numbers follow the reader's
+ * language: `separators` is the decimal then the thousands separator, ",." in Indonesian (0,03
+ * and 1.000), ".," in English. The one place it is decided. */
+export function plotLocale() {
+  return { separators: decimalSeparator() === "," ? ",." : ".," };
+}
+
 function traces() {
   const history = store.history;
   const hover = "%{y:.4f}<extra>%{fullData.name}</extra>"; // d3-format, with the layout's separators
@@ -51,10 +59,11 @@ function chartLayout() {
   const replayStep = replayStepShown();
   const fontSize = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.8;
   return {
-    margin: { l: 56, r: 12, t: 8, b: 42 }, // fixed: automargin would measure text on every update
+    ...plotLocale(),
+    margin: { l: 56, r: 12, t: 8, b: 40 }, // fixed: automargin would measure text on every update
     font: { family: "system-ui, sans-serif", size: fontSize, color: store.projector ? "#000" : "#222" },
-    separators: decimalSeparator() === "," ? ",." : ".,", // decimal then thousands: 0,03 and 1.000 in Indonesian
-    xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative" },
+    // steps grouped from 1000 as the counters write them ("1.000" in Indonesian, not "1000")
+    xaxis: { title: { text: t("chart.step") }, zeroline: false, rangemode: "nonnegative", separatethousands: true },
     yaxis: { title: { text: t("chart.loss") }, type: logToggle.checked ? "log" : "linear", rangemode: "tozero" },
     showlegend: false,
     hovermode: "x",

@@ -9,7 +9,7 @@
 // Every number is the engine's: the phase message's probe (the chosen sample) and values.
 
 import { setText } from "../dom.js";
-import { shortNumber } from "../format.js";
+import { plainDecimal, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
@@ -206,7 +206,7 @@ function drawEdgeLabels(layout, probe, fontPx) {
     for (const [i, j] of edgeLabelsFor(layout, l, current)) {
       const e = layout.edgeStart[l] + i * nOut + j;
       const value = showUpdate ? store.updates[l].weights[i * nOut + j] : probe.layers[l].weight_gradients[i * nOut + j];
-      const text = shortNumber(value);
+      const text = plainDecimal(value); // a plain decimal a class can read on a projector
       // the first free place along the edge; an edge with no free place keeps its number in the
       // tooltip and the inspector rather than hide another
       for (const along of ALONG) {

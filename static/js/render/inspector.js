@@ -109,7 +109,7 @@ function applied(formula, argument) {
   return formula.replace(/z/g, (match, offset) => {
     const before = formula[offset - 1];
     const after = formula[offset + 1];
-    const bare = (before === undefined || before === "(" || before === " ") && (after === undefined || after === ")" || after === ",");
+    const bare = (before === undefined || before === "(" || before === " ") && (after === undefined || [")", ",", ";"].includes(after));
     return bare ? argument : `(${argument})`;
   });
 }
@@ -152,7 +152,7 @@ function forwardBlock(column, j) {
   if (isOutput) {
     block.append(line(`z = ${sum}`), line(mathText(maths.outputs?.[store.network.output], { j: j + 1 })));
   } else {
-    block.append(line(`a = ${applied(activation?.formula ?? "f(z)", sum)}`));
+    block.append(line(`a = ${applied(mathText(activation?.formula ?? "f(z)"), sum)}`));
   }
   if (!probe || !params) return block;
 
@@ -170,7 +170,7 @@ function forwardBlock(column, j) {
     block.append(line("ŷ = ", num(a, "a"), ...note));
   } else {
     const z = probe.layers[l].pre_activations[j];
-    block.append(line("a = ", ...appliedNodes(activation?.formula ?? "z", () => num(z, null, { asFactor: true, digits: 3 })), " = ", num(a, "a")));
+    block.append(line("a = ", ...appliedNodes(mathText(activation?.formula ?? "z"), () => num(z, null, { asFactor: true, digits: 3 })), " = ", num(a, "a")));
   }
   return block;
 }

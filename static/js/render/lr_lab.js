@@ -13,6 +13,7 @@ import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
+import { plotLocale } from "./charts.js";
 import { initRateNotice } from "./rate_notice.js";
 
 const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw costs 50–100 ms here
@@ -66,6 +67,7 @@ export function logTicks(low, high) {
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
   return {
+    ...plotLocale(),
     margin: { l: 52, r: 10, t: 8, b: 40 },
     font: { family: "system-ui, sans-serif", size: 11, color: "#222" },
     xaxis: { title: { text: xTitle }, type: xLog ? "log" : "linear", zeroline: false },

@@ -24,8 +24,9 @@ function paragraph(text, className) {
   return p;
 }
 
+/** A layer as a sentence names it: "hidden layer 1", "the output layer" (never the chips' "H1"). */
 function layerName(layer, depth) {
-  return layer === depth - 1 ? t("teach.layer_output") : t("teach.layer_hidden", { n: layer + 1 });
+  return layer === depth - 1 ? t("network.layer_output") : t("network.layer_hidden", { n: layer + 1 });
 }
 
 function describe(phase, probe, depth) {
@@ -93,7 +94,7 @@ function render() {
     return;
   }
   const heading = document.createElement("h3");
-  heading.textContent = `${last.index + 1}/${last.total} · ${phaseName(last.kind, last.layer, depth)}`;
+  heading.textContent = `${last.index + 1}/${last.total} · ${phaseName(last.kind, last.layer, depth, true)}`;
   box.replaceChildren(heading, ...describe(last, probe, depth).map((text) => paragraph(text)));
 }
 

@@ -239,14 +239,16 @@ function fitFont(text, room, fontPx) {
   if (width > room) context.font = `${Math.max(10, Math.floor((fontPx * room) / width))}px ${LABEL_FONT}`;
 }
 
-/** The margins the input and output names need at a readable 12 px. */
+/** The margins the input and output names need at a readable 12 px, and the column headers
+ * above the neurons (a name over a − n + row, both sized in rem: taller in projector mode). */
 function nameMargins(sizes) {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
   context.font = `12px ${LABEL_FONT}`;
   let left = 0;
   let right = 0;
   for (let k = 0; k < sizes[0]; k++) left = Math.max(left, context.measureText(neuronName(0, k)).width);
   for (let k = 0; k < sizes[sizes.length - 1]; k++) right = Math.max(right, context.measureText(neuronName(sizes.length - 1, k)).width);
-  return { left: Math.min(140, left + 12), right: Math.min(160, right + 60) };
+  return { left: Math.min(140, left + 12), right: Math.min(160, right + 60), top: Math.ceil(2.4 * rem) };
 }
 
 // --- init ---------------------------------------------------------------------------------

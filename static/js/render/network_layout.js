@@ -12,10 +12,11 @@ export const LABEL_LEFT = 46; // least room for input names (x₁, sin(x₂), �
 export const LABEL_RIGHT = 112; // least room for output names and teaching-mode numbers
 export const HEADER = 30; // room for the column headers (DOM, above the canvas area)
 
-/** `margins.left` / `margins.right`: room the input and output names need (at least the defaults). */
+/** `margins.left` / `margins.right`: room the input and output names need; `margins.top`: the
+ * column headers' height, which grows with the type (projector mode); each at least the default. */
 export function computeLayout(layerSizes, width, height, margins = {}) {
   const columns = layerSizes.length;
-  const top = HEADER + 6;
+  const top = Math.max(HEADER, margins.top ?? 0) + 6;
   const bottom = 10;
   const left = Math.max(LABEL_LEFT, margins.left ?? 0);
   const right = Math.max(LABEL_RIGHT, margins.right ?? 0);

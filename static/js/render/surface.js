@@ -22,6 +22,7 @@ import { analysis, inRange } from "../options.js";
 import { DIRTY, markDirty, pickSurfaceEdge, setSurfacePicking, setSurfaceSettings, store, whileRunning } from "../store.js";
 import { isFallback, requestSurface, sliceDrift, walkSinceSlice } from "../surface.js";
 import { watchSize } from "./canvas.js";
+import { plotLocale } from "./charts.js";
 import { columnName, neuronName } from "./network_names.js";
 
 const MARGIN = { l: 56, r: 80, t: 10, b: 46, autoexpand: false }; // fixed: the marker's arithmetic relies on it
@@ -250,7 +251,7 @@ function draw(result) {
   const colorbar = { title: { text: t("surface.colour") }, thickness: 12, x: 1.02, len: 0.95 };
   const path = result.trajectory;
   const range = [-result.span, result.span];
-  const common = { margin: MARGIN, font: { family: "system-ui, sans-serif", size: fontSize, color: "#222" },
+  const common = { ...plotLocale(), margin: MARGIN, font: { family: "system-ui, sans-serif", size: fontSize, color: "#222" },
     paper_bgcolor: "rgba(0,0,0,0)", showlegend: false };
   let traces;
   let layout;
