@@ -148,3 +148,10 @@ def test_each_term_is_translated_one_way():
     assert found == []
     # 'galat' only for the numerical relative error, never for a failure shown to a reader
     assert [key for key, text in ID.items() if "galat" in text.lower() and "galat relatif" not in text.lower()] == []
+
+
+def test_no_key_is_written_twice_in_a_language():
+    """JSON keeps the last of two equal keys without a word: the first text would be lost silently."""
+    for path in sorted(I18N.glob("*.json")):
+        keys = [key for key, _ in json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=lambda pairs: pairs)]
+        assert sorted({key for key in keys if keys.count(key) > 1}) == [], path.name

@@ -29,10 +29,10 @@ def test_run_files_are_named_by_the_run_and_an_import_is_listed_once(open_page, 
     with page.expect_download() as caught:
         item.locator('[data-action="export"]').click()
     export = caught.value
-    assert export.suggested_filename == "Kelas-7-spiral-u-step-40.json"
+    assert export.suggested_filename == "Kelas-7-spiral-ü-step-40.json"  # the UTF-8 name (filename*)
     with page.expect_download() as caught:
         item.locator('[data-action="csv"]').click()
-    assert caught.value.suggested_filename == "Kelas-7-spiral-u-step-40-metrics.csv"
+    assert caught.value.suggested_filename == "Kelas-7-spiral-ü-step-40-metrics.csv"
 
     before = api(watch.base, "GET", "/api/v1/runs?limit=100")["total"]
     path = tmp_path / export.suggested_filename
