@@ -71,8 +71,9 @@ class Timing:
     idle_expiry_seconds: float = 30 * 60  # a session nobody touched for this long is closed
     resume_seconds: float = 10 * 60  # kept after its last socket closed (a laptop's sleep)
     reap_interval_seconds: float = 30.0
-    frame_rate: float = 60.0  # frames per second while playing (at most)
-    frame_budget: float = 1250.0  # frames per second of all playing sessions together (50 × 25)
+    # frames per second while playing (at most; fewer for every client alike when the server is
+    # really busy: the capacity is measured, backprop_lab.server.runtime.cadence)
+    frame_rate: float = 60.0
     heatmap_rate: float = 10.0  # heatmap messages per second while playing (at most)
     # whole-split metrics and the probe re-evaluated per second while playing (at most): the page
     # redraws its numbers 10 times a second, and at full speed each evaluation is training lost

@@ -19,6 +19,20 @@ Pacer's two regimes:
   Training is decoupled from the frame rate: a frame carries however many steps fit.
 - a speed limit: steps are *owed* at that rate and trained as they come due; below the frame
   rate every step gets its own frame, above it frames go out at the frame rate.
+
+How many frames a second the server can send is measured, not set (`capacity`, all playing
+sessions together). Every frame costs the event loop its sends (one per client and message)
+and a training thread its building, and all of it holds the one GIL; what a machine affords
+depends on the machine, the sessions' networks and audiences, and whatever else runs there. So
+`adjust`, called a few times a second from the event loop (`backprop_lab.server.runtime.headroom`),
+reads two signs of a server that is really busy, both measured and both growing with the frames
+sent: the event loop's own CPU share (its sends), and the share of the GIL that the loop and
+the frames' work on the training threads (frames, metrics, heatmaps) hold together. While
+neither shows, frames go at `frame_rate` (60 a second); when one does, `capacity` drops to a
+little under the frames actually sent, and every client's frame interval stretches alike
+(`frame_interval`: the players share the capacity); when the signs are gone it climbs back by a
+few per cent a step. How late the loop wakes (its lag) is not a sign: on a machine that others
+load it is late whatever the server sends, and fewer frames would not make it less so.
 """
 
 from __future__ import annotations
@@ -31,6 +45,18 @@ MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a sl
 MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
 BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
+# At full speed a turn trains at least this long when the frames allow (a round of n sessions
+# per thread then takes n times this plus their frames): each turn costs Python work and a GIL
+# hand-over or two beside its compiled call, ~0.1–0.2 ms with 50 sessions playing, so 0.6 ms
+# slices (60 frames a second each) left the engine 30–47 % of the two cores (docs/budgets.md).
+FULL_SPEED_SLICE = 0.0015
+# The signs of a really busy server (see the module docstring), and how `capacity` follows them.
+LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
+GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the frames' work together above this are busy
+DEGRADE = 0.85  # of the frames sent, when busy
+RECOVER = 1.05  # per adjustment, when not
+MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
+FRAME_WORK = ("frames", "metrics", "heatmaps")  # the kinds of `spent` a frame rate costs
 
 
 class Cadence:
@@ -40,7 +66,6 @@ class Cadence:
         frame_rate: float = 60.0,
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
-        frame_budget: float = 1200.0,
         refresh_share: float = 0.1,
         refresh_rate: float = 20.0,
     ) -> None:
@@ -50,28 +75,56 @@ class Cadence:
         self.frame_period = 1.0 / frame_rate
         self.max_slice = max_slice
         self.min_slice = min_slice
-        self.frame_budget = frame_budget  # frames a second, all playing sessions together
+        # frames a second all playing sessions together can have: measured (`adjust`); no cap
+        # until the machine is first found busy
+        self.capacity = float("inf")
         self.refresh_share = refresh_share  # of the training threads, at most, for metrics and probes
         self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
         self._lock = threading.Lock()
         self.players = 0  # sessions playing now (written by `playing`, under the lock)
+        self.full_speed_players = 0  # of them, those at full speed
         self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
         self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
         # Seconds spent on the training threads by kind of work, all threads together, for
         # /api/v1/health and bench/stream.py.
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
+        self._frames = 0  # frames built since the last `adjust`
+        self._frame_work = 0.0  # seconds of FRAME_WORK spent by then
 
     # --- shared counters ---------------------------------------------------------------------
-    def playing(self, change: int) -> None:
-        """A session started (+1) or stopped (−1) playing."""
+    def playing(self, change: int, full_speed: bool = False) -> None:
+        """A session started (+1) or stopped (−1) playing, at full speed or not."""
         with self._lock:
             self.players += change
+            if full_speed:
+                self.full_speed_players += change
 
     def note_frame_cost(self, seconds: float) -> None:
         with self._lock:
             self.frame_cost += 0.1 * (seconds - self.frame_cost)
             self._spent["frames"] += seconds
+            self._frames += 1
+
+    def adjust(self, seconds: float, loop_seconds: float) -> None:
+        """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
+        `capacity` (see the module docstring)."""
+        with self._lock:
+            frames, self._frames = self._frames, 0
+            work = sum(self._spent[kind] for kind in FRAME_WORK)
+            frame_work, self._frame_work = work - self._frame_work, work
+            players = self.players
+        if players == 0 or seconds <= 0:
+            self.capacity = float("inf")
+            return
+        sent = frames / seconds
+        busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + frame_work) / seconds > GIL_SHARE
+        if busy:
+            self.capacity = max(players * MIN_FRAME_RATE, min(self.capacity, sent) * DEGRADE)
+        elif self.capacity < float("inf"):
+            self.capacity *= RECOVER
+            if self.capacity > players / self.frame_period:
+                self.capacity = float("inf")  # every player at the full frame rate: no cap
 
     def note_refresh_cost(self, seconds: float) -> None:
         with self._lock:
@@ -105,10 +158,12 @@ class Cadence:
         return min(self.max_slice, max(self.min_slice, share))
 
     def frame_interval(self) -> float:
-        """Seconds between a playing session's frames: 1/60 s, stretched when so many sessions
-        play that their frames together would pass `frame_budget` a second (the one event loop
-        sends every one of them, however many threads build them)."""
-        return max(self.frame_period, self.players / self.frame_budget)
+        """Seconds between a playing session's frames: 1/60 s, stretched alike for every session
+        when their frames together would pass what the server can send (`capacity`, measured),
+        and when so many play at full speed that each thread's round of them, at
+        `FULL_SPEED_SLICE` a turn, takes longer."""
+        full_speed_round = self.full_speed_players / self.workers * (FULL_SPEED_SLICE + self.frame_cost)
+        return max(self.frame_period, self.players / self.capacity, full_speed_round)
 
     def refresh_interval(self) -> float:
         """Seconds between re-evaluations of a playing session's whole-split metrics and probe:

@@ -7,19 +7,65 @@ import threading
 
 import pytest
 
-from backprop_lab.server.runtime.cadence import ByteBudget, Cadence, Pacer
+from backprop_lab.server.runtime.cadence import FULL_SPEED_SLICE, ByteBudget, Cadence, Pacer
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
-    cadence = Cadence(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250, refresh_rate=20)
+    cadence = Cadence(frame_rate=60, max_slice=0.008, min_slice=0.0001, refresh_rate=20)
     cadence.playing(+1)
     assert cadence.slice_seconds() == 0.008 and cadence.frame_interval() == pytest.approx(1 / 60)
     assert cadence.refresh_interval() == pytest.approx(1 / 20)  # metrics and probe: 20 a second, not 60
     cadence.playing(+49)
     assert cadence.slice_seconds() < 0.001
+    assert cadence.frame_interval() == pytest.approx(1 / 60)  # a machine that is not busy: 60 a second each
+    cadence.capacity = 1250.0  # measured (see the tests of `adjust` below)
     assert cadence.frame_interval() == pytest.approx(50 / 1250)  # 25 frames a second each
     assert cadence.refresh_interval() >= cadence.frame_interval()
     assert cadence.heatmap_interval(10) == pytest.approx(1.0)
+
+
+def test_many_sessions_at_full_speed_train_in_longer_slices_at_fewer_frames():
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+50)  # at a speed limit: slices as short as the frame rate asks
+    paced = cadence.slice_seconds()
+    assert cadence.frame_interval() == pytest.approx(1 / 60)
+    cadence.playing(-50)
+    cadence.playing(+50, full_speed=True)
+    assert cadence.slice_seconds() == pytest.approx(FULL_SPEED_SLICE) and cadence.slice_seconds() > 2 * paced
+    assert 1 / 60 < cadence.frame_interval() < 1 / 20  # every client still ≥ 20 frames a second
+    cadence.playing(-49, full_speed=True)
+    assert cadence.frame_interval() == pytest.approx(1 / 60)  # one alone: 60 a second
+
+
+def report(cadence: Cadence, frames: int, loop_share: float = 0.1, frame_work: float = 0.0) -> None:
+    """A quarter of a second of `frames` frames built, the event loop using `loop_share` of a
+    core and the frames' work on the training threads `frame_work` seconds a second."""
+    for _ in range(frames):
+        cadence.note_frame_cost(0.0)
+    cadence.spend("heatmaps", frame_work * 0.25)
+    cadence.adjust(0.25, loop_share * 0.25)
+
+
+@pytest.mark.parametrize("sign", ["loop", "gil"])
+def test_frames_slow_down_alike_only_when_the_server_is_busy_and_recover(sign: str):
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+200)
+    for _ in range(10):  # 200 × 60 frames a second, the loop at half a core: no cap at all
+        report(cadence, 3000, loop_share=0.5, frame_work=0.3)
+    assert cadence.capacity == float("inf") and cadence.frame_interval() == pytest.approx(1 / 60)
+    busy = {"loop": {"loop_share": 0.7}, "gil": {"loop_share": 0.5, "frame_work": 0.4}}[sign]
+    report(cadence, 1000, **busy)  # 4,000 frames a second built, and a sign of a busy server
+    assert cadence.capacity == pytest.approx(0.85 * 4000)
+    assert cadence.frame_interval() == pytest.approx(200 / (0.85 * 4000))  # every client alike
+    report(cadence, 10, **busy)  # however busy, each client keeps a few frames a second
+    assert cadence.capacity == 200 * 2.0
+    steps = 0
+    while cadence.capacity < float("inf") and steps < 200:  # the signs gone: back to 60 a second …
+        before = cadence.capacity
+        report(cadence, int(cadence.capacity / 4))
+        assert cadence.capacity == float("inf") or cadence.capacity == pytest.approx(1.05 * before)  # … bit by bit
+        steps += 1
+    assert cadence.capacity == float("inf") and steps == 70  # 400 → 12,000 frames a second: 1.05 ** 70 > 30
 
 
 def test_each_of_n_threads_serves_its_share_of_the_players():
