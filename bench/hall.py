@@ -97,13 +97,14 @@ def worker() -> None:
 
 
 # --- the server ----------------------------------------------------------------------------
-def start_server(tree: Path, database: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(tree: Path, database: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "backprop_lab", "--port", str(port), "--training-threads", "2", "--db", str(database)],
-        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "backprop_lab", "--port", str(port), "--training-threads", "2", "--db", str(database),
+         *extra],
+        cwd=tree, env=tree_env(tree), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -116,6 +117,11 @@ def start_server(tree: Path, database: Path) -> tuple[subprocess.Popen[bytes], s
         time.sleep(0.1)
     process.kill()
     raise SystemExit(f"the server of {tree} did not start")
+
+
+def tree_env(tree: Path) -> dict[str, str]:
+    """The environment that imports `backprop_lab` from `tree` (before anything on PYTHONPATH)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
 
 
 def cpu_seconds(pid: int) -> dict[str, float]:
@@ -157,7 +163,7 @@ def engine_alone(tree: Path, seconds: float = 2.0, threads: int = 2) -> float:
     trainer each (its compiled calls release the GIL), in a process of its own from `tree`."""
     done = subprocess.run(
         [sys.executable, "-c", ENGINE_ALONE, str(seconds), str(threads)], cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
+        env=tree_env(tree), capture_output=True, text=True, check=True,
     )
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -232,15 +238,16 @@ def one_alone(base: str, seconds: float) -> Figures:
             "stream_vs_rest": figures["stream_vs_rest"]}
 
 
-def run_tree(tree: Path, scenarios: list[str], seconds: float, processes: int | None) -> dict[str, Figures]:
+def run_tree(tree: Path, extra: list[str], scenarios: list[str], seconds: float,
+             processes: int | None) -> dict[str, Figures]:
     with tempfile.TemporaryDirectory() as folder:
-        server, base = start_server(tree, Path(folder) / "runs.sqlite3")
+        server, base = start_server(tree, Path(folder) / "runs.sqlite3", extra)
         results: dict[str, Figures] = {}
         try:
             for scenario in scenarios:
                 count, pace_text = scenario.split("@")
                 sessions, pace = int(count), 0.0 if pace_text == "full" else float(pace_text)
-                print(f"  {tree.name}: {scenario} …", flush=True)
+                print(f"  {scenario} …", flush=True)
                 if sessions == 1 and pace == 0:
                     results[scenario] = one_alone(base, seconds)
                     continue
@@ -283,20 +290,20 @@ def report(results: dict[str, list[dict[str, Figures]]], scenarios: list[str]) -
     names = list(results)
     for scenario in scenarios:
         print(f"\n{scenario} (median of {len(results[names[0]])} round(s); each round's values in brackets)")
-        print(f"{'':38}" + "".join(f"{name:>26}" for name in names) + f"{'target':>10}")
+        print(f"{'':38}" + "".join(f"{name:>36}" for name in names) + f"{'target':>10}")
         for key, label, targets in ROWS:
             cells = []
             for name in names:
                 values = [r[scenario][key] for r in results[name] if key in r[scenario]]
                 if not values:
-                    cells.append(f"{'':>26}")
+                    cells.append(f"{'':>36}")
                     continue
                 digits = 2 if key in ("efficiency", "stream_vs_rest", "loop_cores", "cpu_cores",
                                       "other_cores") else 1
                 shown = f"{statistics.median(values):.{digits}f}"
                 if len(values) > 1:
                     shown += " [" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
-                cells.append(f"{shown:>26}")
+                cells.append(f"{shown:>36}")
             if any(cell.strip() for cell in cells):
                 print(f"{label:38}" + "".join(cells) + f"{targets.get(scenario, ''):>10}")
 
@@ -314,14 +321,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="turns of every tree (their order alternates)")
     parser.add_argument("--client-processes", type=int, default=None)
     parser.add_argument("--skip-self", action="store_true", help="run only the --tree checkouts")
+    parser.add_argument("--variant", action="append", default=[], metavar="ARGS",
+                        help="this checkout again, its server given these arguments too, e.g. '--ws websockets'")
     args = parser.parse_args()
-    trees = [*([] if args.skip_self else [ROOT]), *(tree.resolve() for tree in args.tree)]
-    names = {tree: f"{tree.name} ({_commit(tree)})" for tree in trees}
-    results: dict[str, list[dict[str, Figures]]] = {names[tree]: [] for tree in trees}
+    servers = [*([] if args.skip_self else [(ROOT, [])]), *((ROOT, variant.split()) for variant in args.variant),
+               *((tree.resolve(), []) for tree in args.tree)]
+    names = [f"{tree.name} ({_commit(tree)})" + (f" {' '.join(extra)}" if extra else "") for tree, extra in servers]
+    results: dict[str, list[dict[str, Figures]]] = {name: [] for name in names}
+    order = list(range(len(servers)))
     for round_index in range(args.rounds):
-        for tree in trees if round_index % 2 == 0 else trees[::-1]:
-            print(f"round {round_index + 1}: {names[tree]}, load {os.getloadavg()[0]:.1f}", flush=True)
-            results[names[tree]].append(run_tree(tree, args.scenarios, args.seconds, args.client_processes))
+        for index in order if round_index % 2 == 0 else order[::-1]:
+            (tree, extra), name = servers[index], names[index]
+            print(f"round {round_index + 1}: {name}, load {os.getloadavg()[0]:.1f}", flush=True)
+            results[name].append(run_tree(tree, extra, args.scenarios, args.seconds, args.client_processes))
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     report(results, args.scenarios)
 

@@ -28,6 +28,10 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # per connection, or a pool of connections to a database URL: 64. HTTP connections beside the
 # sockets (a classroom's page loads and REST calls, a browser opening up to 6 at a time): 128.
 DESCRIPTOR_RESERVE = 64 + 64 + 128
+# uvicorn's WebSocket implementations (`--ws`), the default first: chosen by the event loop's CPU
+# per message sent, all else equal (bench/hall.py, docs/budgets.md); wsproto is not installed
+# with the lab
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     timing: Timing = field(default_factory=Timing)
     training_threads: int = field(default_factory=one_per_core)  # threads that train sessions
+    ws_implementation: str = WS_IMPLEMENTATIONS[0]  # uvicorn's, one of WS_IMPLEMENTATIONS
     # classroom mode on any host (tests run it on 127.0.0.1); listening on every interface turns it on too
     classroom_mode: bool = False
     teacher_key: str = field(default_factory=new_teacher_key, repr=False, compare=False)  # the teacher link's secret

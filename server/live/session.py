@@ -627,11 +627,13 @@ class Session:
                 return None
         now = time.perf_counter()
         if pacer.frame_due(now) and self.trainer.step_count != frames.last_frame_step:
+            cpu = time.thread_time()
             self._emit_frame(refresh=refresh or frames.refresh_due(now))
             pacer.frame_sent(now)
             if pacer.heatmap_due(now) and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())
+            cadence.note_frame_work(time.thread_time() - cpu)
         return pacer.next_turn(time.perf_counter(), speed)
 
     # --- frames (training thread) --------------------------------------------------------------

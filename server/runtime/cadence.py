@@ -25,14 +25,15 @@ sessions together). Every frame costs the event loop its sends (one per client a
 and a training thread its building, and all of it holds the one GIL; what a machine affords
 depends on the machine, the sessions' networks and audiences, and whatever else runs there. So
 `adjust`, called a few times a second from the event loop (`backprop_lab.server.runtime.headroom`),
-reads two signs of a server that is really busy, both measured and both growing with the frames
-sent: the event loop's own CPU share (its sends), and the share of the GIL that the loop and
-the frames' work on the training threads (frames, metrics, heatmaps) hold together. While
+reads two signs of a server that is really busy, both measured in CPU time and both growing with
+the frames sent: the event loop's own CPU share (its sends), and the share of the GIL that the
+loop and the frames' work on the training threads (frames, metrics, heatmaps) hold together. While
 neither shows, frames go at `frame_rate` (60 a second); when one does, `capacity` drops to a
 little under the frames actually sent, and every client's frame interval stretches alike
 (`frame_interval`: the players share the capacity); when the signs are gone it climbs back by a
 few per cent a step. How late the loop wakes (its lag) is not a sign: on a machine that others
-load it is late whatever the server sends, and fewer frames would not make it less so.
+load it is late whatever the server sends, and fewer frames would not make it less so; nor is
+wall time, for the same reason (a thread the machine leaves waiting takes longer, not more).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the frames' work together
 DEGRADE = 0.85  # of the frames sent, when busy
 RECOVER = 1.05  # per adjustment, when not
 MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
-FRAME_WORK = ("frames", "metrics", "heatmaps")  # the kinds of `spent` a frame rate costs
 
 
 class Cadence:
@@ -90,7 +90,7 @@ class Cadence:
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
         self._frames = 0  # frames built since the last `adjust`
-        self._frame_work = 0.0  # seconds of FRAME_WORK spent by then
+        self._frame_work = 0.0  # CPU seconds the training threads spent on frames since then
 
     # --- shared counters ---------------------------------------------------------------------
     def playing(self, change: int, full_speed: bool = False) -> None:
@@ -106,13 +106,17 @@ class Cadence:
             self._spent["frames"] += seconds
             self._frames += 1
 
+    def note_frame_work(self, cpu_seconds: float) -> None:
+        """A playing session's frame (its metrics and heatmaps too) took this much CPU time."""
+        with self._lock:
+            self._frame_work += cpu_seconds
+
     def adjust(self, seconds: float, loop_seconds: float) -> None:
         """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
         `capacity` (see the module docstring)."""
         with self._lock:
             frames, self._frames = self._frames, 0
-            work = sum(self._spent[kind] for kind in FRAME_WORK)
-            frame_work, self._frame_work = work - self._frame_work, work
+            frame_work, self._frame_work = self._frame_work, 0.0
             players = self.players
         if players == 0 or seconds <= 0:
             self.capacity = float("inf")

@@ -39,10 +39,10 @@ def test_many_sessions_at_full_speed_train_in_longer_slices_at_fewer_frames():
 
 def report(cadence: Cadence, frames: int, loop_share: float = 0.1, frame_work: float = 0.0) -> None:
     """A quarter of a second of `frames` frames built, the event loop using `loop_share` of a
-    core and the frames' work on the training threads `frame_work` seconds a second."""
+    core and the frames' work on the training threads `frame_work` CPU seconds a second."""
     for _ in range(frames):
         cadence.note_frame_cost(0.0)
-    cadence.spend("heatmaps", frame_work * 0.25)
+    cadence.note_frame_work(frame_work * 0.25)
     cadence.adjust(0.25, loop_share * 0.25)
 
 
