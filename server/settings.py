@@ -37,9 +37,11 @@ WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
 @dataclass(frozen=True)
 class Limits:
     """Caps that keep one user (or a classroom) from exhausting the server (docs/protocol.md,
-    "Caps"; docs/api.md, "Errors")."""
+    "Caps"; docs/api.md, "Errors"). The defaults fit a lecture hall: 200 students with a session
+    and a page each, watching their teacher's shared session too (200 viewers, a projector, the
+    teacher's own pages), with room to spare (bench/hall.py plays 200 sessions at once)."""
 
-    max_sessions: int = 200
+    max_sessions: int = 300  # 200 students, the teacher's few, second tabs; 10 % kept for newcomers
     max_parameters: int = 50_000  # weights + biases of one network
     max_rows: int = 10_000  # samples of a generated set, rows of an uploaded CSV
     max_columns: int = 32  # columns of an uploaded CSV (target included)
@@ -52,9 +54,9 @@ class Limits:
     max_races: int = 50  # live learning-rate races running at once (each up to 8 copies)
     max_checks: int = 4  # whole-network gradient checks computing at once (worker threads, beside training)
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
-    max_sockets: int = 1000  # WebSocket connections, all sessions together
+    max_sockets: int = 1000  # WebSocket connections, all sessions together (a hall: ~450)
     max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)
-    max_viewers_per_session: int = 200  # read-only sockets through its share code
+    max_viewers_per_session: int = 250  # read-only sockets through its share code: a hall of 200 and more
     max_message_bytes: int = 64 * 1024  # inbound WebSocket message (larger: close 1009)
     max_messages_per_second: int = 200  # inbound WebSocket messages per socket
     max_request_seconds: float = 10.0  # estimated training or checking time of one REST request
