@@ -46,11 +46,12 @@ MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a sl
 MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
 BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
-# At full speed a turn trains at least this long when the frames allow (a round of n sessions
-# per thread then takes n times this plus their frames): each turn costs Python work and a GIL
-# hand-over or two beside its compiled call, ~0.1–0.2 ms with 50 sessions playing, so 0.6 ms
-# slices (60 frames a second each) left the engine 30–47 % of the two cores (docs/budgets.md).
-FULL_SPEED_SLICE = 0.0015
+# At full speed a turn trains at least this long (a round of n sessions per thread then takes n
+# times this plus their frames, and their frames are spaced so): each turn costs Python work and
+# a GIL hand-over or two beside its compiled call, so the shorter the slice, the less of the
+# cores the engine gets. 50 sessions on two threads: 25 × (1.2 + ~0.2 ms) ≈ 35 ms, ~28 frames a
+# second each, where 60 a second would leave 0.5 ms slices.
+FULL_SPEED_SLICE = 0.0012
 # The signs of a really busy server (see the module docstring), and how `capacity` follows them.
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
 GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the frames' work together above this are busy
@@ -66,7 +67,7 @@ class Cadence:
         frame_rate: float = 60.0,
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
-        refresh_share: float = 0.1,
+        refresh_share: float = 0.05,
         refresh_rate: float = 20.0,
     ) -> None:
         if workers < 1:
