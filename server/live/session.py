@@ -615,25 +615,27 @@ class Session:
 
     def _play_turn(self) -> float | None:
         cadence, frames, pacer = self._cadence, self.frames, self.pacer
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         refresh = frames.refresh_due(pacer.next_frame_at)
         speed = self.steps_per_second
         plan = pacer.plan(now, speed, cadence.frame_cost + (cadence.refresh_cost if refresh else 0.0))
+        training_cpu = 0.0
         if plan.max_steps > 0:
             try:
                 pacer.trained(self._advance(plan.max_steps, plan.deadline), speed)
             except Diverged as error:
                 self._on_diverged(error)
                 return None
+            finally:
+                training_cpu = time.thread_time() - cpu
         now = time.perf_counter()
         if pacer.frame_due(now) and self.trainer.step_count != frames.last_frame_step:
-            cpu = time.thread_time()
             self._emit_frame(refresh=refresh or frames.refresh_due(now))
             pacer.frame_sent(now)
             if pacer.heatmap_due(now) and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())
-            cadence.note_frame_work(time.thread_time() - cpu)
+        cadence.note_python_work(time.thread_time() - cpu - training_cpu)
         return pacer.next_turn(time.perf_counter(), speed)
 
     # --- frames (training thread) --------------------------------------------------------------

@@ -27,7 +27,8 @@ depends on the machine, the sessions' networks and audiences, and whatever else 
 `adjust`, called a few times a second from the event loop (`backprop_lab.server.runtime.headroom`),
 reads two signs of a server that is really busy, both measured in CPU time and both growing with
 the frames sent: the event loop's own CPU share (its sends), and the share of the GIL that the
-loop and the frames' work on the training threads (frames, metrics, heatmaps) hold together. While
+loop and the play turns' Python on the training threads (their frames, metrics, heatmaps and
+bookkeeping: all but the compiled training call, which releases the GIL) hold together. While
 neither shows, frames go at `frame_rate` (60 a second); when one does, `capacity` drops to a
 little under the frames actually sent, and every client's frame interval stretches alike
 (`frame_interval`: the players share the capacity); when the signs are gone it climbs back by a
@@ -54,7 +55,7 @@ BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep the
 FULL_SPEED_SLICE = 0.0012
 # The signs of a really busy server (see the module docstring), and how `capacity` follows them.
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
-GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the frames' work together above this are busy
+GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
 DEGRADE = 0.85  # of the frames sent, when busy
 RECOVER = 1.05  # per adjustment, when not
 MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
@@ -91,7 +92,7 @@ class Cadence:
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
         self._frames = 0  # frames built since the last `adjust`
-        self._frame_work = 0.0  # CPU seconds the training threads spent on frames since then
+        self._python_work = 0.0  # CPU seconds of the play turns' Python since then
 
     # --- shared counters ---------------------------------------------------------------------
     def playing(self, change: int, full_speed: bool = False) -> None:
@@ -107,23 +108,24 @@ class Cadence:
             self._spent["frames"] += seconds
             self._frames += 1
 
-    def note_frame_work(self, cpu_seconds: float) -> None:
-        """A playing session's frame (its metrics and heatmaps too) took this much CPU time."""
+    def note_python_work(self, cpu_seconds: float) -> None:
+        """A play turn's CPU time but its compiled training call's: its frame, metrics and
+        heatmaps, its plan and bookkeeping, all holding the GIL."""
         with self._lock:
-            self._frame_work += cpu_seconds
+            self._python_work += cpu_seconds
 
     def adjust(self, seconds: float, loop_seconds: float) -> None:
         """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
         `capacity` (see the module docstring)."""
         with self._lock:
             frames, self._frames = self._frames, 0
-            frame_work, self._frame_work = self._frame_work, 0.0
+            python_work, self._python_work = self._python_work, 0.0
             players = self.players
         if players == 0 or seconds <= 0:
             self.capacity = float("inf")
             return
         sent = frames / seconds
-        busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + frame_work) / seconds > GIL_SHARE
+        busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + python_work) / seconds > GIL_SHARE
         if busy:
             self.capacity = max(players * MIN_FRAME_RATE, min(self.capacity, sent) * DEGRADE)
         elif self.capacity < float("inf"):

@@ -37,12 +37,12 @@ def test_many_sessions_at_full_speed_train_in_longer_slices_at_fewer_frames():
     assert cadence.frame_interval() == pytest.approx(1 / 60)  # one alone: 60 a second
 
 
-def report(cadence: Cadence, frames: int, loop_share: float = 0.1, frame_work: float = 0.0) -> None:
+def report(cadence: Cadence, frames: int, loop_share: float = 0.1, python_work: float = 0.0) -> None:
     """A quarter of a second of `frames` frames built, the event loop using `loop_share` of a
-    core and the frames' work on the training threads `frame_work` CPU seconds a second."""
+    core and the play turns' Python on the training threads `python_work` CPU seconds a second."""
     for _ in range(frames):
         cadence.note_frame_cost(0.0)
-    cadence.note_frame_work(frame_work * 0.25)
+    cadence.note_python_work(python_work * 0.25)
     cadence.adjust(0.25, loop_share * 0.25)
 
 
@@ -51,9 +51,9 @@ def test_frames_slow_down_alike_only_when_the_server_is_busy_and_recover(sign: s
     cadence = Cadence(workers=2, frame_rate=60)
     cadence.playing(+200)
     for _ in range(10):  # 200 × 60 frames a second, the loop at half a core: no cap at all
-        report(cadence, 3000, loop_share=0.5, frame_work=0.3)
+        report(cadence, 3000, loop_share=0.5, python_work=0.3)
     assert cadence.capacity == float("inf") and cadence.frame_interval() == pytest.approx(1 / 60)
-    busy = {"loop": {"loop_share": 0.7}, "gil": {"loop_share": 0.5, "frame_work": 0.4}}[sign]
+    busy = {"loop": {"loop_share": 0.7}, "gil": {"loop_share": 0.5, "python_work": 0.4}}[sign]
     report(cadence, 1000, **busy)  # 4,000 frames a second built, and a sign of a busy server
     assert cadence.capacity == pytest.approx(0.85 * 4000)
     assert cadence.frame_interval() == pytest.approx(200 / (0.85 * 4000))  # every client alike
