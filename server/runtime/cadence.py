@@ -47,12 +47,14 @@ MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a sl
 MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
 BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
-# At full speed a turn trains at least this long (a round of n sessions per thread then takes n
-# times this plus their frames, and their frames are spaced so): each turn costs Python work and
-# a GIL hand-over or two beside its compiled call, so the shorter the slice, the less of the
-# cores the engine gets. 50 sessions on two threads: 25 × (1.2 + ~0.2 ms) ≈ 35 ms, ~28 frames a
-# second each, where 60 a second would leave 0.5 ms slices.
-FULL_SPEED_SLICE = 0.0012
+# At full speed a turn trains at least this long when the frames allow: a round of n sessions
+# per thread then takes n times this plus their frames, and their frames are spaced so, but never
+# below FULL_SPEED_FRAME_RATE. Each turn costs Python work and a GIL hand-over or two beside its
+# compiled call, so the shorter the slice, the less of the cores the engine gets: 60 frames a
+# second each would leave 50 sessions on two threads 0.5 ms slices; 20 sessions now train 2 ms a
+# turn at ~45 frames a second, 50 sessions 1.4 ms at 25.
+FULL_SPEED_SLICE = 0.002
+FULL_SPEED_FRAME_RATE = 25.0
 # The signs of a really busy server (see the module docstring), and how `capacity` follows them.
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
 GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
@@ -168,9 +170,9 @@ class Cadence:
         """Seconds between a playing session's frames: 1/60 s, stretched alike for every session
         when their frames together would pass what the server can send (`capacity`, measured),
         and when so many play at full speed that each thread's round of them, at
-        `FULL_SPEED_SLICE` a turn, takes longer."""
+        `FULL_SPEED_SLICE` a turn, takes longer (up to 1/`FULL_SPEED_FRAME_RATE`)."""
         full_speed_round = self.full_speed_players / self.workers * (FULL_SPEED_SLICE + self.frame_cost)
-        return max(self.frame_period, self.players / self.capacity, full_speed_round)
+        return max(self.frame_period, self.players / self.capacity, min(full_speed_round, 1 / FULL_SPEED_FRAME_RATE))
 
     def refresh_interval(self) -> float:
         """Seconds between re-evaluations of a playing session's whole-split metrics and probe:

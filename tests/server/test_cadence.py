@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from backprop_lab.server.runtime.cadence import FULL_SPEED_SLICE, ByteBudget, Cadence, Pacer
+from backprop_lab.server.runtime.cadence import FULL_SPEED_FRAME_RATE, FULL_SPEED_SLICE, ByteBudget, Cadence, Pacer
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
@@ -26,13 +26,16 @@ def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
 
 def test_many_sessions_at_full_speed_train_in_longer_slices_at_fewer_frames():
     cadence = Cadence(workers=2, frame_rate=60)
-    cadence.playing(+50)  # at a speed limit: slices as short as the frame rate asks
+    cadence.playing(+20)  # at a speed limit: slices as short as the frame rate asks
     paced = cadence.slice_seconds()
     assert cadence.frame_interval() == pytest.approx(1 / 60)
-    cadence.playing(-50)
-    cadence.playing(+50, full_speed=True)
-    assert cadence.slice_seconds() == pytest.approx(FULL_SPEED_SLICE) and cadence.slice_seconds() > 2 * paced
-    assert 1 / 60 < cadence.frame_interval() < 1 / 20  # every client still ≥ 20 frames a second
+    cadence.playing(-20)
+    cadence.playing(+20, full_speed=True)
+    assert cadence.slice_seconds() == pytest.approx(FULL_SPEED_SLICE) and cadence.slice_seconds() > 1.3 * paced
+    assert 1 / 60 < cadence.frame_interval() < 1 / 40
+    cadence.playing(+30, full_speed=True)  # 50: the frames come first, 25 a second each
+    assert cadence.frame_interval() == pytest.approx(1 / FULL_SPEED_FRAME_RATE)
+    assert cadence.slice_seconds() == pytest.approx(1 / FULL_SPEED_FRAME_RATE / 25 - cadence.frame_cost)
     cadence.playing(-49, full_speed=True)
     assert cadence.frame_interval() == pytest.approx(1 / 60)  # one alone: 60 a second
 
