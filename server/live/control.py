@@ -77,8 +77,8 @@ class Context:
         future.add_done_callback(lambda done: self._from_thread(done, reply_to, answer))
 
     def _from_thread(self, future: Future[Any], reply_to: MessageId | None, answer: Any) -> None:
-        # through the session's outbox, behind every message the job published (the loop drops
-        # it when closed: shutting down)
+        # through the loop's outbox, behind every message the job published (dropped when the
+        # loop is closed: shutting down)
         Outbox.of(self.loop).put(self._finish, future, reply_to, answer)
 
     def _finish(self, future: Future[Any], reply_to: MessageId | None, answer: Any) -> None:
