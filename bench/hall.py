@@ -20,7 +20,8 @@ trees take turns, `--rounds` times, so a slow spell of the machine falls on both
 
 The clients run in `--client-processes` processes (default: one per 50 sockets, at least 2), each
 reading its sockets and counting what arrives (a frame's step is read from the text, not parsed),
-so the benchmark's own Python does not cap what the server appears to send. For every scenario the
+so the benchmark's own Python does not cap what the server appears to send. The window opens a
+second (and a half, for 100 more sessions) after every client of every process plays. For every scenario the
 server's CPU over the window is read from /proc: the whole process, its event loop (the main
 thread) and its training threads, per frame the clients received, and the event loop's per message
 (text or binary) they received: the cost of a frame and of a send.
@@ -54,22 +55,40 @@ Figures = dict[str, float]
 
 
 # --- the clients (in worker processes) ------------------------------------------------------
-async def _watch(url: str, origin: str, pace: float, since: float, until: float) -> dict[str, object]:
+class Window:
+    """The measuring window, told to a worker once every client of every worker is playing."""
+
+    def __init__(self) -> None:
+        self.since = self.until = float("inf")
+        self.timeouts: list[asyncio.Timeout] = []  # the clients' reads, ended just after the window
+
+    def tell(self, since: float, until: float) -> None:
+        self.since, self.until = since, until
+        for timeout in self.timeouts:  # a client whose session went quiet still stops
+            timeout.reschedule(until + 1.0)  # (the loop's clock is time.monotonic)
+
+
+async def _watch(url: str, origin: str, pace: float, playing: asyncio.Queue[None],
+                 window: Window) -> dict[str, object]:
     from websockets.asyncio.client import connect
 
     times: list[float] = []
     steps: list[int] = []
     messages = 0
     received = 0
-    async with connect(url, origin=origin, max_size=2**24, close_timeout=1) as ws:
+    async with connect(url, origin=origin, max_size=2**24, close_timeout=1, open_timeout=120) as ws:
         await ws.recv()  # hello
         await ws.send(json.dumps({"type": "speed", "steps_per_second": pace}))
         await ws.send(json.dumps({"type": "play"}))
-        with contextlib.suppress(Exception):  # the window closed (TimeoutError) or the socket did
-            async with asyncio.timeout(max(0.0, until - time.monotonic())):
-                async for message in ws:
+        playing.put_nowait(None)
+        with contextlib.suppress(Exception):  # the window closed (break, TimeoutError) or the socket did
+            async with asyncio.timeout(None) as timeout:
+                window.timeouts.append(timeout)
+                async for message in ws:  # read from the start, so nothing piles up, but count only in the window
                     now = time.monotonic()
-                    if now < since:
+                    if now >= window.until:
+                        break
+                    if now < window.since:
                         continue
                     messages += 1
                     received += len(message)
@@ -83,17 +102,29 @@ async def _watch(url: str, origin: str, pace: float, since: float, until: float)
 
 
 async def _watch_all(job: dict) -> list[dict[str, object]]:
+    """Connect and play every client, say so (`ready` on stdout), read the window from stdin,
+    and count until its end."""
     ws_base = job["base"].replace("http://", "ws://")
-    return list(await asyncio.gather(*(
-        _watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], job["since"], job["until"])
+    loop = asyncio.get_running_loop()
+    playing: asyncio.Queue[None] = asyncio.Queue()
+    window = Window()
+    clients = [
+        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window))
         for sid in job["sessions"]
-    )))
+    ]
+    for _ in clients:
+        await playing.get()
+    print("ready", flush=True)
+    told = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
+    window.tell(told["since"], told["until"])
+    return list(await asyncio.gather(*clients))
 
 
 def worker() -> None:
-    """`hall.py --worker`: a job (JSON) on stdin, every client's figures (JSON) on stdout."""
-    job = json.loads(sys.stdin.read())
-    print(json.dumps(asyncio.run(_watch_all(job))))
+    """`hall.py --worker`: a job (JSON, one line) on stdin; `ready` on stdout once every client
+    plays; then the window (JSON, one line) on stdin; every client's figures (JSON) on stdout."""
+    job = json.loads(sys.stdin.readline())
+    print(json.dumps(asyncio.run(_watch_all(job))), flush=True)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -180,9 +211,6 @@ def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, proces
         session = http.get(f"/api/v1/sessions/{sids[0]}").json()
         train = http.get(f"/api/v1/sessions/{sids[0]}/dataset").json()["train"]
         epoch = math.ceil(len(train["points"]) / session["config"]["batch_size"])
-    warm_up = 2.0 + sessions / 100  # connecting, greeting and starting every client
-    since = time.monotonic() + warm_up
-    until = since + seconds
     share = [sids[index::processes] for index in range(processes)]
     workers = [
         subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -191,8 +219,17 @@ def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, proces
     ]
     for process, ids in zip(workers, share, strict=True):
         assert process.stdin is not None
-        process.stdin.write(json.dumps({"base": base, "sessions": ids, "pace": pace, "since": since,
-                                        "until": until}))
+        process.stdin.write(json.dumps({"base": base, "sessions": ids, "pace": pace}) + "\n")
+        process.stdin.flush()
+    for process in workers:  # every client connected and playing
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit("a client process failed")
+    since = time.monotonic() + 1.0 + sessions / 200  # the last to start settle into their pace
+    until = since + seconds
+    for process in workers:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
         process.stdin.close()
     time.sleep(max(0.0, since - time.monotonic()))
     print(f"    the window: {seconds:g} s, server pid {pid}", flush=True)  # (a profiler may attach now)
