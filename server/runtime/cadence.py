@@ -30,11 +30,15 @@ the frames sent: the event loop's own CPU share (its sends), and the share of th
 loop and the play turns' Python on the training threads (their frames, metrics, heatmaps and
 bookkeeping: all but the compiled training call, which releases the GIL) hold together. While
 neither shows, frames go at `frame_rate` (60 a second); when one does, `capacity` drops to a
-little under the frames actually sent, and every client's frame interval stretches alike
-(`frame_interval`: the players share the capacity); when the signs are gone it climbs back by a
-few per cent a step. How late the loop wakes (its lag) is not a sign: on a machine that others
-load it is late whatever the server sends, and fewer frames would not make it less so; nor is
-wall time, for the same reason (a thread the machine leaves waiting takes longer, not more).
+little under the frames the players are asking for now, and every client's frame interval
+stretches alike (`frame_interval`: the players share the capacity); when the signs are gone it
+climbs back by a tenth a step. It steps down from what is asked, not from what was sent: when
+many sessions start playing at once, their greetings and first frames make the server busy
+while it has sent few frames yet, and a step down from those few (tried first) left a hall of
+200 at 2 frames a second each for the 10 s the climb back took. How late the loop wakes (its
+lag) is not a sign: on a machine that others load it is late whatever the server sends, and
+fewer frames would not make it less so; nor is wall time, for the same reason (a thread the
+machine leaves waiting takes longer, not more).
 """
 
 from __future__ import annotations
@@ -58,8 +62,8 @@ FULL_SPEED_FRAME_RATE = 25.0
 # The signs of a really busy server (see the module docstring), and how `capacity` follows them.
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
 GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
-DEGRADE = 0.85  # of the frames sent, when busy
-RECOVER = 1.05  # per adjustment, when not
+DEGRADE = 0.85  # of the frames asked for, when busy
+RECOVER = 1.1  # per adjustment, when not
 MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
 
 
@@ -93,7 +97,6 @@ class Cadence:
         # /api/v1/health and bench/stream.py.
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
-        self._frames = 0  # frames built since the last `adjust`
         self._python_work = 0.0  # CPU seconds of the play turns' Python since then
 
     # --- shared counters ---------------------------------------------------------------------
@@ -108,7 +111,6 @@ class Cadence:
         with self._lock:
             self.frame_cost += 0.1 * (seconds - self.frame_cost)
             self._spent["frames"] += seconds
-            self._frames += 1
 
     def note_python_work(self, cpu_seconds: float) -> None:
         """A play turn's CPU time but its compiled training call's: its frame, metrics and
@@ -120,16 +122,15 @@ class Cadence:
         """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
         `capacity` (see the module docstring)."""
         with self._lock:
-            frames, self._frames = self._frames, 0
             python_work, self._python_work = self._python_work, 0.0
             players = self.players
         if players == 0 or seconds <= 0:
             self.capacity = float("inf")
             return
-        sent = frames / seconds
         busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + python_work) / seconds > GIL_SHARE
         if busy:
-            self.capacity = max(players * MIN_FRAME_RATE, min(self.capacity, sent) * DEGRADE)
+            asked = players / self.frame_interval()
+            self.capacity = max(players * MIN_FRAME_RATE, asked * DEGRADE)
         elif self.capacity < float("inf"):
             self.capacity *= RECOVER
             if self.capacity > players / self.frame_period:
