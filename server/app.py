@@ -45,6 +45,7 @@ from backprop_lab.server.routes import (
     weights,
 )
 from backprop_lab.server.routes.preparing import PreparingGate
+from backprop_lab.server.runtime import headroom
 from backprop_lab.server.runtime.cadence import Cadence
 from backprop_lab.server.runtime.preparation import Preparation
 from backprop_lab.server.runtime.scheduler import Scheduler
@@ -108,7 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timing.frame_rate,
             timing.max_slice_seconds,
             timing.min_slice_seconds,
-            frame_budget=timing.frame_budget,
             refresh_rate=timing.metrics_rate,
         )
         scheduler = Scheduler(settings.training_threads)
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
             asyncio.create_task(job_service.expire_forever(), name="job-reaper"),
+            asyncio.create_task(headroom.measure_forever(cadence), name="headroom"),
         ):
             running.callback(task.cancel)
         preparation.succeeded(compile_seconds)

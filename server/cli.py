@@ -1,5 +1,5 @@
 """`backprop-lab [--host 127.0.0.1] [--port 8000] [--classroom] [--teacher-key KEY] [--open]
-[--db PATH|URL] [--debug] [--training-threads N]`: run the lab.
+[--db PATH|URL] [--debug] [--training-threads N] [--ws IMPLEMENTATION]`: run the lab.
 
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
 or a database URL; its schema is migrated at start. A database that is damaged, read-only or
@@ -44,7 +44,7 @@ from backprop_lab.server.app import create_app, shutdown_streams
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_teacher_key
 from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
-from backprop_lab.server.settings import Settings, descriptor_limit
+from backprop_lab.server.settings import WS_IMPLEMENTATIONS, Settings, descriptor_limit
 
 logger = logging.getLogger("server")
 
@@ -86,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--debug", action="store_true", help="tracebacks in logs and error messages")
     parser.add_argument("--training-threads", type=thread_count, default=None, metavar="N",
                         help="threads that train sessions (default: one per core)")
+    parser.add_argument("--ws", choices=WS_IMPLEMENTATIONS, default=Settings.ws_implementation,
+                        help="uvicorn's WebSocket implementation (default: %(default)s, the cheapest per message "
+                        "measured, bench/hall.py)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
@@ -102,6 +105,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise SystemExit(f"backprop-lab: ${TEACHER_KEY_VARIABLE}: {error}") from None
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
+    settings = settings.with_changes(ws_implementation=args.ws)
     quotas = settings.quotas
     for setting in args.quota:
         try:
@@ -152,6 +156,7 @@ def build_server(settings: Settings) -> LabServer:
         app,
         host=settings.host,
         port=settings.port,
+        ws=settings.ws_implementation,  # type: ignore[arg-type]  # one of WS_IMPLEMENTATIONS
         ws_max_size=settings.limits.max_message_bytes,  # larger messages close with 1009
         ws_per_message_deflate=False,  # memory per socket, and one encoding shared by all
         timeout_graceful_shutdown=5,

@@ -29,14 +29,20 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # per connection, or a pool of connections to a database URL: 64. HTTP connections beside the
 # sockets (a classroom's page loads and REST calls, a browser opening up to 6 at a time): 128.
 DESCRIPTOR_RESERVE = 64 + 64 + 128
+# uvicorn's WebSocket implementations (`--ws`), the default first: chosen by the event loop's CPU
+# per message sent, all else equal (bench/hall.py, docs/budgets.md); wsproto is not installed
+# with the lab
+WS_IMPLEMENTATIONS = ("websockets-sansio", "websockets", "wsproto")
 
 
 @dataclass(frozen=True)
 class Limits:
     """Caps that keep one user (or a classroom) from exhausting the server (docs/protocol.md,
-    "Caps"; docs/api.md, "Errors")."""
+    "Caps"; docs/api.md, "Errors"). The defaults fit a lecture hall: 200 students with a session
+    and a page each, watching their teacher's shared session too (200 viewers, a projector, the
+    teacher's own pages), with room to spare (bench/hall.py plays 200 sessions at once)."""
 
-    max_sessions: int = 200
+    max_sessions: int = 300  # 200 students, the teacher's few, second tabs; 10 % kept for newcomers
     max_parameters: int = 50_000  # weights + biases of one network
     max_rows: int = 10_000  # samples of a generated set, rows of an uploaded CSV
     max_columns: int = 32  # columns of an uploaded CSV (target included)
@@ -50,9 +56,9 @@ class Limits:
     max_checks: int = 4  # whole-network gradient checks computing at once (worker threads, beside training)
     max_jobs: int = 16  # jobs queued or running at once, server-wide (backprop_lab.server.jobs)
     max_body_bytes: int = 4 * 1024 * 1024  # HTTP request bodies (413 above)
-    max_sockets: int = 1000  # WebSocket connections, all sessions together
+    max_sockets: int = 1000  # WebSocket connections, all sessions together (a hall: ~450)
     max_sockets_per_session: int = 50  # control sockets (the session's own pages and scripts)
-    max_viewers_per_session: int = 200  # read-only sockets through its share code
+    max_viewers_per_session: int = 250  # read-only sockets through its share code: a hall of 200 and more
     max_message_bytes: int = 64 * 1024  # inbound WebSocket message (larger: close 1009)
     max_messages_per_second: int = 200  # inbound WebSocket messages per socket
     max_request_seconds: float = 10.0  # estimated training or checking time of one REST request
@@ -89,8 +95,9 @@ class Timing:
     idle_expiry_seconds: float = 30 * 60  # a session nobody touched for this long is closed
     resume_seconds: float = 10 * 60  # kept after its last socket closed (a laptop's sleep)
     reap_interval_seconds: float = 30.0
-    frame_rate: float = 60.0  # frames per second while playing (at most)
-    frame_budget: float = 1250.0  # frames per second of all playing sessions together (50 × 25)
+    # frames per second while playing (at most; fewer for every client alike when the server is
+    # really busy: the capacity is measured, backprop_lab.server.runtime.cadence)
+    frame_rate: float = 60.0
     heatmap_rate: float = 10.0  # heatmap messages per second while playing (at most)
     # whole-split metrics and the probe re-evaluated per second while playing (at most): the page
     # redraws its numbers 10 times a second, and at full speed each evaluation is training lost
@@ -136,6 +143,7 @@ class Settings:
     timing: Timing = field(default_factory=Timing)
     jobs: JobLimits = field(default_factory=JobLimits)  # long work off the request (backprop_lab.server.jobs)
     training_threads: int = field(default_factory=one_per_core)  # threads that train sessions
+    ws_implementation: str = WS_IMPLEMENTATIONS[0]  # uvicorn's, one of WS_IMPLEMENTATIONS
     # classroom mode on any host (tests run it on 127.0.0.1); listening on every interface turns it on too
     classroom_mode: bool = False
     teacher_key: str = field(default_factory=new_teacher_key, repr=False, compare=False)  # the teacher link's secret

@@ -24,7 +24,7 @@ from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.live.lifecycle import InvalidTransition
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
-from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import clean, pydantic_problem
 from backprop_lab.server.wire import protocol
 from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound
@@ -77,10 +77,9 @@ class Context:
         future.add_done_callback(lambda done: self._from_thread(done, reply_to, answer))
 
     def _from_thread(self, future: Future[Any], reply_to: MessageId | None, answer: Any) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self._finish, future, reply_to, answer)
-        except RuntimeError:  # the loop is closed: shutting down
-            pass
+        # through the loop's outbox, behind every message the job published (dropped when the
+        # loop is closed: shutting down)
+        Outbox.of(self.loop).put(self._finish, future, reply_to, answer)
 
     def _finish(self, future: Future[Any], reply_to: MessageId | None, answer: Any) -> None:
         if future.cancelled():

@@ -7,8 +7,8 @@ engine needs no locks and a session's operations never overlap. Another session 
 the same moment on another thread; what sessions share (the number playing, the smoothed
 costs, the time spent) lives in the server's `Cadence`, which locks. The event loop talks to a
 session through `run()` (await a job) and its `hub` (the sockets). Messages for the sockets
-are encoded on a training thread and handed to the loop with `call_soon_threadsafe`, in
-order.
+are encoded on a training thread and handed to the loop through its `Outbox`, in order (one
+wake-up of the loop per batch).
 
 Lifecycle (`SessionState`): idle (at initial weights) → running (playing) ⇄ paused;
 divergence → diverged; reset or a re-initialising config → idle; close → closed (final).
@@ -42,7 +42,7 @@ from backprop_lab.server.live.frames import FrameBuilder
 from backprop_lab.server.live.lifecycle import SessionState, check_transition
 from backprop_lab.server.live.recording import History, Trajectory
 from backprop_lab.server.runtime.cadence import Cadence, Pacer
-from backprop_lab.server.runtime.fanout import ClientChannel, Part, Role, SessionHub
+from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Part, Role, SessionHub
 from backprop_lab.server.runtime.scheduler import Account, Lane, Scheduler, Ticker
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire import protocol, views
@@ -120,6 +120,7 @@ class Session:
         self._scheduler = scheduler
         self._cadence = cadence
         self._loop = loop
+        self._outbox = Outbox.of(loop)  # to the event loop, in order: broadcasts, greetings
         self._settings = settings
         self._lane = Lane(session_id[:8], account)  # this session's jobs: in order, one at a time
         self._ticker = Ticker(self._play_tick, self._lane, name=session_id[:8])
@@ -183,10 +184,11 @@ class Session:
         check_transition(self.state, target)
         if target is self.state:
             return
+        full_speed = self.steps_per_second == 0
         if self.state is SessionState.RUNNING:
-            self._cadence.playing(-1)
+            self._cadence.playing(-1, full_speed)
         if target is SessionState.RUNNING:
-            self._cadence.playing(+1)
+            self._cadence.playing(+1, full_speed)
         self.state = target
 
     def _check_open(self) -> None:
@@ -195,10 +197,7 @@ class Session:
 
     # --- publishing (training thread) --------------------------------------------------------
     def _send(self, parts: tuple[Part, ...], kind: str = "control") -> None:
-        try:
-            self._loop.call_soon_threadsafe(self.hub.broadcast, parts, kind)
-        except RuntimeError:  # the event loop is gone: the server is shutting down
-            pass
+        self._outbox.put(self.hub.broadcast, parts, kind)
 
     def _publish(self, message: JSON, kind: str = "control") -> None:
         self._send((encode(message),), kind)
@@ -318,7 +317,7 @@ class Session:
             channel.push(heat, "heatmaps")
             self.announce_audience(None if viewer else channel)
 
-        self._loop.call_soon_threadsafe(greet)
+        self._outbox.put(greet)
 
     def announce_audience(self, channel: ClientChannel | None = None) -> None:
         """The viewer count, to `channel` alone or (None: it changed) to every client. Event loop."""
@@ -363,6 +362,9 @@ class Session:
 
     def set_speed(self, steps_per_second: float) -> None:
         self._check_open()
+        if self.state is SessionState.RUNNING and (steps_per_second == 0) != (self.steps_per_second == 0):
+            self._cadence.playing(-1, self.steps_per_second == 0)  # counted again at its new speed
+            self._cadence.playing(+1, steps_per_second == 0)
         self.steps_per_second = float(steps_per_second)
         self.pacer.start(time.perf_counter())
         self._publish_state()
@@ -648,16 +650,19 @@ class Session:
 
     def _play_turn(self) -> float | None:
         cadence, frames, pacer = self._cadence, self.frames, self.pacer
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         refresh = frames.refresh_due(pacer.next_frame_at)
         speed = self.steps_per_second
         plan = pacer.plan(now, speed, cadence.frame_cost + (cadence.refresh_cost if refresh else 0.0))
+        training_cpu = 0.0
         if plan.max_steps > 0:
             try:
                 pacer.trained(self._advance(plan.max_steps, plan.deadline), speed)
             except Diverged as error:
                 self._on_diverged(error)
                 return None
+            finally:
+                training_cpu = time.thread_time() - cpu
         now = time.perf_counter()
         if pacer.frame_due(now) and self.trainer.step_count != frames.last_frame_step:
             self._emit_frame(refresh=refresh or frames.refresh_due(now))
@@ -665,6 +670,7 @@ class Session:
             if pacer.heatmap_due(now) and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())
+        cadence.note_python_work(time.thread_time() - cpu - training_cpu)
         return pacer.next_turn(time.perf_counter(), speed)
 
     # --- frames (training thread) --------------------------------------------------------------

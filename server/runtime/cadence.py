@@ -19,6 +19,26 @@ Pacer's two regimes:
   Training is decoupled from the frame rate: a frame carries however many steps fit.
 - a speed limit: steps are *owed* at that rate and trained as they come due; below the frame
   rate every step gets its own frame, above it frames go out at the frame rate.
+
+How many frames a second the server can send is measured, not set (`capacity`, all playing
+sessions together). Every frame costs the event loop its sends (one per client and message)
+and a training thread its building, and all of it holds the one GIL; what a machine affords
+depends on the machine, the sessions' networks and audiences, and whatever else runs there. So
+`adjust`, called a few times a second from the event loop (`backprop_lab.server.runtime.headroom`),
+reads two signs of a server that is really busy, both measured in CPU time and both growing with
+the frames sent: the event loop's own CPU share (its sends), and the share of the GIL that the
+loop and the play turns' Python on the training threads (their frames, metrics, heatmaps and
+bookkeeping: all but the compiled training call, which releases the GIL) hold together. While
+neither shows, frames go at `frame_rate` (60 a second); when one does, `capacity` drops to a
+little under the frames the players are asking for now, and every client's frame interval
+stretches alike (`frame_interval`: the players share the capacity); when the signs are gone it
+climbs back by a tenth a step. It steps down from what is asked, not from what was sent: when
+many sessions start playing at once, their greetings and first frames make the server busy
+while it has sent few frames yet, and a step down from those few (tried first) left a hall of
+200 at 2 frames a second each for the 10 s the climb back took. How late the loop wakes (its
+lag) is not a sign: on a machine that others load it is late whatever the server sends, and
+fewer frames would not make it less so; nor is wall time, for the same reason (a thread the
+machine leaves waiting takes longer, not more).
 """
 
 from __future__ import annotations
@@ -31,6 +51,20 @@ MIN_SLICE_SHARE = 0.5  # at full speed a turn trains at least this share of a sl
 MIN_FRAME_SHARE = 0.1  # … and at most this share of a frame interval late because of it
 HEATMAP_SECONDS_PER_PLAYER = 0.02  # heatmap spacing per playing session (50 play: one a second)
 BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep their arrays
+# At full speed a turn trains at least this long when the frames allow: a round of n sessions
+# per thread then takes n times this plus their frames, and their frames are spaced so, but never
+# below FULL_SPEED_FRAME_RATE. Each turn costs Python work and a GIL hand-over or two beside its
+# compiled call, so the shorter the slice, the less of the cores the engine gets: 60 frames a
+# second each would leave 50 sessions on two threads 0.5 ms slices; 20 sessions now train 2 ms a
+# turn at ~45 frames a second, 50 sessions 1.4 ms at 25.
+FULL_SPEED_SLICE = 0.002
+FULL_SPEED_FRAME_RATE = 25.0
+# The signs of a really busy server (see the module docstring), and how `capacity` follows them.
+LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
+GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
+DEGRADE = 0.85  # of the frames asked for, when busy
+RECOVER = 1.1  # per adjustment, when not
+MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
 
 
 class Cadence:
@@ -40,8 +74,7 @@ class Cadence:
         frame_rate: float = 60.0,
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
-        frame_budget: float = 1200.0,
-        refresh_share: float = 0.1,
+        refresh_share: float = 0.05,
         refresh_rate: float = 20.0,
     ) -> None:
         if workers < 1:
@@ -50,28 +83,58 @@ class Cadence:
         self.frame_period = 1.0 / frame_rate
         self.max_slice = max_slice
         self.min_slice = min_slice
-        self.frame_budget = frame_budget  # frames a second, all playing sessions together
+        # frames a second all playing sessions together can have: measured (`adjust`); no cap
+        # until the machine is first found busy
+        self.capacity = float("inf")
         self.refresh_share = refresh_share  # of the training threads, at most, for metrics and probes
         self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
         self._lock = threading.Lock()
         self.players = 0  # sessions playing now (written by `playing`, under the lock)
+        self.full_speed_players = 0  # of them, those at full speed
         self.frame_cost = 0.0002  # seconds to build a frame from cached metrics, smoothed
         self.refresh_cost = 0.0005  # seconds to evaluate metrics and the probe, smoothed
         # Seconds spent on the training threads by kind of work, all threads together, for
         # /api/v1/health and bench/stream.py.
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
+        self._python_work = 0.0  # CPU seconds of the play turns' Python since then
 
     # --- shared counters ---------------------------------------------------------------------
-    def playing(self, change: int) -> None:
-        """A session started (+1) or stopped (−1) playing."""
+    def playing(self, change: int, full_speed: bool = False) -> None:
+        """A session started (+1) or stopped (−1) playing, at full speed or not."""
         with self._lock:
             self.players += change
+            if full_speed:
+                self.full_speed_players += change
 
     def note_frame_cost(self, seconds: float) -> None:
         with self._lock:
             self.frame_cost += 0.1 * (seconds - self.frame_cost)
             self._spent["frames"] += seconds
+
+    def note_python_work(self, cpu_seconds: float) -> None:
+        """A play turn's CPU time but its compiled training call's: its frame, metrics and
+        heatmaps, its plan and bookkeeping, all holding the GIL."""
+        with self._lock:
+            self._python_work += cpu_seconds
+
+    def adjust(self, seconds: float, loop_seconds: float) -> None:
+        """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
+        `capacity` (see the module docstring)."""
+        with self._lock:
+            python_work, self._python_work = self._python_work, 0.0
+            players = self.players
+        if players == 0 or seconds <= 0:
+            self.capacity = float("inf")
+            return
+        busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + python_work) / seconds > GIL_SHARE
+        if busy:
+            asked = players / self.frame_interval()
+            self.capacity = max(players * MIN_FRAME_RATE, asked * DEGRADE)
+        elif self.capacity < float("inf"):
+            self.capacity *= RECOVER
+            if self.capacity > players / self.frame_period:
+                self.capacity = float("inf")  # every player at the full frame rate: no cap
 
     def note_refresh_cost(self, seconds: float) -> None:
         with self._lock:
@@ -105,10 +168,12 @@ class Cadence:
         return min(self.max_slice, max(self.min_slice, share))
 
     def frame_interval(self) -> float:
-        """Seconds between a playing session's frames: 1/60 s, stretched when so many sessions
-        play that their frames together would pass `frame_budget` a second (the one event loop
-        sends every one of them, however many threads build them)."""
-        return max(self.frame_period, self.players / self.frame_budget)
+        """Seconds between a playing session's frames: 1/60 s, stretched alike for every session
+        when their frames together would pass what the server can send (`capacity`, measured),
+        and when so many play at full speed that each thread's round of them, at
+        `FULL_SPEED_SLICE` a turn, takes longer (up to 1/`FULL_SPEED_FRAME_RATE`)."""
+        full_speed_round = self.full_speed_players / self.workers * (FULL_SPEED_SLICE + self.frame_cost)
+        return max(self.frame_period, self.players / self.capacity, min(full_speed_round, 1 / FULL_SPEED_FRAME_RATE))
 
     def refresh_interval(self) -> float:
         """Seconds between re-evaluations of a playing session's whole-split metrics and probe:

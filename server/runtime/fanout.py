@@ -16,6 +16,11 @@ queue into its socket. The queue stays small whatever the client does:
 
 A message is encoded once by the producer; every client's queue holds the same `str` (or
 `bytes`) object, so the cost of a frame does not grow with its audience.
+
+The training threads hand their messages to the event loop through one `Outbox` per loop: a
+message joins a list, and only the first of a batch wakes the loop (`call_soon_threadsafe`
+writes to the loop's wake-up pipe, a system call and a GIL hand-over each), which then hands
+the whole batch to the sessions' hubs in order.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ import asyncio
 import contextlib
 import enum
 import logging
+import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -219,3 +227,46 @@ class SessionHub:
             if message:
                 channel.push(message)
             channel.close(code, reason)
+
+
+class Outbox:
+    """Calls from the training threads to the event loop (a session's broadcasts, a socket's
+    greeting), made in order, one wake-up of the loop per batch. One per event loop (`of`)."""
+
+    _of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Outbox] = weakref.WeakKeyDictionary()
+    _made = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._batch: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> Outbox:
+        with cls._made:
+            outbox = cls._of_loop.get(loop)
+            if outbox is None:
+                outbox = cls._of_loop[loop] = cls(loop)
+            return outbox
+
+    def put(self, function: Callable[..., None], *args: Any) -> None:
+        """`function(*args)` on the event loop, after everything put before it. From any thread;
+        a loop that is gone (the server shutting down) drops it."""
+        with self._lock:
+            self._batch.append((function, args))
+            if len(self._batch) > 1:
+                return  # the loop is woken already and takes this one with the rest
+        try:
+            self._loop.call_soon_threadsafe(self._run)
+        except RuntimeError:  # the event loop is closed
+            with self._lock:
+                self._batch.clear()
+
+    def _run(self) -> None:
+        with self._lock:
+            batch, self._batch = self._batch, []
+        for function, args in batch:
+            try:
+                function(*args)
+            except Exception:  # one failing callback must not lose the rest of the batch
+                logger.exception("a call handed to the event loop failed")

@@ -7,19 +7,78 @@ import threading
 
 import pytest
 
-from backprop_lab.server.runtime.cadence import ByteBudget, Cadence, Pacer
+from backprop_lab.server.runtime.cadence import FULL_SPEED_FRAME_RATE, FULL_SPEED_SLICE, ByteBudget, Cadence, Pacer
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
-    cadence = Cadence(frame_rate=60, max_slice=0.008, min_slice=0.0001, frame_budget=1250, refresh_rate=20)
+    cadence = Cadence(frame_rate=60, max_slice=0.008, min_slice=0.0001, refresh_rate=20)
     cadence.playing(+1)
     assert cadence.slice_seconds() == 0.008 and cadence.frame_interval() == pytest.approx(1 / 60)
     assert cadence.refresh_interval() == pytest.approx(1 / 20)  # metrics and probe: 20 a second, not 60
     cadence.playing(+49)
     assert cadence.slice_seconds() < 0.001
+    assert cadence.frame_interval() == pytest.approx(1 / 60)  # a machine that is not busy: 60 a second each
+    cadence.capacity = 1250.0  # measured (see the tests of `adjust` below)
     assert cadence.frame_interval() == pytest.approx(50 / 1250)  # 25 frames a second each
     assert cadence.refresh_interval() >= cadence.frame_interval()
     assert cadence.heatmap_interval(10) == pytest.approx(1.0)
+
+
+def test_many_sessions_at_full_speed_train_in_longer_slices_at_fewer_frames():
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+20)  # at a speed limit: slices as short as the frame rate asks
+    paced = cadence.slice_seconds()
+    assert cadence.frame_interval() == pytest.approx(1 / 60)
+    cadence.playing(-20)
+    cadence.playing(+20, full_speed=True)
+    assert cadence.slice_seconds() == pytest.approx(FULL_SPEED_SLICE) and cadence.slice_seconds() > 1.3 * paced
+    assert 1 / 60 < cadence.frame_interval() < 1 / 40
+    cadence.playing(+30, full_speed=True)  # 50: the frames come first, 25 a second each
+    assert cadence.frame_interval() == pytest.approx(1 / FULL_SPEED_FRAME_RATE)
+    assert cadence.slice_seconds() == pytest.approx(1 / FULL_SPEED_FRAME_RATE / 25 - cadence.frame_cost)
+    cadence.playing(-49, full_speed=True)
+    assert cadence.frame_interval() == pytest.approx(1 / 60)  # one alone: 60 a second
+
+
+def report(cadence: Cadence, loop_share: float = 0.1, python_work: float = 0.0) -> None:
+    """A quarter of a second of the event loop using `loop_share` of a core and the play turns'
+    Python on the training threads `python_work` CPU seconds a second."""
+    cadence.note_python_work(python_work * 0.25)
+    cadence.adjust(0.25, loop_share * 0.25)
+
+
+@pytest.mark.parametrize("sign", ["loop", "gil"])
+def test_frames_slow_down_alike_only_when_the_server_is_busy_and_recover(sign: str):
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+200)
+    for _ in range(10):  # 200 × 60 frames a second, the loop at half a core: no cap at all
+        report(cadence, loop_share=0.5, python_work=0.3)
+    assert cadence.capacity == float("inf") and cadence.frame_interval() == pytest.approx(1 / 60)
+    busy = {"loop": {"loop_share": 0.7}, "gil": {"loop_share": 0.5, "python_work": 0.4}}[sign]
+    report(cadence, **busy)  # a sign of a busy server: a step down from the 12,000 a second asked
+    assert cadence.capacity == pytest.approx(0.85 * 12_000)
+    assert cadence.frame_interval() == pytest.approx(200 / (0.85 * 12_000))  # every client alike
+    for _ in range(30):  # however busy, each client keeps a few frames a second
+        report(cadence, **busy)
+    assert cadence.capacity == 200 * 2.0
+    steps = 0
+    while cadence.capacity < float("inf") and steps < 100:  # the signs gone: back to 60 a second …
+        before = cadence.capacity
+        report(cadence)
+        assert cadence.capacity == float("inf") or cadence.capacity == pytest.approx(1.1 * before)  # … bit by bit
+        steps += 1
+    assert cadence.capacity == float("inf") and steps == 36  # 400 → 12,000 frames a second: 1.1 ** 36 > 30
+
+
+def test_a_busy_start_steps_down_from_what_is_asked_not_from_the_few_frames_sent_yet():
+    """200 sessions starting at once: greetings, first frames and heatmaps make the server busy
+    for a moment before it sends many frames; one busy report costs 15 %, not 95 %."""
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+200)
+    cadence.note_frame_cost(0.0)  # a single frame built so far
+    report(cadence, loop_share=0.9)
+    assert cadence.capacity == pytest.approx(0.85 * 200 * 60)
+    assert cadence.frame_interval() < 1 / 50
 
 
 def test_each_of_n_threads_serves_its_share_of_the_players():

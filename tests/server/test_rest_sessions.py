@@ -54,7 +54,7 @@ def test_options_list_every_choice_the_defaults_and_the_caps(http):
     assert body["features"] == ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
     assert set(body["activations"]) == {"linear", "sigmoid", "tanh", "relu", "leaky_relu"}
     assert body["defaults"]["hidden_layers"] == [4, 2] and body["defaults"]["loss"] is None
-    assert body["limits"]["max_parameters"] == 50_000 and body["limits"]["max_sessions"] == 200
+    assert body["limits"]["max_parameters"] == 50_000 and body["limits"]["max_sessions"] == 300
 
 
 def test_creating_without_a_body_uses_exactly_the_design_defaults(http):

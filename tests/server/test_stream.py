@@ -1,12 +1,14 @@
-"""Per-client queues: latest-wins frames, control messages never dropped, stuck clients cut."""
+"""Per-client queues: latest-wins frames, control messages never dropped, stuck clients cut; the
+outbox that carries the training threads' messages to the event loop, in order."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
-from backprop_lab.server.runtime.fanout import ChannelState, ClientChannel, Role, SessionHub
+from backprop_lab.server.runtime.fanout import ChannelState, ClientChannel, Outbox, Role, SessionHub
 
 pytestmark = pytest.mark.anyio
 
@@ -115,3 +117,50 @@ async def test_a_member_hears_broadcasts_once_greeted_and_one_gone_before_its_gr
     hub.close_all(1000)
     await asyncio.wait_for(asyncio.gather(greeted.run(), dropped.run()), 1)
     assert early.sent == ["after the hello", "later"] and late.sent == []
+
+
+async def test_calls_from_threads_reach_the_loop_in_order_with_one_wake_up_a_batch(monkeypatch):
+    loop = asyncio.get_running_loop()
+    outbox = Outbox.of(loop)
+    assert Outbox.of(loop) is outbox  # one per loop
+    wake_ups = 0
+    real = loop.call_soon_threadsafe
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        nonlocal wake_ups
+        wake_ups += 1
+        return real(*args)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+    seen: list[tuple[str, int]] = []
+
+    def producer(name: str) -> None:
+        for index in range(500):
+            outbox.put(seen.append, (name, index))
+
+    threads = [threading.Thread(target=producer, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outbox.put(seen.append, ("c", 0))  # from the loop's own thread too
+    for _ in range(100):
+        if len(seen) == 1001:
+            break
+        await asyncio.sleep(0.01)
+    for name in "ab":  # each thread's calls in the order it made them
+        assert [index for who, index in seen if who == name] == list(range(500))
+    assert seen[-1] == ("c", 0) and wake_ups < 1001  # the loop was not woken once a call
+
+
+async def test_a_failing_call_does_not_lose_the_rest_of_its_batch():
+    outbox = Outbox.of(asyncio.get_running_loop())
+    seen: list[int] = []
+
+    def fail(_: int) -> None:
+        raise RuntimeError("a bug in one callback")
+
+    for index in range(3):
+        outbox.put(fail if index == 1 else seen.append, index)
+    await asyncio.sleep(0.05)
+    assert seen == [0, 2]

@@ -1,0 +1,386 @@
+"""A lecture hall on one small server (docs/budgets.md), on loopback, run by hand; prints one table.
+
+    python bench/hall.py                                   # this checkout: every scenario below
+    python bench/hall.py --tree /work/wt-hall-base          # … beside another checkout, side by side
+    python bench/hall.py --scenarios 200@100 --seconds 4    # one scenario, a short window
+
+Each tree (this checkout, and `--tree PATH` if given) gets a fresh `python -m backprop_lab
+--training-threads 2` started from that checkout, in a session of its own (on Linux, autogroup
+scheduling then gives the server its own share of the cores, as on a machine of its own); the
+trees take turns, `--rounds` times, so a slow spell of the machine falls on both. Scenarios,
+`N@PACE` (N sessions, each with one client, all playing at PACE steps/s; `full`: full speed):
+
+- `1@full`: one session alone: its client's frames/s, and its training speed against REST `step`
+  on an identical session (bench/stream.py's alternating rounds);
+- `200@100`, `100@100`: a hall at a watchable pace: every client's frames/s (min and median),
+  the p95 gap between frames over all clients;
+- `50@full`: the same, and each session's epochs/s (min, median), the 50 together against the
+  engine alone on two threads in a process of its own (side by side: measured just before and
+  just after the window, the mean of the two).
+
+The clients run in `--client-processes` processes (default: one per 50 sockets, at least 2), each
+reading its sockets and counting what arrives (a frame's step is read from the text, not parsed),
+so the benchmark's own Python does not cap what the server appears to send. The window opens a
+second (and a half, for 100 more sessions) after every client of every process plays. For every scenario the
+server's CPU over the window is read from /proc: the whole process, its event loop (the main
+thread) and its training threads, per frame the clients received, and the event loop's per message
+(text or binary) they received: the cost of a frame and of a send.
+
+Targets (issue 22): 200@100 every client ≥ 20 frames/s, p95 gap ≤ 100 ms; 100@100 every client
+≥ 40 frames/s; 50@full the slowest ≥ 300 epochs/s, the 50 together ≥ 70 % of the engine alone,
+every client ≥ 20 frames/s; 1@full ≥ 60 frames/s and ≥ 0.8× REST `step`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+Figures = dict[str, float]
+
+
+# --- the clients (in worker processes) ------------------------------------------------------
+class Window:
+    """The measuring window, told to a worker once every client of every worker is playing."""
+
+    def __init__(self) -> None:
+        self.since = self.until = float("inf")
+        self.timeouts: list[asyncio.Timeout] = []  # the clients' reads, ended just after the window
+
+    def tell(self, since: float, until: float) -> None:
+        self.since, self.until = since, until
+        for timeout in self.timeouts:  # a client whose session went quiet still stops
+            timeout.reschedule(until + 1.0)  # (the loop's clock is time.monotonic)
+
+
+async def _watch(url: str, origin: str, pace: float, playing: asyncio.Queue[None],
+                 window: Window) -> dict[str, object]:
+    from websockets.asyncio.client import connect
+
+    times: list[float] = []
+    steps: list[int] = []
+    messages = 0
+    received = 0
+    async with connect(url, origin=origin, max_size=2**24, close_timeout=1, open_timeout=120) as ws:
+        await ws.recv()  # hello
+        await ws.send(json.dumps({"type": "speed", "steps_per_second": pace}))
+        await ws.send(json.dumps({"type": "play"}))
+        playing.put_nowait(None)
+        with contextlib.suppress(Exception):  # the window closed (break, TimeoutError) or the socket did
+            async with asyncio.timeout(None) as timeout:
+                window.timeouts.append(timeout)
+                async for message in ws:  # read from the start, so nothing piles up, but count only in the window
+                    now = time.monotonic()
+                    if now >= window.until:
+                        break
+                    if now < window.since:
+                        continue
+                    messages += 1
+                    received += len(message)
+                    if isinstance(message, str) and message.startswith('{"type":"frame"'):
+                        at = message.find('"step":') + 7
+                        times.append(now)
+                        steps.append(int(message[at:message.find(",", at)]))
+        with contextlib.suppress(Exception):
+            await ws.send(json.dumps({"type": "pause"}))
+    return {"times": times, "steps": steps, "messages": messages, "bytes": received}
+
+
+async def _watch_all(job: dict) -> list[dict[str, object]]:
+    """Connect and play every client, say so (`ready` on stdout), read the window from stdin,
+    and count until its end."""
+    ws_base = job["base"].replace("http://", "ws://")
+    loop = asyncio.get_running_loop()
+    playing: asyncio.Queue[None] = asyncio.Queue()
+    window = Window()
+    clients = [
+        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window))
+        for sid in job["sessions"]
+    ]
+    for _ in clients:
+        await playing.get()
+    print("ready", flush=True)
+    told = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
+    window.tell(told["since"], told["until"])
+    return list(await asyncio.gather(*clients))
+
+
+def worker() -> None:
+    """`hall.py --worker`: a job (JSON, one line) on stdin; `ready` on stdout once every client
+    plays; then the window (JSON, one line) on stdin; every client's figures (JSON) on stdout."""
+    job = json.loads(sys.stdin.readline())
+    print(json.dumps(asyncio.run(_watch_all(job))), flush=True)
+
+
+# --- the server ----------------------------------------------------------------------------
+def start_server(tree: Path, database: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_lab", "--port", str(port), "--training-threads", "2", "--db", str(database),
+         *extra],
+        cwd=tree, env=tree_env(tree), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(3000):  # a tree whose kernels are not in numba's cache compiles for minutes
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return process, base
+        if process.poll() is not None:
+            raise SystemExit(f"the server of {tree} exited with {process.returncode}")
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the server of {tree} did not start")
+
+
+def tree_env(tree: Path) -> dict[str, str]:
+    """The environment that imports `backprop_lab` from `tree` (before anything on PYTHONPATH)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))}
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of the process and of its main thread (the event loop)."""
+
+    def of(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    return {"process": of(Path(f"/proc/{pid}/stat")), "loop": of(Path(f"/proc/{pid}/task/{pid}/stat"))}
+
+
+# --- the engine alone ------------------------------------------------------------------------
+ENGINE_ALONE = """
+import sys, threading, time
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
+seconds, threads = float(sys.argv[1]), int(sys.argv[2])
+trainers = [Trainer(Config(seed=i + 1)) for i in range(threads)]
+for trainer in trainers:
+    trainer.step(200)
+epochs = [0.0] * threads
+def run(i):
+    trainer = trainers[i]
+    per_epoch = -(-trainer.dataset.train.size // trainer.config.batch_size)
+    start, started = trainer.step_count, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        trainer.train_for(10**9, time.perf_counter() + 0.05)
+    epochs[i] = (trainer.step_count - start) / per_epoch / (time.perf_counter() - started)
+workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+for w in workers: w.start()
+for w in workers: w.join()
+print(sum(epochs))
+"""
+
+
+def engine_alone(tree: Path, seconds: float = 2.0, threads: int = 2) -> float:
+    """Epochs a second of the engine alone, default network, `threads` threads training one
+    trainer each (its compiled calls release the GIL), in a process of its own from `tree`."""
+    done = subprocess.run(
+        [sys.executable, "-c", ENGINE_ALONE, str(seconds), str(threads)], cwd=tree,
+        env=tree_env(tree), capture_output=True, text=True, check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+# --- a scenario ------------------------------------------------------------------------------
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, processes: int) -> Figures:
+    with httpx.Client(base_url=base, timeout=60) as http:
+        sids = [http.post("/api/v1/sessions", json={}).raise_for_status().json()["id"] for _ in range(sessions)]
+        session = http.get(f"/api/v1/sessions/{sids[0]}").json()
+        train = http.get(f"/api/v1/sessions/{sids[0]}/dataset").json()["train"]
+        epoch = math.ceil(len(train["points"]) / session["config"]["batch_size"])
+    share = [sids[index::processes] for index in range(processes)]
+    workers = [
+        subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+        for _ in share
+    ]
+    for process, ids in zip(workers, share, strict=True):
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"base": base, "sessions": ids, "pace": pace}) + "\n")
+        process.stdin.flush()
+    for process in workers:  # every client connected and playing
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit("a client process failed")
+    since = time.monotonic() + 1.0 + sessions / 200  # the last to start settle into their pace
+    until = since + seconds
+    for process in workers:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
+        process.stdin.close()
+    time.sleep(max(0.0, since - time.monotonic()))
+    print(f"    the window: {seconds:g} s, server pid {pid}", flush=True)  # (a profiler may attach now)
+    before, started = cpu_seconds(pid), time.monotonic()
+    time.sleep(max(0.0, until - time.monotonic()))
+    after, elapsed = cpu_seconds(pid), time.monotonic() - started
+    clients: list[dict] = []
+    for process in workers:
+        assert process.stdout is not None
+        clients += json.loads(process.stdout.read())
+        process.wait(30)
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for sid in sids:
+            http.delete(f"/api/v1/sessions/{sid}")
+    rates, epochs, gaps = [], [], []
+    frames = messages = 0
+    for client in clients:
+        times, steps = client["times"], client["steps"]
+        frames += len(times)
+        messages += client["messages"]
+        rates.append((len(times) - 1) / seconds if len(times) > 1 else 0.0)
+        epochs.append((steps[-1] - steps[0]) / (times[-1] - times[0]) / epoch if len(times) > 1 else 0.0)
+        gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
+    cpu = {kind: (after[kind] - before[kind]) for kind in after}
+    return {
+        "fps_min": min(rates), "fps_median": statistics.median(rates), "p95_gap_ms": percentile(gaps, 0.95) * 1000,
+        "epochs_min": min(epochs), "epochs_median": statistics.median(epochs), "epochs_total": sum(epochs),
+        "frames_per_s": frames / seconds, "messages_per_s": messages / seconds,
+        "cpu_cores": cpu["process"] / elapsed, "loop_cores": cpu["loop"] / elapsed,
+        "other_cores": (cpu["process"] - cpu["loop"]) / elapsed,
+        "cpu_us_per_frame": cpu["process"] / max(1, frames) * 1e6,
+        "loop_us_per_frame": cpu["loop"] / max(1, frames) * 1e6,
+        "loop_us_per_message": cpu["loop"] / max(1, messages) * 1e6,
+    }
+
+
+def one_alone(base: str, seconds: float) -> Figures:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from stream import one_client  # bench/stream.py: alternating rounds against REST `step`
+
+    figures = asyncio.run(one_client(base, seconds))
+    return {"fps_min": figures["fps"], "p95_gap_ms": figures["p95_gap_ms"], "epochs_min": figures["epochs_per_s"],
+            "stream_vs_rest": figures["stream_vs_rest"]}
+
+
+def run_tree(tree: Path, extra: list[str], scenarios: list[str], seconds: float,
+             processes: int | None) -> dict[str, Figures]:
+    with tempfile.TemporaryDirectory() as folder:
+        server, base = start_server(tree, Path(folder) / "runs.sqlite3", extra)
+        results: dict[str, Figures] = {}
+        try:
+            for scenario in scenarios:
+                count, pace_text = scenario.split("@")
+                sessions, pace = int(count), 0.0 if pace_text == "full" else float(pace_text)
+                print(f"  {scenario} …", flush=True)
+                if sessions == 1 and pace == 0:
+                    results[scenario] = one_alone(base, seconds)
+                    continue
+                alone = [engine_alone(tree)] if pace == 0 else []
+                figures = hall(base, server.pid, sessions, pace, seconds, processes or max(2, -(-sessions // 50)))
+                if pace == 0:
+                    alone.append(engine_alone(tree))
+                    figures["engine_alone"] = statistics.mean(alone)
+                    figures["efficiency"] = figures["epochs_total"] / figures["engine_alone"]
+                results[scenario] = figures
+        finally:
+            server.terminate()
+            server.wait(15)
+    return results
+
+
+ROWS = [  # (key, label, target for scenario …)
+    ("fps_min", "frames/s per client, min", {"1@full": "≥ 60", "200@100": "≥ 20", "100@100": "≥ 40",
+                                             "50@full": "≥ 20"}),
+    ("fps_median", "frames/s per client, median", {}),
+    ("p95_gap_ms", "p95 gap, ms", {"200@100": "≤ 100"}),
+    ("epochs_min", "epochs/s per session, min", {"50@full": "≥ 300"}),
+    ("epochs_median", "epochs/s per session, median", {}),
+    ("epochs_total", "epochs/s, all sessions", {}),
+    ("engine_alone", "engine alone, 2 threads, epochs/s", {}),
+    ("efficiency", "all sessions ÷ engine alone", {"50@full": "≥ 0.70"}),
+    ("stream_vs_rest", "full speed ÷ REST step", {"1@full": "≥ 0.8"}),
+    ("frames_per_s", "frames/s received, all clients", {}),
+    ("messages_per_s", "messages/s received, all clients", {}),
+    ("cpu_cores", "server CPU, cores", {}),
+    ("loop_cores", "  event loop, cores", {}),
+    ("other_cores", "  other threads (training), cores", {}),
+    ("cpu_us_per_frame", "server CPU per frame, µs", {}),
+    ("loop_us_per_frame", "event loop CPU per frame, µs", {}),
+    ("loop_us_per_message", "event loop CPU per message, µs", {}),
+]
+
+
+def report(results: dict[str, list[dict[str, Figures]]], scenarios: list[str]) -> None:
+    names = list(results)
+    for scenario in scenarios:
+        print(f"\n{scenario} (median of {len(results[names[0]])} round(s); each round's values in brackets)")
+        print(f"{'':38}" + "".join(f"{name:>36}" for name in names) + f"{'target':>10}")
+        for key, label, targets in ROWS:
+            cells = []
+            for name in names:
+                values = [r[scenario][key] for r in results[name] if key in r[scenario]]
+                if not values:
+                    cells.append(f"{'':>36}")
+                    continue
+                digits = 2 if key in ("efficiency", "stream_vs_rest", "loop_cores", "cpu_cores",
+                                      "other_cores") else 1
+                shown = f"{statistics.median(values):.{digits}f}"
+                if len(values) > 1:
+                    shown += " [" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
+                cells.append(f"{shown:>36}")
+            if any(cell.strip() for cell in cells):
+                print(f"{label:38}" + "".join(cells) + f"{targets.get(scenario, ''):>10}")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--worker"]:
+        worker()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", type=Path, action="append", default=[],
+                        help="another checkout to run side by side (again for more)")
+    parser.add_argument("--scenarios", nargs="+", default=["1@full", "200@100", "100@100", "50@full"],
+                        metavar="N@PACE")
+    parser.add_argument("--seconds", type=float, default=6.0, help="each window")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of every tree (their order alternates)")
+    parser.add_argument("--client-processes", type=int, default=None)
+    parser.add_argument("--skip-self", action="store_true", help="run only the --tree checkouts")
+    parser.add_argument("--variant", action="append", default=[], metavar="ARGS",
+                        help="this checkout again, its server given these arguments too, e.g. '--ws websockets'")
+    args = parser.parse_args()
+    servers = [*([] if args.skip_self else [(ROOT, [])]), *((ROOT, variant.split()) for variant in args.variant),
+               *((tree.resolve(), []) for tree in args.tree)]
+    names = [f"{tree.name} ({_commit(tree)})" + (f" {' '.join(extra)}" if extra else "") for tree, extra in servers]
+    results: dict[str, list[dict[str, Figures]]] = {name: [] for name in names}
+    order = list(range(len(servers)))
+    for round_index in range(args.rounds):
+        for index in order if round_index % 2 == 0 else order[::-1]:
+            (tree, extra), name = servers[index], names[index]
+            print(f"round {round_index + 1}: {name}, load {os.getloadavg()[0]:.1f}", flush=True)
+            results[name].append(run_tree(tree, extra, args.scenarios, args.seconds, args.client_processes))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    report(results, args.scenarios)
+
+
+def _commit(tree: Path) -> str:
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return done.stdout.strip() + ("+" if dirty else "")
+
+
+if __name__ == "__main__":
+    main()
