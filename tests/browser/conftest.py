@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,63 +22,16 @@ import pytest
 # the tests here can import their shared helpers, and tests/ for the helpers of every folder
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
-from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, wait_connected  # noqa: E402
+from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, free_port, served, wait_connected  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-# The server answers /api/v1/health once the engine's kernels are compiled or loaded from numba's
-# cache: under a second when cached, 90 s here on a cold cache (a fresh clone) with the 2 cores
-# shared. An early exit is still reported at once.
-SERVER_START_SECONDS = 300.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_health(
-    base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = SERVER_START_SECONDS
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /api/v1/health within {timeout} s:\n{log.read_text()[-2000:]}")
 
 
 def _serve(folder: Path, *options: str) -> Iterator[str]:
     """`python -m backprop_lab` with `options` on a free port until the generator is closed: its base URL."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backprop_lab", "--host", "127.0.0.1", "--port", str(port), "--db",
-             str(folder / "runs.db"), *options],
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_for_health(base, process, log)
+    with served(folder, free_port(), *options) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

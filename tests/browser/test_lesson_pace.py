@@ -4,18 +4,10 @@ restarted server's new session says what happened and waits for Play."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from browser_helpers import ROOT, api, screenshot, session_id, step_count, wait_connected
+from browser_helpers import api, free_port, screenshot, served, session_id, step_count, wait_connected
 from playwright.sync_api import expect
 
 SPEED_COUNTER = "() => Number(document.getElementById('speed-counter').dataset.value)"
@@ -97,57 +89,17 @@ def test_offline_is_a_banner_with_the_speed_at_zero_and_the_same_session_plays_o
     assert watch.outside_requests == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
-@contextmanager
-def dedicated_server(folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m backprop_lab` on `port` (its runs in `folder`) until the block ends."""
-    log = (folder / "server.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backprop_lab", "--host", "127.0.0.1", "--port", str(port), "--db",
-         str(folder / "runs.db")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 300  # a cold numba cache compiles first
-        while not _healthy(f"http://127.0.0.1:{port}"):
-            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
 def test_a_server_restart_shows_offline_then_says_what_happened_keeps_the_pace_and_does_not_play(
     browser: Any, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        with dedicated_server(tmp_path, port):
+        with served(tmp_path, port):
             page.goto(f"{base}/")
             wait_connected(page)
             page.locator("#speed").select_option("30")
@@ -164,7 +116,7 @@ def test_a_server_restart_shows_offline_then_says_what_happened_keeps_the_pace_a
         expect(page.get_by_test_id("play-button")).to_be_disabled()
         screenshot(page, "lesson-offline")
 
-        with dedicated_server(tmp_path, port):
+        with served(tmp_path, port):
             notice = page.get_by_test_id("replaced-notice")
             expect(notice).to_be_visible(timeout=30_000)
             expect(notice).to_contain_text("no longer had this network")

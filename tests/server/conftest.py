@@ -20,7 +20,7 @@ from backprop_lab.server.settings import Limits, Settings, Timing
 
 # The tests' own helper module, server_helpers, next to this file.
 sys.path.insert(0, str(Path(__file__).parent))
-from server_helpers import SERVER_START_SECONDS, TEACHER_KEY, free_port  # noqa: E402
+from server_helpers import SERVER_START_SECONDS, TEACHER_KEY, client_from, free_port  # noqa: E402
 
 
 @dataclass
@@ -91,6 +91,20 @@ def classroom() -> Iterator[LiveServer]:
     server = start_live(Settings(classroom_mode=True, teacher_key=TEACHER_KEY, timing=Timing(send_timeout_seconds=2.0)))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def alice(classroom: LiveServer) -> Iterator[httpx.Client]:
+    """A student of the `classroom` server, sending from 127.0.0.2."""
+    with client_from(classroom.base, "127.0.0.2") as client:
+        yield client
+
+
+@pytest.fixture
+def bob(classroom: LiveServer) -> Iterator[httpx.Client]:
+    """Another student of the `classroom` server, sending from 127.0.0.3."""
+    with client_from(classroom.base, "127.0.0.3") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

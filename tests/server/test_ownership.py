@@ -20,18 +20,6 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def alice(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.2") as client:
-        yield client
-
-
-@pytest.fixture
-def bob(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.3") as client:
-        yield client
-
-
-@pytest.fixture
 def teacher(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
     with client_from(classroom.base, "127.0.0.1", headers={"Authorization": f"Bearer {TEACHER_KEY}"}) as client:
         yield client

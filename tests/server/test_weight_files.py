@@ -7,14 +7,12 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 
 import httpx
 import numpy as np
 import pytest
 from safetensors import safe_open
 from safetensors.numpy import load as safetensors_load
-from server_helpers import client_from
 
 from backprop_lab.engine import reference
 
@@ -92,18 +90,6 @@ def test_a_runs_files_hold_its_saved_steps_weights_exactly_and_are_named_by_the_
     named = http.get(f"/api/v1/runs/{run['id']}/params.safetensors").headers["content-disposition"]
     assert re.search(r'filename="xor-tanh-lr-0\.03-step-120\.safetensors"', named)
     assert http.get("/api/v1/runs/nope/params.npz").status_code == 404
-
-
-@pytest.fixture
-def alice(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.2") as client:
-        yield client
-
-
-@pytest.fixture
-def bob(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.3") as client:
-        yield client
 
 
 def test_in_classroom_mode_anothers_weights_answer_404_as_an_unknown_id(alice, bob):
