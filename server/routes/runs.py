@@ -11,7 +11,6 @@ checking it against its config (which builds a trainer) runs in a worker thread.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -30,7 +29,6 @@ from backprop_lab.server.saved.file_names import attachment
 from backprop_lab.server.saved.run_fields import NUMBER_FIELDS, TEXT_FIELDS
 from backprop_lab.server.saved.run_models import (
     MAX_COMPARED,
-    MAX_NAME,
     CompareOut,
     ImportedOut,
     ListedRunOut,
@@ -196,24 +194,8 @@ async def import_run(manager: ManagerDep, store: StoreDep, identity: IdentityDep
     manager.check_caps(config, table)
     run = await anyio.to_thread.run_sync(
         lambda: capture.import_run(document, config, table, owner=identity.id, address=identity.address))
-    name = await _db(_unused_name, store, run.summary.name, None if identity.is_teacher else identity.id)
-    run = dataclasses.replace(run, summary=dataclasses.replace(run.summary, name=name))
     await _db(store.save, run, _admission(store, identity, manager))
     return JSONBody(capture.summary_view(run.summary), status_code=201)
-
-
-def _unused_name(store: RunStore, name: str, visible_to: str | None) -> str:
-    """`name`, or "name (2)", "name (3)", … when a run the importer sees has it already. A run
-    exported and imported back on the same server (a document passed round a class, a backup
-    restored) would otherwise be listed twice under one name, the two indistinguishable."""
-    _, total = store.list(0, 0, visible_to)
-    taken = {summary.name for summary in store.list(0, total, visible_to)[0]}
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        suffix = f" ({number})"
-        candidate = name[:MAX_NAME - len(suffix)] + suffix
-    return candidate
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=refusals(404),

@@ -159,7 +159,7 @@ def summary_view(summary: RunSummary) -> JSON:
     return {"id": summary.id, "name": summary.name, "created": summary.created, "step": summary.step,
             "epoch": summary.epoch, "parameters": summary.parameters, "config": summary.config,
             "owner": summary.owner, "published": summary.published, "tags": list(summary.tags),
-            "note": summary.note}
+            "note": summary.note, "imported": summary.imported}
 
 
 def run_view(run: StoredRun) -> JSON:
@@ -178,7 +178,9 @@ def export_document(run: StoredRun, dataset: Dataset) -> JSON:
     """One JSON document that `import_run` reads back into the same run (a new id and time):
     snapshots packed as float32 (`PackedSnapshots`), the trainer's state exact, what rebuilds the
     data set (`dataset`, the run's as its trainer draws it) and the versions that wrote it."""
-    body = {key: value for key, value in run_view(run).items() if key != "snapshots"}
+    # `imported` is this server's record of how the run came here, not part of the run: an
+    # export → import → export gives the same document
+    body = {key: value for key, value in run_view(run).items() if key not in ("snapshots", "imported")}
     packed = np.ascontiguousarray(run.snapshots, dtype=PACKINGS["float32"])  # (S, P)
     snapshots = {"steps": list(run.snapshot_steps), "dtype": "float32",
                  "data": base64.b64encode(packed.tobytes()).decode("ascii")}
@@ -312,8 +314,10 @@ def import_run(document: RunDocument, config: Config, table: Table | None, *, ow
             raise InvalidInput((*where, "history", index, "step"), f"run.history.{index}.step: points go in step "
                                                                     f"order, up to the run's step {body.step}",
                                code="bad_run_file", params={"part": f"run.history.{index}.step"})
-    summary = RunSummary(new_run_id(), body.name, now(), body.step, body.epoch, layout.size,
-                         trainer.config.as_dict(), owner=owner, tags=tuple(sorted(set(body.tags))), note=body.note)
+    created = now()
+    summary = RunSummary(new_run_id(), body.name, created, body.step, body.epoch, layout.size,
+                         trainer.config.as_dict(), owner=owner, tags=tuple(sorted(set(body.tags))), note=body.note,
+                         imported=created)
     resume = _plain(resume_json(trainer.export_state(), layout.layer_sizes))
     data = None if table is None else {"name": table.name, "csv": table_csv(table)}
     return StoredRun(summary, history, resume, steps, rows, data, address)

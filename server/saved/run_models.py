@@ -116,6 +116,8 @@ class RunSummaryOut(BaseModel):
     published: bool = Field(description="Listed for everyone, not only its owner; a new run is not.")
     tags: list[str] = Field(description="Alphabetical.")
     note: str
+    imported: str | None = Field(default=None, description="When an import made this run (ISO 8601, UTC); null "
+                                 "for a run saved from a session. Not part of an export.")
 
 
 class ListedRunOut(RunSummaryOut):

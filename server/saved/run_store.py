@@ -73,6 +73,7 @@ runs = sa.Table(  # the columns in the database's order: the small ones before t
     sa.Column("published", sa.Boolean, nullable=False),
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("note", sa.Text, nullable=False),  # revision 0004
+    sa.Column("imported", sa.String(32), nullable=True),  # revision 0005: when it was imported, or null
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("history", sa.Text, nullable=False),
     sa.Column("resume", sa.Text, nullable=False),
@@ -98,7 +99,7 @@ run_fields = sa.Table(  # revision 0004: a text or a number per searchable field
     sa.Column("number", sa.Float, nullable=True),
 )
 SUMMARY_COLUMNS = (runs.c.id, runs.c.name, runs.c.created, runs.c.step, runs.c.epoch, runs.c.parameters,
-                   runs.c.config, runs.c.owner, runs.c.published, runs.c.size_bytes, runs.c.note)
+                   runs.c.config, runs.c.owner, runs.c.published, runs.c.size_bytes, runs.c.note, runs.c.imported)
 
 # What each failure's `code` means, as the English `detail` (docs/api.md, "Errors"); the page
 # says the same from the code and `params` (static/i18n, `refusal.<code>`).
@@ -162,6 +163,7 @@ class RunSummary:
     size_bytes: int = 0  # what the run keeps in the database (`stored_bytes`), counted by `RunStore.save`
     tags: tuple[str, ...] = ()  # alphabetical
     note: str = ""
+    imported: str | None = None  # ISO 8601, UTC: when an import made it (None: saved from a session)
 
 
 @dataclass(frozen=True)
@@ -351,7 +353,7 @@ class RunStore:
                 id=summary.id, name=summary.name, created=summary.created, step=summary.step,
                 epoch=summary.epoch, parameters=summary.parameters, snapshot_count=len(run.snapshot_steps),
                 owner=summary.owner, address=run.address, published=summary.published, size_bytes=size,
-                note=summary.note, **texts,
+                note=summary.note, imported=summary.imported, **texts,
             ))
             self._write_tags(connection, summary.id, summary.tags)
             found_texts, numbers = searchable(summary.config, run.history, summary.step, summary.epoch,
@@ -471,7 +473,8 @@ class RunStore:
 
 def _summary(row: Any, tags: tuple[str, ...] = ()) -> RunSummary:
     return RunSummary(row.id, row.name, row.created, int(row.step), int(row.epoch), int(row.parameters),
-                      orjson.loads(row.config), row.owner, bool(row.published), int(row.size_bytes), tags, row.note)
+                      orjson.loads(row.config), row.owner, bool(row.published), int(row.size_bytes), tags, row.note,
+                      row.imported)
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """Files a lesson makes (issue 23): a saved run's export and metrics files are named by the run
-(a safe file name and its step), an imported run is listed once under a name of its own, and
+(a safe file name and its step), an imported run is listed once and marked as imported, and
 PNG pictures of the views are large enough for a projector and say what they show."""
 
 from __future__ import annotations
@@ -42,8 +42,13 @@ def test_run_files_are_named_by_the_run_and_an_import_is_listed_once(open_page, 
     listed = api(watch.base, "GET", "/api/v1/runs?limit=100")
     assert listed["total"] == before + 1, "one import, one new run"
     names = [run["name"] for run in listed["runs"] if run["name"].startswith(NAME)]
-    assert sorted(names) == [NAME, f"{NAME} (2)"], "the copy is told apart from the run it was exported from"
+    assert names == [NAME, NAME], "the copy keeps the name: a document round-trips exactly"
     expect(page.get_by_test_id("run-item")).to_have_count(listed["total"] if listed["total"] < 20 else 20)
+    # the copy is told apart from the run it was exported from: it says it was imported
+    copies = page.get_by_test_id("run-item").filter(has_text=NAME)
+    expect(copies).to_have_count(2)
+    expect(copies.first.get_by_test_id("run-imported")).to_have_text("imported")  # newest first: the copy
+    expect(copies.nth(1).get_by_test_id("run-imported")).to_have_count(0)
     watch.assert_clean()
 
 

@@ -110,7 +110,6 @@ def test_a_run_on_an_uploaded_csv_keeps_its_data_and_resumes_bit_for_bit(live, h
         http.post(f"/api/v1/sessions/{session_id}/step", json={"steps": 100})
     for original, again in zip(weights(http, sid), weights(http, opened["id"]), strict=True):
         assert np.array_equal(original, again)
-    http.delete(f"/api/v1/runs/{run_id}")  # imported where its name is free, it keeps it
     imported = http.post("/api/v1/runs/import", json=document).json()  # it carries its data too
     assert imported["name"] == "my own data"
     assert strip(http.get(f"/api/v1/runs/{imported['id']}/export").json()) == strip(document)
@@ -125,10 +124,14 @@ def test_export_import_export_is_identical_but_for_ids_and_times(live, http, opt
     imported = http.post("/api/v1/runs/import", json=document)
     assert imported.status_code == 201, imported.text
     assert imported.json()["id"] != original["id"]
-    # imported next to the run it came from: told apart by a number, not listed twice under one name
-    assert imported.json()["name"] == f"round trip ünï <i>x</i> {optimizer} (2)"
+    # imported next to the run it came from: the same name (the document round-trips exactly), and
+    # the copy says it was imported (the list marks it), the original that it was not
+    assert imported.json()["name"] == original["name"]
+    assert imported.json()["imported"] == imported.json()["created"] and original.get("imported") is None
+    listed = {run["id"]: run for run in http.get("/api/v1/runs").json()["runs"]}
+    assert listed[imported.json()["id"]]["imported"] and listed[original["id"]]["imported"] is None
     again = http.get(f"/api/v1/runs/{imported.json()['id']}/export").json()
-    again["run"]["name"] = document["run"]["name"]
+    assert "imported" not in again["run"]
     assert strip(again) == strip(document)
 
 

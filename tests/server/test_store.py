@@ -86,7 +86,7 @@ def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path)
 
 def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothing(store, tmp_path):
     head = store.revision()
-    assert head == "0004"
+    assert head == "0005"
     assert store.open() == head
     with sqlite3.connect(tmp_path / "sub" / "runs.sqlite3") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -170,7 +170,7 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0004"
+    assert by_url.open() == "0005"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
@@ -199,7 +199,7 @@ def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
             "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')")
     old = RunStore(tmp_path / "old.db")
     assert old.revision() == "0001"
-    assert old.open() == "0004"
+    assert old.open() == "0005"
     kept = old.get("r1")
     assert kept is not None and kept.summary.name == "kept" and kept.data is None and kept.summary.owner == "teacher"
     old.close()
@@ -227,7 +227,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
         raw.executemany("INSERT INTO run_snapshots VALUES ('r1', ?, ?, ?)",
                         [(position, 10 * position, rows[position].tobytes()) for position in range(3)])
     store = RunStore(database)
-    assert store.open() == "0004"
+    assert store.open() == "0005"
     kept = store.get("r1")
     assert kept is not None and kept.summary.name == "été" and np.array_equal(kept.snapshots, rows)
     assert kept.summary.owner == "teacher" and not kept.summary.published and kept.address == ""
@@ -246,7 +246,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
     assert "runs_by_owner" not in indexes(database) and "runs_by_created" in indexes(database)
     back = RunStore(database)
     assert back.revision() == "0002"
-    assert back.open() == "0004"  # up again: the runs and their snapshots kept through both ways
+    assert back.open() == "0005"  # up again: the runs and their snapshots kept through both ways
     again = back.get("r1")
     assert again is not None and np.array_equal(again.snapshots, rows) and again.summary.size_bytes == texts + 3 * 5 * 8
     back.close()
@@ -423,7 +423,7 @@ def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them
             "5, 0, 'teacher', '', 0, 0, '{\"dataset\":\"spiral\",\"learning_rate\":0.3,\"hidden_layers\":[4,2]}', "
             "'[{\"step\":0,\"test_loss\":0.9},{\"step\":20,\"test_loss\":0.25}]', '{\"step\":20}', NULL)")
     store = RunStore(database)
-    assert store.open() == "0004"
+    assert store.open() == "0005"
     found, total = store.list(0, 10, matching=RunFilter(texts={"dataset": ("spiral",)},
                                                         ranges={"learning_rate": (0.2, 0.4), "test_loss": (None, 0.3),
                                                                 "hidden_layers": (2, 2), "neurons": (6, 6)}))
@@ -437,7 +437,7 @@ def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them
     migrate(database, "0003", down=True)
     assert "note" not in columns(database)
     back = RunStore(database)
-    assert back.open() == "0004" and back.summary("r1") is not None
+    assert back.open() == "0005" and back.summary("r1") is not None
     back.close()
 
 

@@ -158,6 +158,11 @@ function runItem(run) {
     badge.dataset.testid = "run-published";
     details.append(" ", badge);
   }
+  if (run.imported) { // a copy imported next to the run it was exported from keeps its name: this tells them apart
+    const badge = el("span", "run-published", t("runs.imported_badge"));
+    badge.dataset.testid = "run-imported";
+    details.append(" ", badge);
+  }
   const actions = el("span", "run-actions");
   const open = el("button", "chip control-only", t("runs.open")); // a viewer's page watches, it opens nothing
   open.type = "button";
