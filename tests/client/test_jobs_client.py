@@ -3,41 +3,23 @@ progress, list, cancel, delete, and refusals as ApiError with what would fit."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
+from server_conftest import start_live  # tests/server/conftest.py, loaded by tests/client/conftest.py
 
 from backprop_lab.client.jobs import JobFailed, Jobs
 from backprop_lab.client.transport import ApiError, Transport
-from backprop_lab.server.cli import build_server
 from backprop_lab.server.settings import JobLimits, Settings
-
-START_SECONDS = 300  # a cold numba cache compiles for a minute or more on two shared cores
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    """A real uvicorn on a free port (in a thread), with a low job cap on a range test's steps."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = build_server(replace(Settings(jobs=JobLimits(max_range_test_steps=20_000)), port=port))
-    server.config.log_level = "warning"
-    thread = threading.Thread(target=server.run, name="client-jobs-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_SECONDS
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
+    """A live server (the server tests' `start_live`) with a low job cap on a range test's steps."""
+    server = start_live(Settings(jobs=JobLimits(max_range_test_steps=20_000)))
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture
