@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from backprop_lab.client import Client
 
 SERVER_TESTS = Path(__file__).resolve().parent.parent / "server"
 sys.path.insert(0, str(SERVER_TESTS))  # its conftest imports server_helpers from there
@@ -18,3 +23,10 @@ _spec.loader.exec_module(server_conftest)
 live = server_conftest.live
 classroom = server_conftest.classroom
 http = server_conftest.http
+
+
+@pytest.fixture(scope="module")
+def lab(live) -> Iterator[Client]:  # type: ignore[no-untyped-def]
+    """The client on the module's live server."""
+    with Client(live.base) as client:
+        yield client

@@ -3,8 +3,6 @@ each array equal to the numbers the JSON endpoint answers for the same request."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import numpy as np
 import pytest
@@ -12,12 +10,6 @@ import pytest
 from backprop_lab.client import ApiError, Client
 
 CONFIG = {"dataset": "xor", "samples": 100, "hidden_layers": [4], "seed": 2}
-
-
-@pytest.fixture(scope="module")
-def lab(live) -> Iterator[Client]:
-    with Client(live.base) as client:
-        yield client
 
 
 def json_floats(values: object) -> np.ndarray:

@@ -3,7 +3,6 @@ trains on; a bad file is an ApiError naming its row and column."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ import pytest
 from backprop_lab.client import ApiError, Client
 
 CSV = "width,height,kind\n" + "".join(f"{i % 7}.5,{(3 * i) % 5}.25,{'ab'[i % 2]}\n" for i in range(40))
-
-
-@pytest.fixture(scope="module")
-def lab(live) -> Iterator[Client]:
-    with Client(live.base) as client:
-        yield client
 
 
 def test_an_uploaded_file_is_a_data_set_a_session_trains_on(lab: Client, tmp_path: Path):

@@ -3,8 +3,6 @@ numbers bit for bit, and the engine in this process trained alike lands on the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import numpy as np
 import pytest
@@ -17,12 +15,6 @@ from backprop_lab.server.wire.session_models import SessionListOut
 
 CONFIG = {"dataset": "xor", "samples": 120, "hidden_layers": [5, 3], "optimizer": "adam", "learning_rate": 0.02,
           "seed": 7}
-
-
-@pytest.fixture(scope="module")
-def lab(live) -> Iterator[Client]:
-    with Client(live.base) as client:
-        yield client
 
 
 def json_floats(values: object) -> np.ndarray:
