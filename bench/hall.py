@@ -19,8 +19,10 @@ trees take turns, `--rounds` times, so a slow spell of the machine falls on both
   just after the window, the mean of the two).
 
 The clients run in `--client-processes` processes (default: one per 50 sockets, at least 2), each
-reading its sockets and counting what arrives (a frame's step is read from the text, not parsed),
-so the benchmark's own Python does not cap what the server appears to send. The window opens a
+reading its sockets and counting what arrives (a frame's step is read from the text, not parsed)
+with the websockets library's sans-I/O protocol on bare asyncio connections (`_Counter`: a
+message costs a parse and a count, about half of what the library's asyncio client costs), so
+the benchmark's own Python does not cap what the server appears to send. The window opens a
 second (and a half, for 100 more sessions) after every client of every process plays. For every scenario the
 server's CPU over the window is read from /proc: the whole process, its event loop (the main
 thread) and its training threads, per frame the clients received, and the event loop's per message
@@ -60,45 +62,92 @@ class Window:
 
     def __init__(self) -> None:
         self.since = self.until = float("inf")
-        self.timeouts: list[asyncio.Timeout] = []  # the clients' reads, ended just after the window
 
     def tell(self, since: float, until: float) -> None:
         self.since, self.until = since, until
-        for timeout in self.timeouts:  # a client whose session went quiet still stops
-            timeout.reschedule(until + 1.0)  # (the loop's clock is time.monotonic)
+
+
+class _Counter(asyncio.Protocol):
+    """One client: the websockets library's sans-I/O protocol on a bare asyncio connection, so a
+    message costs the bench's process a parse and a count, not the asyncio client's futures and
+    queues (with 200 clients on two cores beside the server, the bench's own reading otherwise
+    caps what the server appears to send)."""
+
+    def __init__(self, url: str, origin: str, window: Window) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.typing import Origin
+        from websockets.uri import parse_uri
+
+        self.ws = ClientProtocol(parse_uri(url), origin=Origin(origin), max_size=2**24)
+        self.window = window
+        self.transport: asyncio.Transport | None = None
+        self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.times: list[float] = []
+        self.steps: list[int] = []
+        self.messages = 0
+        self.received = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def send(self, message: dict[str, object]) -> None:
+        self.ws.send_text(json.dumps(message).encode())
+        self._flush()
+
+    def _flush(self) -> None:
+        if self.transport is not None:
+            for data in self.ws.data_to_send():
+                if data:
+                    self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        self.ws.receive_data(data)
+        now = time.monotonic()
+        counting = self.window.since <= now < self.window.until
+        for event in self.ws.events_received():
+            if not isinstance(event, Frame) or event.opcode not in (Opcode.TEXT, Opcode.BINARY):
+                continue
+            if not self.hello.done():
+                self.hello.set_result(None)  # the first message: hello
+            if not counting:
+                continue
+            self.messages += 1
+            self.received += len(event.data)
+            if event.data.startswith(b'{"type":"frame"'):
+                at = event.data.find(b'"step":') + 7
+                self.times.append(now)
+                self.steps.append(int(event.data[at:event.data.find(b",", at)]))
+        self._flush()  # pongs
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError("the socket closed before its hello"))
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 async def _watch(url: str, origin: str, pace: float, playing: asyncio.Queue[None],
                  window: Window) -> dict[str, object]:
-    from websockets.asyncio.client import connect
-
-    times: list[float] = []
-    steps: list[int] = []
-    messages = 0
-    received = 0
-    async with connect(url, origin=origin, max_size=2**24, close_timeout=1, open_timeout=120) as ws:
-        await ws.recv()  # hello
-        await ws.send(json.dumps({"type": "speed", "steps_per_second": pace}))
-        await ws.send(json.dumps({"type": "play"}))
-        playing.put_nowait(None)
-        with contextlib.suppress(Exception):  # the window closed (break, TimeoutError) or the socket did
-            async with asyncio.timeout(None) as timeout:
-                window.timeouts.append(timeout)
-                async for message in ws:  # read from the start, so nothing piles up, but count only in the window
-                    now = time.monotonic()
-                    if now >= window.until:
-                        break
-                    if now < window.since:
-                        continue
-                    messages += 1
-                    received += len(message)
-                    if isinstance(message, str) and message.startswith('{"type":"frame"'):
-                        at = message.find('"step":') + 7
-                        times.append(now)
-                        steps.append(int(message[at:message.find(",", at)]))
-        with contextlib.suppress(Exception):
-            await ws.send(json.dumps({"type": "pause"}))
-    return {"times": times, "steps": steps, "messages": messages, "bytes": received}
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(lambda: _Counter(url, origin, window), host, int(port))
+    await asyncio.wait_for(client.hello, 120)
+    client.send({"type": "speed", "steps_per_second": pace})
+    client.send({"type": "play"})
+    playing.put_nowait(None)
+    while window.until == float("inf"):  # read from the start, so nothing piles up; count only in the window
+        await asyncio.sleep(0.2)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(client.closed), max(0.0, window.until - time.monotonic()))
+    client.send({"type": "pause"})
+    if client.transport is not None:
+        client.transport.close()
+    return {"times": client.times, "steps": client.steps, "messages": client.messages, "bytes": client.received}
 
 
 async def _watch_all(job: dict) -> list[dict[str, object]]:

@@ -45,6 +45,7 @@ from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_t
 from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
 from backprop_lab.server.settings import WS_IMPLEMENTATIONS, Settings, descriptor_limit
+from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
 
@@ -150,13 +151,19 @@ class LabServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def uvicorn_ws(implementation: str) -> str | type[asyncio.Protocol]:
+    """uvicorn's `ws` for one of WS_IMPLEMENTATIONS: websockets-sansio is served by
+    `WireProtocol` (the same protocol, one write per message)."""
+    return WireProtocol if implementation == WS_IMPLEMENTATIONS[0] else implementation
+
+
 def build_server(settings: Settings) -> LabServer:
     app = create_app(settings)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        ws=settings.ws_implementation,  # type: ignore[arg-type]  # one of WS_IMPLEMENTATIONS
+        ws=uvicorn_ws(settings.ws_implementation),
         ws_max_size=settings.limits.max_message_bytes,  # larger messages close with 1009
         ws_per_message_deflate=False,  # memory per socket, and one encoding shared by all
         timeout_graceful_shutdown=5,

@@ -42,7 +42,7 @@ from backprop_lab.server.live.frames import FrameBuilder
 from backprop_lab.server.live.lifecycle import SessionState, check_transition
 from backprop_lab.server.live.recording import History, Trajectory
 from backprop_lab.server.runtime.cadence import Cadence, Pacer
-from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Part, Role, SessionHub
+from backprop_lab.server.runtime.fanout import ClientChannel, Encoded, Outbox, Part, Role, SessionHub
 from backprop_lab.server.runtime.scheduler import Account, Lane, Scheduler, Ticker
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire import protocol, views
@@ -197,7 +197,7 @@ class Session:
 
     # --- publishing (training thread) --------------------------------------------------------
     def _send(self, parts: tuple[Part, ...], kind: str = "control") -> None:
-        self._outbox.put(self.hub.broadcast, parts, kind)
+        self._outbox.put(self.hub.broadcast, Encoded.framed_now(parts), kind)
 
     def _publish(self, message: JSON, kind: str = "control") -> None:
         self._send((encode(message),), kind)

@@ -14,8 +14,10 @@ queue into its socket. The queue stays small whatever the client does:
 - a send that does not finish within `send_timeout` (the client stopped reading and the
   socket's buffers are full) closes that client (`check`, called by the manager's watchdog).
 
-A message is encoded once by the producer; every client's queue holds the same `str` (or
-`bytes`) object, so the cost of a frame does not grow with its audience.
+A message is encoded once by the producer, WebSocket framing included (`Encoded`); every
+client's queue holds the same object, and where the server offers it (`WireProtocol`) a client's
+writer hands everything pending to its socket in one write: the cost of a frame grows with its
+audience by one write per client, not by a JSON encoding, two frames and two writes.
 
 The training threads hand their messages to the event loop through one `Outbox` per loop: a
 message joins a list, and only the first of a batch wakes the loop (`call_soon_threadsafe`
@@ -38,6 +40,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.websockets import WebSocket
+
+from backprop_lab.server.web.wire_socket import framed, wire_write
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +68,42 @@ class ChannelState(enum.Enum):
     CLOSED = "closed"
 
 
+class Encoded:
+    """A message as every client gets it: its parts, sent back to back (a JSON text, and the
+    binary that follows a frame or heatmaps message), and the same as WebSocket frames, built
+    once (`framed`) and shared by every client's queue."""
+
+    __slots__ = ("parts", "_framed")
+
+    def __init__(self, parts: tuple[Part, ...]) -> None:
+        self.parts = parts
+        self._framed: bytes | None = None
+
+    @classmethod
+    def framed_now(cls, parts: tuple[Part, ...]) -> Encoded:
+        """Encoded with its framing built here (the producer's thread), not on the event loop."""
+        message = cls(parts)
+        message._framed = framed(parts)
+        return message
+
+    @property
+    def framed(self) -> bytes:
+        if self._framed is None:
+            self._framed = framed(self.parts)
+        return self._framed
+
+
+Message = tuple[Part, ...] | Encoded
+
+
 @dataclass(frozen=True)
 class Outbound:
     kind: str  # "control", "close" or a key of SUPERSEDES
-    parts: tuple[Part, ...]  # sent back to back (a frame or heatmaps message and its bytes)
+    message: Encoded
     close_code: int = 1000
+
+
+NO_MESSAGE = Encoded(())
 
 
 class ClientChannel:
@@ -87,12 +122,13 @@ class ClientChannel:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._sending_since: float | None = None
+        self._write_framed = wire_write(websocket.scope.get("extensions"))
 
     @property
     def pending(self) -> int:
         return len(self._items)
 
-    def push(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+    def push(self, message: Message, kind: str = "control") -> None:
         """Queue a message (or a message and its binary follower). Never blocks."""
         if self.state is not ChannelState.OPEN:
             return
@@ -103,7 +139,7 @@ class ClientChannel:
         elif sum(1 for item in self._items if item.kind == "control") >= self._max_pending_control:
             self._give_up("the client stopped reading (too many unsent messages)")
             return
-        self._items.append(Outbound(kind, parts))
+        self._items.append(Outbound(kind, message if isinstance(message, Encoded) else Encoded(message)))
         self._wake.set()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -112,7 +148,7 @@ class ClientChannel:
             return
         self.state = ChannelState.CLOSING
         self.close_reason = reason
-        self._items.append(Outbound("close", (), code))
+        self._items.append(Outbound("close", NO_MESSAGE, code))
         self._wake.set()
 
     def _give_up(self, reason: str) -> None:
@@ -136,7 +172,11 @@ class ClientChannel:
                     if item.kind == "close":
                         await self._close_socket(item.close_code)
                         return
-                    for part in item.parts:
+                    if self._write_framed is not None:
+                        if not await self._send_framed(self._framed_batch(item)):
+                            return
+                        continue
+                    for part in item.message.parts:
                         if not await self._send(part):
                             return
         finally:
@@ -152,6 +192,27 @@ class ClientChannel:
                 await self.websocket.send_text(part)
             else:
                 await self.websocket.send_bytes(part)
+        except Exception:  # the client went away (disconnect, reset, closed transport)
+            self.state = ChannelState.CLOSED
+            return False
+        finally:
+            self._sending_since = None
+        return True
+
+    def _framed_batch(self, first: Outbound) -> bytes:
+        """`first` and every message queued behind it up to a close, as one write."""
+        if not self._items or self._items[0].kind == "close":
+            return first.message.framed
+        batch = [first.message.framed]
+        while self._items and self._items[0].kind != "close":
+            batch.append(self._items.popleft().message.framed)
+        return b"".join(batch)
+
+    async def _send_framed(self, data: bytes) -> bool:
+        assert self._write_framed is not None
+        self._sending_since = time.monotonic()
+        try:
+            await self._write_framed(data)
         except Exception:  # the client went away (disconnect, reset, closed transport)
             self.state = ChannelState.CLOSED
             return False
@@ -215,16 +276,17 @@ class SessionHub:
         self._channels.discard(channel)
         self._listening.discard(channel)
 
-    def broadcast(self, parts: tuple[Part, ...], kind: str = "control") -> None:
+    def broadcast(self, message: Message, kind: str = "control") -> None:
         """The same encoded message(s) into every greeted client's queue."""
+        shared = message if isinstance(message, Encoded) else Encoded(message)
         for channel in self._listening:
-            channel.push(parts, kind)
+            channel.push(shared, kind)
 
     def close_all(self, code: int, reason: str = "", parts: Iterable[Part] = ()) -> None:
         """Queue `parts` (e.g. an error message), then close every socket with `code`."""
-        message = tuple(parts)
+        message = Encoded(tuple(parts))
         for channel in list(self._channels):
-            if message:
+            if message.parts:
                 channel.push(message)
             channel.close(code, reason)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import numpy as np
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 
 from backprop_lab.server.wire.frame_codec import decode_frame
 
@@ -109,3 +111,20 @@ def decoded_frames(messages: list[tuple[float, Any]]) -> list[dict[str, Any]]:
             assert data is None or isinstance(data, bytes), "a frame's index not followed by its binary"
             out.append(decode_frame(message, data))
     return out
+
+
+def framed_messages(data: bytes) -> list[str | bytes]:
+    """The WebSocket messages (server to client: unmasked) in `data`, as a client reads them,
+    parsed by the websockets library."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    messages: list[str | bytes] = []
+    while True:
+        try:
+            next(Frame.parse(reader.read_exact, mask=False))
+        except StopIteration as parsed:
+            frame = parsed.value
+            messages.append(frame.data.decode() if frame.opcode is Opcode.TEXT else bytes(frame.data))
+        except EOFError:
+            return messages

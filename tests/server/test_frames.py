@@ -23,6 +23,8 @@ from backprop_lab.server.wire.frame_codec import decode_frame
 
 
 class FakeSocket:
+    scope: dict = {"extensions": {}}  # a server that offers no framed write: sends part by part
+
     def __init__(self) -> None:
         self.sent: list[str | bytes] = []
 

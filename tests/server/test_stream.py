@@ -7,8 +7,10 @@ import asyncio
 import threading
 
 import pytest
+from server_helpers import framed_messages
 
 from backprop_lab.server.runtime.fanout import ChannelState, ClientChannel, Outbox, Role, SessionHub
+from backprop_lab.server.web.wire_socket import WIRE_EXTENSION
 
 pytestmark = pytest.mark.anyio
 
@@ -19,6 +21,8 @@ def anyio_backend() -> str:
 
 
 class FakeSocket:
+    scope: dict = {"extensions": {}}  # a server that offers no framed write: sends part by part
+
     def __init__(self, blocked: bool = False) -> None:
         self.sent: list[str | bytes] = []
         self.closed_with: int | None = None
@@ -65,6 +69,33 @@ async def test_a_frame_replaces_only_pending_frames_that_carry_no_block_it_lacks
     channel.close(1000)
     await asyncio.wait_for(channel.run(), 1)
     assert socket.sent == ["full-6", b"6", "json-7"]
+
+
+class FramedSocket(FakeSocket):
+    """A socket whose server offers the framed write (`WireProtocol`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.scope = {"extensions": {WIRE_EXTENSION: {"write": self.write}}}
+
+    async def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
+async def test_where_the_server_offers_it_everything_pending_goes_in_one_write_as_the_same_messages():
+    socket = FramedSocket()
+    channel = ClientChannel(socket, Role.CONTROL, send_timeout=1)  # type: ignore[arg-type]
+    channel.push(('{"type": "config"}',))
+    channel.push(('{"type": "frame", "step": 1}', b"\x00\x01" * 100), "frame")
+    channel.push(('{"type": "state", "é": 1}',))
+    channel.close(1000)
+    await asyncio.wait_for(channel.run(), 1)
+    assert len(socket.writes) == 1 and socket.sent == []
+    assert framed_messages(socket.writes[0]) == [
+        '{"type": "config"}', '{"type": "frame", "step": 1}', b"\x00\x01" * 100, '{"type": "state", "é": 1}'
+    ]
+    assert socket.closed_with == 1000
 
 
 async def test_a_client_whose_send_hangs_is_cut_by_the_watchdog():

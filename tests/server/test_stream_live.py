@@ -17,10 +17,11 @@ import time
 import httpx
 import numpy as np
 import pytest
-from server_helpers import Inbox, decoded_frames, of_type, strict_json
+from server_helpers import Inbox, decoded_frames, framed_messages, of_type, strict_json
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from backprop_lab.server.web.wire_socket import WireProtocol
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.anyio
@@ -131,6 +132,30 @@ async def test_two_clients_of_a_session_get_the_very_same_frames(live):
     common = set(by_step[0]) & set(by_step[1])
     assert len(common) >= 0.8 * max(len(by_step[0]), len(by_step[1])) > 20
     assert all(by_step[0][step] == by_step[1][step] for step in common)
+
+
+async def test_the_server_sends_a_frame_and_its_binary_in_one_write_that_reads_as_the_two_messages(
+    live, monkeypatch
+):
+    writes: list[bytes] = []
+    original = WireProtocol.write_framed
+
+    async def counting(protocol: WireProtocol, data: bytes) -> None:
+        writes.append(data)  # the live server runs in this process
+        await original(protocol, data)
+
+    monkeypatch.setattr(WireProtocol, "write_framed", counting)
+    sid = live.new_session()
+    inbox, _ = await open_inbox(live, sid)
+    async with inbox.ws:
+        await inbox.send({"type": "play"})
+        messages = await inbox.collect(0.8)
+        await inbox.send({"type": "pause"})
+    assert len(decoded_frames(messages)) > 10
+    # a frame with arrays: its text and its binary, two WebSocket messages, in one write
+    paired = [parts for parts in map(framed_messages, writes) if len(parts) == 2
+              and isinstance(parts[0], str) and '"arrays"' in parts[0] and isinstance(parts[1], bytes)]
+    assert len(paired) >= 5, f"{len(writes)} writes, {len(paired)} with a frame and its binary"
 
 
 def rss_megabytes() -> float:
