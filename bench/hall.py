@@ -282,9 +282,9 @@ def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, proces
         process.stdin.close()
     time.sleep(max(0.0, since - time.monotonic()))
     print(f"    the window: {seconds:g} s, server pid {pid}", flush=True)  # (a profiler may attach now)
-    before, started = cpu_seconds(pid), time.monotonic()
+    before, spent_before, started = cpu_seconds(pid), training_thread_seconds(base), time.monotonic()
     time.sleep(max(0.0, until - time.monotonic()))
-    after, elapsed = cpu_seconds(pid), time.monotonic() - started
+    after, spent_after, elapsed = cpu_seconds(pid), training_thread_seconds(base), time.monotonic() - started
     clients: list[dict] = []
     for process in workers:
         assert process.stdout is not None
@@ -309,10 +309,17 @@ def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, proces
         "frames_per_s": frames / seconds, "messages_per_s": messages / seconds,
         "cpu_cores": cpu["process"] / elapsed, "loop_cores": cpu["loop"] / elapsed,
         "other_cores": (cpu["process"] - cpu["loop"]) / elapsed,
+        "training_cores": (spent_after.get("training", 0.0) - spent_before.get("training", 0.0)) / elapsed,
         "cpu_us_per_frame": cpu["process"] / max(1, frames) * 1e6,
         "loop_us_per_frame": cpu["loop"] / max(1, frames) * 1e6,
         "loop_us_per_message": cpu["loop"] / max(1, messages) * 1e6,
     }
+
+
+def training_thread_seconds(base: str) -> dict[str, float]:
+    """The server's own count of its training threads' time by kind of work (wall time; the
+    compiled training calls under "training"), from /api/v1/health."""
+    return httpx.get(f"{base}/api/v1/health", timeout=30).json().get("training_thread_seconds", {})
 
 
 def one_alone(base: str, seconds: float) -> Figures:
@@ -366,6 +373,7 @@ ROWS = [  # (key, label, target for scenario …)
     ("cpu_cores", "server CPU, cores", {}),
     ("loop_cores", "  event loop, cores", {}),
     ("other_cores", "  other threads (training), cores", {}),
+    ("training_cores", "    of which in compiled training (wall), cores", {}),
     ("cpu_us_per_frame", "server CPU per frame, µs", {}),
     ("loop_us_per_frame", "event loop CPU per frame, µs", {}),
     ("loop_us_per_message", "event loop CPU per message, µs", {}),
@@ -385,7 +393,7 @@ def report(results: dict[str, list[dict[str, Figures]]], scenarios: list[str]) -
                     cells.append(f"{'':>36}")
                     continue
                 digits = 2 if key in ("efficiency", "stream_vs_rest", "loop_cores", "cpu_cores",
-                                      "other_cores") else 1
+                                      "other_cores", "training_cores") else 1
                 shown = f"{statistics.median(values):.{digits}f}"
                 if len(values) > 1:
                     shown += " [" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
