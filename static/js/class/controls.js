@@ -11,7 +11,7 @@ import { registerRenderer } from "../loop.js";
 import { explain } from "../refusals.js";
 import { DIRTY, setStatus, setView, state } from "./state.js";
 import { endStream, streamClass } from "./stream.js";
-import { choiceLabel, datasetLabel, higherIsBetter, metricLabel, METRICS, shownName } from "./words.js";
+import { challengeText, choiceLabel, datasetLabel, higherIsBetter, metricLabel, METRICS, shownName } from "./words.js";
 
 const byId = (id) => document.getElementById(id);
 
@@ -29,6 +29,7 @@ const challengeTarget = byId("class-challenge-target");
 const challengeNeurons = byId("class-challenge-neurons");
 const challengeClear = byId("class-challenge-clear");
 const status = byId("class-status");
+const challengeShown = byId("class-challenge-shown");
 
 /** Runs one control's REST call with its button disabled; a refusal goes to the status line. */
 async function act(button, call, done) {
@@ -199,6 +200,10 @@ export function initControls() {
         if (resumeButton.disabled !== !view.paused) resumeButton.disabled = !view.paused;
         anonymiseButton.setAttribute("aria-pressed", String(view.anonymous));
         byId("class-export").href = api.classCsvUrl(view.code);
+        const reached = view.students.filter((student) => student.session?.reached_challenge).length;
+        const words = view.challenge ? t("class.challenge_shown", { goal: challengeText(view.challenge), reached }) : "";
+        setText(challengeShown, words);
+        if (challengeShown.hidden === Boolean(view.challenge)) challengeShown.hidden = !view.challenge;
       }
       if (flags & (DIRTY.status | DIRTY.lang)) renderStatus();
     },

@@ -13,7 +13,7 @@ import { Sparkline, Thumbnail } from "./pictures.js";
 import { architecture, badgeLabel, BADGES, NEEDS_HELP, shownName } from "./words.js";
 
 const RESORT_MS = 1000;
-const BADGE_GLYPHS = { learning: "↘", converged: "✓", stuck: "—", diverged: "✕", idle: "⏸" };
+const BADGE_GLYPHS = { learning: "↘", converged: "✓", stuck: "—", diverged: "✕", idle: "○" };
 
 const grid = document.getElementById("class-grid");
 const empty = document.getElementById("class-empty");
