@@ -227,6 +227,7 @@ class JobService:
             session = self.manager.owned(body.session_id, identity)
         except NotFound as missing:
             raise NotFound(f"{missing.message}; a training job needs one of your sessions") from None
+        self.manager.classes.check_may_train(session.owner)
         per_step = await session.run(session.step_seconds)
         plan = work.plan_training(body.steps, per_step, self.limits)
         job = self._new_job(body, claim, plan.steps, plan.seconds)

@@ -53,6 +53,8 @@ class FrameBuilder:
         self.heatmap_resolution = heatmaps.MIN_RESOLUTION
         self.heatmap_rate = timing.heatmap_rate
         self._grid: heatmaps.HeatmapGrid | None = None
+        # the last heatmaps computed, for the class page's thumbnail (server.classroom.class_view)
+        self.last_heatmaps: heatmaps.Rendered | None = None
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
         self._neurons: JSON | None = None  # readouts.neuron_health at the metrics' step
@@ -71,6 +73,7 @@ class FrameBuilder:
             neurons, self._timing.heatmap_bytes_per_second, self._timing.heatmap_rate
         )
         self._grid = None
+        self.last_heatmaps = None
         self.stale()
         self.last_frame_step = -1
         self.last_heatmap_step = -1
@@ -80,6 +83,11 @@ class FrameBuilder:
         self._metrics = None
         self._evaluated_at = -float("inf")
         self._numbers_due = True
+
+    @property
+    def latest_metrics(self) -> JSON | None:
+        """The metrics last evaluated for a frame (None before the first, or when stale)."""
+        return self._metrics
 
     def refresh_due(self, now: float) -> bool:
         return self._metrics is None or now - self._evaluated_at >= self._cadence.refresh_interval()
@@ -164,6 +172,7 @@ class FrameBuilder:
             self._grid = heatmaps.HeatmapGrid.of(trainer.dataset, trainer.config.features, self.heatmap_resolution)
         ranges, data = heatmaps.render(trainer.network, self._grid)
         self.last_heatmap_step = trainer.step_count
+        self.last_heatmaps = heatmaps.Rendered(self._grid.resolution, ranges, data)
         message = {
             "type": "heatmaps",
             "step": trainer.step_count,

@@ -48,6 +48,7 @@ ServerMessageType = Literal[
     "diverged",
     "race",
     "audience",
+    "class",
     "error",
 ]
 ClientMessageType = Literal[
@@ -55,7 +56,8 @@ ClientMessageType = Literal[
     "race_start", "race_stop",
 ]
 ErrorCode = Literal[
-    "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal"
+    "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal",
+    "class_paused",
 ]
 MAX_STEPS_PER_SECOND = 100_000
 MAX_RACE_STEPS = 100_000  # a live race's length; a REST sweep's is the request cap's
