@@ -3,7 +3,7 @@
 // palette, and a loss sparkline. Each is drawn only when its data changed: with 50 students and
 // a class view four times a second, an unchanged picture costs one string comparison.
 
-import { DIVERGING_LUT, POSITIVE_CSS } from "../palette.js";
+import { classColours, DIVERGING_LUT, POSITIVE_CSS } from "../palette.js";
 
 /** The bytes of a thumbnail's base64 `values`. */
 function decode(values) {
@@ -13,8 +13,18 @@ function decode(values) {
   return bytes;
 }
 
-/** A canvas that shows one thumbnail; `show(thumbnail)` redraws only when it differs. 0 is the
- * orange end of the palette (class 0, or the lowest value), 255 the blue end. */
+/** 256 RGB triples: what each byte of a thumbnail shows. Two classes and regression: the diverging
+ * palette (0 orange: class 0 or the lowest output; 255 blue: class 1 or the highest), as the
+ * student's own boundary shows them; K classes: byte k is class k's colour. */
+function lookup(thumbnail) {
+  const classes = thumbnail.classes ?? 0;
+  if (classes <= 2) return DIVERGING_LUT;
+  const table = new Uint8Array(256 * 3);
+  classColours(classes).forEach((colour, k) => table.set(colour, k * 3));
+  return table;
+}
+
+/** A canvas that shows one thumbnail; `show(thumbnail)` redraws only when it differs. */
 export class Thumbnail {
   constructor(canvas) {
     this.canvas = canvas;
@@ -39,11 +49,12 @@ export class Thumbnail {
     }
     this.image ??= this.context.createImageData(size, size); // reused: one per canvas, not per draw
     const pixels = this.image.data;
+    const table = lookup(thumbnail);
     for (let index = 0; index < bytes.length; index++) {
       const colour = bytes[index] * 3;
-      pixels[index * 4] = DIVERGING_LUT[colour];
-      pixels[index * 4 + 1] = DIVERGING_LUT[colour + 1];
-      pixels[index * 4 + 2] = DIVERGING_LUT[colour + 2];
+      pixels[index * 4] = table[colour];
+      pixels[index * 4 + 1] = table[colour + 1];
+      pixels[index * 4 + 2] = table[colour + 2];
       pixels[index * 4 + 3] = 255;
     }
     this.context.putImageData(this.image, 0, 0);

@@ -114,9 +114,9 @@ export function initScatter() {
   ySelect.addEventListener("change", change);
   registerRenderer({
     name: "class-scatter",
-    mask: DIRTY.view | DIRTY.lang | DIRTY.scatter | DIRTY.projector,
+    mask: DIRTY.view | DIRTY.lang | DIRTY.scatter | DIRTY.projector | DIRTY.names,
     interval: REDRAW_MS,
-    urgent: DIRTY.lang | DIRTY.scatter | DIRTY.projector,
+    urgent: DIRTY.lang | DIRTY.scatter | DIRTY.projector | DIRTY.names,
     render(flags) {
       if (flags & DIRTY.lang) {
         fillSelect(xSelect, Object.keys(HYPERPARAMETERS), (name) => t(`class.hyper.${name}`), state.scatterX);

@@ -16,7 +16,8 @@ export const DIRTY = {
   projector: 1 << 7, // projector mode
   connection: 1 << 8, // the class stream's socket
   table: 1 << 9, // the table shown or visually hidden
-  all: (1 << 10) - 1,
+  names: 1 << 10, // names hidden or shown again: every view that writes a name, at once
+  all: (1 << 11) - 1,
 };
 
 /** At most this many students side by side in the compare view (the "two to four"). */
@@ -65,6 +66,7 @@ export function setLang(lang) {
 /** A class view (REST answer or stream message), or null once the class ended. Picked students
  * who left the view leave the selection. */
 export function setView(view) {
+  if (view?.anonymous !== state.view?.anonymous) markDirty(DIRTY.names);
   state.view = view;
   state.version++;
   if (!view) {

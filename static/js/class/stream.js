@@ -51,7 +51,13 @@ function open(code) {
     } catch {
       return;
     }
-    if (message.type === "class" && streamed === code) setView(message);
+    if (message.type !== "class" || streamed !== code) return;
+    if (message.ended) {
+      endStream(); // ended elsewhere (another tab of the teacher's, a script)
+      setView(null);
+      return;
+    }
+    setView(message);
   });
   socket.addEventListener("close", () => {
     if (streamed !== code) return; // closed on purpose

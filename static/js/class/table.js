@@ -63,9 +63,9 @@ export function initTable() {
   toggle.addEventListener("click", () => setTableShown(!state.tableShown));
   registerRenderer({
     name: "class-table",
-    mask: DIRTY.view | DIRTY.lang | DIRTY.table,
+    mask: DIRTY.view | DIRTY.lang | DIRTY.table | DIRTY.names,
     interval: 1000,
-    urgent: DIRTY.lang | DIRTY.table,
+    urgent: DIRTY.lang | DIRTY.table | DIRTY.names,
     render,
   });
 }
