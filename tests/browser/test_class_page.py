@@ -219,7 +219,7 @@ def test_a_wrong_code_or_an_empty_name_is_explained_on_the_join_page(browse, les
     page.get_by_test_id("join-code").fill(lesson["code"].lower())
     page.get_by_test_id("join-name").fill("   ")
     page.get_by_test_id("join-button").click()
-    expect(page.get_by_test_id("join-problem")).not_to_be_empty()
+    expect(page.get_by_test_id("join-problem")).to_contain_text("nama depan atau nama panggilan, 1 sampai 24")
     expect(page.get_by_test_id("join-name")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "class-join-refused-1366-id")
 
@@ -228,10 +228,17 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     """Screenshots of /class with three students training: a laptop and an old projector, in
     English and in Indonesian, and projector mode on a classroom screen; and /join."""
     teacher, students = lesson["teacher"], lesson["students"]
-    for student in students:
+    for student, rate in zip(students, ("0.01", "0.3", "10"), strict=True):  # three points apart on the scatter
+        student.get_by_test_id("learning-rate").fill(rate)
+        student.get_by_test_id("learning-rate").press("Enter")
         play(student)
-    teacher.get_by_test_id("class-push-config")  # the forms are in place
     teacher.wait_for_function("() => document.getElementById('class-scatter').dataset.points === '3'", timeout=60_000)
+    for name in NAMES[:2]:
+        card(teacher, name).get_by_test_id("class-student-pick").check()
+    teacher.get_by_test_id("class-compare").click()
+    expect(teacher.get_by_test_id("class-compare-view").locator(".differs")).not_to_have_count(0)
+    screenshot(teacher, "class-compare-1366-en")
+    teacher.keyboard.press("Escape")
     for width, height in ((1366, 768), (1024, 768)):
         teacher.set_viewport_size({"width": width, "height": height})
         for lang in ("en", "id"):

@@ -12,7 +12,7 @@ import { DIRTY, markDirty, setScatterAxes, state } from "./state.js";
 import { higherIsBetter, metricLabel, metricValue, shownName } from "./words.js";
 
 const REDRAW_MS = 500;
-const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
+const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 
 /** The hyperparameters the x axis offers: how each is read from a config, and its axis type. */
 export const HYPERPARAMETERS = {
@@ -109,6 +109,10 @@ export function loadPlotly() {
 }
 
 export function initScatter() {
+  // the panel changes width with the window, projector mode and the grid's column: Plotly follows
+  new ResizeObserver(() => {
+    if (window.Plotly && chart.classList.contains("js-plotly-plot")) window.Plotly.Plots.resize(chart);
+  }).observe(chart);
   const change = () => setScatterAxes(xSelect.value, ySelect.value);
   xSelect.addEventListener("change", change);
   ySelect.addEventListener("change", change);
