@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, screenshot, session_id, step_count, wait_connected
 from playwright.sync_api import expect
+from test_csp import COLLECT_VIOLATIONS
 
 NAMES = ["Ayu", "Budi", "Citra"]
 
@@ -27,6 +28,7 @@ def browse(browser: Any, classroom_server: str) -> Iterator[Any]:
 
     def _open(path: str = "/", width: int = 1366, height: int = 768, chart: bool = False) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height})
+        context.add_init_script(COLLECT_VIOLATIONS)  # the pages keep to the lab's strict CSP (test_csp.py)
         if not chart:
             context.route("**/vendor/plotly.min.js",
                           lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript"))
@@ -118,6 +120,8 @@ def test_the_teacher_sees_pauses_and_sets_the_learning_rate_of_the_whole_class(l
     time.sleep(1.0)  # long enough for several steps at the students' pace: none is taken
     assert [step_count(student) for student in students] == stopped
     assert [card_step(teacher, name) for name in NAMES] == seen
+    expect(teacher.get_by_test_id("class-paused-badge")).to_be_visible()
+    screenshot(students[0], "class-student-paused-1366-en")
 
     teacher.get_by_test_id("class-resume-all").click()
     for student in students:
@@ -191,6 +195,32 @@ def test_the_scatter_shows_one_point_per_student_that_moves_with_their_rate(less
     assert after != before and 0.1 in after and len(after) == 3
 
 
+def test_a_challenge_reaches_every_student_and_ending_the_class_tells_them(lesson):
+    teacher, students = lesson["teacher"], lesson["students"]
+    teacher.locator("summary", has_text="Challenge").click()
+    form = teacher.get_by_test_id("class-challenge-form")
+    form.get_by_test_id("class-challenge-metric").select_option("test_accuracy")
+    form.get_by_test_id("class-challenge-target").fill("95")
+    form.get_by_test_id("class-challenge-neurons").fill("8")
+    form.get_by_test_id("class-challenge-set").click()
+    expect(teacher.get_by_test_id("class-challenge-shown")).to_contain_text("Test accuracy ≥ 95 %")
+    for student in students:
+        expect(student.get_by_test_id("class-challenge")).to_contain_text("Test accuracy ≥ 95 %")
+        expect(student.get_by_test_id("class-challenge")).to_contain_text("at most 8 hidden neurons")
+
+    csv = teacher.evaluate(
+        "() => fetch(document.querySelector('[data-testid=class-export]').href).then((r) => r.text())"
+    )
+    assert csv.splitlines()[0].startswith("name,step,dataset") and all(name in csv for name in NAMES)
+
+    teacher.locator("summary", has_text="End the class").click()
+    teacher.get_by_test_id("class-end").click()
+    expect(teacher.get_by_test_id("class-open")).to_be_visible()
+    for student in students:
+        expect(student.get_by_test_id("class-ended")).to_be_visible()
+        expect(student.get_by_test_id("class-note")).to_be_hidden()
+
+
 def test_a_student_cannot_open_the_class_page_or_a_classmates_session(lesson, classroom_server):
     students = lesson["students"]
     other = session_id(students[1])
@@ -254,3 +284,5 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     join = browse(f"/join?code={lesson['code']}")
     expect(join.get_by_test_id("join-name")).to_be_focused()
     screenshot(join, "class-join-1366-en")
+    for page in (teacher, join, *students):
+        assert page.evaluate("() => window.__cspViolations") == []
