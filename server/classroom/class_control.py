@@ -26,8 +26,18 @@ async def set_paused(manager: SessionManager, school_class: SchoolClass, paused:
     (training may start again; nothing plays by itself)."""
     manager.classes.set_paused(school_class, paused)  # from now on, play and step are refused
     if paused:
-        sessions = [session for mine in sessions_of(manager, school_class).values() for session in mine]
-        await asyncio.gather(*(session.run(session.pause) for session in sessions), return_exceptions=True)
+        await _pause([session for mine in sessions_of(manager, school_class).values() for session in mine])
+
+
+async def joined(manager: SessionManager, school_class: SchoolClass, identity_id: str) -> None:
+    """A student who joins a paused class stops training too."""
+    if school_class.paused:
+        await _pause(sessions_of(manager, school_class)[identity_id])
+
+
+async def _pause(sessions: list[Session]) -> None:
+    """Pause every session (one that ended meanwhile is left as it is)."""
+    await asyncio.gather(*(session.run(session.pause) for session in sessions), return_exceptions=True)
 
 
 async def push_config(manager: SessionManager, school_class: SchoolClass, changes: ConfigIn) -> JSON:

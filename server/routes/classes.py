@@ -197,6 +197,7 @@ async def export_class_csv(code: ClassCodePath, services: ServicesDep, identity:
 )
 async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotated[JoinIn, Body()]) -> Response:
     school_class, member = services.manager.classes.join(body.code, identity, body.name)
+    await class_control.joined(services.manager, school_class, identity.id)
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number})
 
