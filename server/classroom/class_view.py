@@ -6,7 +6,7 @@ and without any training-thread work: the step, state and config as of now, the 
 evaluated for a frame, the loss curve's points, and the last heatmaps the session computed for
 its own page (its output layer, shrunk to at most `THUMBNAIL_SIZE`² bytes, is the thumbnail).
 A thumbnail is recomputed only when the session has new heatmaps. A session the view shows draws
-its heatmaps at least twice a second for a while (`FrameBuilder.watched_until`), even when so many
+its heatmaps at least three times a second for a while (`FrameBuilder.watched_until`), even when so many
 sessions play that it would otherwise draw them less often: the thumbnail stays live, and the
 student's own page gets those heatmaps too.
 

@@ -1,14 +1,21 @@
 """A student's thumbnail on the class page, from the heatmaps their session already drew: the
-output layer shrunk to at most 32×32 bytes, the top row first."""
+output layer shrunk to at most 32×32 bytes, the top row first; and drawn often enough while the
+class page shows it."""
 
 from __future__ import annotations
 
 import base64
+import time
 
 import numpy as np
 
+from backprop_lab.engine.config import Config
+from backprop_lab.engine.trainer import Trainer
 from backprop_lab.server.analyses.heatmaps import Rendered, quantise
 from backprop_lab.server.classroom.class_view import THUMBNAIL_SIZE, thumbnail
+from backprop_lab.server.live.frames import WATCHED_HEATMAP_RATE, FrameBuilder
+from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.settings import Timing
 
 
 def rendered(outputs: np.ndarray) -> Rendered:
@@ -49,3 +56,15 @@ def test_regression_spans_the_outputs_range():
     made = thumbnail(rendered(values[..., None]), classify=False)
     grid = cells(made)
     assert made["kind"] == "regression" and grid[:, 0].max() == 0 and grid[:, -1].min() == 255
+
+
+def test_a_session_the_class_page_shows_draws_its_heatmaps_often_enough_however_many_play():
+    cadence = Cadence(workers=2)
+    cadence.playing(+200)  # a full hall: each session's heatmaps thinned to one every few seconds
+    frames = FrameBuilder(cadence, Timing())
+    frames.rebuilt(Trainer(Config()))
+    assert frames.heatmap_interval() > 1.0
+    frames.watched_until = time.monotonic() + 1.0  # what a class view does for every session it shows
+    assert frames.heatmap_interval() <= 1 / WATCHED_HEATMAP_RATE
+    frames.watched_until = time.monotonic() - 0.1  # the class page closed
+    assert frames.heatmap_interval() > 1.0
