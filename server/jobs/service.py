@@ -229,7 +229,7 @@ class JobService:
             session = self.manager.owned(body.session_id, identity)
         except NotFound as missing:
             raise NotFound(f"{missing.message}; a training job needs one of your sessions") from None
-        self.manager.classes.check_may_train(session.owner)
+        self.manager.training_gate(session.owner)
         per_step = await session.run(session.step_seconds)
         plan = work.plan_training(body.steps, per_step, self.limits)
         job = self._new_job(body, claim, plan.steps, plan.seconds)
@@ -287,7 +287,7 @@ class JobService:
                     left = job.total - job.done
                 if left <= 0:
                     break
-                self.manager.classes.check_may_train(session.owner)  # the teacher paused the class: it fails
+                self.manager.training_gate(session.owner)  # the teacher paused the class: it fails
                 diverged, per_step = await session.run(lambda: (session.diverged is not None, session.step_seconds()))
                 if diverged:
                     break

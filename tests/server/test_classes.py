@@ -345,7 +345,7 @@ async def test_ending_the_class_tells_the_students_and_forgets_the_names(classro
     gone = teacher.get(f"/api/v1/classes/{lesson.code}")
     assert gone.status_code == 404 and gone.json()["code"] == "unknown_class"
     assert lesson.students[0].get("/api/v1/join").json()["code"] == "not_in_class"
-    registry = classroom.lab.manager.classes
+    registry = classroom.lab.classes
     assert registry.current is None
     reopened = teacher.post("/api/v1/classes")
     assert reopened.status_code == 201 and reopened.json()["students"] == []
