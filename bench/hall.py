@@ -69,14 +69,15 @@ class Window:
 
 
 async def _watch(url: str, origin: str, pace: float, playing: asyncio.Queue[None],
-                 window: Window) -> dict[str, object]:
+                 window: Window, headers: dict[str, str] | None = None) -> dict[str, object]:
     from websockets.asyncio.client import connect
 
     times: list[float] = []
     steps: list[int] = []
     messages = 0
     received = 0
-    async with connect(url, origin=origin, max_size=2**24, close_timeout=1, open_timeout=120) as ws:
+    async with connect(url, origin=origin, max_size=2**24, close_timeout=1, open_timeout=120,
+                       additional_headers=headers) as ws:
         await ws.recv()  # hello
         await ws.send(json.dumps({"type": "speed", "steps_per_second": pace}))
         await ws.send(json.dumps({"type": "play"}))
@@ -108,9 +109,10 @@ async def _watch_all(job: dict) -> list[dict[str, object]]:
     loop = asyncio.get_running_loop()
     playing: asyncio.Queue[None] = asyncio.Queue()
     window = Window()
+    headers = job.get("headers") or [None] * len(job["sessions"])  # a student's cookie each (bench/class_view.py)
     clients = [
-        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window))
-        for sid in job["sessions"]
+        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window, sent))
+        for sid, sent in zip(job["sessions"], headers, strict=True)
     ]
     for _ in clients:
         await playing.get()

@@ -247,7 +247,7 @@ def handle(ctx: Context, text: str) -> None:
             raise ProtocolError("read_only", "this is a read-only view; it cannot control the session")
         if kind in TRAINING_MESSAGES:
             try:
-                ctx.manager.classes.check_may_train(ctx.session.owner)
+                ctx.manager.training_gate(ctx.session.owner)
             except Conflict as paused:
                 raise ProtocolError("class_paused", paused.message) from None
         extra = MESSAGE_COSTS.get(str(kind), 1) - 1  # the one every message costs was taken as it came in

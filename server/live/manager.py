@@ -16,7 +16,7 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,14 +27,12 @@ from backprop_lab.engine.datasets import BUILTIN
 from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.tabular import Table, load_iris
 from backprop_lab.engine.trainer import Trainer
-from backprop_lab.server.classroom.classes import ClassRegistry, SchoolClass, student_message
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.classroom.quotas import Claim, Ledger, Resource
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import ShareBook, spoken
 from backprop_lab.server.live.socket_quotas import SocketQuotas
 from backprop_lab.server.runtime.cadence import Cadence
-from backprop_lab.server.runtime.fanout import ClientChannel
 from backprop_lab.server.runtime.scheduler import Account, Scheduler
 from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits, Settings, descriptor_limit
 from backprop_lab.server.wire.config_models import ConfigIn, to_engine_config
@@ -70,6 +68,10 @@ def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
     }
 
 
+def _always_open(owner: str) -> None:
+    """The training gate of a server without classes: every session may train."""
+
+
 @dataclass
 class Upload:
     """An uploaded table, whose it is, and the upload slot it holds."""
@@ -98,9 +100,9 @@ class SessionManager:
         self._created: dict[str, str] = {}  # each session's creation time, ISO 8601 UTC (its own clock is monotonic)
         self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
-        # the open class: a student's sessions belong to it while the student is in it (server.classroom.classes)
-        self.classes = ClassRegistry(settings.limits.max_sessions)
-        self.classes.on_change = self._class_changed
+        # Every way of training a session asks this first, with the session's owner: it raises
+        # `Conflict` to refuse (the teacher paused the owner's class: backprop_lab.server.lesson).
+        self.training_gate: Callable[[str], None] = _always_open
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
 
@@ -324,20 +326,6 @@ class SessionManager:
         detail = f": {problem}" if self.settings.debug else ""
         message = encode(error(f"this session failed and was closed{detail}", "internal"))
         session.hub.close_all(1011, "internal error", (message,))
-
-    # --- the class ----------------------------------------------------------------------------
-    def tell_class(self, session: Session, channel: ClientChannel) -> None:
-        """A control socket just greeted hears its owner's class, if the owner is in one."""
-        school_class = self.classes.class_of(session.owner)
-        if school_class is not None:  # (a channel that closed meanwhile drops it)
-            channel.push((encode(student_message(school_class, session.owner)),))
-
-    def _class_changed(self, school_class: SchoolClass, identity_ids: list[str]) -> None:
-        """What the students' pages show of the class changed: each of their control sockets hears it."""
-        concerned = set(identity_ids)
-        for session in self._sessions.values():
-            if session.owner in concerned:
-                session.hub.tell_controls((encode(student_message(school_class, session.owner)),))
 
     # --- lifetimes --------------------------------------------------------------------------
     def expired(self, now: float) -> list[Session]:

@@ -1,7 +1,7 @@
 """REST and WebSocket of the class (docs/api.md, "Classes"; docs/protocol.md, `/ws/classes/{code}`):
 the teacher opens, watches, pauses, configures, exports and ends the class; a student joins it.
 
-Routes stay thin: the registry is `backprop_lab.server.classroom.classes`, the view
+Routes stay thin: the registry is `backprop_lab.server.lesson.classes`, the view
 `…class_view`, the controls `…class_control`, the export `…class_export`.
 """
 
@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconnect
 
-from backprop_lab.server.classroom import class_control
-from backprop_lab.server.classroom.class_export import class_csv
-from backprop_lab.server.classroom.classes import SchoolClass, teacher_only
 from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
+from backprop_lab.server.lesson import class_control
+from backprop_lab.server.lesson.class_export import class_csv
+from backprop_lab.server.lesson.classes import Challenge, SchoolClass, teacher_only
 from backprop_lab.server.routes.runs import CsvResponse
 from backprop_lab.server.routes.websockets import deny
 from backprop_lab.server.runtime.fanout import ClientChannel, Role
@@ -55,7 +55,7 @@ def join_url(services: Services, school_class: SchoolClass) -> str:
 def teachers_class(services: Services, identity: IdentityDep, code: str) -> SchoolClass:
     """The open class `code` names, for the teacher (403 `teacher_only` for a student)."""
     teacher_only(identity)
-    return services.manager.classes.get(code)
+    return services.classes.get(code)
 
 
 @router.post(
@@ -70,7 +70,7 @@ def teachers_class(services: Services, identity: IdentityDep, code: str) -> Scho
 )
 async def open_class(services: ServicesDep, identity: IdentityDep) -> Response:
     teacher_only(identity)
-    school_class, opened = services.manager.classes.open()
+    school_class, opened = services.classes.open()
     return JSONBody(view_of(services, school_class), status_code=201 if opened else 200)
 
 
@@ -102,8 +102,8 @@ async def change_class(code: ClassCodePath, services: ServicesDep, identity: Ide
     if changes.anonymous is not None:
         school_class.anonymous = changes.anonymous
     if "challenge" in changes.model_fields_set:
-        challenge = changes.challenge.to_challenge() if changes.challenge is not None else None
-        services.manager.classes.set_challenge(school_class, challenge)
+        challenge = Challenge.of(changes.challenge) if changes.challenge is not None else None
+        services.classes.set_challenge(school_class, challenge)
     return JSONBody(view_of(services, school_class))
 
 
@@ -118,7 +118,7 @@ async def change_class(code: ClassCodePath, services: ServicesDep, identity: Ide
 )
 async def pause_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
     school_class = teachers_class(services, identity, code)
-    await class_control.set_paused(services.manager, school_class, True)
+    await class_control.set_paused(services.manager, services.classes, school_class, True)
     return JSONBody(view_of(services, school_class))
 
 
@@ -132,7 +132,7 @@ async def pause_class(code: ClassCodePath, services: ServicesDep, identity: Iden
 )
 async def resume_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
     school_class = teachers_class(services, identity, code)
-    await class_control.set_paused(services.manager, school_class, False)
+    await class_control.set_paused(services.manager, services.classes, school_class, False)
     return JSONBody(view_of(services, school_class))
 
 
@@ -162,7 +162,7 @@ async def push_class_config(code: ClassCodePath, services: ServicesDep, identity
     "the class held is forgotten (export the class first to keep them).",
 )
 async def end_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
-    services.manager.classes.end(teachers_class(services, identity, code))
+    services.classes.end(teachers_class(services, identity, code))
     return Response(status_code=204)
 
 
@@ -196,7 +196,8 @@ async def export_class_csv(code: ClassCodePath, services: ServicesDep, identity:
     "`teacher_cannot_join`; 422 naming `name` (1 to 24 printable characters); 429 `class_full`.",
 )
 async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotated[JoinIn, Body()]) -> Response:
-    school_class, member = services.manager.classes.join(body.code, identity, body.name)
+    school_class, member = services.classes.join(body.code, identity, body.name)
+    await class_control.joined(services.manager, school_class, identity.id)
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number})
 
@@ -211,7 +212,7 @@ async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotat
     "is in no open class (never joined, or the class ended).",
 )
 async def read_my_class(services: ServicesDep, identity: IdentityDep) -> Response:
-    school_class = services.manager.classes.class_of(identity.id)
+    school_class = services.classes.class_of(identity.id)
     member = school_class.member(identity.id) if school_class is not None else None
     if school_class is None or member is None:
         raise NotFound("you are in no open class: join one with its code", "not_in_class")

@@ -157,7 +157,7 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
     "train for (the message gives this server's speed).",
 )
 async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
-    services.manager.classes.check_may_train(session.owner)  # 409 `class_paused`
+    services.manager.training_gate(session.owner)  # 409 `class_paused`
     request = body or StepIn()
     steps = request.steps
     limits = services.settings.limits

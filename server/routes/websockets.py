@@ -21,6 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.deps import Services
+from backprop_lab.server.lesson import student_news
 from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
@@ -105,8 +106,8 @@ async def serve(websocket: WebSocket, session: Session, services: Services, role
         greeting = session.submit(lambda: session.attach(channel))
         greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
         if role is Role.CONTROL:  # then, behind the greeting, its owner's class (docs/protocol.md, `class`)
-            greeting.add_done_callback(lambda done: Outbox.of(ctx.loop).put(services.manager.tell_class, session,
-                                                                             channel))
+            greeting.add_done_callback(lambda done: Outbox.of(ctx.loop).put(student_news.greet, services.classes,
+                                                                             session, channel))
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         reader.cancel()

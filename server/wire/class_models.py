@@ -1,7 +1,7 @@
 """Wire models of the class (docs/api.md, "Classes"): the teacher's class view, the settings
 the teacher changes, a student's joining, and a pushed config's outcome.
 
-The view is built as a plain dict by `backprop_lab.server.classroom.class_view`; the models here
+The view is built as a plain dict by `backprop_lab.server.lesson.class_view`; the models here
 document its shape, and the tests validate answers against them.
 """
 
@@ -11,9 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backprop_lab.server.classroom.badges import Badge
-from backprop_lab.server.classroom.classes import MAX_NAME_LENGTH, Challenge, Metric
 from backprop_lab.server.wire.config_models import MaybeNumber, StateName, _Input
+
+MAX_NAME_LENGTH = 24  # a joining student's name, trimmed
+Metric = Literal["test_accuracy", "test_loss", "train_loss"]  # what a challenge is about
+Badge = Literal["learning", "converged", "stuck", "diverged", "idle"]  # backprop_lab.server.lesson.badges
 
 ClassCode = Annotated[str, Field(min_length=1, max_length=32, description="The class code, typed loosely "
                                  "(any case, with or without spaces and dashes).")]
@@ -35,9 +37,6 @@ class ChallengeIn(_Input):
         if self.metric == "test_accuracy" and self.target > 1:
             raise ValueError("target: an accuracy is a fraction from 0 to 1")
         return self
-
-    def to_challenge(self) -> Challenge:
-        return Challenge(self.metric, self.target, self.dataset, self.max_hidden_neurons)
 
 
 class ChallengeOut(BaseModel):

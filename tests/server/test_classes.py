@@ -266,6 +266,9 @@ async def test_pause_stops_every_student_and_refuses_their_training_until_resume
                 "class_paused"
         rest = lesson.students[0].post(f"/api/v1/sessions/{lesson.sessions[0]}/step", json={"steps": 5})
         assert rest.status_code == 409 and rest.json()["code"] == "class_paused"
+        job = lesson.students[1].post("/api/v1/jobs", json={"kind": "training", "session_id": lesson.sessions[1],
+                                                             "steps": 100})
+        assert job.status_code == 409 and job.json()["code"] == "class_paused"
         await asyncio.sleep(0.5)
         assert steps(view(teacher, lesson.code)) == steps(stopped), "a paused student trained"
         resumed = teacher.post(f"/api/v1/classes/{lesson.code}/resume")
@@ -342,7 +345,7 @@ async def test_ending_the_class_tells_the_students_and_forgets_the_names(classro
     gone = teacher.get(f"/api/v1/classes/{lesson.code}")
     assert gone.status_code == 404 and gone.json()["code"] == "unknown_class"
     assert lesson.students[0].get("/api/v1/join").json()["code"] == "not_in_class"
-    registry = classroom.lab.manager.classes
+    registry = classroom.lab.classes
     assert registry.current is None
     reopened = teacher.post("/api/v1/classes")
     assert reopened.status_code == 201 and reopened.json()["students"] == []

@@ -5,7 +5,10 @@ Built on the event loop from what the sessions already hold, without waiting for
 and without any training-thread work: the step, state and config as of now, the metrics last
 evaluated for a frame, the loss curve's points, and the last heatmaps the session computed for
 its own page (its output layer, shrunk to at most `THUMBNAIL_SIZE`² bytes, is the thumbnail).
-A thumbnail is recomputed only when the session has new heatmaps.
+A thumbnail is recomputed only when the session has new heatmaps. A session the view shows draws
+its heatmaps at least three times a second for a while (`FrameBuilder.watched_until`), even when so many
+sessions play that it would otherwise draw them less often: the thumbnail stays live, and the
+student's own page gets those heatmaps too.
 
 A student's shown session is their most recently active one (used or trained last).
 """
@@ -20,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from backprop_lab.server.analyses.heatmaps import Rendered
-from backprop_lab.server.classroom.badges import badge
-from backprop_lab.server.classroom.classes import Member, SchoolClass
+from backprop_lab.server.lesson.badges import badge
+from backprop_lab.server.lesson.classes import Member, SchoolClass
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 
 JSON = dict[str, Any]
 THUMBNAIL_SIZE = 32  # at most this many cells a side
+WATCH_LEASE_SECONDS = 1.0  # a view keeps its sessions' heatmaps at the class page's rate this long
 SPARKLINE_POINTS = 60  # the loss curve's points a student's card carries
 CONFIG_FIELDS = ("dataset", "hidden_layers", "activation", "learning_rate", "batch_size", "optimizer", "loss",
                  "regularization", "regularization_rate")
@@ -127,6 +131,7 @@ class ClassViewer:
         }
 
     def _thumbnail(self, session: Session) -> JSON | None:
+        session.frames.watched_until = time.monotonic() + WATCH_LEASE_SECONDS
         rendered = session.frames.last_heatmaps
         if rendered is None:
             return None

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.live.share_codes import new_code, normalise, spoken
+from backprop_lab.server.wire.class_models import MAX_NAME_LENGTH, ChallengeIn, Metric
 from backprop_lab.server.wire.problems import CapReached, Conflict, Forbidden, InvalidInput, NotFound
 
-MAX_NAME_LENGTH = 24
-Metric = Literal["test_accuracy", "test_loss", "train_loss"]
 JSON = dict[str, Any]
 
 
@@ -40,6 +39,10 @@ class Challenge:
     target: float
     dataset: str | None = None
     max_hidden_neurons: int | None = None
+
+    @classmethod
+    def of(cls, request: ChallengeIn) -> Challenge:
+        return cls(request.metric, request.target, request.dataset, request.max_hidden_neurons)
 
     def view(self) -> JSON:
         return {"dataset": self.dataset, "metric": self.metric, "target": self.target,
@@ -181,11 +184,3 @@ def teacher_only(identity: Identity) -> None:
     if not identity.is_teacher:
         raise Forbidden("only the teacher sees and runs the class", "teacher_only")
 
-
-def student_message(school_class: SchoolClass, identity_id: str) -> JSON:
-    """The `class` message a student's own session socket gets (docs/protocol.md)."""
-    member = school_class.member(identity_id)
-    return {"type": "class", "code": school_class.code, "name": member.name if member is not None else None,
-            "paused": school_class.paused,
-            "challenge": school_class.challenge.view() if school_class.challenge is not None else None,
-            "ended": school_class.ended}

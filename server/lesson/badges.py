@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
 
-Badge = Literal["learning", "converged", "stuck", "diverged", "idle"]
-BADGES: tuple[Badge, ...] = ("learning", "converged", "stuck", "diverged", "idle")
+from backprop_lab.server.wire.class_models import Badge
 
 IDLE_SECONDS = 20.0
 RECENT_FRACTION = 0.2  # the window: the last fifth of the run's steps

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from backprop_lab.server.classroom.class_view import sessions_of
-from backprop_lab.server.classroom.classes import SchoolClass
+from backprop_lab.server.lesson.class_view import sessions_of
+from backprop_lab.server.lesson.classes import ClassRegistry, SchoolClass
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.wire.config_models import ConfigIn
@@ -21,13 +21,24 @@ from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound
 JSON = dict[str, Any]
 
 
-async def set_paused(manager: SessionManager, school_class: SchoolClass, paused: bool) -> None:
+async def set_paused(manager: SessionManager, registry: ClassRegistry, school_class: SchoolClass,
+                     paused: bool) -> None:
     """Pause (every student's training stops, and none may start again until resumed) or resume
     (training may start again; nothing plays by itself)."""
-    manager.classes.set_paused(school_class, paused)  # from now on, play and step are refused
+    registry.set_paused(school_class, paused)  # from now on, play and step are refused
     if paused:
-        sessions = [session for mine in sessions_of(manager, school_class).values() for session in mine]
-        await asyncio.gather(*(session.run(session.pause) for session in sessions), return_exceptions=True)
+        await _pause([session for mine in sessions_of(manager, school_class).values() for session in mine])
+
+
+async def joined(manager: SessionManager, school_class: SchoolClass, identity_id: str) -> None:
+    """A student who joins a paused class stops training too."""
+    if school_class.paused:
+        await _pause(sessions_of(manager, school_class)[identity_id])
+
+
+async def _pause(sessions: list[Session]) -> None:
+    """Pause every session (one that ended meanwhile is left as it is)."""
+    await asyncio.gather(*(session.run(session.pause) for session in sessions), return_exceptions=True)
 
 
 async def push_config(manager: SessionManager, school_class: SchoolClass, changes: ConfigIn) -> JSON:
