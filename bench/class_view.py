@@ -101,9 +101,7 @@ class ClassPage:
         self.page.on("websocket", self._socket)
         self.page.goto(f"{base}/teacher?key={TEACHER_KEY}")
         self.page.goto(f"{base}/class")
-        opener = self.page.get_by_test_id("class-open")
-        if opener.is_visible():
-            opener.click()
+        self.page.get_by_test_id("class-open").click()  # a fresh browser: the page asks (it gets the open class)
         self.page.get_by_test_id("class-student").first.wait_for(timeout=60_000)
         self.page.evaluate(PROBE)
 
