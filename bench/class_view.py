@@ -3,6 +3,7 @@ by hand; prints one table.
 
     python bench/class_view.py                        # 50 students, at 100 steps/s and at full speed
     python bench/class_view.py --students 30 --seconds 4
+    python bench/class_view.py --rounds 3             # with and without the page in alternating order
 
 Starts a fresh `python -m backprop_lab --classroom --training-threads 2` from this checkout
 (bench/hall.py's `start_server`). The teacher opens the class; 50 students, each an identity of
@@ -246,31 +247,36 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=["100", "full"], metavar="PACE",
                         help="steps/s each student plays at ('full': as fast as the engine goes)")
     parser.add_argument("--seconds", type=float, default=6.0, help="each window")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of both (their order alternates)")
     parser.add_argument("--client-processes", type=int, default=3)
     args = parser.parse_args()
-    results: dict[str, dict[str, Figures]] = {}
+    results: dict[str, list[Figures]] = {}
     with lab_server() as (server, base), sync_playwright() as playwright:
         lesson = Lesson(base, args.students)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        for pace_text in args.scenarios:
-            pace = 0.0 if pace_text == "full" else float(pace_text)
-            name = f"{args.students}@{pace_text}"
-            print(f"{name}: without the class page …", flush=True)
-            results[f"{name}, no class page"] = window(lesson, server.pid, pace, args.seconds,
-                                                       args.client_processes, None)
-            print(f"{name}: with the class page …", flush=True)
-            page = ClassPage(browser, base)
-            try:
-                results[f"{name}, class page open"] = window(lesson, server.pid, pace, args.seconds,
-                                                             args.client_processes, page)
-            finally:
-                page.close()
+        for round_index in range(args.rounds):
+            for pace_text in args.scenarios:
+                pace = 0.0 if pace_text == "full" else float(pace_text)
+                name = f"{args.students}@{pace_text}"
+                for with_page in (False, True) if round_index % 2 == 0 else (True, False):
+                    label = f"{name}, class page open" if with_page else f"{name}, no class page"
+                    print(f"round {round_index + 1}: {label} …", flush=True)
+                    page = ClassPage(browser, base) if with_page else None
+                    try:
+                        figures = window(lesson, server.pid, pace, args.seconds, args.client_processes, page)
+                    finally:
+                        if page is not None:
+                            page.close()
+                    results.setdefault(label, []).append(figures)
         browser.close()
-    names = list(results)
-    print()
+    names = sorted(results, key=lambda label: (label.split(",")[0], "open" in label))
+    print(f"\n(median of {args.rounds} round(s))")
     print(f"{'':42}" + "".join(f"{name:>30}" for name in names) + f"{'target':>14}")
     for key, label, target in ROWS:
-        cells = [f"{results[name][key]:>30.1f}" if key in results[name] else f"{'':>30}" for name in names]
+        cells = []
+        for name in names:
+            values = [figures[key] for figures in results[name] if key in figures]
+            cells.append(f"{statistics.median(values):>30.1f}" if values else f"{'':>30}")
         print(f"{label:42}" + "".join(cells) + f"{target:>14}")
 
 
