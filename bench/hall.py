@@ -73,13 +73,14 @@ class _Counter(asyncio.Protocol):
     queues (with 200 clients on two cores beside the server, the bench's own reading otherwise
     caps what the server appears to send)."""
 
-    def __init__(self, url: str, origin: str, window: Window) -> None:
+    def __init__(self, url: str, origin: str, window: Window, headers: dict[str, str] | None = None) -> None:
         from websockets.client import ClientProtocol
         from websockets.typing import Origin
         from websockets.uri import parse_uri
 
         self.ws = ClientProtocol(parse_uri(url), origin=Origin(origin), max_size=2**24)
         self.window = window
+        self.headers = headers or {}  # e.g. a student's cookie (bench/class_view.py)
         self.transport: asyncio.Transport | None = None
         self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -90,7 +91,10 @@ class _Counter(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.ws.send_request(self.ws.connect())
+        request = self.ws.connect()
+        for name, value in self.headers.items():
+            request.headers[name] = value
+        self.ws.send_request(request)
         self._flush()
 
     def send(self, message: dict[str, object]) -> None:
@@ -132,10 +136,10 @@ class _Counter(asyncio.Protocol):
 
 
 async def _watch(url: str, origin: str, pace: float, playing: asyncio.Queue[None],
-                 window: Window) -> dict[str, object]:
+                 window: Window, headers: dict[str, str] | None = None) -> dict[str, object]:
     host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: _Counter(url, origin, window), host, int(port))
+    _, client = await loop.create_connection(lambda: _Counter(url, origin, window, headers), host, int(port))
     await asyncio.wait_for(client.hello, 120)
     client.send({"type": "speed", "steps_per_second": pace})
     client.send({"type": "play"})
@@ -157,9 +161,10 @@ async def _watch_all(job: dict) -> list[dict[str, object]]:
     loop = asyncio.get_running_loop()
     playing: asyncio.Queue[None] = asyncio.Queue()
     window = Window()
+    headers = job.get("headers") or [None] * len(job["sessions"])  # a student's cookie each (bench/class_view.py)
     clients = [
-        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window))
-        for sid in job["sessions"]
+        asyncio.create_task(_watch(f"{ws_base}/ws/sessions/{sid}", job["base"], job["pace"], playing, window, sent))
+        for sid, sent in zip(job["sessions"], headers, strict=True)
     ]
     for _ in clients:
         await playing.get()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -29,9 +30,13 @@ from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
+from backprop_lab.server.lesson import student_news
+from backprop_lab.server.lesson.class_view import ClassViewer
+from backprop_lab.server.lesson.classes import ClassRegistry
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.routes import (
     apidocs,
+    classes,
     datasets,
     jobs,
     learning_rates,
@@ -55,7 +60,7 @@ from backprop_lab.server.web import errors
 from backprop_lab.server.web.headers import HeadedFastAPI
 from backprop_lab.server.web.limits import BodyLimit
 from backprop_lab.server.web.security import AccessGuard
-from backprop_lab.server.wire.error_models import RETRY_AFTER_HEADER, UNAUTHORIZED, ErrorOut
+from backprop_lab.server.wire.error_models import PREPARING, UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +73,6 @@ WebSocket `/ws/sessions/{id}` (see docs/protocol.md); a shared session's, read-o
 (FastAPI's standard shape, naming the field), 429 a cap was reached, 413 a body too large,
 503 `engine_preparing` during a first start (see `/api/v1/health`).
 """
-# any route, while a first start compiles the engine (backprop_lab.server.routes.preparing)
-PREPARING: dict[int | str, dict] = {
-    503: {"model": ErrorOut, "headers": RETRY_AFTER_HEADER,
-          "description": "The engine is being prepared (a first start compiles it): `code` `engine_preparing`, the "
-          "progress in `params`; or `engine_failed` (docs/api.md, \"Errors\")."}
-}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -126,7 +125,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         running.push_async_callback(manager.close_all, 1001, "the server is shutting down")
         job_service = JobService(settings, scheduler, manager, asyncio.get_running_loop())
         running.callback(job_service.close)  # before the training threads stop (callbacks run last first)
-        app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service)
+        classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.lesson)
+        classes.on_change = functools.partial(student_news.tell, manager)
+        manager.training_gate = classes.check_may_train
+        app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,
+                                      ClassViewer(manager))
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(runs.router)
     app.include_router(weights.router)
+    app.include_router(classes.router)
     app.include_router(websockets.router)
     app.include_router(pages.router)
     app.include_router(apidocs.router)

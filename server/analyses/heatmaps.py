@@ -50,6 +50,15 @@ class HeatmapGrid:
         return cls(resolution, dataset.extent, inputs)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One rendering: the grid's size, each layer's ranges and the bytes (the layout above)."""
+
+    resolution: int
+    ranges: list[dict[str, list[float]]]
+    data: bytes
+
+
 def quantise(activations: list[np.ndarray]) -> tuple[list[dict[str, list[float]]], bytes]:
     """Per-layer `{"min": [...], "max": [...]}` and the concatenated bytes.
 

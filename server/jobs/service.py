@@ -41,7 +41,7 @@ from backprop_lab.server.runtime.scheduler import Lane, Scheduler
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.wire.config_models import to_engine_config
 from backprop_lab.server.wire.job_models import JobIn, JobState, RangeTestJobIn, SweepJobIn, TrainingJobIn
-from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound, Unavailable
+from backprop_lab.server.wire.problems import CapReached, Conflict, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -163,6 +163,8 @@ def failure(error: BaseException) -> JSON:
         return {"detail": error.message, "code": "session_closed", "field": "session_id", "params": {}}
     if isinstance(error, Unavailable):
         return {"detail": error.message, "code": error.code, "field": None, "params": error.params}
+    if isinstance(error, Conflict):
+        return {"detail": error.message, "code": error.code, "field": None, "params": {}}
     return {"detail": "the job failed; the server log has the details", "code": "internal", "field": None,
             "params": {}}
 
@@ -227,6 +229,7 @@ class JobService:
             session = self.manager.owned(body.session_id, identity)
         except NotFound as missing:
             raise NotFound(f"{missing.message}; a training job needs one of your sessions") from None
+        self.manager.training_gate(session.owner)
         per_step = await session.run(session.step_seconds)
         plan = work.plan_training(body.steps, per_step, self.limits)
         job = self._new_job(body, claim, plan.steps, plan.seconds)
@@ -284,6 +287,7 @@ class JobService:
                     left = job.total - job.done
                 if left <= 0:
                     break
+                self.manager.training_gate(session.owner)  # the teacher paused the class: it fails
                 diverged, per_step = await session.run(lambda: (session.diverged is not None, session.step_seconds()))
                 if diverged:
                     break
@@ -296,7 +300,7 @@ class JobService:
                     job.elapsed = time.perf_counter() - started
             result = {"session": await session.run(session.view), "steps_trained": job.done}
         except Exception as error:
-            if not isinstance(error, NotFound | CapReached | InvalidInput | Unavailable):
+            if not isinstance(error, NotFound | CapReached | InvalidInput | Unavailable | Conflict):
                 logger.exception("job %s failed", job.id[:8])
             with job.lock:
                 job.end(JobState.FAILED, error=failure(error))

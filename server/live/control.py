@@ -27,7 +27,7 @@ from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import clean, pydantic_problem
 from backprop_lab.server.wire import protocol
-from backprop_lab.server.wire.problems import CapReached, InvalidInput, NotFound
+from backprop_lab.server.wire.problems import CapReached, Conflict, InvalidInput, NotFound
 from backprop_lab.server.wire.protocol import (
     CheckParameter,
     ClientMessage,
@@ -194,6 +194,10 @@ assert set(DISPATCH) == set(get_args(ClientMessageType)), "every client message 
 MESSAGE_COSTS: dict[str, float] = {"race_start": 20, "check_parameter": 4, "config": 2, "reset": 2}
 
 
+# The messages that train the session: refused (`class_paused`) while its owner's class is paused.
+TRAINING_MESSAGES = frozenset({"play", "step", "phase"})
+
+
 def _reply_id(data: JSON) -> MessageId | None:
     value = data.get("id")
     if isinstance(value, str) and len(value) <= 128:
@@ -241,6 +245,11 @@ def handle(ctx: Context, text: str) -> None:
             return
         if ctx.channel.role is Role.VIEWER:
             raise ProtocolError("read_only", "this is a read-only view; it cannot control the session")
+        if kind in TRAINING_MESSAGES:
+            try:
+                ctx.manager.training_gate(ctx.session.owner)
+            except Conflict as paused:
+                raise ProtocolError("class_paused", paused.message) from None
         extra = MESSAGE_COSTS.get(str(kind), 1) - 1  # the one every message costs was taken as it came in
         if extra and not ctx.manager.ledger.allow_message(ctx.identity, extra):
             raise ProtocolError("rate_limited", f"{kind} weighs {extra + 1:g} messages of your share a second; "

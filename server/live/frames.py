@@ -41,6 +41,7 @@ from backprop_lab.server.wire import frame_codec, views
 from backprop_lab.server.wire.protocol import encode
 
 JSON = dict[str, Any]
+WATCHED_HEATMAP_RATE = 3.0  # heatmaps a second, at least, of a session the class page shows: its 2 Hz, with margin
 
 
 class FrameBuilder:
@@ -53,6 +54,9 @@ class FrameBuilder:
         self.heatmap_resolution = heatmaps.MIN_RESOLUTION
         self.heatmap_rate = timing.heatmap_rate
         self._grid: heatmaps.HeatmapGrid | None = None
+        # the last heatmaps computed, for the class page's thumbnail (server.lesson.class_view)
+        self.last_heatmaps: heatmaps.Rendered | None = None
+        self.watched_until = 0.0  # time.monotonic() until which a class page shows its thumbnail
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
         self._neurons: JSON | None = None  # readouts.neuron_health at the metrics' step
@@ -71,6 +75,7 @@ class FrameBuilder:
             neurons, self._timing.heatmap_bytes_per_second, self._timing.heatmap_rate
         )
         self._grid = None
+        self.last_heatmaps = None
         self.stale()
         self.last_frame_step = -1
         self.last_heatmap_step = -1
@@ -80,6 +85,11 @@ class FrameBuilder:
         self._metrics = None
         self._evaluated_at = -float("inf")
         self._numbers_due = True
+
+    @property
+    def latest_metrics(self) -> JSON | None:
+        """The metrics last evaluated for a frame (None before the first, or when stale)."""
+        return self._metrics
 
     def refresh_due(self, now: float) -> bool:
         return self._metrics is None or now - self._evaluated_at >= self._cadence.refresh_interval()
@@ -164,6 +174,7 @@ class FrameBuilder:
             self._grid = heatmaps.HeatmapGrid.of(trainer.dataset, trainer.config.features, self.heatmap_resolution)
         ranges, data = heatmaps.render(trainer.network, self._grid)
         self.last_heatmap_step = trainer.step_count
+        self.last_heatmaps = heatmaps.Rendered(self._grid.resolution, ranges, data)
         message = {
             "type": "heatmaps",
             "step": trainer.step_count,
@@ -177,5 +188,11 @@ class FrameBuilder:
         return text, data
 
     def heatmap_interval(self) -> float:
-        """Seconds between heatmaps while playing (see `Cadence.heatmap_interval`)."""
-        return self._cadence.heatmap_interval(self.heatmap_rate)
+        """Seconds between heatmaps while playing (see `Cadence.heatmap_interval`); while the
+        teacher's class page shows this session (`watched_until`), at least `WATCHED_HEATMAP_RATE`
+        a second, as the byte budget of its resolution allows, so its thumbnail stays live however
+        many sessions play."""
+        interval = self._cadence.heatmap_interval(self.heatmap_rate)
+        if time.monotonic() < self.watched_until:
+            interval = min(interval, max(1.0 / WATCHED_HEATMAP_RATE, 1.0 / self.heatmap_rate))
+        return interval

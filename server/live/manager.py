@@ -16,7 +16,7 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -68,6 +68,10 @@ def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
     }
 
 
+def _always_open(owner: str) -> None:
+    """The training gate of a server without classes: every session may train."""
+
+
 @dataclass
 class Upload:
     """An uploaded table, whose it is, and the upload slot it holds."""
@@ -96,6 +100,9 @@ class SessionManager:
         self._created: dict[str, str] = {}  # each session's creation time, ISO 8601 UTC (its own clock is monotonic)
         self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
+        # Every way of training a session asks this first, with the session's owner: it raises
+        # `Conflict` to refuse (the teacher paused the owner's class: backprop_lab.server.lesson).
+        self.training_gate: Callable[[str], None] = _always_open
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
 

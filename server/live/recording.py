@@ -97,6 +97,16 @@ class History(_Thinned):
     def points(self) -> list[dict[str, Any]]:
         return list(self._points)
 
+    def thinned(self, count: int) -> list[dict[str, Any]]:
+        """At most `count` points evenly spread over the history, the first and the latest
+        among them. Safe to call from the event loop while the training thread records: it
+        reads one list (which recording only appends to, or replaces whole)."""
+        points = self._points
+        n = len(points)
+        if n <= count:
+            return list(points)
+        return [points[round(i * (n - 1) / (count - 1))] for i in range(count)]
+
     def copy(self) -> History:
         """An independent history with the same points (a forked session's loss curve); not on a
         grid, which belongs to a request of the original session."""

@@ -115,6 +115,7 @@ class Session:
         self.diverged: JSON | None = None
         self.created_at = time.monotonic()
         self.last_active = self.created_at
+        self.last_trained = self.created_at  # when a step was last taken (a class's `idle` badge)
         self.disconnected_at: float | None = None
         self.on_failure: Callable[[Session, BaseException], None] | None = None
         self._scheduler = scheduler
@@ -556,6 +557,7 @@ class Session:
         return self._step_seconds
 
     def _trained(self) -> None:
+        self.last_trained = time.monotonic()
         if self.state in (SessionState.IDLE, SessionState.DIVERGED):
             self._transition(SessionState.PAUSED)
             self.diverged = None

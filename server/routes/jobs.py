@@ -32,7 +32,7 @@ EXAMPLES = {
     "",
     status_code=201,
     response_model=JobOut,
-    responses=error_responses(404, 413, 429),
+    responses=error_responses(404, 409, 413, 429),
     operation_id="submit_job",
     summary="Submit long work as a job: a sweep, a range test or a training",
     description="The job is planned (its cost estimated on this server) and answered at once, `queued`; it then "

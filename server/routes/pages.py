@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 import backprop_lab.server as server_package
 from backprop_lab.server import __version__
 from backprop_lab.server.classroom.identity import Identities, set_cookie_header
-from backprop_lab.server.deps import Services, SettingsDep
+from backprop_lab.server.deps import IdentityDep, Services, SettingsDep
 from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.runtime.preparation import Preparation, Stage
 from backprop_lab.server.settings import Settings
@@ -112,6 +112,22 @@ async def watch(request: Request, settings: SettingsDep, code: str) -> HTMLRespo
         )
     shared = normalise(code) or ""  # a known code is a valid one
     return _page(request, settings, "index.html", {"viewer": True, "share_code": shared, "spoken_code": spoken(shared)})
+
+
+@router.get("/join", response_class=HTMLResponse)
+async def join_class(request: Request, settings: SettingsDep, code: str = "") -> HTMLResponse:
+    """Where a student joins the teacher's class with its code and a first name (js/join_class.js
+    calls `POST /api/v1/join`). `/join?code=…`, the class page's join address, fills the code in."""
+    return _page(request, settings, "join_class.html", {"code": code[:32]})
+
+
+@router.get("/class", response_class=HTMLResponse)
+async def class_page(request: Request, settings: SettingsDep, identity: IdentityDep) -> HTMLResponse:
+    """The teacher's class page (js/class_page.js). A student gets a page that says it is the
+    teacher's, 403: outside classroom mode the one local user is the teacher."""
+    if not identity.is_teacher:
+        return _page(request, settings, "class_forbidden.html", {}, status_code=403)
+    return _page(request, settings, "class.html", {})
 
 
 def _page(

@@ -43,7 +43,8 @@ from backprop_lab.server.saved.run_models import (
 from backprop_lab.server.saved.run_store import RunFilter, RunStore, RunSummary, StoredRun
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.web.query import known_query
-from backprop_lab.server.wire.error_models import UNAUTHORIZED, ErrorOut, error_responses
+from backprop_lab.server.wire import error_models
+from backprop_lab.server.wire.error_models import ErrorOut, error_responses
 from backprop_lab.server.wire.problems import Forbidden, InvalidInput, NotFound
 from backprop_lab.server.wire.session_models import HISTORY_POINTS, SessionOut
 
@@ -70,10 +71,7 @@ class CsvResponse(Response):
 def json_refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The refusals of a route whose success is not JSON: their bodies still are (the app's 401
     among them, which FastAPI would otherwise document in the route's media type)."""
-    out = {**UNAUTHORIZED, **refusals(*codes)}
-    schema = {"$ref": "#/components/schemas/ErrorOut"}
-    return {code: {"description": entry["description"], "content": {"application/json": {"schema": schema}}}
-            for code, entry in out.items()}
+    return error_models.json_refusals(refusals(*codes))
 
 
 

@@ -150,13 +150,14 @@ async def patch_config(session: SessionDep, manager: ManagerDep, changes: Config
     "/{session_id}/step",
     operation_id="step_session",
     response_model=SessionOut,
-    responses=error_responses(404, 413, 429),
+    responses=error_responses(404, 409, 413, 429),
     summary="Train n steps (mini-batches), then answer with the session",
     description="The history (a saved run's loss curves) records the metrics every `record_every` steps "
     "meanwhile. 429 when the steps are past the cap, or would take longer than the time a request may "
     "train for (the message gives this server's speed).",
 )
 async def step(session: SessionDep, services: ServicesDep, body: Annotated[StepIn | None, Body()] = None) -> Response:
+    services.manager.training_gate(session.owner)  # 409 `class_paused`
     request = body or StepIn()
     steps = request.steps
     limits = services.settings.limits

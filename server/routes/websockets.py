@@ -21,9 +21,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.deps import Services
+from backprop_lab.server.lesson import student_news
 from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
-from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire.problems import CapReached, NotFound
@@ -104,6 +105,9 @@ async def serve(websocket: WebSocket, session: Session, services: Services, role
     try:
         greeting = session.submit(lambda: session.attach(channel))
         greeting.add_done_callback(lambda done: _close_if_failed(ctx, done))
+        if role is Role.CONTROL:  # then, behind the greeting, its owner's class (docs/protocol.md, `class`)
+            greeting.add_done_callback(lambda done: Outbox.of(ctx.loop).put(student_news.greet, services.classes,
+                                                                             session, channel))
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         reader.cancel()

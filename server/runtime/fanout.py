@@ -54,6 +54,7 @@ SUPERSEDES: dict[str, frozenset[str]] = {
     "race": frozenset({"race"}),  # a running race's newer numbers (its last message is a control one)
     "heatmaps": frozenset({"heatmaps"}),
     "audience": frozenset({"audience"}),  # a newer viewer count replaces an unsent older one
+    "class": frozenset({"class"}),  # the teacher's class view (/ws/classes/{code}): the newest replaces the older
 }
 
 
@@ -281,6 +282,13 @@ class SessionHub:
         shared = message if isinstance(message, Encoded) else Encoded(message)
         for channel in self._listening:
             channel.push(shared, kind)
+
+    def tell_controls(self, parts: tuple[Part, ...]) -> None:
+        """Into every greeted control client's queue, not the viewers': what only the session's
+        own pages hear (its owner's class, `backprop_lab.server.classroom`)."""
+        for channel in self._listening:
+            if channel.role is Role.CONTROL:
+                channel.push(parts)
 
     def close_all(self, code: int, reason: str = "", parts: Iterable[Part] = ()) -> None:
         """Queue `parts` (e.g. an error message), then close every socket with `code`."""

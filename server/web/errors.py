@@ -1,4 +1,4 @@
-"""HTTP answers for refusals: 422 in FastAPI's standard shape, 404, 429, and a last-resort 500.
+"""HTTP answers for refusals: 422 in FastAPI's standard shape, 403, 404, 409, 429, and a last-resort 500.
 
 The 422 handler replaces FastAPI's default for one reason: the default echoes each bad
 `input` back, and an input of `NaN` or `1e999` (which Python's JSON parser reads as a float)
@@ -23,7 +23,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
 
-from backprop_lab.server.wire.problems import CapReached, Forbidden, InvalidInput, NotFound, Unavailable, field_of
+from backprop_lab.server.wire.problems import (
+    CapReached,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+    field_of,
+)
 from backprop_lab.server.wire.protocol import encode_bytes
 
 logger = logging.getLogger(__name__)
@@ -170,7 +178,13 @@ async def _on_forbidden(request: Request, exc: Exception) -> Response:
 
 async def _on_not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotFound)
-    return JSONBody({"detail": exc.message}, status_code=404)
+    body = {"detail": exc.message} if exc.code is None else {"detail": exc.message, "code": exc.code}
+    return JSONBody(body, status_code=404)
+
+
+async def _on_conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Conflict)
+    return JSONBody({"detail": exc.message, "code": exc.code}, status_code=409)
 
 
 async def _on_unavailable(request: Request, exc: Exception) -> Response:
@@ -198,5 +212,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CapReached, _on_cap)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Forbidden, _on_forbidden)
+    app.add_exception_handler(Conflict, _on_conflict)
     app.add_exception_handler(Unavailable, _on_unavailable)
     app.add_exception_handler(Exception, _on_anything_else)

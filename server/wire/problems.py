@@ -106,10 +106,23 @@ class Forbidden(PermissionError):
         self.code = code
 
 
-class NotFound(LookupError):
-    def __init__(self, message: str):
+class Conflict(RuntimeError):
+    """What cannot be done in the present state (409 with a stable `code`): training while the
+    teacher has paused the class, the teacher joining their own class."""
+
+    def __init__(self, message: str, code: str):
         super().__init__(message)
         self.message = message
+        self.code = code
+
+
+class NotFound(LookupError):
+    """404; `code`, when given, says what was not found in a stable word (`unknown_class`)."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class SessionClosed(NotFound):

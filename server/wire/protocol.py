@@ -12,7 +12,10 @@ field says which and why in words a page can translate (`field`, `reason`, `para
 English `message`; the classroom — a viewer's `hello` (on `/ws/watch/{code}`) has no session id
 and says `role`, and an `audience` message tells every client how many viewers watch; a frame
 carries `surface_id` and `surface_point`, the current weights' coordinates on the loss surface
-last computed for the session (`backprop_lab.server.analyses.loss_surfaces`). Client → server: JSON
+last computed for the session (`backprop_lab.server.analyses.loss_surfaces`); the teacher's class (still
+version 3: only messages added) — a `class` message tells a student's control sockets about their class
+(`backprop_lab.server.lesson.student_news`), and `class_paused` refuses training while the
+teacher has paused it. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `backprop_lab.server.live.control.DISPATCH`.
 
@@ -48,6 +51,7 @@ ServerMessageType = Literal[
     "diverged",
     "race",
     "audience",
+    "class",
     "error",
 ]
 ClientMessageType = Literal[
@@ -55,7 +59,8 @@ ClientMessageType = Literal[
     "race_start", "race_stop",
 ]
 ErrorCode = Literal[
-    "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal"
+    "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal",
+    "class_paused",
 ]
 MAX_STEPS_PER_SECOND = 100_000
 MAX_RACE_STEPS = 100_000  # a live race's length; a REST sweep's is the request cap's

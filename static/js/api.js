@@ -88,6 +88,17 @@ export const api = {
   share: (id) => request("POST", `/sessions/${encodeURIComponent(id)}/share`),
   shareInfo: (code) => request("GET", `/shares/${encodeURIComponent(code)}`),
   fork: (code) => request("POST", `/shares/${encodeURIComponent(code)}/fork`),
+  // the teacher's class (docs/api.md, "Classes")
+  openClass: () => request("POST", "/classes"),
+  getClass: (code) => request("GET", `/classes/${encodeURIComponent(code)}`),
+  changeClass: (code, changes) => request("PATCH", `/classes/${encodeURIComponent(code)}`, { json: changes }),
+  pauseClass: (code) => request("POST", `/classes/${encodeURIComponent(code)}/pause`),
+  resumeClass: (code) => request("POST", `/classes/${encodeURIComponent(code)}/resume`),
+  pushClassConfig: (code, changes) => request("POST", `/classes/${encodeURIComponent(code)}/config`, { json: changes }),
+  endClass: (code) => request("DELETE", `/classes/${encodeURIComponent(code)}`),
+  classCsvUrl: (code) => `${BASE}/classes/${encodeURIComponent(code)}/export.csv`,
+  joinClass: (code, name) => request("POST", "/join", { json: { code, name } }),
+  joinedClass: () => request("GET", "/join"),
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

@@ -11,7 +11,7 @@ import { uiRange } from "./options.js";
 import { chosenPace, rememberPace, speedLabel } from "./pace.js";
 import { send } from "./session.js";
 import {
-  DIRTY, isReplaying, markDirty, setConnectionNotice, setSpeedSetting, store, whileRunning,
+  DIRTY, classPaused, isReplaying, markDirty, setConnectionNotice, setSpeedSetting, store, whileRunning,
 } from "./store.js";
 import { stopAutoPhases, stepPhase } from "./teaching.js";
 
@@ -40,13 +40,14 @@ function setNoCount(element) {
 
 export function togglePlay() {
   if (isReplaying()) return; // training waits until the replay is back at the saved step
+  if (classPaused() && store.state !== "running") return; // the teacher paused the class (class_note.js says so)
   stopAutoPhases();
   setConnectionNotice(null); // "press Play to train again": read and done
   send({ type: store.state === "running" ? "pause" : "play" });
 }
 
 export function stepOnce() {
-  if (isReplaying()) return;
+  if (isReplaying() || classPaused()) return;
   stopAutoPhases();
   send({ type: "step", steps: 1 });
 }
@@ -96,7 +97,7 @@ function onKeyDown(event) {
       break;
     case "ArrowRight":
       if (target?.closest?.("[data-arrow-keys]")) return; // the neuron grid uses arrows to move
-      if (isReplaying()) return;
+      if (isReplaying() || classPaused()) return;
       event.preventDefault();
       stepPhase();
       break;
@@ -117,7 +118,9 @@ function onKeyDown(event) {
 export function initControls() {
   playButton.addEventListener("click", togglePlay);
   stepButton.addEventListener("click", stepOnce);
-  phaseButton.addEventListener("click", () => stepPhase());
+  phaseButton.addEventListener("click", () => {
+    if (!classPaused()) stepPhase();
+  });
   resetButton.addEventListener("click", reset);
   speedSelect.addEventListener("change", () => {
     const stepsPerSecond = Number(speedSelect.value);
@@ -132,7 +135,7 @@ export function initControls() {
 
   registerRenderer({
     name: "transport",
-    mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.runs,
+    mask: DIRTY.state | DIRTY.lang | DIRTY.connection | DIRTY.runs | DIRTY.classroom,
     render(flags) {
       if (flags & DIRTY.lang) buildSpeedOptions();
       // offline, the server paused the session (its last control socket closed): Play, not Pause
@@ -143,13 +146,20 @@ export function initControls() {
         playButton.setAttribute("aria-pressed", String(running));
         playLabel.textContent = t(running ? "transport.pause" : "transport.play");
         playGlyph.textContent = running ? "❚❚" : "▶";
-        playButton.title = t(running ? "transport.pause_title" : "transport.play_title");
       }
       // while a replay shows an earlier snapshot, training waits (runs.js: "Back to the saved step")
       const disconnected = store.connection !== "open" || isReplaying();
+      // the teacher paused the class (class_note.js): no training until they resume, the notice says why
+      const paused = classPaused();
       for (const button of [playButton, stepButton, phaseButton, resetButton]) {
-        if (button.disabled !== disconnected) button.disabled = disconnected;
+        const disabled = disconnected || (paused && button !== resetButton);
+        if (button.disabled !== disabled) button.disabled = disabled;
+        if (button === resetButton || paused === button.hasAttribute("aria-describedby")) continue;
+        if (paused) button.setAttribute("aria-describedby", "class-paused-notice");
+        else button.removeAttribute("aria-describedby");
       }
+      const title = paused ? t("class_note.paused_title") : t(running ? "transport.pause_title" : "transport.play_title");
+      if (playButton.title !== title) playButton.title = title;
       const speed = String(store.speedSetting);
       if (![...speedSelect.options].some((option) => option.value === speed)) buildSpeedOptions();
       if (document.activeElement !== speedSelect && speedSelect.value !== speed) speedSelect.value = speed;

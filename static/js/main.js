@@ -6,6 +6,7 @@
 //   controls / settings / teaching / inspector ─────┘ (client messages)            ▼
 //                                              network, flow, boundary, charts, surface, …
 
+import { initClassNote } from "./class_note.js";
 import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
@@ -121,6 +122,7 @@ async function main() {
   initReplayBar();
   initPngExport();
   initClassroom();
+  initClassNote();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
   registerRenderer({

@@ -15,6 +15,7 @@ import {
   setParameterCheck,
   setProbe,
   setSession,
+  setEnrolment,
   setViewers,
   store,
 } from "./store.js";
@@ -78,6 +79,9 @@ const handlers = {
   },
   race(message, bytes) {
     applyRace(message, bytes);
+  },
+  class(message) {
+    setEnrolment(message);
   },
   audience(message) {
     setViewers(message.viewers);

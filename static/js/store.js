@@ -56,6 +56,9 @@ export const store = {
   share: null, // {code, spoken, url} once the presenter shared, or the watched code for a viewer
   viewers: 0, // viewers watching the session (the server's `audience`)
   projector: false, // projector mode: large type, high contrast, thicker lines
+  // the teacher's class this student is in (the session socket's `class` message, docs/protocol.md):
+  // {code, name, paused, challenge, ended}, or null outside a class
+  enrolment: null,
 
   config: null, // the server's full config
   network: null, // {layer_sizes, activation, output, input_names}
@@ -562,6 +565,24 @@ export function setRole(role) {
 export function setShare(share) {
   store.share = share;
   markDirty(DIRTY.classroom);
+}
+
+/** The session socket's `class` message: the class this student is in, paused or not, its
+ * challenge, and whether it ended. */
+export function setEnrolment(message) {
+  store.enrolment = {
+    code: message.code,
+    name: message.name ?? null,
+    paused: message.paused === true,
+    challenge: message.challenge ?? null,
+    ended: message.ended === true,
+  };
+  markDirty(DIRTY.classroom | DIRTY.state);
+}
+
+/** True while the teacher has paused the class this student is in: Play and Step wait. */
+export function classPaused() {
+  return store.enrolment !== null && store.enrolment.paused && !store.enrolment.ended;
 }
 
 export function setViewers(viewers) {

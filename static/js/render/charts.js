@@ -7,12 +7,12 @@
 // (measured here: about half the cost of extendTraces). The legend is HTML, outside the SVG.
 // While training it is redrawn once a second, and at once when training stops.
 
-import { decimalSeparator } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../palette.js";
 import { DIRTY, isLargeNetwork, isReplaying, lineScale, markDirty, pushError, store, whileRunning } from "../store.js";
 import { watchSize } from "./canvas.js";
+import { plotLocale } from "./plot_axes.js";
 
 // While training the chart is redrawn once a second, every two seconds for a large network:
 // each redraw is one long task of Plotly layout and paint (50–100 ms on this 2-core machine),
@@ -29,14 +29,6 @@ let created = false;
 let layout = null; // rebuilt when its words, the divergence mark or the scale change
 let layoutKey = "";
 let revision = 0;
-
-/** What every Plotly chart of the page (the loss chart, the loss surface, the learning-rate lab)
- * puts in its layout so its ticks, hover labels and d3-format numbers follow the reader's
- * language: `separators` is the decimal then the thousands separator, ",." in Indonesian (0,03
- * and 1.000), ".," in English. The one place it is decided. */
-export function plotLocale() {
-  return { separators: decimalSeparator() === "," ? ",." : ".," };
-}
 
 function traces() {
   const history = store.history;

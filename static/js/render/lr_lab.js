@@ -13,7 +13,7 @@ import { explain } from "../refusals.js";
 import { registerRenderer } from "../loop.js";
 import { NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, classColours, rgb } from "../palette.js";
 import { DIRTY, markDirty, store } from "../store.js";
-import { plotLocale } from "./charts.js";
+import { logTicks, plotLocale } from "./plot_axes.js";
 import { initRateNotice } from "./rate_notice.js";
 
 const REDRAW_MS = 250; // a race streams 30 messages a second; a chart redraw costs 50–100 ms here
@@ -21,7 +21,6 @@ const CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
 const COPY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a7a", "#000000"];
 const DIVERGED = "#b00020";
 const copyColour = (index) => COPY_COLOURS[index % COPY_COLOURS.length]; // the server decides how many copies
-const MAX_DECADE_TICKS = 8; // more decades than this: a tick every other decade
 
 const $ = (id) => document.getElementById(id);
 const raceChart = $("lr-race-chart");
@@ -42,28 +41,6 @@ const rangeApply = $("lr-range-apply");
 const num = (value, digits = 3) => shortNumber(value, digits, store.lang);
 
 const drawn = { race: -1, raceId: null, line: null, range: null, lang: null, form: null };
-
-/**
- * Readable ticks for a log axis spanning log₁₀ `low` … `high`: every power of ten (0.001, 0.01,
- * 0.1, 1, 10, written out in the reader's language), with 2 and 5 between them when the axis
- * spans under three decades, every other power when it spans many. Plotly's own labels there read
- * "5, 2, 1, 5, 2, 0.1": mantissas a class cannot place.
- */
-export function logTicks(low, high) {
-  const first = Math.floor(low);
-  const last = Math.ceil(high);
-  const every = last - first > MAX_DECADE_TICKS ? 2 : 1;
-  const mantissas = high - low < 3 ? [1, 2, 5] : [1];
-  const tickvals = [];
-  for (let decade = first; decade <= last; decade += every) {
-    for (const mantissa of mantissas) {
-      const value = mantissa * 10 ** decade;
-      const exponent = Math.log10(value);
-      if (exponent >= low - 1e-9 && exponent <= high + 1e-9) tickvals.push(Number(value.toPrecision(12)));
-    }
-  }
-  return { tickmode: "array", tickvals, ticktext: tickvals.map((value) => readableNumber(value, store.lang)) };
-}
 
 function baseLayout(xTitle, yTitle, xLog, yLog) {
   return {

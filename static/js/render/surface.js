@@ -22,7 +22,7 @@ import { analysis, inRange } from "../options.js";
 import { DIRTY, markDirty, pickSurfaceEdge, setSurfacePicking, setSurfaceSettings, store, whileRunning } from "../store.js";
 import { isFallback, requestSurface, sliceDrift, walkSinceSlice } from "../surface.js";
 import { watchSize } from "./canvas.js";
-import { plotLocale } from "./charts.js";
+import { plotLocale } from "./plot_axes.js";
 import { columnName, neuronName } from "./network_names.js";
 
 const MARGIN = { l: 56, r: 80, t: 10, b: 46, autoexpand: false }; // fixed: the marker's arithmetic relies on it

@@ -1,0 +1,143 @@
+"""The class view: every student of the open class and their session, as the teacher's class
+page draws it (docs/api.md, "Classes"; the REST answer and the `/ws/classes/{code}` message).
+
+Built on the event loop from what the sessions already hold, without waiting for their lanes
+and without any training-thread work: the step, state and config as of now, the metrics last
+evaluated for a frame, the loss curve's points, and the last heatmaps the session computed for
+its own page (its output layer, shrunk to at most `THUMBNAIL_SIZE`² bytes, is the thumbnail).
+A thumbnail is recomputed only when the session has new heatmaps. A session the view shows draws
+its heatmaps at least three times a second for a while (`FrameBuilder.watched_until`), even when so many
+sessions play that it would otherwise draw them less often: the thumbnail stays live, and the
+student's own page gets those heatmaps too.
+
+A student's shown session is their most recently active one (used or trained last).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from backprop_lab.server.analyses.heatmaps import Rendered
+from backprop_lab.server.lesson.badges import badge
+from backprop_lab.server.lesson.classes import Member, SchoolClass
+from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.live.session import Session
+
+JSON = dict[str, Any]
+THUMBNAIL_SIZE = 32  # at most this many cells a side
+WATCH_LEASE_SECONDS = 1.0  # a view keeps its sessions' heatmaps at the class page's rate this long
+SPARKLINE_POINTS = 60  # the loss curve's points a student's card carries
+CONFIG_FIELDS = ("dataset", "hidden_layers", "activation", "learning_rate", "batch_size", "optimizer", "loss",
+                 "regularization", "regularization_rate")
+METRIC_FIELDS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+def thumbnail(rendered: Rendered, classify: bool) -> JSON:
+    """The output layer of `rendered` as at most 32×32 bytes, row 0 at the top (largest x2).
+
+    Classification with two classes: 255 × the probability of class 1; with K > 2: the index of
+    the class the network predicts (`classes` says K). Regression: the output scaled from its
+    minimum (0) to its maximum (255) over the grid."""
+    size = rendered.resolution
+    output = rendered.ranges[-1]
+    outputs = len(output["min"])
+    levels = np.frombuffer(rendered.data, np.uint8)[-outputs * size * size:].reshape(outputs, size, size)
+    low = np.asarray(output["min"])[:, None, None]  # (n_out, 1, 1)
+    high = np.asarray(output["max"])[:, None, None]
+    values = low + levels / 255.0 * (high - low)  # (n_out, G, G): the outputs themselves
+    factor = math.ceil(size / THUMBNAIL_SIZE)
+    kept = size // factor * factor
+    out: JSON = {"kind": "classification" if classify else "regression"}
+    if classify and outputs > 2:
+        cells = values.argmax(axis=0)[:kept:factor, :kept:factor]  # (g, g): the predicted class
+        out["classes"] = outputs
+    else:
+        channel = values[1] if classify else levels[0] / 255.0  # (G, G) in [0, 1]
+        blocks = channel[:kept, :kept].reshape(kept // factor, factor, kept // factor, factor)
+        cells = np.rint(blocks.mean(axis=(1, 3)) * 255)  # (g, g)
+    cells = np.ascontiguousarray(cells[::-1], dtype=np.uint8)  # row 0 at the top
+    out |= {"size": int(cells.shape[0]), "values": base64.b64encode(cells.tobytes()).decode()}
+    return out
+
+
+def sessions_of(manager: SessionManager, school_class: SchoolClass) -> dict[str, list[Session]]:
+    """Each member's live sessions (created, forked or opened, before or after joining), by
+    identity id."""
+    out: dict[str, list[Session]] = {identity_id: [] for identity_id in school_class.members}
+    for session in manager.sessions():
+        mine = out.get(session.owner)
+        if mine is not None and not session.closed:
+            mine.append(session)
+    return out
+
+
+class ClassViewer:
+    """Builds class views; keeps each session's last thumbnail until it has new heatmaps."""
+
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+        self._thumbnails: dict[str, tuple[Rendered, JSON]] = {}  # session id → (its heatmaps, the thumbnail)
+
+    def view(self, school_class: SchoolClass, join_url: str) -> JSON:
+        now = time.monotonic()
+        sessions = sessions_of(self.manager, school_class)
+        students = [self._student(school_class, member, sessions[identity_id], now)
+                    for identity_id, member in school_class.members.items()]
+        live = {session.id for mine in sessions.values() for session in mine}
+        for gone in set(self._thumbnails) - live:
+            del self._thumbnails[gone]
+        return {
+            "type": "class", "code": school_class.code, "spoken": school_class.spoken, "join_url": join_url,
+            "paused": school_class.paused, "anonymous": school_class.anonymous,
+            "challenge": school_class.challenge.view() if school_class.challenge is not None else None,
+            "students": sorted(students, key=lambda student: student["number"]),
+        }
+
+    def _student(self, school_class: SchoolClass, member: Member, sessions: list[Session], now: float) -> JSON:
+        shown = max(sessions, key=lambda s: max(s.last_active, s.last_trained), default=None)
+        return {
+            "key": member.key, "number": member.number, "name": school_class.shown_name(member),
+            "online": any(session.hub.control_count for session in sessions),
+            "session": None if shown is None else self._session(school_class, shown, now),
+        }
+
+    def _session(self, school_class: SchoolClass, session: Session, now: float) -> JSON:
+        trainer = session.trainer
+        config = trainer.config.as_dict()
+        history = session.history.thinned(SPARKLINE_POINTS)
+        latest = session.frames.latest_metrics or (history[-1] if history else {})
+        metrics = {name: latest.get(name) for name in METRIC_FIELDS}
+        losses = [point.get("train_loss") for point in history]
+        state = session.state.value
+        running = state == "running"
+        challenge = school_class.challenge
+        return {
+            "id": session.id, "state": state, "step": trainer.step_count, "epoch": trainer.epoch,
+            "steps_per_second": round(session.frames.measured_speed, 1) if running else 0.0,
+            "config": {"problem": "classification" if trainer.network.classify else "regression",
+                       **{name: config[name] for name in CONFIG_FIELDS}},
+            "metrics": metrics,
+            "badge": badge(state, [(point["step"], point.get("train_loss")) for point in history],
+                           0.0 if running else now - session.last_trained),
+            "losses": losses,
+            "thumbnail": self._thumbnail(session),
+            "reached_challenge": challenge is not None and challenge.reached(
+                config["dataset"], list(config["hidden_layers"]), metrics),
+        }
+
+    def _thumbnail(self, session: Session) -> JSON | None:
+        session.frames.watched_until = time.monotonic() + WATCH_LEASE_SECONDS
+        rendered = session.frames.last_heatmaps
+        if rendered is None:
+            return None
+        known = self._thumbnails.get(session.id)
+        if known is not None and known[0] is rendered:
+            return known[1]
+        made = thumbnail(rendered, session.trainer.network.classify)
+        self._thumbnails[session.id] = (rendered, made)
+        return made
