@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, screenshot, session_id, step_count, wait_connected
 from playwright.sync_api import expect
+from test_accessibility import serious_violations
 from test_csp import COLLECT_VIOLATIONS
 
 NAMES = ["Ayu", "Budi", "Citra"]
@@ -256,7 +257,8 @@ def test_a_wrong_code_or_an_empty_name_is_explained_on_the_join_page(browse, les
 
 def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     """Screenshots of /class with three students training: a laptop and an old projector, in
-    English and in Indonesian, and projector mode on a classroom screen; and /join."""
+    English and in Indonesian, and projector mode on a classroom screen; and /join. No CSP
+    violation and no serious accessibility problem on either page."""
     teacher, students = lesson["teacher"], lesson["students"]
     for student, rate in zip(students, ("0.01", "0.3", "10"), strict=True):  # three points apart on the scatter
         student.get_by_test_id("learning-rate").fill(rate)
@@ -268,6 +270,7 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     teacher.get_by_test_id("class-compare").click()
     expect(teacher.get_by_test_id("class-compare-view").locator(".differs")).not_to_have_count(0)
     screenshot(teacher, "class-compare-1366-en")
+    assert serious_violations(teacher) == []  # axe-core, as the lab's own pages (test_accessibility.py)
     teacher.keyboard.press("Escape")
     for width, height in ((1366, 768), (1024, 768)):
         teacher.set_viewport_size({"width": width, "height": height})
@@ -286,3 +289,5 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     screenshot(join, "class-join-1366-en")
     for page in (teacher, join, *students):
         assert page.evaluate("() => window.__cspViolations") == []
+    assert serious_violations(teacher) == []
+    assert serious_violations(join) == []
