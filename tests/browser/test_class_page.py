@@ -280,6 +280,12 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
             expect(card(teacher, NAMES[0])).to_contain_text("Langkah" if lang == "id" else "Step")
             screenshot(teacher, f"class-page-{width}-{lang}")
     teacher.get_by_test_id("language-select").select_option("en")
+    teacher.get_by_test_id("class-table-toggle").click()  # the table, for the eye too
+    expect(teacher.get_by_test_id("class-table").locator("tbody tr")).to_have_count(3)
+    expect(teacher.get_by_test_id("class-table")).to_contain_text(NAMES[0])
+    screenshot(teacher, "class-page-table-1024-en")
+    teacher.get_by_test_id("class-table-toggle").click()
+    assert teacher.evaluate("() => document.documentElement.scrollWidth") <= 1024  # nothing wider than the room
     teacher.set_viewport_size({"width": 1920, "height": 1080})
     teacher.get_by_test_id("projector-toggle").click()
     expect(teacher.get_by_test_id("class-grid")).not_to_contain_text(NAMES[0])
