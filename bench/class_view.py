@@ -3,6 +3,7 @@ by hand; prints one table.
 
     python bench/class_view.py                        # 50 students, at 100 steps/s and at full speed
     python bench/class_view.py --students 30 --seconds 4
+    python bench/class_view.py --rounds 3             # with and without the page in alternating order
 
 Starts a fresh `python -m backprop_lab --classroom --training-threads 2` from this checkout
 (bench/hall.py's `start_server`). The teacher opens the class; 50 students, each an identity of
@@ -22,6 +23,10 @@ What is measured, over each window:
   second (requestAnimationFrame callbacks) and its long tasks (> 50 ms);
 - the server's CPU (process, event loop).
 
+Each scenario also runs with the class socket alone (read by a thread of this process, no
+browser): on this machine Chromium renders the page on the same two cores as the server, which a
+teacher's laptop does not, so that variant is what the view itself costs the students.
+
 Targets (issue 19): every student ≥ 20 frames/s, every thumbnail refreshed ≥ 2 Hz on the class
 page, the class page ≥ 50 fps, each student ≥ 100 epochs/s at full speed.
 """
@@ -29,12 +34,15 @@ page, the class page ≥ 50 fps, each student ≥ 100 epochs/s at full speed.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import math
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,9 +109,7 @@ class ClassPage:
         self.page.on("websocket", self._socket)
         self.page.goto(f"{base}/teacher?key={TEACHER_KEY}")
         self.page.goto(f"{base}/class")
-        opener = self.page.get_by_test_id("class-open")
-        if opener.is_visible():
-            opener.click()
+        self.page.get_by_test_id("class-open").click()  # a fresh browser: the page asks (it gets the open class)
         self.page.get_by_test_id("class-student").first.wait_for(timeout=60_000)
         self.page.evaluate(PROBE)
 
@@ -112,12 +118,8 @@ class ClassPage:
             socket.on("framereceived", self._view)
 
     def _view(self, payload: str | bytes) -> None:
-        if isinstance(payload, bytes) or not payload.startswith('{"type":"class"'):
-            return
-        view = json.loads(payload)
-        thumbnails = {student["key"]: (student["session"] or {}).get("thumbnail") or {}
-                      for student in view["students"]}
-        self.views.append((time.monotonic(), {key: shown.get("values", "") for key, shown in thumbnails.items()}))
+        if isinstance(payload, str) and payload.startswith('{"type":"class"'):
+            self.views.append((time.monotonic(), thumbnails_of(payload)))
 
     def counters(self) -> dict[str, float]:
         return self.page.evaluate("() => ({...window.__classBench})")
@@ -128,6 +130,43 @@ class ClassPage:
 
     def close(self) -> None:
         self.context.close()
+
+
+class ClassSocket:
+    """The class socket alone, read by a thread of this process: what the view costs the server
+    without a browser rendering it on the same cores (a teacher's laptop is another machine)."""
+
+    def __init__(self, base: str, code: str) -> None:
+        self.views: list[tuple[float, dict[str, str]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._read(base, code),), daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self.views and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    async def _read(self, base: str, code: str) -> None:
+        from websockets.asyncio.client import connect
+
+        url = base.replace("http://", "ws://") + f"/ws/classes/{code}"
+        async with connect(url, origin=base, max_size=2**24, additional_headers={
+                "Authorization": f"Bearer {TEACHER_KEY}"}) as ws:
+            while not self._stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                    if isinstance(raw, str):
+                        self.views.append((time.monotonic(), thumbnails_of(raw)))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def thumbnails_of(text: str) -> dict[str, str]:
+    """Each student's thumbnail (its base64 values) in a class view."""
+    view = json.loads(text)
+    return {student["key"]: ((student["session"] or {}).get("thumbnail") or {}).get("values", "")
+            for student in view["students"]}
 
 
 def refresh_rates(views: list[tuple[float, dict[str, str]]], since: float, until: float) -> list[float]:
@@ -147,7 +186,7 @@ def refresh_rates(views: list[tuple[float, dict[str, str]]], since: float, until
 
 
 def window(lesson: Lesson, pid: int, pace: float, seconds: float, processes: int,
-           page: ClassPage | None) -> Figures:
+           page: ClassPage | None, socket: ClassSocket | None = None) -> Figures:
     """Every student plays at `pace` (0: full speed); their clients count frames over the window."""
     share = [list(range(index, len(lesson.sessions), processes)) for index in range(processes)]
     workers = [subprocess.Popen([sys.executable, hall.__file__, "--worker"], stdin=subprocess.PIPE,
@@ -194,6 +233,10 @@ def window(lesson: Lesson, pid: int, pace: float, seconds: float, processes: int
                "epochs_min": min(epochs), "epochs_median": statistics.median(epochs),
                "cpu_cores": (after["process"] - before["process"]) / elapsed,
                "loop_cores": (after["loop"] - before["loop"]) / elapsed}
+    if socket is not None:
+        thumbnails = refresh_rates(socket.views, since, until)
+        figures |= {"thumbnail_hz_min": min(thumbnails, default=0.0),
+                    "thumbnail_hz_median": statistics.median(thumbnails) if thumbnails else 0.0}
     if page is not None:
         thumbnails = refresh_rates(page.views, since, until)
         figures |= {"thumbnail_hz_min": min(thumbnails, default=0.0),
@@ -228,12 +271,15 @@ def lab_server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             server.wait(15)
 
 
+# what each scenario runs beside the students: nothing; the class socket read by this process (the
+# view's cost to the server); the class page in Chromium (on the same cores: the browser's cost too)
+VARIANTS = ("no class page", "class socket only", "class page open")
 ROWS = [  # (key, label, target)
     ("fps_min", "frames/s per student, min", "≥ 20"),
     ("fps_median", "frames/s per student, median", ""),
     ("epochs_min", "epochs/s per student, min", "≥ 100 (full)"),
     ("epochs_median", "epochs/s per student, median", ""),
-    ("thumbnail_hz_min", "thumbnail refreshes/s on the page, min", "≥ 2"),
+    ("thumbnail_hz_min", "thumbnail refreshes/s received, min", "≥ 2"),
     ("thumbnail_hz_median", "thumbnail refreshes/s, median", ""),
     ("page_fps", "class page fps (rAF)", "≥ 50"),
     ("page_long_tasks", "class page long tasks (> 50 ms)", ""),
@@ -248,31 +294,39 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=["100", "full"], metavar="PACE",
                         help="steps/s each student plays at ('full': as fast as the engine goes)")
     parser.add_argument("--seconds", type=float, default=6.0, help="each window")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of both (their order alternates)")
     parser.add_argument("--client-processes", type=int, default=3)
     args = parser.parse_args()
-    results: dict[str, dict[str, Figures]] = {}
+    results: dict[str, list[Figures]] = {}
     with lab_server() as (server, base), sync_playwright() as playwright:
         lesson = Lesson(base, args.students)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        for pace_text in args.scenarios:
-            pace = 0.0 if pace_text == "full" else float(pace_text)
-            name = f"{args.students}@{pace_text}"
-            print(f"{name}: without the class page …", flush=True)
-            results[f"{name}, no class page"] = window(lesson, server.pid, pace, args.seconds,
-                                                       args.client_processes, None)
-            print(f"{name}: with the class page …", flush=True)
-            page = ClassPage(browser, base)
-            try:
-                results[f"{name}, class page open"] = window(lesson, server.pid, pace, args.seconds,
-                                                             args.client_processes, page)
-            finally:
-                page.close()
+        for round_index in range(args.rounds):
+            for pace_text in args.scenarios:
+                pace = 0.0 if pace_text == "full" else float(pace_text)
+                name = f"{args.students}@{pace_text}"
+                for variant in VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]:
+                    label = f"{name}, {variant}"
+                    print(f"round {round_index + 1}: {label} …", flush=True)
+                    page = ClassPage(browser, base) if variant == "class page open" else None
+                    socket = ClassSocket(base, lesson.code) if variant == "class socket only" else None
+                    try:
+                        figures = window(lesson, server.pid, pace, args.seconds, args.client_processes, page, socket)
+                    finally:
+                        if page is not None:
+                            page.close()
+                        if socket is not None:
+                            socket.close()
+                    results.setdefault(label, []).append(figures)
         browser.close()
-    names = list(results)
-    print()
+    names = sorted(results, key=lambda label: (label.split(",")[0], VARIANTS.index(label.split(", ")[1])))
+    print(f"\n(median of {args.rounds} round(s))")
     print(f"{'':42}" + "".join(f"{name:>30}" for name in names) + f"{'target':>14}")
     for key, label, target in ROWS:
-        cells = [f"{results[name][key]:>30.1f}" if key in results[name] else f"{'':>30}" for name in names]
+        cells = []
+        for name in names:
+            values = [figures[key] for figures in results[name] if key in figures]
+            cells.append(f"{statistics.median(values):>30.1f}" if values else f"{'':>30}")
         print(f"{label:42}" + "".join(cells) + f"{target:>14}")
 
 

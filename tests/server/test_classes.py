@@ -338,10 +338,19 @@ def test_the_export_has_a_row_per_student_and_no_formula(teacher, lesson):
 
 # --- the end ---------------------------------------------------------------------------------
 async def test_ending_the_class_tells_the_students_and_forgets_the_names(classroom, teacher, lesson):
-    async with pages(classroom, lesson) as readers:
+    bearer = {"Authorization": f"Bearer {TEACHER_KEY}"}
+    async with pages(classroom, lesson) as readers, \
+            reading(f"{classroom.ws}/ws/classes/{lesson.code}", classroom.base, bearer) as page:
+        await page.until(lambda m: m["type"] == "class", "the first view")
         assert teacher.delete(f"/api/v1/classes/{lesson.code}").status_code == 204
         for reader in readers:
             await reader.until(lambda m: m["type"] == "class" and m["ended"], "the end")
+        last = await page.until(lambda m: m.get("ended") is True, "the class page told")
+        assert last["students"] == []
+        await asyncio.wait_for(page.ws.wait_closed(), SECONDS)
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"{classroom.ws}/ws/classes/{lesson.code}", origin=classroom.base, additional_headers=bearer)
+    assert refused.value.response.status_code == 404
     gone = teacher.get(f"/api/v1/classes/{lesson.code}")
     assert gone.status_code == 404 and gone.json()["code"] == "unknown_class"
     assert lesson.students[0].get("/api/v1/join").json()["code"] == "not_in_class"
