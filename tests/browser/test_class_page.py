@@ -195,6 +195,16 @@ def test_the_scatter_shows_one_point_per_student_that_moves_with_their_rate(less
     after = scatter_rates(teacher)
     assert after != before and 0.1 in after and len(after) == 3
 
+    teacher.get_by_test_id("class-sort").select_option("loss")  # the lowest training loss first
+    teacher.wait_for_function("""() => {
+      const cells = [...document.querySelectorAll('[data-testid=class-student-loss]')];
+      const losses = cells.map((cell) => Number(cell.dataset.value));
+      return losses.length === 3 && losses.every((loss, index) => index === 0 || losses[index - 1] <= loss);
+    }""")
+    teacher.get_by_test_id("class-needs-help").check()  # only the stuck, diverged and idle students
+    teacher.wait_for_function("""() => [...document.querySelectorAll('[data-testid=class-student]')].every((card) =>
+      card.hidden === !['stuck', 'diverged', 'idle'].includes(card.dataset.badge))""")
+
 
 def test_a_challenge_reaches_every_student_and_ending_the_class_tells_them(lesson):
     teacher, students = lesson["teacher"], lesson["students"]
