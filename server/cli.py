@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
             f"(or open {url}watch/<code>). Each code you share is printed here too.",
             flush=True,
         )
+        print(f"To see the whole class: open {url}class in the teacher's browser; students join at {url}join "
+              "with the class code it shows and a first name.", flush=True)
     build_server(settings).run()
 
 

@@ -104,6 +104,7 @@ async function start() {
       const view = await api.getClass(code);
       setView(view);
       streamClass(view.code);
+      if (state.projector) setAnonymous(true); // opened in projector mode (#projector=1): no name shows
       return;
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) console.warn(error);

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from browser_helpers import PLOTLY_STAND_IN, TEACHER_KEY, screenshot, session_id, step_count, wait_connected
 from playwright.sync_api import expect
+from test_accessibility import serious_violations
 from test_csp import COLLECT_VIOLATIONS
 
 NAMES = ["Ayu", "Budi", "Citra"]
@@ -115,11 +116,12 @@ def test_the_teacher_sees_pauses_and_sets_the_learning_rate_of_the_whole_class(l
         expect(student.get_by_test_id("play-button")).to_be_disabled()
         student.wait_for_function("() => window.__backpropLab.store.state === 'paused'")
     stopped = [step_count(student) for student in students]
-    seen = [card_step(teacher, name) for name in NAMES]
+    for name, step in zip(NAMES, stopped, strict=True):  # the class view catches up with the last step
+        expect(card(teacher, name).get_by_test_id("class-student-step")).to_have_attribute("data-value", str(step))
     students[0].keyboard.press("Space")  # the shortcut waits too
     time.sleep(1.0)  # long enough for several steps at the students' pace: none is taken
     assert [step_count(student) for student in students] == stopped
-    assert [card_step(teacher, name) for name in NAMES] == seen
+    assert [card_step(teacher, name) for name in NAMES] == stopped
     expect(teacher.get_by_test_id("class-paused-badge")).to_be_visible()
     screenshot(students[0], "class-student-paused-1366-en")
 
@@ -194,6 +196,16 @@ def test_the_scatter_shows_one_point_per_student_that_moves_with_their_rate(less
     after = scatter_rates(teacher)
     assert after != before and 0.1 in after and len(after) == 3
 
+    teacher.get_by_test_id("class-sort").select_option("loss")  # the lowest training loss first
+    teacher.wait_for_function("""() => {
+      const cells = [...document.querySelectorAll('[data-testid=class-student-loss]')];
+      const losses = cells.map((cell) => Number(cell.dataset.value));
+      return losses.length === 3 && losses.every((loss, index) => index === 0 || losses[index - 1] <= loss);
+    }""")
+    teacher.get_by_test_id("class-needs-help").check()  # only the stuck, diverged and idle students
+    teacher.wait_for_function("""() => [...document.querySelectorAll('[data-testid=class-student]')].every((card) =>
+      card.hidden === !['stuck', 'diverged', 'idle'].includes(card.dataset.badge))""")
+
 
 def test_a_challenge_reaches_every_student_and_ending_the_class_tells_them(lesson):
     teacher, students = lesson["teacher"], lesson["students"]
@@ -256,7 +268,8 @@ def test_a_wrong_code_or_an_empty_name_is_explained_on_the_join_page(browse, les
 
 def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     """Screenshots of /class with three students training: a laptop and an old projector, in
-    English and in Indonesian, and projector mode on a classroom screen; and /join."""
+    English and in Indonesian, and projector mode on a classroom screen; and /join. No CSP
+    violation and no serious accessibility problem on either page."""
     teacher, students = lesson["teacher"], lesson["students"]
     for student, rate in zip(students, ("0.01", "0.3", "10"), strict=True):  # three points apart on the scatter
         student.get_by_test_id("learning-rate").fill(rate)
@@ -268,6 +281,7 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     teacher.get_by_test_id("class-compare").click()
     expect(teacher.get_by_test_id("class-compare-view").locator(".differs")).not_to_have_count(0)
     screenshot(teacher, "class-compare-1366-en")
+    assert serious_violations(teacher) == []  # axe-core, as the lab's own pages (test_accessibility.py)
     teacher.keyboard.press("Escape")
     for width, height in ((1366, 768), (1024, 768)):
         teacher.set_viewport_size({"width": width, "height": height})
@@ -277,6 +291,12 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
             expect(card(teacher, NAMES[0])).to_contain_text("Langkah" if lang == "id" else "Step")
             screenshot(teacher, f"class-page-{width}-{lang}")
     teacher.get_by_test_id("language-select").select_option("en")
+    teacher.get_by_test_id("class-table-toggle").click()  # the table, for the eye too
+    expect(teacher.get_by_test_id("class-table").locator("tbody tr")).to_have_count(3)
+    expect(teacher.get_by_test_id("class-table")).to_contain_text(NAMES[0])
+    screenshot(teacher, "class-page-table-1024-en")
+    teacher.get_by_test_id("class-table-toggle").click()
+    assert teacher.evaluate("() => document.documentElement.scrollWidth") <= 1024  # nothing wider than the room
     teacher.set_viewport_size({"width": 1920, "height": 1080})
     teacher.get_by_test_id("projector-toggle").click()
     expect(teacher.get_by_test_id("class-grid")).not_to_contain_text(NAMES[0])
@@ -286,3 +306,5 @@ def test_the_class_page_in_the_rooms_of_a_lesson(lesson, browse):
     screenshot(join, "class-join-1366-en")
     for page in (teacher, join, *students):
         assert page.evaluate("() => window.__cspViolations") == []
+    assert serious_violations(teacher) == []
+    assert serious_violations(join) == []

@@ -58,9 +58,11 @@ function makePane(key) {
     row.dataset.field = field;
     const term = el("dt", "", t(labelKey));
     term.dataset.i18n = labelKey;
-    const value = el("dd");
+    const cell = el("dd");
+    const value = el("span");
     const mark = el("span", "differs-mark");
-    row.append(term, value, mark);
+    cell.append(value, mark);
+    row.append(term, cell);
     list.append(row);
     rows[field] = { row, value, mark };
   }

@@ -120,6 +120,7 @@ function updateCard(parts, student, flags) {
   setData(parts.rate, "value", config ? String(config.learning_rate) : "");
   setText(parts.layers, config ? architecture(config) : "–");
   setText(parts.loss, session ? shortNumber(session.metrics?.train_loss, 3) : "–");
+  setData(parts.loss, "value", String(session?.metrics?.train_loss ?? ""));
   const reached = session?.reached_challenge === true;
   setData(parts.card, "reached", String(reached));
   setText(parts.reached, reached ? `★ ${t("class.reached")}` : "");

@@ -15,7 +15,7 @@ const REDRAW_MS = 500;
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 
 /** The hyperparameters the x axis offers: how each is read from a config, and its axis type. */
-export const HYPERPARAMETERS = {
+const HYPERPARAMETERS = {
   learning_rate: { value: (config) => config.learning_rate, log: true },
   batch_size: { value: (config) => config.batch_size, log: true },
   hidden_neurons: { value: (config) => config.hidden_layers.reduce((sum, n) => sum + n, 0), log: false },

@@ -10,8 +10,8 @@ import { registerRenderer } from "../loop.js";
 import { DIRTY, setTableShown, state } from "./state.js";
 import { architecture, badgeLabel, choiceLabel, shownName } from "./words.js";
 
-const table = document.getElementById("class-table");
-const body = table.querySelector("tbody");
+const box = document.getElementById("class-table-box");
+const body = document.querySelector("#class-table tbody");
 const toggle = document.getElementById("class-table-toggle");
 const rows = new Map(); // student key -> [cells]
 const COLUMNS = 9;
@@ -55,7 +55,7 @@ function render() {
     cells[0].parentElement.remove();
     rows.delete(key);
   }
-  table.classList.toggle("visually-hidden", !state.tableShown);
+  box.classList.toggle("visually-hidden", !state.tableShown);
   toggle.setAttribute("aria-pressed", String(state.tableShown));
 }
 
