@@ -27,12 +27,12 @@ from threadpoolctl import threadpool_limits
 
 from backprop_lab.server import __version__
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classes import student_news
+from backprop_lab.server.classes.registry import ClassRegistry
+from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
-from backprop_lab.server.lesson import student_news
-from backprop_lab.server.lesson.class_view import ClassViewer
-from backprop_lab.server.lesson.classes import ClassRegistry
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.routes import (
     apidocs,
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         running.push_async_callback(manager.close_all, 1001, "the server is shutting down")
         job_service = JobService(settings, scheduler, manager, asyncio.get_running_loop())
         running.callback(job_service.close)  # before the training threads stop (callbacks run last first)
-        classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.lesson)
+        classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.classes)
         classes.on_change = functools.partial(student_news.tell, manager)
         manager.training_gate = classes.check_may_train
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,

@@ -9,10 +9,10 @@ from fastapi import Depends, Path, Request
 from starlette.requests import HTTPConnection
 
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classes.registry import ClassRegistry
+from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.jobs.service import JobService
-from backprop_lab.server.lesson.class_view import ClassViewer
-from backprop_lab.server.lesson.classes import ClassRegistry
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.cadence import Cadence
@@ -32,7 +32,7 @@ class Services:
     store: RunStore
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
     jobs: JobService  # long work off the request (backprop_lab.server.jobs)
-    classes: ClassRegistry  # the open class and its students (backprop_lab.server.lesson)
+    classes: ClassRegistry  # the open class and its students (backprop_lab.server.classes)
     class_viewer: ClassViewer  # the teacher's view of it
 
 

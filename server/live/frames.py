@@ -54,7 +54,7 @@ class FrameBuilder:
         self.heatmap_resolution = heatmaps.MIN_RESOLUTION
         self.heatmap_rate = timing.heatmap_rate
         self._grid: heatmaps.HeatmapGrid | None = None
-        # the last heatmaps computed, for the class page's thumbnail (server.lesson.class_view)
+        # the last heatmaps computed, for the class page's thumbnail (server.classes.view)
         self.last_heatmaps: heatmaps.Rendered | None = None
         self.watched_until = 0.0  # time.monotonic() until which a class page shows its thumbnail
         self._metrics: JSON | None = None

@@ -101,7 +101,7 @@ class SessionManager:
         self._tables: OrderedDict[str, Upload] = OrderedDict()  # least recently used first
         self.shares = ShareBook()
         # Every way of training a session asks this first, with the session's owner: it raises
-        # `Conflict` to refuse (the teacher paused the owner's class: backprop_lab.server.lesson).
+        # `Conflict` to refuse (the teacher paused the owner's class: backprop_lab.server.classes).
         self.training_gate: Callable[[str], None] = _always_open
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()

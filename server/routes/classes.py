@@ -1,8 +1,8 @@
 """REST and WebSocket of the class (docs/api.md, "Classes"; docs/protocol.md, `/ws/classes/{code}`):
 the teacher opens, watches, pauses, configures, exports and ends the class; a student joins it.
 
-Routes stay thin: the registry is `backprop_lab.server.lesson.classes`, the view
-`…class_view`, the controls `…class_control`, the export `…class_export`.
+Routes stay thin: the registry is `backprop_lab.server.classes.registry`, the view
+`…view`, the controls `…control`, the export `…export`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconnect
 
+from backprop_lab.server.classes import control as class_control
+from backprop_lab.server.classes.export import class_csv
+from backprop_lab.server.classes.registry import Challenge, SchoolClass, teacher_only
 from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
-from backprop_lab.server.lesson import class_control
-from backprop_lab.server.lesson.class_export import class_csv
-from backprop_lab.server.lesson.classes import Challenge, SchoolClass, teacher_only
 from backprop_lab.server.routes.runs import CsvResponse
 from backprop_lab.server.routes.websockets import deny
 from backprop_lab.server.runtime.fanout import ClientChannel, Role

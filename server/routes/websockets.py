@@ -19,9 +19,9 @@ from concurrent.futures import Future
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from backprop_lab.server.classes import student_news
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.deps import Services
-from backprop_lab.server.lesson import student_news
 from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role

@@ -1,7 +1,7 @@
 """Wire models of the class (docs/api.md, "Classes"): the teacher's class view, the settings
 the teacher changes, a student's joining, and a pushed config's outcome.
 
-The view is built as a plain dict by `backprop_lab.server.lesson.class_view`; the models here
+The view is built as a plain dict by `backprop_lab.server.classes.view`; the models here
 document its shape, and the tests validate answers against them.
 """
 
@@ -15,7 +15,7 @@ from backprop_lab.server.wire.config_models import MaybeNumber, StateName, _Inpu
 
 MAX_NAME_LENGTH = 24  # a joining student's name, trimmed
 Metric = Literal["test_accuracy", "test_loss", "train_loss"]  # what a challenge is about
-Badge = Literal["learning", "converged", "stuck", "diverged", "idle"]  # backprop_lab.server.lesson.badges
+Badge = Literal["learning", "converged", "stuck", "diverged", "idle"]  # backprop_lab.server.classes.badges
 
 ClassCode = Annotated[str, Field(min_length=1, max_length=32, description="The class code, typed loosely "
                                  "(any case, with or without spaces and dashes).")]

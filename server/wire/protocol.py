@@ -14,7 +14,7 @@ and says `role`, and an `audience` message tells every client how many viewers w
 carries `surface_id` and `surface_point`, the current weights' coordinates on the loss surface
 last computed for the session (`backprop_lab.server.analyses.loss_surfaces`); the teacher's class (still
 version 3: only messages added) — a `class` message tells a student's control sockets about their class
-(`backprop_lab.server.lesson.student_news`), and `class_paused` refuses training while the
+(`backprop_lab.server.classes.student_news`), and `class_paused` refuses training while the
 teacher has paused it. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `backprop_lab.server.live.control.DISPATCH`.

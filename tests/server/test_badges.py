@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from backprop_lab.server.lesson.badges import FLAT_DROP, IDLE_SECONDS, LOW_LOSS, MIN_STEPS, badge
+from backprop_lab.server.classes.badges import FLAT_DROP, IDLE_SECONDS, LOW_LOSS, MIN_STEPS, badge
 
 
 def curve(losses: list[float], every: int = 50) -> list[tuple[int, float | None]]:

@@ -12,7 +12,7 @@ import numpy as np
 from backprop_lab.engine.config import Config
 from backprop_lab.engine.trainer import Trainer
 from backprop_lab.server.analyses.heatmaps import Rendered, quantise
-from backprop_lab.server.lesson.class_view import THUMBNAIL_SIZE, thumbnail
+from backprop_lab.server.classes.view import THUMBNAIL_SIZE, thumbnail
 from backprop_lab.server.live.frames import WATCHED_HEATMAP_RATE, FrameBuilder
 from backprop_lab.server.runtime.cadence import Cadence
 from backprop_lab.server.settings import Timing

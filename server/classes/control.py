@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from backprop_lab.server.lesson.class_view import sessions_of
-from backprop_lab.server.lesson.classes import ClassRegistry, SchoolClass
+from backprop_lab.server.classes.registry import ClassRegistry, SchoolClass
+from backprop_lab.server.classes.view import sessions_of
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.wire.config_models import ConfigIn

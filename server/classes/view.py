@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from backprop_lab.server.analyses.heatmaps import Rendered
-from backprop_lab.server.lesson.badges import badge
-from backprop_lab.server.lesson.classes import Member, SchoolClass
+from backprop_lab.server.classes.badges import badge
+from backprop_lab.server.classes.registry import Member, SchoolClass
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 

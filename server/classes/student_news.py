@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.server.lesson.classes import ClassRegistry, SchoolClass
+from backprop_lab.server.classes.registry import ClassRegistry, SchoolClass
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel

@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Any
 
-from backprop_lab.server.lesson.classes import SchoolClass
+from backprop_lab.server.classes.registry import SchoolClass
 
 JSON = dict[str, Any]
 COLUMNS = ("name", "step", "dataset", "hidden_layers", "activation", "learning_rate", "batch_size", "optimizer",
