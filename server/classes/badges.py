@@ -8,9 +8,15 @@ training split, as the loss curve records it), in this order:
 - `diverged`: the session diverged, or its latest loss is not a finite number;
 - `idle`: not trained for `IDLE_SECONDS` or more;
 - `learning`: too early to tell (fewer than `MIN_STEPS` steps, or fewer than `MIN_POINTS`
-  points in the window), or the loss still falls: over the last fifth of the run's steps
-  (`RECENT_FRACTION`) it fell by `FLAT_DROP` (2 %) of its value or more, and by at least
-  `FLAT_ABSOLUTE` (0.005);
+  points in the window);
+- `diverged` too: over the last fifth of the run's steps (the window, `RECENT_FRACTION`) the
+  loss stays above `RISEN_FACTOR` (1.5) times the run's first loss: the steps overshoot and the
+  network is worse than untrained, the learning-rate lesson's "too large" (a rate of 10 on the
+  default network jumps between 2 and 5, never reaching a NaN);
+- `learning`: the loss still falls: over the window it fell by at least `FLAT_DROP` (2 %) of its
+  value and by at least `FLAT_ABSOLUTE` (0.005), the fall read from the averages of the window's
+  two halves (twice their difference: their middles are half a window apart), so a noisy curve,
+  a small batch or a large rate, is judged by its trend, not by where its last point landed;
 - `converged`: flat and low: the latest loss is at most `LOW_LOSS`, or at most `LOW_FRACTION`
   of the run's first loss;
 - `stuck`: flat (or rising) and high: the student needs a hand (a rate too small or too
@@ -32,6 +38,7 @@ FLAT_DROP = 0.02  # a loss that fell by less than this fraction of itself over t
 FLAT_ABSOLUTE = 0.005  # and so is one that fell by less than this (a small loss creeping to 0)
 LOW_LOSS = 0.1
 LOW_FRACTION = 0.25
+RISEN_FACTOR = 1.5  # a window above this multiple of the first loss: overshooting, as good as diverged
 
 Point = tuple[int, float | None]  # (step, training loss)
 
@@ -51,9 +58,15 @@ def badge(state: str | None, history: Sequence[Point], idle_seconds: float) -> B
         return "learning"
     latest_step, latest = finite[-1]
     recent = [loss for step, loss in finite if step >= latest_step * (1 - RECENT_FRACTION)]
-    fell = recent[0] - latest
-    if len(recent) < MIN_POINTS or (fell >= FLAT_DROP * abs(recent[0]) and fell >= FLAT_ABSOLUTE):
+    if len(recent) < MIN_POINTS:
         return "learning"
     first = finite[0][1] if finite[0] == history[0] else None
+    if first is not None and min(recent) > RISEN_FACTOR * first:
+        return "diverged"
+    half = len(recent) // 2
+    early, late = sum(recent[:half]) / half, sum(recent[half:]) / (len(recent) - half)
+    fell = 2 * (early - late)  # the halves' middles are half a window apart: the drop over the window
+    if fell >= FLAT_DROP * abs(early) and fell >= FLAT_ABSOLUTE:
+        return "learning"
     low = latest <= LOW_LOSS or (first is not None and latest <= LOW_FRACTION * first)
     return "converged" if low else "stuck"

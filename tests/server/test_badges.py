@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from backprop_lab.server.classes.badges import FLAT_DROP, IDLE_SECONDS, LOW_LOSS, MIN_STEPS, badge
+from backprop_lab.server.classes.badges import FLAT_DROP, IDLE_SECONDS, LOW_LOSS, MIN_STEPS, RISEN_FACTOR, badge
 
 
 def curve(losses: list[float], every: int = 50) -> list[tuple[int, float | None]]:
@@ -67,3 +67,20 @@ def test_the_window_is_the_last_fifth_of_the_run():
     assert badge("running", fell_then_flat, 0.0) == "stuck"
     slow = curve([0.7 * (1 - FLAT_DROP / 6) ** i for i in range(60)])  # ~4 % over the last 12 points
     assert badge("running", slow, 0.0) == "learning"
+
+
+def test_a_loss_jumping_well_above_where_it_started_is_diverged_whatever_its_last_points_do():
+    """A rate too large (10 on the default network): the loss jumps between 2 and 5, above the
+    untrained network's 0.69, and never becomes NaN; the teacher should see it go wrong."""
+    jumping = curve([0.69] + [3.5 + 1.5 * math.sin(i * 2.1) for i in range(1, 60)])
+    assert min(loss for _, loss in jumping[48:] if loss is not None) > RISEN_FACTOR * 0.69
+    assert badge("running", jumping, 0.0) == "diverged"
+    assert badge("running", [*jumping, (3000, 2.0)], 0.0) == "diverged"  # a lucky last point changes nothing
+
+
+def test_a_noisy_loss_is_judged_by_its_trend_not_its_last_point():
+    falling_noisy = curve([0.7 * 0.99**i + (0.04 if i % 2 else -0.04) for i in range(60)])
+    last_step, _ = falling_noisy[-1]  # a last point above the window's first (0.48): by its ends, flat
+    assert badge("running", [*falling_noisy[:-1], (last_step, 0.5)], 0.0) == "learning"
+    flat_noisy = curve([0.5 + (0.05 if i % 2 else -0.05) for i in range(60)])
+    assert badge("running", flat_noisy, 0.0) == "stuck"
