@@ -43,14 +43,16 @@ async def _pause(sessions: list[Session]) -> None:
 
 async def push_config(manager: SessionManager, school_class: SchoolClass, changes: ConfigIn) -> JSON:
     """Configure every student's sessions as if each student had changed it: `{"applied": n,
-    "refused": [{"student": key, "detail"}]}` (a session whose config cannot take the change)."""
+    "refused": [{"student": key, "detail", "code", "field", "params"}]}` (a session whose config
+    cannot take the change: why, in English and as the words a page translates)."""
     refused: list[JSON] = []
 
     async def configure(key: str, session: Session) -> int:
         try:
             await manager.configure(session, changes)
         except (InvalidInput, CapReached) as problem:
-            refused.append({"student": key, "detail": problem.message})
+            refused.append({"student": key, "detail": problem.message, "code": problem.code, "field": problem.field,
+                            "params": problem.params})
             return 0
         except NotFound:  # it ended meanwhile
             return 0

@@ -18,7 +18,8 @@ JSON = dict[str, Any]
 def student_message(school_class: SchoolClass, identity_id: str) -> JSON:
     """The `class` message a student's own session socket gets."""
     member = school_class.member(identity_id)
-    return {"type": "class", "code": school_class.code, "name": member.name if member is not None else None,
+    return {"type": "class", "code": school_class.code, "spoken": school_class.spoken,
+            "name": member.name if member is not None else None,
             "paused": school_class.paused,
             "challenge": school_class.challenge.view() if school_class.challenge is not None else None,
             "ended": school_class.ended}

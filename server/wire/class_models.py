@@ -7,7 +7,7 @@ document its shape, and the tests validate answers against them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -165,7 +165,10 @@ class RefusedStudentOut(BaseModel):
     """A student whose session refused the pushed config, and why."""
 
     student: str
-    detail: str
+    detail: str  # in English, for scripts
+    code: str  # the refusal's stable word (docs/api.md, "Errors"), with `field` and `params`, for a page to say
+    field: str
+    params: dict[str, Any]
 
 
 class PushedConfigOut(BaseModel):

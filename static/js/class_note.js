@@ -33,8 +33,8 @@ export function initClassNote() {
       show(challenge, inClass && enrolment.challenge !== null);
       if (!enrolment) return;
       const words = enrolment.name
-        ? t("class_note.in_class_named", { name: enrolment.name, code: enrolment.code })
-        : t("class_note.in_class", { code: enrolment.code });
+        ? t("class_note.in_class_named", { name: enrolment.name, code: enrolment.spoken })
+        : t("class_note.in_class", { code: enrolment.spoken });
       setText(noteText, words); // text, never markup: the name is the student's own typing
       if (enrolment.challenge) setText(challenge, t("class_note.challenge", { goal: challengeText(enrolment.challenge) }));
     },

@@ -572,6 +572,7 @@ export function setShare(share) {
 export function setEnrolment(message) {
   store.enrolment = {
     code: message.code,
+    spoken: message.spoken ?? message.code,
     name: message.name ?? null,
     paused: message.paused === true,
     challenge: message.challenge ?? null,

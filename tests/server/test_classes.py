@@ -293,6 +293,22 @@ async def test_a_pushed_config_reaches_every_students_page(classroom, teacher, l
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "learning_rate"
 
 
+def test_a_session_that_cannot_take_a_pushed_config_is_named_with_the_words_of_its_refusal(teacher, lesson):
+    student = lesson.students[2]
+    regression = student.post("/api/v1/sessions", json={"dataset": "plane"})
+    assert regression.status_code == 201, regression.text
+    try:
+        pushed = teacher.post(f"/api/v1/classes/{lesson.code}/config", json={"loss": "cross_entropy"})
+        assert pushed.status_code == 200, pushed.text
+        key = view(teacher, lesson.code)["students"][2]["key"]
+        assert pushed.json()["applied"] == 3 and pushed.json()["refused"] == [{
+            "student": key, "code": "needs_classification", "field": "loss", "params": {"dataset": "plane"},
+            "detail": "loss: cross_entropy needs a classification data set; this one is regression, use mse",
+        }]
+    finally:
+        student.delete(f"/api/v1/sessions/{regression.json()['id']}")
+
+
 async def test_anonymising_hides_the_names_in_the_view_and_on_the_class_socket(classroom, teacher, lesson):
     shown = teacher.patch(f"/api/v1/classes/{lesson.code}", json={"anonymous": False})
     assert shown.status_code == 200 and [s["name"] for s in shown.json()["students"]] == list(NAMES)

@@ -8,7 +8,7 @@ import { setText } from "../dom.js";
 import { localNumber, parseLocalNumber } from "../format.js";
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
-import { explain } from "../refusals.js";
+import { describeProblem, explain } from "../refusals.js";
 import { DIRTY, setStatus, setView, state } from "./state.js";
 import { endStream, streamClass } from "./stream.js";
 import { challengeText, choiceLabel, datasetLabel, higherIsBetter, metricLabel, METRICS, shownName } from "./words.js";
@@ -101,7 +101,7 @@ async function push(event) {
     const refused = answer.refused ?? [];
     setStatus({
       key: refused.length ? "class.pushed_refused" : "class.pushed",
-      vars: { applied: answer.applied, refused: refused.length, names: () => refused.map((item) => nameOfKey(item.student)).join(", ") },
+      vars: { applied: answer.applied, refused: refused.length, names: () => refused.map((item) => `${nameOfKey(item.student)} (${describeProblem(item)})`).join(", ") },
     });
   });
 }
