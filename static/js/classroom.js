@@ -147,6 +147,7 @@ export function initClassroom() {
         byId("share-code").textContent = store.share.spoken;
         byId("viewer-count").textContent = t("classroom.viewers", { count: groupedInteger(store.viewers, store.lang) });
         renderShareReach();
+        byId("class-page-link").hidden = store.identity.role !== "teacher"; // /class is the teacher's alone
         if (panel.hidden && byId("share-button").getAttribute("aria-expanded") === "false" && !panel.dataset.shown) {
           panel.dataset.shown = "1"; // opens once, when the code arrives; the button toggles it after
           panel.hidden = false;

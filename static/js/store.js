@@ -519,7 +519,7 @@ export function setRuns(page) {
 /** Who this browser is to the server: it decides which runs it may rename, delete and publish. */
 export function setIdentity(identity) {
   store.identity = identity;
-  markDirty(DIRTY.runs);
+  markDirty(DIRTY.runs | DIRTY.classroom);
 }
 
 /** What the runs panel's status line says: a translation `{key, vars}` (error: shown as one). */

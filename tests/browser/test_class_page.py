@@ -50,7 +50,9 @@ def lesson(browse: Any) -> Iterator[dict[str, Any]]:
     class ends afterwards (one open class per server)."""
     teacher = browse(f"/teacher?key={TEACHER_KEY}", chart=True)
     wait_connected(teacher)
-    teacher.goto(teacher.url.split("#")[0].rstrip("/") + "/class")
+    teacher.get_by_test_id("share-button").click()  # the teacher finds the class page beside the share code
+    teacher.get_by_test_id("class-page-link").click()
+    teacher.wait_for_url("**/class")
     teacher.get_by_test_id("class-open").click()
     code_element = teacher.get_by_test_id("class-code")
     expect(code_element).not_to_be_empty()
@@ -235,6 +237,9 @@ def test_a_challenge_reaches_every_student_and_ending_the_class_tells_them(lesso
 
 def test_a_student_cannot_open_the_class_page_or_a_classmates_session(lesson, classroom_server):
     students = lesson["students"]
+    students[0].get_by_test_id("share-button").click()
+    expect(students[0].get_by_test_id("share-code")).not_to_be_empty()
+    expect(students[0].get_by_test_id("class-page-link")).to_be_hidden()  # the teacher's link alone
     other = session_id(students[1])
     answer = students[0].evaluate(
         "(id) => fetch(`/api/v1/sessions/${id}`).then((response) => response.status)", other
