@@ -11,7 +11,10 @@ import { logTicks, plotLocale } from "../render/plot_axes.js";
 import { DIRTY, markDirty, setScatterAxes, state } from "./state.js";
 import { higherIsBetter, metricLabel, metricValue, shownName } from "./words.js";
 
-const REDRAW_MS = 500;
+// Plotly redraws the whole chart (tens of ms on a busy laptop): once a second is live enough for
+// the class's experiment, and a redraw that would move no point by a pixel is skipped.
+const REDRAW_MS = 1000;
+let drawn = ""; // what the chart shows now: its points to three digits, its axes, words and size
 const CONFIG = { displayModeBar: false, responsive: false, displaylogo: false };
 
 /** The hyperparameters the x axis offers: how each is read from a config, and its axis type. */
@@ -56,9 +59,16 @@ function axis(title, log, values) {
   return layout;
 }
 
+/** Three significant digits: finer than a pixel of the chart. */
+const rounded = (values) => values.map((value) => Number(value.toPrecision(3)));
+
 function draw() {
   if (!window.Plotly) return;
   const { x, y, names } = points();
+  const shown = JSON.stringify([rounded(x), rounded(y), names, state.scatterX, state.scatterY, state.projector,
+                                document.documentElement.lang, chart.clientWidth]);
+  if (shown === drawn) return;
+  drawn = shown;
   const xLog = HYPERPARAMETERS[state.scatterX].log;
   const yLog = !higherIsBetter(state.scatterY) && y.length > 0 && y.every((value) => value > 0);
   const size = state.projector ? 16 : 11;
