@@ -9,6 +9,7 @@
 import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
+import { initDrawPoints } from "./draw_points.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
 import { initLayout } from "./layout.js";
 import { attachStore, registerRenderer } from "./loop.js";
@@ -109,6 +110,7 @@ async function main() {
   initNetwork();
   initFlow();
   initBoundary();
+  initDrawPoints();
   initMetrics();
   initSoftmax();
   initCharts();
