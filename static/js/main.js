@@ -12,6 +12,7 @@ import { initDatasetIo } from "./dataset_io.js";
 import { initDrawPoints } from "./draw_points.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
 import { initLayout } from "./layout.js";
+import { initLessonPanel } from "./lessons/panel.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
@@ -125,6 +126,7 @@ async function main() {
   initClassroom();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
+  await initLessonPanel(); // a lesson step's page only: its text, task and the step's network
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,
