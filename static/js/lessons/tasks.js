@@ -125,8 +125,13 @@ export const TASKS = {
   diverged: {
     met: (task, store) => store.diverged !== null,
   },
-  loss_line: {
-    met: (task, store) => store.lossLine?.status === "done",
+  overshoot: {
+    // the loss line (the U) measured at the current rate, whose step lands past the U's bottom
+    met: (task, store) => {
+      const line = store.lossLine;
+      if (line?.status !== "done" || line.result.current_rate !== store.config?.learning_rate) return false;
+      return line.result.current_rate > line.result.best_rate;
+    },
   },
   race_finished: {
     met: (task, store) => store.race?.status === "finished",
