@@ -24,6 +24,7 @@ const nextButton = document.getElementById("lesson-next");
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 const HIGHLIGHT = "lesson-highlight";
+const PERCENT_KINDS = new Set(["accuracy_at_least", "loss_rises_at_most", "loss_rises_at_least"]); // shares, shown as %
 
 // the walk: the lesson file, the step shown, whether its config still has to be sent
 const walk = { lesson: null, nextLesson: null, step: 1, configPending: false, shown: "" };
@@ -95,7 +96,7 @@ function onKeyDown(event) {
 function measureText(task) {
   const value = taskMeasure(task, store);
   if (value === null) return "";
-  const shown = task.kind === "accuracy_at_least" ? percent(value) : shortNumber(value, 2);
+  const shown = PERCENT_KINDS.has(task.kind) ? percent(value) : shortNumber(value, 2);
   return t(`lessons.measure.${task.kind}`, { value: shown });
 }
 
@@ -104,7 +105,8 @@ function taskVars(task) {
   const vars = {};
   for (const [name, value] of Object.entries(task)) {
     if (typeof value !== "number") continue;
-    vars[name] = name === "value" && task.kind === "accuracy_at_least" ? percent(value) : shortNumber(value);
+    const share = (name === "value" || name === "share") && PERCENT_KINDS.has(task.kind);
+    vars[name] = share ? percent(value) : shortNumber(value);
   }
   for (const [name, value] of Object.entries(task.requires ?? {})) if (typeof value === "number") vars[name] = shortNumber(value);
   return vars;
@@ -169,7 +171,7 @@ export async function initLessonPanel() {
   registerRenderer({
     name: "lesson-panel",
     mask: DIRTY.lang | DIRTY.config | DIRTY.connection | DIRTY.metrics | DIRTY.state | DIRTY.heatmaps
-      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices,
+      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks,
     render,
   });
   markDirty(DIRTY.lang);

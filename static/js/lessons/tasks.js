@@ -61,6 +61,19 @@ export function boundaryBend(heatmaps, network) {
   return largest;
 }
 
+/** The share of the last `RISE_WINDOW` points of the training-loss curve that lie above the point
+ * before them: near 0 for full-batch descent at a modest rate, large for noisy SGD. Null until the
+ * curve has `RISE_MIN_POINTS` points. */
+const RISE_WINDOW = 40;
+const RISE_MIN_POINTS = 15;
+export function lossRises(history) {
+  const losses = history.train.slice(-RISE_WINDOW).filter((value) => value !== null);
+  if (losses.length < RISE_MIN_POINTS) return null;
+  let rises = 0;
+  for (let i = 1; i < losses.length; i++) if (losses[i] > losses[i - 1]) rises++;
+  return rises / (losses.length - 1);
+}
+
 function hiddenNeurons(store) {
   return (store.config?.hidden_layers ?? []).reduce((sum, count) => sum + count, 0);
 }
@@ -75,6 +88,8 @@ export function requirementsMet(requires, store) {
   if (requires.hidden_layers_at_least !== undefined && config.hidden_layers.length < requires.hidden_layers_at_least) return false;
   if (requires.max_neurons !== undefined && hiddenNeurons(store) > requires.max_neurons) return false;
   if (requires.steps_at_least !== undefined && store.step < requires.steps_at_least) return false;
+  if (requires.batch_size_at_least !== undefined && config.batch_size < requires.batch_size_at_least) return false;
+  if (requires.batch_size_at_most !== undefined && config.batch_size > requires.batch_size_at_most) return false;
   return true;
 }
 
@@ -131,6 +146,29 @@ export const TASKS = {
       const line = store.lossLine;
       if (line?.status !== "done" || line.result.current_rate !== store.config?.learning_rate) return false;
       return line.result.current_rate > line.result.best_rate;
+    },
+  },
+  loss_rises_at_most: {
+    met: (task, store) => {
+      const share = lossRises(store.history);
+      return share !== null && share <= task.share;
+    },
+    measure: (store) => lossRises(store.history),
+  },
+  loss_rises_at_least: {
+    met: (task, store) => (lossRises(store.history) ?? 0) >= task.share,
+    measure: (store) => lossRises(store.history),
+  },
+  gradient_checked: {
+    // a gradient check of the network as it is now (its parameter count), of at least `parameters`
+    met: (task, store) => {
+      const check = store.gradientCheck;
+      if (check?.status !== "done" || check.result.parameters !== store.network?.parameters) return false;
+      return check.result.parameters >= (task.parameters ?? 0);
+    },
+    measure: (store) => {
+      const result = store.gradientCheck?.status === "done" ? store.gradientCheck.result : null;
+      return result ? result.numerical_seconds / Math.max(result.backprop_seconds, 1e-9) : null;
     },
   },
   race_finished: {
