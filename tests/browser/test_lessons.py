@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browser_helpers import screenshot
+from browser_helpers import drawn, screenshot
 from playwright.sync_api import expect
 
 LESSONS = Path(__file__).resolve().parents[2] / "static" / "lessons"
@@ -168,7 +168,44 @@ def do_batches(page: Any, step: int) -> None:
     train_until_done(page)
 
 
+def walk_phases_until_done(page: Any) -> None:
+    """Presses Phase (→) until the step's task is met, each press after the last phase arrived."""
+    for _ in range(12):  # a whole step of this network is 2·3 + 2 = 8 phases
+        if page.get_by_test_id("lesson-task-done").count():
+            return
+        before = page.evaluate("() => window.__backpropLab.store.teaching.phases.length")
+        page.get_by_test_id("phase-step-button").click()
+        page.wait_for_function(
+            "(n) => window.__backpropLab.store.teaching.phases.length !== n", arg=before)
+        drawn(page)  # the panel has checked the new phase: one press too many would skip a step's task
+    page.get_by_test_id("lesson-task-done").wait_for()
+
+
+def do_forward_pass(page: Any, step: int) -> None:
+    if step == 1:
+        page.locator("#sample-index").fill("3")
+        page.locator("#sample-index").press("Enter")
+    walk_phases_until_done(page)
+    expect(page.locator("#narration")).not_to_be_empty()
+
+
+def do_loss(page: Any, step: int) -> None:
+    if step == 2:
+        expect(page.locator("#softmax-view")).to_be_visible()  # five probabilities for the chosen sample
+    if step == 3:
+        page.locator("#loss").select_option("mse")
+        page.wait_for_function("() => window.__backpropLab.store.config.loss === 'mse'")
+    train_until_done(page)
+
+
+def do_backward_pass(page: Any, step: int) -> None:
+    walk_phases_until_done(page)
+
+
 DO: dict[str, Callable[[Any, int], None]] = {
+    "forward_pass": do_forward_pass,
+    "loss": do_loss,
+    "backward_pass": do_backward_pass,
     "neurons": do_neurons,
     "activations": do_activations,
     "why_backprop": do_why_backprop,

@@ -171,7 +171,7 @@ export async function initLessonPanel() {
   registerRenderer({
     name: "lesson-panel",
     mask: DIRTY.lang | DIRTY.config | DIRTY.connection | DIRTY.metrics | DIRTY.state | DIRTY.heatmaps
-      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks,
+      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks | DIRTY.teaching,
     render,
   });
   markDirty(DIRTY.lang);

@@ -84,6 +84,7 @@ export function requirementsMet(requires, store) {
   const config = store.config;
   if (!config) return false;
   if (requires.activation !== undefined && config.activation !== requires.activation) return false;
+  if (requires.loss !== undefined && config.loss !== requires.loss) return false;
   if (requires.activation_not !== undefined && config.activation === requires.activation_not) return false;
   if (requires.hidden_layers_at_least !== undefined && config.hidden_layers.length < requires.hidden_layers_at_least) return false;
   if (requires.max_neurons !== undefined && hiddenNeurons(store) > requires.max_neurons) return false;
@@ -169,6 +170,15 @@ export const TASKS = {
     measure: (store) => {
       const result = store.gradientCheck?.status === "done" ? store.gradientCheck.result : null;
       return result ? result.numerical_seconds / Math.max(result.backprop_seconds, 1e-9) : null;
+    },
+  },
+  phase_reached: {
+    // the phase walk (teaching mode) showed `phase` (forward, loss, backward, update) at `layer`
+    // ("first", "output", or none), for the chosen sample
+    met: (task, store) => {
+      const depth = store.network ? store.network.layer_sizes.length - 1 : 0;
+      const layer = { first: 0, output: depth - 1 }[task.layer] ?? null;
+      return store.teaching.phases.some((phase) => phase.kind === task.phase && (layer === null || phase.layer === layer));
     },
   },
   race_finished: {
