@@ -33,9 +33,10 @@ function currentStep() {
   return walk.lesson.steps[walk.step - 1];
 }
 
-/** The step's config: the lesson's own, then the step's changes. */
+/** The step's config: the server's defaults, the lesson's own, then the step's changes. Every
+ * field is set, so nothing a student changed in an earlier step or lesson carries over. */
 function stepConfig() {
-  return { ...(walk.lesson.config ?? {}), ...(currentStep().config ?? {}) };
+  return { ...(store.options?.defaults ?? {}), ...(walk.lesson.config ?? {}), ...(currentStep().config ?? {}) };
 }
 
 /** Sends what differs from the session's config, once the socket is open. */

@@ -85,6 +85,8 @@ export function requirementsMet(requires, store) {
   if (!config) return false;
   if (requires.activation !== undefined && config.activation !== requires.activation) return false;
   if (requires.loss !== undefined && config.loss !== requires.loss) return false;
+  if (requires.init !== undefined && config.init !== requires.init) return false;
+  if (requires.regularization_not !== undefined && config.regularization === requires.regularization_not) return false;
   if (requires.activation_not !== undefined && config.activation === requires.activation_not) return false;
   if (requires.hidden_layers_at_least !== undefined && config.hidden_layers.length < requires.hidden_layers_at_least) return false;
   if (requires.max_neurons !== undefined && hiddenNeurons(store) > requires.max_neurons) return false;
@@ -104,6 +106,13 @@ function bendOf(store) {
 function metric(store, name) {
   const value = store.metrics?.[name];
   return typeof value === "number" ? value : null;
+}
+
+/** Test loss minus training loss: how much worse the network does on samples it never trained on. */
+function generalisationGap(store) {
+  const train = metric(store, "train_loss");
+  const test = metric(store, "test_loss");
+  return train === null || test === null ? null : test - train;
 }
 
 export const TASKS = {
@@ -137,6 +146,14 @@ export const TASKS = {
   boundary_curved: {
     met: (task, store) => (bendOf(store) ?? 0) >= task.min_cells,
     measure: (store) => bendOf(store),
+  },
+  generalisation_gap_above: {
+    met: (task, store) => (generalisationGap(store) ?? -Infinity) >= task.value,
+    measure: (store) => generalisationGap(store),
+  },
+  generalisation_gap_below: {
+    met: (task, store) => (generalisationGap(store) ?? Infinity) <= task.value,
+    measure: (store) => generalisationGap(store),
   },
   diverged: {
     met: (task, store) => store.diverged !== null,
