@@ -1,5 +1,7 @@
 """The page: `GET /` renders templates/index.html; `/watch/{code}` the same page as a shared
-session's viewer, `/watch` the form where a student types a code; `/teacher?key=…` the teacher
+session's viewer, `/watch` the form where a student types a code; `/lessons` the list of guided
+lessons and `/lessons/{lesson}/{step}` the page with that lesson step's panel (docs/lessons.md);
+`/teacher?key=…` the teacher
 link of classroom mode; `/static/…` serves static/ (mounted by
 `backprop_lab.server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
 the page works offline and no third-party source is committed (docs/architecture.md,
@@ -27,6 +29,7 @@ from backprop_lab.server.deps import IdentityDep, Services, SettingsDep
 from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.runtime.preparation import Preparation, Stage
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.web.lessons import lesson, lessons
 from backprop_lab.server.wire.problems import NotFound
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 
@@ -128,6 +131,34 @@ async def class_page(request: Request, settings: SettingsDep, identity: Identity
     if not identity.is_teacher:
         return _page(request, settings, "class_forbidden.html", {}, status_code=403)
     return _page(request, settings, "class.html", {})
+
+
+@router.get("/lessons", response_class=HTMLResponse)
+async def lesson_list(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The guided lessons, in the source article's order (js/lessons/list.js adds each one's progress)."""
+    return _page(request, settings, "lessons.html", {"lessons": lessons(static_dir(settings))})
+
+
+@router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
+async def lesson_start(request: Request, settings: SettingsDep, lesson_id: str) -> Response:
+    if lesson(static_dir(settings), lesson_id) is None:
+        return _unknown_lesson(request, settings)
+    return RedirectResponse(f"/lessons/{lesson_id}/1", status_code=303)
+
+
+@router.get("/lessons/{lesson_id}/{step}", response_class=HTMLResponse)
+async def lesson_step(request: Request, settings: SettingsDep, lesson_id: str, step: str) -> HTMLResponse:
+    """The lab with a lesson step's panel: js/lessons/panel.js sets the step's network up on the
+    student's own session. An unknown lesson or step gets the list again (404)."""
+    entry = lesson(static_dir(settings), lesson_id)
+    if entry is None or not step.isdigit() or not 1 <= int(step) <= entry.steps:
+        return _unknown_lesson(request, settings)
+    return _page(request, settings, "index.html", {"viewer": False, "lesson": entry, "lesson_step": int(step)})
+
+
+def _unknown_lesson(request: Request, settings: Settings) -> HTMLResponse:
+    context = {"lessons": lessons(static_dir(settings)), "unknown": True}
+    return _page(request, settings, "lessons.html", context, status_code=404)
 
 
 def _page(

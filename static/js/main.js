@@ -10,8 +10,10 @@ import { initClassNote } from "./class_note.js";
 import { initClassroom } from "./classroom.js";
 import { initControls } from "./controls.js";
 import { initDatasetIo } from "./dataset_io.js";
+import { initDrawPoints } from "./draw_points.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
 import { initLayout } from "./layout.js";
+import { initLessonPanel } from "./lessons/panel.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
@@ -110,6 +112,7 @@ async function main() {
   initNetwork();
   initFlow();
   initBoundary();
+  initDrawPoints();
   initMetrics();
   initSoftmax();
   initCharts();
@@ -125,6 +128,7 @@ async function main() {
   initClassNote();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
+  await initLessonPanel(); // a lesson step's page only: its text, task and the step's network
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,

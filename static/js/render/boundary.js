@@ -33,7 +33,8 @@ let drawnExtent = "";
 let width = 0;
 let height = 0;
 
-function plotBox() {
+/** The plot's box inside the output view, in CSS pixels (js/draw_points.js maps clicks with it). */
+export function plotBox() {
   return {
     x: MARGIN.left,
     y: MARGIN.top,
@@ -42,7 +43,8 @@ function plotBox() {
   };
 }
 
-function extent() {
+/** The data limits the plane shows: [x1Min, x1Max, x2Min, x2Max]. */
+export function extent() {
   return store.heatmaps?.extent ?? store.dataset?.extent ?? [-6, 6, -6, 6];
 }
 

@@ -1,0 +1,39 @@
+"""The guided lessons as the pages need them: which lessons there are, in order, and how many
+steps each has, read from the lesson files themselves (static/lessons/catalogue.json and one
+`{lesson}.json` per lesson, docs/lessons.md), so adding a lesson is adding data and a deep link
+`/lessons/{lesson}/{step}` is checked against the same files the page walks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LessonEntry:
+    id: str  # the file's name and the address's `{lesson}`
+    number: int  # its place in the source article's order (1 … 9), shown beside the title
+    steps: int
+
+
+@cache
+def _catalogue(folder: Path, stamp: float) -> tuple[LessonEntry, ...]:
+    """The lessons in `folder` (static/lessons), read once per change of catalogue.json."""
+    del stamp  # only part of the cache key: an edited catalogue is read again
+    order = json.loads((folder / "catalogue.json").read_text(encoding="utf-8"))["lessons"]
+    entries = []
+    for lesson_id in order:
+        lesson = json.loads((folder / f"{lesson_id}.json").read_text(encoding="utf-8"))
+        entries.append(LessonEntry(lesson_id, int(lesson["number"]), len(lesson["steps"])))
+    return tuple(entries)
+
+
+def lessons(static: Path) -> tuple[LessonEntry, ...]:
+    folder = static / "lessons"
+    return _catalogue(folder, (folder / "catalogue.json").stat().st_mtime)
+
+
+def lesson(static: Path, lesson_id: str) -> LessonEntry | None:
+    return next((entry for entry in lessons(static) if entry.id == lesson_id), None)

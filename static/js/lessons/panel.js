@@ -1,0 +1,179 @@
+// The lesson panel of /lessons/{lesson}/{step} (docs/lessons.md): the step's text, the network
+// and data set up for it (its config, sent through the ordinary config path to the student's own
+// session), the view it talks about highlighted, its task checked live from the store ("done ✓"
+// once met), next/back (buttons, N and B, the browser's own back and forward), the progress, and
+// the place remembered in localStorage so a reload carries on.
+
+import { el, setText } from "../dom.js";
+import { percent, shortNumber } from "../format.js";
+import { t } from "../i18n.js";
+import { registerRenderer } from "../loop.js";
+import { changeConfig } from "../settings.js";
+import { DIRTY, markDirty, store } from "../store.js";
+import { lessonKey, loadCatalogue, loadLesson } from "./catalogue.js";
+import { doneCount, progress, rememberAt, rememberDone, stepKey } from "./progress.js";
+import { taskMeasure, taskMet } from "./tasks.js";
+
+const panel = document.getElementById("lesson-panel");
+const progressLine = document.getElementById("lesson-progress");
+const stepTitle = document.getElementById("lesson-step-title");
+const text = document.getElementById("lesson-text");
+const taskLine = document.getElementById("lesson-task");
+const backButton = document.getElementById("lesson-back");
+const nextButton = document.getElementById("lesson-next");
+
+const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
+const HIGHLIGHT = "lesson-highlight";
+const PERCENT_KINDS = new Set(["accuracy_at_least", "loss_rises_at_most", "loss_rises_at_least"]); // shares, shown as %
+
+// the walk: the lesson file, the step shown, whether its config still has to be sent
+const walk = { lesson: null, nextLesson: null, step: 1, configPending: false, shown: "" };
+
+function currentStep() {
+  return walk.lesson.steps[walk.step - 1];
+}
+
+/** The step's config: the server's defaults, the lesson's own, then the step's changes. Every
+ * field is set, so nothing a student changed in an earlier step or lesson carries over. */
+function stepConfig() {
+  return { ...(store.options?.defaults ?? {}), ...(walk.lesson.config ?? {}), ...(currentStep().config ?? {}) };
+}
+
+/** Sends what differs from the session's config, once the socket is open. */
+function applyConfigWhenOpen() {
+  if (!walk.configPending || store.connection !== "open" || !store.config) return;
+  walk.configPending = false;
+  const changes = {};
+  for (const [key, value] of Object.entries(stepConfig())) {
+    if (JSON.stringify(store.config[key]) !== JSON.stringify(value)) changes[key] = value;
+  }
+  if (Object.keys(changes).length) changeConfig(changes);
+}
+
+function highlight() {
+  for (const element of document.querySelectorAll(`.${HIGHLIGHT}`)) element.classList.remove(HIGHLIGHT);
+  const target = document.getElementById(currentStep().highlight);
+  panel.dataset.highlight = currentStep().highlight;
+  if (!target) return;
+  target.classList.add(HIGHLIGHT);
+  const toggle = target.querySelector("[aria-expanded='false'].disclosure"); // a folded panel opens
+  if (toggle) toggle.click();
+}
+
+/** Shows step `step`; `apply` sends its config (entering it), else the session keeps its own (a reload). */
+function enterStep(step, apply) {
+  walk.step = step;
+  walk.configPending = apply;
+  walk.shown = "";
+  rememberAt(walk.lesson.id, step);
+  highlight();
+  markDirty(DIRTY.config | DIRTY.lang);
+}
+
+function go(step) {
+  const steps = walk.lesson.steps.length;
+  if (step < 1) return;
+  if (step > steps) {
+    window.location.assign(walk.nextLesson ? `/lessons/${walk.nextLesson}/1` : "/lessons");
+    return;
+  }
+  history.pushState({ lessonStep: step }, "", `/lessons/${walk.lesson.id}/${step}${window.location.hash}`);
+  enterStep(step, true);
+  const target = document.getElementById(currentStep().highlight);
+  target?.scrollIntoView({ block: "nearest" });
+  panel.scrollIntoView({ block: "nearest" });
+}
+
+function onKeyDown(event) {
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (TYPING.has(event.target?.tagName) || event.target?.isContentEditable) return;
+  const key = event.key.toLowerCase();
+  if (key === "n") go(walk.step + 1);
+  else if (key === "b") go(walk.step - 1);
+  else return;
+  event.preventDefault();
+}
+
+function measureText(task) {
+  const value = taskMeasure(task, store);
+  if (value === null) return "";
+  const shown = PERCENT_KINDS.has(task.kind) ? percent(value) : shortNumber(value, 2);
+  return t(`lessons.measure.${task.kind}`, { value: shown });
+}
+
+/** The task's thresholds as the sentence shows them, in the page's language. */
+function taskVars(task) {
+  const vars = {};
+  for (const [name, value] of Object.entries(task)) {
+    if (typeof value !== "number") continue;
+    const share = (name === "value" || name === "share") && PERCENT_KINDS.has(task.kind);
+    vars[name] = share ? percent(value) : shortNumber(value);
+  }
+  for (const [name, value] of Object.entries(task.requires ?? {})) if (typeof value === "number") vars[name] = shortNumber(value);
+  return vars;
+}
+
+function render() {
+  if (!walk.lesson) return;
+  applyConfigWhenOpen();
+  const { id } = walk.lesson;
+  const steps = walk.lesson.steps.length;
+  const task = currentStep().task;
+  if (taskMet(task, store)) rememberDone(id, walk.step);
+  const done = Boolean(progress().done[stepKey(id, walk.step)]);
+
+  progressLine.dataset.step = String(walk.step);
+  progressLine.dataset.steps = String(steps);
+  setText(progressLine, t("lessons.progress", { step: walk.step, steps, done: doneCount(id, steps) }));
+  const titleKey = lessonKey(id, "title", walk.step);
+  setText(stepTitle, t(titleKey));
+  document.title = `${t(lessonKey(id, "title"))} — Backprop Lab`;
+
+  const shown = `${store.lang}:${walk.step}`;
+  if (walk.shown !== shown) { // the text is rebuilt only for a new step or language
+    walk.shown = shown;
+    text.replaceChildren(...t(lessonKey(id, "text", walk.step)).split("\n\n").map((paragraph) => el("p", "", paragraph)));
+  }
+  const parts = [el("span", "task-label", t("lessons.task")), el("span", "task-text", t(lessonKey(id, "task", walk.step), taskVars(task)))];
+  const measure = measureText(task);
+  if (measure) parts.push(el("span", "task-measure", measure));
+  if (done) {
+    const badge = el("strong", "task-done", t("lessons.done"));
+    badge.dataset.testid = "lesson-task-done";
+    parts.push(badge);
+  }
+  const key = parts.map((part) => part.textContent).join("|");
+  if (taskLine.dataset.shown !== key) {
+    taskLine.dataset.shown = key;
+    taskLine.replaceChildren(...parts);
+  }
+  taskLine.dataset.done = String(done);
+  backButton.disabled = walk.step === 1;
+  setText(nextButton, walk.step < steps ? t("lessons.next") : walk.nextLesson ? t("lessons.next_lesson") : t("lessons.all"));
+}
+
+export async function initLessonPanel() {
+  if (!panel) return;
+  const id = document.body.dataset.lesson;
+  const step = Number(document.body.dataset.lessonStep);
+  const [lesson, catalogue] = await Promise.all([loadLesson(id), loadCatalogue()]);
+  walk.lesson = lesson;
+  walk.nextLesson = catalogue.lessons[catalogue.lessons.indexOf(id) + 1] ?? null;
+  // a reload of the step open last keeps the student's own network (its config is in the address)
+  const reload = progress().at === stepKey(id, step) && window.location.hash.length > 1;
+  enterStep(step, !reload);
+  backButton.addEventListener("click", () => go(walk.step - 1));
+  nextButton.addEventListener("click", () => go(walk.step + 1));
+  document.addEventListener("keydown", onKeyDown);
+  window.addEventListener("popstate", () => {
+    const match = window.location.pathname.match(/^\/lessons\/[^/]+\/(\d+)$/);
+    if (match) enterStep(Number(match[1]), true);
+  });
+  registerRenderer({
+    name: "lesson-panel",
+    mask: DIRTY.lang | DIRTY.config | DIRTY.connection | DIRTY.metrics | DIRTY.state | DIRTY.heatmaps
+      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks | DIRTY.teaching,
+    render,
+  });
+  markDirty(DIRTY.lang);
+}
