@@ -668,7 +668,7 @@ class Session:
         now = time.perf_counter()
         if pacer.frame_due(now) and self.trainer.step_count != frames.last_frame_step:
             self._emit_frame(refresh=refresh or frames.refresh_due(now))
-            pacer.frame_sent(now)
+            pacer.frame_sent(now, full_speed=speed == 0)
             if pacer.heatmap_due(now) and self.trainer.step_count != frames.last_heatmap_step:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())

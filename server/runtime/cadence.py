@@ -59,6 +59,15 @@ BYTES_BURST_SECONDS = 0.05  # frames that come bunched (a busy machine) keep the
 # turn at ~45 frames a second, 50 sessions 1.4 ms at 25.
 FULL_SPEED_SLICE = 0.002
 FULL_SPEED_FRAME_RATE = 25.0
+# When the machine gives the training threads less than their cores (a browser or other work on
+# the same machine), a round of full-speed turns takes longer than the frame interval it was sized
+# for, and every client's frames come late: the slices then shrink by the ratio measured (never
+# below SLICE_SCALE_FLOOR of their size, never faster than LATE_STEP an adjustment), and grow back
+# by SLICE_RECOVER an adjustment while the frames come on time.
+SLICE_SCALE_FLOOR = 0.25
+LATE_STEP = 0.7
+SLICE_RECOVER = 1.03
+ON_TIME = 1.05  # a mean gap between a session's frames within this multiple of its interval is on time
 # The signs of a really busy server (see the module docstring), and how `capacity` follows them.
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
 GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
@@ -98,6 +107,8 @@ class Cadence:
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
         self._python_work = 0.0  # CPU seconds of the play turns' Python since then
+        self.slice_scale = 1.0  # of every slice: below 1 while full-speed frames come late (`adjust`)
+        self._full_speed_gaps: list[float] = []  # seconds between a full-speed session's frames since then
 
     # --- shared counters ---------------------------------------------------------------------
     def playing(self, change: int, full_speed: bool = False) -> None:
@@ -118,12 +129,19 @@ class Cadence:
         with self._lock:
             self._python_work += cpu_seconds
 
+    def note_full_speed_frame(self, gap: float) -> None:
+        """A full-speed session sent a frame `gap` seconds after its last one."""
+        with self._lock:
+            self._full_speed_gaps.append(gap)
+
     def adjust(self, seconds: float, loop_seconds: float) -> None:
         """The event loop's report on the last `seconds`: its own CPU time, `loop_seconds`. Sets
-        `capacity` (see the module docstring)."""
+        `capacity` and `slice_scale` (see the module docstring and `FULL_SPEED_SLICE`)."""
         with self._lock:
             python_work, self._python_work = self._python_work, 0.0
+            gaps, self._full_speed_gaps = self._full_speed_gaps, []
             players = self.players
+        self._rescale_slices(gaps)
         if players == 0 or seconds <= 0:
             self.capacity = float("inf")
             return
@@ -135,6 +153,18 @@ class Cadence:
             self.capacity *= RECOVER
             if self.capacity > players / self.frame_period:
                 self.capacity = float("inf")  # every player at the full frame rate: no cap
+
+    def _rescale_slices(self, gaps: list[float]) -> None:
+        if not gaps:
+            if self.full_speed_players == 0:
+                self.slice_scale = 1.0
+            return
+        wanted = self.frame_interval()
+        late = sum(gaps) / len(gaps) / wanted
+        if late > ON_TIME:
+            self.slice_scale = max(SLICE_SCALE_FLOOR, self.slice_scale * max(LATE_STEP, 1 / late))
+        else:
+            self.slice_scale = min(1.0, self.slice_scale * SLICE_RECOVER)
 
     def note_refresh_cost(self, seconds: float) -> None:
         with self._lock:
@@ -165,7 +195,7 @@ class Cadence:
         of training stopping.
         """
         share = self.frame_interval() / self.players_per_worker() - self.frame_cost
-        return min(self.max_slice, max(self.min_slice, share))
+        return min(self.max_slice, max(self.min_slice, share * self.slice_scale))
 
     def frame_interval(self) -> float:
         """Seconds between a playing session's frames: 1/60 s, stretched alike for every session
@@ -207,12 +237,14 @@ class Pacer:
         self.next_heatmap_at = 0.0
         self._owed = 0.0  # steps owed under a speed limit
         self._owed_at = 0.0
+        self._last_frame_sent: float | None = None  # since playing started
 
     def start(self, now: float) -> None:
         """Playing starts (or the speed changed): a frame is due at once, nothing is owed."""
         self.next_frame_at = now
         self.next_heatmap_at = now
         self._owed, self._owed_at = 0.0, now
+        self._last_frame_sent = None
 
     def plan(self, now: float, speed: float, frame_cost: float) -> Plan:
         """What to train this turn. `frame_cost` is what the coming frame will take to build."""
@@ -240,8 +272,12 @@ class Pacer:
     def frame_due(self, now: float) -> bool:
         return now >= self.next_frame_at - FRAME_EARLY
 
-    def frame_sent(self, now: float) -> None:
-        """Keep the cadence (60 a second on average); after a long stall, start afresh."""
+    def frame_sent(self, now: float, full_speed: bool = False) -> None:
+        """Keep the cadence (60 a second on average); after a long stall, start afresh. A
+        full-speed session's gap since its last frame is told to the cadence."""
+        if full_speed and self._last_frame_sent is not None:
+            self._cadence.note_full_speed_frame(now - self._last_frame_sent)
+        self._last_frame_sent = now
         period = self._cadence.frame_interval()
         self.next_frame_at += period
         if self.next_frame_at < now:

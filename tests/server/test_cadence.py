@@ -7,7 +7,14 @@ import threading
 
 import pytest
 
-from backprop_lab.server.runtime.cadence import FULL_SPEED_FRAME_RATE, FULL_SPEED_SLICE, ByteBudget, Cadence, Pacer
+from backprop_lab.server.runtime.cadence import (
+    FULL_SPEED_FRAME_RATE,
+    FULL_SPEED_SLICE,
+    SLICE_SCALE_FLOOR,
+    ByteBudget,
+    Cadence,
+    Pacer,
+)
 
 
 def test_slices_shrink_and_frames_space_out_as_more_sessions_play():
@@ -45,6 +52,46 @@ def report(cadence: Cadence, loop_share: float = 0.1, python_work: float = 0.0) 
     Python on the training threads `python_work` CPU seconds a second."""
     cadence.note_python_work(python_work * 0.25)
     cadence.adjust(0.25, loop_share * 0.25)
+
+
+def test_full_speed_slices_shrink_while_frames_come_late_and_grow_back_when_they_are_on_time():
+    """A browser or other work on the same machine leaves the training threads less than their
+    cores: a round of 50 full-speed turns then takes longer than the 1/25 s its slices were sized
+    for, and the slices shrink until the frames keep their interval again."""
+    cadence = Cadence(workers=2)
+    cadence.playing(+50, full_speed=True)
+    sized = cadence.slice_seconds()
+    wanted = cadence.frame_interval()
+    pacer = Pacer(cadence, max_steps=10**9)
+    pacer.start(0.0)
+    for n in range(1, 51):  # a session's frames 1.4 times its interval apart
+        pacer.frame_sent(n * 1.4 * wanted, full_speed=True)
+    report(cadence)
+    assert cadence.slice_seconds() == pytest.approx(sized / 1.4)
+    for _ in range(20):  # late for long: never below the floor
+        cadence.note_full_speed_frame(10 * wanted)
+        report(cadence)
+    assert cadence.slice_seconds() == pytest.approx(SLICE_SCALE_FLOOR * sized)
+    for _ in range(100):  # on time again: back to the size the frames allow
+        cadence.note_full_speed_frame(wanted)
+        report(cadence)
+    assert cadence.slice_seconds() == pytest.approx(sized)
+    cadence.note_full_speed_frame(10 * wanted)
+    report(cadence)
+    cadence.playing(-50, full_speed=True)
+    report(cadence)  # nobody at full speed: slices as sized
+    assert cadence.slice_scale == 1.0
+
+
+def test_a_paced_session_tells_the_cadence_nothing_of_its_frames():
+    cadence = Cadence()
+    pacer = Pacer(cadence, max_steps=10**9)
+    pacer.start(0.0)
+    for n in range(1, 10):
+        pacer.frame_sent(n * 1.0)  # one a second: slow, but it asked for that pace
+    cadence.playing(+1)
+    report(cadence)
+    assert cadence.slice_scale == 1.0
 
 
 @pytest.mark.parametrize("sign", ["loop", "gil"])
