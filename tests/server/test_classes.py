@@ -179,7 +179,7 @@ def test_joining_again_keeps_the_students_place_and_takes_the_new_name(lesson):
     JoinStatusOut.model_validate(status.json())
     assert status.json() | {"paused": False} == {"code": lesson.code, "spoken": status.json()["spoken"],
                                                  "name": "Budi S.", "number": 2, "paused": False,
-                                                 "challenge": None}
+                                                 "challenge": None, "lesson": None}
     assert second.post("/api/v1/join", json={"code": lesson.code, "name": NAMES[1]}).status_code == 200
 
 
