@@ -1,5 +1,6 @@
 """The teacher's export of the class: one CSV row per student, their name and their shown
-session's config, metrics and badge (docs/api.md, "Classes").
+session's config, metrics and badge, and whether they met the class's lesson step's task
+(docs/api.md, "Classes").
 
 The names are the only text a student typed, and a spreadsheet runs a cell that starts with
 `=`, `+`, `-` or `@` as a formula: such a cell is written with a leading apostrophe, which
@@ -17,7 +18,7 @@ from backprop_lab.server.classes.registry import SchoolClass
 JSON = dict[str, Any]
 COLUMNS = ("name", "step", "dataset", "hidden_layers", "activation", "learning_rate", "batch_size", "optimizer",
            "regularization", "regularization_rate", "train_loss", "test_loss", "test_accuracy", "badge",
-           "reached_challenge")
+           "reached_challenge", "task_done")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,6 +51,7 @@ def class_csv(school_class: SchoolClass, view: JSON) -> str:
             "hidden_layers": None if hidden is None else " ".join(str(size) for size in hidden),
             **{name: metrics.get(name) for name in ("train_loss", "test_loss", "test_accuracy")},
             "badge": session.get("badge", "idle"), "reached_challenge": session.get("reached_challenge", False),
+            "task_done": student["task_done"],
         }
         writer.writerow([cell(row[name]) for name in COLUMNS])
     return out.getvalue()

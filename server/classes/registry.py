@@ -60,11 +60,23 @@ class Challenge:
         return value >= self.target if self.metric == "test_accuracy" else value <= self.target
 
 
+@dataclass(frozen=True)
+class LessonStep:
+    """A step of a guided lesson, checked against the lesson files (`classes.lesson_steps`)."""
+
+    lesson: str
+    step: int
+
+    def view(self) -> JSON:
+        return {"id": self.lesson, "step": self.step}
+
+
 @dataclass
 class Member:
     key: str  # "st_3": what the teacher's view calls this student
     number: int  # 1, 2, 3… in joining order
     name: str
+    done: set[LessonStep] = field(default_factory=set)  # the lesson steps whose task they reported met
 
 
 @dataclass
@@ -75,6 +87,7 @@ class SchoolClass:
     paused: bool = False
     anonymous: bool = True  # names hidden until the teacher shows them (the view goes on a projector)
     challenge: Challenge | None = None
+    lesson: LessonStep | None = None  # where the teacher moved the class; students' pages follow
     members: dict[str, Member] = field(default_factory=dict)  # identity id → member
     ended: bool = False
 
@@ -84,6 +97,10 @@ class SchoolClass:
 
     def member(self, identity_id: str) -> Member | None:
         return self.members.get(identity_id)
+
+    def task_done(self, member: Member) -> bool:
+        """Whether `member` reported the task of the class's lesson step met."""
+        return self.lesson is not None and self.lesson in member.done
 
     def shown_name(self, member: Member) -> str | None:
         """The name the teacher's view shows: None while anonymous (the page says "Student 3")."""
@@ -104,7 +121,7 @@ Listener = Callable[[SchoolClass, list[str]], None]
 
 class ClassRegistry:
     """The open class (at most one), and who is in it. `on_change(class, identity ids)` is told
-    whenever what a student's page shows of the class changes (pause, challenge, join, end), with
+    whenever what a student's page shows of the class changes (pause, challenge, lesson step, join, end), with
     the students concerned."""
 
     def __init__(self, max_members: int) -> None:
@@ -173,6 +190,23 @@ class ClassRegistry:
     def set_challenge(self, school_class: SchoolClass, challenge: Challenge | None) -> None:
         school_class.challenge = challenge
         self._changed(school_class, list(school_class.members))
+
+    def set_lesson(self, school_class: SchoolClass, step: LessonStep | None) -> None:
+        """Move the class to a lesson step (None: the students go where they like)."""
+        school_class.lesson = step
+        self._changed(school_class, list(school_class.members))
+
+    def report(self, identity_id: str, step: LessonStep, done: bool) -> None:
+        """A student says they met `step`'s task (or, `done` false, that it no longer counts):
+        404 `not_in_class` for anyone in no open class."""
+        school_class = self.class_of(identity_id)
+        member = school_class.member(identity_id) if school_class is not None else None
+        if member is None:
+            raise NotFound("you are in no open class: join one with its code", "not_in_class")
+        if done:
+            member.done.add(step)
+        else:
+            member.done.discard(step)
 
     def _changed(self, school_class: SchoolClass, identity_ids: list[str]) -> None:
         if self.on_change is not None and identity_ids:

@@ -22,6 +22,7 @@ def student_message(school_class: SchoolClass, identity_id: str) -> JSON:
             "name": member.name if member is not None else None,
             "paused": school_class.paused,
             "challenge": school_class.challenge.view() if school_class.challenge is not None else None,
+            "lesson": school_class.lesson.view() if school_class.lesson is not None else None,
             "ended": school_class.ended}
 
 

@@ -95,6 +95,7 @@ class ClassViewer:
             "type": "class", "code": school_class.code, "spoken": school_class.spoken, "join_url": join_url,
             "paused": school_class.paused, "anonymous": school_class.anonymous,
             "challenge": school_class.challenge.view() if school_class.challenge is not None else None,
+            "lesson": school_class.lesson.view() if school_class.lesson is not None else None,
             "students": sorted(students, key=lambda student: student["number"]),
         }
 
@@ -104,6 +105,7 @@ class ClassViewer:
             "key": member.key, "number": member.number, "name": school_class.shown_name(member),
             "online": any(session.hub.control_count for session in sessions),
             "session": None if shown is None else self._session(school_class, shown, now),
+            "task_done": school_class.task_done(member),
         }
 
     def _session(self, school_class: SchoolClass, session: Session, now: float) -> JSON:

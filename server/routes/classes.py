@@ -16,9 +16,11 @@ from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconn
 
 from backprop_lab.server.classes import control as class_control
 from backprop_lab.server.classes.export import class_csv
+from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classes.registry import Challenge, SchoolClass, teacher_only
 from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
+from backprop_lab.server.routes.pages import static_dir
 from backprop_lab.server.routes.runs import CsvResponse
 from backprop_lab.server.routes.websockets import deny
 from backprop_lab.server.runtime.fanout import ClientChannel, Role
@@ -29,6 +31,7 @@ from backprop_lab.server.wire.class_models import (
     JoinIn,
     JoinOut,
     JoinStatusOut,
+    ProgressIn,
     PushedConfigOut,
 )
 from backprop_lab.server.wire.config_models import ConfigIn
@@ -92,9 +95,11 @@ async def read_class(code: ClassCodePath, services: ServicesDep, identity: Ident
     operation_id="change_class",
     response_model=ClassOut,
     responses=error_responses(403, 404, 413),
-    summary="Anonymise the class or set its challenge (teacher)",
+    summary="Anonymise the class, set its challenge, or move it to a lesson step (teacher)",
     description="Only the fields given change: `anonymous` hides the names in the class view; `challenge` sets the "
-    "goal every student's page shows (null ends it), and the view says who reached it.",
+    "goal every student's page shows (null ends it), and the view says who reached it; `lesson` (`{id, step}`, "
+    "checked against the lessons: 422 `unknown_lesson` at `lesson.id`, `unknown_step` at `lesson.step`) moves "
+    "every student's page to that lesson step (null: no step), and the view says who reported its task met.",
 )
 async def change_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep,
                        changes: ClassPatchIn) -> Response:
@@ -104,6 +109,11 @@ async def change_class(code: ClassCodePath, services: ServicesDep, identity: Ide
     if "challenge" in changes.model_fields_set:
         challenge = Challenge.of(changes.challenge) if changes.challenge is not None else None
         services.classes.set_challenge(school_class, challenge)
+    if "lesson" in changes.model_fields_set:
+        wanted = changes.lesson
+        step = None if wanted is None else lesson_step(static_dir(services.settings), wanted.id, wanted.step,
+                                                       ("body", "lesson", "id"), ("body", "lesson", "step"))
+        services.classes.set_lesson(school_class, step)
     return JSONBody(view_of(services, school_class))
 
 
@@ -216,10 +226,28 @@ async def read_my_class(services: ServicesDep, identity: IdentityDep) -> Respons
     member = school_class.member(identity.id) if school_class is not None else None
     if school_class is None or member is None:
         raise NotFound("you are in no open class: join one with its code", "not_in_class")
-    challenge = school_class.challenge
+    challenge, lesson = school_class.challenge, school_class.lesson
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number, "paused": school_class.paused,
-                     "challenge": challenge.view() if challenge is not None else None})
+                     "challenge": challenge.view() if challenge is not None else None,
+                     "lesson": lesson.view() if lesson is not None else None})
+
+
+@router.post(
+    "/api/v1/join/progress",
+    operation_id="report_lesson_progress",
+    status_code=204,
+    responses=error_responses(404, 413),
+    summary="Report a lesson step's task met (student)",
+    description="The student's page says so once the task of a lesson step is met (`done: false` takes it back); "
+    "the class view's `task_done` shows it for the class's step. 404 `not_in_class`; 422 `unknown_lesson` at "
+    "`lesson`, `unknown_step` at `step`.",
+)
+async def report_progress(services: ServicesDep, identity: IdentityDep,
+                          body: Annotated[ProgressIn, Body()]) -> Response:
+    step = lesson_step(static_dir(services.settings), body.lesson, body.step, ("body", "lesson"), ("body", "step"))
+    services.classes.report(identity.id, step, body.done)
+    return Response(status_code=204)
 
 
 @router.websocket("/ws/classes/{code}")

@@ -48,16 +48,42 @@ class ChallengeOut(BaseModel):
     max_hidden_neurons: int | None
 
 
+class LessonStepIn(_Input):
+    """A step of a guided lesson (docs/lessons.md): the lesson's id and the step's number, both
+    checked against the lesson files (static/lessons)."""
+
+    id: Annotated[str, Field(min_length=1, max_length=64, description="A lesson's id: `neurons`, `activations`, …")]
+    step: Annotated[int, Field(ge=1, le=1000, description="The step's number, from 1.")]
+
+
+class LessonStepOut(BaseModel):
+    """The lesson step the teacher moved the class to."""
+
+    id: str
+    step: int
+
+
+class ProgressIn(_Input):
+    """A student's report that they met (or no longer count as having met) a lesson step's task."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"lesson": "neurons", "step": 1, "done": True}]})
+    lesson: Annotated[str, Field(min_length=1, max_length=64)]
+    step: Annotated[int, Field(ge=1, le=1000)]
+    done: bool = True
+
+
 class ClassPatchIn(_Input):
     """The teacher's settings of the class; only the fields given change (`challenge: null` ends
-    the challenge)."""
+    the challenge, `lesson: null` lets the students go where they like)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"anonymous": False},
         {"challenge": {"dataset": "spiral", "metric": "test_accuracy", "target": 0.95, "max_hidden_neurons": 8}},
+        {"lesson": {"id": "neurons", "step": 1}},
     ]})
     anonymous: bool | None = None
     challenge: ChallengeIn | None = None
+    lesson: LessonStepIn | None = None
 
 
 class JoinIn(_Input):
@@ -83,6 +109,7 @@ class JoinStatusOut(JoinOut):
 
     paused: bool
     challenge: ChallengeOut | None
+    lesson: LessonStepOut | None
 
 
 class ClassConfigOut(BaseModel):
@@ -146,6 +173,8 @@ class StudentOut(BaseModel):
     name: str | None = Field(description="null while the class is anonymous.")
     online: bool = Field(description="A page of theirs is connected.")
     session: StudentSessionOut | None
+    task_done: bool = Field(description="They reported the task of the class's lesson step met (false when the "
+                            "class is at no step).")
 
 
 class ClassOut(BaseModel):
@@ -158,6 +187,7 @@ class ClassOut(BaseModel):
     paused: bool
     anonymous: bool
     challenge: ChallengeOut | None
+    lesson: LessonStepOut | None = Field(description="The lesson step the teacher moved the class to, or null.")
     students: list[StudentOut]
 
 

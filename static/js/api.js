@@ -99,6 +99,7 @@ export const api = {
   classCsvUrl: (code) => `${BASE}/classes/${encodeURIComponent(code)}/export.csv`,
   joinClass: (code, name) => request("POST", "/join", { json: { code, name } }),
   joinedClass: () => request("GET", "/join"),
+  reportProgress: (lesson, step, done = true) => request("POST", "/join/progress", { json: { lesson, step, done } }),
   uploadDataset: (file) => {
     const form = new FormData();
     form.append("file", file, file.name);

@@ -15,6 +15,7 @@ import { attachStore, registerRenderer } from "./loop.js";
 import { initCompare } from "./class/compare.js";
 import { initControls, setAnonymous } from "./class/controls.js";
 import { initGrid } from "./class/grid.js";
+import { initLessonStep } from "./class/lesson_step.js";
 import { initScatter, loadPlotly } from "./class/scatter.js";
 import {
   DIRTY, markDirty, setConnection, setLang, setNeedsHelp, setOptions, setProjector, setSort, setView, state, takeDirty,
@@ -141,6 +142,7 @@ async function main() {
   initControls();
   initGrid();
   initTable();
+  initLessonStep().catch((error) => console.warn(error)); // the chooser fills once the lesson files are in
   initScatter();
   initCompare();
   registerRenderer({

@@ -13,6 +13,7 @@ import { initDatasetIo } from "./dataset_io.js";
 import { initDrawPoints } from "./draw_points.js";
 import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from "./i18n.js";
 import { initLayout } from "./layout.js";
+import { initClassStep } from "./lessons/class_step.js";
 import { initLessonPanel } from "./lessons/panel.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
@@ -128,7 +129,7 @@ async function main() {
   initClassNote();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
-  await initLessonPanel(); // a lesson step's page only: its text, task and the step's network
+  initClassStep(await initLessonPanel()); // a lesson step's page: its text, task and network; a class leads it
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,

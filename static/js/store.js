@@ -568,7 +568,7 @@ export function setShare(share) {
 }
 
 /** The session socket's `class` message: the class this student is in, paused or not, its
- * challenge, and whether it ended. */
+ * challenge, the lesson step the teacher moved it to, and whether it ended. */
 export function setEnrolment(message) {
   store.enrolment = {
     code: message.code,
@@ -576,6 +576,7 @@ export function setEnrolment(message) {
     name: message.name ?? null,
     paused: message.paused === true,
     challenge: message.challenge ?? null,
+    lesson: message.lesson ?? null,
     ended: message.ended === true,
   };
   markDirty(DIRTY.classroom | DIRTY.state);

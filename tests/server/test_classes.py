@@ -179,7 +179,7 @@ def test_joining_again_keeps_the_students_place_and_takes_the_new_name(lesson):
     JoinStatusOut.model_validate(status.json())
     assert status.json() | {"paused": False} == {"code": lesson.code, "spoken": status.json()["spoken"],
                                                  "name": "Budi S.", "number": 2, "paused": False,
-                                                 "challenge": None}
+                                                 "challenge": None, "lesson": None}
     assert second.post("/api/v1/join", json={"code": lesson.code, "name": NAMES[1]}).status_code == 200
 
 
@@ -346,7 +346,7 @@ def test_the_export_has_a_row_per_student_and_no_formula(teacher, lesson):
     answer = teacher.get(f"/api/v1/classes/{lesson.code}/export.csv")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     header, *rows = list(csv.reader(io.StringIO(answer.text)))
-    assert header[0] == "name" and header[-2:] == ["badge", "reached_challenge"] and len(rows) == 3
+    assert header[0] == "name" and header[-3:] == ["badge", "reached_challenge", "task_done"] and len(rows) == 3
     assert [row[0] for row in rows] == ["Ayu", "Budi", "'" + NAMES[2]], "names in order, the formula made inert"
     assert all(row[header.index("dataset")] == "circle" and float(row[header.index("learning_rate")]) == 3
                for row in rows)

@@ -91,10 +91,12 @@ function makeCard(student) {
   const pickText = el("span", "", t("class.pick"));
   pickText.dataset.i18n = "class.pick";
   pick.append(box, pickText);
-  foot.append(reached, offline, pick);
+  const taskDone = el("span", "student-task-done");
+  taskDone.hidden = true;
+  foot.append(reached, taskDone, offline, pick);
   card.append(head, pictures, facts, foot);
   return {
-    card, name, badge, step: step.value, rate: rate.value, layers: layers.value, loss: loss.value, reached, offline,
+    card, name, badge, step: step.value, rate: rate.value, layers: layers.value, loss: loss.value, reached, taskDone, offline,
     box, thumbnail: new Thumbnail(thumbnailCanvas), thumbnailCanvas, spark: new Sparkline(sparkCanvas),
   };
 }
@@ -124,6 +126,12 @@ function updateCard(parts, student, flags) {
   const reached = session?.reached_challenge === true;
   setData(parts.card, "reached", String(reached));
   setText(parts.reached, reached ? `★ ${t("class.reached")}` : "");
+  const taskDone = student.task_done === true; // the task of the class's lesson step (lesson_step.js)
+  setData(parts.card, "taskDone", String(taskDone));
+  if (parts.taskDone.hidden === taskDone) parts.taskDone.hidden = !taskDone;
+  setText(parts.taskDone, taskDone ? t("lessons.done") : "");
+  if (taskDone) parts.taskDone.dataset.testid = "class-student-task-done";
+  else delete parts.taskDone.dataset.testid;
   if (flags & (DIRTY.lang | DIRTY.view)) {
     const label = session ? t("class.thumbnail_label", { name: shown }) : t("class.no_session");
     if (parts.thumbnailCanvas.getAttribute("aria-label") !== label) parts.thumbnailCanvas.setAttribute("aria-label", label);

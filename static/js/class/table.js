@@ -1,5 +1,5 @@
 // The class as a table: the grid's data for a screen reader (and for a teacher who prefers rows):
-// name, badge, step, learning rate, hidden layers, activation, losses, accuracy, the challenge.
+// name, badge, step, learning rate, hidden layers, activation, losses, the challenge, the lesson step's task.
 // Visually hidden until the teacher shows it; rows are kept per student and updated in place,
 // once a second at most (a screen reader reads a table when asked, not four times a second).
 
@@ -14,7 +14,7 @@ const box = document.getElementById("class-table-box");
 const body = document.querySelector("#class-table tbody");
 const toggle = document.getElementById("class-table-toggle");
 const rows = new Map(); // student key -> [cells]
-const COLUMNS = 9;
+const COLUMNS = 10;
 
 function cellsOf(student) {
   const session = student.session;
@@ -30,6 +30,7 @@ function cellsOf(student) {
     shortNumber(metrics?.train_loss, 3),
     shortNumber(metrics?.test_loss, 3),
     session?.reached_challenge ? t("class.yes") : "",
+    student.task_done ? t("lessons.done") : "",
   ];
 }
 

@@ -11,6 +11,7 @@ import { registerRenderer } from "../loop.js";
 import { changeConfig } from "../settings.js";
 import { DIRTY, markDirty, store } from "../store.js";
 import { lessonKey, loadCatalogue, loadLesson } from "./catalogue.js";
+import { reportDone } from "./class_step.js";
 import { doneCount, progress, rememberAt, rememberDone, stepKey } from "./progress.js";
 import { taskMeasure, taskMet } from "./tasks.js";
 
@@ -121,6 +122,7 @@ function render() {
   const task = currentStep().task;
   if (taskMet(task, store)) rememberDone(id, walk.step);
   const done = Boolean(progress().done[stepKey(id, walk.step)]);
+  if (done) reportDone(id, walk.step); // to the teacher's class page, when the student is in a class
 
   progressLine.dataset.step = String(walk.step);
   progressLine.dataset.steps = String(steps);
@@ -152,8 +154,15 @@ function render() {
   setText(nextButton, walk.step < steps ? t("lessons.next") : walk.nextLesson ? t("lessons.next_lesson") : t("lessons.all"));
 }
 
+/** The lesson page as the class sees it (class_step.js): where it is, and a way to move it. */
+const lessonPage = {
+  place: () => (walk.lesson ? { lesson: walk.lesson.id, step: walk.step } : null),
+  moveTo: (step) => go(step),
+};
+
+/** Sets up a lesson step's page; returns `lessonPage`, or null on any other page. */
 export async function initLessonPanel() {
-  if (!panel) return;
+  if (!panel) return null;
   const id = document.body.dataset.lesson;
   const step = Number(document.body.dataset.lessonStep);
   const [lesson, catalogue] = await Promise.all([loadLesson(id), loadCatalogue()]);
@@ -176,4 +185,5 @@ export async function initLessonPanel() {
     render,
   });
   markDirty(DIRTY.lang);
+  return lessonPage;
 }
