@@ -6,7 +6,7 @@
 
 import { t } from "./i18n.js";
 import { lessonKey, loadCatalogue, loadLesson } from "./lessons/catalogue.js";
-import { PANELS } from "./link_params.js";
+import { PANELS, panelHidden } from "./link_params.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
 import { speedLabel } from "./pace.js";
@@ -62,7 +62,7 @@ function renderPanels() {
       box.id = `link-panel-${name}`;
       box.dataset.testid = `link-panel-${name}`;
       box.dataset.panel = name;
-      box.checked = true;
+      box.checked = !panelHidden(name); // a page opened from a link starts from that link's panels
       box.addEventListener("change", renderUrl);
       label.append(box, document.createElement("span"));
       fieldset.append(label);
