@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from browser_helpers import PLOTLY_STAND_IN, drawn, screenshot
 from playwright.sync_api import expect
+from test_accessibility import serious_violations
 
 # every panel a link can hide: its name in the URL → its element's id (static/js/link_params.js)
 PANELS = {
@@ -38,6 +39,7 @@ def visit(browser: Any, server: str) -> Iterator[Any]:
 
     def _open(path: str, width: int = 1366, height: int = 768) -> tuple[Any, list[str]]:
         context = browser.new_context(viewport={"width": width, "height": height})
+        context.add_init_script(RECORD_SENT)
         context.route("**/vendor/plotly.min.js",
                       lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript"))
         contexts.append(context)
@@ -65,6 +67,22 @@ def expect_hidden_exactly(page: Any, hidden: set[str], absent: frozenset[str] = 
             expect(panel).to_be_visible()
 
 
+# the page's socket lives in a worker (static/js/socket.js): the messages the page sends pass
+# through Worker.postMessage, recorded here so a test can say what a key press sent
+RECORD_SENT = """
+const post = Worker.prototype.postMessage;
+window.__sent = [];
+Worker.prototype.postMessage = function (data, ...rest) {
+  if (data && data.cmd === "send") window.__sent.push(JSON.parse(data.text).type);
+  return post.call(this, data, ...rest);
+};
+"""
+
+
+def sent_types(page: Any) -> list[str]:
+    return list(page.evaluate("() => window.__sent"))
+
+
 def config(page: Any) -> dict:
     return page.evaluate("() => window.__backpropLab.store.config")
 
@@ -86,11 +104,19 @@ def test_a_students_link_sets_up_the_network_pace_and_language_and_hides_exactly
     expect(page.get_by_test_id("phase-step-button")).to_be_hidden()  # the teaching mode's button goes with it
     expect(page.get_by_test_id("link-note")).to_be_hidden()  # nothing in the link was ignored
 
-    # → walks the teaching mode's phases: with the panel hidden the key does nothing
+    # → walks the teaching mode's phases: with the panel hidden the key sends nothing
     page.locator("body").press("ArrowRight")
     page.locator("body").press("s")  # a shortcut of the transport still works, and its step comes back
     expect(page.get_by_test_id("step-counter")).to_have_attribute("data-value", "1")
-    assert page.evaluate("() => window.__backpropLab.store.teaching.last") is None
+    assert "phase" not in sent_types(page)
+    # the same page with the panel shown again (the hash edited in place): → walks the phases
+    page.evaluate("() => { location.hash = location.hash.replace(/hide=[^&]*/, 'hide=data'); }")
+    expect_hidden_exactly(page, {"data"})
+    page.locator("body").press("ArrowRight")
+    page.wait_for_function("() => window.__backpropLab.store.teaching.last !== null")
+    assert "phase" in sent_types(page)
+    page.evaluate(f"() => {{ location.hash = location.hash.replace(/hide=[^&]*/, 'hide={','.join(sorted(hidden))}'); }}")
+    expect_hidden_exactly(page, hidden)
 
     # the page keeps the hidden panels in its address: a reload hides the same ones
     page.wait_for_function("() => location.hash.includes('hide=')")
@@ -139,6 +165,7 @@ def test_the_builder_makes_a_link_that_opens_the_same_state_in_another_browser(v
     page.get_by_test_id("link-lang").select_option("id")
     drawn(page)
     screenshot(page, "lesson-link-builder-en-1366")
+    assert serious_violations(page) == []
     url = page.get_by_test_id("link-url").input_value()
     assert "hide=inspector,saved_runs,loss_surface" in url and "pace=10" in url and "lang=id" in url
     page.get_by_test_id("link-copy").click()
