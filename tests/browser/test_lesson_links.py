@@ -40,8 +40,9 @@ def visit(browser: Any, server: str) -> Iterator[Any]:
     def _open(path: str, width: int = 1366, height: int = 768) -> tuple[Any, list[str]]:
         context = browser.new_context(viewport={"width": width, "height": height})
         context.add_init_script(RECORD_SENT)
-        context.route("**/vendor/plotly.min.js",
-                      lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript"))
+        context.route(
+            "**/vendor/plotly.min.js", lambda route: route.fulfill(body=PLOTLY_STAND_IN, content_type="text/javascript")
+        )
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []
@@ -79,6 +80,9 @@ Worker.prototype.postMessage = function (data, ...rest) {
 """
 
 
+SET_HIDE = "(names) => { location.hash = location.hash.replace(/hide=[^&]*/, `hide=${names}`); }"
+
+
 def sent_types(page: Any) -> list[str]:
     return list(page.evaluate("() => window.__sent"))
 
@@ -89,8 +93,10 @@ def config(page: Any) -> dict:
 
 def test_a_students_link_sets_up_the_network_pace_and_language_and_hides_exactly_the_chosen_panels(visit):
     hidden = {"data", "teaching", "gradient_check", "lr_lab"}
-    link = ("/#dataset=xor&hidden_layers=5,3&activation=tanh&learning_rate=0.1"
-            f"&hide={','.join(sorted(hidden))}&pace=30&lang=id")
+    link = (
+        "/#dataset=xor&hidden_layers=5,3&activation=tanh&learning_rate=0.1"
+        f"&hide={','.join(sorted(hidden))}&pace=30&lang=id"
+    )
     page, errors = visit(link)
     expect(page.locator("#activation")).to_have_value("tanh")  # the preset, read from the controls
     expect(page.locator("#learning-rate")).to_have_value("0,1")  # in the Indonesian way of writing it
@@ -110,12 +116,12 @@ def test_a_students_link_sets_up_the_network_pace_and_language_and_hides_exactly
     expect(page.get_by_test_id("step-counter")).to_have_attribute("data-value", "1")
     assert "phase" not in sent_types(page)
     # the same page with the panel shown again (the hash edited in place): → walks the phases
-    page.evaluate("() => { location.hash = location.hash.replace(/hide=[^&]*/, 'hide=data'); }")
+    page.evaluate(SET_HIDE, "data")
     expect_hidden_exactly(page, {"data"})
     page.locator("body").press("ArrowRight")
     page.wait_for_function("() => window.__backpropLab.store.teaching.last !== null")
     assert "phase" in sent_types(page)
-    page.evaluate(f"() => {{ location.hash = location.hash.replace(/hide=[^&]*/, 'hide={','.join(sorted(hidden))}'); }}")
+    page.evaluate(SET_HIDE, ",".join(sorted(hidden)))
     expect_hidden_exactly(page, hidden)
 
     # the page keeps the hidden panels in its address: a reload hides the same ones
@@ -180,7 +186,8 @@ def test_the_builder_makes_a_link_that_opens_the_same_state_in_another_browser(v
     built, opened = config(page), config(student)
     assert opened == built  # the same network and data, seed and all
     assert student.evaluate("() => window.__backpropLab.store.sessionId") != page.evaluate(
-        "() => window.__backpropLab.store.sessionId")  # in a session of the student's own
+        "() => window.__backpropLab.store.sessionId"
+    )  # in a session of the student's own
 
     # the builder in Indonesian, and a link to a lesson step
     page.get_by_test_id("language-select").select_option("id")
