@@ -18,6 +18,7 @@ const WATCH = "watch"; // the start that opens the shared session for viewers
 const HERE = ""; // the start that opens the main page with this network
 
 let lessons = []; // [{id, number, steps}] once the catalogue is in
+let lessonsLoading = null; // the catalogue's load, started when the builder first opens
 
 function option(value, text) {
   const element = document.createElement("option");
@@ -115,6 +116,7 @@ function toggle() {
   if (!open) return;
   byId("link-lang").value = store.lang;
   byId("link-projector").checked = store.projector;
+  lessonsLoading ??= loadLessons(); // not on every page load: most pages never open the builder
   renderStarts();
   renderPaces();
   renderUrl();
@@ -130,7 +132,10 @@ async function loadLessons() {
     lessons = []; // the builder still makes links to this network
     console.warn(error.message);
   }
-  if (!byId("link-builder").hidden) renderStarts();
+  if (!byId("link-builder").hidden) {
+    renderStarts();
+    renderUrl();
+  }
 }
 
 export function initLinkBuilder() {
@@ -139,7 +144,6 @@ export function initLinkBuilder() {
   button.addEventListener("click", toggle);
   for (const id of ["link-start", "link-pace", "link-lang", "link-projector"]) byId(id).addEventListener("change", renderUrl);
   byId("link-copy").addEventListener("click", copy);
-  loadLessons();
   registerRenderer({
     name: "link-builder",
     mask: DIRTY.lang | DIRTY.config | DIRTY.classroom,
