@@ -213,6 +213,8 @@ def test_a_bad_link_still_opens_and_says_on_the_page_what_it_ignored(visit):
         expect(note).to_contain_text(ignored)
     expect_hidden_exactly(page, {"inspector"})  # what could be read applies
     expect(page.locator("#activation")).to_have_value("tanh")
+    drawn(page)
+    screenshot(page, "lesson-link-ignored-en-1366")
     page.get_by_test_id("play-button").click()  # and the page works
     page.wait_for_function("() => window.__backpropLab.store.step > 0")
     page.get_by_test_id("play-button").click()
