@@ -6,6 +6,7 @@
 import { setText } from "./dom.js";
 import { groupedInteger } from "./format.js";
 import { t } from "./i18n.js";
+import { panelHidden } from "./link_params.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
 import { chosenPace, rememberPace, speedLabel } from "./pace.js";
@@ -97,7 +98,7 @@ function onKeyDown(event) {
       break;
     case "ArrowRight":
       if (target?.closest?.("[data-arrow-keys]")) return; // the neuron grid uses arrows to move
-      if (isReplaying() || classPaused()) return;
+      if (isReplaying() || classPaused() || panelHidden("teaching")) return; // a link hid the phases
       event.preventDefault();
       stepPhase();
       break;

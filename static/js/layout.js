@@ -89,7 +89,7 @@ export function initLayout() {
 
   // what sits above the workspace changes height with the width, the language, a banner
   const above = new ResizeObserver(measureTop);
-  for (const selector of [".topbar", ".notices", "#share-panel"]) {
+  for (const selector of [".topbar", ".notices", "#share-panel", "#link-builder"]) {
     const element = document.querySelector(selector);
     if (element) above.observe(element);
   }

@@ -15,6 +15,8 @@ import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from ".
 import { initLayout } from "./layout.js";
 import { initClassStep } from "./lessons/class_step.js";
 import { initLessonPanel } from "./lessons/panel.js";
+import { initLinkBuilder } from "./link_builder.js";
+import { hiddenPanels, hidePanels, initLinkNote, noteIgnored, paceAccepted } from "./link_params.js";
 import { attachStore, registerRenderer } from "./loop.js";
 import { initLrLab } from "./lr_lab.js";
 import { handleServerMessage } from "./messages.js";
@@ -40,6 +42,7 @@ import {
   DIRTY, markDirty, pushError, setLang, setProjector, setRole, setShare, store, takeDirty,
 } from "./store.js";
 import { initSurfaceRequests } from "./surface.js";
+import { rememberPace } from "./pace.js";
 import { initTeaching } from "./teaching.js";
 import { readUrl, writeUrl } from "./url_state.js";
 
@@ -64,15 +67,28 @@ async function switchLanguage(lang) {
 
 /** A hash edited by hand (or a link followed in the same tab): apply what differs, live. */
 function onHashChange() {
-  const { config, lang, projector } = readUrl();
+  const { config, lang, projector, hide, ignored } = readUrl();
   if (lang && lang !== store.lang) switchLanguage(lang);
   setProjector(projector);
+  hidePanels(hide);
+  if (ignored.length) noteIgnored(ignored);
   if (store.role === "viewer") return; // a viewer follows the presenter's config
   const changes = {};
   for (const [key, value] of Object.entries(config)) {
     if (JSON.stringify(value) !== JSON.stringify(store.config?.[key])) changes[key] = value;
   }
   if (Object.keys(changes).length) changeConfig(changes);
+}
+
+/** A lesson link's pace becomes the page's chosen pace (session.js asks for it after the hello);
+ * a viewer follows the presenter's. Says which of the link's parameters the page ignored. */
+function applyLinkPace({ pace, ignored }) {
+  const skipped = [...ignored];
+  if (pace !== undefined) {
+    if (store.role !== "viewer" && paceAccepted(pace)) rememberPace(pace);
+    else skipped.push(`pace=${pace}`);
+  }
+  if (skipped.length) noteIgnored(skipped);
 }
 
 async function main() {
@@ -85,6 +101,7 @@ async function main() {
     setShare({ code: watchedCode, spoken: document.getElementById("watched-code").textContent });
   }
   setProjector(fromUrl.projector);
+  hidePanels(fromUrl.hide); // a lesson link's hidden panels, before anything is drawn in them
   // a forked session handed over by a viewer's page (classroom.js): open it, keep its id out of the URL
   const query = new URLSearchParams(window.location.search);
   const existing = query.get("session");
@@ -105,7 +122,9 @@ async function main() {
   // the badge and error messages first: they say why the page waits if the server does not answer
   initNotices();
   initConnectionNotices();
+  initLinkNote();
   await loadOptions(); // every name, formula and range the forms and views show
+  applyLinkPace(fromUrl);
   initControls();
   initSettings();
   initDatasetIo();
@@ -127,6 +146,7 @@ async function main() {
   initPngExport();
   initClassroom();
   initClassNote();
+  initLinkBuilder();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
   initClassStep(await initLessonPanel()); // a lesson step's page: its text, task and network; a class leads it
@@ -134,7 +154,7 @@ async function main() {
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,
     render() {
-      if (store.config) writeUrl(store.config, store.lang, store.projector);
+      if (store.config) writeUrl(store.config, store.lang, store.projector, hiddenPanels());
     },
   });
   markDirty(DIRTY.all); // the first render of every view, now that the options are in
