@@ -21,22 +21,31 @@ LESSONS = Path(__file__).resolve().parents[2] / "static" / "lessons"
 ORDER = json.loads((LESSONS / "catalogue.json").read_text())["lessons"]
 TRAINING_SECONDS = 90_000  # a task that needs training, on this shared 2-core machine
 
-# the output grid as classes (argmax of the output layer's heatmap), measured in the page's store
-OUTPUT_CLASSES = """async () => {
-  const { OutputImage } = await import('/static/js/render/heatmap.js');
+# the output grid as classes (argmax of the output layer's heatmap), measured in the page's store;
+# OUTPUT_CLASSES_WHEN_DONE: the same at the moment the step's task is done (null until then), as the
+# page's own check saw it: a linear network trained on past that moment may push its boundary off
+# the grid, which says nothing about its shape
+LOAD_OUTPUT_IMAGE = """async () => {
+  window.__lessonTestOutputImage = (await import('/static/js/render/heatmap.js')).OutputImage;
+}"""
+CLASSES_OF_GRID = """() => {
   const heatmaps = window.__backpropLab.store.heatmaps;
   const size = heatmaps.resolution;
   const rows = [];
   for (let row = 0; row < size; row++) {
     const classes = [];
     for (let column = 0; column < size; column++) {
-      const values = OutputImage.valuesAt(heatmaps, column / (size - 1), row / (size - 1));
+      const values = window.__lessonTestOutputImage.valuesAt(heatmaps, column / (size - 1), row / (size - 1));
       classes.push(values.indexOf(Math.max(...values)));
     }
     rows.push(classes);
   }
   return rows;
 }"""
+OUTPUT_CLASSES = f"async () => {{ await ({LOAD_OUTPUT_IMAGE})(); return ({CLASSES_OF_GRID})(); }}"
+OUTPUT_CLASSES_WHEN_DONE = (
+    f"() => document.querySelector('[data-testid=lesson-task-done]') ? ({CLASSES_OF_GRID})() : null"
+)
 
 
 def lesson(lesson_id: str) -> dict[str, Any]:
@@ -64,14 +73,17 @@ def pause(page: Any) -> None:
         page.wait_for_function("() => window.__backpropLab.store.state !== 'running'")
 
 
-def train_until_done(page: Any) -> None:
+def train_until_done(page: Any) -> list[list[int]]:
+    """Play until the step's task is done, then pause; the output grid's classes when it was done."""
+    page.evaluate(LOAD_OUTPUT_IMAGE)
     page.get_by_test_id("play-button").click()
     try:
-        page.get_by_test_id("lesson-task-done").wait_for(timeout=TRAINING_SECONDS)
+        classes = page.wait_for_function(OUTPUT_CLASSES_WHEN_DONE, timeout=TRAINING_SECONDS).json_value()
     except Exception as error:  # say which task, and how far it got
         task = page.get_by_test_id("lesson-task").inner_text()
         raise AssertionError(f"not done after {TRAINING_SECONDS} ms of training: {task}") from error
     pause(page)
+    return classes
 
 
 def expect_step(page: Any, lesson_id: str, step: int) -> None:
@@ -111,9 +123,9 @@ def do_activations(page: Any, step: int) -> None:
     if step == 3:
         page.get_by_test_id("activation").select_option("tanh")
         page.wait_for_function("() => window.__backpropLab.store.config.activation === 'tanh'")
-    train_until_done(page)
+    classes = train_until_done(page)
     if step in (1, 2):  # measured here too, independently of the page's own check
-        distance = worst_distance_from_a_line(page.evaluate(OUTPUT_CLASSES))
+        distance = worst_distance_from_a_line(classes)
         assert distance <= 1.5, f"the all-linear boundary strays {distance:.2f} cells from a straight line"
         expect(page.locator("#linear-notice")).to_be_visible()
     if step == 3:
