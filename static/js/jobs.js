@@ -71,12 +71,15 @@ export function drawProgress(progress) {
 export async function runJob(body, progress) {
   let view = await api.submitJob(body);
   let cancelled = false;
+  let stopped = false; // the server answered the cancel: the bar goes now, not at the next poll
   progress.view = view;
   progress.onCancel = async () => {
     cancelled = true;
     progress.cancel.disabled = true;
     try {
       view = await api.cancelJob(view.id);
+      stopped = true;
+      progress.box.hidden = true;
     } catch {
       // gone already (expired or finished and dropped): the next read says how it ended
     }
@@ -85,8 +88,9 @@ export async function runJob(body, progress) {
   progress.box.hidden = false;
   drawProgress(progress);
   try {
-    while (view.state === "queued" || view.state === "running") {
+    while ((view.state === "queued" || view.state === "running") && !stopped) {
       await sleep(POLL_MS);
+      if (stopped) break;
       view = await api.getJob(view.id);
       progress.view = view;
       drawProgress(progress);
