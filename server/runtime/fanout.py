@@ -201,9 +201,8 @@ class ClientChannel:
         return True
 
     def _framed_batch(self, first: Outbound) -> bytes:
-        """`first` and every message queued behind it up to a close, as one write."""
-        if not self._items or self._items[0].kind == "close":
-            return first.message.framed
+        """`first` and every message queued behind it up to a close, as one write (a lone
+        message is joined without a copy)."""
         batch = [first.message.framed]
         while self._items and self._items[0].kind != "close":
             batch.append(self._items.popleft().message.framed)
