@@ -90,6 +90,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ws", choices=WS_IMPLEMENTATIONS, default=Settings.ws_implementation,
                         help="uvicorn's WebSocket implementation (default: %(default)s, the cheapest per message "
                         "measured, bench/hall.py)")
+    parser.add_argument("--worker", default=None, metavar="NAME",
+                        help="one worker of a cluster (docs/deploy.md): its name starts every session id it makes")
+    parser.add_argument("--redis", default=None, metavar="URL",
+                        help="a cluster's shared Redis, e.g. redis://127.0.0.1:6379/0 (docs/deploy.md)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
@@ -106,7 +110,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
             raise SystemExit(f"backprop-lab: ${TEACHER_KEY_VARIABLE}: {error}") from None
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
-    settings = settings.with_changes(ws_implementation=args.ws)
+    try:
+        settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis)
+    except ValueError as error:
+        raise SystemExit(f"backprop-lab: --{error}") from None
     quotas = settings.quotas
     for setting in args.quota:
         try:

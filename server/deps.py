@@ -12,6 +12,7 @@ from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
@@ -34,6 +35,7 @@ class Services:
     jobs: JobService  # long work off the request (backprop_lab.server.jobs)
     classes: ClassRegistry  # the open class and its students (backprop_lab.server.classes)
     class_viewer: ClassViewer  # the teacher's view of it
+    cluster: ClusterLink | None = None  # a cluster worker's Redis (backprop_lab.server.cluster); None: one process
 
 
 def get_services(request: Request) -> Services:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from backprop_lab.server.classroom.quotas import Quotas
 from backprop_lab.server.wire.session_models import MAX_STEPS_PER_REQUEST
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WORKER_NAME = re.compile(r"[a-z][a-z0-9]{0,15}")  # a cluster worker's name: a session id's first part
 # File descriptors kept for what is not a WebSocket when the socket cap is derived from the
 # process's limit (`Limits.sockets_within`): every socket is one descriptor, and past the limit
 # the server can accept nothing at all, not even a page load. The process itself holds about 20
@@ -154,11 +156,17 @@ class Settings:
     # where the last cold start's duration is kept, the estimate of the next one's (None: nowhere;
     # the CLI keeps it in the user's data folder)
     cold_start_record: Path | None = None
+    # a worker of a cluster (backprop_lab.server.cluster, docs/deploy.md): its name, the first part
+    # of every session id it makes, and the Redis the workers share; None: the single process
+    worker: str | None = None
+    redis_url: str | None = None
 
     def __post_init__(self) -> None:
         threads = self.training_threads
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"training_threads: at least 1 thread, got {threads!r}")
+        if self.worker is not None and not WORKER_NAME.fullmatch(self.worker):
+            raise ValueError(f"worker: a letter, then up to 15 letters or digits (lower case), got {self.worker!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

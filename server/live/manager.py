@@ -48,9 +48,14 @@ def _iris() -> Table:
     return load_iris()
 
 
-def new_id() -> str:
-    """128 random bits, URL-safe: unguessable, so a session id is its own access key."""
-    return secrets.token_urlsafe(16)
+def new_id(worker: str | None = None) -> str:
+    """128 random bits, URL-safe: unguessable, so a session id is its own access key.
+
+    A worker of a cluster (`Settings.worker`) puts its name first, "w1." + the bits, so the proxy
+    routes the session's paths to it (docs/deploy.md); the bits never hold a dot.
+    """
+    token = secrets.token_urlsafe(16)
+    return f"{worker}.{token}" if worker else token
 
 
 def server_caps(limits: Limits, max_sockets: int) -> dict[Resource, int]:
@@ -232,8 +237,8 @@ class SessionManager:
     def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim) -> Session:
         """A new session around a trainer built elsewhere (a new one, or one resuming a saved run),
         owned by whoever holds `claim`."""
-        session = Session(new_id(), trainer, requested, table, self.scheduler, self.cadence, self.loop, self.settings,
-                          claim, self.account_of(claim.identity))
+        session = Session(new_id(self.settings.worker), trainer, requested, table, self.scheduler, self.cadence,
+                          self.loop, self.settings, claim, self.account_of(claim.identity))
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         self._created[session.id] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
