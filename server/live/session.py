@@ -345,6 +345,7 @@ class Session:
         self._transition(SessionState.RUNNING)
         self.pacer.start(time.perf_counter())
         self._publish_state()
+        self._place_turns()
         self._scheduler.wake(self._ticker)
 
     def pause(self) -> None:
@@ -370,6 +371,7 @@ class Session:
         self.pacer.start(time.perf_counter())
         self._publish_state()
         if self.state is SessionState.RUNNING:
+            self._place_turns()
             self._scheduler.wake(self._ticker)
 
     def reset(self) -> None:
@@ -673,7 +675,14 @@ class Session:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())
         cadence.note_python_work(time.thread_time() - cpu - training_cpu)
+        self._place_turns()
         return pacer.next_turn(time.perf_counter(), speed)
+
+    def _place_turns(self) -> None:
+        """Where the next play turns run: on the event loop when they are nearly all Python,
+        else on a training thread (`Cadence.turns_on_loop`); the scheduler reads it when it
+        arms the ticker."""
+        self._ticker.on_loop = self._cadence.turns_on_loop(self.steps_per_second, self.trainer.step_seconds())
 
     # --- frames (training thread) --------------------------------------------------------------
     def _emit_frame(self, refresh: bool = True, progress: bool = False) -> None:
