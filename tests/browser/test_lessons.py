@@ -328,3 +328,41 @@ def test_the_keyboard_walks_the_steps_and_the_browser_s_back_returns(open_page):
     page.get_by_test_id("learning-rate").press("n")  # typing in a field never turns the page
     expect(page.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "3")
     watch.assert_clean()
+
+
+def test_a_viewer_follows_the_presenter_s_lesson_step_read_only(open_page, server):
+    presenter, watch = open_page("lessons/neurons/1#lang=en", chart=False)
+    presenter.get_by_test_id("share-button").click()
+    expect(presenter.get_by_test_id("share-code")).not_to_be_empty()
+    code = presenter.get_by_test_id("share-code").inner_text().replace(" ", "")
+
+    viewer, viewer_watch = open_page(f"watch/{code}#lang=id", chart=False)  # a browser of its own
+    panel = viewer.get_by_test_id("lesson-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_have_attribute("data-highlight", "network-panel")  # the view the step talks about
+    expect(viewer.locator("#network-panel")).to_have_class(re.compile(r"\blesson-highlight\b"))
+    expect(viewer.locator("#lesson-step-title")).to_have_text("Satu neuron")  # in the viewer's language
+    expect(viewer.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "1")
+    expect(viewer.get_by_test_id("lesson-text")).not_to_be_empty()
+    expect(viewer.get_by_test_id("lesson-next")).to_have_count(0)  # the presenter turns the pages
+    expect(viewer.get_by_test_id("lesson-back")).to_have_count(0)
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_count(0)
+
+    presenter.locator(".neuron-hit[data-column='1']").first.click()  # the presenter does the task
+    expect(presenter.get_by_test_id("lesson-task-done")).to_be_visible()
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_text("selesai ✓")
+    drawn(viewer)
+    screenshot(viewer, "lesson-viewer-follows-id-1280")
+
+    presenter.get_by_test_id("lesson-next").click()
+    expect(viewer.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "2")
+    expect(panel).to_have_attribute("data-highlight", "neuron-inspector")
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_count(0)
+
+    presenter.get_by_test_id("lessons-link").click()  # the presenter leaves the lesson for the list …
+    presenter.wait_for_url("**/lessons")
+    presenter.goto(f"{server}/")  # … and the lab, on the same session
+    expect(panel).to_be_hidden()
+    assert viewer.locator(".lesson-highlight").count() == 0
+    watch.assert_clean()
+    viewer_watch.assert_clean()
