@@ -30,7 +30,7 @@ const MAX_DRAWN_CLASSES = 6; // class buttons offered: the drawn classes plus on
 const MIN_ROWS = 4; // fewer drawn points are kept on the page until there are enough to split
 const UPLOAD_DELAY_MS = 250; // a burst of clicks becomes one upload
 const ERASE_RADIUS_PX = 14;
-const DRAWN_FILE = "drawn.csv";
+export const DRAWN_FILE = "drawn.csv"; // the upload's file name: the data set's title says it was drawn
 
 const toggle = document.getElementById("draw-points");
 const tools = document.getElementById("draw-tools");

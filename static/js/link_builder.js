@@ -43,7 +43,13 @@ function renderStarts() {
       starts.push(option(`${lesson.id}/${step}`, t("link.start_lesson", { number: lesson.number, step, title })));
     }
   }
-  fill(byId("link-start"), starts, HERE);
+  fill(byId("link-start"), starts, placeHere());
+}
+
+/** The start that opens what this page shows: its lesson step (`lesson/step`), else this network. */
+function placeHere() {
+  const step = window.location.pathname.match(/^\/lessons\/([^/]+)\/(\d+)$/);
+  return step ? `${step[1]}/${step[2]}` : HERE;
 }
 
 function renderPaces() {

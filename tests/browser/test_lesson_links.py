@@ -250,6 +250,12 @@ def test_a_lesson_link_that_hides_the_panel_a_step_highlights_shows_that_panel_f
     expect(page.get_by_test_id("lesson-panel")).to_have_attribute("data-highlight", "neuron-inspector")
     expect_hidden_exactly(page, {"network", "saved_runs"})  # the network hides again, the inspector shows
     assert "hide=network,inspector,saved_runs" in page.evaluate("() => location.hash")  # the link's choice stays
+    # the builder on a lesson step starts from that step and from the link's hidden panels
+    open_builder(page)
+    expect(page.get_by_test_id("link-start")).to_have_value("neurons/2")
+    url = page.get_by_test_id("link-url").input_value()
+    assert "/lessons/neurons/2#" in url and "hide=network,inspector,saved_runs" in url, url
+    page.keyboard.press("Escape")
     page.get_by_test_id("lesson-back").click()
     expect_hidden_exactly(page, {"inspector", "saved_runs"})
     assert errors == []
