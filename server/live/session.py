@@ -113,6 +113,7 @@ class Session:
         self.steps_per_second = 0.0  # the speed setting; 0 = as fast as possible
         self.probe = ProbeChoice()
         self.diverged: JSON | None = None
+        self.lesson: JSON | None = None  # the lesson step the presenter shows (show_lesson), for viewers
         self.created_at = time.monotonic()
         self.last_active = self.created_at
         self.last_trained = self.created_at  # when a step was last taken (a class's `idle` badge)
@@ -317,6 +318,8 @@ class Session:
             channel.push((hello,))
             channel.push(heat, "heatmaps")
             self.announce_audience(None if viewer else channel)
+            if self.lesson is not None:
+                channel.push((encode(protocol.lesson(self.lesson)),), "lesson")
 
         self._outbox.put(greet)
 
@@ -327,6 +330,12 @@ class Session:
             self.hub.broadcast(parts, "audience")
         else:
             channel.push(parts, "audience")
+
+    def show_lesson(self, place: JSON | None) -> None:
+        """The lesson step the presenter's page shows (`{"id", "step", "done"}`, or None), to every
+        client: viewers follow it (docs/protocol.md, `lesson`). Event loop."""
+        self.lesson = place
+        self.hub.broadcast((encode(protocol.lesson(place)),), "lesson")
 
     def _metrics(self) -> JSON:
         metrics = views.trainer_metrics(self.trainer)
