@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconnect
 
+from backprop_lab.server.classes import class_codes
 from backprop_lab.server.classes import control as class_control
 from backprop_lab.server.classes.export import class_csv
 from backprop_lab.server.classes.lesson_steps import lesson_step
@@ -73,7 +74,7 @@ def teachers_class(services: Services, identity: IdentityDep, code: str) -> Scho
 )
 async def open_class(services: ServicesDep, identity: IdentityDep) -> Response:
     teacher_only(identity)
-    school_class, opened = services.classes.open()
+    school_class, opened = await class_codes.open_class(services)
     return JSONBody(view_of(services, school_class), status_code=201 if opened else 200)
 
 
@@ -172,7 +173,7 @@ async def push_class_config(code: ClassCodePath, services: ServicesDep, identity
     "the class held is forgotten (export the class first to keep them).",
 )
 async def end_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
-    services.classes.end(teachers_class(services, identity, code))
+    class_codes.end_class(services, teachers_class(services, identity, code))
     return Response(status_code=204)
 
 
@@ -203,10 +204,14 @@ async def export_class_csv(code: ClassCodePath, services: ServicesDep, identity:
     summary="Join the open class (student) with its code and a first name",
     description="Every session the student holds or then creates or forks belongs to the class until it ends. "
     "Joining again keeps the student's place (the same number) and takes the new name. 404 `unknown_class`; 409 "
-    "`teacher_cannot_join`; 422 naming `name` (1 to 24 printable characters); 429 `class_full`.",
+    "`teacher_cannot_join`, `class_elsewhere` (a cluster: another worker holds the class); "
+    "422 naming `name` (1 to 24 printable characters); 429 `class_full`.",
 )
 async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotated[JoinIn, Body()]) -> Response:
-    school_class, member = services.classes.join(body.code, identity, body.name)
+    try:
+        school_class, member = services.classes.join(body.code, identity, body.name)
+    except NotFound as unknown:
+        raise await class_codes.where(services, body.code, unknown) from None
     await class_control.joined(services.manager, school_class, identity.id)
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number})
