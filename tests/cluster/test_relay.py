@@ -142,7 +142,7 @@ async def test_a_viewer_on_the_other_worker_gets_the_presenters_frames_byte_for_
     session_id, code = shared_session(first, hidden_layers=[8, 8])
     presenter = await open_socket(first, f"/ws/sessions/{session_id}")
     drained = asyncio.create_task(drain(presenter))
-    here, there = Raw(await open_socket(first, f"/ws/watch/{code}")), Raw(await open_socket(second, f"/ws/watch/{code}"))
+    here, there = [Raw(await open_socket(worker, f"/ws/watch/{code}")) for worker in (first, second)]
     await asyncio.gather(here.read(1.0), there.read(1.0))
     greeting_here, greeting_there = here.messages()[0], there.messages()[0]
     assert greeting_there["type"] == "hello" and greeting_there == greeting_here, "not a local viewer's greeting"
@@ -176,7 +176,8 @@ def test_a_fork_through_the_other_worker_carries_on_from_the_presenters_state(pa
     original = httpx.get(f"{first.base}/api/v1/sessions/{session_id}", timeout=10).json()
     assert forked["metrics"] == original["metrics"] and forked["config"] == original["config"]
     for worker, sid in ((first, session_id), (second, forked["id"])):  # both go on 50 steps: the same weights
-        assert httpx.post(f"{worker.base}/api/v1/sessions/{sid}/step", json={"steps": 50}, timeout=30).status_code == 200
+        stepped = httpx.post(f"{worker.base}/api/v1/sessions/{sid}/step", json={"steps": 50}, timeout=30)
+        assert stepped.status_code == 200
     params = [httpx.get(f"{worker.base}/api/v1/sessions/{sid}/params", timeout=10).json()
               for worker, sid in ((first, session_id), (second, forked["id"]))]
     assert params[0] == params[1], "the fork did not carry on bit for bit"
@@ -186,7 +187,7 @@ def test_a_fork_through_the_other_worker_carries_on_from_the_presenters_state(pa
 async def test_the_presenters_end_closes_a_remote_viewer_as_it_closes_a_local_one(pair: tuple[Worker, Worker]) -> None:
     first, second = pair
     session_id, code = shared_session(first)
-    here, there = Raw(await open_socket(first, f"/ws/watch/{code}")), Raw(await open_socket(second, f"/ws/watch/{code}"))
+    here, there = [Raw(await open_socket(worker, f"/ws/watch/{code}")) for worker in (first, second)]
     await asyncio.gather(here.read(0.5), there.read(0.5))
     assert httpx.delete(f"{first.base}/api/v1/sessions/{session_id}", timeout=10).status_code == 204
     await asyncio.gather(here.read(5.0), there.read(5.0))
