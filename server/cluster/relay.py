@@ -281,9 +281,7 @@ class Relay:
         if request["op"] == "watch":
             tap = self._tap(session_id, session)
             tap.requests += 1
-            viewer = request["viewer"]
-            greeting = session.submit(lambda: session.greet_elsewhere(lambda parts: tap.greet(viewer, parts)))
-            greeting.add_done_callback(lambda done: self._failed_greeting(done, tap, viewer))
+            self._spawn(self._greet(tap, request["viewer"]))
         elif request["op"] == "fork":
             self._spawn(self._answer_fork(session, request["reply"]))
 
@@ -293,6 +291,22 @@ class Relay:
             tap = self._taps[session_id] = Tap(self._redis, session)
             session.hub.tap = tap
         return tap
+
+    async def _greet(self, tap: Tap, viewer: str) -> None:
+        """Greet a viewer on another worker, the audience count it then hears counting it."""
+        session = tap.session
+        with contextlib.suppress(Exception):  # Redis went away: the count waits for the next check
+            await self._count_elsewhere(session)
+        greeting = session.submit(lambda: session.greet_elsewhere(lambda parts: tap.greet(viewer, parts)))
+        greeting.add_done_callback(lambda done: self._failed_greeting(done, tap, viewer))
+
+    async def _count_elsewhere(self, session: Session) -> bool:
+        """Update the session's count of viewers on other workers (the cluster's count, less the
+        viewers here); True when it changed."""
+        hub = session.hub
+        elsewhere = max(0, await self.viewers(session.id) - hub.viewers_here)
+        changed, hub.viewers_elsewhere = elsewhere != hub.viewers_elsewhere, elsewhere
+        return changed
 
     def _failed_greeting(self, greeting: Any, tap: Tap, viewer: str) -> None:
         if greeting.cancelled() or greeting.exception() is not None:  # the session closed first
@@ -327,11 +341,18 @@ class Relay:
                 except Exception:
                     logger.warning("could not count the listeners of %s", tap.channel, exc_info=True)
                     continue
-                if (listeners == 0 and tap.requests == asked) or tap.session.closed:
-                    if tap.session.hub.tap is tap:
-                        tap.session.hub.tap = None
+                session = tap.session
+                if (listeners == 0 and tap.requests == asked) or session.closed:
+                    if session.hub.tap is tap:
+                        session.hub.tap, session.hub.viewers_elsewhere = None, 0
                     del self._taps[session_id]
                     await tap.stop()
+                    if not session.closed:
+                        session.announce_audience()
+                else:
+                    with contextlib.suppress(Exception):
+                        if await self._count_elsewhere(session):
+                            session.announce_audience()
 
     # --- B: this worker's viewers of sessions held elsewhere -------------------------------
     async def watch(self, websocket: WebSocket, elsewhere: Elsewhere, identity: Identity) -> None:
@@ -405,10 +426,6 @@ class Relay:
             for remote in list(self._remotes.values()):
                 for channel in remote.hub:
                     channel.check(now)
-
-    def viewers_here(self, session_id: str) -> int:
-        remote = self._remotes.get(session_id)
-        return remote.hub.viewer_count if remote is not None else 0
 
     # --- every worker: the viewer cap across workers ----------------------------------------
     @contextlib.asynccontextmanager

@@ -9,20 +9,25 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from cluster_helpers import Worker, free_port, start_worker
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from backprop_lab.server.cluster.directory import RedisDirectory
-from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.link import ClusterLink, key
+from backprop_lab.server.cluster.relay import TAP_CHECK_SECONDS
 from backprop_lab.server.live.share_codes import SHARE, claim_new
+from backprop_lab.server.settings import Limits
 
 pytestmark = pytest.mark.anyio
+TEACHER_KEY = "a-teacher-key-for-the-relay-tests"
 PLAY_SECONDS = 3.0
 MIN_FRAMES_PER_SECOND = 20  # a watchable stream (issue 21)
 
@@ -200,3 +205,86 @@ async def test_the_presenters_end_closes_a_remote_viewer_as_it_closes_a_local_on
         await open_socket(second, f"/ws/watch/{code}")
     assert refused.value.response.status_code == 404
 
+
+
+async def test_the_presenter_counts_viewers_on_every_worker_and_their_cap_holds_across_workers(
+        pair: tuple[Worker, Worker], redis_url: str) -> None:
+    first, second = pair
+    session_id, code = shared_session(first)
+    presenter = Raw(await open_socket(first, f"/ws/sessions/{session_id}"))
+    await presenter.read(0.5)
+    there = Raw(await open_socket(second, f"/ws/watch/{code}"))
+    await asyncio.gather(presenter.read(1.0), there.read(1.0))
+    audience = [m["viewers"] for m in presenter.messages() if m["type"] == "audience"]
+    assert audience[-1] == 1, f"the presenter was told {audience}"
+    assert [m["viewers"] for m in there.messages() if m["type"] == "audience"][-1] == 1
+    assert httpx.get(f"{second.base}/api/v1/shares/{code}", timeout=10).json()["viewers"] == 1
+    cap = Limits().max_viewers_per_session
+    redis = Redis.from_url(redis_url)
+    await redis.set(key("viewers", session_id), cap - 1)  # as if 249 watched, on whichever worker
+    here = await open_socket(first, f"/ws/watch/{code}")  # the 250th
+    for worker in (first, second):
+        with pytest.raises(InvalidStatus) as refused:
+            await open_socket(worker, f"/ws/watch/{code}")
+        assert refused.value.response.status_code == 429 and b"too_many_viewers" in refused.value.response.body
+    await here.close()
+    deadline = time.monotonic() + 5
+    while int(await redis.get(key("viewers", session_id)) or 0) != cap - 1:
+        assert time.monotonic() < deadline, "a viewer's end did not give its place back"
+        await asyncio.sleep(0.05)
+    await (await open_socket(second, f"/ws/watch/{code}")).close()
+    await redis.aclose()
+    for ws in (presenter.ws, there.ws):
+        await ws.close()
+
+
+async def test_a_presenters_worker_publishes_only_while_another_worker_has_viewers(
+        pair: tuple[Worker, Worker], redis_url: str) -> None:
+    first, second = pair
+    session_id, code = shared_session(first)
+    presenter = await open_socket(first, f"/ws/sessions/{session_id}")
+    drained = asyncio.create_task(drain(presenter))
+    await presenter.send(json.dumps({"type": "play"}))
+    there = Raw(await open_socket(second, f"/ws/watch/{code}"))
+    await there.read(1.0)
+    assert there.frame_steps(), "the remote viewer got no frame"
+    await there.ws.close()
+    await asyncio.sleep(3 * TAP_CHECK_SECONDS)  # the presenter's worker notices nobody listens
+    redis = Redis.from_url(redis_url)
+    listener = redis.pubsub()
+    await listener.subscribe(key("frames", session_id))
+    published = []
+    end = time.monotonic() + 1.5
+    while (left := end - time.monotonic()) > 0:
+        message = await listener.get_message(ignore_subscribe_messages=True, timeout=left)
+        if message is not None:
+            published.append(message)
+    assert published == [], "frames were published with no viewer on another worker"
+    await listener.aclose()
+    await redis.aclose()
+    await presenter.close()
+    drained.cancel()
+
+
+def test_a_class_code_says_which_worker_holds_the_class(workers: Callable[..., Worker], redis_url: str) -> None:
+    first, second = (workers(name, free_port(), redis_url, ":memory:", classroom=True, teacher_key=TEACHER_KEY)
+                     for name in ("w1", "w2"))
+    teacher = {"Authorization": f"Bearer {TEACHER_KEY}"}
+    opened = httpx.post(f"{first.base}/api/v1/classes", headers=teacher, timeout=10)
+    assert opened.status_code == 201, opened.text
+    code = opened.json()["code"]
+    redis = SyncRedis.from_url(redis_url)
+    assert redis.get(key("classcode", code)) == b"w1"
+    student = {"code": code.lower(), "name": "Ani"}
+    elsewhere = httpx.post(f"{second.base}/api/v1/join", json=student, timeout=10)
+    assert elsewhere.status_code == 409 and elsewhere.json()["code"] == "class_elsewhere"
+    assert "w1" in elsewhere.json()["detail"]
+    assert httpx.post(f"{first.base}/api/v1/join", json=student, timeout=10).status_code == 200
+    assert httpx.delete(f"{first.base}/api/v1/classes/{code}", headers=teacher, timeout=10).status_code == 204
+    deadline = time.monotonic() + 5
+    while redis.get(key("classcode", code)) is not None:
+        assert time.monotonic() < deadline, "the class code outlived its class"
+        time.sleep(0.05)
+    ended = httpx.post(f"{second.base}/api/v1/join", json=student, timeout=10)
+    assert ended.status_code == 404 and ended.json()["code"] == "unknown_class"
+    redis.close()
