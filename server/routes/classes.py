@@ -56,6 +56,11 @@ def join_url(services: Services, school_class: SchoolClass) -> str:
     return f"{services.settings.public_url()}join?code={school_class.code}"
 
 
+def worker_of(services: Services) -> str | None:
+    """This worker's name in a cluster; None for a single process."""
+    return services.cluster.worker if services.cluster is not None else None
+
+
 def teachers_class(services: Services, identity: IdentityDep, code: str) -> SchoolClass:
     """The open class `code` names, for the teacher (403 `teacher_only` for a student)."""
     teacher_only(identity)
@@ -74,7 +79,8 @@ def teachers_class(services: Services, identity: IdentityDep, code: str) -> Scho
 )
 async def open_class(services: ServicesDep, identity: IdentityDep) -> Response:
     teacher_only(identity)
-    school_class, opened = await class_codes.open_class(services)
+    school_class, opened = await class_codes.open_class(services.classes, services.manager.shares.directory,
+                                                        worker_of(services))
     return JSONBody(view_of(services, school_class), status_code=201 if opened else 200)
 
 
@@ -173,7 +179,8 @@ async def push_class_config(code: ClassCodePath, services: ServicesDep, identity
     "the class held is forgotten (export the class first to keep them).",
 )
 async def end_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
-    class_codes.end_class(services, teachers_class(services, identity, code))
+    class_codes.end_class(services.classes, services.manager.shares.directory,
+                          teachers_class(services, identity, code))
     return Response(status_code=204)
 
 
@@ -211,7 +218,8 @@ async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotat
     try:
         school_class, member = services.classes.join(body.code, identity, body.name)
     except NotFound as unknown:
-        raise await class_codes.where(services, body.code, unknown) from None
+        raise await class_codes.where(services.manager.shares.directory, worker_of(services), body.code,
+                                      unknown) from None
     await class_control.joined(services.manager, school_class, identity.id)
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number})
