@@ -140,8 +140,9 @@ class Tap:
                 logger.warning("could not publish session %s's messages to Redis", self.session.id[:8], exc_info=True)
 
     async def stop(self) -> None:
-        """Publish what is queued, then stop."""
-        while self._pending:
+        """Publish what is queued (within a second), then stop."""
+        deadline = time.monotonic() + 1.0
+        while self._pending and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -197,6 +198,9 @@ class Relay:
         self._taps: dict[str, Tap] = {}
         self._remotes: dict[str, Remote] = {}
         self._requests_ready = asyncio.Event()
+        # a session's channel is subscribed to and left in order: a viewer arriving as the last
+        # one leaves subscribes after the leaving unsubscribed, never before
+        self._subscribing = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._take_viewer = self._redis.register_script(_TAKE_VIEWER)
         self._give_viewer = self._redis.register_script(_GIVE_VIEWER)
@@ -357,17 +361,22 @@ class Relay:
     # --- B: this worker's viewers of sessions held elsewhere -------------------------------
     async def watch(self, websocket: WebSocket, elsewhere: Elsewhere, identity: Identity) -> None:
         """Serve an accepted viewer socket of a session another worker holds, until it ends."""
-        remote = await self._remote(elsewhere.session_id)
         channel = ClientChannel(websocket, Role.VIEWER, self.settings.timing.send_timeout_seconds)
+        remote = await self._join(elsewhere.session_id, channel)
         viewer = secrets.token_urlsafe(9)
-        remote.hub.join(channel)
         remote.waiting[viewer] = channel
         writer = asyncio.create_task(channel.run(), name="ws-writer")
         reader = asyncio.create_task(self._read_only(channel, identity), name="ws-reader")
         late = asyncio.get_running_loop().call_later(GREETING_SECONDS, self._not_greeted, remote, viewer)
         try:
             request = {"op": "watch", "session": elsewhere.session_id, "worker": elsewhere.worker, "viewer": viewer}
-            if not await self._redis.publish(REQUESTS, json.dumps(request)):
+            try:
+                await asyncio.wait_for(remote.subscribed.wait(), GREETING_SECONDS)
+                asked = await self._redis.publish(REQUESTS, json.dumps(request))
+            except Exception:  # Redis did not answer: as if nobody held the session
+                logger.warning("could not ask for session %s's stream", elsewhere.session_id[:8], exc_info=True)
+                asked = 0
+            if not asked:
                 self._not_greeted(remote, viewer)
             await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -380,24 +389,36 @@ class Relay:
                 writer.cancel()
             remote.waiting.pop(viewer, None)
             remote.hub.discard(channel)
-            if not len(remote.hub) and self._remotes.get(remote.session_id) is remote:
-                del self._remotes[remote.session_id]
-                with contextlib.suppress(Exception):
-                    await self._pubsub.unsubscribe(remote.channel)
+            async with self._subscribing:
+                if not len(remote.hub) and self._remotes.get(remote.session_id) is remote:
+                    del self._remotes[remote.session_id]
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.unsubscribe(remote.channel)
+
+    async def close_viewers(self, code: int, reason: str) -> None:
+        """Shutdown: close this worker's viewers of other workers' sessions, and wait (briefly)."""
+        for remote in self._remotes.values():
+            remote.hub.close_all(code, reason)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(len(remote.hub) for remote in self._remotes.values()):
+            await asyncio.sleep(0.05)
 
     def _not_greeted(self, remote: Remote, viewer: str) -> None:
         channel = remote.waiting.pop(viewer, None)
         if channel is not None:
             refuse(channel)
 
-    async def _remote(self, session_id: str) -> Remote:
-        """The session's `Remote`, subscribed (Redis confirmed it) before anyone asks for its greeting."""
-        remote = self._remotes.get(session_id)
-        if remote is None:
-            remote = self._remotes[session_id] = Remote(session_id)
-            await self._pubsub.subscribe(remote.channel)
-        await asyncio.wait_for(remote.subscribed.wait(), GREETING_SECONDS)
-        return remote
+    async def _join(self, session_id: str, channel: ClientChannel) -> Remote:
+        """The session's `Remote`, with `channel` in its hub, its subscription asked for (its
+        `subscribed` is set once Redis confirms it: only then may its greeting be asked for)."""
+        async with self._subscribing:
+            remote = self._remotes.get(session_id)
+            if remote is None:
+                remote = self._remotes[session_id] = Remote(session_id)
+                with contextlib.suppress(Exception):  # Redis is down: `subscribed` never comes
+                    await self._pubsub.subscribe(remote.channel)
+            remote.hub.join(channel)
+            return remote
 
     async def _read_only(self, channel: ClientChannel, identity: Identity) -> None:
         """A remote viewer's reader: its messages get what a local viewer's do, `read_only`
