@@ -45,12 +45,12 @@ from backprop_lab.server.classroom.quotas import RETRY_AFTER, Resource
 from backprop_lab.server.cluster import forks
 from backprop_lab.server.cluster.directory import Elsewhere, RedisDirectory, share_value, shared_at
 from backprop_lab.server.cluster.link import ClusterLink, key
+from backprop_lab.server.live import control
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import SHARE, ShareBook, normalise
 from backprop_lab.server.runtime.fanout import ClientChannel, Encoded, Part, Role, SessionHub
 from backprop_lab.server.settings import Settings
-from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.web.wire_socket import framed
 from backprop_lab.server.wire.problems import CapReached, NotFound
 from backprop_lab.server.wire.protocol import encode, error
@@ -65,7 +65,6 @@ GREETING_SECONDS = 10.0  # a remote viewer not greeted by then is told the sessi
 FORK_SECONDS = 15.0  # how long a fork through another worker waits for the presenter's state
 MAX_UNPUBLISHED = 512  # a tap's backlog while Redis is slow; past it the oldest are dropped
 VIEWERS_TTL_SECONDS = 24 * 3600  # a viewer count left by a worker that died goes after a day
-READ_ONLY = "this is a read-only view; it cannot control the session"
 
 # the viewer count: +1 unless that passes the cap (then 0), atomically across workers
 _TAKE_VIEWER = """
@@ -421,23 +420,9 @@ class Relay:
             return remote
 
     async def _read_only(self, channel: ClientChannel, identity: Identity) -> None:
-        """A remote viewer's reader: its messages get what a local viewer's do, `read_only`
-        (one `rate_limited` warning a second past the message rate)."""
-        rate = self.settings.limits.max_messages_per_second
-        bucket = TokenBucket(rate)
-        warned_at = 0.0
-        while True:
-            message = await channel.websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            if not (bucket.allow() and self.manager.ledger.allow_message(identity)):
-                now = time.monotonic()
-                if now - warned_at > 1.0:
-                    warned_at = now
-                    channel.push((encode(error(f"more than {rate} messages a second; some were dropped",
-                                               "rate_limited")),))
-                continue
-            channel.push((encode(error(READ_ONLY, "read_only")),))
+        """A remote viewer's reader: its messages get what a local viewer's get."""
+        await control.read_forever(channel, identity, self.manager.ledger, self.settings.limits.max_messages_per_second,
+                                   lambda text: channel.push((encode(control.viewer_reply(text)),)))
 
     async def _watch_sockets_forever(self, interval: float = 0.5) -> None:
         """The send watchdog of this worker's remote viewers (the manager's covers the local ones)."""

@@ -28,7 +28,6 @@ from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import JSONBody
-from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire.problems import CapReached, NotFound
 from backprop_lab.server.wire.protocol import error
 
@@ -167,22 +166,8 @@ def _close_if_failed(ctx: control.Context, greeting: Future[None]) -> None:
 
 
 async def _read(ctx: control.Context, rate: int) -> None:
-    websocket = ctx.channel.websocket
-    bucket = TokenBucket(rate)
-    warned_at = 0.0
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
-        if not (bucket.allow() and ctx.manager.ledger.allow_message(ctx.identity)):
-            now = time.monotonic()
-            if now - warned_at > 1.0:  # one warning a second, not one per dropped message
-                warned_at = now
-                ctx.reply(error(f"more than {rate} messages a second; some were dropped", "rate_limited"))
-            continue
+    def on_text(text: str) -> None:
         ctx.session.touch()
-        if text is None:
-            ctx.reply(error("binary messages are not part of the protocol; send JSON text", "bad_message"))
-            continue
         control.handle(ctx, text)
+
+    await control.read_forever(ctx.channel, ctx.identity, ctx.manager.ledger, rate, on_text)

@@ -194,6 +194,11 @@ async def test_the_presenters_end_closes_a_remote_viewer_as_it_closes_a_local_on
     session_id, code = shared_session(first)
     here, there = [Raw(await open_socket(worker, f"/ws/watch/{code}")) for worker in (first, second)]
     await asyncio.gather(here.read(0.5), there.read(0.5))
+    for sent in ('{"type": "play", "id": 7}', "not json", '{"type": "speed", "steps_per_second": -1}'):
+        for viewer in (here, there):  # a remote viewer's attempts to steer are answered as a local one's
+            await viewer.ws.send(sent)
+        await asyncio.gather(here.read(0.5), there.read(0.5))
+        assert here.messages()[-1]["type"] == "error" and here.messages()[-1] == there.messages()[-1]
     assert httpx.delete(f"{first.base}/api/v1/sessions/{session_id}", timeout=10).status_code == 204
     await asyncio.gather(here.read(5.0), there.read(5.0))
     for viewer in (here, there):
