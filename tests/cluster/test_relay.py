@@ -24,7 +24,9 @@ from backprop_lab.server.cluster.directory import RedisDirectory
 from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.cluster.relay import TAP_CHECK_SECONDS
 from backprop_lab.server.live.share_codes import SHARE, claim_new
+from backprop_lab.server.runtime.fanout import Encoded
 from backprop_lab.server.settings import Limits
+from backprop_lab.server.web.wire_socket import framed
 
 pytestmark = pytest.mark.anyio
 TEACHER_KEY = "a-teacher-key-for-the-relay-tests"
@@ -108,6 +110,12 @@ async def drain(ws: ClientConnection) -> None:
     with contextlib.suppress(ConnectionClosed):
         async for _ in ws:
             pass
+
+
+def test_bytes_framed_on_another_worker_give_a_socket_without_the_framed_write_the_same_messages() -> None:
+    parts = ('{"type":"frame","step":3}', b"\x00\x01binary", '{"type":"audience","viewers":2}')
+    relayed = Encoded.from_framed(Encoded(parts).framed)  # as a viewer's worker gets them from Redis
+    assert relayed.framed == framed(parts) and relayed.parts == parts
 
 
 def test_no_two_workers_hand_out_the_same_code_even_drawing_it_at_the_same_moment(redis_url: str) -> None:
