@@ -13,6 +13,7 @@ from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
@@ -36,6 +37,7 @@ class Services:
     classes: ClassRegistry  # the open class and its students (backprop_lab.server.classes)
     class_actions: ClassActions  # what the teacher and the students do with it, and the teacher's view
     cluster: ClusterLink | None = None  # a cluster worker's Redis (backprop_lab.server.cluster); None: one process
+    relay: Relay | None = None  # a cluster worker's codes and viewers across workers (server.cluster.relay)
 
 
 def get_services(request: Request) -> Services:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_lab.server.classes import control
+from backprop_lab.server.classes import class_codes, control
 from backprop_lab.server.classes.registry import ClassRegistry, LessonStep, Member, SchoolClass
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity
@@ -28,7 +28,8 @@ class ClassActions:
 
     async def open(self) -> tuple[SchoolClass, bool]:
         """(the open class, whether it was opened now)."""
-        return self.registry.open()
+        return await class_codes.open_class(self.registry, self.manager.shares.directory,
+                                            self.manager.settings.worker or "")
 
     async def join(self, code: str, identity: Identity, name: str) -> tuple[SchoolClass, Member]:
         school_class, member = self.registry.join(code, identity, name)
@@ -48,7 +49,7 @@ class ClassActions:
         self.registry.report(identity_id, step, done)
 
     async def end(self, school_class: SchoolClass) -> None:
-        self.registry.end(school_class)
+        class_codes.end_class(self.registry, self.manager.shares.directory, school_class)
 
     async def view(self, school_class: SchoolClass, join_url: str, *, refresh: bool = True) -> JSON:
         """The class view. `refresh` false: the class socket's periodic view, which may use cards

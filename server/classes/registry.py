@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_lab.server.classroom.identity import Identity
-from backprop_lab.server.live.share_codes import new_code, normalise, spoken
+from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.wire.class_models import MAX_NAME_LENGTH, ChallengeIn, Metric
 from backprop_lab.server.wire.problems import CapReached, Conflict, Forbidden, InvalidInput, NotFound
 
@@ -129,11 +129,12 @@ class ClassRegistry:
         self.current: SchoolClass | None = None
         self.on_change: Listener | None = None
 
-    def open(self) -> tuple[SchoolClass, bool]:
-        """(the open class, whether it was opened now): opening again gives the open one."""
+    def open(self, code: str) -> tuple[SchoolClass, bool]:
+        """(the open class, whether it was opened now with `code`, a code taken for it:
+        `class_codes`): opening again gives the open one."""
         if self.current is not None:
             return self.current, False
-        self.current = SchoolClass(new_code())
+        self.current = SchoolClass(code)
         return self.current, True
 
     def get(self, text: str) -> SchoolClass:

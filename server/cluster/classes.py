@@ -7,8 +7,8 @@ class page is on whichever worker serves the teacher. Each worker keeps the clas
 student's `class` message, the view's members). What changes it goes through Redis, where the
 open class lives (every key through `link.key`):
 
-- `class:open` → the open class's code (one class per cluster, as one per server);
-  `classcode:{CODE}` → the worker it was opened on;
+- `class:open` → the open class's code (one class per cluster, as one per server); its code is
+  taken in the cluster's code directory (`classes.class_codes`: `classcode:{CODE}`) like any;
 - `class:{CODE}`: a hash of the teacher's settings (`paused`, `anonymous`, `challenge`, `lesson`);
 - `class:{CODE}:members`: a hash, identity id → the member (key, number, name, lesson steps met);
   `class:{CODE}:numbers`: the last number given;
@@ -49,7 +49,7 @@ from backprop_lab.server.classes.view import VIEW_SECONDS, ClassViewer
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.live.manager import SessionManager
-from backprop_lab.server.live.share_codes import new_code
+from backprop_lab.server.live.share_codes import CLASS, claim_new
 from backprop_lab.server.wire.config_models import ConfigIn
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ ANSWER_SECONDS = 5.0  # a command waits this long for every worker's answer
 ANSWERS_KEPT_SECONDS = 60  # late answers to a command nobody waits for any more go after this
 WATCHED_MS = 2000  # a class page that stopped asking for views stops the workers' cards after this
 CARDS_FRESH_SECONDS = 3.0  # a worker's cards older than this are a dead worker's: not shown
+PARTS = ((), ("members",), ("numbers",), ("cards",), ("watched",))  # a class's keys: `class_key(code, *part)`
 
 
 def class_key(code: str, *parts: str) -> str:
@@ -129,12 +130,13 @@ class SharedClasses(ClassActions):
             current = self.registry.current
             if current is not None:
                 return current, False
-            code = new_code()
+            directory = self.manager.shares.directory
+            code = await claim_new(directory, CLASS, self.link.worker)  # no share code nor other class has it
             if await self.redis.set(OPEN, code, nx=True, ex=CLASS_TTL_SECONDS):
-                school_class = self.registry.current = SchoolClass(code)
-                await self.redis.set(key("classcode", code), self.link.worker, ex=CLASS_TTL_SECONDS)
+                school_class, _ = self.registry.open(code)
                 await self._save(school_class)
                 return school_class, True
+            directory.release(CLASS, code)
             opened = await self.redis.get(OPEN)  # another worker opened one just now: that is the class
             if opened is not None:
                 await self._load(_text(opened))
@@ -176,10 +178,7 @@ class SharedClasses(ClassActions):
     async def end(self, school_class: SchoolClass) -> None:
         await super().end(school_class)
         code = school_class.code
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key("classcode", code), *(class_key(code, *part) for part in
-                                                  ((), ("members",), ("numbers",), ("cards",), ("watched",))))
-            await pipe.execute()
+        await self.redis.delete(*(class_key(code, *part) for part in PARTS))
         if await self.redis.get(OPEN) == code.encode():
             await self.redis.delete(OPEN)
         await self._command(code, "sync")

@@ -254,10 +254,13 @@ class SessionManager:
             return session
 
     # --- sharing ----------------------------------------------------------------------------
-    def share(self, session: Session) -> str:
+    async def share(self, session: Session) -> str:
         """The session's share code (the same one each time while the session lives)."""
         known = self.shares.code_of(session.id)
-        code = self.shares.share(session.id)
+        code = await self.shares.share(session.id)
+        if session.closed:  # it ended while its code was being taken
+            self.shares.forget(session.id)
+            raise NotFound(f"no session {session.id!r} (it may have expired)")
         if known is None and self.settings.classroom:
             # the console of classroom mode says where students go (docs/product.md, "Classroom")
             logger.info("share code %s: students open %s", spoken(code), self.watch_url(code))

@@ -320,6 +320,15 @@ class Session:
 
         self._outbox.put(greet)
 
+    def greet_elsewhere(self, greet: Callable[[tuple[Part, ...]], None]) -> None:
+        """A viewer's greeting (`hello`, then the heatmaps) for a viewer on another worker of a
+        cluster (`backprop_lab.server.cluster.relay`): the very messages `attach` gives a viewer,
+        handed to `greet` on the event loop at the point of the stream where `attach` would."""
+        self._check_open()
+        hello = encode(protocol.hello(None, self.snapshot(), Role.VIEWER.value))
+        heat = self.frames.heatmaps(self.trainer)
+        self._outbox.put(greet, (hello, *heat))
+
     def announce_audience(self, channel: ClientChannel | None = None) -> None:
         """The viewer count, to `channel` alone or (None: it changed) to every client. Event loop."""
         parts = (encode(protocol.audience(self.hub.viewer_count)),)

@@ -37,11 +37,11 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
-from backprop_lab.server.web.wire_socket import framed, wire_write
+from backprop_lab.server.web.wire_socket import framed, unframed, wire_write
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +74,10 @@ class Encoded:
     binary that follows a frame or heatmaps message), and the same as WebSocket frames, built
     once (`framed`) and shared by every client's queue."""
 
-    __slots__ = ("parts", "_framed")
+    __slots__ = ("_parts", "_framed")
 
     def __init__(self, parts: tuple[Part, ...]) -> None:
-        self.parts = parts
+        self._parts: tuple[Part, ...] | None = parts
         self._framed: bytes | None = None
 
     @classmethod
@@ -86,6 +86,21 @@ class Encoded:
         message = cls(parts)
         message._framed = framed(parts)
         return message
+
+    @classmethod
+    def from_framed(cls, data: bytes) -> Encoded:
+        """Messages framed elsewhere (another worker's, `backprop_lab.server.cluster.relay`): sent as
+        they came; their parts are read out of the framing only for a socket without the framed
+        write (`--ws websockets`)."""
+        message = cls(())
+        message._parts, message._framed = None, data
+        return message
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        if self._parts is None:
+            self._parts = tuple(unframed(self.framed))
+        return self._parts
 
     @property
     def framed(self) -> bytes:
@@ -232,6 +247,15 @@ class ClientChannel:
             await asyncio.wait_for(self.websocket.close(code, self.close_reason[:120]), self._send_timeout)
 
 
+class HubTap(Protocol):
+    """What else hears a hub's broadcasts: the viewers of this session on other workers of a
+    cluster (`backprop_lab.server.cluster.relay`). Called on the event loop, in broadcast order."""
+
+    def relay(self, message: Encoded, kind: str) -> None: ...
+
+    def closing(self, code: int, reason: str, message: Encoded) -> None: ...
+
+
 class SessionHub:
     """The sockets of one session. Lives on the event loop: call it only from there.
 
@@ -245,6 +269,7 @@ class SessionHub:
     def __init__(self) -> None:
         self._channels: set[ClientChannel] = set()  # every member, greeted or not
         self._listening: set[ClientChannel] = set()  # the greeted members: broadcasts go to them
+        self.tap: HubTap | None = None  # while other workers have viewers of this session
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -281,6 +306,8 @@ class SessionHub:
         shared = message if isinstance(message, Encoded) else Encoded(message)
         for channel in self._listening:
             channel.push(shared, kind)
+        if self.tap is not None:
+            self.tap.relay(shared, kind)
 
     def tell_controls(self, parts: tuple[Part, ...]) -> None:
         """Into every greeted control client's queue, not the viewers': what only the session's
@@ -296,6 +323,8 @@ class SessionHub:
             if message.parts:
                 channel.push(message)
             channel.close(code, reason)
+        if self.tap is not None:
+            self.tap.closing(code, reason, message)
 
 
 class Outbox:
