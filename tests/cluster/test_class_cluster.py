@@ -249,6 +249,24 @@ def test_a_pushed_config_reaches_the_students_on_both_workers(lesson: Lesson) ->
         student.http.delete(f"/api/v1/sessions/{regression.json()['id']}")
 
 
+async def test_a_lesson_step_and_a_challenge_reach_both_workers_and_progress_comes_back(lesson: Lesson) -> None:
+    step = {"id": "neurons", "step": 2}
+    challenge = {"metric": "test_accuracy", "target": 0.9, "dataset": None, "max_hidden_neurons": None}
+    async with pages(lesson) as readers:
+        moved = lesson.teachers[1].patch(f"/api/v1/classes/{lesson.code}", json={"lesson": step})
+        assert moved.status_code == 200, moved.text
+        set_goal = lesson.teachers[0].patch(f"/api/v1/classes/{lesson.code}", json={"challenge": challenge})
+        assert set_goal.status_code == 200, set_goal.text
+        for reader in readers:
+            await reader.until(lambda m: m["type"] == "class" and m["lesson"] == step and m["challenge"] == challenge,
+                               "the lesson step and the challenge")
+    reported = lesson.students[1].http.post("/api/v1/join/progress", json={"lesson": "neurons", "step": 2,
+                                                                            "done": True})
+    assert reported.status_code == 204, reported.text
+    for teacher in lesson.teachers:
+        assert [s["task_done"] for s in view(teacher, lesson.code)["students"]] == [False, True]
+
+
 def test_a_student_joining_on_either_worker_gets_the_next_number(lesson: Lesson, pair: list[Worker]) -> None:
     with client(pair[1].base, "127.0.0.4") as third:
         joined = third.post("/api/v1/join", json={"code": lesson.code, "name": "Citra"})
