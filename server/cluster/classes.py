@@ -142,12 +142,14 @@ class SharedClasses(ClassActions):
                 await self._load(_text(opened))
 
     async def join(self, code: str, identity: Identity, name: str) -> tuple[SchoolClass, Member]:
-        school_class = self.registry.get(code)
         number = None
-        if not identity.is_teacher and school_class.member(identity.id) is None:
-            check_name(name)  # before a number is spent on it
-            number = await self.redis.incr(class_key(school_class.code, "numbers"))
-            await self.redis.expire(class_key(school_class.code, "numbers"), CLASS_TTL_SECONDS)
+        if not identity.is_teacher:  # (the teacher is refused by the registry, as on one server)
+            school_class = self.registry.get(code)
+            if school_class.member(identity.id) is None:
+                check_name(name)  # before a number is spent on it
+                numbers = class_key(school_class.code, "numbers")
+                number = await self.redis.incr(numbers)
+                await self.redis.expire(numbers, CLASS_TTL_SECONDS)
         school_class, member = self.registry.join(code, identity, name, number)
         await self._save_member(school_class, identity.id, member)
         await control.joined(self.manager, school_class, identity.id)
@@ -184,6 +186,8 @@ class SharedClasses(ClassActions):
         await self._command(code, "sync")
 
     async def view(self, school_class: SchoolClass, join_url: str, *, refresh: bool = True) -> JSON:
+        if school_class.ended:  # the class socket's last view: nobody's cards, and no key written again
+            return await super().view(school_class, join_url)
         code = school_class.code
         await self.redis.set(class_key(code, "watched"), "1", px=WATCHED_MS)
         if refresh:

@@ -285,11 +285,16 @@ def test_a_student_joining_on_either_worker_gets_the_next_number(lesson: Lesson,
 async def test_ending_the_class_removes_its_names_from_redis(lesson: Lesson, redis_url: str) -> None:
     store = redis.Redis.from_url(redis_url)
     assert store.keys("lab:class*"), "the open class lives in Redis"
-    async with pages(lesson) as readers:
+    worker = lesson.students[0].worker  # the class page on worker 1, the class ended through worker 2
+    headers = {"Authorization": f"Bearer {TEACHER_KEY}"}
+    async with pages(lesson) as readers, reading(f"{worker.ws}/ws/classes/{lesson.code}", worker.base,
+                                                 headers) as page:
+        await page.until(lambda m: m["type"] == "class", "the class view")
         ended = lesson.teachers[1].delete(f"/api/v1/classes/{lesson.code}")
         assert ended.status_code == 204
         for reader in readers:
             await reader.until(lambda m: m["type"] == "class" and m["ended"] is True, "the class ended notice")
+        await page.until(lambda m: m.get("ended") is True, "the class page told the class ended")
     deadline = time.monotonic() + SECONDS
     while store.keys("lab:class*") and time.monotonic() < deadline:  # the code's own key is freed by a task
         time.sleep(0.05)
