@@ -33,7 +33,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_lab.server.classes import control
 from backprop_lab.server.classes.actions import ClassActions
@@ -51,6 +51,9 @@ from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.share_codes import CLASS, claim_new
 from backprop_lab.server.wire.config_models import ConfigIn
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
 
 logger = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -93,6 +96,13 @@ def _lesson_of(data: JSON | None) -> LessonStep | None:
     return None if data is None else LessonStep(data["id"], data["step"])
 
 
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A task of the class's that stopped other than by being cancelled: this worker no longer
+    hears the class's commands (Redis went away); say so where the operator looks."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the class across workers: %s stopped", task.get_name(), exc_info=task.exception())
+
+
 class SharedClasses(ClassActions):
     """`ClassActions` for a worker of a cluster: the class shared through Redis."""
 
@@ -105,15 +115,14 @@ class SharedClasses(ClassActions):
 
     async def start(self) -> None:
         """Listen for commands (before this worker answers anything: a command counts the workers
-        listening), publish cards while a class page watches, and take the open class, if any."""
-        subscribed = asyncio.Event()
-        listening = asyncio.create_task(self._listen(subscribed), name="class-commands")
-        self._tasks = [listening, asyncio.create_task(self._publish_while_watched(), name="class-cards")]
-        waiting = asyncio.create_task(subscribed.wait())
-        await asyncio.wait({listening, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        if listening.done():  # Redis refused: say why at start, not at the first class
-            waiting.cancel()
-            listening.result()
+        listening), publish cards while a class page watches, and take the open class, if any.
+        A Redis that cannot be reached fails the start, saying so."""
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(BUS)
+        self._tasks = [asyncio.create_task(self._listen(pubsub), name="class-commands"),
+                       asyncio.create_task(self._publish_while_watched(), name="class-cards")]
+        for task in self._tasks:
+            task.add_done_callback(_report_end)
         code = await self.redis.get(OPEN)
         if code is not None:
             await self._load(_text(code))
@@ -283,11 +292,8 @@ class SharedClasses(ClassActions):
             answers.append(json.loads(popped[1]))
         return answers
 
-    async def _listen(self, subscribed: asyncio.Event) -> None:
-        pubsub = self.redis.pubsub()
+    async def _listen(self, pubsub: PubSub) -> None:
         try:
-            await pubsub.subscribe(BUS)
-            subscribed.set()
             async for message in pubsub.listen():
                 if message["type"] == "message":
                     await self._obey(json.loads(message["data"]))
