@@ -22,7 +22,9 @@ from cluster_helpers import Worker, free_port, start_worker
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from backprop_lab.server.classes.view import VIEW_SECONDS
 from backprop_lab.server.classroom.identity import COOKIE
+from backprop_lab.server.cluster.classes import ANSWER_SECONDS
 from backprop_lab.server.wire.class_models import ClassOut
 
 pytestmark = pytest.mark.anyio
@@ -282,6 +284,20 @@ def test_a_student_joining_on_either_worker_gets_the_next_number(lesson: Lesson,
     assert [s["name"] for s in view(lesson.teachers[0], lesson.code)["students"]] == ["Ayu", "Budi", "Citra W."]
 
 
+def test_the_workers_publish_cards_only_while_a_class_page_watches(lesson: Lesson, redis_url: str) -> None:
+    store = redis.Redis.from_url(redis_url)
+    view(lesson.teachers[0], lesson.code)  # watched from now, for a moment
+    cards, watched = f"lab:class:{lesson.code}:cards", f"lab:class:{lesson.code}:watched"
+    assert set(store.hgetall(cards)) == {b"w1", b"w2"}
+    _until(lambda: not store.exists(watched), "unwatched")
+    published = store.hgetall(cards)
+    time.sleep(3 * VIEW_SECONDS)  # three rounds of a worker's publishing, were it watched
+    assert store.hgetall(cards) == published, "cards published with no class page watching"
+    view(lesson.teachers[0], lesson.code)
+    _until(lambda: store.hgetall(cards)[b"w2"] != published[b"w2"], "cards published again once watched")
+    store.close()
+
+
 async def test_ending_the_class_removes_its_names_from_redis(lesson: Lesson, redis_url: str) -> None:
     store = redis.Redis.from_url(redis_url)
     assert store.keys("lab:class*"), "the open class lives in Redis"
@@ -306,6 +322,27 @@ async def test_ending_the_class_removes_its_names_from_redis(lesson: Lesson, red
         status = student.http.get("/api/v1/join")
         assert status.status_code == 404 and status.json()["code"] == "not_in_class", student.worker.name
     store.close()
+
+
+def test_a_dead_worker_does_not_hold_up_the_class_on_the_others(lesson: Lesson, pair: list[Worker]) -> None:
+    """Runs last: it kills worker 2. Its students' cards leave the view once stale, and the
+    teacher's controls answer at once: a command waits only for the workers that heard it."""
+    opened = lesson.teachers[0].post("/api/v1/classes")
+    assert opened.status_code == 201, opened.text
+    code = opened.json()["code"]
+    for student in lesson.students:
+        assert student.http.post("/api/v1/join", json={"code": code, "name": "Ayu"}).status_code == 200
+    assert [s["session"]["id"] for s in view(lesson.teachers[0], code)["students"]] == \
+        [student.session for student in lesson.students]
+    pair[1].kill()
+    started = time.monotonic()
+    paused = lesson.teachers[0].post(f"/api/v1/classes/{code}/pause")
+    assert paused.status_code == 200 and time.monotonic() - started < ANSWER_SECONDS, "waited for the dead worker"
+    alive = lesson.students[0]
+    refused = alive.http.post(f"/api/v1/sessions/{alive.session}/step", json={"steps": 5})
+    assert refused.status_code == 409 and refused.json()["code"] == "class_paused"
+    _until(lambda: view(lesson.teachers[0], code)["students"][1]["session"] is None, "the dead worker's card gone")
+    assert view(lesson.teachers[0], code)["students"][0]["session"]["id"] == lesson.students[0].session
 
 
 def _until(ready: Callable[[], bool], what: str) -> None:
