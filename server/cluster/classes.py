@@ -141,10 +141,12 @@ class SharedClasses(ClassActions):
                 return current, False
             directory = self.manager.shares.directory
             code = await claim_new(directory, CLASS, self.link.worker)  # no share code nor other class has it
+            await self._write(SchoolClass(code))  # first: an open class always has its settings
             if await self.redis.set(OPEN, code, nx=True, ex=CLASS_TTL_SECONDS):
                 school_class, _ = self.registry.open(code)
-                await self._save(school_class)
+                await self._command(code, "sync")
                 return school_class, True
+            await self.redis.delete(class_key(code))
             directory.release(CLASS, code)
             opened = await self.redis.get(OPEN)  # another worker opened one just now: that is the class
             if opened is not None:
@@ -214,6 +216,10 @@ class SharedClasses(ClassActions):
 
     async def _save(self, school_class: SchoolClass) -> None:
         """Write the teacher's settings, then have every worker take them."""
+        await self._write(school_class)
+        await self._command(school_class.code, "sync")
+
+    async def _write(self, school_class: SchoolClass) -> None:
         challenge, lesson = school_class.challenge, school_class.lesson
         settings = class_key(school_class.code)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -224,7 +230,6 @@ class SharedClasses(ClassActions):
             pipe.expire(settings, CLASS_TTL_SECONDS)
             pipe.expire(OPEN, CLASS_TTL_SECONDS)
             await pipe.execute()
-        await self._command(school_class.code, "sync")
 
     async def _save_member(self, school_class: SchoolClass, identity_id: str, member: Member) -> None:
         members = class_key(school_class.code, "members")
