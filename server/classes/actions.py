@@ -21,6 +21,8 @@ JSON = dict[str, Any]
 
 
 class ClassActions:
+    """The class of a single process (`SharedClasses` overrides each for a cluster's worker)."""
+
     def __init__(self, registry: ClassRegistry, manager: SessionManager, viewer: ClassViewer) -> None:
         self.registry = registry
         self.manager = manager

@@ -13,7 +13,8 @@ number in joining order. Joining again (a reload, a laptop's sleep) keeps the ke
 takes the new name.
 
 Names live only here, in memory, while the class lives (docs/reliability.md): ending the class
-forgets every one of them. Lives on the event loop.
+forgets every one of them. Lives on the event loop. On a worker of a cluster the registry is
+that worker's copy of the class, which lives in Redis (`backprop_lab.server.cluster.classes`).
 """
 
 from __future__ import annotations
