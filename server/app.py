@@ -28,9 +28,11 @@ from threadpoolctl import threadpool_limits
 from backprop_lab.server import __version__
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classes import student_news
+from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
+from backprop_lab.server.cluster.classes import SharedClasses
 from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.deps import Services
@@ -131,13 +133,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classes.on_change = functools.partial(student_news.tell, manager)
         manager.training_gate = classes.check_may_train
         cluster = relay = None
+        class_actions = ClassActions(classes, manager, ClassViewer(manager))
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
             running.push_async_callback(cluster.close)
             relay = await Relay.start(cluster, manager, settings)
             running.push_async_callback(relay.close)
+            class_actions = SharedClasses(cluster, classes, manager, ClassViewer(manager))  # the class on every worker
+            await class_actions.start()
+            running.push_async_callback(class_actions.stop)
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,
-                                      ClassViewer(manager), cluster, relay)
+                                      class_actions, cluster, relay)
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),

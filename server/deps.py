@@ -9,8 +9,8 @@ from fastapi import Depends, Path, Request
 from starlette.requests import HTTPConnection
 
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
-from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.cluster.relay import Relay
@@ -35,7 +35,7 @@ class Services:
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
     jobs: JobService  # long work off the request (backprop_lab.server.jobs)
     classes: ClassRegistry  # the open class and its students (backprop_lab.server.classes)
-    class_viewer: ClassViewer  # the teacher's view of it
+    class_actions: ClassActions  # what the teacher and the students do with it, and the teacher's view
     cluster: ClusterLink | None = None  # a cluster worker's Redis (backprop_lab.server.cluster); None: one process
     relay: Relay | None = None  # a cluster worker's codes and viewers across workers (server.cluster.relay)
 
