@@ -48,6 +48,7 @@ from backprop_lab.server.settings import WS_IMPLEMENTATIONS, Settings, descripto
 from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
+PROXY_ADDRESS = "127.0.0.1"  # a worker's proxy runs on its machine: X-Forwarded-For is believed from here only
 
 
 def thread_count(text: str) -> int:
@@ -94,6 +95,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="one worker of a cluster (docs/deploy.md): its name starts every session id it makes")
     parser.add_argument("--redis", default=None, metavar="URL",
                         help="a cluster's shared Redis, e.g. redis://127.0.0.1:6379/0 (docs/deploy.md)")
+    parser.add_argument("--public-url", default=None, metavar="URL",
+                        help="the address clients open when it is not this server's own, e.g. a cluster's proxy "
+                        "http://lab.school:8000/ (links are built on it; its Host and Origin are accepted)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
@@ -111,7 +115,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
     try:
-        settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis)
+        settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis,
+                                         public_address=args.public_url)
     except ValueError as error:
         raise SystemExit(f"backprop-lab: --{error}") from None
     quotas = settings.quotas
@@ -177,6 +182,10 @@ def build_server(settings: Settings) -> LabServer:
         log_level="debug" if settings.debug else "info",
         server_header=False,
         lifespan="on",
+        # A cluster's worker sits behind the proxy (backprop_lab.server.cluster.proxy), which says who the
+        # client is in X-Forwarded-For; a single process serves its clients directly and believes no one.
+        proxy_headers=settings.worker is not None,
+        forwarded_allow_ips=PROXY_ADDRESS,
     )
     return LabServer(config, app, settings.public_url() if settings.open_browser else None)
 
