@@ -33,6 +33,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import threading
 import webbrowser
 
@@ -48,6 +49,7 @@ from backprop_lab.server.settings import WS_IMPLEMENTATIONS, Settings, descripto
 from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
+CLUSTER_COMMAND = "cluster"  # `backprop-lab cluster …`: several workers behind a proxy (server.cluster.launcher)
 PROXY_ADDRESS = "127.0.0.1"  # a worker's proxy runs on its machine: X-Forwarded-For is believed from here only
 
 
@@ -71,7 +73,9 @@ def teacher_key(text: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.")
+    parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.",
+                                     epilog=f"backprop-lab {CLUSTER_COMMAND} --help: several workers behind a proxy, "
+                                     "on this machine (docs/deploy.md)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
     parser.add_argument("--classroom", action="store_true",
                         help="classroom mode on any host: a teacher and students, each with a fair share")
@@ -191,6 +195,12 @@ def build_server(settings: Settings) -> LabServer:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CLUSTER_COMMAND]:
+        from backprop_lab.server.cluster.launcher import main as cluster  # the cluster's engines: only when asked
+
+        cluster(argv[1:])
+        return
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")

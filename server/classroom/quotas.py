@@ -141,9 +141,10 @@ class Elsewhere(Protocol):
 
     resources: frozenset[Resource]  # those counted across workers
 
-    async def take(self, resource: Resource, identity: Identity, share: Share) -> tuple[int, int]:
+    async def take(self, resource: Resource, identity: Identity, share: Share) -> tuple[int, int] | None:
         """What the student and the address hold across the workers; one more is counted for
-        `identity` on this worker's books unless either is at its `share` already."""
+        `identity` on this worker's books unless either is at its `share` already. None: the other
+        workers are out of reach, nothing was counted there."""
         ...
 
     def give_back(self, resource: Resource, identity: Identity) -> None:
@@ -241,6 +242,8 @@ class Ledger:
                 or identity.is_teacher:
             return
         held = await self.elsewhere.take(claim.resource, identity, self.quotas.share(claim.resource))
+        if held is None:  # only this worker's own shares apply
+            return
         refused = self.share_refusal(claim.resource, *held)
         if refused is not None:
             claim.release()

@@ -30,7 +30,8 @@ CHECK = "check inter 500 fall 2 rise 2"  # twice a second; down (and up again) a
 SESSION_PATHS = r"^/(api/v1|ws)/sessions/"
 SHARED_BACKEND = "workers"
 TUNNEL_TIMEOUT = "1h"  # an idle WebSocket (a paused session's page) is kept this long
-MAX_CONNECTIONS = 20000  # each is a student's socket or a request: far above what the workers hold
+UNLIMITED_FILES = 1 << 20  # what counts as the limit where open files have none
+OWN_FILES = 100  # descriptors HAProxy keeps for itself (listeners, checks, logs)
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,15 @@ def _backend(name: str, servers: list[str], balance: str | None = None) -> list[
     return lines
 
 
-def config(workers: list[Worker], bind: str) -> str:
-    """HAProxy's configuration: listen on `bind` ("127.0.0.1:8000"), route to `workers`."""
+def connections_within(open_files: int) -> int:
+    """HAProxy's `maxconn` within a limit of `open_files` descriptors: each connection holds two
+    (the client's and the worker's), and HAProxy refuses to start past its limit."""
+    return max(1, (open_files - OWN_FILES) // 2)
+
+
+def config(workers: list[Worker], bind: str, max_connections: int) -> str:
+    """HAProxy's configuration: listen on `bind` ("127.0.0.1:8000"), route to `workers`, hold at
+    most `max_connections` (each a student's socket or a request; `connections_within`)."""
     if not workers:
         raise ValueError("workers: a cluster has at least one worker")
     names = [worker.name for worker in workers]
@@ -71,7 +79,7 @@ def config(workers: list[Worker], bind: str) -> str:
         raise ValueError(f"workers: each worker needs a name of its own, got {names}")
     lines = [
         "global",
-        f"    maxconn {MAX_CONNECTIONS}",
+        f"    maxconn {max_connections}",
         "",
         "defaults",
         "    mode http",
