@@ -1,6 +1,10 @@
 """`backprop-lab [--host 127.0.0.1] [--port 8000] [--classroom] [--teacher-key KEY] [--open]
 [--db PATH|URL] [--debug] [--training-threads N] [--ws IMPLEMENTATION]`: run the lab.
 
+A cluster's worker also takes `--worker NAME --redis URL [--public-url URL] [--proxy-address
+ADDRESS]`, and `backprop-lab cluster …` starts a whole cluster on this machine
+(`backprop_lab.server.cluster.launcher`, docs/deploy.md).
+
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
 or a database URL; its schema is migrated at start. A database that is damaged, read-only or
 written by a newer version stops the start with a one-line message saying so and what to do,
@@ -50,7 +54,6 @@ from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
 CLUSTER_COMMAND = "cluster"  # `backprop-lab cluster …`: several workers behind a proxy (server.cluster.launcher)
-PROXY_ADDRESS = "127.0.0.1"  # a worker's proxy runs on its machine: X-Forwarded-For is believed from here only
 
 
 def thread_count(text: str) -> int:
@@ -102,6 +105,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--public-url", default=None, metavar="URL",
                         help="the address clients open when it is not this server's own, e.g. a cluster's proxy "
                         "http://lab.school:8000/ (links are built on it; its Host and Origin are accepted)")
+    parser.add_argument("--proxy-address", default=Settings.proxy_address, metavar="ADDRESS",
+                        help="a cluster worker's proxy: the one address whose X-Forwarded-For it believes "
+                        "(default: %(default)s, a proxy on this machine)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
@@ -120,7 +126,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = settings.with_changes(training_threads=args.training_threads)
     try:
         settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis,
-                                         public_address=args.public_url)
+                                         public_address=args.public_url, proxy_address=args.proxy_address)
     except ValueError as error:
         raise SystemExit(f"backprop-lab: --{error}") from None
     quotas = settings.quotas
@@ -189,7 +195,7 @@ def build_server(settings: Settings) -> LabServer:
         # A cluster's worker sits behind the proxy (backprop_lab.server.cluster.proxy), which says who the
         # client is in X-Forwarded-For; a single process serves its clients directly and believes no one.
         proxy_headers=settings.worker is not None,
-        forwarded_allow_ips=PROXY_ADDRESS,
+        forwarded_allow_ips=settings.proxy_address,
     )
     return LabServer(config, app, settings.public_url() if settings.open_browser else None)
 

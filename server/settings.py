@@ -163,6 +163,9 @@ class Settings:
     # the address clients open when it is not this process's own (a cluster's proxy, "http://lab:8000/"):
     # links are built on it and its Host and Origin are accepted; None: `host` and `port`
     public_address: str | None = None
+    # where a worker's proxy runs: the one address whose X-Forwarded-For a worker believes (the
+    # student's address, for its per-address quotas); a single process believes no one
+    proxy_address: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         threads = self.training_threads
