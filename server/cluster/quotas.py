@@ -127,7 +127,7 @@ class SharedShares:
     async def start(self) -> None:
         """Forget what this worker's name held before (a worker that restarted holds nothing), then beat."""
         redis = self.link.redis
-        async for name in redis.scan_iter(match=key("quota", "*", "*", "*", "*"), _type="HASH"):
+        async for name in redis.scan_iter(match=key("quota", "*"), _type="HASH"):  # the hashes, not the beats
             await redis.hdel(name, self.link.worker)
         await self._beat([WORKERS], [self.link.worker])
 
