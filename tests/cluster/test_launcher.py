@@ -59,7 +59,7 @@ def data() -> Iterator[Path]:
     subprocess.run(["rm", "-rf", str(folder)], check=False)
 
 
-def test_the_cluster_command_serves_one_address_and_ctrl_c_stops_every_child(data: Path) -> None:
+def test_the_cluster_serves_one_address_says_when_a_worker_dies_and_ctrl_c_stops_every_child(data: Path) -> None:
     port = free_port()
     output = data / "output.txt"
     with output.open("wb") as out:
@@ -83,6 +83,13 @@ def test_the_cluster_command_serves_one_address_and_ctrl_c_stops_every_child(dat
         sid = made.json()["id"]
         assert re.fullmatch(r"w[12]\.[A-Za-z0-9_-]{22}", sid)
         assert httpx.get(f"{base}api/v1/sessions/{sid}", cookies=made.cookies, timeout=60).status_code == 200
+        w2 = next(pid for pid in children if b"--worker\x00w2\x00" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        os.kill(w2, signal.SIGKILL)  # a worker dies: the launcher says so, and goes on
+        deadline = time.monotonic() + STOP_SECONDS
+        while "worker w2 exited with code -9" not in output.read_text():
+            assert time.monotonic() < deadline, f"the worker's death went unsaid: {output.read_text()}"
+            time.sleep(0.05)
+        assert launcher.poll() is None
         launcher.send_signal(signal.SIGINT)
         assert launcher.wait(STOP_SECONDS) == 0, output.read_text()
         deadline = time.monotonic() + STOP_SECONDS

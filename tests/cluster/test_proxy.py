@@ -5,6 +5,7 @@ workers, the address being the student's (X-Forwarded-For), never one a client c
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from cluster_helpers import Worker, start_worker
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.services import Service, free_port, start_haproxy
@@ -22,7 +24,8 @@ from backprop_lab.server.cluster.services import Service, free_port, start_hapro
 sys.path.insert(0, str(Path(__file__).parents[1] / "server"))
 from server_helpers import TEACHER_KEY, Inbox, client_from, of_type  # noqa: E402
 
-SHARES = ("--quota", "sessions=2,3")  # small shares: a student holds 2 sessions, an address 3
+# small shares: a student holds 2 sessions and 2 sockets, an address 3 sessions
+SHARES = ("--quota", "sessions=2,3", "--quota", "sockets=2,20")
 READY_SECONDS = 30  # HAProxy marks a server up after two health checks half a second apart
 
 
@@ -185,3 +188,38 @@ def test_an_address_s_share_counts_the_student_s_own_address_behind_the_proxy_no
                 httpx.delete(f"{cluster.base}/api/v1/sessions/{response.json()['id']}", headers=teacher)
         for laptop in (*laptops, elsewhere):
             laptop.close()
+
+
+@pytest.mark.anyio
+async def test_a_student_s_sockets_count_across_the_workers_at_the_handshake(cluster):
+    w1, w2 = cluster.worker("w1"), cluster.worker("w2")
+    with httpx.Client(timeout=60) as browser:
+        sessions = [browser.post(f"{worker.base}/api/v1/sessions", json={"dataset": "xor"}) for worker in (w1, w2)]
+        assert [response.status_code for response in sessions] == [201, 201], sessions[-1].text
+        first, second = (response.json()["id"] for response in sessions)
+        cookie = {"Cookie": "; ".join(f"{name}={value}" for name, value in browser.cookies.items())}
+
+        async def open_socket(worker: Worker, sid: str):  # type: ignore[no-untyped-def]
+            return await connect(f"{worker.ws}/ws/sessions/{sid}", origin=worker.base, close_timeout=1,
+                                 additional_headers=cookie)
+
+        held = [await open_socket(w1, first) for _ in range(2)]  # the student's share, both on w1
+        try:
+            with pytest.raises(InvalidStatus) as refused:
+                await open_socket(w2, second)
+            assert refused.value.response.status_code == 429
+            assert b"student_quota" in refused.value.response.body
+            await held[0].close()
+            deadline = time.monotonic() + 5
+            while True:  # the place given back reaches Redis a moment after the close
+                try:
+                    held[0] = await open_socket(w2, second)
+                    break
+                except InvalidStatus:
+                    assert time.monotonic() < deadline, "the closed socket's place never came free on w2"
+                    await asyncio.sleep(0.02)
+        finally:
+            for ws in held:
+                await ws.close()
+            browser.delete(f"{w1.base}/api/v1/sessions/{first}")
+            browser.delete(f"{w2.base}/api/v1/sessions/{second}")
