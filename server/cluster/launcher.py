@@ -63,10 +63,21 @@ def default_data() -> Path:
     return default_path().parent / "cluster"
 
 
+def worker_count(text: str) -> int:
+    """An argparse type: a whole number of workers, at least 1."""
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of workers, at least 1, not {text!r}") from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 worker, not {workers}")
+    return workers
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="backprop-lab cluster",
                                      description="Several workers behind a proxy, on this machine (docs/deploy.md).")
-    parser.add_argument("--workers", type=thread_count, default=2, metavar="N", help="workers (default %(default)s)")
+    parser.add_argument("--workers", type=worker_count, default=2, metavar="N", help="workers (default %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="the proxy's port on 127.0.0.1 (default 8000)")
     parser.add_argument("--classroom", action="store_true", help="classroom mode: a teacher and students")
     parser.add_argument("--teacher-key", type=teacher_key, default=None, metavar="KEY",

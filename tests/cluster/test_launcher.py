@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backprop_lab.server.cluster import launcher as cluster_command
 from backprop_lab.server.cluster.services import free_port
 
 START_SECONDS = 300  # as a worker's (tests/cluster/cluster_helpers.py): a cold numba cache compiles
@@ -108,3 +110,19 @@ def test_the_cluster_serves_one_address_says_when_a_worker_dies_and_ctrl_c_stops
         for pid in leftovers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_cluster_of_no_workers_is_refused_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cluster_command.parse_args(["--workers", "0"])
+    assert "--workers: at least 1 worker" in capsys.readouterr().err
+
+
+def test_a_taken_port_stops_the_start_before_anything_runs(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"port {port} is taken: choose another with --port"):
+            cluster_command.main(["--port", str(port), "--data", str(tmp_path)])
+    assert not (tmp_path / "postgres").exists()
