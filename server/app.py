@@ -34,6 +34,7 @@ from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
 from backprop_lab.server.cluster.classes import SharedClasses
 from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.quotas import share_across
 from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
             running.push_async_callback(cluster.close)
+            await share_across(manager.ledger, cluster, running)
             relay = await Relay.start(cluster, manager, settings)
             running.push_async_callback(relay.close)
             class_actions = SharedClasses(cluster, classes, manager, ClassViewer(manager))  # the class on every worker

@@ -46,7 +46,7 @@ async def open_fork(manager: SessionManager, data: bytes | str, identity: Identi
     steps = document["steps"]
     snapshots = np.frombuffer(base64.b64decode(document["snapshots"]), dtype=np.float64).reshape(len(steps), -1)
     run = StoredRun(summary, document["history"], document["resume"], steps, snapshots, document["data"])
-    with manager.session_slot(identity) as claim:
+    async with manager.session_slot(identity) as claim:
         config = Config().replace(**summary.config)
         table = await anyio.to_thread.run_sync(capture.run_table, run, manager.settings.limits)
         if table is not None:  # its data set becomes an upload here, under a new id

@@ -88,7 +88,7 @@ async def admit(websocket: WebSocket, session_id: str, services: Services, role:
     (`server.live.socket_quotas`). In a cluster a viewer also counts against its session's cap
     on every worker."""
     try:
-        reservation = services.manager.sockets.reserve(session_id, role, identity)
+        reservation = await services.manager.sockets.admit(session_id, role, identity)
     except CapReached as refused:
         await deny(websocket, 429, refused.message, refused.code, refused.retry_after, refused)
         return
