@@ -1,7 +1,8 @@
 """Codes and viewers across workers (backprop_lab.server.cluster.relay): two real workers sharing
 one real Redis. A code made on worker 1 works on worker 2; a viewer on worker 2 gets the
 presenter's frames, the very bytes a viewer on worker 1 gets; a fork through worker 2 carries on
-from the presenter's state; the presenter's end closes the remote viewer as it closes a local one."""
+from the presenter's state; the presenter's end closes the remote viewer as it closes a local one;
+behind HAProxy, viewers on either worker all watch."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,9 +21,11 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.directory import RedisDirectory
 from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.cluster.relay import TAP_CHECK_SECONDS
+from backprop_lab.server.cluster.services import start_haproxy
 from backprop_lab.server.live.share_codes import SHARE, claim_new
 from backprop_lab.server.runtime.fanout import Encoded
 from backprop_lab.server.settings import Limits
@@ -276,3 +280,41 @@ async def test_a_presenters_worker_publishes_only_while_another_worker_has_viewe
     await presenter.close()
     drained.cancel()
 
+
+
+async def test_viewers_through_the_proxy_land_on_either_worker_and_all_watch_the_presenter(
+        redis_url: str, tmp_path: Path) -> None:
+    """As a class uses it: one address (HAProxy's), where `/ws/watch/{code}` goes to the least
+    loaded worker whichever holds the session. (Its workers' names are their own: the module's
+    pair still runs on the same Redis.)"""
+    port = free_port()
+    workers = [start_worker(name, free_port(), redis_url, ":memory:",
+                            extra_args=("--public-url", f"http://127.0.0.1:{port}/")) for name in ("p1", "p2")]
+    haproxy = start_haproxy(proxy.config([proxy.Worker(w.name, "127.0.0.1", w.port) for w in workers],
+                                         f"127.0.0.1:{port}", 1000), port, tmp_path / "haproxy")
+    base, ws = haproxy.url, haproxy.url.replace("http://", "ws://")
+    try:
+        deadline = time.monotonic() + 30
+        for worker in workers:  # HAProxy sees both workers up
+            while httpx.get(f"{base}/api/v1/sessions/{worker.name}.unknown", timeout=5).status_code != 404:
+                assert time.monotonic() < deadline, f"HAProxy did not see {worker.name} up"
+                await asyncio.sleep(0.1)
+        made = httpx.post(f"{base}/api/v1/sessions", json={}, timeout=30).json()["id"]
+        code = httpx.post(f"{base}/api/v1/sessions/{made}/share", timeout=30).json()["code"]
+        presenter = Raw(await connect(f"{ws}/ws/sessions/{made}", origin=base, max_size=2**24, close_timeout=1))
+        await presenter.read(0.5)
+        viewers = [Raw(await connect(f"{ws}/ws/watch/{code}", origin=base, max_size=2**24, close_timeout=1))
+                   for _ in range(6)]
+        await presenter.ws.send(json.dumps({"type": "play"}))
+        await asyncio.gather(presenter.read(2.0), *(viewer.read(2.0) for viewer in viewers))
+        sockets = [httpx.get(f"{worker.base}/api/v1/health", timeout=5).json()["sockets"] for worker in workers]
+        assert sum(sockets) == 7 and min(sockets) >= 2, f"sockets per worker: {sockets}"
+        for viewer in viewers:
+            assert viewer.messages()[0]["type"] == "hello" and len(viewer.frame_steps()) >= 10
+        assert [m["viewers"] for m in presenter.messages() if m["type"] == "audience"][-1] == 6
+        for raw in (presenter, *viewers):
+            await raw.ws.close()
+    finally:
+        haproxy.stop()
+        for worker in workers:
+            worker.stop()
