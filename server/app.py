@@ -31,6 +31,7 @@ from backprop_lab.server.classes import student_news
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
+from backprop_lab.server.cluster.checkpoints import Checkpoints
 from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
@@ -129,12 +130,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.classes)
         classes.on_change = functools.partial(student_news.tell, manager)
         manager.training_gate = classes.check_may_train
-        cluster = None
+        cluster = checkpoints = None
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
             running.push_async_callback(cluster.close)
+            manager.keeper = checkpoints = Checkpoints(cluster, manager)
+            heartbeat = asyncio.create_task(checkpoints.keep_alive_forever(), name="checkpoint-heartbeat")
+            running.callback(heartbeat.cancel)
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,
-                                      ClassViewer(manager), cluster)
+                                      ClassViewer(manager), cluster, checkpoints)
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),

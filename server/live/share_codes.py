@@ -59,6 +59,13 @@ class ShareBook:
             self._codes[session_id] = code
         return code
 
+    def restore(self, session_id: str, code: str) -> None:
+        """Give a session the code it had on another server (a dead worker's session adopted
+        here, `backprop_lab.server.cluster.checkpoints`), unless the code names another here."""
+        if code not in self._sessions:
+            self._sessions[code] = session_id
+            self._codes[session_id] = code
+
     def code_of(self, session_id: str) -> str | None:
         return self._codes.get(session_id)
 
