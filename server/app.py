@@ -33,6 +33,7 @@ from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
 from backprop_lab.server.cluster.checkpoints import Checkpoints
 from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.quotas import share_across
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
             running.push_async_callback(cluster.close)
+            await share_across(manager.ledger, cluster, running)
             manager.keeper = checkpoints = Checkpoints(cluster, manager)
             heartbeat = asyncio.create_task(checkpoints.keep_alive_forever(), name="checkpoint-heartbeat")
             running.callback(heartbeat.cancel)

@@ -241,7 +241,7 @@ class Checkpoints:
         run = await anyio.to_thread.run_sync(
             lambda: capture.import_run(document, config, table, owner=identity.id, address=identity.address))
         requested = Config().replace(**live["requested"])
-        with self.manager.session_slot(identity) as claim:
+        async with self.manager.session_slot(identity) as claim:
             if table is not None:  # an upload: kept here under a new id, as opening a saved run does
                 dataset = self.manager.add_table(table, identity)
                 config, requested = config.replace(dataset=dataset), requested.replace(dataset=dataset)

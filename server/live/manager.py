@@ -16,7 +16,7 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -227,19 +227,21 @@ class SessionManager:
         config = to_engine_config(changes, Config())
         table = self.table_for(config.dataset, location)
         self.check_caps(config, table)
-        with self.session_slot(identity) as claim:
+        async with self.session_slot(identity) as claim:
             try:
                 trainer = await anyio.to_thread.run_sync(Trainer, config, table)
             except ValueError as problem:
                 raise config_problem(problem, location) from None
             return self.adopt(trainer, config, table, claim)
 
-    @contextlib.contextmanager
-    def session_slot(self, identity: Identity) -> Iterator[Claim]:
+    @contextlib.asynccontextmanager
+    async def session_slot(self, identity: Identity) -> AsyncIterator[Claim]:
         """A session's place, taken before its trainer is built (429 when `identity` or the server
-        has no room), and given back unless a session came to hold it."""
+        has no room, or on a cluster when `identity` has none left across the workers), and given
+        back unless a session came to hold it."""
         claim = self.ledger.claim(Resource.SESSIONS, identity)
         try:
+            await self.ledger.count_elsewhere(claim)
             yield claim
         finally:
             if not any(session.claim is claim for session in self._sessions.values()):
@@ -262,7 +264,7 @@ class SessionManager:
     async def fork(self, source: Session, identity: Identity) -> Session:
         """A new session in the source's current state (weights, optimiser memory, data and its
         order, step, loss curve), which then trains on its own: a viewer's "try it yourself"."""
-        with self.session_slot(identity) as claim:
+        async with self.session_slot(identity) as claim:
             fork = await source.run(source.fork_state)
             session = self.adopt(fork.trainer, fork.requested, fork.table, claim)
             session.adopt(fork)

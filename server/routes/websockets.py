@@ -78,7 +78,7 @@ async def admit(websocket: WebSocket, session: Session, services: Services, role
     """Reserve the socket's slots before accepting it (429 when a cap or the client's share is
     full), serve it, and give the slots back when it ends, however it ends (`server.live.socket_quotas`)."""
     try:
-        reservation = services.manager.sockets.reserve(session.id, role, identity)
+        reservation = await services.manager.sockets.admit(session.id, role, identity)
     except CapReached as refused:
         await deny(websocket, 429, refused.message, refused.code, refused.retry_after, refused)
         return
