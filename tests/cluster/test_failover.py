@@ -21,7 +21,9 @@ from cluster_helpers import Worker, free_port
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.checkpoints import checkpoint_key
+from backprop_lab.server.cluster.services import start_haproxy
 
 TEACHER_KEY = "a-teacher-key-for-cluster-tests"
 CONFIG = {"optimizer": "adam", "batch_size": 7, "seed": 11}  # optimiser memory and a shuffled order to carry over
@@ -125,8 +127,12 @@ class Socket:
 
 
 async def open_socket(worker: Worker, session_id: str, token: str) -> Socket:
-    ws = await connect(f"{worker.ws}/ws/sessions/{session_id}", origin=worker.base, max_size=2**24,
-                       additional_headers=bearer(token), open_timeout=30)
+    return await open_socket_at(worker.base, session_id, token)
+
+
+async def open_socket_at(base: str, session_id: str, token: str) -> Socket:
+    ws = await connect(f"{base.replace('http://', 'ws://')}/ws/sessions/{session_id}", origin=base,
+                       max_size=2**24, additional_headers=bearer(token), open_timeout=30)
     return Socket(ws)
 
 
@@ -178,3 +184,60 @@ def test_kill_9_a_students_session_continues_on_another_worker_and_every_saved_r
     assert [run["name"] for run in runs] == ["before the crash"]
     assert httpx.post(f"{second.base}/api/v1/runs", json={"session_id": session_id, "name": "after"},
                       headers=bearer(student), timeout=30).status_code == 201
+
+
+def test_kill_9_behind_the_proxy_the_page_reconnects_to_the_same_address_and_trains_on(
+        workers: Callable[..., Worker], redis_url: str, postgres_url: str, tmp_path: Any) -> None:
+    port = free_port()  # the proxy's: the one address the student knows
+    options = {"classroom": True, "teacher_key": TEACHER_KEY,
+               "extra_args": ("--public-url", f"http://127.0.0.1:{port}/")}
+    started = [workers(name, free_port(), redis_url, postgres_url, **options) for name in ("w1", "w2")]
+    haproxy = start_haproxy(proxy.config([proxy.Worker(w.name, "127.0.0.1", w.port) for w in started],
+                                         f"127.0.0.1:{port}", 1000), port, tmp_path / "haproxy")
+    base = haproxy.url
+    try:
+        for worker in started:  # each worker's own backend has it up
+            until(lambda w=worker: httpx.get(f"{base}/api/v1/sessions/{w.name}.unknown", timeout=5).status_code
+                  == 404, f"HAProxy sees {worker.name} up")
+        student = "s." + secrets.token_urlsafe(16)
+        session_id = httpx.post(f"{base}/api/v1/sessions", json=CONFIG, headers=bearer(student),
+                                timeout=30).json()["id"]
+        holder = next(worker for worker in started if session_id.startswith(f"{worker.name}."))
+        # saved at its worker: POST /api/v1/runs names the session in its body, which the proxy
+        # does not read (it routes by path), so through the proxy it may reach the other worker
+        saved = httpx.post(f"{holder.base}/api/v1/runs", json={"session_id": session_id, "name": "kept"},
+                           headers=bearer(student), timeout=30)
+        assert saved.status_code == 201, saved.text
+
+        async def scenario() -> None:
+            socket = await open_socket_at(base, session_id, student)
+            await socket.until("hello")
+            await socket.send({"type": "play"})
+            await socket.until("frame", check=lambda frame: frame["step"] > 0)
+            checkpointed = checkpointed_step(redis_url, session_id, 1)
+            holder.kill()
+            with pytest.raises(ConnectionClosed):
+                await socket.until("frame", seconds=30, check=lambda _: False)
+            # what the page does: ask for its session until the server answers, then open its socket
+            until(lambda: httpx.get(f"{base}/api/v1/sessions/{session_id}", headers=bearer(student),
+                                    timeout=30).status_code == 200, "the session answers through the proxy")
+            again = await open_socket_at(base, session_id, student)
+            hello = await again.until("hello")
+            assert hello["moved_from"] is not None and hello["moved_from"] >= checkpointed
+            await again.send({"type": "play"})
+            await again.until("frame", check=lambda frame: frame["step"] > hello["moved_from"])
+            await again.ws.close()
+
+        asyncio.run(scenario())
+        runs = httpx.get(f"{base}/api/v1/runs", headers=bearer(student), timeout=30).json()["runs"]
+        assert [run["name"] for run in runs] == ["kept"]
+    finally:
+        haproxy.stop()
+
+
+def until(check: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Poll `check()` until it is true; fail naming `what` past the deadline."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.1)
