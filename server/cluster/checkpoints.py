@@ -155,15 +155,15 @@ class Checkpoints:
     def ended(self, session_id: str) -> None:
         """The session ended here (deleted, expired, failed): its checkpoint goes with it. Event loop."""
         self._written_at.pop(session_id, None)
-        self._waiting.pop(session_id, None)
-        writer = self._writers.pop(session_id, None)
-        if writer is not None:
-            writer.cancel()
-        deletion = asyncio.create_task(self._delete(session_id), name="checkpoint-delete")
+        self._waiting.pop(session_id, None)  # its writer ends after the write under way
+        deletion = asyncio.create_task(self._delete(session_id, self._writers.get(session_id)),
+                                       name="checkpoint-delete")
         self._deletions.add(deletion)
         deletion.add_done_callback(self._deletions.discard)
 
-    async def _delete(self, session_id: str) -> None:
+    async def _delete(self, session_id: str, writer: asyncio.Task[None] | None) -> None:
+        if writer is not None:  # a write landing after the delete would bring the checkpoint back
+            await asyncio.wait({writer})
         with contextlib.suppress(Exception):  # Redis away: the checkpoint expires by itself
             await self.link.redis.delete(checkpoint_key(session_id))
 
