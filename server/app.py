@@ -32,6 +32,7 @@ from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
+from backprop_lab.server.cluster.checkpoints import Checkpoints
 from backprop_lab.server.cluster.classes import SharedClasses
 from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.cluster.quotas import share_across
@@ -133,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.classes)
         classes.on_change = functools.partial(student_news.tell, manager)
         manager.training_gate = classes.check_may_train
-        cluster = relay = None
+        cluster = relay = checkpoints = None
         class_actions = ClassActions(classes, manager, ClassViewer(manager))
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
@@ -144,8 +145,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             class_actions = SharedClasses(cluster, classes, manager, ClassViewer(manager))  # the class on every worker
             await class_actions.start()
             running.push_async_callback(class_actions.stop)
+            manager.keeper = checkpoints = Checkpoints(cluster, manager)
+            heartbeat = asyncio.create_task(checkpoints.keep_alive_forever(), name="checkpoint-heartbeat")
+            running.callback(heartbeat.cancel)
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,
-                                      class_actions, cluster, relay)
+                                      class_actions, cluster, relay=relay, checkpoints=checkpoints)
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),

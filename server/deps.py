@@ -12,6 +12,7 @@ from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.cluster.checkpoints import Checkpoints
 from backprop_lab.server.cluster.link import ClusterLink
 from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.jobs.service import JobService
@@ -38,6 +39,7 @@ class Services:
     class_actions: ClassActions  # what the teacher and the students do with it, and the teacher's view
     cluster: ClusterLink | None = None  # a cluster worker's Redis (backprop_lab.server.cluster); None: one process
     relay: Relay | None = None  # a cluster worker's codes and viewers across workers (server.cluster.relay)
+    checkpoints: Checkpoints | None = None  # a cluster worker's sessions' checkpoints; None: one process
 
 
 def get_services(request: Request) -> Services:
@@ -71,9 +73,12 @@ def get_identity(connection: HTTPConnection) -> Identity:
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def get_session(session_id: SessionId, manager: ManagerDep, identity: IdentityDep) -> Session:
-    """The session the path names, when the caller may control it (404 otherwise)."""
-    return manager.owned(session_id, identity)
+async def get_session(session_id: SessionId, services: ServicesDep, identity: IdentityDep) -> Session:
+    """The session the path names, when the caller may control it (404 otherwise); a dead
+    worker's, from its checkpoint, on a cluster worker (`backprop_lab.server.cluster.checkpoints`)."""
+    if services.checkpoints is not None:
+        await services.checkpoints.recover(session_id)
+    return services.manager.owned(session_id, identity)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -14,13 +14,15 @@ viewer on A gets, in the same order, starting with the same greeting.
   the event loop at the point of the stream where a local viewer's would be queued
   (`Session.greet_elsewhere`), so the viewer misses nothing after its snapshot and gets nothing
   older. A tap publishes only while some other worker listens: once a second A asks Redis
-  (`PUBSUB NUMSUB`) and removes the taps nobody subscribes to.
+  (`PUBSUB NUMSUB`) and removes the taps nobody subscribes to, and the others beat (an empty
+  message), so a paused session's channel is not silent.
 - **Delivering, on B.** One subscriber connection per worker reads every channel; a `Remote`
   per watched session holds B's viewers of it in a `SessionHub` of its own and hands each
   message, as the bytes came (`Encoded.from_framed`, one object for all of B's viewers), to the
   same channel writer local viewers have (`fanout.ClientChannel`, `wire_socket`): latest-wins
   frames, the send watchdog, the close. The presenter's session ending closes B's viewers with
-  the message and code A's own got.
+  the message and code A's own got; a channel silent for `SILENCE_SECONDS` (A died) closes them
+  with 1012, so their pages reconnect, as A's own do, to wherever the session goes on.
 - **Counting.** A session's viewers on every worker count against one cap
   (`Limits.max_viewers_per_session`): `lab:viewers:{session id}`, incremented atomically with
   the check before a viewer's handshake is accepted (on A too), decremented when it ends.
@@ -60,7 +62,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 REQUESTS = key("relay")  # the channel of requests to whichever worker holds a session
-TAP_CHECK_SECONDS = 1.0  # how often a worker drops the taps no other worker listens to
+TAP_CHECK_SECONDS = 1.0  # how often a worker drops the taps no other worker listens to, and beats in the rest
+# a watched session's channel silent this long (not even a beat): its worker died; its viewers
+# elsewhere are closed, so their pages reconnect to wherever the session goes on (cluster.checkpoints)
+SILENCE_SECONDS = 5 * TAP_CHECK_SECONDS
 GREETING_SECONDS = 10.0  # a remote viewer not greeted by then is told the session is gone
 FORK_SECONDS = 15.0  # how long a fork through another worker waits for the presenter's state
 MAX_UNPUBLISHED = 512  # a tap's backlog while Redis is slow; past it the oldest are dropped
@@ -116,6 +121,10 @@ class Tap:
     def gone(self, viewer: str) -> None:
         self._put({"gone": viewer}, b"")
 
+    def beat(self) -> None:
+        """Say this worker is still there (a paused session sends nothing else)."""
+        self._put({"beat": 1}, b"")
+
     def _put(self, header: dict[str, Any], body: bytes) -> None:
         if len(self._pending) >= MAX_UNPUBLISHED:
             self._pending.popleft()
@@ -157,8 +166,10 @@ class Remote:
         self.hub = SessionHub()
         self.waiting: dict[str, ClientChannel] = {}  # viewer token → its channel, until greeted
         self.subscribed = asyncio.Event()
+        self.heard_at = time.monotonic()  # the last message from the session's worker
 
     def deliver(self, data: bytes) -> None:
+        self.heard_at = time.monotonic()
         header, body = opened(data)
         if "kind" in header:
             self.hub.broadcast(Encoded.from_framed(body), header["kind"])
@@ -353,6 +364,7 @@ class Relay:
                     if not session.closed:
                         session.announce_audience()
                 else:
+                    tap.beat()
                     with contextlib.suppress(Exception):
                         if await self._count_elsewhere(session):
                             session.announce_audience()
@@ -425,11 +437,15 @@ class Relay:
                                    lambda text: channel.push((encode(control.viewer_reply(text)),)))
 
     async def _watch_sockets_forever(self, interval: float = 0.5) -> None:
-        """The send watchdog of this worker's remote viewers (the manager's covers the local ones)."""
+        """The send watchdog of this worker's remote viewers (the manager's covers the local ones),
+        and the close of those whose session's worker went silent."""
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for remote in list(self._remotes.values()):
+                if now - remote.heard_at > SILENCE_SECONDS and not remote.waiting:
+                    remote.heard_at = now
+                    remote.hub.close_all(1012, "the presenter's server stopped answering")
                 for channel in remote.hub:
                     channel.check(now)
 

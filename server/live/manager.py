@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import anyio.to_thread
 
@@ -77,6 +78,14 @@ def _always_open(owner: str) -> None:
     """The training gate of a server without classes: every session may train."""
 
 
+class Keeper(Protocol):
+    """What keeps a cluster worker's sessions beyond its life (`backprop_lab.server.cluster.checkpoints`)."""
+
+    def kept(self, session: Session) -> None: ...
+
+    def ended(self, session_id: str) -> None: ...
+
+
 @dataclass
 class Upload:
     """An uploaded table, whose it is, and the upload slot it holds."""
@@ -110,6 +119,8 @@ class SessionManager:
         self.training_gate: Callable[[str], None] = _always_open
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
+        # a cluster worker's checkpoints: told of every session made and ended here; None in one process
+        self.keeper: Keeper | None = None
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -236,14 +247,18 @@ class SessionManager:
             if not any(session.claim is claim for session in self._sessions.values()):
                 claim.release()
 
-    def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim) -> Session:
+    def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim,
+              session_id: str | None = None) -> Session:
         """A new session around a trainer built elsewhere (a new one, or one resuming a saved run),
-        owned by whoever holds `claim`."""
-        session = Session(new_id(self.settings.worker), trainer, requested, table, self.scheduler, self.cadence,
-                          self.loop, self.settings, claim, self.account_of(claim.identity))
+        owned by whoever holds `claim`; under a new id, or `session_id` (a dead worker's session
+        going on here from its checkpoint)."""
+        session = Session(session_id or new_id(self.settings.worker), trainer, requested, table, self.scheduler,
+                          self.cadence, self.loop, self.settings, claim, self.account_of(claim.identity))
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         self._created[session.id] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if self.keeper is not None:
+            self.keeper.kept(session)
         return session
 
     async def fork(self, source: Session, identity: Identity) -> Session:
@@ -279,6 +294,11 @@ class SessionManager:
         if session is None or session.closed:
             raise NotFound(f"no shared session {code[:32]!r}: check the code (it ends when its session ends)")
         return session
+
+    def holds(self, session_id: str) -> bool:
+        """Whether this server has the session, live."""
+        session = self._sessions.get(session_id)
+        return session is not None and not session.closed
 
     def get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -318,14 +338,23 @@ class SessionManager:
         session = self.get(session_id)
         await self._end(session, code, reason)
 
-    async def _end(self, session: Session, code: int, reason: str) -> None:
+    async def drop(self, session_id: str, code: int, reason: str) -> None:
+        """Stop serving a session another worker took over (its checkpoint stays theirs): its
+        sockets close with `code`, and its pages reconnect to where it lives now."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            await self._end(session, code, reason, forget=False)
+
+    async def _end(self, session: Session, code: int, reason: str, forget: bool = True) -> None:
         self._sessions.pop(session.id, None)
         self._created.pop(session.id, None)
-        self.shares.forget(session.id)
+        self.shares.forget(session.id, release=forget)
         session.claim.release()
         with contextlib.suppress(Exception):
             await session.run(session.close)
         session.hub.close_all(code, reason, (encode(error(reason, "session_closed")),))
+        if forget and self.keeper is not None:
+            self.keeper.ended(session.id)
 
     def _on_failure(self, session: Session, problem: BaseException) -> None:
         """A session's engine failed: only its own sockets close (1011), with an `error`."""
@@ -336,6 +365,8 @@ class SessionManager:
         detail = f": {problem}" if self.settings.debug else ""
         message = encode(error(f"this session failed and was closed{detail}", "internal"))
         session.hub.close_all(1011, "internal error", (message,))
+        if self.keeper is not None:
+            self.keeper.ended(session.id)
 
     # --- lifetimes --------------------------------------------------------------------------
     def expired(self, now: float) -> list[Session]:

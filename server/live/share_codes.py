@@ -114,6 +114,13 @@ class ShareBook:
             self._codes[session_id] = code
         return code
 
+    def restore(self, session_id: str, code: str) -> None:
+        """Give a session the code it had on another server (a dead worker's session adopted
+        here, `backprop_lab.server.cluster.checkpoints`), unless the code names another here."""
+        if code not in self._sessions:
+            self._sessions[code] = session_id
+            self._codes[session_id] = code
+
     def code_of(self, session_id: str) -> str | None:
         return self._codes.get(session_id)
 
@@ -122,8 +129,11 @@ class ShareBook:
         code = normalise(text)
         return None if code is None else self._sessions.get(code)
 
-    def forget(self, session_id: str) -> None:
+    def forget(self, session_id: str, release: bool = True) -> None:
+        """The session's code is no longer this server's; also free in the directory unless
+        `release` is false (the session goes on on another worker of the cluster, with its code)."""
         code = self._codes.pop(session_id, None)
         if code is not None:
             del self._sessions[code]
-            self.directory.release(SHARE, code)
+            if release:
+                self.directory.release(SHARE, code)

@@ -53,6 +53,8 @@ async def deny(websocket: WebSocket, status: int, message: str, code: str = "", 
 async def session_stream(websocket: WebSocket, session_id: str) -> None:
     services: Services = websocket.app.state.services
     identity = identity_of(websocket)
+    if services.checkpoints is not None:  # a dead worker's session, from its checkpoint
+        await services.checkpoints.recover(session_id)
     try:
         session = services.manager.owned(session_id, identity)
     except NotFound as problem:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.directory import RedisDirectory
 from backprop_lab.server.cluster.link import ClusterLink, key
-from backprop_lab.server.cluster.relay import TAP_CHECK_SECONDS
+from backprop_lab.server.cluster.relay import SILENCE_SECONDS, TAP_CHECK_SECONDS
 from backprop_lab.server.cluster.services import start_haproxy
 from backprop_lab.server.live.share_codes import SHARE, claim_new
 from backprop_lab.server.runtime.fanout import Encoded
@@ -318,3 +318,15 @@ async def test_viewers_through_the_proxy_land_on_either_worker_and_all_watch_the
         haproxy.stop()
         for worker in workers:
             worker.stop()
+
+
+async def test_a_remote_viewer_of_a_worker_that_died_is_closed_so_its_page_reconnects(
+        workers: Callable[..., Worker], redis_url: str) -> None:
+    first, second = (workers(name, free_port(), redis_url, ":memory:") for name in ("k1", "k2"))
+    _, code = shared_session(first)  # paused: only the beats say its worker is there
+    there = Raw(await open_socket(second, f"/ws/watch/{code}"))
+    await there.read(SILENCE_SECONDS + 1)
+    assert there.closed is None and there.messages()[0]["type"] == "hello", "closed while its worker lived"
+    first.kill()
+    await there.read(SILENCE_SECONDS + 5)
+    assert there.closed is not None and there.closed.rcvd is not None and there.closed.rcvd.code == 1012
