@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # this checkout's backprop_lab, and bench/hall.py
+import cluster_viewers  # noqa: E402  bench/cluster_viewers.py: scenario b
 import hall  # noqa: E402  bench/hall.py: the clients, the window, the figures
 
 from backprop_lab.server.cluster.services import free_port  # noqa: E402
@@ -134,6 +135,7 @@ def workers_against_threads(options: argparse.Namespace) -> Table:
 
 SCENARIOS: dict[str, Callable[[argparse.Namespace], Table]] = {
     "a": workers_against_threads,
+    "b": cluster_viewers.scenario,
 }
 
 
