@@ -76,8 +76,8 @@ runs = sa.Table(  # the columns in the database's order: the small ones before t
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(MAX_NAME), nullable=False),
     sa.Column("created", sa.String(32), nullable=False),
-    sa.Column("step", sa.Integer, nullable=False),
-    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),  # revision 0006: 64 bits on every database
+    sa.Column("epoch", sa.BigInteger, nullable=False),
     sa.Column("parameters", sa.Integer, nullable=False),
     sa.Column("snapshot_count", sa.Integer, nullable=False),
     sa.Column("owner", sa.String(128), nullable=False),
@@ -95,7 +95,7 @@ run_snapshots = sa.Table(
     "run_snapshots", metadata,
     sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("parameters", sa.LargeBinary, nullable=False),
 )
 run_tags = sa.Table(  # revision 0004

@@ -128,7 +128,7 @@ def test_a_database_url_the_lab_cannot_use_is_refused_in_one_line(database, said
 
 def test_opening_creates_the_schema_and_a_second_open_changes_nothing(store):
     head = store.revision()
-    assert head == "0005"
+    assert head == "0006"
     assert store.open() == head
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
@@ -218,7 +218,7 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0005"
+    assert by_url.open() == "0006"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
@@ -254,7 +254,7 @@ def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(blank_data
             "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')", {})
     old = RunStore(blank_database)
     assert old.revision() == "0001"
-    assert old.open() == "0005"
+    assert old.open() == "0006"
     kept = old.get("r1")
     assert kept is not None and kept.summary.name == "kept" and kept.data is None and kept.summary.owner == "teacher"
     old.close()
@@ -288,7 +288,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
             *({"position": position, "step": 10 * position, "parameters": rows[position].tobytes()}
               for position in range(3)))
     store = RunStore(database)
-    assert store.open() == "0005"
+    assert store.open() == "0006"
     kept = store.get("r1")
     assert kept is not None and kept.summary.name == "été" and np.array_equal(kept.snapshots, rows)
     assert kept.summary.owner == "teacher" and not kept.summary.published and kept.address == ""
@@ -308,7 +308,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
     assert "runs_by_owner" not in indexes(database) and "runs_by_created" in indexes(database)
     back = RunStore(database)
     assert back.revision() == "0002"
-    assert back.open() == "0005"  # up again: the runs and their snapshots kept through both ways
+    assert back.open() == "0006"  # up again: the runs and their snapshots kept through both ways
     again = back.get("r1")
     assert again is not None and np.array_equal(again.snapshots, rows) and again.summary.size_bytes == texts + 3 * 5 * 8
     back.close()
@@ -492,7 +492,7 @@ def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them
             {"config": '{"dataset":"spiral","learning_rate":0.3,"hidden_layers":[4,2]}',
              "history": '[{"step":0,"test_loss":0.9},{"step":20,"test_loss":0.25}]', "resume": '{"step":20}'})
     store = RunStore(database)
-    assert store.open() == "0005"
+    assert store.open() == "0006"
     found, total = store.list(0, 10, matching=RunFilter(texts={"dataset": ("spiral",)},
                                                         ranges={"learning_rate": (0.2, 0.4), "test_loss": (None, 0.3),
                                                                 "hidden_layers": (2, 2), "neurons": (6, 6)}))
@@ -507,7 +507,7 @@ def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them
     migrate(database, "0003", down=True)
     assert "note" not in columns(database)
     back = RunStore(database)
-    assert back.open() == "0005" and back.summary("r1") is not None
+    assert back.open() == "0006" and back.summary("r1") is not None
     back.close()
 
 
@@ -564,9 +564,9 @@ def test_servers_starting_together_on_a_new_postgresql_database_migrate_it_once(
     stores = [RunStore(url) for _ in range(4)]
     heads: list[str] = []
     together(len(stores), lambda index: heads.append(stores[index].open()))
-    assert heads == ["0005"] * 4
+    assert heads == ["0006"] * 4
     with stores[0].engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0005"]
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0006"]
     for store in stores:
         store.close()
 
