@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         if error.code == "unavailable":  # the message says the log has why: what the database itself said
             logger.error("%s", error.__cause__)
         raise SystemExit(f"backprop-lab: {error}") from None
+    except ValueError as error:  # a --db the store cannot use at all (run_store.create_engine)
+        raise SystemExit(f"backprop-lab: {error}") from None
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)
     if settings.classroom:

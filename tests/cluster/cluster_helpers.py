@@ -3,6 +3,7 @@ cluster command starts them (the services they share come from the fixtures in c
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from backprop_lab.server.cluster.services import free_port, log_tail
 # tests' (tests/server/server_helpers.py).
 WORKER_START_SECONDS = 300
 WORKER_STOP_SECONDS = 15
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: its backprop_lab, not an installed one
 
 __all__ = ["Worker", "free_port", "start_worker"]
 
@@ -74,7 +76,8 @@ def start_worker(name: str, port: int, redis_url: str, db_url: str, classroom: b
         command += ["--teacher-key", teacher_key]
     log = Path(tempfile.mkstemp(prefix=f"backprop-lab-{name}-", suffix=".log")[1])
     with log.open("ab") as out:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     worker = Worker(name, port, process, log)
     deadline = time.monotonic() + WORKER_START_SECONDS
     while True:
