@@ -31,8 +31,8 @@ from types import FrameType
 import httpx
 
 from backprop_lab.server import __version__
+from backprop_lab.server.arguments import teacher_key, thread_count, worker_count
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, new_teacher_key
-from backprop_lab.server.cli import teacher_key, thread_count
 from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.services import (
     POSTGRES_DATABASE,
@@ -61,17 +61,6 @@ PASSWORD_FILE = "password"  # in DIR/postgres: the database's password, kept for
 
 def default_data() -> Path:
     return default_path().parent / "cluster"
-
-
-def worker_count(text: str) -> int:
-    """An argparse type: a whole number of workers, at least 1."""
-    try:
-        workers = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of workers, at least 1, not {text!r}") from None
-    if workers < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 worker, not {workers}")
-    return workers
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
