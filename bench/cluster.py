@@ -42,7 +42,7 @@ import hall  # noqa: E402  bench/hall.py: the clients, the window, the figures
 from backprop_lab.server.cluster.services import free_port  # noqa: E402
 
 START_SECONDS = 600  # workers with a cold numba cache compile for minutes
-ADDRESS = re.compile(r"a cluster of \d+ workers: (http://\S+)/")
+ADDRESS = re.compile(r"a cluster of \d+ workers?: (http://\S+)/")
 Figures = dict[str, float]
 Row = tuple[str, dict[str, float], str]  # a label, a figure per column, the target
 Table = tuple[str, list[str], list[Row]]  # a title, the columns, the rows

@@ -46,6 +46,7 @@ from fastapi import FastAPI
 
 from backprop_lab.server import __version__
 from backprop_lab.server.app import create_app, shutdown_streams
+from backprop_lab.server.arguments import teacher_key, thread_count
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_teacher_key
 from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
@@ -54,25 +55,6 @@ from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
 CLUSTER_COMMAND = "cluster"  # `backprop-lab cluster …`: several workers behind a proxy (server.cluster.launcher)
-
-
-def thread_count(text: str) -> int:
-    """An argparse type: a whole number of threads, at least 1."""
-    try:
-        threads = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of threads, at least 1, not {text!r}") from None
-    if threads < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 thread, not {threads}")
-    return threads
-
-
-def teacher_key(text: str) -> str:
-    """An argparse type: a teacher key long enough to be a secret."""
-    try:
-        return check_teacher_key(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

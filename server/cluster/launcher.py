@@ -31,11 +31,12 @@ from types import FrameType
 import httpx
 
 from backprop_lab.server import __version__
+from backprop_lab.server.arguments import teacher_key, thread_count, worker_count
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, new_teacher_key
-from backprop_lab.server.cli import teacher_key, thread_count
 from backprop_lab.server.cluster import proxy
 from backprop_lab.server.cluster.services import (
     POSTGRES_DATABASE,
+    POSTGRES_USER,
     Postgres,
     Service,
     ServiceError,
@@ -61,17 +62,6 @@ PASSWORD_FILE = "password"  # in DIR/postgres: the database's password, kept for
 
 def default_data() -> Path:
     return default_path().parent / "cluster"
-
-
-def worker_count(text: str) -> int:
-    """An argparse type: a whole number of workers, at least 1."""
-    try:
-        workers = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of workers, at least 1, not {text!r}") from None
-    if workers < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 worker, not {workers}")
-    return workers
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -114,8 +104,8 @@ def open_postgres(folder: Path) -> Postgres:
     if not password_file.exists():
         service = start_postgres(folder)
         service.owns_folder = False
-        password_file.write_text(service.password)
-        password_file.chmod(0o600)
+        with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(service.password)  # readable by this user only, from its first byte
         return service
     port = free_port()
     log = folder / "postgres.log"
@@ -127,7 +117,7 @@ def open_postgres(folder: Path) -> Postgres:
         import psycopg  # the cluster extra
 
         try:
-            with psycopg.connect(host="127.0.0.1", port=port, user="lab", password=service.password,
+            with psycopg.connect(host="127.0.0.1", port=port, user=POSTGRES_USER, password=service.password,
                                  dbname=POSTGRES_DATABASE):
                 return True
         except psycopg.OperationalError:  # still starting
@@ -254,7 +244,8 @@ def run(args: argparse.Namespace) -> None:
         text = proxy.config(workers, f"127.0.0.1:{args.port}", proxy.connections_within(open_files_limit()))
         haproxy = start_haproxy(text, args.port, data / "haproxy")
         started.callback(haproxy.stop)
-        print(f"Backprop Lab {__version__}, a cluster of {args.workers} workers: {public}", flush=True)
+        workers_said = f"{args.workers} worker{'' if args.workers == 1 else 's'}"
+        print(f"Backprop Lab {__version__}, a cluster of {workers_said}: {public}", flush=True)
         if args.classroom:
             print(f"Classroom mode. Teacher (you, keep it secret): open {public}teacher?key={key}", flush=True)
         print(f"Logs in {logs}. Ctrl-C stops everything.", flush=True)

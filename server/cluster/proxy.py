@@ -6,8 +6,13 @@ servers are that worker first and every other one as a `backup`, so while the wo
 sessions' paths reach a live worker, which adopts the session from its checkpoint. Everything
 else (new sessions, pages, static files, watch pages, classes, runs) goes to the `workers`
 backend, to the worker with the fewest connections (`balance leastconn`: a WebSocket is one
-long connection, so the fewest connections is the fewest students). Every server is checked
-with `GET /api/v1/health` twice a second, down after two failures, up after two successes.
+long connection, so the fewest connections is the fewest students), and from then on to that
+same worker for that browser or script (`STICKY_COOKIE`, set by HAProxy and naming the worker):
+what a client made there besides its sessions lives on that worker alone (an uploaded data set
+that a new session then uses, a job it then polls, the session a run is saved from, named in a
+request's body, not its path). A client whose worker is down goes to the least loaded live one
+(`option redispatch`). Every server is checked with `GET /api/v1/health` twice a second, down
+after two failures, up after two successes.
 
 Why HAProxy rather than nginx: in their free editions only HAProxy routes on a path pattern to a
 named backend *and* checks its servers actively (nginx's free edition marks a server down only
@@ -29,6 +34,7 @@ CHECK = "check inter 500 fall 2 rise 2"  # twice a second; down (and up again) a
 # A session's paths: REST under /api/v1/sessions/ and its stream under /ws/sessions/.
 SESSION_PATHS = r"^/(api/v1|ws)/sessions/"
 SHARED_BACKEND = "workers"
+STICKY_COOKIE = "lab_worker"  # HAProxy's cookie: the worker a client's requests outside its sessions' paths go to
 TUNNEL_TIMEOUT = "1h"  # an idle WebSocket (a paused session's page) is kept this long
 UNLIMITED_FILES = 1 << 20  # what counts as the limit where open files have none
 OWN_FILES = 100  # descriptors HAProxy keeps for itself (listeners, checks, logs)
@@ -45,14 +51,20 @@ class Worker:
         return f"{self.host}:{self.port}"
 
 
-def _server(worker: Worker, backup: bool) -> str:
-    return f"    server {worker.name} {worker.address} {CHECK}" + (" backup" if backup else "")
+def _server(worker: Worker, backup: bool = False, sticky: bool = False) -> str:
+    return (f"    server {worker.name} {worker.address} {CHECK}" + (" backup" if backup else "")
+            + (f" cookie {worker.name}" if sticky else ""))
 
 
-def _backend(name: str, servers: list[str], balance: str | None = None) -> list[str]:
+def _backend(name: str, servers: list[str], shared: bool = False) -> list[str]:
     lines = [f"backend {name}"]
-    if balance:
-        lines.append(f"    balance {balance}")
+    if shared:
+        lines += [
+            "    balance leastconn",
+            # inserted when a client has none (or names a worker that is down), stripped before the worker
+            f"    cookie {STICKY_COOKIE} insert indirect nocache httponly attr SameSite=Lax",
+            "    option redispatch",
+        ]
     lines += [
         "    option httpchk",  # with a Host the worker accepts: its allow-list refuses a request without one
         f"    http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host 127.0.0.1",
@@ -99,6 +111,6 @@ def config(workers: list[Worker], bind: str, max_connections: int) -> str:
     lines += [f"    default_backend {SHARED_BACKEND}", ""]
     for worker in workers:
         others = [_server(other, backup=True) for other in workers if other is not worker]
-        lines += _backend(worker.name, [_server(worker, backup=False), *others])
-    lines += _backend(SHARED_BACKEND, [_server(worker, backup=False) for worker in workers], balance="leastconn")
+        lines += _backend(worker.name, [_server(worker), *others])
+    lines += _backend(SHARED_BACKEND, [_server(worker, sticky=True) for worker in workers], shared=True)
     return "\n".join(lines)

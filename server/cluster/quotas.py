@@ -13,8 +13,9 @@ nothing yet).
 
 A take is one Lua script, so two workers taking for the same student at the same moment cannot
 both get the last place. A give-back is sent without waiting (it is called from synchronous code
-on any thread); the next take of the same student on this worker goes through the same
-connection pool after it.
+on any thread); a take on the same worker waits for the give-backs sent before it, so a student
+who closes a session and opens another at once is not refused for the one just closed (on
+another worker the give-back may take a moment to be seen).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class SharedShares:
     async def take(self, resource: Resource, identity: Identity, share: Share) -> tuple[int, int] | None:
         from redis import RedisError  # the cluster extra
 
+        if self._sending:  # this worker's give-backs land first: a place just freed here is free for this take
+            await asyncio.wait(set(self._sending))
         try:
             student, address = await self._take([*hashes(resource, identity), WORKERS],
                                                 [self.link.worker, share.student, share.address, STALE_SECONDS])
@@ -112,7 +115,14 @@ class SharedShares:
     def give_back(self, resource: Resource, identity: Identity) -> None:
         if self.stopped:
             return
-        self.loop.call_soon_threadsafe(self._send_give_back, resource, identity)
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a training thread's release
+            on_loop = False
+        if on_loop:  # sent now, so a take that follows waits for it
+            self._send_give_back(resource, identity)
+        else:
+            self.loop.call_soon_threadsafe(self._send_give_back, resource, identity)
 
     def _send_give_back(self, resource: Resource, identity: Identity) -> None:
         task = self.loop.create_task(self._give_back(hashes(resource, identity), [self.link.worker]))

@@ -95,18 +95,19 @@ def student(base: str, address: str) -> httpx.Client:
     return client_from(base, address)
 
 
-def spread(teacher: httpx.Client, count: int) -> list[str]:
-    """Ids of `count` new sessions made through the proxy."""
+def spread(base: str, count: int) -> list[str]:
+    """Ids of `count` new sessions made through the proxy, each by a client of its own (a page each)."""
     ids = []
     for _ in range(count):
-        response = teacher.post("/api/v1/sessions", json={"dataset": "xor"})
+        response = httpx.post(f"{base}/api/v1/sessions", json={"dataset": "xor"},
+                              headers={"Authorization": f"Bearer {TEACHER_KEY}"}, timeout=60)
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
     return ids
 
 
 def test_new_sessions_spread_over_the_workers_and_each_one_s_paths_reach_its_own(cluster, teacher):
-    ids = spread(teacher, 6)
+    ids = spread(cluster.base, 6)
     assert {sid.split(".")[0] for sid in ids} == {"w1", "w2"}, f"every session on one worker: {ids}"
     try:
         for sid in ids:
@@ -223,3 +224,30 @@ async def test_a_student_s_sockets_count_across_the_workers_at_the_handshake(clu
                 await ws.close()
             browser.delete(f"{w1.base}/api/v1/sessions/{first}")
             browser.delete(f"{w2.base}/api/v1/sessions/{second}")
+
+
+def test_a_student_s_upload_job_and_saved_run_reach_the_worker_that_holds_them(cluster):
+    csv = "x1,x2,label\n" + "".join(f"{i % 7},{i % 5},{'ab'[i % 2]}\n" for i in range(40))
+    laptops = [student(cluster.base, f"127.0.1.{index}") for index in range(1, 5)]
+    made: list[str] = []
+    try:
+        for laptop in laptops:  # each student's page: upload, train on it, run a job, save
+            upload = laptop.post("/api/v1/datasets", files={"file": ("points.csv", csv.encode(), "text/csv")})
+            assert upload.status_code == 201, upload.text
+            created = laptop.post("/api/v1/sessions", json={"dataset": upload.json()["id"]})
+            assert created.status_code == 201, created.text
+            sid = created.json()["id"]
+            made.append(sid)
+            job = laptop.post("/api/v1/jobs", json={"kind": "training", "session_id": sid, "steps": 50})
+            assert job.status_code in (201, 202), job.text
+            job_id = job.json()["id"]
+            until(lambda lp=laptop, j=job_id: lp.get(f"/api/v1/jobs/{j}").json()["state"] == "done",
+                  "the job done", 60)
+            saved = laptop.post("/api/v1/runs", json={"session_id": sid, "name": "mine"})
+            assert saved.status_code == 201, saved.text
+        assert {sid.split(".")[0] for sid in made} == {"w1", "w2"}, f"every student on one worker: {made}"
+    finally:
+        for laptop, sid in zip(laptops, made, strict=False):
+            laptop.delete(f"/api/v1/sessions/{sid}")
+        for laptop in laptops:
+            laptop.close()

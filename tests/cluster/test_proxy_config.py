@@ -63,10 +63,19 @@ def test_each_worker_s_backend_has_every_other_worker_as_a_backup_and_all_are_he
     shared = found["backend workers"]
     assert "balance leastconn" in shared
     assert [line for line in shared if line.startswith("server ")] == [
-        f"server {w.name} {w.address} check inter 500 fall 2 rise 2" for w in WORKERS]
+        f"server {w.name} {w.address} check inter 500 fall 2 rise 2 cookie {w.name}" for w in WORKERS]
     for name, lines in found.items():
         if name.startswith("backend "):
             assert "http-check send meth GET uri /api/v1/health ver HTTP/1.1 hdr Host 127.0.0.1" in lines, name
+
+
+def test_a_client_stays_on_its_first_worker_outside_its_sessions_paths_unless_that_worker_is_down():
+    shared = sections(config(WORKERS, "127.0.0.1:8000", 1000))["backend workers"]
+    assert "cookie lab_worker insert indirect nocache httponly attr SameSite=Lax" in shared
+    assert "option redispatch" in shared
+    for worker in WORKERS:  # a session's own backend needs no cookie: its id names the worker
+        assert not any("cookie" in line for line in sections(config(WORKERS, "127.0.0.1:8000", 1000))[
+            f"backend {worker.name}"])
 
 
 def test_websockets_live_an_hour_and_the_client_s_address_is_the_proxy_s_to_say():

@@ -128,3 +128,12 @@ async def test_a_claim_given_back_while_it_was_being_counted_is_given_back_every
     assert held.counted_elsewhere
     await claim(w2, Resource.SESSIONS, alice)
     await until_free(w2, Resource.SESSIONS, alice)  # the second place: the first was given back
+
+
+async def test_a_place_given_back_on_a_worker_is_free_there_at_once(pair):
+    w1, _, _, _ = pair
+    alice = student("alice")
+    for _ in range(20):  # close a session and open another straight away, over and over
+        held = [await claim(w1, Resource.SESSIONS, alice) for _ in range(2)]
+        held[0].release()
+        held[1].release()
