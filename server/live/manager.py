@@ -83,6 +83,8 @@ class Keeper(Protocol):
 
     def kept(self, session: Session) -> None: ...
 
+    def changed(self, session: Session, urgent: bool) -> None: ...
+
     def ended(self, session_id: str) -> None: ...
 
 
@@ -275,6 +277,8 @@ class SessionManager:
         """The session's share code (the same one each time while the session lives)."""
         known = self.shares.code_of(session.id)
         code = self.shares.share(session.id)
+        if known is None and self.keeper is not None:  # its checkpoint keeps the code from now on
+            session.submit(functools.partial(self.keeper.changed, session, True))
         if known is None and self.settings.classroom:
             # the console of classroom mode says where students go (docs/product.md, "Classroom")
             logger.info("share code %s: students open %s", spoken(code), self.watch_url(code))

@@ -67,6 +67,7 @@ def test_a_session_goes_on_bit_for_bit_on_another_worker_after_its_own_is_killed
     second = workers("w2", free_port(), redis_url, postgres_url)
     created = httpx.post(f"{first.base}/api/v1/sessions", json=CONFIG, timeout=30).json()
     session_id = created["id"]
+    code = httpx.post(f"{first.base}/api/v1/sessions/{session_id}/share", timeout=30).json()["code"]
     assert step(first, session_id, 137)["step"] == 137
     assert checkpointed_step(redis_url, session_id, 137) == 137  # a step request's end writes one
     first.kill()
@@ -79,6 +80,7 @@ def test_a_session_goes_on_bit_for_bit_on_another_worker_after_its_own_is_killed
     assert {answer.json()["step"] for answer in answers} == {137}
     assert httpx.get(f"{second.base}/api/v1/health", timeout=5).json()["sessions"] == 1
     assert step(second, session_id, 91)["step"] == 228
+    assert httpx.post(f"{second.base}/api/v1/sessions/{session_id}/share", timeout=30).json()["code"] == code
 
     reference = httpx.post(f"{second.base}/api/v1/sessions", json=CONFIG, timeout=30).json()["id"]
     assert step(second, reference, 228)["step"] == 228
