@@ -221,9 +221,9 @@ class Checkpoints:
         if not await redis.set(lock, self.link.worker, nx=True, px=int(ADOPT_LOCK_SECONDS * 1000)):
             return  # another worker adopts it; the proxy sends the session's paths there
         try:
-            data = await redis.hget(name, "data")
-            if data is None:
-                return
+            now_held_by, data = await redis.hmget(name, ["worker", "data"])
+            if data is None or now_held_by not in (holder.encode(), holder):
+                return  # expired, or adopted by another worker since it was seen dead (its lock gone)
             await redis.hset(name, "worker", self.link.worker)  # from now on this worker writes it
             await self._build(session_id, orjson.loads(data))
             logger.info("adopted session %s of worker %s", session_id[:12], worker)
