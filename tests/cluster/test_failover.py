@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -109,6 +110,28 @@ def test_a_session_nobody_checkpointed_and_a_live_workers_session_are_not_taken(
     while redis.Redis.from_url(redis_url).exists(checkpoint_key(session_id)):
         assert time.monotonic() < deadline, "the deleted session's checkpoint is still there"
         time.sleep(0.05)
+
+
+def test_a_worker_taken_for_dead_that_comes_back_stops_serving_the_session_another_adopted(
+        workers: Callable[..., Worker], redis_url: str, postgres_url: str) -> None:
+    first = workers("w1", free_port(), redis_url, postgres_url)
+    second = workers("w2", free_port(), redis_url, postgres_url)
+    session_id = httpx.post(f"{first.base}/api/v1/sessions", json=CONFIG, timeout=30).json()["id"]
+    step(first, session_id, 50)
+    checkpointed_step(redis_url, session_id, 50)
+    first.process.send_signal(signal.SIGSTOP)  # frozen: its heartbeat lapses, as a dead worker's does
+    try:
+        assert httpx.get(f"{second.base}/api/v1/sessions/{session_id}", timeout=30).json()["step"] == 50
+    finally:
+        first.process.send_signal(signal.SIGCONT)
+    # its copy trains on, and its next checkpoint is refused (the session is w2's): it stops, during
+    # the request or after it
+    trained = httpx.post(f"{first.base}/api/v1/sessions/{session_id}/step", json={"steps": 10}, timeout=60)
+    assert trained.status_code in (200, 404), trained.text
+    until(lambda: httpx.get(f"{first.base}/api/v1/sessions/{session_id}", timeout=30).status_code == 404,
+          "w1 stops serving its copy")
+    assert step(second, session_id, 10)["step"] == 60
+    assert checkpointed_step(redis_url, session_id, 60) == 60
 
 
 class Socket:
