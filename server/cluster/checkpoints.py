@@ -20,7 +20,8 @@ that worker's heartbeat (`alive:{worker}`, renewed every `HEARTBEAT_SECONDS`) ha
 first worker to take `checkpoint:{id}:lock` (`SET NX` with an expiry) builds the session from its
 checkpoint under the same id and owner, exactly as opening a saved run does
 (`capture.import_run`, `capture.resumed_trainer`, `Session.restore`), and becomes its `worker`;
-the others wait for it and serve nothing (the proxy sends the session's paths to one of them).
+requests on the same worker meanwhile wait for that one adoption, another worker asked meanwhile
+answers as for an unknown id (the proxy sends a session's paths to one backup worker).
 A checkpoint is only written by the worker it names: one that finds another name there (it was
 taken for dead and adopted) closes its own copy, and the page reconnects to the live one.
 """
@@ -220,9 +221,9 @@ class Checkpoints:
         if not await redis.set(lock, self.link.worker, nx=True, px=int(ADOPT_LOCK_SECONDS * 1000)):
             return  # another worker adopts it; the proxy sends the session's paths there
         try:
-            data = await redis.hget(name, "data")
-            if data is None:
-                return
+            now_held_by, data = await redis.hmget(name, ["worker", "data"])
+            if data is None or now_held_by not in (holder.encode(), holder):
+                return  # expired, or adopted by another worker since it was seen dead (its lock gone)
             await redis.hset(name, "worker", self.link.worker)  # from now on this worker writes it
             await self._build(session_id, orjson.loads(data))
             logger.info("adopted session %s of worker %s", session_id[:12], worker)
@@ -258,5 +259,9 @@ class Checkpoints:
             self.changed(session, urgent=True)  # its history and trajectory too, from now on
 
         await session.run(restore)
-        if live["share"] is not None:
-            self.manager.shares.restore(session_id, live["share"])
+        code = live["share"]
+        if code is not None:  # its viewers' code names it here now (the cluster's directory: `codes:{CODE}`)
+            self.manager.shares.restore(session_id, code)
+            await self.link.redis.set(key("codes", code), orjson.dumps({"session": session_id,
+                                                                          "worker": self.link.worker}),
+                                      xx=True, keepttl=True)

@@ -83,6 +83,8 @@ class Keeper(Protocol):
 
     def kept(self, session: Session) -> None: ...
 
+    def changed(self, session: Session, urgent: bool) -> None: ...
+
     def ended(self, session_id: str) -> None: ...
 
 
@@ -278,6 +280,8 @@ class SessionManager:
         if session.closed:  # it ended while its code was being taken
             self.shares.forget(session.id)
             raise NotFound(f"no session {session.id!r} (it may have expired)")
+        if known is None and self.keeper is not None:  # its checkpoint keeps the code from now on
+            session.submit(functools.partial(self.keeper.changed, session, True))
         if known is None and self.settings.classroom:
             # the console of classroom mode says where students go (docs/product.md, "Classroom")
             logger.info("share code %s: students open %s", spoken(code), self.watch_url(code))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,31 +62,35 @@ def checkpointed_step(redis_url: str, session_id: str, at_least: int, seconds: f
     raise AssertionError(f"no checkpoint of {session_id} at step ≥ {at_least} within {seconds} s")
 
 
-def test_a_session_goes_on_bit_for_bit_on_another_worker_after_its_own_is_killed(
+def test_a_session_goes_on_bit_for_bit_on_one_other_worker_after_its_own_is_killed(
         workers: Callable[..., Worker], redis_url: str, postgres_url: str) -> None:
-    first = workers("w1", free_port(), redis_url, postgres_url)
-    second = workers("w2", free_port(), redis_url, postgres_url)
+    first, *others = (workers(name, free_port(), redis_url, postgres_url) for name in ("w1", "w2", "w3"))
     created = httpx.post(f"{first.base}/api/v1/sessions", json=CONFIG, timeout=30).json()
     session_id = created["id"]
+    code = httpx.post(f"{first.base}/api/v1/sessions/{session_id}/share", timeout=30).json()["code"]
     assert step(first, session_id, 137)["step"] == 137
     assert checkpointed_step(redis_url, session_id, 137) == 137  # a step request's end writes one
     first.kill()
 
-    # several requests at once, as a page and a script would send them: one adoption
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: httpx.get(f"{second.base}/api/v1/sessions/{session_id}", timeout=30),
-                                range(4)))
-    assert [answer.status_code for answer in answers] == [200] * 4, answers[0].text
-    assert {answer.json()["step"] for answer in answers} == {137}
-    assert httpx.get(f"{second.base}/api/v1/health", timeout=5).json()["sessions"] == 1
+    # several requests at once on two workers: one adoption, by one of them
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda worker: (worker, httpx.get(f"{worker.base}/api/v1/sessions/{session_id}",
+                                                                  timeout=30)), others * 3))
+    adopters = {worker.name for worker, answer in answers if answer.status_code == 200}
+    assert len(adopters) == 1, [(worker.name, answer.status_code) for worker, answer in answers]
+    second = next(worker for worker in others if worker.name in adopters)
+    assert [answer.status_code for worker, answer in answers if worker is not second] == [404] * 3
+    assert {answer.json()["step"] for worker, answer in answers if worker is second} == {137}
+    assert [httpx.get(f"{worker.base}/api/v1/health", timeout=5).json()["sessions"] for worker in others].count(1) == 1
     assert step(second, session_id, 91)["step"] == 228
+    assert httpx.post(f"{second.base}/api/v1/sessions/{session_id}/share", timeout=30).json()["code"] == code
 
     reference = httpx.post(f"{second.base}/api/v1/sessions", json=CONFIG, timeout=30).json()["id"]
     assert step(second, reference, 228)["step"] == 228
     assert params_bytes(second, session_id) == params_bytes(second, reference)
     # the adopting worker writes the session's checkpoints now
     assert checkpointed_step(redis_url, session_id, 228) == 228
-    assert redis.Redis.from_url(redis_url).hget(checkpoint_key(session_id), "worker") == b"w2"
+    assert redis.Redis.from_url(redis_url).hget(checkpoint_key(session_id), "worker") == second.name.encode()
 
 
 def test_a_session_nobody_checkpointed_and_a_live_workers_session_are_not_taken(
@@ -105,6 +110,28 @@ def test_a_session_nobody_checkpointed_and_a_live_workers_session_are_not_taken(
     while redis.Redis.from_url(redis_url).exists(checkpoint_key(session_id)):
         assert time.monotonic() < deadline, "the deleted session's checkpoint is still there"
         time.sleep(0.05)
+
+
+def test_a_worker_taken_for_dead_that_comes_back_stops_serving_the_session_another_adopted(
+        workers: Callable[..., Worker], redis_url: str, postgres_url: str) -> None:
+    first = workers("w1", free_port(), redis_url, postgres_url)
+    second = workers("w2", free_port(), redis_url, postgres_url)
+    session_id = httpx.post(f"{first.base}/api/v1/sessions", json=CONFIG, timeout=30).json()["id"]
+    step(first, session_id, 50)
+    checkpointed_step(redis_url, session_id, 50)
+    first.process.send_signal(signal.SIGSTOP)  # frozen: its heartbeat lapses, as a dead worker's does
+    try:
+        assert httpx.get(f"{second.base}/api/v1/sessions/{session_id}", timeout=30).json()["step"] == 50
+    finally:
+        first.process.send_signal(signal.SIGCONT)
+    # its copy trains on, and its next checkpoint is refused (the session is w2's): it stops, during
+    # the request or after it
+    trained = httpx.post(f"{first.base}/api/v1/sessions/{session_id}/step", json={"steps": 10}, timeout=60)
+    assert trained.status_code in (200, 404), trained.text
+    until(lambda: httpx.get(f"{first.base}/api/v1/sessions/{session_id}", timeout=30).status_code == 404,
+          "w1 stops serving its copy")
+    assert step(second, session_id, 10)["step"] == 60
+    assert checkpointed_step(redis_url, session_id, 60) == 60
 
 
 class Socket:
