@@ -216,4 +216,7 @@ async def shutdown_streams(app: FastAPI) -> None:
     """Close every socket with 1001 ("going away") before uvicorn drops connections (SIGTERM)."""
     services: Services | None = getattr(app.state, "services", None)
     if services is not None:
-        await services.manager.close_all(1001, "the server is shutting down")
+        reason = "the server is shutting down"
+        await services.manager.close_all(1001, reason)
+        if services.relay is not None:  # a cluster worker's viewers of sessions other workers hold
+            await services.relay.close_viewers(1001, reason)

@@ -140,8 +140,9 @@ class Tap:
                 logger.warning("could not publish session %s's messages to Redis", self.session.id[:8], exc_info=True)
 
     async def stop(self) -> None:
-        """Publish what is queued, then stop."""
-        while self._pending:
+        """Publish what is queued (within a second), then stop."""
+        deadline = time.monotonic() + 1.0
+        while self._pending and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -197,6 +198,9 @@ class Relay:
         self._taps: dict[str, Tap] = {}
         self._remotes: dict[str, Remote] = {}
         self._requests_ready = asyncio.Event()
+        # a session's channel is subscribed to and left in order: a viewer arriving as the last
+        # one leaves subscribes after the leaving unsubscribed, never before
+        self._subscribing = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._take_viewer = self._redis.register_script(_TAKE_VIEWER)
         self._give_viewer = self._redis.register_script(_GIVE_VIEWER)
@@ -281,9 +285,7 @@ class Relay:
         if request["op"] == "watch":
             tap = self._tap(session_id, session)
             tap.requests += 1
-            viewer = request["viewer"]
-            greeting = session.submit(lambda: session.greet_elsewhere(lambda parts: tap.greet(viewer, parts)))
-            greeting.add_done_callback(lambda done: self._failed_greeting(done, tap, viewer))
+            self._spawn(self._greet(tap, request["viewer"]))
         elif request["op"] == "fork":
             self._spawn(self._answer_fork(session, request["reply"]))
 
@@ -293,6 +295,22 @@ class Relay:
             tap = self._taps[session_id] = Tap(self._redis, session)
             session.hub.tap = tap
         return tap
+
+    async def _greet(self, tap: Tap, viewer: str) -> None:
+        """Greet a viewer on another worker, the audience count it then hears counting it."""
+        session = tap.session
+        with contextlib.suppress(Exception):  # Redis went away: the count waits for the next check
+            await self._count_elsewhere(session)
+        greeting = session.submit(lambda: session.greet_elsewhere(lambda parts: tap.greet(viewer, parts)))
+        greeting.add_done_callback(lambda done: self._failed_greeting(done, tap, viewer))
+
+    async def _count_elsewhere(self, session: Session) -> bool:
+        """Update the session's count of viewers on other workers (the cluster's count, less the
+        viewers here); True when it changed."""
+        hub = session.hub
+        elsewhere = max(0, await self.viewers(session.id) - hub.viewers_here)
+        changed, hub.viewers_elsewhere = elsewhere != hub.viewers_elsewhere, elsewhere
+        return changed
 
     def _failed_greeting(self, greeting: Any, tap: Tap, viewer: str) -> None:
         if greeting.cancelled() or greeting.exception() is not None:  # the session closed first
@@ -327,26 +345,38 @@ class Relay:
                 except Exception:
                     logger.warning("could not count the listeners of %s", tap.channel, exc_info=True)
                     continue
-                if (listeners == 0 and tap.requests == asked) or tap.session.closed:
-                    if tap.session.hub.tap is tap:
-                        tap.session.hub.tap = None
+                session = tap.session
+                if (listeners == 0 and tap.requests == asked) or session.closed:
+                    if session.hub.tap is tap:
+                        session.hub.tap, session.hub.viewers_elsewhere = None, 0
                     del self._taps[session_id]
                     await tap.stop()
+                    if not session.closed:
+                        session.announce_audience()
+                else:
+                    with contextlib.suppress(Exception):
+                        if await self._count_elsewhere(session):
+                            session.announce_audience()
 
     # --- B: this worker's viewers of sessions held elsewhere -------------------------------
     async def watch(self, websocket: WebSocket, elsewhere: Elsewhere, identity: Identity) -> None:
         """Serve an accepted viewer socket of a session another worker holds, until it ends."""
-        remote = await self._remote(elsewhere.session_id)
         channel = ClientChannel(websocket, Role.VIEWER, self.settings.timing.send_timeout_seconds)
+        remote = await self._join(elsewhere.session_id, channel)
         viewer = secrets.token_urlsafe(9)
-        remote.hub.join(channel)
         remote.waiting[viewer] = channel
         writer = asyncio.create_task(channel.run(), name="ws-writer")
         reader = asyncio.create_task(self._read_only(channel, identity), name="ws-reader")
         late = asyncio.get_running_loop().call_later(GREETING_SECONDS, self._not_greeted, remote, viewer)
         try:
             request = {"op": "watch", "session": elsewhere.session_id, "worker": elsewhere.worker, "viewer": viewer}
-            if not await self._redis.publish(REQUESTS, json.dumps(request)):
+            try:
+                await asyncio.wait_for(remote.subscribed.wait(), GREETING_SECONDS)
+                asked = await self._redis.publish(REQUESTS, json.dumps(request))
+            except Exception:  # Redis did not answer: as if nobody held the session
+                logger.warning("could not ask for session %s's stream", elsewhere.session_id[:8], exc_info=True)
+                asked = 0
+            if not asked:
                 self._not_greeted(remote, viewer)
             await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -359,24 +389,36 @@ class Relay:
                 writer.cancel()
             remote.waiting.pop(viewer, None)
             remote.hub.discard(channel)
-            if not len(remote.hub) and self._remotes.get(remote.session_id) is remote:
-                del self._remotes[remote.session_id]
-                with contextlib.suppress(Exception):
-                    await self._pubsub.unsubscribe(remote.channel)
+            async with self._subscribing:
+                if not len(remote.hub) and self._remotes.get(remote.session_id) is remote:
+                    del self._remotes[remote.session_id]
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.unsubscribe(remote.channel)
+
+    async def close_viewers(self, code: int, reason: str) -> None:
+        """Shutdown: close this worker's viewers of other workers' sessions, and wait (briefly)."""
+        for remote in self._remotes.values():
+            remote.hub.close_all(code, reason)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(len(remote.hub) for remote in self._remotes.values()):
+            await asyncio.sleep(0.05)
 
     def _not_greeted(self, remote: Remote, viewer: str) -> None:
         channel = remote.waiting.pop(viewer, None)
         if channel is not None:
             refuse(channel)
 
-    async def _remote(self, session_id: str) -> Remote:
-        """The session's `Remote`, subscribed (Redis confirmed it) before anyone asks for its greeting."""
-        remote = self._remotes.get(session_id)
-        if remote is None:
-            remote = self._remotes[session_id] = Remote(session_id)
-            await self._pubsub.subscribe(remote.channel)
-        await asyncio.wait_for(remote.subscribed.wait(), GREETING_SECONDS)
-        return remote
+    async def _join(self, session_id: str, channel: ClientChannel) -> Remote:
+        """The session's `Remote`, with `channel` in its hub, its subscription asked for (its
+        `subscribed` is set once Redis confirms it: only then may its greeting be asked for)."""
+        async with self._subscribing:
+            remote = self._remotes.get(session_id)
+            if remote is None:
+                remote = self._remotes[session_id] = Remote(session_id)
+                with contextlib.suppress(Exception):  # Redis is down: `subscribed` never comes
+                    await self._pubsub.subscribe(remote.channel)
+            remote.hub.join(channel)
+            return remote
 
     async def _read_only(self, channel: ClientChannel, identity: Identity) -> None:
         """A remote viewer's reader: its messages get what a local viewer's do, `read_only`
@@ -405,10 +447,6 @@ class Relay:
             for remote in list(self._remotes.values()):
                 for channel in remote.hub:
                     channel.check(now)
-
-    def viewers_here(self, session_id: str) -> int:
-        remote = self._remotes.get(session_id)
-        return remote.hub.viewer_count if remote is not None else 0
 
     # --- every worker: the viewer cap across workers ----------------------------------------
     @contextlib.asynccontextmanager

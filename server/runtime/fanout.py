@@ -270,6 +270,7 @@ class SessionHub:
         self._channels: set[ClientChannel] = set()  # every member, greeted or not
         self._listening: set[ClientChannel] = set()  # the greeted members: broadcasts go to them
         self.tap: HubTap | None = None  # while other workers have viewers of this session
+        self.viewers_elsewhere = 0  # this session's viewers on other workers (a cluster's relay counts them)
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -282,8 +283,13 @@ class SessionHub:
         return sum(1 for channel in self._channels if channel.role is Role.CONTROL)
 
     @property
-    def viewer_count(self) -> int:
+    def viewers_here(self) -> int:
         return len(self._channels) - self.control_count
+
+    @property
+    def viewer_count(self) -> int:
+        """Everyone who watches: the viewers here and, in a cluster, on other workers."""
+        return self.viewers_here + self.viewers_elsewhere
 
     def join(self, channel: ClientChannel) -> None:
         """A socket being served: counted from now on, broadcast to once greeted."""
