@@ -30,8 +30,7 @@ class ClassActions:
 
     async def open(self) -> tuple[SchoolClass, bool]:
         """(the open class, whether it was opened now)."""
-        return await class_codes.open_class(self.registry, self.manager.shares.directory,
-                                            self.manager.settings.worker or "")
+        return await class_codes.open_class(self.registry, self.manager.shares.directory, self.manager.settings.worker)
 
     async def join(self, code: str, identity: Identity, name: str) -> tuple[SchoolClass, Member]:
         school_class, member = self.registry.join(code, identity, name)

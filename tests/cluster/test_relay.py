@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from cluster_helpers import Worker, free_port, start_worker
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -32,6 +33,7 @@ from backprop_lab.server.settings import Limits
 from backprop_lab.server.web.wire_socket import framed
 
 pytestmark = pytest.mark.anyio
+TEACHER_KEY = "a-teacher-key-for-the-relay-tests"
 PLAY_SECONDS = 3.0
 MIN_FRAMES_PER_SECOND = 20  # a watchable stream (issue 21)
 
@@ -330,3 +332,27 @@ async def test_a_remote_viewer_of_a_worker_that_died_is_closed_so_its_page_recon
     first.kill()
     await there.read(SILENCE_SECONDS + 5)
     assert there.closed is not None and there.closed.rcvd is not None and there.closed.rcvd.code == 1012
+
+
+def test_a_class_code_names_the_worker_it_was_opened_on_and_goes_with_the_class(
+        workers: Callable[..., Worker], redis_url: str) -> None:
+    first, second = (workers(name, free_port(), redis_url, ":memory:", classroom=True, teacher_key=TEACHER_KEY)
+                     for name in ("w1", "w2"))
+    teacher = {"Authorization": f"Bearer {TEACHER_KEY}"}
+    opened = httpx.post(f"{first.base}/api/v1/classes", headers=teacher, timeout=10)
+    assert opened.status_code == 201, opened.text
+    code = opened.json()["code"]
+    redis = SyncRedis.from_url(redis_url)
+    assert redis.get(key("classcode", code)) == b"w1"
+    student = {"code": code.lower(), "name": "Ani"}
+    elsewhere = httpx.post(f"{second.base}/api/v1/join", json=student, timeout=10)
+    assert elsewhere.status_code == 200, "every worker holds the class (backprop_lab.server.cluster.classes)"
+    assert httpx.post(f"{first.base}/api/v1/join", json=student, timeout=10).status_code == 200
+    assert httpx.delete(f"{first.base}/api/v1/classes/{code}", headers=teacher, timeout=10).status_code == 204
+    deadline = time.monotonic() + 5
+    while redis.get(key("classcode", code)) is not None:
+        assert time.monotonic() < deadline, "the class code outlived its class"
+        time.sleep(0.05)
+    ended = httpx.post(f"{second.base}/api/v1/join", json=student, timeout=10)
+    assert ended.status_code == 404 and ended.json()["code"] == "unknown_class"
+    redis.close()
