@@ -24,8 +24,9 @@ viewer on A gets, in the same order, starting with the same greeting.
   the message and code A's own got; a channel silent for `SILENCE_SECONDS` (A died) closes them
   with 1012, so their pages reconnect, as A's own do, to wherever the session goes on.
 - **Counting.** A session's viewers on every worker count against one cap
-  (`Limits.max_viewers_per_session`): `lab:viewers:{session id}`, incremented atomically with
-  the check before a viewer's handshake is accepted (on A too), decremented when it ends.
+  (`Limits.max_viewers_per_session`): `lab:viewers:{session id}`, a count per worker, taken
+  atomically with the check before a viewer's handshake is accepted (on A too) and given back
+  when it ends; a dead worker's count stops counting (`ALIVE`).
 """
 
 from __future__ import annotations
@@ -71,14 +72,29 @@ FORK_SECONDS = 15.0  # how long a fork through another worker waits for the pres
 MAX_UNPUBLISHED = 512  # a tap's backlog while Redis is slow; past it the oldest are dropped
 VIEWERS_TTL_SECONDS = 24 * 3600  # a viewer count left by a worker that died goes after a day
 
-# the viewer count: +1 unless that passes the cap (then 0), atomically across workers
-_TAKE_VIEWER = """
-local n = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if n > tonumber(ARGV[1]) then redis.call('DECR', KEYS[1]) return 0 end
-return n
+# A session's viewers: `lab:viewers:{id}` → {worker: count}. A count is one of the living
+# workers' (their heartbeat, cluster.checkpoints' `lab:alive:{worker}`, is there) or this one's:
+# the viewers of a worker that died stop counting with it.
+ALIVE = key("alive", "")
+_LIVING = """
+local n = 0
+local counts = redis.call('HGETALL', KEYS[1])
+for i = 1, #counts, 2 do
+  if counts[i] == me or redis.call('EXISTS', alive .. counts[i]) == 1 then n = n + tonumber(counts[i + 1]) end
+end
 """
-_GIVE_VIEWER = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0"
+# one more viewer on worker ARGV[1] unless that passes the cap ARGV[3] (then 0), atomically across workers
+_TAKE_VIEWER = "local me, alive = ARGV[1], ARGV[2]\n" + _LIVING + """
+redis.call('HINCRBY', KEYS[1], me, 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if n + 1 > tonumber(ARGV[3]) then redis.call('HINCRBY', KEYS[1], me, -1) return 0 end
+return n + 1
+"""
+_GIVE_VIEWER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+return 0
+"""
+_COUNT_VIEWERS = "local me, alive = ARGV[1], ARGV[2]\n" + _LIVING + "return n"
 
 
 def frames_channel(session_id: str) -> str:
@@ -214,6 +230,7 @@ class Relay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._take_viewer = self._redis.register_script(_TAKE_VIEWER)
         self._give_viewer = self._redis.register_script(_GIVE_VIEWER)
+        self._count_viewers = self._redis.register_script(_COUNT_VIEWERS)
 
     @classmethod
     async def start(cls, link: ClusterLink, manager: SessionManager, settings: Settings) -> Relay:
@@ -456,18 +473,18 @@ class Relay:
         `CapReached` of `too_many_viewers` when the session's viewers on every worker fill its cap."""
         limit = self.settings.limits.max_viewers_per_session
         name = key("viewers", session_id)
-        if not await self._take_viewer(keys=[name], args=[limit, VIEWERS_TTL_SECONDS]):
+        if not await self._take_viewer(keys=[name], args=[self.link.worker, ALIVE, limit, VIEWERS_TTL_SECONDS]):
             quota = self.manager.sockets.viewers
             raise CapReached(quota.refusal.format(limit=limit), quota.code, "", {"maximum": limit},
                              retry_after=RETRY_AFTER[Resource.SOCKETS])
         try:
             yield
         finally:
-            await asyncio.shield(self._give_viewer(keys=[name]))
+            await asyncio.shield(self._give_viewer(keys=[name], args=[self.link.worker]))
 
     async def viewers(self, session_id: str) -> int:
         """How many watch `session_id` on every worker."""
-        return int(await self._redis.get(key("viewers", session_id)) or 0)
+        return int(await self._count_viewers(keys=[key("viewers", session_id)], args=[self.link.worker, ALIVE]))
 
     # --- B: a fork of a session held elsewhere ---------------------------------------------
     async def fork(self, elsewhere: Elsewhere, identity: Identity) -> Session:

@@ -238,7 +238,7 @@ async def test_the_presenter_counts_viewers_on_every_worker_and_their_cap_holds_
     assert httpx.get(f"{second.base}/api/v1/shares/{code}", timeout=10).json()["viewers"] == 1
     cap = Limits().max_viewers_per_session
     redis = Redis.from_url(redis_url)
-    await redis.set(key("viewers", session_id), cap - 1)  # as if 249 watched, on whichever worker
+    await redis.hset(key("viewers", session_id), "w2", cap - 1)  # as if 249 more watched on w2
     here = await open_socket(first, f"/ws/watch/{code}")  # the 250th
     for worker in (first, second):
         with pytest.raises(InvalidStatus) as refused:
@@ -246,7 +246,7 @@ async def test_the_presenter_counts_viewers_on_every_worker_and_their_cap_holds_
         assert refused.value.response.status_code == 429 and b"too_many_viewers" in refused.value.response.body
     await here.close()
     deadline = time.monotonic() + 5
-    while int(await redis.get(key("viewers", session_id)) or 0) != cap - 1:
+    while int(await redis.hget(key("viewers", session_id), "w1") or 0) != 0:
         assert time.monotonic() < deadline, "a viewer's end did not give its place back"
         await asyncio.sleep(0.05)
     await (await open_socket(second, f"/ws/watch/{code}")).close()
@@ -329,9 +329,15 @@ async def test_a_remote_viewer_of_a_worker_that_died_is_closed_so_its_page_recon
     there = Raw(await open_socket(second, f"/ws/watch/{code}"))
     await there.read(SILENCE_SECONDS + 1)
     assert there.closed is None and there.messages()[0]["type"] == "hello", "closed while its worker lived"
+    here = await open_socket(first, f"/ws/watch/{code}")  # a viewer on the worker that dies
+    assert httpx.get(f"{second.base}/api/v1/shares/{code}", timeout=10).json()["viewers"] == 2
     first.kill()
     await there.read(SILENCE_SECONDS + 5)
     assert there.closed is not None and there.closed.rcvd is not None and there.closed.rcvd.code == 1012
+    assert httpx.get(f"{second.base}/api/v1/shares/{code}", timeout=10).json()["viewers"] == 0, \
+        "the dead worker's viewers still count"
+    with contextlib.suppress(ConnectionClosed):
+        await here.close()
 
 
 def test_a_class_code_names_the_worker_it_was_opened_on_and_goes_with_the_class(
