@@ -298,7 +298,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, processes: int) -> Figures:
     with httpx.Client(base_url=base, timeout=60) as http:
-        sids = [http.post("/api/v1/sessions", json={}).raise_for_status().json()["id"] for _ in range(sessions)]
+        # each session made by a client of its own, as each student's page makes its own (behind a
+        # cluster's proxy, a client's requests stay on one worker: bench/cluster.py)
+        sids = [httpx.post(f"{base}/api/v1/sessions", json={}, timeout=60).raise_for_status().json()["id"]
+                for _ in range(sessions)]
         session = http.get(f"/api/v1/sessions/{sids[0]}").json()
         train = http.get(f"/api/v1/sessions/{sids[0]}/dataset").json()["train"]
         epoch = math.ceil(len(train["points"]) / session["config"]["batch_size"])

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the tests need, then lints, type-checks and runs
 # every test.
-#   - Chromium from Debian's `chromium` package when /usr/bin/chromium is missing (needs root
-#     or sudo); Playwright drives that system browser, it never downloads one.
+#   - Debian's packages for what the tests start themselves, those missing installed with one
+#     apt-get update (needs root or sudo): `chromium` (Playwright drives that system browser, it
+#     never downloads one), and `redis-server`, `postgresql` and `haproxy` (the cluster's tests
+#     and the runs tests on PostgreSQL start their own on 127.0.0.1, never the services these
+#     packages may start: backprop_lab/server/cluster/services.py).
 #   - The project itself with its test extra, non-editable, so packaging is exercised too.
 #   - ruff, then mypy on engine/ and server/, then pytest (arguments go to pytest). A run in
 #     which no test ran (pytest's exit code 5: a typo in a path or a -k) fails, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Chromium from Debian's package…"
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)  # services.SYSTEM_BIN: Debian 12's PostgreSQL 15
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian's packages: ${missing[*]}…"
   if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
   $apt_get update -qq
-  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python -m pip install -q --upgrade pip >/dev/null

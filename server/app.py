@@ -28,10 +28,15 @@ from threadpoolctl import threadpool_limits
 from backprop_lab.server import __version__
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
 from backprop_lab.server.classes import student_news
+from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identities, IdentityMiddleware
+from backprop_lab.server.cluster.checkpoints import Checkpoints
+from backprop_lab.server.cluster.classes import SharedClasses
 from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.quotas import share_across
+from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.deps import Services
 from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
@@ -132,12 +137,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         classes = ClassRegistry(settings.limits.max_sessions)  # the teacher's class (backprop_lab.server.classes)
         classes.on_change = functools.partial(student_news.tell, manager)
         manager.training_gate = classes.check_may_train
-        cluster = None
+        cluster = relay = checkpoints = None
+        class_actions = ClassActions(classes, manager, ClassViewer(manager))
         if settings.redis_url is not None:
             cluster = ClusterLink.connect(settings.worker or "w1", settings.redis_url)
             running.push_async_callback(cluster.close)
+            await share_across(manager.ledger, cluster, running)
+            relay = await Relay.start(cluster, manager, settings)
+            running.push_async_callback(relay.close)
+            class_actions = SharedClasses(cluster, classes, manager, ClassViewer(manager))  # the class on every worker
+            await class_actions.start()
+            running.push_async_callback(class_actions.stop)
+            manager.keeper = checkpoints = Checkpoints(cluster, manager)
+            heartbeat = asyncio.create_task(checkpoints.keep_alive_forever(), name="checkpoint-heartbeat")
+            running.callback(heartbeat.cancel)
         app.state.services = Services(settings, scheduler, cadence, manager, store, surfaces, job_service, classes,
-                                      ClassViewer(manager), cluster)
+                                      class_actions, cluster, relay=relay, checkpoints=checkpoints)
         for task in (
             asyncio.create_task(manager.reap_forever(), name="session-reaper"),
             asyncio.create_task(manager.watch_sockets_forever(), name="send-watchdog"),
@@ -210,4 +225,7 @@ async def shutdown_streams(app: FastAPI) -> None:
     """Close every socket with 1001 ("going away") before uvicorn drops connections (SIGTERM)."""
     services: Services | None = getattr(app.state, "services", None)
     if services is not None:
-        await services.manager.close_all(1001, "the server is shutting down")
+        reason = "the server is shutting down"
+        await services.manager.close_all(1001, reason)
+        if services.relay is not None:  # a cluster worker's viewers of sessions other workers hold
+            await services.relay.close_viewers(1001, reason)

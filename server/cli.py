@@ -1,6 +1,10 @@
 """`backprop-lab [--host 127.0.0.1] [--port 8000] [--classroom] [--teacher-key KEY] [--open]
 [--db PATH|URL] [--debug] [--training-threads N] [--ws IMPLEMENTATION]`: run the lab.
 
+A cluster's worker also takes `--worker NAME --redis URL [--public-url URL] [--proxy-address
+ADDRESS]`, and `backprop-lab cluster …` starts a whole cluster on this machine
+(`backprop_lab.server.cluster.launcher`, docs/deploy.md).
+
 Saved runs go to `--db`: an SQLite file (default: `runs.sqlite3` in the user's data folder)
 or a database URL; its schema is migrated at start. A database that is damaged, read-only or
 written by a newer version stops the start with a one-line message saying so and what to do,
@@ -33,6 +37,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import threading
 import webbrowser
 
@@ -41,6 +46,7 @@ from fastapi import FastAPI
 
 from backprop_lab.server import __version__
 from backprop_lab.server.app import create_app, shutdown_streams
+from backprop_lab.server.arguments import teacher_key, thread_count
 from backprop_lab.server.classroom.identity import TEACHER_KEY_VARIABLE, check_teacher_key
 from backprop_lab.server.runtime.preparation import default_record
 from backprop_lab.server.saved.run_store import RunStore, StoreError, default_path
@@ -48,29 +54,13 @@ from backprop_lab.server.settings import WS_IMPLEMENTATIONS, Settings, descripto
 from backprop_lab.server.web.wire_socket import WireProtocol
 
 logger = logging.getLogger("server")
-
-
-def thread_count(text: str) -> int:
-    """An argparse type: a whole number of threads, at least 1."""
-    try:
-        threads = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number of threads, at least 1, not {text!r}") from None
-    if threads < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 thread, not {threads}")
-    return threads
-
-
-def teacher_key(text: str) -> str:
-    """An argparse type: a teacher key long enough to be a secret."""
-    try:
-        return check_teacher_key(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+CLUSTER_COMMAND = "cluster"  # `backprop-lab cluster …`: several workers behind a proxy (server.cluster.launcher)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.")
+    parser = argparse.ArgumentParser(prog="backprop-lab", description="Watch a neural network learn, live.",
+                                     epilog=f"backprop-lab {CLUSTER_COMMAND} --help: several workers behind a proxy, "
+                                     "on this machine (docs/deploy.md)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 = classroom mode")
     parser.add_argument("--classroom", action="store_true",
                         help="classroom mode on any host: a teacher and students, each with a fair share")
@@ -94,6 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="one worker of a cluster (docs/deploy.md): its name starts every session id it makes")
     parser.add_argument("--redis", default=None, metavar="URL",
                         help="a cluster's shared Redis, e.g. redis://127.0.0.1:6379/0 (docs/deploy.md)")
+    parser.add_argument("--public-url", default=None, metavar="URL",
+                        help="the address clients open when it is not this server's own, e.g. a cluster's proxy "
+                        "http://lab.school:8000/ (links are built on it; its Host and Origin are accepted)")
+    parser.add_argument("--proxy-address", default=Settings.proxy_address, metavar="ADDRESS",
+                        help="a cluster worker's proxy: the one address whose X-Forwarded-For it believes "
+                        "(default: %(default)s, a proxy on this machine)")
     parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     return parser.parse_args(argv)
 
@@ -111,7 +107,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.training_threads is not None:
         settings = settings.with_changes(training_threads=args.training_threads)
     try:
-        settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis)
+        settings = settings.with_changes(ws_implementation=args.ws, worker=args.worker, redis_url=args.redis,
+                                         public_address=args.public_url, proxy_address=args.proxy_address)
     except ValueError as error:
         raise SystemExit(f"backprop-lab: --{error}") from None
     quotas = settings.quotas
@@ -177,11 +174,21 @@ def build_server(settings: Settings) -> LabServer:
         log_level="debug" if settings.debug else "info",
         server_header=False,
         lifespan="on",
+        # A cluster's worker sits behind the proxy (backprop_lab.server.cluster.proxy), which says who the
+        # client is in X-Forwarded-For; a single process serves its clients directly and believes no one.
+        proxy_headers=settings.worker is not None,
+        forwarded_allow_ips=settings.proxy_address,
     )
     return LabServer(config, app, settings.public_url() if settings.open_browser else None)
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CLUSTER_COMMAND]:
+        from backprop_lab.server.cluster.launcher import main as cluster  # the cluster's engines: only when asked
+
+        cluster(argv[1:])
+        return
     args = parse_args(argv)
     settings = settings_from(args)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO, format="%(levelname)s: %(message)s")
@@ -193,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     except StoreError as error:
         if error.code == "unavailable":  # the message says the log has why: what the database itself said
             logger.error("%s", error.__cause__)
+        raise SystemExit(f"backprop-lab: {error}") from None
+    except ValueError as error:  # a --db the store cannot use at all (run_store.create_engine)
         raise SystemExit(f"backprop-lab: {error}") from None
     url = settings.public_url()
     print(f"Backprop Lab {__version__}: {url}", flush=True)

@@ -9,10 +9,12 @@ from fastapi import Depends, Path, Request
 from starlette.requests import HTTPConnection
 
 from backprop_lab.server.analyses.loss_surfaces import SurfaceWorkers
+from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import ClassRegistry
-from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity, identity_of
+from backprop_lab.server.cluster.checkpoints import Checkpoints
 from backprop_lab.server.cluster.link import ClusterLink
+from backprop_lab.server.cluster.relay import Relay
 from backprop_lab.server.jobs.service import JobService
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
@@ -34,8 +36,10 @@ class Services:
     surfaces: SurfaceWorkers  # the threads that compute loss surfaces, apart from training
     jobs: JobService  # long work off the request (backprop_lab.server.jobs)
     classes: ClassRegistry  # the open class and its students (backprop_lab.server.classes)
-    class_viewer: ClassViewer  # the teacher's view of it
+    class_actions: ClassActions  # what the teacher and the students do with it, and the teacher's view
     cluster: ClusterLink | None = None  # a cluster worker's Redis (backprop_lab.server.cluster); None: one process
+    relay: Relay | None = None  # a cluster worker's codes and viewers across workers (server.cluster.relay)
+    checkpoints: Checkpoints | None = None  # a cluster worker's sessions' checkpoints; None: one process
 
 
 def get_services(request: Request) -> Services:
@@ -69,9 +73,12 @@ def get_identity(connection: HTTPConnection) -> Identity:
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def get_session(session_id: SessionId, manager: ManagerDep, identity: IdentityDep) -> Session:
-    """The session the path names, when the caller may control it (404 otherwise)."""
-    return manager.owned(session_id, identity)
+async def get_session(session_id: SessionId, services: ServicesDep, identity: IdentityDep) -> Session:
+    """The session the path names, when the caller may control it (404 otherwise); a dead
+    worker's, from its checkpoint, on a cluster worker (`backprop_lab.server.cluster.checkpoints`)."""
+    if services.checkpoints is not None:
+        await services.checkpoints.recover(session_id)
+    return services.manager.owned(session_id, identity)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

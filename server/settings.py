@@ -160,6 +160,12 @@ class Settings:
     # of every session id it makes, and the Redis the workers share; None: the single process
     worker: str | None = None
     redis_url: str | None = None
+    # the address clients open when it is not this process's own (a cluster's proxy, "http://lab:8000/"):
+    # links are built on it and its Host and Origin are accepted; None: `host` and `port`
+    public_address: str | None = None
+    # where a worker's proxy runs: the one address whose X-Forwarded-For a worker believes (the
+    # student's address, for its per-address quotas); a single process believes no one
+    proxy_address: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         threads = self.training_threads
@@ -167,6 +173,10 @@ class Settings:
             raise ValueError(f"training_threads: at least 1 thread, got {threads!r}")
         if self.worker is not None and not WORKER_NAME.fullmatch(self.worker):
             raise ValueError(f"worker: a letter, then up to 15 letters or digits (lower case), got {self.worker!r}")
+        if self.public_address is not None:
+            parts = urlsplit(self.public_address)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"public-url: an address such as http://lab.school:8000/, got {self.public_address!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -193,12 +203,17 @@ class Settings:
         elif self.host:
             hosts.add(self.host.strip("[]"))
         hosts.update(host.lower() for host in self.extra_hosts)
+        if self.public_address is not None:
+            hosts.add(urlsplit(self.public_address).hostname or "")
         return frozenset(host.lower() for host in hosts)
 
     def allowed_origins(self) -> frozenset[str]:
         """Exact `Origin` values (scheme://host:port) a WebSocket or a state-changing request may
         come from: the lab's own page, at each allowed host name, on this port."""
         origins = set(self.extra_origins)
+        if self.public_address is not None:
+            parts = urlsplit(self.public_address)
+            origins.add(f"{parts.scheme}://{parts.netloc}")
         for host in self.allowed_hosts():
             shown = f"[{host}]" if ":" in host else host
             for scheme in ("http", "https"):
@@ -208,7 +223,10 @@ class Settings:
         return frozenset(origin.lower() for origin in origins)
 
     def public_url(self) -> str:
-        """The address to open: the LAN address when listening on every interface, else the bound host."""
+        """The address to open: `public_address` if set, the LAN address when listening on every
+        interface, else the bound host."""
+        if self.public_address is not None:
+            return self.public_address.rstrip("/") + "/"
         if self.listens_everywhere:
             addresses = [a for a in classroom_addresses() if _is_ip(a) and a not in LOOPBACK_HOSTS]
             host = addresses[0] if addresses else "127.0.0.1"

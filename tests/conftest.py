@@ -1,4 +1,5 @@
-"""Hypothesis's settings for every property test (tests/*/test_*properties.py).
+"""Hypothesis's settings for every property test (tests/*/test_*properties.py), and the one
+PostgreSQL cluster of a test process (`postgres`: the cluster's tests and the runs tests).
 
 CI must give the same verdict on every run and stay fast on two shared cores, so the profile
 loaded here is deterministic and bounded:
@@ -12,7 +13,22 @@ loaded here is deterministic and bounded:
 - `max_examples=25`: a bound for a test that sets none; each test sets its own beside its cost.
 """
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import settings
+
+from backprop_lab.server.cluster.services import Postgres, start_postgres
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=25)
 settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL cluster of our own per test process (so one per xdist worker), started
+    from Debian's binaries on 127.0.0.1 the first time a test asks for it; tests take a fresh
+    database each (`Postgres.create_database`), the runs tests one per module."""
+    service = start_postgres(fast=True)
+    yield service
+    service.stop()

@@ -13,7 +13,8 @@ number in joining order. Joining again (a reload, a laptop's sleep) keeps the ke
 takes the new name.
 
 Names live only here, in memory, while the class lives (docs/reliability.md): ending the class
-forgets every one of them. Lives on the event loop.
+forgets every one of them. Lives on the event loop. On a worker of a cluster the registry is
+that worker's copy of the class, which lives in Redis (`backprop_lab.server.cluster.classes`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_lab.server.classroom.identity import Identity
-from backprop_lab.server.live.share_codes import new_code, normalise, spoken
+from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.wire.class_models import MAX_NAME_LENGTH, ChallengeIn, Metric
 from backprop_lab.server.wire.problems import CapReached, Conflict, Forbidden, InvalidInput, NotFound
 
@@ -129,11 +130,12 @@ class ClassRegistry:
         self.current: SchoolClass | None = None
         self.on_change: Listener | None = None
 
-    def open(self) -> tuple[SchoolClass, bool]:
-        """(the open class, whether it was opened now): opening again gives the open one."""
+    def open(self, code: str) -> tuple[SchoolClass, bool]:
+        """(the open class, whether it was opened now with `code`, a code taken for it:
+        `class_codes`): opening again gives the open one."""
         if self.current is not None:
             return self.current, False
-        self.current = SchoolClass(new_code())
+        self.current = SchoolClass(code)
         return self.current, True
 
     def get(self, text: str) -> SchoolClass:
@@ -149,25 +151,26 @@ class ClassRegistry:
         school_class.ended = True
         if self.current is school_class:
             self.current = None
-        self._changed(school_class, list(school_class.members))
+        self.changed(school_class, list(school_class.members))
         school_class.members.clear()
 
-    def join(self, text: str, identity: Identity, name: str) -> tuple[SchoolClass, Member]:
-        """`identity` joins the class `text` names as `name` (or, already in it, renames itself)."""
+    def join(self, text: str, identity: Identity, name: str, number: int | None = None) -> tuple[SchoolClass, Member]:
+        """`identity` joins the class `text` names as `name` (or, already in it, renames itself).
+        `number`: a new member's number as a cluster counts them (None: the next one here)."""
         if identity.is_teacher:
             raise Conflict("the teacher runs the class and cannot join it as a student", "teacher_cannot_join")
         school_class = self.get(text)
         member = school_class.member(identity.id)
         if member is None:
-            if len(school_class.members) >= self.max_members:
+            number = len(school_class.members) + 1 if number is None else number
+            if number > self.max_members:
                 raise CapReached(f"this class already has {self.max_members} students, this server's cap",
                                  "class_full", "", {"maximum": self.max_members})
-            number = len(school_class.members) + 1
             member = Member(f"st_{number}", number, check_name(name))
             school_class.members[identity.id] = member
         else:
             member.name = check_name(name)
-        self._changed(school_class, [identity.id])
+        self.changed(school_class, [identity.id])
         return school_class, member
 
     def class_of(self, identity_id: str) -> SchoolClass | None:
@@ -185,16 +188,16 @@ class ClassRegistry:
 
     def set_paused(self, school_class: SchoolClass, paused: bool) -> None:
         school_class.paused = paused
-        self._changed(school_class, list(school_class.members))
+        self.changed(school_class, list(school_class.members))
 
     def set_challenge(self, school_class: SchoolClass, challenge: Challenge | None) -> None:
         school_class.challenge = challenge
-        self._changed(school_class, list(school_class.members))
+        self.changed(school_class, list(school_class.members))
 
     def set_lesson(self, school_class: SchoolClass, step: LessonStep | None) -> None:
         """Move the class to a lesson step (None: the students go where they like)."""
         school_class.lesson = step
-        self._changed(school_class, list(school_class.members))
+        self.changed(school_class, list(school_class.members))
 
     def report(self, identity_id: str, step: LessonStep, done: bool) -> None:
         """A student says they met `step`'s task (or, `done` false, that it no longer counts):
@@ -208,7 +211,8 @@ class ClassRegistry:
         else:
             member.done.discard(step)
 
-    def _changed(self, school_class: SchoolClass, identity_ids: list[str]) -> None:
+    def changed(self, school_class: SchoolClass, identity_ids: list[str]) -> None:
+        """Tell `on_change` that what these students' pages show of the class changed."""
         if self.on_change is not None and identity_ids:
             self.on_change(school_class, identity_ids)
 

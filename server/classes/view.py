@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from backprop_lab.server.live.session import Session
 
 JSON = dict[str, Any]
 THUMBNAIL_SIZE = 32  # at most this many cells a side
+VIEW_SECONDS = 0.25  # the class page's period: every thumbnail at 4 Hz, twice the 2 Hz the page needs
 WATCH_LEASE_SECONDS = 1.0  # a view keeps its sessions' heatmaps at the class page's rate this long
 SPARKLINE_POINTS = 60  # the loss curve's points a student's card carries
 CONFIG_FIELDS = ("dataset", "hidden_layers", "activation", "learning_rate", "batch_size", "optimizer", "loss",
@@ -83,10 +85,13 @@ class ClassViewer:
         self.manager = manager
         self._thumbnails: dict[str, tuple[Rendered, JSON]] = {}  # session id → (its heatmaps, the thumbnail)
 
-    def view(self, school_class: SchoolClass, join_url: str) -> JSON:
+    def view(self, school_class: SchoolClass, join_url: str, elsewhere: Mapping[str, list[JSON]] | None = None) -> JSON:
+        """The class view; `elsewhere`: the cards other workers of a cluster hold, by member key
+        (`cards`), each student's shown session the most recently active of theirs anywhere."""
         now = time.monotonic()
         sessions = sessions_of(self.manager, school_class)
-        students = [self._student(school_class, member, sessions[identity_id], now)
+        others = elsewhere or {}
+        students = [self._student(school_class, member, sessions[identity_id], now, others.get(member.key, []))
                     for identity_id, member in school_class.members.items()]
         live = {session.id for mine in sessions.values() for session in mine}
         for gone in set(self._thumbnails) - live:
@@ -99,12 +104,29 @@ class ClassViewer:
             "students": sorted(students, key=lambda student: student["number"]),
         }
 
-    def _student(self, school_class: SchoolClass, member: Member, sessions: list[Session], now: float) -> JSON:
-        shown = max(sessions, key=lambda s: max(s.last_active, s.last_trained), default=None)
+    def cards(self, school_class: SchoolClass) -> dict[str, JSON]:
+        """By member key, the card of each member with a live session here: `{"online": whether a
+        page of theirs is connected here, "active": when their shown session was last used or trained
+        (Unix seconds, comparable between workers), "session": that session as the view shows it}`."""
+        now = time.monotonic()
+        members = school_class.members
+        return {members[identity_id].key: self._card(school_class, sessions, now)
+                for identity_id, sessions in sessions_of(self.manager, school_class).items() if sessions}
+
+    def _card(self, school_class: SchoolClass, sessions: list[Session], now: float) -> JSON:
+        shown = max(sessions, key=lambda s: max(s.last_active, s.last_trained))
+        active = time.time() - (now - max(shown.last_active, shown.last_trained))
+        return {"online": any(session.hub.control_count for session in sessions), "active": active,
+                "session": self._session(school_class, shown, now)}
+
+    def _student(self, school_class: SchoolClass, member: Member, sessions: list[Session], now: float,
+                 elsewhere: list[JSON]) -> JSON:
+        cards = [self._card(school_class, sessions, now), *elsewhere] if sessions else elsewhere
+        shown = max(cards, key=lambda card: card["active"], default=None)
         return {
             "key": member.key, "number": member.number, "name": school_class.shown_name(member),
-            "online": any(session.hub.control_count for session in sessions),
-            "session": None if shown is None else self._session(school_class, shown, now),
+            "online": any(card["online"] for card in cards),
+            "session": None if shown is None else shown["session"],
             "task_done": school_class.task_done(member),
         }
 

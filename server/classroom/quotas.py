@@ -28,7 +28,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.web.limits import TokenBucket
@@ -135,6 +135,23 @@ def _plural(resource: Resource, count: int) -> str:
     return f"{count} {WORDS[resource]}{'' if count == 1 else 's'}"
 
 
+class Elsewhere(Protocol):
+    """The shares a student and an address hold on a cluster's other workers
+    (backprop_lab.server.cluster.quotas); a single process has none."""
+
+    resources: frozenset[Resource]  # those counted across workers
+
+    async def take(self, resource: Resource, identity: Identity, share: Share) -> tuple[int, int] | None:
+        """What the student and the address hold across the workers; one more is counted for
+        `identity` on this worker's books unless either is at its `share` already. None: the other
+        workers are out of reach, nothing was counted there."""
+        ...
+
+    def give_back(self, resource: Resource, identity: Identity) -> None:
+        """One fewer; from any thread."""
+        ...
+
+
 class Claim:
     """One unit of a resource held by one identity; `release` gives it back (once, however
     often it is called)."""
@@ -144,6 +161,7 @@ class Claim:
         self.resource = resource
         self.identity = identity
         self.released = False
+        self.counted_elsewhere = False  # on the other workers' books too (`Ledger.count_elsewhere`)
 
     def release(self) -> None:
         self._ledger._give_back(self)
@@ -163,6 +181,7 @@ class Ledger:
         self._student_rates: dict[str, TokenBucket] = {}
         self._address_rates: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
+        self.elsewhere: Elsewhere | None = None  # a cluster worker's: the shares held on the other workers
 
     def in_use(self, resource: Resource) -> int:
         return self._used[resource]
@@ -177,18 +196,25 @@ class Ledger:
                                 f"too_many_{name}", {"maximum": total})
         if not self.enforce_shares or identity.is_teacher:
             return None
-        share = self.quotas.share(resource)
         mine = self._by_student[resource, identity.id]
-        if mine >= share.student:
-            return self._refuse(resource, f"you already hold {_plural(resource, mine)}, a student's share",
-                                "student_quota", {"maximum": share.student})
-        from_address = self._by_address[resource, identity.address]
-        if from_address >= share.address:
-            return self._refuse(resource, f"your network address already holds {_plural(resource, from_address)}, "
-                                "an address's share", "address_quota", {"maximum": share.address})
+        share_refusal = self.share_refusal(resource, mine, self._by_address[resource, identity.address])
+        if share_refusal is not None:
+            return share_refusal
         if total - used <= self.quotas.reserved(total) and mine > 0:
             return self._refuse(resource, f"this server keeps its last {_plural(resource, total - used)} for students "
                                 "who have none yet", "server_reserve", {"maximum": total})
+        return None
+
+    def share_refusal(self, resource: Resource, mine: int, from_address: int) -> CapReached | None:
+        """Why a student holding `mine` of `resource`, from an address holding `from_address`, may
+        not take one more, or None when both are under their shares."""
+        share = self.quotas.share(resource)
+        if mine >= share.student:
+            return self._refuse(resource, f"you already hold {_plural(resource, mine)}, a student's share",
+                                "student_quota", {"maximum": share.student})
+        if from_address >= share.address:
+            return self._refuse(resource, f"your network address already holds {_plural(resource, from_address)}, "
+                                "an address's share", "address_quota", {"maximum": share.address})
         return None
 
     @staticmethod
@@ -207,6 +233,27 @@ class Ledger:
             self._by_address[resource, identity.address] += 1
         return Claim(self, resource, identity)
 
+    async def count_elsewhere(self, claim: Claim) -> None:
+        """A cluster worker's claim, counted against its student's and address's shares on every
+        worker (`Elsewhere`): released, and its `CapReached` raised, when they are full there.
+        A single process has no elsewhere: nothing to do."""
+        identity = claim.identity
+        if self.elsewhere is None or claim.resource not in self.elsewhere.resources or not self.enforce_shares \
+                or identity.is_teacher:
+            return
+        held = await self.elsewhere.take(claim.resource, identity, self.quotas.share(claim.resource))
+        if held is None:  # only this worker's own shares apply
+            return
+        refused = self.share_refusal(claim.resource, *held)
+        if refused is not None:
+            claim.release()
+            raise refused
+        with self._lock:
+            claim.counted_elsewhere = True
+            released = claim.released
+        if released:  # given back while it was being counted
+            self.elsewhere.give_back(claim.resource, identity)
+
     @contextlib.contextmanager
     def holding(self, resource: Resource, identity: Identity) -> Iterator[Claim]:
         """A claim for the duration of the block, released however it ends."""
@@ -221,6 +268,8 @@ class Ledger:
             if not claim.released:
                 claim.released = True
                 self._count_out(claim)
+                if claim.counted_elsewhere and self.elsewhere is not None:
+                    self.elsewhere.give_back(claim.resource, claim.identity)
 
     def _count_out(self, claim: Claim) -> None:
         resource, identity = claim.resource, claim.identity

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -21,13 +22,14 @@ from pydantic import ValidationError
 
 from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classroom.identity import Identity
-from backprop_lab.server.classroom.quotas import Resource
+from backprop_lab.server.classroom.quotas import Ledger, Resource
 from backprop_lab.server.live.lifecycle import InvalidTransition
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.routes.pages import static_dir
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import clean, pydantic_problem
+from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire import protocol
 from backprop_lab.server.wire.problems import CapReached, Conflict, InvalidInput, NotFound
 from backprop_lab.server.wire.protocol import (
@@ -236,8 +238,17 @@ def _describe(problem: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
-def handle(ctx: Context, text: str) -> None:
-    """Decode, validate and dispatch one client message; every refusal is an `error` reply."""
+class _Refused(Exception):
+    """A message refused before any handler: its `error` reply."""
+
+    def __init__(self, reply: JSON) -> None:
+        super().__init__(reply.get("message"))
+        self.reply = reply
+
+
+def _read(text: str) -> tuple[str, Any, Handler, MessageId | None]:
+    """One client message decoded and validated: (its type, its model, its handler, its `id`);
+    `_Refused` with the `error` reply when it is none of the protocol's messages."""
     reply_to: MessageId | None = None
     try:
         data = protocol.decode(text)
@@ -252,18 +263,67 @@ def handle(ctx: Context, text: str) -> None:
             message = model.model_validate(data)
         except ValidationError as problem:
             first = pydantic_problem(dict(problem.errors()[0]), skip=("type",))
-            text = f"{kind}: {_describe(problem)}"
             why = {"field": first["field"], "reason": first["code"], "params": first["params"]}
-            ctx.reply(error(text, "bad_message", reply_to, **why))
+            raise _Refused(error(f"{kind}: {_describe(problem)}", "bad_message", reply_to, **why)) from None
+    except ProtocolError as problem:
+        raise _Refused(error(problem.message, problem.code, reply_to)) from None
+    return str(kind), message, handler, reply_to
+
+
+def viewer_reply(text: str) -> JSON:
+    """What a viewer's message gets (a viewer controls nothing): the refusal of a message that
+    is none of the protocol's, else `read_only`. Also for a viewer on another worker of a
+    cluster than its session's (`backprop_lab.server.cluster.relay`)."""
+    try:
+        _, _, _, reply_to = _read(text)
+    except _Refused as refused:
+        return refused.reply
+    return error("this is a read-only view; it cannot control the session", "read_only", reply_to)
+
+
+async def read_forever(channel: ClientChannel, identity: Identity, ledger: Ledger, rate: int,
+                       on_text: Callable[[str], None]) -> None:
+    """A socket's reader: every text message to `on_text` within the socket's `rate` a second
+    and its holder's share (the excess dropped, one `rate_limited` warning a second), a binary
+    one refused; returns when the client leaves."""
+    bucket = TokenBucket(rate)
+    warned_at = 0.0
+    while True:
+        message = await channel.websocket.receive()
+        if message["type"] == "websocket.disconnect":
             return
-        if ctx.channel.role is Role.VIEWER:
-            raise ProtocolError("read_only", "this is a read-only view; it cannot control the session")
+        text = message.get("text")
+        if not (bucket.allow() and ledger.allow_message(identity)):
+            now = time.monotonic()
+            if now - warned_at > 1.0:  # one warning a second, not one per dropped message
+                warned_at = now
+                channel.push((encode(error(f"more than {rate} messages a second; some were dropped",
+                                           "rate_limited")),))
+            continue
+        if text is None:
+            channel.push((encode(error("binary messages are not part of the protocol; send JSON text",
+                                       "bad_message")),))
+            continue
+        on_text(text)
+
+
+def handle(ctx: Context, text: str) -> None:
+    """Decode, validate and dispatch one client message; every refusal is an `error` reply."""
+    if ctx.channel.role is Role.VIEWER:
+        ctx.reply(viewer_reply(text))
+        return
+    try:
+        kind, message, handler, reply_to = _read(text)
+    except _Refused as refused:
+        ctx.reply(refused.reply)
+        return
+    try:
         if kind in TRAINING_MESSAGES:
             try:
                 ctx.manager.training_gate(ctx.session.owner)
             except Conflict as paused:
                 raise ProtocolError("class_paused", paused.message) from None
-        extra = MESSAGE_COSTS.get(str(kind), 1) - 1  # the one every message costs was taken as it came in
+        extra = MESSAGE_COSTS.get(kind, 1) - 1  # the one every message costs was taken as it came in
         if extra and not ctx.manager.ledger.allow_message(ctx.identity, extra):
             raise ProtocolError("rate_limited", f"{kind} weighs {extra + 1:g} messages of your share a second; "
                                 "wait a moment and send it again")

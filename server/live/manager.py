@@ -16,9 +16,10 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import anyio.to_thread
 
@@ -77,6 +78,16 @@ def _always_open(owner: str) -> None:
     """The training gate of a server without classes: every session may train."""
 
 
+class Keeper(Protocol):
+    """What keeps a cluster worker's sessions beyond its life (`backprop_lab.server.cluster.checkpoints`)."""
+
+    def kept(self, session: Session) -> None: ...
+
+    def changed(self, session: Session, urgent: bool) -> None: ...
+
+    def ended(self, session_id: str) -> None: ...
+
+
 @dataclass
 class Upload:
     """An uploaded table, whose it is, and the upload slot it holds."""
@@ -110,6 +121,8 @@ class SessionManager:
         self.training_gate: Callable[[str], None] = _always_open
         # each identity's share of the training threads (backprop_lab.server.runtime.scheduler), while it has lanes
         self._accounts: weakref.WeakValueDictionary[str, Account] = weakref.WeakValueDictionary()
+        # a cluster worker's checkpoints: told of every session made and ended here; None in one process
+        self.keeper: Keeper | None = None
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -216,48 +229,59 @@ class SessionManager:
         config = to_engine_config(changes, Config())
         table = self.table_for(config.dataset, location)
         self.check_caps(config, table)
-        with self.session_slot(identity) as claim:
+        async with self.session_slot(identity) as claim:
             try:
                 trainer = await anyio.to_thread.run_sync(Trainer, config, table)
             except ValueError as problem:
                 raise config_problem(problem, location) from None
             return self.adopt(trainer, config, table, claim)
 
-    @contextlib.contextmanager
-    def session_slot(self, identity: Identity) -> Iterator[Claim]:
+    @contextlib.asynccontextmanager
+    async def session_slot(self, identity: Identity) -> AsyncIterator[Claim]:
         """A session's place, taken before its trainer is built (429 when `identity` or the server
-        has no room), and given back unless a session came to hold it."""
+        has no room, or on a cluster when `identity` has none left across the workers), and given
+        back unless a session came to hold it."""
         claim = self.ledger.claim(Resource.SESSIONS, identity)
         try:
+            await self.ledger.count_elsewhere(claim)
             yield claim
         finally:
             if not any(session.claim is claim for session in self._sessions.values()):
                 claim.release()
 
-    def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim) -> Session:
+    def adopt(self, trainer: Trainer, requested: Config, table: Table | None, claim: Claim,
+              session_id: str | None = None) -> Session:
         """A new session around a trainer built elsewhere (a new one, or one resuming a saved run),
-        owned by whoever holds `claim`."""
-        session = Session(new_id(self.settings.worker), trainer, requested, table, self.scheduler, self.cadence,
-                          self.loop, self.settings, claim, self.account_of(claim.identity))
+        owned by whoever holds `claim`; under a new id, or `session_id` (a dead worker's session
+        going on here from its checkpoint)."""
+        session = Session(session_id or new_id(self.settings.worker), trainer, requested, table, self.scheduler,
+                          self.cadence, self.loop, self.settings, claim, self.account_of(claim.identity))
         session.on_failure = self._on_failure
         self._sessions[session.id] = session
         self._created[session.id] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if self.keeper is not None:
+            self.keeper.kept(session)
         return session
 
     async def fork(self, source: Session, identity: Identity) -> Session:
         """A new session in the source's current state (weights, optimiser memory, data and its
         order, step, loss curve), which then trains on its own: a viewer's "try it yourself"."""
-        with self.session_slot(identity) as claim:
+        async with self.session_slot(identity) as claim:
             fork = await source.run(source.fork_state)
             session = self.adopt(fork.trainer, fork.requested, fork.table, claim)
             session.adopt(fork)
             return session
 
     # --- sharing ----------------------------------------------------------------------------
-    def share(self, session: Session) -> str:
+    async def share(self, session: Session) -> str:
         """The session's share code (the same one each time while the session lives)."""
         known = self.shares.code_of(session.id)
-        code = self.shares.share(session.id)
+        code = await self.shares.share(session.id)
+        if session.closed:  # it ended while its code was being taken
+            self.shares.forget(session.id)
+            raise NotFound(f"no session {session.id!r} (it may have expired)")
+        if known is None and self.keeper is not None:  # its checkpoint keeps the code from now on
+            session.submit(functools.partial(self.keeper.changed, session, True))
         if known is None and self.settings.classroom:
             # the console of classroom mode says where students go (docs/product.md, "Classroom")
             logger.info("share code %s: students open %s", spoken(code), self.watch_url(code))
@@ -274,6 +298,11 @@ class SessionManager:
         if session is None or session.closed:
             raise NotFound(f"no shared session {code[:32]!r}: check the code (it ends when its session ends)")
         return session
+
+    def holds(self, session_id: str) -> bool:
+        """Whether this server has the session, live."""
+        session = self._sessions.get(session_id)
+        return session is not None and not session.closed
 
     def get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -313,14 +342,23 @@ class SessionManager:
         session = self.get(session_id)
         await self._end(session, code, reason)
 
-    async def _end(self, session: Session, code: int, reason: str) -> None:
+    async def drop(self, session_id: str, code: int, reason: str) -> None:
+        """Stop serving a session another worker took over (its checkpoint stays theirs): its
+        sockets close with `code`, and its pages reconnect to where it lives now."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            await self._end(session, code, reason, forget=False)
+
+    async def _end(self, session: Session, code: int, reason: str, forget: bool = True) -> None:
         self._sessions.pop(session.id, None)
         self._created.pop(session.id, None)
-        self.shares.forget(session.id)
+        self.shares.forget(session.id, release=forget)
         session.claim.release()
         with contextlib.suppress(Exception):
             await session.run(session.close)
         session.hub.close_all(code, reason, (encode(error(reason, "session_closed")),))
+        if forget and self.keeper is not None:
+            self.keeper.ended(session.id)
 
     def _on_failure(self, session: Session, problem: BaseException) -> None:
         """A session's engine failed: only its own sockets close (1011), with an `error`."""
@@ -331,6 +369,8 @@ class SessionManager:
         detail = f": {problem}" if self.settings.debug else ""
         message = encode(error(f"this session failed and was closed{detail}", "internal"))
         session.hub.close_all(1011, "internal error", (message,))
+        if self.keeper is not None:
+            self.keeper.ended(session.id)
 
     # --- lifetimes --------------------------------------------------------------------------
     def expired(self, now: float) -> list[Session]:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,12 @@ from backprop_lab.server.wire.protocol import encode
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 JSON = dict[str, Any]
+
+
+class Checkpointer(Protocol):
+    """Where a cluster worker's session checkpoints itself (`backprop_lab.server.cluster.checkpoints`)."""
+
+    def changed(self, session: Session, urgent: bool) -> None: ...
 
 
 @dataclass
@@ -139,6 +145,12 @@ class Session:
         self._surface_ids = 0
         self.pacer = Pacer(cadence, settings.limits.max_steps_per_request)
         self.frames = FrameBuilder(cadence, settings.timing)
+        # a cluster worker's: told at every slice boundary where training changed the state
+        # (it captures when due) and at once when training stops or a change comes; None in one process
+        self.checkpoints: Checkpointer | None = None
+        # the step this session went on from after another worker died (its checkpoint's): the next
+        # control socket's `hello` says so, once (docs/protocol.md, `moved_from`)
+        self.moved_from: int | None = None
         self._after_build()
 
     # --- event loop side ---------------------------------------------------------------------
@@ -180,6 +192,11 @@ class Session:
     @property
     def closed(self) -> bool:
         return self.state is SessionState.CLOSED
+
+    def _checkpoint(self, urgent: bool = True) -> None:
+        """Tell the checkpoints the state changed (training thread)."""
+        if self.checkpoints is not None:
+            self.checkpoints.changed(self, urgent)
 
     # --- state machine (training thread) -----------------------------------------------------
     def _transition(self, target: SessionState) -> None:
@@ -309,7 +326,10 @@ class Session:
         """
         self._check_open()
         viewer = channel.role is Role.VIEWER
-        hello = encode(protocol.hello(None if viewer else self.id, self.snapshot(), channel.role.value))
+        moved_from = None if viewer else self.moved_from
+        if moved_from is not None:
+            self.moved_from = None
+        hello = encode(protocol.hello(None if viewer else self.id, self.snapshot(), channel.role.value, moved_from))
         heat = self.frames.heatmaps(self.trainer)
 
         def greet() -> None:
@@ -322,6 +342,15 @@ class Session:
                 channel.push((encode(protocol.lesson(self.lesson)),), "lesson")
 
         self._outbox.put(greet)
+
+    def greet_elsewhere(self, greet: Callable[[tuple[Part, ...]], None]) -> None:
+        """A viewer's greeting (`hello`, then the heatmaps) for a viewer on another worker of a
+        cluster (`backprop_lab.server.cluster.relay`): the very messages `attach` gives a viewer,
+        handed to `greet` on the event loop at the point of the stream where `attach` would."""
+        self._check_open()
+        hello = encode(protocol.hello(None, self.snapshot(), Role.VIEWER.value))
+        heat = self.frames.heatmaps(self.trainer)
+        self._outbox.put(greet, (hello, *heat))
 
     def announce_audience(self, channel: ClientChannel | None = None) -> None:
         """The viewer count, to `channel` alone or (None: it changed) to every client. Event loop."""
@@ -365,6 +394,7 @@ class Session:
             return
         self._transition(SessionState.PAUSED)
         self._publish_state()
+        self._checkpoint()
         if self.trainer.step_count != self.frames.last_frame_step:
             self._emit_frame()
             self._emit_heatmaps()
@@ -395,6 +425,7 @@ class Session:
         self._publish({"type": "snapshot", **self.snapshot()})
         self._emit_heatmaps()
         self._publish_state()
+        self._checkpoint()
 
     def configure(self, config: Config, table: Table | None) -> JSON:
         """Apply a changed config: live (weights kept) or re-initialising (a new network).
@@ -415,8 +446,10 @@ class Session:
         self.frames.stale()  # the loss, and so the metrics, may have changed
         if reinitialised:
             self._rebuilt()
-        elif self.state is not SessionState.RUNNING:
-            self._emit_frame()
+        else:
+            self._checkpoint()
+            if self.state is not SessionState.RUNNING:
+                self._emit_frame()
         return message
 
     def set_parameter(self, layer: int, kind: str, i: int, j: int, value: float) -> None:
@@ -431,6 +464,7 @@ class Session:
         self.trainer.set_parameters(parameters)
         self.trajectory.record(self.trainer.step_count, self.trainer.network.parameters)
         self._walk = None
+        self._checkpoint()
         self._emit_frame()
         self._emit_heatmaps()
 
@@ -526,6 +560,7 @@ class Session:
         if phase.kind == "update":
             self._walk = None
             self._trained()
+            self._checkpoint()
             self._emit_frame()
             self._emit_heatmaps()
         return message
@@ -557,6 +592,7 @@ class Session:
                     self._step_seconds + 0.2 * (per_step - self._step_seconds))
             if taken:
                 self._trained()
+                self._checkpoint(urgent=False)
         return trainer.step_count - start
 
     def step_seconds(self) -> float:
@@ -640,6 +676,7 @@ class Session:
                     self.pacer.frame_sent(now)
                 self._scheduler.submit(lambda: self._continue(run), urgent=False, lane=self._lane)
                 return
+            self._checkpoint()
             self._emit_frame()
             self._emit_heatmaps()
         except Diverged as error:

@@ -55,7 +55,7 @@ class Reservation:
     def __init__(self, quota: SessionQuota, session_id: str, claim: Claim) -> None:
         self._quota = quota
         self._session_id = session_id
-        self._claim = claim
+        self.claim = claim
         self.held = True
 
     def release(self) -> None:
@@ -64,7 +64,7 @@ class Reservation:
             return
         self.held = False
         self._quota.give_back(self._session_id)
-        self._claim.release()
+        self.claim.release()
 
     def __enter__(self) -> Reservation:
         return self
@@ -106,3 +106,14 @@ class SocketQuotas:
         claim = self.ledger.claim(Resource.SOCKETS, identity)
         per_session.take(session_id)
         return Reservation(per_session, session_id, claim)
+
+    async def admit(self, session_id: str, role: Role, identity: Identity) -> Reservation:
+        """`reserve`, then counted on a cluster's other workers too (`Ledger.count_elsewhere`):
+        the `CapReached` of a student's or an address's share full across the workers."""
+        reservation = self.reserve(session_id, role, identity)
+        try:
+            await self.ledger.count_elsewhere(reservation.claim)
+        except BaseException:
+            reservation.release()
+            raise
+        return reservation

@@ -1,8 +1,9 @@
 """REST and WebSocket of the class (docs/api.md, "Classes"; docs/protocol.md, `/ws/classes/{code}`):
 the teacher opens, watches, pauses, configures, exports and ends the class; a student joins it.
 
-Routes stay thin: the registry is `backprop_lab.server.classes.registry`, the view
-`…view`, the controls `…control`, the export `…export`.
+Routes stay thin: what they ask of the class is `backprop_lab.server.classes.actions` (the
+registry `…registry`, the view `…view`, the controls `…control`; on a cluster's worker, the same
+shared through Redis), the export `…export`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconnect
 
-from backprop_lab.server.classes import control as class_control
 from backprop_lab.server.classes.export import class_csv
 from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classes.registry import Challenge, SchoolClass, teacher_only
+from backprop_lab.server.classes.view import VIEW_SECONDS
 from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
 from backprop_lab.server.routes.pages import static_dir
@@ -40,14 +41,13 @@ from backprop_lab.server.wire.problems import CapReached, Forbidden, NotFound
 from backprop_lab.server.wire.protocol import encode
 
 router = APIRouter(tags=["classes"])
-CLASS_VIEW_SECONDS = 0.25  # the class socket's period: every thumbnail at 4 Hz, twice the 2 Hz the page needs
 ClassCodePath = Annotated[str, Path(min_length=1, max_length=32, description="The code POST /api/v1/classes "
                                     "returned, typed loosely (any case, spaces, dashes).")]
 TEACHER_ROUTE = error_responses(403, 404)
 
 
-def view_of(services: Services, school_class: SchoolClass) -> dict:
-    return services.class_viewer.view(school_class, join_url(services, school_class))
+async def view_of(services: Services, school_class: SchoolClass, *, refresh: bool = True) -> dict:
+    return await services.class_actions.view(school_class, join_url(services, school_class), refresh=refresh)
 
 
 def join_url(services: Services, school_class: SchoolClass) -> str:
@@ -73,8 +73,8 @@ def teachers_class(services: Services, identity: IdentityDep, code: str) -> Scho
 )
 async def open_class(services: ServicesDep, identity: IdentityDep) -> Response:
     teacher_only(identity)
-    school_class, opened = services.classes.open()
-    return JSONBody(view_of(services, school_class), status_code=201 if opened else 200)
+    school_class, opened = await services.class_actions.open()
+    return JSONBody(await view_of(services, school_class), status_code=201 if opened else 200)
 
 
 @router.get(
@@ -87,7 +87,7 @@ async def open_class(services: ServicesDep, identity: IdentityDep) -> Response:
     "name (null while anonymous), whether a page of theirs is connected, and their most recently active session.",
 )
 async def read_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
-    return JSONBody(view_of(services, teachers_class(services, identity, code)))
+    return JSONBody(await view_of(services, teachers_class(services, identity, code)))
 
 
 @router.patch(
@@ -114,7 +114,8 @@ async def change_class(code: ClassCodePath, services: ServicesDep, identity: Ide
         step = None if wanted is None else lesson_step(static_dir(services.settings), wanted.id, wanted.step,
                                                        ("body", "lesson", "id"), ("body", "lesson", "step"))
         services.classes.set_lesson(school_class, step)
-    return JSONBody(view_of(services, school_class))
+    await services.class_actions.changed(school_class)
+    return JSONBody(await view_of(services, school_class))
 
 
 @router.post(
@@ -128,8 +129,8 @@ async def change_class(code: ClassCodePath, services: ServicesDep, identity: Ide
 )
 async def pause_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
     school_class = teachers_class(services, identity, code)
-    await class_control.set_paused(services.manager, services.classes, school_class, True)
-    return JSONBody(view_of(services, school_class))
+    await services.class_actions.set_paused(school_class, True)
+    return JSONBody(await view_of(services, school_class))
 
 
 @router.post(
@@ -142,8 +143,8 @@ async def pause_class(code: ClassCodePath, services: ServicesDep, identity: Iden
 )
 async def resume_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
     school_class = teachers_class(services, identity, code)
-    await class_control.set_paused(services.manager, services.classes, school_class, False)
-    return JSONBody(view_of(services, school_class))
+    await services.class_actions.set_paused(school_class, False)
+    return JSONBody(await view_of(services, school_class))
 
 
 @router.post(
@@ -159,7 +160,7 @@ async def resume_class(code: ClassCodePath, services: ServicesDep, identity: Ide
 async def push_class_config(code: ClassCodePath, services: ServicesDep, identity: IdentityDep,
                             changes: ConfigIn) -> Response:
     school_class = teachers_class(services, identity, code)
-    return JSONBody(await class_control.push_config(services.manager, school_class, changes))
+    return JSONBody(await services.class_actions.push_config(school_class, changes))
 
 
 @router.delete(
@@ -172,7 +173,7 @@ async def push_class_config(code: ClassCodePath, services: ServicesDep, identity
     "the class held is forgotten (export the class first to keep them).",
 )
 async def end_class(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
-    services.classes.end(teachers_class(services, identity, code))
+    await services.class_actions.end(teachers_class(services, identity, code))
     return Response(status_code=204)
 
 
@@ -191,7 +192,7 @@ async def end_class(code: ClassCodePath, services: ServicesDep, identity: Identi
 async def export_class_csv(code: ClassCodePath, services: ServicesDep, identity: IdentityDep) -> Response:
     school_class = teachers_class(services, identity, code)
     disposition = f'attachment; filename="class-{school_class.code}.csv"'
-    return CsvResponse(class_csv(school_class, view_of(services, school_class)),
+    return CsvResponse(class_csv(school_class, await view_of(services, school_class)),
                        headers={"Content-Disposition": disposition})
 
 
@@ -206,8 +207,7 @@ async def export_class_csv(code: ClassCodePath, services: ServicesDep, identity:
     "`teacher_cannot_join`; 422 naming `name` (1 to 24 printable characters); 429 `class_full`.",
 )
 async def join_class(services: ServicesDep, identity: IdentityDep, body: Annotated[JoinIn, Body()]) -> Response:
-    school_class, member = services.classes.join(body.code, identity, body.name)
-    await class_control.joined(services.manager, school_class, identity.id)
+    school_class, member = await services.class_actions.join(body.code, identity, body.name)
     return JSONBody({"code": school_class.code, "spoken": school_class.spoken, "name": member.name,
                      "number": member.number})
 
@@ -246,7 +246,7 @@ async def read_my_class(services: ServicesDep, identity: IdentityDep) -> Respons
 async def report_progress(services: ServicesDep, identity: IdentityDep,
                           body: Annotated[ProgressIn, Body()]) -> Response:
     step = lesson_step(static_dir(services.settings), body.lesson, body.step, ("body", "lesson"), ("body", "step"))
-    services.classes.report(identity.id, step, body.done)
+    await services.class_actions.report(identity.id, step, body.done)
     return Response(status_code=204)
 
 
@@ -277,12 +277,14 @@ async def class_stream(websocket: WebSocket, code: str) -> None:
         writer = asyncio.create_task(channel.run(), name="class-writer")
         reader = asyncio.create_task(_drain(websocket), name="class-reader")
         try:
+            refresh = True  # the first view asks every worker; later ones read what they publish meanwhile
             while not (writer.done() or reader.done() or school_class.ended):
-                channel.push((encode(view_of(services, school_class)),), "class")
+                channel.push((encode(await view_of(services, school_class, refresh=refresh)),), "class")
+                refresh = False
                 channel.check(time.monotonic())
-                await asyncio.wait({writer, reader}, timeout=CLASS_VIEW_SECONDS)
+                await asyncio.wait({writer, reader}, timeout=VIEW_SECONDS)
             if school_class.ended:
-                channel.push((encode({**view_of(services, school_class), "ended": True}),))
+                channel.push((encode({**await view_of(services, school_class), "ended": True}),))
                 channel.close(1000, "the class ended")
         finally:
             reader.cancel()

@@ -108,7 +108,7 @@ async def watch(request: Request, settings: SettingsDep, code: str) -> HTMLRespo
     code gets the join page again (404), saying so."""
     services: Services = request.app.state.services
     try:
-        services.manager.shared(code)
+        services.manager.shared(code) if services.relay is None else await services.relay.shared(code)
     except NotFound:
         return _page(
             request, settings, "join.html", {"unknown_code": code[:32], "invalid_code": False}, status_code=404

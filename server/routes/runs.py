@@ -271,7 +271,7 @@ async def metrics_csv(run_id: RunIdPath, store: StoreDep, identity: IdentityDep)
              "the session caps or past this server's network caps.")
 async def open_session(run_id: RunIdPath, manager: ManagerDep, store: StoreDep, identity: IdentityDep) -> Response:
     run = await stored_run(store, run_id, identity)
-    with manager.session_slot(identity) as claim:
+    async with manager.session_slot(identity) as claim:
         config = Config().replace(**run.summary.config)
         try:
             table = await anyio.to_thread.run_sync(capture.run_table, run, manager.settings.limits)

@@ -121,11 +121,11 @@ async def delete_session(session: SessionDep, manager: ManagerDep) -> Response:
     "`/ws/watch/{code}` its stream (docs/protocol.md); `POST /api/v1/shares/{code}/fork` copies the session.",
 )
 async def share(session: SessionDep, manager: ManagerDep) -> Response:
-    return JSONBody(share_view(manager, session))
+    return JSONBody(await share_view(manager, session))
 
 
-def share_view(manager: SessionManager, session: Session) -> dict:
-    code = manager.share(session)
+async def share_view(manager: SessionManager, session: Session) -> dict:
+    code = await manager.share(session)
     return {"code": code, "spoken": spoken(code), "url": manager.watch_url(code), "viewers": session.hub.viewer_count,
             "local_only": manager.settings.local_only}
 

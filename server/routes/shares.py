@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from backprop_lab.server.deps import IdentityDep, ManagerDep
+from backprop_lab.server.deps import IdentityDep, ServicesDep
+from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.wire.error_models import error_responses
@@ -25,11 +26,16 @@ ShareCode = Annotated[str, Path(min_length=1, max_length=32, description="The co
     description="The code typed loosely (any case, with or without spaces and dashes) names its session while "
     "the session lives; 404 once it has ended.",
 )
-async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
-    session = manager.shared(code)
-    shared = normalise(code) or ""  # a code that names a session is a valid one
-    return JSONBody({"code": shared, "spoken": spoken(shared), "url": manager.watch_url(shared),
-                     "viewers": session.hub.viewer_count, "local_only": manager.settings.local_only})
+async def read_share(code: ShareCode, services: ServicesDep) -> Response:
+    manager, relay = services.manager, services.relay
+    if relay is None:
+        viewers = manager.shared(code).hub.viewer_count
+    else:  # a cluster: the session may live on another worker, its viewers on every one
+        shared = await relay.shared(code)
+        viewers = await relay.viewers(shared.id if isinstance(shared, Session) else shared.session_id)
+    normal = normalise(code) or ""  # a code that names a session is a valid one
+    return JSONBody({"code": normal, "spoken": spoken(normal), "url": manager.watch_url(normal),
+                     "viewers": viewers, "local_only": manager.settings.local_only})
 
 
 @router.post(
@@ -43,6 +49,12 @@ async def read_share(code: ShareCode, manager: ManagerDep) -> Response:
     "curve; the new session starts paused, belongs to the caller (docs/reliability.md, \"Ownership\") and its "
     "id goes to the caller only.",
 )
-async def fork(code: ShareCode, manager: ManagerDep, identity: IdentityDep) -> Response:
-    session = await manager.fork(manager.shared(code), identity)
+async def fork(code: ShareCode, services: ServicesDep, identity: IdentityDep) -> Response:
+    manager, relay = services.manager, services.relay
+    shared = manager.shared(code) if relay is None else await relay.shared(code)
+    if isinstance(shared, Session):
+        session = await manager.fork(shared, identity)
+    else:  # held by another worker of the cluster: made here from its snapshot (server.cluster.forks)
+        assert relay is not None
+        session = await relay.fork(shared, identity)
     return JSONBody(await session.run(session.view), status_code=201)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -26,7 +28,6 @@ from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import JSONBody
-from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire.problems import CapReached, NotFound
 from backprop_lab.server.wire.protocol import error
 
@@ -52,40 +53,60 @@ async def deny(websocket: WebSocket, status: int, message: str, code: str = "", 
 async def session_stream(websocket: WebSocket, session_id: str) -> None:
     services: Services = websocket.app.state.services
     identity = identity_of(websocket)
+    if services.checkpoints is not None:  # a dead worker's session, from its checkpoint
+        await services.checkpoints.recover(session_id)
     try:
         session = services.manager.owned(session_id, identity)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    await admit(websocket, session, services, Role.CONTROL, identity)
+    await admit(websocket, session.id, services, Role.CONTROL, identity,
+                functools.partial(serve, websocket, session, services, Role.CONTROL, identity))
 
 
 @router.websocket("/ws/watch/{code}")
 async def watch_stream(websocket: WebSocket, code: str) -> None:
+    """A viewer; in a cluster the session may live on another worker (`server.cluster.relay`)."""
     services: Services = websocket.app.state.services
     identity = identity_of(websocket)
+    relay = services.relay
     try:
-        session = services.manager.shared(code)
+        shared = services.manager.shared(code) if relay is None else await relay.shared(code)
     except NotFound as problem:
         await deny(websocket, 404, problem.message)
         return
-    await admit(websocket, session, services, Role.VIEWER, identity)
+    if isinstance(shared, Session):
+        await admit(websocket, shared.id, services, Role.VIEWER, identity,
+                    functools.partial(serve, websocket, shared, services, Role.VIEWER, identity))
+    elif relay is not None:
+        await admit(websocket, shared.session_id, services, Role.VIEWER, identity,
+                    functools.partial(relay.watch, websocket, shared, identity))
 
 
-async def admit(websocket: WebSocket, session: Session, services: Services, role: Role, identity: Identity) -> None:
+async def admit(websocket: WebSocket, session_id: str, services: Services, role: Role, identity: Identity,
+                served: Callable[[], Awaitable[None]]) -> None:
     """Reserve the socket's slots before accepting it (429 when a cap or the client's share is
-    full), serve it, and give the slots back when it ends, however it ends (`server.live.socket_quotas`)."""
+    full), serve it (`served`), and give the slots back when it ends, however it ends
+    (`server.live.socket_quotas`). In a cluster a viewer also counts against its session's cap
+    on every worker."""
     try:
-        reservation = services.manager.sockets.reserve(session.id, role, identity)
+        reservation = await services.manager.sockets.admit(session_id, role, identity)
     except CapReached as refused:
         await deny(websocket, 429, refused.message, refused.code, refused.retry_after, refused)
         return
     with reservation:
-        try:
-            await websocket.accept()
-        except (OSError, WebSocketDisconnect):  # the client left during the handshake
-            return
-        await serve(websocket, session, services, role, identity)
+        async with contextlib.AsyncExitStack() as held:
+            if role is Role.VIEWER and services.relay is not None:
+                try:
+                    await held.enter_async_context(services.relay.viewer_slot(session_id))
+                except CapReached as refused:
+                    await deny(websocket, 429, refused.message, refused.code, refused.retry_after, refused)
+                    return
+            try:
+                await websocket.accept()
+            except (OSError, WebSocketDisconnect):  # the client left during the handshake
+                return
+            await served()
 
 
 async def serve(websocket: WebSocket, session: Session, services: Services, role: Role, identity: Identity) -> None:
@@ -147,22 +168,8 @@ def _close_if_failed(ctx: control.Context, greeting: Future[None]) -> None:
 
 
 async def _read(ctx: control.Context, rate: int) -> None:
-    websocket = ctx.channel.websocket
-    bucket = TokenBucket(rate)
-    warned_at = 0.0
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
-        if not (bucket.allow() and ctx.manager.ledger.allow_message(ctx.identity)):
-            now = time.monotonic()
-            if now - warned_at > 1.0:  # one warning a second, not one per dropped message
-                warned_at = now
-                ctx.reply(error(f"more than {rate} messages a second; some were dropped", "rate_limited"))
-            continue
+    def on_text(text: str) -> None:
         ctx.session.touch()
-        if text is None:
-            ctx.reply(error("binary messages are not part of the protocol; send JSON text", "bad_message"))
-            continue
         control.handle(ctx, text)
+
+    await control.read_forever(ctx.channel, ctx.identity, ctx.manager.ledger, rate, on_text)

@@ -37,11 +37,11 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
-from backprop_lab.server.web.wire_socket import framed, wire_write
+from backprop_lab.server.web.wire_socket import framed, unframed, wire_write
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,10 @@ class Encoded:
     binary that follows a frame or heatmaps message), and the same as WebSocket frames, built
     once (`framed`) and shared by every client's queue."""
 
-    __slots__ = ("parts", "_framed")
+    __slots__ = ("_parts", "_framed")
 
     def __init__(self, parts: tuple[Part, ...]) -> None:
-        self.parts = parts
+        self._parts: tuple[Part, ...] | None = parts
         self._framed: bytes | None = None
 
     @classmethod
@@ -87,6 +87,21 @@ class Encoded:
         message = cls(parts)
         message._framed = framed(parts)
         return message
+
+    @classmethod
+    def from_framed(cls, data: bytes) -> Encoded:
+        """Messages framed elsewhere (another worker's, `backprop_lab.server.cluster.relay`): sent as
+        they came; their parts are read out of the framing only for a socket without the framed
+        write (`--ws websockets`)."""
+        message = cls(())
+        message._parts, message._framed = None, data
+        return message
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        if self._parts is None:
+            self._parts = tuple(unframed(self.framed))
+        return self._parts
 
     @property
     def framed(self) -> bytes:
@@ -233,6 +248,15 @@ class ClientChannel:
             await asyncio.wait_for(self.websocket.close(code, self.close_reason[:120]), self._send_timeout)
 
 
+class HubTap(Protocol):
+    """What else hears a hub's broadcasts: the viewers of this session on other workers of a
+    cluster (`backprop_lab.server.cluster.relay`). Called on the event loop, in broadcast order."""
+
+    def relay(self, message: Encoded, kind: str) -> None: ...
+
+    def closing(self, code: int, reason: str, message: Encoded) -> None: ...
+
+
 class SessionHub:
     """The sockets of one session. Lives on the event loop: call it only from there.
 
@@ -246,6 +270,8 @@ class SessionHub:
     def __init__(self) -> None:
         self._channels: set[ClientChannel] = set()  # every member, greeted or not
         self._listening: set[ClientChannel] = set()  # the greeted members: broadcasts go to them
+        self.tap: HubTap | None = None  # while other workers have viewers of this session
+        self.viewers_elsewhere = 0  # this session's viewers on other workers (a cluster's relay counts them)
 
     def __len__(self) -> int:
         return len(self._channels)
@@ -258,8 +284,13 @@ class SessionHub:
         return sum(1 for channel in self._channels if channel.role is Role.CONTROL)
 
     @property
-    def viewer_count(self) -> int:
+    def viewers_here(self) -> int:
         return len(self._channels) - self.control_count
+
+    @property
+    def viewer_count(self) -> int:
+        """Everyone who watches: the viewers here and, in a cluster, on other workers."""
+        return self.viewers_here + self.viewers_elsewhere
 
     def join(self, channel: ClientChannel) -> None:
         """A socket being served: counted from now on, broadcast to once greeted."""
@@ -282,6 +313,8 @@ class SessionHub:
         shared = message if isinstance(message, Encoded) else Encoded(message)
         for channel in self._listening:
             channel.push(shared, kind)
+        if self.tap is not None:
+            self.tap.relay(shared, kind)
 
     def tell_controls(self, parts: tuple[Part, ...]) -> None:
         """Into every greeted control client's queue, not the viewers': what only the session's
@@ -297,6 +330,8 @@ class SessionHub:
             if message.parts:
                 channel.push(message)
             channel.close(code, reason)
+        if self.tap is not None:
+            self.tap.closing(code, reason, message)
 
 
 class Outbox:

@@ -166,12 +166,16 @@ def run_view(run: StoredRun) -> JSON:
     """`GET /api/v1/runs/{id}`: the summary, the history and the snapshots as layers."""
     layout = ParameterLayout(tuple(run.resume["layer_sizes"]))
     return {
-        **summary_view(run.summary),
-        "upload": None if run.data is None else run.data["name"],
-        "history": run.history,
+        **_run_body(run),
         "snapshots": [{"step": step, "layers": views.layers_view(layout, row)}
                       for step, row in zip(run.snapshot_steps, run.snapshots, strict=True)],
     }
+
+
+def _run_body(run: StoredRun) -> JSON:
+    """A run's summary and history, as `run_view` and an export show them."""
+    return {**summary_view(run.summary), "upload": None if run.data is None else run.data["name"],
+            "history": run.history}
 
 
 def export_document(run: StoredRun, dataset: Dataset) -> JSON:
@@ -180,7 +184,7 @@ def export_document(run: StoredRun, dataset: Dataset) -> JSON:
     data set (`dataset`, the run's as its trainer draws it) and the versions that wrote it."""
     # `imported` is this server's record of how the run came here, not part of the run: an
     # export → import → export gives the same document
-    body = {key: value for key, value in run_view(run).items() if key not in ("snapshots", "imported")}
+    body = {key: value for key, value in _run_body(run).items() if key != "imported"}
     packed = np.ascontiguousarray(run.snapshots, dtype=PACKINGS["float32"])  # (S, P)
     snapshots = {"steps": list(run.snapshot_steps), "dtype": "float32",
                  "data": base64.b64encode(packed.tobytes()).decode("ascii")}

@@ -46,11 +46,14 @@ MAX_COMPARED = 8  # runs one comparison overlays
 PACKINGS = {"float32": "<f4", "float64": "<f8"}  # a packed array's `dtype`: NumPy's little-endian type
 
 def _unicode(value: str) -> str:
-    """JSON's "\\ud800" parses to a lone surrogate, which no database or page can hold."""
+    """JSON's "\\ud800" parses to a lone surrogate, which no database or page can hold, and
+    "\\u0000" to a NUL character, which PostgreSQL's text cannot hold."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("must be Unicode text (it holds a lone surrogate)") from None
+    if "\x00" in value:
+        raise ValueError("must be text without NUL characters")
     return value
 
 

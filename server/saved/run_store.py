@@ -56,6 +56,18 @@ from backprop_lab.server.wire.problems import Unavailable
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 MEMORY = "sqlite://"
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")  # how people write a PostgreSQL URL
+POSTGRESQL_DRIVER = "postgresql+psycopg"  # psycopg 3, in the `cluster` extra
+# A PostgreSQL store's connection pool, per server process: each store call in flight holds one
+# connection (the routes call the store from worker threads), so a process opens at most
+# POOL_SIZE + POOL_OVERFLOW; a database serving N workers needs N × that (docs/deploy.md).
+# Past them a call waits POOL_TIMEOUT_SECONDS for one, then answers `busy`.
+POOL_SIZE = 5
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_SECONDS = 10
+# PostgreSQL's advisory lock that lets one server at a time migrate a shared database: the others
+# wait, then find it at the head (any 64-bit number the lab alone uses)
+MIGRATION_LOCK = 0x6C61625F72756E73  # b"lab_runs"
 BUSY_RETRY_SECONDS = 5  # a busy database's Retry-After: SQLite has already waited 30 s for its lock
 
 metadata = sa.MetaData()
@@ -64,8 +76,8 @@ runs = sa.Table(  # the columns in the database's order: the small ones before t
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(MAX_NAME), nullable=False),
     sa.Column("created", sa.String(32), nullable=False),
-    sa.Column("step", sa.Integer, nullable=False),
-    sa.Column("epoch", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),  # revision 0006: 64 bits on every database
+    sa.Column("epoch", sa.BigInteger, nullable=False),
     sa.Column("parameters", sa.Integer, nullable=False),
     sa.Column("snapshot_count", sa.Integer, nullable=False),
     sa.Column("owner", sa.String(128), nullable=False),
@@ -83,7 +95,7 @@ run_snapshots = sa.Table(
     "run_snapshots", metadata,
     sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("parameters", sa.LargeBinary, nullable=False),
 )
 run_tags = sa.Table(  # revision 0004
@@ -123,6 +135,16 @@ SQLITE_FAILURES = {
     13: "disk_full",  # SQLITE_FULL
     26: "damaged",  # SQLITE_NOTADB: the file is not (or no longer) a database
 }
+# PostgreSQL's SQLSTATEs (its manual, appendix A) for the same failures
+POSTGRESQL_FAILURES = {
+    "53100": "disk_full",  # disk_full
+    "25006": "read_only",  # read_only_sql_transaction: a read-only role, a standby, default_transaction_read_only
+    "55P03": "busy",  # lock_not_available: another program holds a lock past lock_timeout
+    "40001": "busy",  # serialization_failure
+    "40P01": "busy",  # deadlock_detected
+    "53300": "busy",  # too_many_connections
+    "57P03": "busy",  # cannot_connect_now: the database is starting or stopping
+}
 
 
 class StoreError(Unavailable):
@@ -145,8 +167,11 @@ def failure(error: Exception, path: str) -> StoreError:
         return StoreError("busy", path=path)
     cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
     code = getattr(cause, "sqlite_errorcode", None)
-    kind = SQLITE_FAILURES.get(code & 0xFF, "unavailable") if isinstance(code, int) else "unavailable"
-    return StoreError(kind, path=path)
+    if isinstance(code, int):
+        return StoreError(SQLITE_FAILURES.get(code & 0xFF, "unavailable"), path=path)
+    state = getattr(cause, "sqlstate", None)  # psycopg's: PostgreSQL's SQLSTATE
+    return StoreError(POSTGRESQL_FAILURES.get(state, "unavailable") if isinstance(state, str) else "unavailable",
+                      path=path)
 
 
 @dataclass(frozen=True)
@@ -214,14 +239,31 @@ def default_path() -> Path:
 
 
 def database_url(database: str | Path | None) -> str:
-    """A URL as given (it has `://`), else an SQLite file at that path; None: in memory."""
+    """A URL (it has `://`), else an SQLite file at that path; None: in memory. A PostgreSQL URL
+    as people write it (`postgresql://` or `postgres://`) gets the driver the lab ships with,
+    psycopg 3 (SQLAlchemy's own default for it is psycopg2)."""
     if database is None:
         return MEMORY
     text = str(database)
     if "://" in text:
-        return text
+        scheme, rest = text.split("://", 1)
+        return f"{POSTGRESQL_DRIVER}://{rest}" if scheme in POSTGRESQL_SCHEMES else text
     path = Path(text).expanduser().resolve()
     return f"sqlite:///{path}"
+
+
+def create_engine(url: sa.URL, **options: Any) -> sa.Engine:
+    """SQLAlchemy's engine for `url`, or ValueError saying in one line what is wrong with it
+    (a database the lab does not know, a malformed URL, PostgreSQL without its driver)."""
+    try:
+        return sa.create_engine(url, **options)
+    except ImportError:  # a database SQLAlchemy knows, whose driver is not installed
+        if url.get_backend_name() == "postgresql":
+            raise ValueError("--db: PostgreSQL needs its driver: pip install 'backprop-lab[cluster]'") from None
+    except sa.exc.NoSuchModuleError:  # a database SQLAlchemy does not know
+        pass
+    raise ValueError(f"--db {url.render_as_string(hide_password=True)}: not a database Backprop Lab can use; "
+                     "give an SQLite file's path or a postgresql:// URL")
 
 
 def sqlite_file(url: sa.URL) -> Path | None:
@@ -241,7 +283,11 @@ def _dump(value: Any) -> str:
 class RunStore:
     def __init__(self, database: str | Path | None) -> None:
         self.url = database_url(database)
-        url = sa.make_url(self.url)
+        try:
+            url = sa.make_url(self.url)
+            url.port  # noqa: B018 (a port that is not a number is found when it is read)
+        except (sa.exc.ArgumentError, ValueError):
+            raise ValueError(f"--db {database}: not a database URL (e.g. postgresql://user@host/lab)") from None
         self._one_at_a_time: AbstractContextManager[Any] = contextlib.nullcontext()
         self.is_sqlite = url.get_backend_name() == "sqlite"
         self.file = sqlite_file(url) if self.is_sqlite else None
@@ -253,7 +299,10 @@ class RunStore:
                 self._one_at_a_time = threading.Lock()  # ... and one thread at a time uses it
             else:
                 self.file.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, **options)
+        elif url.get_backend_name() == "postgresql":
+            options.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT_SECONDS,
+                           pool_pre_ping=True)  # a connection the database dropped (a restart) is replaced, not failed
+        self.engine = create_engine(url, **options)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_foreign_keys)
 
@@ -290,6 +339,8 @@ class RunStore:
                         raise StoreError("damaged", path=self.where)
                     connection.commit()
             else:
+                if connection.dialect.name == "postgresql":  # servers sharing a database migrate it one at a time
+                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
                 current, head = self._migrate(connection)
                 connection.commit()
         if current != head:
@@ -415,7 +466,10 @@ class RunStore:
     def organise(self, run_id: str, tags: Sequence[str] | None = None, note: str | None = None) -> bool:
         """Replace the run's tags and/or note (None: leave as it is); False when there is no such run."""
         with self._connected(write=True) as connection:
-            exists = connection.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is not None
+            # the run's row locked to the end of the transaction (PostgreSQL: SQLite locks the whole
+            # file at the first write), so two servers replacing its tags at once never merge them
+            locked = sa.select(runs.c.id).where(runs.c.id == run_id).with_for_update()
+            exists = connection.execute(locked).first() is not None
             if exists and note is not None:
                 connection.execute(runs.update().where(runs.c.id == run_id).values(note=note))
             if exists and tags is not None:

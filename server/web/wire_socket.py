@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 
 WIRE_EXTENSION = "backprop_lab.wire"
 WireWrite = Callable[[bytes], Awaitable[None]]
@@ -39,6 +40,22 @@ def framed(parts: tuple[str | bytes, ...]) -> bytes:
         else Frame(Opcode.BINARY, part).serialize(mask=False)
         for part in parts
     )
+
+
+def unframed(data: bytes) -> list[str | bytes]:
+    """The messages `framed` made `data` of, back as `framed` took them."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    parts: list[str | bytes] = []
+    while True:
+        try:
+            next(Frame.parse(reader.read_exact, mask=False))
+        except StopIteration as parsed:
+            frame = parsed.value
+            parts.append(frame.data.decode() if frame.opcode is Opcode.TEXT else bytes(frame.data))
+        except EOFError:
+            return parts
 
 
 class WireProtocol(WebSocketsSansIOProtocol):

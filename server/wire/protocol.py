@@ -195,11 +195,14 @@ def error(
 Role = Literal["control", "viewer"]
 
 
-def hello(session_id: str | None, snapshot: dict[str, Any], role: Role = "control") -> dict[str, Any]:
+def hello(session_id: str | None, snapshot: dict[str, Any], role: Role = "control",
+          moved_from: int | None = None) -> dict[str, Any]:
     """The first message. A viewer's carries no session id: the id is the key that controls the
-    session, and a share code gives only the right to watch."""
+    session, and a share code gives only the right to watch. `moved_from`: the session went on
+    here from its checkpoint at that step after the worker that held it died (a cluster); the
+    first control socket after that hears it, once."""
     return {"type": "hello", "protocol": PROTOCOL_VERSION, "session_id": session_id, "role": role,
-            "snapshot": snapshot}
+            "snapshot": snapshot, "moved_from": moved_from}
 
 
 def audience(viewers: int) -> dict[str, Any]:

@@ -195,6 +195,9 @@ function connect(sessionId) {
     onMessage: (message, bytes) => {
       if (message.type === "hello") {
         hadHello = true;
+        // a cluster's worker died and another went on from its checkpoint: the same session, a
+        // few steps back (docs/protocol.md, `moved_from`)
+        if (message.moved_from != null) setConnectionNotice({ kind: "moved", step: message.moved_from });
         onMessage(message, bytes);
         restoreView(message.snapshot);
         return;

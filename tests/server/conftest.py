@@ -1,5 +1,7 @@
 """Fixtures: a real uvicorn on 127.0.0.1 (in a thread of the test process, so tests can look
-inside the app) for the REST and WebSocket tests, and an httpx client on it."""
+inside the app) for the REST and WebSocket tests, and an httpx client on it; the runs
+databases (`runs_database`, `blank_database`: each test of saved runs runs on SQLite and on
+PostgreSQL) and a live server keeping its runs in one (`runs_live`)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from backprop_lab.server.cli import LabServer, build_server
+from backprop_lab.server.cluster.services import Postgres
 from backprop_lab.server.deps import Services
 from backprop_lab.server.settings import Limits, Settings, Timing
 
@@ -129,3 +133,46 @@ def live_factory() -> Iterator[object]:
     yield start
     for server in started:
         server.stop()
+
+
+# The databases saved runs are kept in: every runs test runs on each (ids `[sqlite]`, `[postgresql]`).
+DATABASES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="module")
+def postgres_database(postgres: Postgres) -> str:
+    """A database of this test process's PostgreSQL cluster (tests/conftest.py) for one test module."""
+    return postgres.create_database()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def runs_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An empty runs database for a test module's server: an SQLite file, or the module's
+    PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("runs") / "runs.sqlite3")
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture(params=DATABASES)
+def blank_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty runs database for one test: a new SQLite file, or the module's PostgreSQL
+    database with every table dropped (what the last test left is gone, whatever it did)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.sqlite3")
+    url = request.getfixturevalue("postgres_database")
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    tables.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def runs_live(runs_database: str) -> Iterator[LiveServer]:
+    """A real server keeping its saved runs in `runs_database` (each kind in turn), shared by a
+    module's tests."""
+    server = start_live(Settings(db_path=runs_database, timing=Timing(send_timeout_seconds=2.0)))
+    yield server
+    server.stop()

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +17,17 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from store_helpers import damage, on_each_connection
+import sqlalchemy as sa
+from store_helpers import damage, on_each_connection, refuse_writes, write_lock_held
 
 from backprop_lab.server.saved.run_store import RunStore
 
-# The `live` server of conftest.py keeps its runs in memory (Settings(db_path=None)): the same
-# store code over SQLite; test_runs_durable.py runs servers on a file and kills them.
+
+@pytest.fixture(scope="module")
+def live(runs_live):
+    """This module's server keeps its runs in an SQLite file, then in PostgreSQL (conftest.py);
+    test_runs_durable.py runs servers on a database and kills them."""
+    return runs_live
 
 
 def save(http: httpx.Client, session_id: str, name: str = "a run") -> dict:
@@ -302,74 +306,129 @@ def test_a_name_that_is_not_unicode_text_is_422_not_a_crash(live, http):
     assert http.get(f"/api/v1/runs/{run_id}").json()["name"] == "a run"
 
 
-# --- a failing database: 503 with what failed, made for real on the server's SQLite file -------------
+def test_a_nul_character_in_a_name_tag_or_note_is_422_naming_the_field(live, http):
+    sid = live.new_session()
+    run_id = save(http, sid)["id"]
+    for method, path, body, field in (("POST", "/api/v1/runs", {"session_id": sid, "name": "a\x00b"}, "name"),
+                                      ("PATCH", f"/api/v1/runs/{run_id}", {"name": "\x00"}, "name"),
+                                      ("PATCH", f"/api/v1/runs/{run_id}", {"tags": ["x\x00y"]}, "tags"),
+                                      ("PATCH", f"/api/v1/runs/{run_id}", {"note": "a\x00"}, "note")):
+        response = http.request(method, path, json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][:2] == ["body", field]
+    run = http.get(f"/api/v1/runs/{run_id}").json()
+    assert (run["name"], run["tags"], run["note"]) == ("a run", [], "")
+
+
+def test_a_run_whose_step_passes_32_bits_is_imported_and_read_back(live, http):
+    document = http.get(f"/api/v1/runs/{save(http, trained(live, http, 30))['id']}/export").json()
+    run = document["run"]
+    big = 2**40
+    run["step"] += big
+    run["resume"]["step"] += big
+    run["snapshots"]["steps"] = [step + big for step in run["snapshots"]["steps"]]
+    imported = http.post("/api/v1/runs/import", json=document)
+    assert imported.status_code == 201, imported.text
+    back = http.get(f"/api/v1/runs/{imported.json()['id']}").json()
+    assert back["step"] == run["step"] and [shot["step"] for shot in back["snapshots"]] == run["snapshots"]["steps"]
+
+
+# --- a failing database: 503 with what failed, made for real on the server's database -------------------
 I18N = Path(__file__).resolve().parents[2] / "static" / "i18n"
 
 
 @contextmanager
-def full_disk(store: RunStore, database: Path) -> Iterator[None]:
+def full_disk(store: RunStore, database: str) -> Iterator[None]:
     on_each_connection(store, "PRAGMA max_page_count = 1")  # the file cannot grow: SQLITE_FULL
     yield
 
 
 @contextmanager
-def read_only(store: RunStore, database: Path) -> Iterator[None]:
-    on_each_connection(store, "PRAGMA query_only = ON")  # every write refused: SQLITE_READONLY
+def read_only(store: RunStore, database: str) -> Iterator[None]:
+    refuse_writes(store)  # SQLITE_READONLY; PostgreSQL's read_only_sql_transaction
     yield
 
 
 @contextmanager
-def held_by_another_program(store: RunStore, database: Path) -> Iterator[None]:
-    on_each_connection(store, "PRAGMA busy_timeout = 50")  # not 30 s: the test waits for it
-    holder = sqlite3.connect(database)
-    holder.execute("BEGIN IMMEDIATE")  # the write lock: SQLITE_BUSY
-    yield
-    holder.rollback()
-    holder.close()
+def held_by_another_program(store: RunStore, database: str) -> Iterator[None]:
+    with write_lock_held(store):  # SQLITE_BUSY; PostgreSQL's lock_not_available
+        yield
 
 
 @contextmanager
-def damaged(store: RunStore, database: Path) -> Iterator[None]:
+def damaged(store: RunStore, database: str) -> Iterator[None]:
     with store.engine.connect() as connection:  # every page into the file itself, then no connection open
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.engine.dispose()
-    damage(database)  # SQLITE_CORRUPT on the next read
+    damage(Path(database))  # SQLITE_CORRUPT on the next read
     yield
 
 
 @contextmanager
-def folder_removed(store: RunStore, database: Path) -> Iterator[None]:
+def folder_removed(store: RunStore, database: str) -> Iterator[None]:
     store.engine.dispose()
-    shutil.rmtree(database.parent)  # SQLITE_CANTOPEN
+    shutil.rmtree(Path(database).parent)  # SQLITE_CANTOPEN
     yield
 
 
-FAILURES = [("disk_full", full_disk, "save"), ("read_only", read_only, "save"),
-            ("busy", held_by_another_program, "save"), ("damaged", damaged, "read"),
-            ("unavailable", folder_removed, "list")]
+@contextmanager
+def database_dropped(store: RunStore, database: str) -> Iterator[None]:
+    store.engine.dispose()
+    url = sa.make_url(database)
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:  # PostgreSQL: the database no longer exists
+        connection.execute(sa.text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
+    engine.dispose()
+    yield
 
 
-@pytest.mark.parametrize(("code", "failing", "asking"), FAILURES, ids=[failure[0] for failure in FAILURES])
-def test_a_failing_database_is_a_503_saying_what_failed_in_words_the_page_translates(
-        live_factory, tmp_path, code, failing, asking):
-    database = tmp_path / "db" / "runs.sqlite3"
-    live = live_factory(db_path=database)
+SQLITE_FAILURES = [("disk_full", full_disk, "save"), ("read_only", read_only, "save"),
+                   ("busy", held_by_another_program, "save"), ("damaged", damaged, "read"),
+                   ("unavailable", folder_removed, "list")]
+# a full disk and a damaged file are SQLite's to make on demand; PostgreSQL's codes for them are
+# mapped the same way (run_store.POSTGRESQL_FAILURES)
+POSTGRESQL_FAILURES = [("read_only", read_only, "save"), ("busy", held_by_another_program, "save"),
+                       ("unavailable", database_dropped, "list")]
+
+
+def answers_503_saying(live, database: str, code: str, failing, asking: str) -> dict:
+    """The 503 a request `asking` gets while `failing` holds; `path` is how the server names its database."""
     with httpx.Client(base_url=live.base, timeout=60) as http:
         sid = trained(live, http, 300, hidden_layers=[16, 16])
         run_id = save(http, sid, "before")["id"]
-        with failing(live.lab.store, database):
+        store = live.lab.store
+        with failing(store, database):
             response = {"save": lambda: http.post("/api/v1/runs", json={"session_id": sid, "name": "during"}),
                         "read": lambda: http.get(f"/api/v1/runs/{run_id}"),
                         "list": lambda: http.get("/api/v1/runs")}[asking]()
             assert response.status_code == 503, response.text
             body = response.json()
-            assert body == {"detail": body["detail"], "code": code, "field": None, "params": {"path": str(database)}}
+            assert body == {"detail": body["detail"], "code": code, "field": None, "params": {"path": store.where}}
             assert response.headers.get("Retry-After") == ("5" if code == "busy" else None)
         if code == "busy":  # the lock let go: the same save now succeeds
             assert http.post("/api/v1/runs", json={"session_id": sid, "name": "after"}).status_code == 201
     english = {"disk_full": "the disk is full", "read_only": "the database is read-only",
-               "damaged": f"the database file is damaged: {database}", "busy": "the database is busy, try again",
+               "damaged": f"the database file is damaged: {store.where}", "busy": "the database is busy, try again",
                "unavailable": "the runs database cannot be used right now"}[code]
     assert body["detail"].startswith(english)
     for language in ("en", "id"):  # the page says it in its reader's language
         assert f"refusal.{code}" in json.loads((I18N / f"{language}.json").read_text(encoding="utf-8"))
+    return body
+
+
+@pytest.mark.parametrize(("code", "failing", "asking"), SQLITE_FAILURES,
+                         ids=[failure[0] for failure in SQLITE_FAILURES])
+def test_a_failing_database_is_a_503_saying_what_failed_in_words_the_page_translates(
+        live_factory, tmp_path, code, failing, asking):
+    database = tmp_path / "db" / "runs.sqlite3"
+    body = answers_503_saying(live_factory(db_path=database), str(database), code, failing, asking)
+    assert body["params"] == {"path": str(database)}  # the file as it was given
+
+
+@pytest.mark.parametrize(("code", "failing", "asking"), POSTGRESQL_FAILURES,
+                         ids=[failure[0] for failure in POSTGRESQL_FAILURES])
+def test_a_failing_postgresql_database_is_a_503_saying_the_same(live_factory, postgres, code, failing, asking):
+    database = postgres.create_database()  # its own: a failure may leave it unusable
+    body = answers_503_saying(live_factory(db_path=database), database, code, failing, asking)
+    assert body["params"]["path"].endswith(sa.make_url(database).database)
+    assert postgres.password not in json.dumps(body)  # the URL named without its password

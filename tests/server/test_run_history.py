@@ -5,8 +5,15 @@ history within the request's budget; the history never passes its size budget.""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from backprop_lab.server.wire.session_models import HISTORY_POINTS, REQUEST_POINTS
+
+
+@pytest.fixture(scope="module")
+def live(runs_live):
+    """This module's server keeps its runs in an SQLite file, then in PostgreSQL (conftest.py)."""
+    return runs_live
 
 
 def saved_history(http: httpx.Client, session_id: str) -> list[dict]:

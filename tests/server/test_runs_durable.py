@@ -1,6 +1,6 @@
 """Saved runs survive `kill -9`: after a restart on the same database every run is listed and
-identical, the database passes `PRAGMA integrity_check`, and a kill in the middle of saves
-leaves each run whole or absent."""
+identical, an SQLite file passes `PRAGMA integrity_check`, and a kill in the middle of saves
+leaves each run whole or absent; on an SQLite file and on PostgreSQL (`blank_database`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
+
+from backprop_lab.server.saved.run_store import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_SECONDS = 300  # ready once the kernels are loaded (compiled, on a cold cache: see conftest.py)
@@ -29,7 +32,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database: Path) -> Iterator[httpx.Client]:
+def server(database: str) -> Iterator[httpx.Client]:
     """`python -m backprop_lab --db database` on a free port; killed with SIGKILL at the end."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "backprop_lab", "--port", str(port), "--db", str(database)],
@@ -55,13 +58,16 @@ def server(database: Path) -> Iterator[httpx.Client]:
         process.wait(10)
 
 
-def integrity(database: Path) -> str:
+def integrity(database: str) -> str:
+    """SQLite's own check of its file ("ok"); PostgreSQL's write-ahead log needs none."""
+    if "://" in database:
+        return "ok"
     with sqlite3.connect(database) as raw:
         return raw.execute("PRAGMA integrity_check").fetchone()[0]
 
 
-def test_runs_saved_before_a_kill_9_come_back_identical(tmp_path):
-    database = tmp_path / "runs.sqlite3"
+def test_runs_saved_before_a_kill_9_come_back_identical(blank_database):
+    database = blank_database
     with server(database) as http:
         before = {}
         for seed in range(4):
@@ -81,8 +87,8 @@ def test_runs_saved_before_a_kill_9_come_back_identical(tmp_path):
             assert http.get(f"/api/v1/runs/{run_id}/export").json()["run"]["resume"] == resume
 
 
-def test_a_kill_9_during_saves_leaves_each_run_whole_or_absent(tmp_path):
-    database = tmp_path / "runs.sqlite3"
+def test_a_kill_9_during_saves_leaves_each_run_whole_or_absent(blank_database):
+    database = blank_database
     with server(database) as http:
         # A wide network: each run has ~100,000 snapshot numbers to write.
         sid = http.post("/api/v1/sessions", json={"hidden_layers": [64, 64, 64], "batch_size": 50}).json()["id"]
@@ -114,9 +120,12 @@ def test_a_kill_9_during_saves_leaves_each_run_whole_or_absent(tmp_path):
             saver.join(30)
     assert len(answered) >= 5
     assert integrity(database) == "ok"
-    with sqlite3.connect(database) as raw:
-        counts = dict(raw.execute("SELECT id, snapshot_count FROM runs").fetchall())
-        stored = dict(raw.execute("SELECT run_id, count(*) FROM run_snapshots GROUP BY run_id").fetchall())
+    engine = sa.create_engine(database_url(database))
+    with engine.connect() as connection:
+        counts = dict(connection.execute(sa.text("SELECT id, snapshot_count FROM runs")).all())
+        stored = dict(connection.execute(sa.text("SELECT run_id, count(*) FROM run_snapshots GROUP BY run_id"))
+                      .all())
+    engine.dispose()
     assert set(answered) <= set(counts)  # every save that was answered is there
     assert stored == {run_id: count for run_id, count in counts.items()}  # each whole; no orphan snapshots
     with server(database) as http:

@@ -15,6 +15,12 @@ import pytest
 from backprop_lab.engine.layout import ParameterLayout
 
 
+@pytest.fixture(scope="module")
+def live(runs_live):
+    """This module's server keeps its runs in an SQLite file, then in PostgreSQL (conftest.py)."""
+    return runs_live
+
+
 def trained_run(live, http: httpx.Client, name: str, steps: int = 40, tags: list[str] | None = None,
                 **config: object) -> dict:
     sid = live.new_session(**config)

@@ -1,5 +1,7 @@
 """Share codes: short, without look-alikes, forgiving to type, one per session."""
 
+import asyncio
+
 from backprop_lab.server.live.share_codes import ALPHABET, CODE_LENGTH, ShareBook, new_code, normalise, spoken
 from backprop_lab.server.settings import Settings
 
@@ -24,8 +26,8 @@ def test_typing_a_code_forgives_case_spaces_and_dashes_but_not_other_letters():
 
 def test_a_session_keeps_its_code_until_it_is_forgotten():
     book = ShareBook()
-    first = book.share("session-a")
-    assert book.share("session-a") == first and book.share("session-b") != first
+    first = asyncio.run(book.share("session-a"))
+    assert asyncio.run(book.share("session-a")) == first and asyncio.run(book.share("session-b")) != first
     assert book.session_of(spoken(first).lower()) == "session-a"
     book.forget("session-a")
     assert book.session_of(first) is None and book.code_of("session-a") is None and len(book) == 1

@@ -2,16 +2,21 @@
 WAL, a newer, damaged or read-only database refused at start and left untouched, each storage
 failure named by its code, atomic saves, newest-first pages of every run or of what one owner
 may see, publishing, what an owner or an address keeps, rename and delete (snapshots go with
-their run)."""
+their run). Every test that is not about SQLite's own file runs on SQLite and on PostgreSQL
+(`blank_database`, tests/server/conftest.py), and several stores sharing one PostgreSQL
+database (as the workers of a cluster do) migrate it once and lose no write."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,8 +25,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from store_helpers import damage, on_each_connection
+from store_helpers import damage, on_each_connection, refuse_writes, write_lock_held
 
+from backprop_lab.server.saved.capture import new_run_id
 from backprop_lab.server.saved.run_store import (
     FAILURES,
     MIGRATIONS,
@@ -46,13 +52,17 @@ def a_run(run_id: str, created: str, snapshots: int = 3, size: int = 5, owner: s
                      address=address)
 
 
-def bytes_in_database(database: Path, run_id: str) -> int:
-    """What a run keeps in the file, read back as SQLite stores it: its texts' UTF-8 bytes
-    (not the name) and its snapshots' bytes."""
-    with sqlite3.connect(database) as raw:
-        texts = raw.execute("SELECT config, history, resume, data FROM runs WHERE id = ?", (run_id,)).fetchone()
-        blobs = raw.execute("SELECT parameters FROM run_snapshots WHERE run_id = ?", (run_id,)).fetchall()
-    return sum(len(text.encode()) for text in texts if text is not None) + sum(len(blob) for (blob,) in blobs)
+def bytes_in_database(database: str | Path, run_id: str) -> int:
+    """What a run keeps in the database, read back as the database stores it: its texts' UTF-8
+    bytes (not the name) and its snapshots' bytes."""
+    engine = sa.create_engine(database_url(database))
+    with engine.connect() as connection:
+        texts = connection.execute(sa.text("SELECT config, history, resume, data FROM runs WHERE id = :id"),
+                                   {"id": run_id}).one()
+        blobs = connection.execute(sa.text("SELECT parameters FROM run_snapshots WHERE run_id = :id"),
+                                   {"id": run_id}).scalars().all()
+    engine.dispose()
+    return sum(len(text.encode()) for text in texts if text is not None) + sum(len(blob) for blob in blobs)
 
 
 def sha256(path: Path) -> str:
@@ -71,7 +81,17 @@ def a_damaged_database(path: Path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(blank_database):
+    """A store on a new database: SQLite, then PostgreSQL."""
+    opened = RunStore(blank_database)
+    opened.open()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """A store on an SQLite file, for what is about SQLite's own file (WAL, PRAGMAs, damage)."""
     opened = RunStore(tmp_path / "sub" / "runs.sqlite3")
     opened.open()
     yield opened
@@ -80,45 +100,73 @@ def store(tmp_path):
 
 def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path):
     assert database_url(tmp_path / "r.db") == f"sqlite:///{tmp_path / 'r.db'}"
-    assert database_url("postgresql://lab@db/lab") == "postgresql://lab@db/lab"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
     assert database_url(None) == "sqlite://"
 
 
-def test_opening_creates_the_schema_in_wal_mode_and_a_second_open_changes_nothing(store, tmp_path):
+@pytest.mark.parametrize("written", ["postgresql://lab:pw@db:5432/lab", "postgres://lab:pw@db:5432/lab",
+                                     "postgresql+psycopg://lab:pw@db:5432/lab"])
+def test_a_postgresql_url_as_people_write_it_gets_the_driver_the_lab_ships_with(written):
+    assert database_url(written) == "postgresql+psycopg://lab:pw@db:5432/lab"
+    store = RunStore(written)
+    assert store.where == "postgresql+psycopg://lab:***@db:5432/lab"  # never the password
+    store.close()
+
+
+@pytest.mark.parametrize(("database", "said"), [
+    ("mysql+nosuchdriver://lab@db/lab", "--db mysql+nosuchdriver://lab@db/lab: not a database Backprop Lab can use"),
+    ("mysql://lab:secret@db/lab", "--db mysql://lab:***@db/lab: not a database Backprop Lab can use"),  # no driver
+    ("http://:x/", "--db http://:x/: not a database URL"),
+])
+def test_a_database_url_the_lab_cannot_use_is_refused_in_one_line(database, said):
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}"):
+        RunStore(database)
+    result = backprop_lab(database)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"backprop-lab: {said}")
+
+
+def test_opening_creates_the_schema_and_a_second_open_changes_nothing(store):
     head = store.revision()
-    assert head == "0005"
+    assert head == "0006"
     assert store.open() == head
+    with store.engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+    assert {"runs", "run_snapshots", "run_tags", "run_fields", "alembic_version"} <= tables
+
+
+def test_an_sqlite_file_is_in_wal_mode(sqlite_store, tmp_path):
     with sqlite3.connect(tmp_path / "sub" / "runs.sqlite3") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"runs", "run_snapshots", "alembic_version"} <= tables
 
 
-def test_a_database_written_by_a_newer_version_is_refused_with_a_clear_message(store, tmp_path):
+def test_a_database_written_by_a_newer_version_is_refused_with_a_clear_message(store, blank_database):
     with store.engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    newer = RunStore(blank_database)
     with pytest.raises(StoreError, match=r"revision '9999_future'.*newer Backprop Lab.*upgrade") as refused:
-        RunStore(tmp_path / "sub" / "runs.sqlite3").open()
+        newer.open()
     assert refused.value.code == "newer_database"
+    newer.close()
 
 
-def test_the_command_refuses_to_start_on_a_newer_database(store, tmp_path):
+def test_the_command_refuses_to_start_on_a_newer_database(store, blank_database):
     with store.engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
-    result = subprocess.run([sys.executable, "-m", "backprop_lab", "--db", str(tmp_path / "sub" / "runs.sqlite3")],
-                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            timeout=60)
+    result = backprop_lab(blank_database)
     assert result.returncode != 0
     assert "newer Backprop Lab" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_saved_run_reads_back_identically_with_its_owner_address_and_stored_bytes(store, tmp_path):
+def test_a_saved_run_reads_back_identically_with_its_owner_address_and_stored_bytes(store, blank_database):
     run = replace(a_run("abc", "2026-01-01T00:00:00.000000Z", owner="ana", address="192.0.2.7"),
                   data={"name": "données.csv", "csv": "x,étiquette\n1,a\n"})  # bytes, not characters, count
     store.save(run)
     back = store.get("abc")
     assert back is not None
-    size = bytes_in_database(tmp_path / "sub" / "runs.sqlite3", "abc")
+    size = bytes_in_database(blank_database, "abc")
     assert back.summary == replace(run.summary, size_bytes=size) and size > run.snapshots.nbytes
     assert back.summary.owner == "ana" and not back.summary.published and back.address == "192.0.2.7"
     assert back.history == run.history and back.resume == run.resume and back.data == run.data
@@ -170,7 +218,7 @@ def test_a_store_in_memory_works_the_same_for_tests_and_notebooks():
 
 def test_a_database_url_is_used_as_given(tmp_path):
     by_url = RunStore(f"sqlite:///{tmp_path / 'by-url.db'}")
-    assert by_url.open() == "0005"
+    assert by_url.open() == "0006"
     by_url.save(a_run("u", "2026-01-01T00:00:00.000000Z"))
     by_url.close()
     again = RunStore(tmp_path / "by-url.db")  # the same file, named by its path
@@ -179,55 +227,68 @@ def test_a_database_url_is_used_as_given(tmp_path):
     again.close()
 
 
-def migrate(database: Path, revision: str, down: bool = False) -> None:
+def migrate(database: str | Path, revision: str, down: bool = False) -> None:
     """Alembic to `revision`, as an older release (or an operator going back) would run it: on a
     plain connection, where SQLite's foreign keys are off."""
     alembic = AlembicConfig()
     alembic.set_main_option("script_location", str(MIGRATIONS))
-    engine = sa.create_engine(f"sqlite:///{database}")
+    engine = sa.create_engine(database_url(database))
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(alembic, revision)
     engine.dispose()
 
 
-def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(tmp_path):
-    migrate(tmp_path / "old.db", "0001")  # what the first release wrote
-    with sqlite3.connect(tmp_path / "old.db") as raw:
-        raw.execute(
+def execute(database: str | Path, statement: str, *rows: dict[str, object]) -> None:
+    """One statement for each of `rows` (its parameters) on a plain connection, as an older release wrote."""
+    engine = sa.create_engine(database_url(database))
+    with engine.begin() as connection:
+        connection.execute(sa.text(statement), list(rows))
+    engine.dispose()
+
+
+def test_a_database_of_the_first_schema_is_migrated_and_its_runs_kept(blank_database):
+    migrate(blank_database, "0001")  # what the first release wrote
+    execute(blank_database,
             "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, config, history, resume) "
-            "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')")
-    old = RunStore(tmp_path / "old.db")
+            "VALUES ('r1', 'kept', '2026-01-01T00:00:00.000000Z', 5, 1, 2, 0, '{}', '[]', '{}')", {})
+    old = RunStore(blank_database)
     assert old.revision() == "0001"
-    assert old.open() == "0005"
+    assert old.open() == "0006"
     kept = old.get("r1")
     assert kept is not None and kept.summary.name == "kept" and kept.data is None and kept.summary.owner == "teacher"
     old.close()
 
 
-def columns(database: Path) -> list[str]:
-    with sqlite3.connect(database) as raw:
-        return [row[1] for row in raw.execute("PRAGMA table_info(runs)")]
+def columns(database: str | Path) -> list[str]:
+    """The columns of `runs`, in the database's order."""
+    engine = sa.create_engine(database_url(database))
+    names = [column["name"] for column in sa.inspect(engine).get_columns("runs")]
+    engine.dispose()
+    return names
 
 
-def indexes(database: Path) -> set[str]:
-    with sqlite3.connect(database) as raw:
-        return {row[1] for row in raw.execute("PRAGMA index_list(runs)")}
+def indexes(database: str | Path) -> set[str]:
+    engine = sa.create_engine(database_url(database))
+    names = {str(index["name"]) for index in sa.inspect(engine).get_indexes("runs")}
+    engine.dispose()
+    return names
 
 
-def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_keeping_it(tmp_path):
-    database = tmp_path / "at-0002.db"
+def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_keeping_it(blank_database):
+    database = blank_database
     migrate(database, "0002")
     rows = np.arange(15, dtype="<f8").reshape(3, 5) / 7  # (S, P)
-    with sqlite3.connect(database) as raw:  # texts as the store writes them (compact JSON), some not ASCII
-        raw.execute(
+    execute(database,  # texts as the store writes them (compact JSON), some not ASCII
             "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, config, history, resume, "
-            "data) VALUES ('r1', 'été', '2026-01-01T00:00:00.000000Z', 20, 2, 5, 3, '{\"dataset\":\"csv_é\"}', "
-            "'[{\"step\":0,\"train_loss\":0.5}]', '{\"step\":20}', '{\"name\":\"ü.csv\",\"csv\":\"a,b\\n1,ü\\n\"}')")
-        raw.executemany("INSERT INTO run_snapshots VALUES ('r1', ?, ?, ?)",
-                        [(position, 10 * position, rows[position].tobytes()) for position in range(3)])
+            "data) VALUES ('r1', 'été', '2026-01-01T00:00:00.000000Z', 20, 2, 5, 3, :config, :history, :resume, :data)",
+            {"config": '{"dataset":"csv_é"}', "history": '[{"step":0,"train_loss":0.5}]', "resume": '{"step":20}',
+             "data": '{"name":"ü.csv","csv":"a,b\\n1,ü\\n"}'})
+    execute(database, "INSERT INTO run_snapshots VALUES ('r1', :position, :step, :parameters)",
+            *({"position": position, "step": 10 * position, "parameters": rows[position].tobytes()}
+              for position in range(3)))
     store = RunStore(database)
-    assert store.open() == "0005"
+    assert store.open() == "0006"
     kept = store.get("r1")
     assert kept is not None and kept.summary.name == "été" and np.array_equal(kept.snapshots, rows)
     assert kept.summary.owner == "teacher" and not kept.summary.published and kept.address == ""
@@ -236,9 +297,10 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
     store.save(replace(kept, summary=replace(kept.summary, id="r2")))  # the same run, saved by this version
     again = store.get("r2")
     assert again is not None and again.summary.size_bytes == kept.summary.size_bytes  # counted the same way
-    store.close()
     names = columns(database)
-    assert names.index("size_bytes") < names.index("config")  # what a listing reads comes before the long texts
+    if store.is_sqlite:  # SQLite walks a long value to read a column after it; PostgreSQL keeps long values apart
+        assert names.index("size_bytes") < names.index("config")  # what a listing reads comes before the long texts
+    store.close()
     assert "runs_by_owner" in indexes(database)
 
     migrate(database, "0002", down=True)
@@ -246,7 +308,7 @@ def test_migration_0003_gives_a_run_of_0002_its_teacher_and_size_and_goes_back_k
     assert "runs_by_owner" not in indexes(database) and "runs_by_created" in indexes(database)
     back = RunStore(database)
     assert back.revision() == "0002"
-    assert back.open() == "0005"  # up again: the runs and their snapshots kept through both ways
+    assert back.open() == "0006"  # up again: the runs and their snapshots kept through both ways
     again = back.get("r1")
     assert again is not None and np.array_equal(again.snapshots, rows) and again.summary.size_bytes == texts + 3 * 5 * 8
     back.close()
@@ -286,7 +348,8 @@ def test_usage_counts_the_runs_and_bytes_of_an_owner_or_from_an_address(store):
 
 
 # --- storage failures: each made for real, each named by its code ------------------------------
-def test_a_full_disk_is_disk_full_and_the_runs_saved_before_stay_readable(store, tmp_path):
+def test_a_full_disk_is_disk_full_and_the_runs_saved_before_stay_readable(sqlite_store, tmp_path):
+    store = sqlite_store
     store.save(a_run("before", "2026-01-01T00:00:00.000000Z"))
     on_each_connection(store, "PRAGMA max_page_count = 1")  # no page past those it has: SQLite's own SQLITE_FULL
     with pytest.raises(StoreError, match="^the disk is full") as full:
@@ -298,7 +361,7 @@ def test_a_full_disk_is_disk_full_and_the_runs_saved_before_stay_readable(store,
 
 def test_a_database_that_cannot_be_written_is_read_only(store):
     store.save(a_run("before", "2026-01-01T00:00:00.000000Z"))
-    on_each_connection(store, "PRAGMA query_only = ON")  # SQLite refuses each write: SQLITE_READONLY
+    refuse_writes(store)
     for write in (lambda: store.save(a_run("after", "2026-01-02T00:00:00.000000Z")),
                   lambda: store.rename("before", "x"), lambda: store.set_published("before", True)):
         with pytest.raises(StoreError, match="^the database is read-only") as refused:
@@ -307,15 +370,10 @@ def test_a_database_that_cannot_be_written_is_read_only(store):
     assert [s.id for s in store.list(0, 10)[0]] == ["before"]
 
 
-def test_a_busy_database_is_busy_says_when_to_try_again_and_then_works(store, tmp_path):
-    on_each_connection(store, "PRAGMA busy_timeout = 50")  # not 30 s: the test waits for it
-    holder = sqlite3.connect(tmp_path / "sub" / "runs.sqlite3")
-    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
-    with pytest.raises(StoreError, match="^the database is busy, try again") as busy:
+def test_a_busy_database_is_busy_says_when_to_try_again_and_then_works(store):
+    with write_lock_held(store), pytest.raises(StoreError, match="^the database is busy, try again") as busy:
         store.save(a_run("wait", "2026-01-01T00:00:00.000000Z"))
     assert busy.value.code == "busy" and busy.value.retry_after == 5
-    holder.rollback()
-    holder.close()
     store.save(a_run("wait", "2026-01-01T00:00:00.000000Z"))
     assert store.get("wait") is not None
 
@@ -328,6 +386,19 @@ def test_a_database_that_can_no_longer_be_opened_is_unavailable(tmp_path):
     with pytest.raises(StoreError, match="^the runs database cannot be used right now") as refused:
         gone.list(0, 10)
     assert refused.value.code == "unavailable"
+    gone.close()
+
+
+def test_a_postgresql_database_that_is_gone_is_unavailable(postgres):
+    url = postgres.create_database()
+    gone = RunStore(url)
+    gone.open()
+    gone.engine.dispose()
+    postgres.sql(f'DROP DATABASE "{sa.make_url(url).database}"')
+    with pytest.raises(StoreError, match="^the runs database cannot be used right now") as refused:
+        gone.list(0, 10)
+    assert refused.value.code == "unavailable" and refused.value.params == {"path": gone.where}
+    assert "***" in gone.where and postgres.password not in str(refused.value)
     gone.close()
 
 
@@ -394,8 +465,6 @@ def test_every_failure_has_its_english_sentence_and_the_path_it_names():
 
 
 def test_threads_share_a_store_in_memory_safely():
-    import threading
-
     memory = RunStore(None)
     memory.open()
 
@@ -413,17 +482,17 @@ def test_threads_share_a_store_in_memory_safely():
     memory.close()
 
 
-def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them(tmp_path):
-    database = tmp_path / "at-0003.db"
+def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them(blank_database):
+    database = blank_database
     migrate(database, "0003")
-    with sqlite3.connect(database) as raw:
-        raw.execute(
+    execute(database,
             "INSERT INTO runs (id, name, created, step, epoch, parameters, snapshot_count, owner, address, published, "
             "size_bytes, config, history, resume, data) VALUES ('r1', 'old', '2026-01-01T00:00:00.000000Z', 20, 2, "
-            "5, 0, 'teacher', '', 0, 0, '{\"dataset\":\"spiral\",\"learning_rate\":0.3,\"hidden_layers\":[4,2]}', "
-            "'[{\"step\":0,\"test_loss\":0.9},{\"step\":20,\"test_loss\":0.25}]', '{\"step\":20}', NULL)")
+            "5, 0, 'teacher', '', false, 0, :config, :history, :resume, NULL)",
+            {"config": '{"dataset":"spiral","learning_rate":0.3,"hidden_layers":[4,2]}',
+             "history": '[{"step":0,"test_loss":0.9},{"step":20,"test_loss":0.25}]', "resume": '{"step":20}'})
     store = RunStore(database)
-    assert store.open() == "0005"
+    assert store.open() == "0006"
     found, total = store.list(0, 10, matching=RunFilter(texts={"dataset": ("spiral",)},
                                                         ranges={"learning_rate": (0.2, 0.4), "test_loss": (None, 0.3),
                                                                 "hidden_layers": (2, 2), "neurons": (6, 6)}))
@@ -431,13 +500,14 @@ def test_migration_0004_makes_runs_of_0003_searchable_and_goes_back_keeping_them
     assert store.list(0, 10, matching=RunFilter(ranges={"test_loss": (None, 0.2)}))[1] == 0  # the saved step's loss
     assert store.organise("r1", ["b", "a"], "a note")
     assert store.summary("r1") == replace(found[0], tags=("a", "b"), note="a note")
+    if store.is_sqlite:  # as revision 0003's columns (test above)
+        names = columns(database)
+        assert names.index("note") < names.index("config")  # a listing reads it before the long texts
     store.close()
-    names = columns(database)
-    assert names.index("note") < names.index("config")  # a listing reads it before the long texts
     migrate(database, "0003", down=True)
     assert "note" not in columns(database)
     back = RunStore(database)
-    assert back.open() == "0005" and back.summary("r1") is not None
+    assert back.open() == "0006" and back.summary("r1") is not None
     back.close()
 
 
@@ -463,3 +533,66 @@ def test_a_filter_keeps_exactly_the_runs_with_every_tag_and_inside_every_range(s
     assert ids(texts={"dataset": ("moons", "xor")}) == {"r1", "r2", "r3", "r4"}
     assert ids(texts={"dataset": ("moons",)}) == set()
     assert store.delete("r1") and ids(tags=("adam",)) == {"r3"}  # its tags and fields went with it
+
+
+# --- several servers on one PostgreSQL database, as the workers of a cluster --------------------------
+def together(count: int, work: Callable[[int], None]) -> None:
+    """`work(0)` … `work(count - 1)` in as many threads, started at the same moment; the first
+    error any of them raised is raised here."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            work(index)
+        except BaseException as error:  # noqa: BLE001 (handed to the test's thread)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "still at work after 60 s (waiting for each other?)"
+    if errors:
+        raise errors[0]
+
+
+def test_servers_starting_together_on_a_new_postgresql_database_migrate_it_once(postgres):
+    url = postgres.create_database()
+    stores = [RunStore(url) for _ in range(4)]
+    heads: list[str] = []
+    together(len(stores), lambda index: heads.append(stores[index].open()))
+    assert heads == ["0006"] * 4
+    with stores[0].engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0006"]
+    for store in stores:
+        store.close()
+
+
+def test_servers_saving_and_organising_on_one_postgresql_database_lose_no_write(postgres):
+    url = postgres.create_database()
+    stores = [RunStore(url) for _ in range(4)]
+    for store in stores:
+        store.open()
+    stores[0].save(a_run("shared", "2026-01-01T00:00:00.000000Z"))
+    saved: list[str] = []
+    tag_sets = [("a", "b", f"s{index}") for index in range(4)]  # each server's own set, overlapping the others'
+
+    def work(index: int) -> None:
+        store = stores[index]
+        for count in range(10):
+            run_id = new_run_id()
+            store.save(a_run(run_id, f"2026-01-02T00:00:{count:02d}.000000Z", owner=f"server{index}"))
+            saved.append(run_id)
+            assert store.organise("shared", tag_sets[index])
+
+    together(len(stores), work)
+    listed, total = stores[1].list(0, 100)
+    assert total == 41 and {summary.id for summary in listed} == {*saved, "shared"}
+    assert all(stores[2].usage(owner=f"server{index}")[0] == 10 for index in range(4))
+    shared = stores[3].summary("shared")
+    assert shared is not None and shared.tags in tag_sets  # one server's whole change, never a mix of two
+    for store in stores:
+        store.close()

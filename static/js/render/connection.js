@@ -1,7 +1,8 @@
 // The connection in plain words, beside the small badge (notices.js): a banner while the server
 // does not answer (nothing trains; the page tries again by itself), and a notice after the server
 // no longer had this page's session (a restart, an expiry), which says that a new network took its
-// place at step 0, at the same pace, and that it waits for Play. See session.js.
+// place at step 0, at the same pace, and that it waits for Play; or that another server of a
+// cluster went on with it from its last checkpoint (the step it continues from). See session.js.
 
 import { t } from "../i18n.js";
 import { registerRenderer } from "../loop.js";
@@ -29,6 +30,8 @@ function render() {
   if (notice?.kind === "replaced" && store.role !== "viewer") {
     const words = t("connection.replaced", { speed: speedLabel(store.speedSetting) });
     show(replaced, notice.shared ? `${words} ${t("connection.replaced_shared")}` : words, replacedText);
+  } else if (notice?.kind === "moved" && store.role !== "viewer") {
+    show(replaced, t("connection.moved", { step: notice.step }), replacedText);
   } else {
     hide(replaced);
   }
