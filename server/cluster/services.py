@@ -35,6 +35,9 @@ SYSTEM_BIN = "/usr/lib/postgresql/15/bin:/usr/sbin:/sbin"
 POSTGRES_SYSTEM_USER = "postgres"  # created by Debian's postgresql-common
 POSTGRES_USER = "lab"  # the superuser initdb makes, the workers' role
 POSTGRES_DATABASE = "lab"
+# Each worker's runs store pools at most 10 connections (run_store.POOL_SIZE + POOL_OVERFLOW):
+# room for 16 workers beside a few psql sessions (PostgreSQL's default is 100)
+POSTGRES_MAX_CONNECTIONS = 170
 # Debian's package for each binary, named in the error when one is missing
 PACKAGES = {"redis-server": "redis-server", "haproxy": "haproxy", "initdb": "postgresql", "postgres": "postgresql",
             "pg_ctl": "postgresql"}
@@ -235,7 +238,7 @@ def start_postgres(folder: Path | None = None, port: int | None = None, fast: bo
             shutil.rmtree(folder, ignore_errors=True)
         raise ServiceError(f"initdb failed in {data}:\n{(made.stdout + made.stderr).strip()[-LOG_TAIL_CHARS:]}")
     settings = {"listen_addresses": "'127.0.0.1'", "port": str(port), "unix_socket_directories": f"'{data}'",
-                "max_connections": "200", **(FAST_POSTGRES if fast else {})}
+                "max_connections": str(POSTGRES_MAX_CONNECTIONS), **(FAST_POSTGRES if fast else {})}
     with (data / "postgresql.conf").open("a") as conf:
         conf.write("".join(f"{name} = {value}\n" for name, value in settings.items()))
     if "user" in user:

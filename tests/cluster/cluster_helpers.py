@@ -54,13 +54,15 @@ class Worker:
         self.process.wait()
 
     def stop(self) -> None:
-        """SIGTERM: the worker closes its sockets and exits; killed if it takes too long."""
+        """SIGTERM: the worker closes its sockets and exits (killed if it takes too long); its log
+        goes with it (a killed worker's stays readable until then)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(WORKER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.log.unlink(missing_ok=True)
 
 
 def start_worker(name: str, port: int, redis_url: str, db_url: str, classroom: bool = False,
@@ -82,7 +84,9 @@ def start_worker(name: str, port: int, redis_url: str, db_url: str, classroom: b
     deadline = time.monotonic() + WORKER_START_SECONDS
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"worker {name} exited with code {process.returncode}:\n{worker.output()}")
+            said = worker.output()
+            worker.stop()
+            raise RuntimeError(f"worker {name} exited with code {process.returncode}:\n{said}")
         try:
             if httpx.get(f"{worker.base}/api/v1/health", timeout=2).status_code == 200:
                 return worker
@@ -90,5 +94,7 @@ def start_worker(name: str, port: int, redis_url: str, db_url: str, classroom: b
             pass
         if time.monotonic() > deadline:
             worker.kill()
-            raise RuntimeError(f"worker {name} did not answer within {WORKER_START_SECONDS} s:\n{worker.output()}")
+            said = worker.output()
+            worker.stop()
+            raise RuntimeError(f"worker {name} did not answer within {WORKER_START_SECONDS} s:\n{said}")
         time.sleep(0.05)

@@ -1,6 +1,7 @@
 """Properties of the live server against random input, on the module's real uvicorn (`live`):
 
-- an import (`POST /api/v1/runs/import`, server/routes/runs.py and server/saved/capture.py) of a real
+- an import (`POST /api/v1/runs/import`, server/routes/runs.py and server/saved/capture.py), on a
+  server keeping its runs in SQLite and on one keeping them in PostgreSQL (`runs_live`), of a real
   export that Hypothesis has mutated — wrong types, shapes, non-finite numbers (as JSON's NaN
   and as strings), huge numbers, missing keys, extra keys and nesting — is either imported
   exactly (its re-export says everything the document says) or refused with a 422 in FastAPI's
@@ -24,6 +25,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, get_args
 
+import httpx
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -104,8 +106,15 @@ FOLLOWS_THE_DATA_SET = ("run", "config", "loss")  # null: the data set's loss, w
 
 
 @pytest.fixture(scope="module")
-def exports(live, http) -> list[JSON]:
+def runs_http(runs_live) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=runs_live.base, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def exports(runs_live, runs_http) -> list[JSON]:
     """Real exports of real runs: a built-in data set, and an uploaded CSV that travels with its run."""
+    live, http = runs_live, runs_http
     upload = http.post("/api/v1/datasets", files={"file": ("two classes.csv", CSV.encode(), "text/csv")})
     assert upload.status_code == 201, upload.text
     sessions = [
@@ -237,7 +246,8 @@ def assert_fastapi_422(body: JSON) -> None:
 
 @settings(max_examples=200)
 @given(data=st.data())
-def test_an_import_of_a_mutated_export_is_exact_or_a_422_never_a_500(live, http, exports, server_errors, data):
+def test_an_import_of_a_mutated_export_is_exact_or_a_422_never_a_500(runs_http, exports, server_errors, data):
+    http = runs_http
     document = data.draw(mutated(exports), label="document")
     body = json.dumps(document)  # NaN and Infinity as JSON's readers take them
     response = http.post("/api/v1/runs/import", content=body, headers={"Content-Type": "application/json"})
