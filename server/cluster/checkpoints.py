@@ -22,8 +22,11 @@ checkpoint under the same id and owner, exactly as opening a saved run does
 (`capture.import_run`, `capture.resumed_trainer`, `Session.restore`), and becomes its `worker`;
 requests on the same worker meanwhile wait for that one adoption, another worker asked meanwhile
 answers as for an unknown id (the proxy sends a session's paths to one backup worker).
-A checkpoint is only written by the worker it names: one that finds another name there (it was
-taken for dead and adopted) closes its own copy, and the page reconnects to the live one.
+The worker an id names takes its session back the same way when it is up again (a restart, a
+freeze that made it look dead), without waiting: the proxy sends the session's paths to it again.
+A checkpoint is only written by the worker it names (a Lua script compares `worker`): one that
+finds another name there, writing or every heartbeat, closes its own copy (code 1012), and the
+page reconnects to the one that holds it now.
 """
 
 from __future__ import annotations
@@ -169,13 +172,15 @@ class Checkpoints:
             await self.link.redis.delete(checkpoint_key(session_id))
 
     async def keep_alive_forever(self) -> None:
-        """Say this worker is alive, and renew its sessions' checkpoints (a session paused for long
-        keeps one), until cancelled."""
+        """Say this worker is alive, stop serving the sessions another worker took (one paused
+        here writes nothing that would find out), and renew its sessions' checkpoints (a session
+        paused for long keeps one), until cancelled."""
         alive = key("alive", self.link.worker)
         renewed = 0.0
         while True:
             try:
                 await self.link.redis.set(alive, "1", px=int(HEARTBEAT_LIFE_SECONDS * 1000))
+                await self._drop_taken()
                 if time.monotonic() - renewed > self.life_ms / 4000:
                     async with self.link.redis.pipeline(transaction=False) as pipe:
                         for session_id in self._written_at:
@@ -185,6 +190,16 @@ class Checkpoints:
             except Exception:
                 logger.warning("worker %s could not reach Redis", self.link.worker, exc_info=True)
             await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _drop_taken(self) -> None:
+        sessions = list(self._written_at)
+        async with self.link.redis.pipeline(transaction=False) as pipe:
+            for session_id in sessions:
+                pipe.hget(checkpoint_key(session_id), "worker")
+            holders = await pipe.execute()
+        for session_id, holder in zip(sessions, holders, strict=True):
+            if holder is not None and holder != self.link.worker.encode() and session_id in self._written_at:
+                await self._taken_over(session_id)
 
     # --- adopting ----------------------------------------------------------------------------
     async def recover(self, session_id: str) -> None:
@@ -212,7 +227,8 @@ class Checkpoints:
             holder = found.decode() if isinstance(found, bytes) else found
             if holder == self.link.worker and self.manager.holds(session_id):
                 return
-            if holder == self.link.worker or not await redis.exists(key("alive", holder)):
+            # its own worker takes it back (the proxy sends its paths there again once it is up)
+            if self.link.worker in (holder, worker) or not await redis.exists(key("alive", holder)):
                 break
             if time.monotonic() > deadline:
                 return  # its worker is alive and serves it
