@@ -183,7 +183,7 @@ class Checkpoints:
                 await self._drop_taken()
                 if time.monotonic() - renewed > self.life_ms / 4000:
                     async with self.link.redis.pipeline(transaction=False) as pipe:
-                        for session_id in self._written_at:
+                        for session_id in list(self._written_at):  # training threads add to it
                             pipe.pexpire(checkpoint_key(session_id), self.life_ms)
                         await pipe.execute()
                     renewed = time.monotonic()
@@ -192,7 +192,7 @@ class Checkpoints:
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def _drop_taken(self) -> None:
-        sessions = list(self._written_at)
+        sessions = list(self._written_at)  # training threads add to it
         async with self.link.redis.pipeline(transaction=False) as pipe:
             for session_id in sessions:
                 pipe.hget(checkpoint_key(session_id), "worker")
@@ -206,7 +206,8 @@ class Checkpoints:
         """Make sure this worker holds `session_id` if it can: when it holds no such session and
         another worker's checkpoint of it is there for the taking, adopt it (one adoption at a time
         per session on this worker; one worker across the cluster, by the lock). Does nothing for a
-        session this worker holds, an id no worker made, or a checkpoint a live worker serves."""
+        session this worker holds, an id no worker made, or a checkpoint a live worker serves
+        (unless this worker is the one the id names: it takes its session back)."""
         worker = worker_of(session_id)
         if worker is None or self.manager.holds(session_id):
             return
