@@ -242,7 +242,11 @@ class Checkpoints:
             if data is None or now_held_by not in (holder.encode(), holder):
                 return  # expired, or adopted by another worker since it was seen dead (its lock gone)
             await redis.hset(name, "worker", self.link.worker)  # from now on this worker writes it
-            await self._build(session_id, orjson.loads(data))
+            try:
+                await self._build(session_id, orjson.loads(data))
+            except (ValueError, KeyError, TypeError):  # a checkpoint this version cannot resume: as if none (404)
+                logger.exception("session %s cannot go on from its checkpoint", session_id[:12])
+                return
             logger.info("adopted session %s of worker %s", session_id[:12], worker)
         finally:
             await redis.delete(lock)
