@@ -16,6 +16,7 @@ kernels in the same order.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Callable
 from typing import cast
@@ -36,6 +37,7 @@ from backprop_lab.engine.kernels.training import (
     finish_step,
     gather_batch,
     train,
+    train_keeping_gil,
 )
 from backprop_lab.engine.losses import Loss, get_loss
 from backprop_lab.engine.network import Network
@@ -46,7 +48,9 @@ from backprop_lab.engine.trainer_state import TrainerState, check_state
 from backprop_lab.engine.validation import resolve_loss, validate_config
 from backprop_lab.engine.workspace import Workspace
 
-_train_kernel = cast(Callable[..., int], train)  # called with its arguments bound once (`_bind_kernel`)
+# called with their arguments bound once (`_bind_kernel`)
+_train_kernel = cast(Callable[..., int], train)
+_train_kernel_keeping_gil = cast(Callable[..., int], train_keeping_gil)
 ORDER_ROWS_AHEAD = 16_384  # epoch orders are drawn ahead in batches of about this many rows in all
 SNAPSHOT_FLOATS = 262_144  # the snapshot buffer holds about this many numbers (at most 64 copies of θ)
 
@@ -54,6 +58,11 @@ SNAPSHOT_FLOATS = 262_144  # the snapshot buffer holds about this many numbers (
 def epochs_ahead(n_train: int) -> int:
     """How many epochs' orders to draw at once: 64 for a split of 250 rows, 1 for big splits."""
     return max(1, min(64, ORDER_ROWS_AHEAD // n_train))
+
+
+def _smoothed(smoothed: float, measured: float) -> float:
+    """A running estimate moved 30 % of the way to a new measurement (0: none yet)."""
+    return measured if smoothed == 0.0 else smoothed + 0.3 * (measured - smoothed)
 
 
 class Diverged(Exception):
@@ -80,6 +89,8 @@ class Trainer:
         validate_config(config, table)
         self.generation = 0  # counts re-initialisations, so a stale phase walk can tell
         self._seconds_per_step = 0.0  # measured by `train_for`, smoothed; 0 = not yet known
+        # the same in this thread's CPU time, which waits for the GIL do not inflate (`_brief`)
+        self._cpu_seconds_per_step = 0.0
         self._build(config)
 
     # --- building and live changes -------------------------------------------------------
@@ -228,6 +239,7 @@ class Trainer:
         twin._table = self._table
         twin.generation = self.generation
         twin._seconds_per_step = self._seconds_per_step
+        twin._cpu_seconds_per_step = self._cpu_seconds_per_step
         twin.config = self.config
         twin._rng = copy.deepcopy(self._rng)
         twin.dataset = self.dataset
@@ -324,7 +336,8 @@ class Trainer:
         counters, arguments = self.counters, self._kernel_arguments
         target = int(counters[slot.STEP]) + steps
         while counters[slot.STEP] < target:
-            status = _train_kernel(target - int(counters[slot.STEP]), self._orders, *arguments)
+            kernel = _train_kernel_keeping_gil if self._brief(target - int(counters[slot.STEP])) else _train_kernel
+            status = kernel(target - int(counters[slot.STEP]), self._orders, *arguments)
             if counters[slot.SNAPSHOTS]:
                 self._keep_snapshots()
             if status == ORDERS_USED:
@@ -333,6 +346,22 @@ class Trainer:
                 return
             elif status not in (BUDGET_SPENT, SNAPSHOTS_FULL):
                 raise self._diverged(status)
+
+    def _brief(self, steps: int) -> bool:
+        """Whether `steps` steps (or the time to counters[DEADLINE], if sooner) are expected to
+        take no longer than the interpreter's switch interval: then the call keeps the GIL
+        (`train_keeping_gil`), since no other thread would wait for it longer than it waits
+        for Python code anyway, and this one saves giving it away and waiting to get it back.
+        The steps' time is measured in CPU time: the wall time of a call that gave the GIL away
+        holds the wait for it, and an estimate from it would keep every call long. Unknown step
+        times (nothing measured yet) give it away."""
+        if self._cpu_seconds_per_step == 0.0:
+            return False
+        seconds = steps * self._cpu_seconds_per_step
+        deadline = int(self.counters[slot.DEADLINE])
+        if deadline:
+            seconds = min(seconds, (deadline - time.monotonic_ns()) / 1e9)
+        return seconds <= sys.getswitchinterval()
 
     def _keep_snapshots(self) -> None:
         kept = int(self.counters[slot.SNAPSHOTS])
@@ -366,7 +395,7 @@ class Trainer:
         deadline, so one call trains the whole time (and takes the GIL back once)."""
         if max_steps < 1:
             return 0
-        start, started = self.step_count, time.perf_counter()
+        start, started, cpu_started = self.step_count, time.perf_counter(), time.thread_time()
         # The kernel's clock (`lowlevel.clock`) is Python's monotonic clock, read here without a
         # compiled call (each one gives the GIL away and waits to get it back).
         self.counters[slot.DEADLINE] = time.monotonic_ns() + max(0, int((deadline - started) * 1e9))
@@ -376,9 +405,9 @@ class Trainer:
             self.counters[slot.DEADLINE] = 0
             taken = self.step_count - start
             if taken:
-                measured = (time.perf_counter() - started) / taken
-                smoothed = self._seconds_per_step
-                self._seconds_per_step = measured if smoothed == 0.0 else smoothed + 0.3 * (measured - smoothed)
+                self._seconds_per_step = _smoothed(self._seconds_per_step, (time.perf_counter() - started) / taken)
+                self._cpu_seconds_per_step = _smoothed(self._cpu_seconds_per_step,
+                                                       (time.thread_time() - cpu_started) / taken)
         return self.step_count - start
 
     def traced_step(self) -> StepTrace:

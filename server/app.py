@@ -55,6 +55,7 @@ from backprop_lab.server.routes import (
 from backprop_lab.server.routes.preparing import PreparingGate
 from backprop_lab.server.runtime import headroom
 from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.loop_turns import LoopTurns
 from backprop_lab.server.runtime.preparation import Preparation
 from backprop_lab.server.runtime.scheduler import Scheduler
 from backprop_lab.server.saved.run_store import RunStore, StoreError
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheduler = Scheduler(settings.training_threads)
         scheduler.start()
         running.callback(scheduler.stop)
+        loop_turns = LoopTurns(scheduler, cadence, asyncio.get_running_loop())  # paced sessions' turns
+        running.callback(loop_turns.close)
         # The training threads and the event loop share the GIL. Compiled training releases it,
         # and a thread coming back from a kernel waits for it up to one switch interval while
         # another runs Python (frames, metrics, the loop's sends). Measured here, two threads

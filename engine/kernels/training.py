@@ -8,7 +8,8 @@ orders for (`orders`, one row per epoch, drawn ahead from its random generator i
 epochs will use them); it returns when they are used up, and the caller draws the next ones. A
 caller that trains for a while rather than for a number of steps sets a deadline
 (`codes.DEADLINE`), and `train` reads the clock after every step (`clock`): few returns matter,
-because each one takes the GIL back, which other threads may be holding.
+because each one takes the GIL back, which other threads may be holding. `train_keeping_gil` is
+the same loop for calls too short to be worth giving the GIL away (see its docstring).
 """
 
 from __future__ import annotations
@@ -102,3 +103,22 @@ def train(
         if counters[DEADLINE] and monotonic_ns() >= counters[DEADLINE]:
             return TIME_UP
     return BUDGET_SPENT
+
+
+@njit(cache=True, error_model="numpy")
+def train_keeping_gil(
+    max_steps: int, orders: np.ndarray, batch_size: int, layout: np.ndarray, codes: np.ndarray, hyper: np.ndarray,
+    theta: np.ndarray, moments: np.ndarray, pending: np.ndarray, counters: np.ndarray, inputs: np.ndarray,
+    targets: np.ndarray, x_batch: np.ndarray, y_batch: np.ndarray, z_buffer: np.ndarray,
+    a_buffer: np.ndarray, d_buffer: np.ndarray, losses: np.ndarray, gradients: np.ndarray, updates: np.ndarray,
+    last_losses: np.ndarray, snapshots: np.ndarray, snapshot_steps: np.ndarray,
+) -> int:
+    """`train`, holding the GIL while it runs. A call into `train` gives the GIL away and must get
+    it back when it returns: with other threads running Python (frames, the event loop) the
+    caller then waits for it, and every hand-over costs two thread switches. For a few steps
+    (a session at a watchable pace trains ~5 steps, ~20 µs, a turn) that costs several times
+    the steps themselves; holding the GIL for them delays the other threads no longer than any
+    Python code does before the interpreter asks it to let go."""
+    return train(max_steps, orders, batch_size, layout, codes, hyper, theta, moments, pending, counters, inputs,
+                 targets, x_batch, y_batch, z_buffer, a_buffer, d_buffer, losses, gradients, updates, last_losses,
+                 snapshots, snapshot_steps)

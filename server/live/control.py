@@ -19,11 +19,13 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
+from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.classroom.quotas import Resource
 from backprop_lab.server.live.lifecycle import InvalidTransition
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
+from backprop_lab.server.routes.pages import static_dir
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.errors import clean, pydantic_problem
 from backprop_lab.server.wire import protocol
@@ -33,6 +35,7 @@ from backprop_lab.server.wire.protocol import (
     ClientMessage,
     ClientMessageType,
     ConfigChange,
+    LessonShown,
     MessageId,
     Pause,
     PhaseStep,
@@ -168,6 +171,15 @@ def _race_stop(ctx: Context, message: RaceStop) -> None:
     ctx.run(ctx.session.stop_race, message.id)
 
 
+def _lesson(ctx: Context, message: LessonShown) -> None:
+    """A bookmark for the viewers, not work: checked against the lesson files (an unknown lesson
+    or step is refused naming the field), then told to every client of the session at once."""
+    place = message.lesson
+    if place is not None:
+        lesson_step(static_dir(ctx.manager.settings), place.id, place.step, ("lesson", "id"), ("lesson", "step"))
+    ctx.session.show_lesson(None if place is None else place.model_dump())
+
+
 Handler = Callable[[Context, Any], None]
 
 # The dispatch table: every client message type, its model and its handler.
@@ -184,6 +196,7 @@ DISPATCH: dict[str, tuple[type[ClientMessage], Handler]] = {
     "check_parameter": (CheckParameter, _check_parameter),
     "race_start": (RaceStart, _race_start),
     "race_stop": (RaceStop, _race_stop),
+    "lesson": (LessonShown, _lesson),
 }
 assert set(DISPATCH) == set(get_args(ClientMessageType)), "every client message type needs a handler"
 

@@ -119,6 +119,7 @@ class Session:
         self.steps_per_second = 0.0  # the speed setting; 0 = as fast as possible
         self.probe = ProbeChoice()
         self.diverged: JSON | None = None
+        self.lesson: JSON | None = None  # the lesson step the presenter shows (show_lesson), for viewers
         self.created_at = time.monotonic()
         self.last_active = self.created_at
         self.last_trained = self.created_at  # when a step was last taken (a class's `idle` badge)
@@ -337,6 +338,8 @@ class Session:
             channel.push((hello,))
             channel.push(heat, "heatmaps")
             self.announce_audience(None if viewer else channel)
+            if self.lesson is not None:
+                channel.push((encode(protocol.lesson(self.lesson)),), "lesson")
 
         self._outbox.put(greet)
 
@@ -347,6 +350,12 @@ class Session:
             self.hub.broadcast(parts, "audience")
         else:
             channel.push(parts, "audience")
+
+    def show_lesson(self, place: JSON | None) -> None:
+        """The lesson step the presenter's page shows (`{"id", "step", "done"}`, or None), to every
+        client: viewers follow it (docs/protocol.md, `lesson`). Event loop."""
+        self.lesson = place
+        self.hub.broadcast((encode(protocol.lesson(place)),), "lesson")
 
     def _metrics(self) -> JSON:
         metrics = views.trainer_metrics(self.trainer)
@@ -365,6 +374,7 @@ class Session:
         self._transition(SessionState.RUNNING)
         self.pacer.start(time.perf_counter())
         self._publish_state()
+        self._place_turns()
         self._scheduler.wake(self._ticker)
 
     def pause(self) -> None:
@@ -391,6 +401,7 @@ class Session:
         self.pacer.start(time.perf_counter())
         self._publish_state()
         if self.state is SessionState.RUNNING:
+            self._place_turns()
             self._scheduler.wake(self._ticker)
 
     def reset(self) -> None:
@@ -701,7 +712,14 @@ class Session:
                 self._emit_heatmaps()
                 pacer.heatmap_sent(now, frames.heatmap_interval())
         cadence.note_python_work(time.thread_time() - cpu - training_cpu)
+        self._place_turns()
         return pacer.next_turn(time.perf_counter(), speed)
+
+    def _place_turns(self) -> None:
+        """Where the next play turns run: on the event loop when they are nearly all Python,
+        else on a training thread (`Cadence.turns_on_loop`); the scheduler reads it when it
+        arms the ticker."""
+        self._ticker.on_loop = self._cadence.turns_on_loop(self.steps_per_second, self.trainer.step_seconds())
 
     # --- frames (training thread) --------------------------------------------------------------
     def _emit_frame(self, refresh: bool = True, progress: bool = False) -> None:

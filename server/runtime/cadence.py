@@ -72,6 +72,10 @@ ON_TIME = 1.05  # a mean gap between a session's frames within this multiple of 
 LOOP_SHARE = 0.6  # of a core: the event loop's CPU above this is busy (it answers controls too)
 GIL_SHARE = 0.85  # of the one GIL: the loop's CPU and the play turns' Python together above this are busy
 DEGRADE = 0.85  # of the frames asked for, when busy
+# A playing session whose training takes at most this share of a core has its turns run by the
+# event loop (`Cadence.turns_on_loop`): 100 steps a second of the default network (2 µs a step
+# measured here) take 0.02 %, 10,000 of a network of three layers of 8 (5 µs) 5 %.
+LOOP_TRAINING_SHARE = 0.02
 RECOVER = 1.1  # per adjustment, when not
 MIN_FRAME_RATE = 2.0  # frames a second per player, however busy
 
@@ -107,6 +111,7 @@ class Cadence:
         self._spent: dict[str, float] = {"training": 0.0, "frames": 0.0, "metrics": 0.0, "heatmaps": 0.0,
                                          "requests": 0.0}
         self._python_work = 0.0  # CPU seconds of the play turns' Python since then
+        self._loop_turns = 0.0  # CPU seconds of the turns the event loop ran since then (`LoopTurns`)
         self.slice_scale = 1.0  # of every slice: below 1 while full-speed frames come late (`adjust`)
         self._full_speed_gaps: list[float] = []  # seconds between a full-speed session's frames since then
 
@@ -129,6 +134,18 @@ class Cadence:
         with self._lock:
             self._python_work += cpu_seconds
 
+    def note_loop_turns(self, cpu_seconds: float) -> None:
+        """The event loop ran play turns for `cpu_seconds` (`turns_on_loop`): not its own work."""
+        with self._lock:
+            self._loop_turns += cpu_seconds
+
+    def turns_on_loop(self, speed: float, step_seconds: float) -> bool:
+        """Whether a session playing at `speed` steps a second (0: full speed), whose step takes
+        `step_seconds`, has its turns run by the event loop (`Scheduler.run_on_loop`): when its
+        training takes at most `LOOP_TRAINING_SHARE` of a core, so its turns are nearly all
+        Python, which a training thread would run no sooner, only with GIL hand-overs."""
+        return 0 < speed * step_seconds <= LOOP_TRAINING_SHARE
+
     def note_full_speed_frame(self, gap: float) -> None:
         """A full-speed session sent a frame `gap` seconds after its last one."""
         with self._lock:
@@ -139,13 +156,16 @@ class Cadence:
         `capacity` and `slice_scale` (see the module docstring and `FULL_SPEED_SLICE`)."""
         with self._lock:
             python_work, self._python_work = self._python_work, 0.0
+            loop_turns, self._loop_turns = self._loop_turns, 0.0
             gaps, self._full_speed_gaps = self._full_speed_gaps, []
             players = self.players
         self._rescale_slices(gaps)
         if players == 0 or seconds <= 0:
             self.capacity = float("inf")
             return
-        busy = loop_seconds / seconds > LOOP_SHARE or (loop_seconds + python_work) / seconds > GIL_SHARE
+        # the turns the loop ran are its CPU but not its own work; their Python is in python_work
+        own = max(0.0, loop_seconds - loop_turns)
+        busy = own / seconds > LOOP_SHARE or (own + python_work) / seconds > GIL_SHARE
         if busy:
             asked = players / self.frame_interval()
             self.capacity = max(players * MIN_FRAME_RATE, asked * DEGRADE)

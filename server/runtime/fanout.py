@@ -55,6 +55,7 @@ SUPERSEDES: dict[str, frozenset[str]] = {
     "heatmaps": frozenset({"heatmaps"}),
     "audience": frozenset({"audience"}),  # a newer viewer count replaces an unsent older one
     "class": frozenset({"class"}),  # the teacher's class view (/ws/classes/{code}): the newest replaces the older
+    "lesson": frozenset({"lesson"}),  # the presenter's lesson step: the newest replaces an unsent older one
 }
 
 

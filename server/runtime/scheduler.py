@@ -25,6 +25,17 @@ comes about every players / N slices (`backprop_lab.server.runtime.cadence` size
 that keeps getting urgent work cannot starve training: after `urgent_budget` seconds of urgent
 jobs in a row it runs one normal job.
 
+Turns on the event loop. A ticker marked `on_loop` (a session playing at a watchable pace, whose
+training is a small share of a core: `Cadence.turns_on_loop`) is run by the event loop
+(`run_on_loop`, driven by `backprop_lab.server.runtime.loop_turns`), not by a training thread. Its
+turn is nearly all Python (a few steps, a frame), so a training thread would give it no
+parallelism, only hand-overs of the one GIL: between the thread and the loop, which releases it
+at every socket write, each side waited for the other, and a hall of 200 paced sessions cost
+twice its work in CPU and got a third fewer frames (bench/hall.py, docs/budgets.md). Its lane
+still orders it with the session's other jobs: a lane a worker holds is skipped and retried.
+These turns go by due time; a student's accounts (below) do not apply to them, as their cost is
+set by their pace, not by how many threads they take.
+
 Above the lanes, accounts (`Account`; in classroom mode one per student) take turns the same
 way: each queue is a round-robin over accounts, and within an account's turn over its lanes.
 So a student with four sessions playing, a race and a sweep gets one turn per round, as a
@@ -56,6 +67,7 @@ from backprop_lab.server.wire.problems import Unavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+LANE_RETRY = 0.001  # seconds: an on-loop turn whose lane a worker holds tries again this much later
 
 
 class Account:
@@ -99,6 +111,7 @@ class Ticker:
     pending: bool = False  # armed: in the timer heap or its lane's queue
     token: int = 0  # invalidates heap entries when re-armed
     stopped: bool = False
+    on_loop: bool = False  # its turns run on the event loop (`Scheduler.run_on_loop`), not a training thread
 
 
 @dataclass(eq=False)
@@ -127,6 +140,9 @@ class Scheduler:
         self._urgent: deque[Account] = deque()
         self._normal: deque[Account] = deque()
         self._timers: list[tuple[float, int, int, Ticker]] = []
+        self._loop_timers: list[tuple[float, int, int, Ticker]] = []  # the on-loop tickers'
+        # told when an on-loop ticker is armed, with its due time (from any thread): the event loop's runner
+        self.on_loop_armed: Callable[[float], None] | None = None
         self._seq = itertools.count()
         self._workers: list[threading.Thread] = []
         self._stopped = False
@@ -153,6 +169,7 @@ class Scheduler:
             self._urgent.clear()
             self._normal.clear()
             self._timers.clear()
+            self._loop_timers.clear()
             self._cond.notify_all()
         for job in pending:
             if job.future is not None:
@@ -185,8 +202,48 @@ class Scheduler:
             ticker.due = at
             ticker.token += 1
             ticker.pending = True
-            heapq.heappush(self._timers, (at, next(self._seq), ticker.token, ticker))
-            self._cond.notify()
+            armed = self.on_loop_armed
+            if not ticker.on_loop or armed is None:  # no event loop runs turns: a training thread does
+                heapq.heappush(self._timers, (at, next(self._seq), ticker.token, ticker))
+                self._cond.notify()
+                return
+            heapq.heappush(self._loop_timers, (at, next(self._seq), ticker.token, ticker))
+        armed(at)
+
+    def run_on_loop(self, budget: float) -> float | None:
+        """Run the on-loop tickers that are due, for about `budget` seconds at most; returns when
+        the next one is due (None: none armed). Called by the event loop only. A ticker whose lane
+        a worker holds (its session's control or request) is retried `LANE_RETRY` later."""
+        start = time.perf_counter()
+        timers = self._loop_timers
+        with np.errstate(all="ignore"):  # as on the training threads (`_run`)
+            while True:
+                with self._cond:
+                    now = time.perf_counter()
+                    if self._stopped or not timers:
+                        return None
+                    if timers[0][0] > now or now - start >= budget:
+                        return timers[0][0]
+                    _, _, token, ticker = heapq.heappop(timers)
+                    if token != ticker.token or ticker.stopped:
+                        continue
+                    lane = ticker.lane
+                    if lane.held:
+                        ticker.due = now + LANE_RETRY
+                        heapq.heappush(timers, (ticker.due, next(self._seq), token, ticker))
+                        continue
+                    lane.held = True
+                    lane.account.running += 1
+                    ticker.pending = False
+                try:
+                    next_due = ticker.tick()
+                except Exception:
+                    logger.exception("a play loop failed (%s)", ticker.name)
+                    next_due = None
+                finally:
+                    self._release(lane)
+                if next_due is not None:
+                    self.wake(ticker, next_due)
 
     def cancel(self, ticker: Ticker) -> None:
         """Stop a ticker for good (its session closed)."""

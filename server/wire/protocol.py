@@ -15,7 +15,8 @@ carries `surface_id` and `surface_point`, the current weights' coordinates on th
 last computed for the session (`backprop_lab.server.analyses.loss_surfaces`); the teacher's class (still
 version 3: only messages added) — a `class` message tells a student's control sockets about their class
 (`backprop_lab.server.classes.student_news`), and `class_paused` refuses training while the
-teacher has paused it. Client → server: JSON
+teacher has paused it; a `lesson` message (both ways: the presenter's page says which lesson
+step it shows, every client of the session hears it) lets viewers follow a lesson. Client → server: JSON
 text objects with a `"type"` (`ClientMessageType`), validated by the models below; the
 dispatch table that maps each type to its model and its handler is `backprop_lab.server.live.control.DISPATCH`.
 
@@ -52,11 +53,12 @@ ServerMessageType = Literal[
     "race",
     "audience",
     "class",
+    "lesson",
     "error",
 ]
 ClientMessageType = Literal[
     "play", "pause", "step", "phase", "reset", "config", "speed", "set_parameter", "probe", "check_parameter",
-    "race_start", "race_stop",
+    "race_start", "race_stop", "lesson",
 ]
 ErrorCode = Literal[
     "bad_json", "bad_message", "unknown_type", "invalid", "rate_limited", "read_only", "session_closed", "internal",
@@ -64,6 +66,7 @@ ErrorCode = Literal[
 ]
 MAX_STEPS_PER_SECOND = 100_000
 MAX_RACE_STEPS = 100_000  # a live race's length; a REST sweep's is the request cap's
+MAX_LESSON_STEPS = 100  # a bound for the message's model; the lesson file says how many it has
 MessageId = str | int
 
 
@@ -148,6 +151,23 @@ class RaceStop(ClientMessage):
     type: Literal["race_stop"]
 
 
+class LessonPlace(BaseModel):
+    """A lesson step the session's page shows (docs/lessons.md): the lesson file's id, the step
+    (1-based), and whether the step's task is met on that page."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    step: Annotated[int, Field(ge=1, le=MAX_LESSON_STEPS)]
+    done: bool = False
+
+
+class LessonShown(ClientMessage):
+    """The presenter's page is at this lesson step (null: at none); its viewers follow it."""
+
+    type: Literal["lesson"]
+    lesson: LessonPlace | None
+
+
 # --- server → client ---------------------------------------------------------------------
 def error(
     message: str,
@@ -188,6 +208,11 @@ def hello(session_id: str | None, snapshot: dict[str, Any], role: Role = "contro
 def audience(viewers: int) -> dict[str, Any]:
     """How many viewers watch the session through its share code (sent when that changes)."""
     return {"type": "audience", "viewers": viewers}
+
+
+def lesson(place: dict[str, Any] | None) -> dict[str, Any]:
+    """The lesson step the session's presenter shows (null: none), for its viewers to follow."""
+    return {"type": "lesson", "lesson": place}
 
 
 def _default(value: Any) -> Any:

@@ -6,10 +6,13 @@
 // viewers see it — the same path as a file a student uploads.
 //
 // Coordinates: the server standardises an uploaded table and shows it over min … max with a 10 %
-// margin (engine/datasets.py `_axis_extent`); the screen position of a point only depends on where
-// it sits between those limits, so the page keeps the drawn points in their own coordinates and
-// maps a click through the same limits computed over the set on screen (`frame`). Points drawn
-// but not yet on screen (too few to train, or an upload on its way) are drawn on an overlay.
+// margin (engine/datasets.py `_axis_extent`), so left alone the plane would re-frame itself to the
+// drawn set after each point. While drawing, the frame holds still instead (`view`, the plane as it
+// was when drawing began; render/boundary.js `holdFrame`): the page keeps the drawn points in
+// those coordinates, and the set on screen is drawn where its extent lies in them (`frame`: the
+// same min … max with a margin, computed over the drawn points), so every point stays where it
+// was clicked. Points drawn but not yet on screen (too few to train, or an upload on its way) are
+// drawn on an overlay.
 
 import { api } from "./api.js";
 import { el, setText } from "./dom.js";
@@ -18,7 +21,7 @@ import { t } from "./i18n.js";
 import { registerRenderer } from "./loop.js";
 import { classColours, divergingCss, rgb } from "./palette.js";
 import { explain } from "./refusals.js";
-import { extent as planeExtent, plotBox as planeBox } from "./render/boundary.js";
+import { holdFrame, extent as planeExtent, plotBox as planeBox } from "./render/boundary.js";
 import { beginDraw, fitCanvas, watchSize } from "./render/canvas.js";
 import { changeConfig, rememberUpload } from "./settings.js";
 import { DIRTY, markDirty, store } from "./store.js";
@@ -27,7 +30,7 @@ const MAX_DRAWN_CLASSES = 6; // class buttons offered: the drawn classes plus on
 const MIN_ROWS = 4; // fewer drawn points are kept on the page until there are enough to split
 const UPLOAD_DELAY_MS = 250; // a burst of clicks becomes one upload
 const ERASE_RADIUS_PX = 14;
-const DRAWN_FILE = "drawn.csv";
+export const DRAWN_FILE = "drawn.csv"; // the upload's file name: the data set's title says it was drawn
 
 const toggle = document.getElementById("draw-points");
 const tools = document.getElementById("draw-tools");
@@ -49,7 +52,8 @@ const drawing = {
   regression: false,
   chosenClass: 0,
   points: [], // [x1, x2, target]: target a class index, or a value for regression
-  frame: null, // [x1Min, x1Max, x2Min, x2Max] of the plane on screen, in the points' coordinates
+  view: null, // [x1Min, x1Max, x2Min, x2Max]: the plane's frame, held while drawing, in the points' coordinates
+  frame: null, // the same of the set on screen's extent (where the server's heatmaps lie in `view`)
   version: 0, // edits so far; `shown` is the version on screen
   shown: 0,
   sent: null, // {id, version, frame} of the last upload
@@ -145,14 +149,14 @@ function planePoint(event) {
   const u = (event.clientX - bounds.left - box.x) / box.width;
   const v = 1 - (event.clientY - bounds.top - box.y) / box.height;
   if (u < 0 || u > 1 || v < 0 || v > 1) return null;
-  const [x1Min, x1Max, x2Min, x2Max] = drawing.frame;
+  const [x1Min, x1Max, x2Min, x2Max] = drawing.view;
   return { x1: x1Min + u * (x1Max - x1Min), x2: x2Min + v * (x2Max - x2Min), u, v };
 }
 
 function eraseNear(event) {
   const bounds = plane.getBoundingClientRect();
   const box = planeBox();
-  const [x1Min, x1Max, x2Min, x2Max] = drawing.frame;
+  const [x1Min, x1Max, x2Min, x2Max] = drawing.view;
   let best = -1;
   let bestDistance = ERASE_RADIUS_PX ** 2;
   drawing.points.forEach(([x1, x2], index) => {
@@ -195,7 +199,8 @@ function setDrawing(on) {
   drawing.on = on;
   if (on) {
     seedFromDataset();
-    drawing.frame = planeExtent(); // the shown points are the drawn set's start
+    drawing.view = planeExtent(); // the shown points are the drawn set's start, in the plane's frame
+    drawing.frame = drawing.view;
     drawing.shown = drawing.version;
     drawing.status = null;
     drawing.chosenClass = 0;
@@ -208,7 +213,7 @@ function renderOverlay() {
   beginDraw(overlayContext, overlayWidth, overlayHeight);
   if (!drawing.on || drawing.shown === drawing.version || overlayWidth === 0) return;
   const box = planeBox();
-  const [x1Min, x1Max, x2Min, x2Max] = drawing.frame;
+  const [x1Min, x1Max, x2Min, x2Max] = drawing.view;
   const colours = classColours(drawnClasses());
   const range = Math.max(1e-9, ...drawing.points.map((p) => Math.abs(p[2])));
   overlayContext.fillStyle = "rgba(255, 255, 255, 0.55)"; // the set on screen fades under the new one
@@ -264,6 +269,11 @@ export function initDrawPoints() {
     overlayHeight = h;
     fitCanvas(overlay, w, h);
     markDirty(DIRTY.layout);
+  });
+  holdFrame(() => {
+    if (!drawing.on) return null;
+    noticeShownSet(); // the set on screen now: its extent's place in the held frame
+    return { view: drawing.view, data: drawing.frame };
   });
   toggle.addEventListener("click", () => setDrawing(!drawing.on));
   plane.addEventListener("click", onPlaneClick, { capture: true });

@@ -4,7 +4,8 @@
 // cannot:
 //   - the workspace fills the height left under the top bar (which wraps to one, two or three
 //     rows with the width and the language), measured as it changes;
-//   - the Data panel folds away where the height is short (narrow screens, projector mode), its
+//   - the Data panel folds away where the height is short (narrow screens, projector mode) or a
+//     lesson step's panel takes its column, its
 //     heading still naming the data set, and unfolds with its button (a disclosure: Enter or Space, its state in aria-expanded); a
 //     reader's own choice holds until the room changes (the width crosses the fold, or
 //     projector mode is turned on or off);
@@ -35,9 +36,10 @@ function setFolded(folded) {
   workspace.classList.toggle("data-folded", folded);
 }
 
-/** The room's default: folded on a narrow screen or in projector mode. */
+/** The room's default: folded on a narrow screen, in projector mode, or beside a lesson step's
+ * panel (which takes the Data panel's column). */
 function foldForRoom() {
-  setFolded(NARROW.matches || root.classList.contains("projector"));
+  setFolded(NARROW.matches || root.classList.contains("projector") || document.body.classList.contains("lesson-open"));
 }
 
 /** The workspace's top, as a CSS variable: its height is what the window has left under it. */

@@ -6,7 +6,7 @@
 
 import { t } from "./i18n.js";
 import { lessonKey, loadCatalogue, loadLesson } from "./lessons/catalogue.js";
-import { PANELS, panelHidden } from "./link_params.js";
+import { hiddenPanels, PANELS } from "./link_params.js";
 import { registerRenderer } from "./loop.js";
 import { uiRange } from "./options.js";
 import { speedLabel } from "./pace.js";
@@ -43,7 +43,13 @@ function renderStarts() {
       starts.push(option(`${lesson.id}/${step}`, t("link.start_lesson", { number: lesson.number, step, title })));
     }
   }
-  fill(byId("link-start"), starts, HERE);
+  fill(byId("link-start"), starts, placeHere());
+}
+
+/** The start that opens what this page shows: its lesson step (`lesson/step`), else this network. */
+function placeHere() {
+  const step = window.location.pathname.match(/^\/lessons\/([^/]+)\/(\d+)$/);
+  return step ? `${step[1]}/${step[2]}` : HERE;
 }
 
 function renderPaces() {
@@ -63,7 +69,7 @@ function renderPanels() {
       box.id = `link-panel-${name}`;
       box.dataset.testid = `link-panel-${name}`;
       box.dataset.panel = name;
-      box.checked = !panelHidden(name); // a page opened from a link starts from that link's panels
+      box.checked = !hiddenPanels().includes(name); // a page opened from a link starts from that link's panels
       box.addEventListener("change", renderUrl);
       label.append(box, document.createElement("span"));
       fieldset.append(label);
@@ -108,12 +114,16 @@ async function copy() {
   byId("link-copied").textContent = t(copied ? "link.copied" : "link.copy_by_hand");
 }
 
+/** Opens or closes the builder; closed, the focus goes back to the button that opened it. */
 function toggle() {
   const button = byId("link-builder-button");
   const open = button.getAttribute("aria-expanded") !== "true";
   button.setAttribute("aria-expanded", String(open));
   byId("link-builder").hidden = !open;
-  if (!open) return;
+  if (!open) {
+    button.focus();
+    return;
+  }
   byId("link-lang").value = store.lang;
   byId("link-projector").checked = store.projector;
   lessonsLoading ??= loadLessons(); // not on every page load: most pages never open the builder
@@ -144,6 +154,11 @@ export function initLinkBuilder() {
   button.addEventListener("click", toggle);
   for (const id of ["link-start", "link-pace", "link-lang", "link-projector"]) byId(id).addEventListener("change", renderUrl);
   byId("link-copy").addEventListener("click", copy);
+  byId("link-builder").addEventListener("keydown", (event) => { // Escape closes it, as a dialog
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    event.preventDefault();
+    toggle();
+  });
   registerRenderer({
     name: "link-builder",
     mask: DIRTY.lang | DIRTY.config | DIRTY.classroom,

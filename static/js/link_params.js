@@ -32,7 +32,8 @@ export const PANELS = {
 /** Controls outside a panel that only work it: hidden with it. */
 const COMPANIONS = { teaching: ["phase-step-button"] };
 
-const hidden = new Set();
+const hidden = new Set(); // the link's hidden panels (the URL keeps them)
+let revealed = null; // the one of them a lesson step highlights: shown while that step is open
 
 /** {panels: known names (in PANELS' order), unknown: the other names} of a `hide=` value. */
 export function parseHide(raw) {
@@ -55,26 +56,41 @@ export function paceAccepted(pace) {
   return acceptable("steps_per_second", pace);
 }
 
-/** Hides exactly the panels named in `names` (and shows every other one). */
-export function hidePanels(names) {
-  hidden.clear();
+/** Hides `hidden` but `revealed`, and shows every other panel. */
+function apply() {
   for (const [name, { id }] of Object.entries(PANELS)) {
-    const off = names.includes(name);
-    if (off) hidden.add(name);
+    const off = panelHidden(name);
     for (const elementId of [id, ...(COMPANIONS[name] ?? [])]) {
       const element = document.getElementById(elementId);
       if (element) element.hidden = off;
     }
   }
   // the grids of app.css close the gap a hidden panel leaves
-  for (const name of Object.keys(PANELS)) document.body.classList.toggle(`hide-${name}`, hidden.has(name));
+  for (const name of Object.keys(PANELS)) document.body.classList.toggle(`hide-${name}`, panelHidden(name));
 }
 
+/** Hides exactly the panels named in `names` (and shows every other one). */
+export function hidePanels(names) {
+  hidden.clear();
+  for (const name of Object.keys(PANELS)) if (names.includes(name)) hidden.add(name);
+  apply();
+}
+
+/** A lesson step talks about the element `elementId` (its highlight): the panel holding it shows
+ * for that step even if the link hid it, so the step's text and task still make sense; the
+ * panel the previous step revealed hides again. */
+export function revealForStep(elementId) { // null: no step
+  const target = document.getElementById(elementId);
+  revealed = Object.keys(PANELS).find((name) => document.getElementById(PANELS[name].id)?.contains(target)) ?? null;
+  apply();
+}
+
+/** Whether panel `name` is hidden now. */
 export function panelHidden(name) {
-  return hidden.has(name);
+  return hidden.has(name) && name !== revealed;
 }
 
-/** The hidden panels' names, in PANELS' order (for the URL). */
+/** The panels the link hides, in PANELS' order (for the URL, the builder's start). */
 export function hiddenPanels() {
   return Object.keys(PANELS).filter((name) => hidden.has(name));
 }

@@ -15,6 +15,7 @@ import { currentLanguage, initialLanguage, LANGUAGE_NAMES, setLanguage } from ".
 import { initLayout } from "./layout.js";
 import { initClassStep } from "./lessons/class_step.js";
 import { initLessonPanel } from "./lessons/panel.js";
+import { initSharedStep } from "./lessons/shared_step.js";
 import { initLinkBuilder } from "./link_builder.js";
 import { hiddenPanels, hidePanels, initLinkNote, noteIgnored, paceAccepted } from "./link_params.js";
 import { attachStore, registerRenderer } from "./loop.js";
@@ -149,7 +150,9 @@ async function main() {
   initLinkBuilder();
   initSurface();
   initSurfaceRequests(document.getElementById("loss-surface-view"));
-  initClassStep(await initLessonPanel()); // a lesson step's page: its text, task and network; a class leads it
+  const lessonPage = await initLessonPanel(); // a lesson step's page: its text, task and network
+  initClassStep(lessonPage); // a class leads it
+  initSharedStep(lessonPage); // a viewer follows it
   registerRenderer({
     name: "url",
     mask: DIRTY.config | DIRTY.lang | DIRTY.classroom,

@@ -16,6 +16,7 @@ import {
   setProbe,
   setSession,
   setEnrolment,
+  setSessionLesson,
   setViewers,
   store,
 } from "./store.js";
@@ -85,6 +86,9 @@ const handlers = {
   },
   audience(message) {
     setViewers(message.viewers);
+  },
+  lesson(message) {
+    setSessionLesson(message.lesson);
   },
   error(message) {
     pushError(describeServerError(message));

@@ -55,6 +55,9 @@ export const store = {
   identity: { classroom: false, role: "teacher" },
   share: null, // {code, spoken, url} once the presenter shared, or the watched code for a viewer
   viewers: 0, // viewers watching the session (the server's `audience`)
+  // the lesson step the session's presenter shows ({id, step, done}, the server's `lesson`): a
+  // viewer's page follows it (js/lessons/panel.js)
+  sessionLesson: null,
   projector: false, // projector mode: large type, high contrast, thicker lines
   // the teacher's class this student is in (the session socket's `class` message, docs/protocol.md):
   // {code, name, paused, challenge, ended}, or null outside a class
@@ -430,6 +433,7 @@ export function setSession(id, config) {
   if (store.role === "presenter" && id !== store.sessionId) {
     store.share = null; // a new session (the server forgot the old one): its code went with it
     store.viewers = 0;
+    store.sessionLesson = null;
     markDirty(DIRTY.classroom);
   }
   store.sessionId = id;
@@ -589,6 +593,11 @@ export function classPaused() {
 
 export function setViewers(viewers) {
   store.viewers = viewers;
+  markDirty(DIRTY.classroom);
+}
+
+export function setSessionLesson(place) {
+  store.sessionLesson = place;
   markDirty(DIRTY.classroom);
 }
 

@@ -24,11 +24,15 @@ def click_plane(page: Any, u: float, v: float, shift: bool = False) -> None:
     plane.click(position=position, modifiers=["Shift"] if shift else [])
 
 
-def where_shown(page: Any, point: list[float]) -> tuple[float, float]:
-    """(u, v) of a data set point on the plane: the plane frames the set it shows."""
-    x1_min, x1_max, x2_min, x2_max = page.evaluate(
-        "() => window.__backpropLab.store.heatmaps?.extent ?? window.__backpropLab.store.dataset.extent")
-    return (point[0] - x1_min) / (x1_max - x1_min), (point[1] - x2_min) / (x2_max - x2_min)
+def drawn_at(page: Any, u: float, v: float) -> bool:
+    """Whether a point is drawn on the plane at (u, v) (an opaque pixel of the points' canvas)."""
+    box = page.locator("#decision-boundary").bounding_box()
+    assert box is not None
+    x, y = 26 + u * (box["width"] - 30), 4 + (1 - v) * (box["height"] - 24)
+    return bool(page.evaluate(
+        """([x, y]) => { const c = document.getElementById('points-canvas'); const r = window.devicePixelRatio || 1;
+            return c.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data[3] > 200; }""",
+        [x, y]))
 
 
 def drawn_rows(page: Any) -> int:
@@ -56,19 +60,16 @@ def test_a_class_draws_two_clusters_erases_one_point_and_the_network_learns_them
     points = page.evaluate(STORE_POINTS)
     left = sorted(points)[:5]
     assert {label for _, _, label in left} == {0}, f"the left cluster is not class 0: {points}"
-    # Shift+click on the top right point removes it
-    page.wait_for_function("() => { const s = window.__backpropLab.store;"
-                           " return s.heatmaps && s.heatmaps.extent.join() === s.dataset.extent.join(); }")
-    click_plane(page, *where_shown(page, max(points)), shift=True)
+    # the plane held its frame while drawing: Shift+click where the top right point was drawn removes it
+    click_plane(page, 0.8 + 0.03 * 4, 0.2 + 0.15 * 4, shift=True)
     page.wait_for_function("() => { const d = window.__backpropLab.store.dataset;"
                            " return d.train.points.length + d.test.points.length === 9; }")
-    # the eraser removes one more
+    # the eraser removes one more, where the first point was drawn
     page.get_by_test_id("draw-erase").click()
-    page.wait_for_function("() => { const s = window.__backpropLab.store;"
-                           " return s.heatmaps && s.heatmaps.extent.join() === s.dataset.extent.join(); }")
-    click_plane(page, *where_shown(page, min(page.evaluate(STORE_POINTS))))
+    click_plane(page, 0.15, 0.2)
     page.wait_for_function("() => { const d = window.__backpropLab.store.dataset;"
                            " return d.train.points.length + d.test.points.length === 8; }")
+    assert sorted(page.evaluate(STORE_POINTS))[0][2] == 0 and len({p[2] for p in page.evaluate(STORE_POINTS)}) == 2
     page.get_by_test_id("play-button").click()
     page.wait_for_function("() => window.__backpropLab.store.metrics?.train_accuracy === 1", timeout=30_000)
     page.get_by_test_id("play-button").click()
@@ -98,7 +99,30 @@ def test_drawing_regression_values_and_the_tools_in_indonesian(open_page):
         click_plane(page, 0.1 + 0.2 * index, 0.5)
     page.wait_for_function("() => window.__backpropLab.store.dataset.name.startsWith('csv_')"
                            " && window.__backpropLab.store.dataset.classes === null")
+    page.wait_for_function("() => { const d = window.__backpropLab.store.dataset;"  # the last upload, of all five
+                           " return d.train.values.length + d.test.values.length === 5; }")
     values = page.evaluate("() => { const d = window.__backpropLab.store.dataset;"
                            " return [...d.train.values, ...d.test.values].sort((a, b) => a - b); }")
     assert values == [-0.5, -0.25, 0.1, 0.5, 0.75]
+    watch.assert_clean()
+
+
+def test_drawn_points_stay_where_they_were_clicked_while_the_server_reframes_its_data(open_page):
+    page, watch = open_page("#dataset=xor", chart=False)
+    page.get_by_test_id("draw-points").click()
+    page.get_by_test_id("draw-clear").click()
+    square = [(0.4, 0.4), (0.55, 0.4), (0.4, 0.55), (0.55, 0.55)]  # a small square in the middle
+    for index, (u, v) in enumerate(square):
+        page.locator(f"#draw-classes button[data-class='{index % 2}']").click()
+        click_plane(page, u, v)
+    page.wait_for_function("() => { const s = window.__backpropLab.store; return s.dataset.name.startsWith('csv_')"
+                           " && s.dataset.train.points.length + s.dataset.test.points.length === 4"
+                           " && s.heatmaps && s.heatmaps.extent.join() === s.dataset.extent.join(); }")
+    page.wait_for_function("() => document.querySelector('[data-testid=draw-status]').textContent.includes('4')")
+    # the uploaded set is standardised and framed to its own points (min … max with a margin), but
+    # on the plane each point is where it was clicked, not spread to the corners of that frame
+    for u, v in square:
+        assert drawn_at(page, u, v), f"no point where ({u}, {v}) was clicked"
+    assert not drawn_at(page, 1 / 12, 1 / 12), "the plane re-framed itself to the drawn points"
+    screenshot(page, "31-drawn-data-held-frame")
     watch.assert_clean()

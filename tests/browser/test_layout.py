@@ -20,6 +20,7 @@ ROOMS = [
     pytest.param(1366, 768, True, True, id="projector-mode-1366x768"),
     pytest.param(1024, 768, True, True, id="projector-mode-1024x768"),
 ]
+LESSON_STEP = "lessons/neurons/1"  # the first step of the first lesson
 FIRST_SCREEN = {"network-view": 200, "decision-boundary": 200, "loss-chart": 100}  # test id: its least height
 
 # every visible <select>: the width its choice needs (a copy of it sized to its content, in the
@@ -45,8 +46,8 @@ SELECT_FITS = """() => {
 }"""
 
 
-def open_room(open_page: Any, width: int, height: int, projector: bool, lang: str) -> Any:
-    hash_ = f"#lang={lang}" + ("&projector=1" if projector else "")
+def open_room(open_page: Any, width: int, height: int, projector: bool, lang: str, path: str = "") -> Any:
+    hash_ = f"{path}#lang={lang}" + ("&projector=1" if projector else "")
     page, watch = open_page(hash_, width=width, height=height, reduced_motion=True)
     if projector:
         page.wait_for_selector("html.projector")
@@ -56,21 +57,24 @@ def open_room(open_page: Any, width: int, height: int, projector: bool, lang: st
     return page, watch
 
 
+@pytest.mark.parametrize("lesson", [False, True], ids=["lab", "lesson-step"])
 @pytest.mark.parametrize("lang", ["en", "id"])
 @pytest.mark.parametrize(("width", "height", "projector", "folded"), ROOMS)
 def test_the_network_the_boundary_and_the_loss_chart_share_the_first_screen(
-    open_page, width, height, projector, folded, lang
+    open_page, width, height, projector, folded, lang, lesson
 ):
-    page, watch = open_room(open_page, width, height, projector, lang)
+    # a lesson step's panel takes the Data panel's column (folded to a bar), its text and task beside
+    # the three views
+    page, watch = open_room(open_page, width, height, projector, lang, LESSON_STEP if lesson else "")
     toggle = page.get_by_test_id("data-toggle")
-    expect(toggle).to_have_attribute("aria-expanded", "false" if folded else "true")
-    if folded:
+    expect(toggle).to_have_attribute("aria-expanded", "false" if folded or lesson else "true")
+    if folded or lesson:
         expect(page.get_by_test_id("dataset")).to_be_hidden()
     else:
         expect(page.get_by_test_id("dataset")).to_be_visible()
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # the first screen, kept to be looked at
-    room = f"{width}x{height}" + ("-projector" if projector else "")
+    room = f"{width}x{height}" + ("-projector" if projector else "") + ("-lesson" if lesson else "")
     page.screenshot(path=str(SCREENSHOTS / f"layout-{room}-{lang}.png"))
 
     assert page.evaluate("() => window.scrollY") == 0
@@ -88,6 +92,12 @@ def test_the_network_the_boundary_and_the_loss_chart_share_the_first_screen(
     assert output[0] <= output[1] + 1, f"the output panel needs {output[0]}px and has {output[1]}px"
     confusion = page.locator("#confusion table").bounding_box()
     assert confusion is not None and confusion["y"] + confusion["height"] <= height
+
+    if lesson:  # the step's panel is whole on the first screen, its task and next in sight
+        for test_id in ("lesson-panel", "lesson-task", "lesson-next"):
+            box = page.get_by_test_id(test_id).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (test_id, box)
+        expect(page.get_by_test_id("lesson-text")).not_to_be_empty()
 
     cut = [s for s in page.evaluate(SELECT_FITS) if s["has"] + 0.5 < s["needs"] or s["text_width"] > s["inner"]]
     assert cut == [], f"menus whose choice does not fit: {cut}"

@@ -5,6 +5,7 @@ makes such a link from the page, and a bad link still opens, saying what it igno
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,6 +177,14 @@ def test_the_builder_makes_a_link_that_opens_the_same_state_in_another_browser(v
     assert "hide=inspector,saved_runs,loss_surface" in url and "pace=10" in url and "lang=id" in url
     page.get_by_test_id("link-copy").click()
     expect(page.get_by_test_id("link-copied")).not_to_be_empty()
+    # a dialog: Escape closes it and the focus goes back to the button that opened it
+    page.get_by_test_id("link-lang").focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("link-builder")).to_be_hidden()
+    expect(page.get_by_test_id("link-builder-button")).to_be_focused()
+    expect(page.get_by_test_id("link-builder-button")).to_have_attribute("aria-expanded", "false")
+    open_builder(page)  # it opens again, from the page's language
+    page.get_by_test_id("link-lang").select_option("id")
 
     student, student_errors = visit(url)
     expect_hidden_exactly(student, {"inspector", "saved_runs", "loss_surface"})
@@ -225,3 +234,28 @@ def test_a_bad_link_still_opens_and_says_on_the_page_what_it_ignored(visit):
     expect(too_fast.get_by_test_id("link-note")).to_contain_text("pace=123456789")
     expect(too_fast.locator("#speed")).not_to_have_value("123456789")
     assert errors == [] and too_fast_errors == []
+
+
+def test_a_lesson_link_that_hides_the_panel_a_step_highlights_shows_that_panel_for_that_step(visit):
+    # step 1 of lesson 1 talks about the network, step 2 about the inspector: the link hides both
+    page, errors = visit("/lessons/neurons/1#hide=network,inspector,saved_runs&lang=en")
+    expect(page.get_by_test_id("lesson-panel")).to_have_attribute("data-highlight", "network-panel")
+    expect(page.locator("#network-panel")).to_be_visible()
+    expect(page.locator("#network-panel")).to_have_class(re.compile(r"\blesson-highlight\b"))
+    expect_hidden_exactly(page, {"inspector", "saved_runs"})
+    page.locator('.neuron-hit[data-column="1"][data-index="0"]').click()  # its task can be done
+    expect(page.get_by_test_id("lesson-task-done")).to_be_visible()
+
+    page.get_by_test_id("lesson-next").click()
+    expect(page.get_by_test_id("lesson-panel")).to_have_attribute("data-highlight", "neuron-inspector")
+    expect_hidden_exactly(page, {"network", "saved_runs"})  # the network hides again, the inspector shows
+    assert "hide=network,inspector,saved_runs" in page.evaluate("() => location.hash")  # the link's choice stays
+    # the builder on a lesson step starts from that step and from the link's hidden panels
+    open_builder(page)
+    expect(page.get_by_test_id("link-start")).to_have_value("neurons/2")
+    url = page.get_by_test_id("link-url").input_value()
+    assert "/lessons/neurons/2#" in url and "hide=network,inspector,saved_runs" in url, url
+    page.keyboard.press("Escape")
+    page.get_by_test_id("lesson-back").click()
+    expect_hidden_exactly(page, {"inspector", "saved_runs"})
+    assert errors == []

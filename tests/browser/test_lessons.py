@@ -2,7 +2,8 @@
 English and in Indonesian with no console error, each step's network set up as its lesson file
 says, its view highlighted, and its task performed until the page shows "done ✓"; the all-linear
 network of lesson 2 measured straight on the output grid, lesson 7's large rate diverging with the
-page saying so, the place kept over a reload, and the keyboard."""
+page saying so, lesson 2's drawn data trained on, the place kept over a reload, the keyboard, and a
+viewer following the presenter's step."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from browser_helpers import drawn, screenshot
 from playwright.sync_api import expect
+from test_draw_points import click_plane
 
 LESSONS = Path(__file__).resolve().parents[2] / "static" / "lessons"
 ORDER = json.loads((LESSONS / "catalogue.json").read_text())["lessons"]
@@ -123,6 +125,8 @@ def do_activations(page: Any, step: int) -> None:
     if step == 3:
         page.get_by_test_id("activation").select_option("tanh")
         page.wait_for_function("() => window.__backpropLab.store.config.activation === 'tanh'")
+    if step == 5:
+        draw_a_disc_inside_a_ring(page)
     classes = train_until_done(page)
     if step in (1, 2):  # measured here too, independently of the page's own check
         distance = worst_distance_from_a_line(classes)
@@ -132,6 +136,24 @@ def do_activations(page: Any, step: int) -> None:
         distance = worst_distance_from_a_line(page.evaluate(OUTPUT_CLASSES))
         # measured again a little later (training went on to the pause): clearly no line
         assert distance > 2, f"the tanh boundary is {distance:.2f} cells from a line: it did not curve"
+    if step == 5:
+        assert page.evaluate("() => window.__backpropLab.store.dataset.title") == "drawn.csv"  # trained on the drawing
+        page.get_by_test_id("draw-points").click()  # drawing done: the plane is for choosing samples again
+        expect(page.get_by_test_id("draw-points")).to_have_attribute("aria-pressed", "false")
+
+
+def draw_a_disc_inside_a_ring(page: Any) -> None:
+    """Draws what no straight line separates: four points of class 0 in the middle, eight of class 1 around."""
+    page.get_by_test_id("draw-points").click()
+    page.get_by_test_id("draw-clear").click()
+    for du, dv in ((-0.05, -0.05), (0.05, -0.05), (-0.05, 0.05), (0.05, 0.05)):
+        click_plane(page, 0.5 + du, 0.5 + dv)
+    page.locator("#draw-classes button[data-class='1']").click()
+    for k in range(8):
+        angle = 2 * np.pi * k / 8
+        click_plane(page, 0.5 + 0.35 * np.cos(angle), 0.5 + 0.35 * np.sin(angle))
+    page.wait_for_function("() => { const d = window.__backpropLab.store.dataset; return d.title === 'drawn.csv'"
+                           " && d.train.points.length + d.test.points.length === 12; }")
 
 
 def do_learning_rate(page: Any, step: int) -> None:
@@ -174,6 +196,16 @@ def do_why_backprop(page: Any, step: int) -> None:
     page.get_by_test_id("gradient-check-button").click()
     page.get_by_test_id("lesson-task-done").wait_for(timeout=TRAINING_SECONDS)
     expect(page.get_by_test_id("lesson-task")).to_contain_text("×")  # the measured ratio, beside the task
+    ratio = page.evaluate("() => { const r = window.__backpropLab.store.gradientCheck.result;"
+                          " return r.numerical_seconds / r.backprop_seconds; }")
+    assert ratio > 1, f"finite differences took {ratio:.2f} × backprop's time: they should cost more"
+    shown = page.locator("#lesson-task .task-measure").inner_text()
+    number = re.search(r"(\d[\d.,]*)\s*×", shown)
+    assert number is not None, shown
+    written = number.group(1)  # two significant digits, in the page's language (1.000 / 1,5 in Indonesian)
+    indonesian = page.evaluate("() => document.documentElement.lang") == "id"
+    value = float(written.replace(".", "").replace(",", ".") if indonesian else written.replace(",", ""))
+    assert abs(value - ratio) <= 0.1 * ratio, f"the page shows {shown!r} for a measured ratio of {ratio:.3g}"
     expect(page.get_by_test_id("gradient-check-result")).not_to_be_empty()
 
 
@@ -327,4 +359,57 @@ def test_the_keyboard_walks_the_steps_and_the_browser_s_back_returns(open_page):
     expect(page.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "3")
     page.get_by_test_id("learning-rate").press("n")  # typing in a field never turns the page
     expect(page.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "3")
+    watch.assert_clean()
+
+
+def test_a_viewer_follows_the_presenter_s_lesson_step_read_only(open_page, server):
+    presenter, watch = open_page("lessons/neurons/1#lang=en", chart=False)
+    presenter.get_by_test_id("share-button").click()
+    expect(presenter.get_by_test_id("share-code")).not_to_be_empty()
+    code = presenter.get_by_test_id("share-code").inner_text().replace(" ", "")
+
+    viewer, viewer_watch = open_page(f"watch/{code}#lang=id", chart=False)  # a browser of its own
+    panel = viewer.get_by_test_id("lesson-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_have_attribute("data-highlight", "network-panel")  # the view the step talks about
+    expect(viewer.locator("#network-panel")).to_have_class(re.compile(r"\blesson-highlight\b"))
+    expect(viewer.locator("#lesson-step-title")).to_have_text("Satu neuron")  # in the viewer's language
+    expect(viewer.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "1")
+    expect(viewer.get_by_test_id("lesson-text")).not_to_be_empty()
+    expect(viewer.get_by_test_id("lesson-next")).to_have_count(0)  # the presenter turns the pages
+    expect(viewer.get_by_test_id("lesson-back")).to_have_count(0)
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_count(0)
+
+    presenter.locator(".neuron-hit[data-column='1']").first.click()  # the presenter does the task
+    expect(presenter.get_by_test_id("lesson-task-done")).to_be_visible()
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_text("selesai ✓")
+    drawn(viewer)
+    screenshot(viewer, "lesson-viewer-follows-id-1280")
+
+    presenter.get_by_test_id("lesson-next").click()
+    expect(viewer.get_by_test_id("lesson-progress")).to_have_attribute("data-step", "2")
+    expect(panel).to_have_attribute("data-highlight", "neuron-inspector")
+    expect(viewer.get_by_test_id("lesson-task-done")).to_have_count(0)
+
+    presenter.get_by_test_id("lessons-link").click()  # the presenter leaves the lesson for the list …
+    presenter.wait_for_url("**/lessons")
+    presenter.goto(f"{server}/")  # … and the lab, on the same session
+    expect(panel).to_be_hidden()
+    assert viewer.locator(".lesson-highlight").count() == 0
+    watch.assert_clean()
+    viewer_watch.assert_clean()
+
+
+def test_the_language_switches_live_on_a_lesson_step(open_page):
+    page, watch = open_page("lessons/activations/4#lang=en", chart=False)
+    expect(page.locator("#lesson-step-title")).to_have_text("sigmoid, tanh and ReLU")
+    expect(page.get_by_test_id("lesson-task")).to_contain_text("at least 95")
+    page.evaluate("() => { window.__notReloaded = true; }")
+    page.get_by_test_id("language-select").select_option("id")
+    expect(page.locator("#lesson-step-title")).to_have_text("sigmoid, tanh, dan ReLU")
+    expect(page.get_by_test_id("lesson-task")).to_contain_text("paling sedikit 95")
+    expect(page.get_by_test_id("lesson-task")).to_contain_text("Capai akurasi pengujian")
+    expect(page.get_by_test_id("lesson-progress")).to_contain_text("Langkah 4 dari 5")
+    expect(page.get_by_test_id("lesson-next")).to_have_text("Lanjut")
+    assert page.evaluate("() => window.__notReloaded") is True  # the same page, its network kept
     watch.assert_clean()

@@ -1,5 +1,6 @@
 """The trainer: determinism, epochs and batches, live changes, divergence, and real learning."""
 
+import sys
 import time
 
 import numpy as np
@@ -378,3 +379,30 @@ def test_a_copy_trains_on_to_the_same_weights_as_the_original_and_independently_
     assert original.config.learning_rate == 0.01
     twin.reset()
     assert np.array_equal(twin.network.parameters, original.initial_parameters)
+
+
+def test_calls_shorter_than_the_switch_interval_keep_the_gil_and_train_to_the_same_bits(monkeypatch):
+    """A session at a watchable pace trains a few steps a turn: giving the GIL away for them and
+    waiting to get it back cost more than the steps (bench/hall.py). Longer calls still give it away."""
+    used = []
+    for name in ("_train_kernel", "_train_kernel_keeping_gil"):
+        kernel = getattr(trainer_module, name)
+        monkeypatch.setattr(trainer_module, name, lambda *arguments, name=name, kernel=kernel:
+                            used.append(name) or kernel(*arguments))
+    config = Config(hidden_layers=(6,), batch_size=5)
+    trainer, twin = Trainer(config), Trainer(config)
+    trainer.step(3)
+    assert used == ["_train_kernel"], "no step measured yet: the GIL is given away"
+    trainer.train_for(10, time.perf_counter() + 1.0)
+    used.clear()
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 1.0)
+    trainer.step(5)
+    trainer.train_for(5, time.perf_counter() + 0.5)
+    assert used == ["_train_kernel_keeping_gil"] * 2
+    used.clear()
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 1e-9)
+    trainer.step(5)
+    assert used == ["_train_kernel"]
+    twin.step(trainer.step_count)
+    assert np.array_equal(trainer.network.parameters, twin.network.parameters)
+    assert np.array_equal(trainer.optimizer.moments, twin.optimizer.moments)

@@ -18,7 +18,9 @@ from backprop_lab.server.cli import LabServer, build_server
 from backprop_lab.server.deps import Services
 from backprop_lab.server.settings import Limits, Settings, Timing
 
-# The tests' own helper module, server_helpers, next to this file.
+# The tests' own helper module, server_helpers, next to this file, and the shared ones of tests/
+# (formula_tables): `pytest tests/server` alone finds them too.
+sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 from server_helpers import SERVER_START_SECONDS, TEACHER_KEY, client_from, free_port  # noqa: E402
 

@@ -3,10 +3,15 @@
 // session), the view it talks about highlighted, its task checked live from the store ("done ✓"
 // once met), next/back (buttons, N and B, the browser's own back and forward), the progress, and
 // the place remembered in localStorage so a reload carries on.
+//
+// On a viewer's page (/watch/{code}) the same panel follows the presenter: the session's `lesson`
+// message names the step the presenter shows and whether its task is met there; the viewer reads
+// it, with the same view highlighted, and has no next or back of its own.
 
 import { el, setText } from "../dom.js";
 import { percent, shortNumber } from "../format.js";
 import { t } from "../i18n.js";
+import { revealForStep } from "../link_params.js";
 import { registerRenderer } from "../loop.js";
 import { changeConfig } from "../settings.js";
 import { DIRTY, markDirty, store } from "../store.js";
@@ -23,12 +28,18 @@ const taskLine = document.getElementById("lesson-task");
 const backButton = document.getElementById("lesson-back");
 const nextButton = document.getElementById("lesson-next");
 
+const viewer = document.body.dataset.role === "viewer";
+const numberBadge = document.getElementById("lesson-number");
+const lessonName = document.getElementById("lesson-name");
+
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 const HIGHLIGHT = "lesson-highlight";
 const PERCENT_KINDS = new Set(["accuracy_at_least", "loss_rises_at_most", "loss_rises_at_least"]); // shares, shown as %
 
 // the walk: the lesson file, the step shown, whether its config still has to be sent
 const walk = { lesson: null, nextLesson: null, step: 1, configPending: false, shown: "" };
+// a viewer's page: the presenter's lesson being loaded, and the step its panel shows
+const follow = { loading: null, key: "" };
 
 function currentStep() {
   return walk.lesson.steps[walk.step - 1];
@@ -51,8 +62,13 @@ function applyConfigWhenOpen() {
   if (Object.keys(changes).length) changeConfig(changes);
 }
 
-function highlight() {
+function clearHighlight() {
   for (const element of document.querySelectorAll(`.${HIGHLIGHT}`)) element.classList.remove(HIGHLIGHT);
+}
+
+function highlight() {
+  clearHighlight();
+  revealForStep(currentStep().highlight); // shown even if the lesson link hid it
   const target = document.getElementById(currentStep().highlight);
   panel.dataset.highlight = currentStep().highlight;
   if (!target) return;
@@ -120,16 +136,17 @@ function render() {
   const { id } = walk.lesson;
   const steps = walk.lesson.steps.length;
   const task = currentStep().task;
-  if (taskMet(task, store)) rememberDone(id, walk.step);
-  const done = Boolean(progress().done[stepKey(id, walk.step)]);
-  if (done) reportDone(id, walk.step); // to the teacher's class page, when the student is in a class
+  const done = viewer ? Boolean(store.sessionLesson?.done) : stepDone(task);
 
   progressLine.dataset.step = String(walk.step);
   progressLine.dataset.steps = String(steps);
-  setText(progressLine, t("lessons.progress", { step: walk.step, steps, done: doneCount(id, steps) }));
-  const titleKey = lessonKey(id, "title", walk.step);
-  setText(stepTitle, t(titleKey));
-  document.title = `${t(lessonKey(id, "title"))} — Backprop Lab`;
+  const where = viewer ? t("lessons.following", { step: walk.step, steps })
+    : t("lessons.progress", { step: walk.step, steps, done: doneCount(id, steps) });
+  setText(progressLine, where);
+  setText(numberBadge, String(walk.lesson.number));
+  setText(lessonName, t(lessonKey(id, "title")));
+  setText(stepTitle, t(lessonKey(id, "title", walk.step)));
+  if (!viewer) document.title = `${t(lessonKey(id, "title"))} — Backprop Lab`;
 
   const shown = `${store.lang}:${walk.step}`;
   if (walk.shown !== shown) { // the text is rebuilt only for a new step or language
@@ -150,19 +167,76 @@ function render() {
     taskLine.replaceChildren(...parts);
   }
   taskLine.dataset.done = String(done);
+  if (viewer) return;
   backButton.disabled = walk.step === 1;
   setText(nextButton, walk.step < steps ? t("lessons.next") : walk.nextLesson ? t("lessons.next_lesson") : t("lessons.all"));
+}
+
+/** Whether this page met the step's task (remembered once met; a class hears of it). */
+function stepDone(task) {
+  const { id } = walk.lesson;
+  if (taskMet(task, store)) rememberDone(id, walk.step);
+  const done = Boolean(progress().done[stepKey(id, walk.step)]);
+  if (done) reportDone(id, walk.step); // to the teacher's class page, when the student is in a class
+  return done;
+}
+
+/** A viewer's page: shows the step the presenter shows (loading its lesson first), or no panel. */
+function followPresenter() {
+  const place = store.sessionLesson;
+  const key = place ? `${place.id}/${place.step}` : "";
+  if (key === follow.key) return;
+  follow.key = key;
+  if (!place) {
+    walk.lesson = null;
+    panel.hidden = true;
+    document.body.classList.remove("lesson-open");
+    clearHighlight();
+    revealForStep(null);
+    return;
+  }
+  if (walk.lesson?.id === place.id) {
+    showFollowed(place.step);
+    return;
+  }
+  const loading = loadLesson(place.id);
+  follow.loading = loading;
+  loading.then((lesson) => {
+    if (follow.loading !== loading || store.sessionLesson?.id !== lesson.id) return; // overtaken
+    walk.lesson = lesson;
+    showFollowed(store.sessionLesson.step);
+  }).catch((error) => console.warn(error.message));
+}
+
+function showFollowed(step) {
+  if (step > walk.lesson.steps.length) return;
+  walk.step = step;
+  walk.shown = "";
+  panel.hidden = false;
+  document.body.classList.add("lesson-open");
+  highlight();
+  markDirty(DIRTY.lang);
 }
 
 /** The lesson page as the class sees it (class_step.js): where it is, and a way to move it. */
 const lessonPage = {
   place: () => (walk.lesson ? { lesson: walk.lesson.id, step: walk.step } : null),
+  done: () => Boolean(walk.lesson && progress().done[stepKey(walk.lesson.id, walk.step)]),
   moveTo: (step) => go(step),
 };
 
-/** Sets up a lesson step's page; returns `lessonPage`, or null on any other page. */
+const MASK = DIRTY.lang | DIRTY.config | DIRTY.connection | DIRTY.metrics | DIRTY.state | DIRTY.heatmaps
+  | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks | DIRTY.teaching;
+
+/** Sets up a lesson step's page; returns `lessonPage`, or null on any other page (a viewer's
+ * page follows its presenter's lesson). */
 export async function initLessonPanel() {
   if (!panel) return null;
+  if (viewer) {
+    registerRenderer({ name: "lesson-follow", mask: DIRTY.classroom, render: followPresenter });
+    registerRenderer({ name: "lesson-panel", mask: MASK | DIRTY.classroom, render });
+    return null;
+  }
   const id = document.body.dataset.lesson;
   const step = Number(document.body.dataset.lessonStep);
   const [lesson, catalogue] = await Promise.all([loadLesson(id), loadCatalogue()]);
@@ -178,12 +252,7 @@ export async function initLessonPanel() {
     const match = window.location.pathname.match(/^\/lessons\/[^/]+\/(\d+)$/);
     if (match) enterStep(Number(match[1]), true);
   });
-  registerRenderer({
-    name: "lesson-panel",
-    mask: DIRTY.lang | DIRTY.config | DIRTY.connection | DIRTY.metrics | DIRTY.state | DIRTY.heatmaps
-      | DIRTY.selection | DIRTY.network | DIRTY.lab | DIRTY.notices | DIRTY.history | DIRTY.checks | DIRTY.teaching,
-    render,
-  });
+  registerRenderer({ name: "lesson-panel", mask: MASK, render });
   markDirty(DIRTY.lang);
   return lessonPage;
 }

@@ -4,6 +4,7 @@
 // student sees how close they are. Lesson files name a kind and its thresholds, and may add
 // `requires` (conditions on the network that must hold as well).
 
+import { DRAWN_FILE } from "../draw_points.js";
 import { OutputImage } from "../render/heatmap.js";
 
 /** How far, in grid cells, the decision boundary strays from the straight line that fits it best,
@@ -78,6 +79,13 @@ function hiddenNeurons(store) {
   return (store.config?.hidden_layers ?? []).reduce((sum, count) => sum + count, 0);
 }
 
+/** How many points the session trains on, if its data set is one the page drew (else 0). */
+function drawnPoints(store) {
+  const dataset = store.dataset;
+  if (dataset?.title !== DRAWN_FILE) return 0;
+  return (dataset.train?.points?.length ?? 0) + (dataset.test?.points?.length ?? 0);
+}
+
 /** Whether the network meets a task's `requires` (every condition named must hold). */
 export function requirementsMet(requires, store) {
   if (!requires) return true;
@@ -93,6 +101,7 @@ export function requirementsMet(requires, store) {
   if (requires.steps_at_least !== undefined && store.step < requires.steps_at_least) return false;
   if (requires.batch_size_at_least !== undefined && config.batch_size < requires.batch_size_at_least) return false;
   if (requires.batch_size_at_most !== undefined && config.batch_size > requires.batch_size_at_most) return false;
+  if (requires.drawn_points_at_least !== undefined && drawnPoints(store) < requires.drawn_points_at_least) return false;
   return true;
 }
 

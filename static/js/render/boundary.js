@@ -48,6 +48,35 @@ export function extent() {
   return store.heatmaps?.extent ?? store.dataset?.extent ?? [-6, 6, -6, 6];
 }
 
+// while the class draws data (js/draw_points.js) the plane's frame holds still: the server frames
+// each upload to its own points, and a drawn point must stay where it was clicked. `held()` is
+// {view, data}: the limits on screen, and where the data's extent lies within them; or null.
+let held = () => null;
+
+/** js/draw_points.js's hold on the frame (a function answering `{view, data}` or null). */
+export function holdFrame(provider) {
+  held = provider;
+}
+
+/** Where the data's extent lies on screen: the plot box, or while the frame is held the part of
+ * it (possibly larger: it is clipped) that extent covers. */
+function dataBox() {
+  const box = plotBox();
+  const frame = held();
+  if (!frame) return box;
+  const [v1Min, v1Max, v2Min, v2Max] = frame.view;
+  const [d1Min, d1Max, d2Min, d2Max] = frame.data;
+  const sx = box.width / (v1Max - v1Min);
+  const sy = box.height / (v2Max - v2Min);
+  return { x: box.x + (d1Min - v1Min) * sx, y: box.y + (v2Max - d2Max) * sy, width: (d1Max - d1Min) * sx, height: (d2Max - d2Min) * sy };
+}
+
+function clipTo(context, box) {
+  context.beginPath();
+  context.rect(box.x, box.y, box.width, box.height);
+  context.clip();
+}
+
 function toScreen(x1, x2, box, [x1Min, x1Max, x2Min, x2Max]) {
   return [box.x + ((x1 - x1Min) / (x1Max - x1Min)) * box.width, box.y + (1 - (x2 - x2Min) / (x2Max - x2Min)) * box.height];
 }
@@ -69,12 +98,15 @@ function drawImage() {
   } else {
     output.ready = false;
   }
+  imageContext.fillStyle = "#f3f3f0";
+  imageContext.fillRect(box.x, box.y, box.width, box.height);
   if (output.ready) {
+    const area = dataBox();
+    imageContext.save();
+    clipTo(imageContext, box);
     imageContext.imageSmoothingEnabled = true;
-    imageContext.drawImage(output.canvas, box.x, box.y, box.width, box.height);
-  } else {
-    imageContext.fillStyle = "#f3f3f0";
-    imageContext.fillRect(box.x, box.y, box.width, box.height);
+    imageContext.drawImage(output.canvas, area.x, area.y, area.width, area.height);
+    imageContext.restore();
   }
 }
 
@@ -116,22 +148,21 @@ function drawPointsCache() {
   if (!dataset) return;
   const box = plotBox();
   const limits = extent();
-  drawAxes(context, box, limits);
+  drawAxes(context, box, held()?.view ?? limits);
+  const area = dataBox();
   const radius = pointRadius(box);
   const colours = dataset.classes ? classColours(dataset.classes) : null;
   const range = colours ? 1 : valueRange();
   const classStyles = colours ? colours.map((colour) => rgb(colour)) : null;
   context.save();
-  context.beginPath();
-  context.rect(box.x, box.y, box.width, box.height);
-  context.clip();
+  clipTo(context, box);
   for (const split of showTest.checked ? ["train", "test"] : ["train"]) {
     const part = dataset[split];
     const points = part?.points ?? [];
     context.lineWidth = split === "train" ? 1 : 1.6;
     context.strokeStyle = split === "train" ? "#fff" : "#111";
     for (let index = 0; index < points.length; index++) {
-      const [x, y] = toScreen(points[index][0], points[index][1], box, limits);
+      const [x, y] = toScreen(points[index][0], points[index][1], area, limits);
       context.beginPath();
       context.arc(x, y, radius, 0, Math.PI * 2);
       context.fillStyle = part.labels ? classStyles[part.labels[index]] : divergingCss(part.values[index], range);
@@ -155,7 +186,7 @@ function drawPoints() {
   const chosen = store.dataset[sample.split]?.points?.[sample.index];
   if (!chosen) return;
   const box = plotBox();
-  const [x, y] = toScreen(chosen[0], chosen[1], box, extent());
+  const [x, y] = toScreen(chosen[0], chosen[1], dataBox(), extent());
   const radius = pointRadius(box) + 5;
   pointsContext.lineWidth = 3;
   pointsContext.strokeStyle = "#fff";
@@ -174,7 +205,7 @@ function pointAt(event) {
   const bounds = container.getBoundingClientRect();
   const px = event.clientX - bounds.left;
   const py = event.clientY - bounds.top;
-  const box = plotBox();
+  const box = dataBox();
   const limits = extent();
   let best = null;
   let bestDistance = 100;
@@ -230,7 +261,7 @@ export function initBoundary() {
   });
   container.addEventListener("pointermove", (event) => {
     const bounds = container.getBoundingClientRect();
-    const box = plotBox();
+    const box = dataBox(); // (u, v) within the data's extent, where the heatmap has values
     const u = (event.clientX - bounds.left - box.x) / box.width;
     const v = 1 - (event.clientY - bounds.top - box.y) / box.height;
     if (u < 0 || u > 1 || v < 0 || v > 1) {
@@ -246,7 +277,7 @@ export function initBoundary() {
 
   registerRenderer({
     name: "boundary-image",
-    mask: DIRTY.heatmaps | DIRTY.layout | DIRTY.network,
+    mask: DIRTY.heatmaps | DIRTY.layout | DIRTY.network | DIRTY.dataset, // the data set: a frame held or let go
     render() {
       if (width > 0) drawImage();
     },
@@ -258,7 +289,7 @@ export function initBoundary() {
       if (width === 0) return;
       const rebuild = flags & (DIRTY.dataset | DIRTY.layout | DIRTY.lang); // the axes' numbers and names
       // heatmaps may bring a new extent; otherwise only a newly chosen sample redraws
-      const extentKey = extent().join(",");
+      const extentKey = `${extent().join(",")}|${held()?.data.join(",") ?? ""}`;
       const sampleKey = `${store.sample.split}:${store.sample.index}`;
       if (rebuild || extentKey !== drawnExtent) drawPointsCache();
       else if (sampleKey === drawnSample) return;

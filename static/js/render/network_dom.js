@@ -38,9 +38,12 @@ function buildHeaders() {
       const head = document.createElement("div");
       head.className = "layer-head";
       head.style.left = `${layout.columnX[c] + layout.size / 2}px`;
+      // a narrow view (a lesson's column beside it) shortens a name that would run into the next one
+      if (sizes.length > 1) head.style.maxWidth = `${Math.abs(layout.columnX[1] - layout.columnX[0]) - 6}px`;
       const name = document.createElement("span");
       name.className = "layer-name";
       name.textContent = columnName(c, sizes.length);
+      name.title = name.textContent;
       head.append(name);
       if (c === 0 || c === sizes.length - 1) {
         const count = document.createElement("span");
