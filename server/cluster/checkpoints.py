@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,7 @@ class Checkpoints:
         self.manager = manager
         self.life_ms = int(manager.settings.timing.resume_seconds * 1000)
         self._loop = manager.loop
+        self._loop_thread = threading.get_ident()  # made on the event loop: capture is never done there
         self._written_at: dict[str, float] = {}  # session id → when its last checkpoint was captured
         self._waiting: dict[str, tuple[int, bytes]] = {}  # session id → the newest (step, bytes) not yet written
         self._writers: dict[str, asyncio.Task[None]] = {}
@@ -104,12 +106,21 @@ class Checkpoints:
         session.submit(lambda: self.changed(session, urgent=True))
 
     def changed(self, session: Session, urgent: bool) -> None:
-        """The session's state changed: capture it when due (`urgent`: now). Training thread, in
-        the session's lane."""
+        """The session's state changed: capture it when due (`urgent`: now). In the session's lane:
+        on a training thread, or on the event loop for a paced session's play turn
+        (`Scheduler.run_on_loop`), whose capture is then a job of its lane on a training thread."""
         now = time.monotonic()
         if session.closed or not urgent and now - self._written_at.get(session.id, 0.0) < CHECKPOINT_SECONDS:
             return
         self._written_at[session.id] = now
+        if threading.get_ident() == self._loop_thread:
+            session.submit(lambda: self._capture(session))
+        else:
+            self._capture(session)
+
+    def _capture(self, session: Session) -> None:
+        if session.closed:
+            return
         try:
             step, data = session.trainer.step_count, self.encode(session)
         except Exception:  # never the session's failure: the previous checkpoint stays
