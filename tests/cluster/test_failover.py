@@ -184,6 +184,8 @@ def test_kill_9_a_students_session_continues_on_another_worker_and_every_saved_r
         socket = await open_socket(first, session_id, student)
         hello = await socket.until("hello")
         assert hello["moved_from"] is None
+        # a watchable pace: its play turns run on the event loop, its checkpoints still get written
+        await socket.send({"type": "speed", "steps_per_second": 30})
         await socket.send({"type": "play"})
         await socket.until("frame", check=lambda frame: frame["step"] > 0)
         checkpointed = checkpointed_step(redis_url, session_id, 1)
