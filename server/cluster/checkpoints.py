@@ -22,8 +22,11 @@ checkpoint under the same id and owner, exactly as opening a saved run does
 (`capture.import_run`, `capture.resumed_trainer`, `Session.restore`), and becomes its `worker`;
 requests on the same worker meanwhile wait for that one adoption, another worker asked meanwhile
 answers as for an unknown id (the proxy sends a session's paths to one backup worker).
-A checkpoint is only written by the worker it names: one that finds another name there (it was
-taken for dead and adopted) closes its own copy, and the page reconnects to the live one.
+The worker an id names takes its session back the same way when it is up again (a restart, a
+freeze that made it look dead), without waiting: the proxy sends the session's paths to it again.
+A checkpoint is only written by the worker it names (a Lua script compares `worker`): one that
+finds another name there, writing or every heartbeat, closes its own copy (code 1012), and the
+page reconnects to the one that holds it now.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +90,7 @@ class Checkpoints:
         self.manager = manager
         self.life_ms = int(manager.settings.timing.resume_seconds * 1000)
         self._loop = manager.loop
+        self._loop_thread = threading.get_ident()  # made on the event loop: capture is never done there
         self._written_at: dict[str, float] = {}  # session id → when its last checkpoint was captured
         self._waiting: dict[str, tuple[int, bytes]] = {}  # session id → the newest (step, bytes) not yet written
         self._writers: dict[str, asyncio.Task[None]] = {}
@@ -101,12 +106,21 @@ class Checkpoints:
         session.submit(lambda: self.changed(session, urgent=True))
 
     def changed(self, session: Session, urgent: bool) -> None:
-        """The session's state changed: capture it when due (`urgent`: now). Training thread, in
-        the session's lane."""
+        """The session's state changed: capture it when due (`urgent`: now). In the session's lane:
+        on a training thread, or on the event loop for a paced session's play turn
+        (`Scheduler.run_on_loop`), whose capture is then a job of its lane on a training thread."""
         now = time.monotonic()
         if session.closed or not urgent and now - self._written_at.get(session.id, 0.0) < CHECKPOINT_SECONDS:
             return
         self._written_at[session.id] = now
+        if threading.get_ident() == self._loop_thread:
+            session.submit(lambda: self._capture(session))
+        else:
+            self._capture(session)
+
+    def _capture(self, session: Session) -> None:
+        if session.closed:
+            return
         try:
             step, data = session.trainer.step_count, self.encode(session)
         except Exception:  # never the session's failure: the previous checkpoint stays
@@ -169,16 +183,18 @@ class Checkpoints:
             await self.link.redis.delete(checkpoint_key(session_id))
 
     async def keep_alive_forever(self) -> None:
-        """Say this worker is alive, and renew its sessions' checkpoints (a session paused for long
-        keeps one), until cancelled."""
+        """Say this worker is alive, stop serving the sessions another worker took (one paused
+        here writes nothing that would find out), and renew its sessions' checkpoints (a session
+        paused for long keeps one), until cancelled."""
         alive = key("alive", self.link.worker)
         renewed = 0.0
         while True:
             try:
                 await self.link.redis.set(alive, "1", px=int(HEARTBEAT_LIFE_SECONDS * 1000))
+                await self._drop_taken()
                 if time.monotonic() - renewed > self.life_ms / 4000:
                     async with self.link.redis.pipeline(transaction=False) as pipe:
-                        for session_id in self._written_at:
+                        for session_id in list(self._written_at):  # training threads add to it
                             pipe.pexpire(checkpoint_key(session_id), self.life_ms)
                         await pipe.execute()
                     renewed = time.monotonic()
@@ -186,12 +202,23 @@ class Checkpoints:
                 logger.warning("worker %s could not reach Redis", self.link.worker, exc_info=True)
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
+    async def _drop_taken(self) -> None:
+        sessions = list(self._written_at)  # training threads add to it
+        async with self.link.redis.pipeline(transaction=False) as pipe:
+            for session_id in sessions:
+                pipe.hget(checkpoint_key(session_id), "worker")
+            holders = await pipe.execute()
+        for session_id, holder in zip(sessions, holders, strict=True):
+            if holder is not None and holder != self.link.worker.encode() and session_id in self._written_at:
+                await self._taken_over(session_id)
+
     # --- adopting ----------------------------------------------------------------------------
     async def recover(self, session_id: str) -> None:
         """Make sure this worker holds `session_id` if it can: when it holds no such session and
         another worker's checkpoint of it is there for the taking, adopt it (one adoption at a time
         per session on this worker; one worker across the cluster, by the lock). Does nothing for a
-        session this worker holds, an id no worker made, or a checkpoint a live worker serves."""
+        session this worker holds, an id no worker made, or a checkpoint a live worker serves
+        (unless this worker is the one the id names: it takes its session back)."""
         worker = worker_of(session_id)
         if worker is None or self.manager.holds(session_id):
             return
@@ -212,7 +239,8 @@ class Checkpoints:
             holder = found.decode() if isinstance(found, bytes) else found
             if holder == self.link.worker and self.manager.holds(session_id):
                 return
-            if holder == self.link.worker or not await redis.exists(key("alive", holder)):
+            # its own worker takes it back (the proxy sends its paths there again once it is up)
+            if self.link.worker in (holder, worker) or not await redis.exists(key("alive", holder)):
                 break
             if time.monotonic() > deadline:
                 return  # its worker is alive and serves it
@@ -225,7 +253,11 @@ class Checkpoints:
             if data is None or now_held_by not in (holder.encode(), holder):
                 return  # expired, or adopted by another worker since it was seen dead (its lock gone)
             await redis.hset(name, "worker", self.link.worker)  # from now on this worker writes it
-            await self._build(session_id, orjson.loads(data))
+            try:
+                await self._build(session_id, orjson.loads(data))
+            except (ValueError, KeyError, TypeError):  # a checkpoint this version cannot resume: as if none (404)
+                logger.exception("session %s cannot go on from its checkpoint", session_id[:12])
+                return
             logger.info("adopted session %s of worker %s", session_id[:12], worker)
         finally:
             await redis.delete(lock)
