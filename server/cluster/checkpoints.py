@@ -43,6 +43,7 @@ import orjson
 
 from backprop_lab.engine.config import Config
 from backprop_lab.server.classroom.identity import TEACHER_ID, Identity, Role
+from backprop_lab.server.cluster.directory import share_value
 from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.saved import capture
 from backprop_lab.server.saved.run_models import RunDocument
@@ -294,6 +295,5 @@ class Checkpoints:
         code = live["share"]
         if code is not None:  # its viewers' code names it here now (the cluster's directory: `codes:{CODE}`)
             self.manager.shares.restore(session_id, code)
-            await self.link.redis.set(key("codes", code), orjson.dumps({"session": session_id,
-                                                                          "worker": self.link.worker}),
+            await self.link.redis.set(key("codes", code), share_value(session_id, self.link.worker),
                                       xx=True, keepttl=True)
