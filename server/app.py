@@ -64,6 +64,7 @@ from backprop_lab.server.runtime.scheduler import Scheduler
 from backprop_lab.server.saved.run_store import RunStore, StoreError
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.web import errors
+from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.headers import HeadedFastAPI
 from backprop_lab.server.web.limits import BodyLimit
 from backprop_lab.server.web.security import AccessGuard
@@ -206,7 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(apidocs.router)
     app.mount(apidocs.ASSETS, apidocs.swagger_assets, name="swagger-ui")
-    app.mount("/static", StaticFiles(directory=pages.static_dir(settings), check_dir=False), name="static")
+    app.mount("/static", StaticFiles(directory=static_dir(settings), check_dir=False), name="static")
     # add_middleware wraps what is there, so the last added runs first: who may talk to us
     # (AccessGuard), then how much they may send (BodyLimit), then whether the engine is ready
     # (PreparingGate), then who they are (IdentityMiddleware).

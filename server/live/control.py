@@ -26,8 +26,8 @@ from backprop_lab.server.classroom.quotas import Ledger, Resource
 from backprop_lab.server.live.lifecycle import InvalidTransition
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
-from backprop_lab.server.routes.pages import static_dir
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
+from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.errors import clean, pydantic_problem
 from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire import protocol

@@ -21,10 +21,10 @@ from backprop_lab.server.classes.registry import Challenge, SchoolClass, teacher
 from backprop_lab.server.classes.view import VIEW_SECONDS
 from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
-from backprop_lab.server.routes.pages import static_dir
 from backprop_lab.server.routes.runs import CsvResponse
 from backprop_lab.server.routes.websockets import deny
 from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.wire.class_models import (
     ClassOut,

@@ -5,10 +5,7 @@ lessons and `/lessons/{lesson}/{step}` the page with that lesson step's panel (d
 link of classroom mode; `/static/…` serves static/ (mounted by
 `backprop_lab.server.app`); `/vendor/plotly.min.js` serves plotly.js from the installed `plotly` package, so
 the page works offline and no third-party source is committed (docs/architecture.md,
-"Rules").
-
-Where the files are: an installed package has them at `server/static` and `server/templates`
-(pyproject maps the top-level folders there); a source checkout has them at the repository root.
+"Rules"). Where those files are: `backprop_lab.server.web.assets`.
 """
 
 from __future__ import annotations
@@ -22,35 +19,18 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-import backprop_lab.server as server_package
 from backprop_lab.server import __version__
 from backprop_lab.server.classroom.identity import Identities, set_cookie_header
 from backprop_lab.server.deps import IdentityDep, Services, SettingsDep
 from backprop_lab.server.live.share_codes import normalise, spoken
 from backprop_lab.server.runtime.preparation import Preparation, Stage
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.web.assets import static_dir, templates_dir
 from backprop_lab.server.web.lessons import lesson, lessons
 from backprop_lab.server.wire.problems import NotFound
 from backprop_lab.server.wire.protocol import PROTOCOL_VERSION
 
 router = APIRouter(include_in_schema=False)
-
-
-def _asset_dir(name: str, override: Path | None) -> Path:
-    if override is not None:
-        return override
-    installed = Path(server_package.__file__).parent / name
-    if installed.is_dir():
-        return installed
-    return Path(server_package.__file__).resolve().parent.parent / name  # a source checkout
-
-
-def static_dir(settings: Settings) -> Path:
-    return _asset_dir("static", settings.static_dir)
-
-
-def templates_dir(settings: Settings) -> Path:
-    return _asset_dir("templates", settings.templates_dir)
 
 
 @cache

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from backprop_lab.server.routes.pages import plotly_js, static_dir, templates_dir
+from backprop_lab.server.routes.pages import plotly_js
 from backprop_lab.server.settings import Settings
+from backprop_lab.server.web.assets import static_dir, templates_dir
 
 
 def test_the_index_page_renders_with_the_protocol_and_version(live_factory, tmp_path: Path):
