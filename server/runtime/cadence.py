@@ -22,7 +22,8 @@ Pacer's two regimes:
 
 How many frames a second the server can send is measured, not set (`capacity`, all playing
 sessions together). Every frame costs the event loop its sends (one per client and message)
-and a training thread its building, and all of it holds the one GIL; what a machine affords
+and a training thread its building (or the loop, for a paced session's turn: `turns_on_loop`),
+and all of it holds the one GIL; what a machine affords
 depends on the machine, the sessions' networks and audiences, and whatever else runs there. So
 `adjust`, called a few times a second from the event loop (`backprop_lab.server.runtime.headroom`),
 reads two signs of a server that is really busy, both measured in CPU time and both growing with

@@ -1,4 +1,5 @@
-"""The training threads: every session's engine work runs here, never on the event loop.
+"""The training threads: a session's engine work runs here, all but the play turns of sessions at
+a watchable pace, which the event loop runs (see "Turns on the event loop" below).
 
 A pool of `threads` workers (one per core by default, `--training-threads`) runs *jobs*.
 Training calls that release the GIL (the engine's numba `nogil` kernels) let two workers train
