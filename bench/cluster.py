@@ -13,8 +13,8 @@ Scenarios (`SCENARIOS`; each a function taking the options and giving its table)
   of each (min, median), every client's frames/s (min, median), the p95 gap between frames; the
   cluster ÷ the process beside each (target ≥ 0.9). The proxy's CPU is read from /proc.
   The clients and their measurement are bench/hall.py's (`hall.hall`), imported, not copied.
-- `b` (viewers across workers) and `c` (checkpoint cost) are added beside `a` in `SCENARIOS`
-  from their own bench files; `start_cluster` starts a cluster for them.
+- `b`: a presenter on one worker with 100 viewers spread over both (bench/cluster_viewers.py);
+- `c`: a student's epochs/s with and without checkpoints (bench/cluster_checkpoints.py).
 
 The setups take turns, `--rounds` times, so a slow spell of the machine falls on both.
 """
@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # this checkout's backprop_lab, and bench/hall.py
+import cluster_checkpoints  # noqa: E402  bench/cluster_checkpoints.py: scenario c
 import cluster_viewers  # noqa: E402  bench/cluster_viewers.py: scenario b
 import hall  # noqa: E402  bench/hall.py: the clients, the window, the figures
 
@@ -136,6 +137,7 @@ def workers_against_threads(options: argparse.Namespace) -> Table:
 SCENARIOS: dict[str, Callable[[argparse.Namespace], Table]] = {
     "a": workers_against_threads,
     "b": cluster_viewers.scenario,
+    "c": cluster_checkpoints.scenario,
 }
 
 

@@ -48,6 +48,7 @@ from backprop_lab.server.saved.run_store import RunSummary, StoredRun  # noqa: E
 from backprop_lab.server.wire.session_models import HISTORY_POINTS  # noqa: E402
 
 WARM_UP_SECONDS = 1.0
+ROUNDS, SECONDS = 9, 3.0  # windows, each this long: the defaults, and bench/cluster.py's scenario c
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -158,13 +159,9 @@ def capture_cost(config: dict, repeats: int = 20) -> tuple[float, int]:
     return statistics.median(times) * 1000, len(data)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--config", type=json.loads, default={},
-                        help="the session's config (JSON); default: the defaults")
-    args = parser.parse_args()
+def run(rounds: int, seconds: float, config: dict) -> dict:
+    """Both servers side by side (see the module docstring): each side's windows, the checkpoints
+    written and the last one's size, and what capturing and encoding one costs."""
     folder = Path(tempfile.mkdtemp(prefix="bench-checkpoints-"))
     store = start_redis()
     plain_port, worker_port = free_port(), free_port()
@@ -174,34 +171,59 @@ def main() -> None:
     try:
         bases = {"single process": (f"http://127.0.0.1:{plain_port}", servers[0].pid),
                  "worker, checkpointing": (f"http://127.0.0.1:{worker_port}", servers[1].pid)}
-        figures, ids = asyncio.run(measure(bases, args.config, args.rounds, args.seconds))
-        session_id = ids["worker, checkpointing"]
-        size = client.hstrlen(checkpoint_key(session_id), "data")
+        figures, ids = asyncio.run(measure(bases, config, rounds, seconds))
+        size = client.hstrlen(checkpoint_key(ids["worker, checkpointing"]), "data")
         writes = int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
     finally:
         for server in servers:
             server.terminate()
             server.wait(15)
         store.stop()
-    encode_ms, encode_bytes = capture_cost(args.config)
+    encode_ms, encode_bytes = capture_cost(config)
+    ratios = [[ours[column] / theirs[column] for ours, theirs in
+               zip(figures["worker, checkpointing"], figures["single process"], strict=True)] for column in (0, 1)]
+    return {"figures": figures, "ratios": [statistics.median(r) for r in ratios], "size": size, "writes": writes,
+            "encode_ms": encode_ms, "encode_bytes": encode_bytes}
+
+
+def scenario(options: argparse.Namespace) -> tuple[str, list[str], list[tuple[str, dict[str, float], str]]]:
+    """bench/cluster.py's scenario c: the default session, ROUNDS windows of SECONDS."""
+    result = run(ROUNDS, SECONDS, {})
+    columns = ["single process", "worker, checkpointing", "worker ÷ single"]
+    rows = []
+    for column, label in ((0, "epochs/s, median"), (1, "epochs per CPU second, median")):
+        figures = {name: statistics.median(figure[column] for figure in result["figures"][name])
+                   for name in columns[:2]}
+        rows.append((label, {**figures, "worker ÷ single": result["ratios"][column]}, "0.95–1.05"))
+    rows.append(("one checkpoint, kB", {"worker, checkpointing": result["size"] / 1000}, ""))
+    rows.append(("capture + encode of a full one, ms", {"worker, checkpointing": result["encode_ms"]}, ""))
+    title = f"c: checkpoints every {CHECKPOINT_SECONDS:g} s, {ROUNDS} windows of {SECONDS:g} s, both at once"
+    return title, columns, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--config", type=json.loads, default={},
+                        help="the session's config (JSON); default: the defaults")
+    args = parser.parse_args()
+    result = run(args.rounds, args.seconds, args.config)
+    figures = result["figures"]
     print(f"config {json.dumps(args.config)}; {args.rounds} rounds × {args.seconds:g} s each side; "
           f"checkpoint every {CHECKPOINT_SECONDS:g} s while training")
     print(f"{'':24}{'epochs/s':>10}{'per CPU s':>11}  rounds (epochs/s)")
-    medians = {}
     for name, rounds in figures.items():
-        medians[name] = [statistics.median(figure[column] for figure in rounds) for column in (0, 1)]
+        medians = [statistics.median(figure[column] for figure in rounds) for column in (0, 1)]
         listed = ", ".join(f"{figure[0]:.0f}" for figure in rounds)
-        print(f"{name:24}{medians[name][0]:10.0f}{medians[name][1]:11.0f}  {listed}")
-    for column, what in ((0, "epochs/s"), (1, "epochs per CPU second")):
-        ratios = [ours[column] / theirs[column]
-                  for ours, theirs in zip(figures["worker, checkpointing"], figures["single process"], strict=True)]
-        ratio = statistics.median(ratios)
+        print(f"{name:24}{medians[0]:10.0f}{medians[1]:11.0f}  {listed}")
+    for ratio, what in zip(result["ratios"], ("epochs/s", "epochs per CPU second"), strict=True):
         print(f"worker / single process, {what}, median of the rounds' ratios: {ratio:.3f} "
               f"({(ratio - 1) * 100:+.1f} %; target: within 5 %)")
-    print(f"checkpoints written: {writes}, the last one {size / 1000:.1f} kB")
-    share = encode_ms / 10 / CHECKPOINT_SECONDS  # ms per period of s, in %
+    print(f"checkpoints written: {result['writes']}, the last one {result['size'] / 1000:.1f} kB")
+    share = result["encode_ms"] / 10 / CHECKPOINT_SECONDS  # ms per period of s, in %
     print(f"capture + encode of a full checkpoint (history {HISTORY_POINTS} points, as many snapshots as a run "
-          f"keeps): {encode_ms:.2f} ms, {encode_bytes / 1000:.0f} kB: {share:.2f} % of the period")
+          f"keeps): {result['encode_ms']:.2f} ms, {result['encode_bytes'] / 1000:.0f} kB: {share:.2f} % of the period")
 
 
 if __name__ == "__main__":
