@@ -52,7 +52,7 @@ from backprop_lab.server.live import control
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import SHARE, ShareBook, normalise
-from backprop_lab.server.runtime.fanout import ClientChannel, Encoded, Part, Role, SessionHub
+from backprop_lab.server.runtime.fanout import ClientChannel, Encoded, Part, Role, SessionHub, close_hubs, finish
 from backprop_lab.server.settings import Settings
 from backprop_lab.server.web.wire_socket import framed
 from backprop_lab.server.wire.problems import CapReached, NotFound
@@ -410,11 +410,7 @@ class Relay:
         finally:
             late.cancel()
             reader.cancel()
-            channel.close()
-            try:
-                await asyncio.wait_for(asyncio.shield(writer), 1.0)
-            except (TimeoutError, asyncio.CancelledError, Exception):
-                writer.cancel()
+            await finish(channel, writer)
             remote.waiting.pop(viewer, None)
             remote.hub.discard(channel)
             async with self._subscribing:
@@ -425,11 +421,7 @@ class Relay:
 
     async def close_viewers(self, code: int, reason: str) -> None:
         """Shutdown: close this worker's viewers of other workers' sessions, and wait (briefly)."""
-        for remote in self._remotes.values():
-            remote.hub.close_all(code, reason)
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and any(len(remote.hub) for remote in self._remotes.values()):
-            await asyncio.sleep(0.05)
+        await close_hubs(lambda: [remote.hub for remote in self._remotes.values()], code, reason)
 
     def _not_greeted(self, remote: Remote, viewer: str) -> None:
         channel = remote.waiting.pop(viewer, None)

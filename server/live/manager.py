@@ -34,6 +34,7 @@ from backprop_lab.server.live.session import Session
 from backprop_lab.server.live.share_codes import ShareBook, spoken
 from backprop_lab.server.live.socket_quotas import SocketQuotas
 from backprop_lab.server.runtime.cadence import Cadence
+from backprop_lab.server.runtime.fanout import close_hubs
 from backprop_lab.server.runtime.scheduler import Account, Scheduler
 from backprop_lab.server.settings import DESCRIPTOR_RESERVE, Limits, Settings, descriptor_limit
 from backprop_lab.server.wire.config_models import ConfigIn, to_engine_config
@@ -407,8 +408,4 @@ class SessionManager:
 
     async def close_all(self, code: int, reason: str) -> None:
         """Shutdown: close every socket with `code` and wait (briefly) for them to go."""
-        for session in self._sessions.values():
-            session.hub.close_all(code, reason)
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and any(len(s.hub) for s in self._sessions.values()):
-            await asyncio.sleep(0.05)
+        await close_hubs(lambda: [session.hub for session in self._sessions.values()], code, reason)

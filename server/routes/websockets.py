@@ -26,7 +26,7 @@ from backprop_lab.server.classroom.identity import Identity, identity_of
 from backprop_lab.server.deps import Services
 from backprop_lab.server.live import control
 from backprop_lab.server.live.session import Session
-from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
+from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role, finish
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.wire.problems import CapReached, NotFound
 from backprop_lab.server.wire.protocol import error
@@ -132,11 +132,7 @@ async def serve(websocket: WebSocket, session: Session, services: Services, role
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         reader.cancel()
-        channel.close()
-        try:
-            await asyncio.wait_for(asyncio.shield(writer), 1.0)
-        except (TimeoutError, asyncio.CancelledError, Exception):
-            writer.cancel()
+        await finish(channel, writer)
         _leave(session, channel)
 
 

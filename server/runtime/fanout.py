@@ -334,6 +334,26 @@ class SessionHub:
             self.tap.closing(code, reason, message)
 
 
+async def finish(channel: ClientChannel, writer: asyncio.Task[None]) -> None:
+    """A socket's end: close its channel and give its writer a second to send what is queued
+    (a close frame with its reason, last), then cancel it."""
+    channel.close()
+    try:
+        await asyncio.wait_for(asyncio.shield(writer), 1.0)
+    except (TimeoutError, asyncio.CancelledError, Exception):
+        writer.cancel()
+
+
+async def close_hubs(hubs: Callable[[], Iterable[SessionHub]], code: int, reason: str, seconds: float = 2.0) -> None:
+    """Shutdown: close every socket of the hubs `hubs()` gives with `code` and wait up to `seconds`
+    for them to go."""
+    for hub in hubs():
+        hub.close_all(code, reason)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(len(hub) for hub in hubs()):
+        await asyncio.sleep(0.05)
+
+
 class Outbox:
     """Calls from the training threads to the event loop (a session's broadcasts, a socket's
     greeting), made in order, one wake-up of the loop per batch. One per event loop (`of`)."""

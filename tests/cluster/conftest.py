@@ -18,6 +18,7 @@ import pytest
 from backprop_lab.server.cluster.services import Postgres, start_redis
 
 # The cluster tests' own helper module, cluster_helpers, next to this file.
+sys.path.insert(0, str(Path(__file__).parent.parent / "server"))  # server_helpers, shared with the server's tests
 sys.path.insert(0, str(Path(__file__).parent))
 from cluster_helpers import Worker, start_worker  # noqa: E402
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import redis
+import server_helpers
 from cluster_helpers import Worker, free_port, start_worker
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from server_helpers import Reader
 
 from backprop_lab.server.classes.view import VIEW_SECONDS
 from backprop_lab.server.classroom.identity import COOKIE
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.anyio
 TEACHER_KEY = "a-teacher-key-for-the-cluster-tests"
 SESSION = {"dataset": "circle", "samples": 100, "hidden_layers": [4], "learning_rate": 0.03}
 SECONDS = 30.0  # for anything to show, on two cores shared with other test processes
+reading = functools.partial(server_helpers.reading, seconds=SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -102,46 +103,6 @@ def lesson(pair: list[Worker]) -> Iterator[Lesson]:
             assert created.json()["id"].startswith(f"{worker.name}.")
             students.append(Student(worker, http, created.json()["id"]))
         yield Lesson(code, teachers, students)
-
-
-@dataclass
-class Reader:
-    """A socket read all the time (as a page does), its JSON messages kept."""
-
-    ws: ClientConnection
-    messages: list[dict[str, Any]] = field(default_factory=list)
-
-    async def run(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in self.ws:
-                if isinstance(raw, str):
-                    self.messages.append(json.loads(raw))
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def until(self, found: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
-        deadline = time.monotonic() + SECONDS
-        seen = 0
-        while time.monotonic() < deadline:
-            for message in self.messages[seen:]:
-                if found(message):
-                    return message
-            seen = len(self.messages)
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no {what} within {SECONDS} s")
-
-
-@contextlib.asynccontextmanager
-async def reading(url: str, origin: str, headers: dict[str, str]) -> AsyncIterator[Reader]:
-    ws = await connect(url, origin=origin, additional_headers=headers, max_size=2**24, close_timeout=1)
-    reader = Reader(ws)
-    task = asyncio.create_task(reader.run())
-    try:
-        yield reader
-    finally:
-        await ws.close()
-        await task
 
 
 @contextlib.asynccontextmanager

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import numpy as np
-from websockets.frames import Frame, Opcode
-from websockets.streams import StreamReader
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
+from backprop_lab.server.web.wire_socket import unframed
 from backprop_lab.server.wire.frame_codec import decode_frame
+
+READ_SECONDS = 20.0  # for anything to show on a socket, on two cores shared with other test processes
 
 # A server reports ready only once the engine's kernels are compiled or loaded from numba's cache:
 # well under a second with a warm cache, but a cold one (a fresh clone) compiled for 90 s here
@@ -115,16 +123,49 @@ def decoded_frames(messages: list[tuple[float, Any]]) -> list[dict[str, Any]]:
 
 def framed_messages(data: bytes) -> list[str | bytes]:
     """The WebSocket messages (server to client: unmasked) in `data`, as a client reads them,
-    parsed by the websockets library."""
-    reader = StreamReader()
-    reader.feed_data(data)
-    reader.feed_eof()
-    messages: list[str | bytes] = []
-    while True:
-        try:
-            next(Frame.parse(reader.read_exact, mask=False))
-        except StopIteration as parsed:
-            frame = parsed.value
-            messages.append(frame.data.decode() if frame.opcode is Opcode.TEXT else bytes(frame.data))
-        except EOFError:
-            return messages
+    parsed by the websockets library (`wire_socket.unframed`)."""
+    return unframed(data)
+
+
+@dataclass
+class Reader:
+    """A socket read all the time (as a page does), its JSON messages kept; `until` waits up to
+    `seconds` for one."""
+
+    ws: ClientConnection
+    seconds: float
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    async def run(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                if isinstance(raw, str):
+                    self.messages.append(strict_json(raw))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def until(self, found: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.seconds
+        seen = 0
+        while time.monotonic() < deadline:
+            for message in self.messages[seen:]:
+                if found(message):
+                    return message
+            seen = len(self.messages)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {what} within {self.seconds} s")
+
+
+@contextlib.asynccontextmanager
+async def reading(url: str, origin: str, headers: dict[str, str],
+                  seconds: float = READ_SECONDS) -> AsyncIterator[Reader]:
+    """A `Reader` on the socket at `url`, closed after the block."""
+    ws = await connect(url, origin=origin, additional_headers=headers, max_size=2**24, close_timeout=1)
+    reader = Reader(ws, seconds)
+    task = asyncio.create_task(reader.run())
+    try:
+        yield reader
+    finally:
+        await ws.close()
+        await task

@@ -14,14 +14,14 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from server_helpers import TEACHER_KEY, client_from, strict_json
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from server_helpers import TEACHER_KEY, Reader, client_from, reading
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from backprop_lab.server.classroom.identity import COOKIE
 from backprop_lab.server.wire.class_models import ClassOut, JoinStatusOut
@@ -68,46 +68,6 @@ def lesson(classroom, teacher) -> Iterator[Lesson]:  # type: ignore[no-untyped-d
             assert created.status_code == 201, created.text
             sessions.append(created.json()["id"])
         yield Lesson(code, students, sessions)
-
-
-@dataclass
-class Reader:
-    """A socket read all the time (as a page does), its JSON messages kept."""
-
-    ws: ClientConnection
-    messages: list[dict[str, Any]] = field(default_factory=list)
-
-    async def run(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in self.ws:
-                if isinstance(raw, str):
-                    self.messages.append(strict_json(raw))
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def until(self, found: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
-        deadline = time.monotonic() + SECONDS
-        seen = 0
-        while time.monotonic() < deadline:
-            for message in self.messages[seen:]:
-                if found(message):
-                    return message
-            seen = len(self.messages)
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no {what} within {SECONDS} s")
-
-
-@contextlib.asynccontextmanager
-async def reading(url: str, origin: str, headers: dict[str, str]) -> AsyncIterator[Reader]:
-    ws = await connect(url, origin=origin, additional_headers=headers, max_size=2**24, close_timeout=1)
-    reader = Reader(ws)
-    task = asyncio.create_task(reader.run())
-    try:
-        yield reader
-    finally:
-        await ws.close()
-        await task
 
 
 @contextlib.asynccontextmanager
