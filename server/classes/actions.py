@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_lab.server.classes import class_codes, control
-from backprop_lab.server.classes.registry import ClassRegistry, LessonStep, Member, SchoolClass
+from backprop_lab.server.classes.registry import ClassRegistry, Member, SchoolClass
 from backprop_lab.server.classes.view import ClassViewer
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.live.manager import SessionManager
+from backprop_lab.server.web.lessons import LessonStep
 from backprop_lab.server.wire.config_models import ConfigIn
 
 JSON = dict[str, Any]

@@ -25,6 +25,7 @@ from typing import Any
 
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.live.share_codes import normalise, spoken
+from backprop_lab.server.web.lessons import LessonStep
 from backprop_lab.server.wire.class_models import MAX_NAME_LENGTH, ChallengeIn, Metric
 from backprop_lab.server.wire.problems import CapReached, Conflict, Forbidden, InvalidInput, NotFound
 
@@ -59,17 +60,6 @@ class Challenge:
         if not isinstance(value, int | float) or value != value:  # None (regression) or NaN
             return False
         return value >= self.target if self.metric == "test_accuracy" else value <= self.target
-
-
-@dataclass(frozen=True)
-class LessonStep:
-    """A step of a guided lesson, checked against the lesson files (`classes.lesson_steps`)."""
-
-    lesson: str
-    step: int
-
-    def view(self) -> JSON:
-        return {"id": self.lesson, "step": self.step}
 
 
 @dataclass

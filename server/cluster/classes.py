@@ -40,7 +40,6 @@ from backprop_lab.server.classes.actions import ClassActions
 from backprop_lab.server.classes.registry import (
     Challenge,
     ClassRegistry,
-    LessonStep,
     Member,
     SchoolClass,
     check_name,
@@ -50,6 +49,7 @@ from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.cluster.link import ClusterLink, key
 from backprop_lab.server.live.manager import SessionManager
 from backprop_lab.server.live.share_codes import CLASS, claim_new
+from backprop_lab.server.web.lessons import LessonStep
 from backprop_lab.server.wire.config_models import ConfigIn
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classroom.identity import Identity
 from backprop_lab.server.classroom.quotas import Ledger, Resource
 from backprop_lab.server.live.lifecycle import InvalidTransition
@@ -29,6 +28,7 @@ from backprop_lab.server.live.session import Session
 from backprop_lab.server.runtime.fanout import ClientChannel, Outbox, Role
 from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.errors import clean, pydantic_problem
+from backprop_lab.server.web.lessons import lesson_step
 from backprop_lab.server.web.limits import TokenBucket
 from backprop_lab.server.wire import protocol
 from backprop_lab.server.wire.problems import CapReached, Conflict, InvalidInput, NotFound

@@ -16,7 +16,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Response, WebSocket, WebSocketDisconnect
 
 from backprop_lab.server.classes.export import class_csv
-from backprop_lab.server.classes.lesson_steps import lesson_step
 from backprop_lab.server.classes.registry import Challenge, SchoolClass, teacher_only
 from backprop_lab.server.classes.view import VIEW_SECONDS
 from backprop_lab.server.classroom.identity import identity_of
@@ -26,6 +25,7 @@ from backprop_lab.server.routes.websockets import deny
 from backprop_lab.server.runtime.fanout import ClientChannel, Role
 from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.errors import JSONBody
+from backprop_lab.server.web.lessons import lesson_step
 from backprop_lab.server.wire.class_models import (
     ClassOut,
     ClassPatchIn,

@@ -5,9 +5,19 @@ the repository root. `Settings.static_dir` and `templates_dir` override either (
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import backprop_lab.server as server_package
-from backprop_lab.server.settings import Settings
+
+
+class Overrides(Protocol):
+    """Where a caller keeps the folders (`Settings`): None finds them next to the package."""
+
+    @property
+    def static_dir(self) -> Path | None: ...
+
+    @property
+    def templates_dir(self) -> Path | None: ...
 
 
 def _asset_dir(name: str, override: Path | None) -> Path:
@@ -19,9 +29,9 @@ def _asset_dir(name: str, override: Path | None) -> Path:
     return Path(server_package.__file__).resolve().parent.parent / name  # a source checkout
 
 
-def static_dir(settings: Settings) -> Path:
+def static_dir(settings: Overrides) -> Path:
     return _asset_dir("static", settings.static_dir)
 
 
-def templates_dir(settings: Settings) -> Path:
+def templates_dir(settings: Overrides) -> Path:
     return _asset_dir("templates", settings.templates_dir)
