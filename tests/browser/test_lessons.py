@@ -45,9 +45,21 @@ CLASSES_OF_GRID = """() => {
   return rows;
 }"""
 OUTPUT_CLASSES = f"async () => {{ await ({LOAD_OUTPUT_IMAGE})(); return ({CLASSES_OF_GRID})(); }}"
-OUTPUT_CLASSES_WHEN_DONE = (
-    f"() => document.querySelector('[data-testid=lesson-task-done]') ? ({CLASSES_OF_GRID})() : null"
-)
+# Read in the page the moment the done mark appears (a mutation observer's callback runs before
+# the next message can change the heatmaps), not at the test's next poll: on a loaded machine the
+# poll came after a newer heatmap had pushed a linear boundary off the grid.
+WATCH_FOR_DONE = f"""() => {{
+  window.__lessonDoneClasses = null;
+  const seen = () => {{
+    if (window.__lessonDoneClasses !== null || !document.querySelector('[data-testid=lesson-task-done]')) return false;
+    window.__lessonDoneClasses = ({CLASSES_OF_GRID})();
+    return true;
+  }};
+  if (seen()) return;
+  const observer = new MutationObserver(() => {{ if (seen()) observer.disconnect(); }});
+  observer.observe(document.body, {{ subtree: true, childList: true, attributes: true }});
+}}"""
+OUTPUT_CLASSES_WHEN_DONE = "() => window.__lessonDoneClasses"
 
 
 def lesson(lesson_id: str) -> dict[str, Any]:
@@ -78,6 +90,7 @@ def pause(page: Any) -> None:
 def train_until_done(page: Any) -> list[list[int]]:
     """Play until the step's task is done, then pause; the output grid's classes when it was done."""
     page.evaluate(LOAD_OUTPUT_IMAGE)
+    page.evaluate(WATCH_FOR_DONE)
     page.get_by_test_id("play-button").click()
     try:
         classes = page.wait_for_function(OUTPUT_CLASSES_WHEN_DONE, timeout=TRAINING_SECONDS).json_value()
