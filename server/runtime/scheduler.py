@@ -32,7 +32,7 @@ training is a small share of a core: `Cadence.turns_on_loop`) is run by the even
 turn is nearly all Python (a few steps, a frame), so a training thread would give it no
 parallelism, only hand-overs of the one GIL: between the thread and the loop, which releases it
 at every socket write, each side waited for the other, and a hall of 200 paced sessions cost
-twice its work in CPU and got a third fewer frames (bench/hall.py, docs/budgets.md). Its lane
+2.2 times the CPU per frame and got half the frames (bench/hall.py, docs/budgets.md). Its lane
 still orders it with the session's other jobs: a lane a worker holds is skipped and retried.
 These turns go by due time; a student's accounts (below) do not apply to them, as their cost is
 set by their pace, not by how many threads they take.
