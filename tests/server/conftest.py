@@ -99,6 +99,13 @@ def classroom() -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def teacher(classroom: LiveServer) -> Iterator[httpx.Client]:
+    """The teacher of `classroom`, by bearer key, as a script is."""
+    with client_from(classroom.base, "127.0.0.1", headers={"Authorization": f"Bearer {TEACHER_KEY}"}) as client:
+        yield client
+
+
 @pytest.fixture
 def alice(classroom: LiveServer) -> Iterator[httpx.Client]:
     """A student of the `classroom` server, sending from 127.0.0.2."""

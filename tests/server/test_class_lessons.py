@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import TEACHER_KEY, client_from
+from server_helpers import client_from
 from test_classes import Lesson, pages, view
 
 from backprop_lab.server.wire.class_models import JoinStatusOut
@@ -25,12 +25,6 @@ STEP = {"id": "neurons", "step": 2}
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def teacher(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.1", headers={"Authorization": f"Bearer {TEACHER_KEY}"}) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -48,12 +48,6 @@ class Lesson:
 
 
 @pytest.fixture(scope="module")
-def teacher(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.1", headers={"Authorization": f"Bearer {TEACHER_KEY}"}) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def lesson(classroom, teacher) -> Iterator[Lesson]:  # type: ignore[no-untyped-def]
     """The class open, three students joined (in order), each with one session."""
     opened = teacher.post("/api/v1/classes")

@@ -3,11 +3,9 @@ and the teacher control it, read it or save it. Students send from 127.0.0.2 and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from server_helpers import TEACHER_KEY, Inbox, client_from
+from server_helpers import Inbox
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -17,12 +15,6 @@ from backprop_lab.server.classroom.identity import COOKIE
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def teacher(classroom) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_from(classroom.base, "127.0.0.1", headers={"Authorization": f"Bearer {TEACHER_KEY}"}) as client:
-        yield client
 
 
 def new_session(client: httpx.Client) -> str:
