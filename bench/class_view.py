@@ -189,24 +189,9 @@ def window(lesson: Lesson, pid: int, pace: float, seconds: float, processes: int
            page: ClassPage | None, socket: ClassSocket | None = None) -> Figures:
     """Every student plays at `pace` (0: full speed); their clients count frames over the window."""
     share = [list(range(index, len(lesson.sessions), processes)) for index in range(processes)]
-    workers = [subprocess.Popen([sys.executable, hall.__file__, "--worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True) for _ in share]
-    for process, indices in zip(workers, share, strict=True):
-        assert process.stdin is not None
-        job = {"base": lesson.base, "pace": pace, "sessions": [lesson.sessions[i] for i in indices],
-               "headers": [lesson.headers[i] for i in indices]}
-        process.stdin.write(json.dumps(job) + "\n")
-        process.stdin.flush()
-    for process in workers:
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit("a client process failed")
-    since = time.monotonic() + 1.5
-    until = since + seconds
-    for process in workers:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
-        process.stdin.close()
+    jobs = [{"base": lesson.base, "pace": pace, "sessions": [lesson.sessions[i] for i in indices],
+             "headers": [lesson.headers[i] for i in indices]} for indices in share]
+    workers, since, until = hall.start_clients(hall.__file__, "--worker", jobs, 1.5, seconds)
     if page is not None:
         page.wait(max(0.0, since - time.monotonic()))
         before_page = page.counters()

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hall import ROOT, Window, _Counter, percentile, start_server  # noqa: E402
+from hall import ROOT, Window, _Counter, percentile, start_clients, start_server  # noqa: E402
 
 sys.path.insert(0, str(ROOT))  # this checkout's backprop_lab, as its workers run it (hall.tree_env)
 from backprop_lab.server.cluster.services import start_redis  # noqa: E402
@@ -103,22 +102,7 @@ def audience(bases: list[str], viewers: int, pace: float, seconds: float, proces
     sides = {first: "w1", second: "w2"}
     urls = [(f"{bases[i % 2].replace('http', 'ws')}/ws/watch/{code}", bases[i % 2]) for i in range(viewers)]
     share = [urls[index::processes] for index in range(processes)]
-    clients = [subprocess.Popen([sys.executable, __file__, "--client"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True) for _ in share]
-    for process, part in zip(clients, share, strict=True):
-        assert process.stdin is not None
-        process.stdin.write(json.dumps({"viewers": part}) + "\n")
-        process.stdin.flush()
-    for process in clients:
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit("a client process failed")
-    since = time.monotonic() + 1.0
-    until = since + seconds
-    for process in clients:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
-        process.stdin.close()
+    clients, _, _ = start_clients(__file__, "--client", [{"viewers": part} for part in share], 1.0, seconds)
     arrivals: list[tuple[str, dict]] = []
     for process, part in zip(clients, share, strict=True):
         assert process.stdout is not None

@@ -296,6 +296,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
+def start_clients(script: str, flag: str, jobs: list[dict], settle: float,
+                  seconds: float) -> tuple[list[subprocess.Popen[str]], float, float]:
+    """One client process per job (`script flag`: a job on stdin, `ready` on stdout once its
+    clients play, then the window on stdin, its figures on stdout at the end), each started and
+    ready; the window, `settle` seconds from now and `seconds` long, told to all. Returns the
+    processes and the window (since, until), `time.monotonic()` values."""
+    processes = [subprocess.Popen([sys.executable, script, flag], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True) for _ in jobs]
+    for process, job in zip(processes, jobs, strict=True):
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(job) + "\n")
+        process.stdin.flush()
+    for process in processes:  # every client connected and playing
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit("a client process failed")
+    since = time.monotonic() + settle
+    until = since + seconds
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
+        process.stdin.close()
+    return processes, since, until
+
+
 def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, processes: int) -> Figures:
     with httpx.Client(base_url=base, timeout=60) as http:
         # each session made by a client of its own, as each student's page makes its own (behind a
@@ -306,25 +331,9 @@ def hall(base: str, pid: int, sessions: int, pace: float, seconds: float, proces
         train = http.get(f"/api/v1/sessions/{sids[0]}/dataset").json()["train"]
         epoch = math.ceil(len(train["points"]) / session["config"]["batch_size"])
     share = [sids[index::processes] for index in range(processes)]
-    workers = [
-        subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True)
-        for _ in share
-    ]
-    for process, ids in zip(workers, share, strict=True):
-        assert process.stdin is not None
-        process.stdin.write(json.dumps({"base": base, "sessions": ids, "pace": pace}) + "\n")
-        process.stdin.flush()
-    for process in workers:  # every client connected and playing
-        assert process.stdout is not None
-        if process.stdout.readline().strip() != "ready":
-            raise SystemExit("a client process failed")
-    since = time.monotonic() + 1.0 + sessions / 200  # the last to start settle into their pace
-    until = since + seconds
-    for process in workers:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps({"since": since, "until": until}) + "\n")
-        process.stdin.close()
+    # the last to start settle into their pace
+    workers, since, until = start_clients(__file__, "--worker", [{"base": base, "sessions": ids, "pace": pace}
+                                                                 for ids in share], 1.0 + sessions / 200, seconds)
     time.sleep(max(0.0, since - time.monotonic()))
     print(f"    the window: {seconds:g} s, server pid {pid}", flush=True)  # (a profiler may attach now)
     before, spent_before, started = cpu_seconds(pid), training_thread_seconds(base), time.monotonic()
