@@ -9,7 +9,6 @@ shared through Redis), the export `…export`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Annotated
 
@@ -22,7 +21,7 @@ from backprop_lab.server.classroom.identity import identity_of
 from backprop_lab.server.deps import IdentityDep, Services, ServicesDep
 from backprop_lab.server.routes.runs import CsvResponse
 from backprop_lab.server.routes.websockets import deny
-from backprop_lab.server.runtime.fanout import ClientChannel, Role
+from backprop_lab.server.runtime.fanout import ClientChannel, Role, finish
 from backprop_lab.server.web.assets import static_dir
 from backprop_lab.server.web.errors import JSONBody
 from backprop_lab.server.web.lessons import lesson_step
@@ -278,20 +277,22 @@ async def class_stream(websocket: WebSocket, code: str) -> None:
         reader = asyncio.create_task(_drain(websocket), name="class-reader")
         try:
             refresh = True  # the first view asks every worker; later ones read what they publish meanwhile
+            due = time.monotonic()
             while not (writer.done() or reader.done() or school_class.ended):
                 channel.push((encode(await view_of(services, school_class, refresh=refresh)),), "class")
                 refresh = False
-                channel.check(time.monotonic())
-                await asyncio.wait({writer, reader}, timeout=VIEW_SECONDS)
+                now = time.monotonic()
+                channel.check(now)
+                # every VIEW_SECONDS from the first, however long a view took to build (a busy
+                # server's views otherwise came a build's time late, each)
+                due = max(due + VIEW_SECONDS, now)
+                await asyncio.wait({writer, reader}, timeout=due - now)
             if school_class.ended:
                 channel.push((encode({**await view_of(services, school_class), "ended": True}),))
                 channel.close(1000, "the class ended")
         finally:
             reader.cancel()
-            channel.close()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(writer), 1.0)
-            writer.cancel()
+            await finish(channel, writer)
 
 
 async def _drain(websocket: WebSocket) -> None:
