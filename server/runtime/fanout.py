@@ -356,7 +356,17 @@ async def close_hubs(hubs: Callable[[], Iterable[SessionHub]], code: int, reason
 
 class Outbox:
     """Calls from the training threads to the event loop (a session's broadcasts, a socket's
-    greeting), made in order, one wake-up of the loop per batch. One per event loop (`of`)."""
+    greeting), made in order. One per event loop (`of`).
+
+    Waking the loop costs a system call, and the woken loop then takes the GIL from whichever
+    thread holds it, a training thread mid-frame as often as not: with 50 sessions at full speed
+    that was a wake-up and a hand-over for nearly every one of 1,250 frames a second. So a put
+    wakes the loop only when it is idle; while calls keep coming, the loop comes back for them
+    every `POLL_SECONDS` on its own timer and runs all that arrived since in one go, and it goes
+    idle again after a poll finds nothing. A call waits at most about that long: frames keep
+    their rate and a reply to a control its order, a few milliseconds later at most."""
+
+    POLL_SECONDS = 0.003
 
     _of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Outbox] = weakref.WeakKeyDictionary()
     _made = threading.Lock()
@@ -365,6 +375,7 @@ class Outbox:
         self._loop = loop
         self._lock = threading.Lock()
         self._batch: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._polling = False  # the loop comes back for the batch on its own (under the lock)
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> Outbox:
@@ -379,17 +390,26 @@ class Outbox:
         a loop that is gone (the server shutting down) drops it."""
         with self._lock:
             self._batch.append((function, args))
-            if len(self._batch) > 1:
-                return  # the loop is woken already and takes this one with the rest
+            if self._polling:
+                return  # the loop is coming back for it
+            self._polling = True
         try:
             self._loop.call_soon_threadsafe(self._run)
         except RuntimeError:  # the event loop is closed
             with self._lock:
                 self._batch.clear()
+                self._polling = False
 
     def _run(self) -> None:
         with self._lock:
             batch, self._batch = self._batch, []
+            self._polling = bool(batch)  # calls came: more are likely, come back for them
+        if not batch:
+            return
+        try:
+            self._loop.call_later(self.POLL_SECONDS, self._run)
+        except RuntimeError:  # the loop is closing: this batch still runs, later ones are dropped
+            pass
         for function, args in batch:
             try:
                 function(*args)
