@@ -26,14 +26,20 @@ class SplitEvaluation:
     confusion: np.ndarray | None  # (K, K) counts, row = true class, column = predicted; None: regression
 
 
-def evaluate_split(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray) -> SplitEvaluation:
+def evaluate_split(network: Network, loss: Loss, inputs: np.ndarray, targets: np.ndarray,
+                   workspace: Workspace | None = None) -> SplitEvaluation:
     """Data loss, and accuracy and the confusion matrix (classification) or RMSE and R²
-    (regression), over one split, all from one forward pass."""
+    (regression), over one split, all from one forward pass. A `workspace` made for this
+    network and exactly the split's rows keeps that pass (every layer's z and a) for the caller;
+    one is made here when None."""
     x = as_rows(inputs)
     rows = x.shape[0]
     classes = targets.shape[1] if network.classify else 1
     confusion = np.zeros((classes, classes), dtype=np.int64)  # (K, K)
-    workspace = Workspace(network.layout, rows)
+    if workspace is None:
+        workspace = Workspace(network.layout, rows)
+    elif workspace.capacity != rows:
+        raise ValueError(f"workspace: made for {workspace.capacity} rows, the split has {rows}")
     codes = training_codes(network.activation, network.classify, loss.name)
     value, second, third = evaluate(network.layout.table, codes, network.parameters, x, as_rows(targets),
                                     workspace.z_buffer, workspace.a_buffer, workspace.losses, confusion)

@@ -12,6 +12,7 @@ import numpy as np
 
 from backprop_lab.engine.gradcheck import Objective, ParameterCheck, check_parameter
 from backprop_lab.engine.kernels.passes import forward_pass, hidden_slopes
+from backprop_lab.engine.layout import ParameterLayout
 from backprop_lab.engine.network import Network, as_rows
 from backprop_lab.engine.probe import probe_sample
 from backprop_lab.engine.trace import SampleTrace
@@ -75,11 +76,12 @@ STOPPED_SHARE = 0.95
 STOPPED_KIND = {"tanh": "saturated", "sigmoid": "saturated", "relu": "dead", "leaky_relu": "dead"}
 
 
-def neuron_health(trainer: Trainer) -> JSON:
+def neuron_health(trainer: Trainer, forward: Workspace | None = None) -> JSON:
     """How many hidden neurons have stopped learning on the training split: `{"hidden", "stopped",
     "kind"}` (kind `saturated` for tanh and sigmoid, `dead` for ReLU, null for linear). One forward
     pass and the engine's own slopes (`kernels.passes.hidden_slopes`, what the inspector shows as
-    f′(z)) over the split; nothing is recomputed here but the counting."""
+    f′(z)) over the split; nothing is recomputed here but the counting. `forward`: a workspace
+    holding that pass already (`evaluate_split`'s, at the current weights); made here when None."""
     network = trainer.network
     layout = network.layout
     inputs = as_rows(trainer.dataset.train.inputs)
@@ -88,11 +90,13 @@ def neuron_health(trainer: Trainer) -> JSON:
     kind = STOPPED_KIND.get(trainer.config.activation)
     if kind is None or hidden == 0 or rows == 0:
         return {"hidden": hidden, "stopped": 0, "kind": kind}
-    workspace = Workspace(layout, rows)
-    slopes = np.zeros_like(workspace.z_buffer)  # f′(z) blocks, laid out like z
+    workspace = forward
     with np.errstate(all="ignore"):
-        forward_pass(layout.table, network.codes, network.parameters, inputs, rows, workspace.z_buffer,
-                     workspace.a_buffer)
+        if workspace is None:
+            workspace = Workspace(layout, rows)
+            forward_pass(layout.table, network.codes, network.parameters, inputs, rows, workspace.z_buffer,
+                         workspace.a_buffer)
+        slopes = np.zeros_like(workspace.z_buffer)  # f′(z) blocks, laid out like z
         hidden_slopes(layout.table, network.codes, rows, rows, workspace.z_buffer, workspace.a_buffer, slopes)
     stopped = 0
     for layer in range(network.depth - 1):
@@ -100,6 +104,34 @@ def neuron_health(trainer: Trainer) -> JSON:
         flat = np.mean(~(np.abs(block) >= STOPPED_SLOPE), axis=0)  # (n_out,) share of samples, NaN counts
         stopped += int(np.count_nonzero(flat >= STOPPED_SHARE))
     return {"hidden": hidden, "stopped": stopped, "kind": kind}
+
+
+class SplitWorkspaces:
+    """A workspace per split kept between a playing session's refreshes (`metrics_and_health`),
+    made again when the network or the split's size changes."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[ParameterLayout, Workspace]] = {}
+
+    def of(self, trainer: Trainer) -> dict[str, Workspace]:
+        """"train" and "test": each made for the trainer's network and the split's rows."""
+        layout = trainer.network.layout
+        out: dict[str, Workspace] = {}
+        for name, split in (("train", trainer.dataset.train), ("test", trainer.dataset.test)):
+            kept = self._kept.get(name)
+            if kept is None or kept[0] is not layout or kept[1].capacity != split.size:
+                kept = self._kept[name] = (layout, Workspace(layout, split.size))
+            out[name] = kept[1]
+        return out
+
+
+def metrics_and_health(trainer: Trainer, workspaces: SplitWorkspaces) -> tuple[JSON, JSON]:
+    """`views.trainer_metrics` and `neuron_health` together, the training split's forward pass
+    made once for both, in kept workspaces: a playing session re-evaluates them several times
+    a second."""
+    kept = workspaces.of(trainer)
+    metrics = views.metrics_view(trainer.network, trainer.loss, trainer.dataset, kept)
+    return metrics, neuron_health(trainer, kept["train"])
 
 
 def params(trainer: Trainer) -> JSON:

@@ -60,6 +60,7 @@ class FrameBuilder:
         self._metrics: JSON | None = None
         self._probe: JSON | None = None  # at full precision; cast when packed
         self._neurons: JSON | None = None  # readouts.neuron_health at the metrics' step
+        self._workspaces = readouts.SplitWorkspaces()  # the refreshes' forward passes
         self._numbers_due = True  # re-evaluated since the last frame that carried the numbers
         self._budget = ByteBudget(timing.frame_bytes_per_second)  # when frames may carry arrays
         self._packer: frame_codec.FramePacker | None = None
@@ -118,9 +119,8 @@ class FrameBuilder:
         started = time.perf_counter()
         step = trainer.step_count
         if refresh or self._metrics is None:
-            self._metrics = views.trainer_metrics(trainer)
+            self._metrics, self._neurons = readouts.metrics_and_health(trainer, self._workspaces)
             history.record(step, self._metrics)
-            self._neurons = readouts.neuron_health(trainer)
             self._probe = views.probe_view(probe_trace())
             self._evaluated_step = step
             self._evaluated_at = started

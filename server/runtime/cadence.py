@@ -88,7 +88,7 @@ class Cadence:
         frame_rate: float = 60.0,
         max_slice: float = 0.008,
         min_slice: float = 0.0001,
-        refresh_share: float = 0.05,
+        refresh_share: float = 0.04,
         refresh_rate: float = 20.0,
     ) -> None:
         if workers < 1:
@@ -100,7 +100,9 @@ class Cadence:
         # frames a second all playing sessions together can have: measured (`adjust`); no cap
         # until the machine is first found busy
         self.capacity = float("inf")
-        self.refresh_share = refresh_share  # of the training threads, at most, for metrics and probes
+        # of the training threads, at most, for metrics and probes: 4 % since a refresh evaluates the
+        # training split once for both the metrics and the neurons' health (5 % when it took two passes)
+        self.refresh_share = refresh_share
         self.refresh_period = 1.0 / refresh_rate  # a playing session's metrics and probe, at most this often
         self._lock = threading.Lock()
         self.players = 0  # sessions playing now (written by `playing`, under the lock)

@@ -10,6 +10,7 @@ encoded before the engine takes its next step, since the arrays are live.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from backprop_lab.engine.losses import Loss
 from backprop_lab.engine.network import Network
 from backprop_lab.engine.trace import LayerTrace, SampleTrace
 from backprop_lab.engine.trainer import Diverged, Trainer
+from backprop_lab.engine.workspace import Workspace
 
 JSON = dict[str, Any]
 
@@ -37,13 +39,16 @@ def layers_view(layout: ParameterLayout, flat: np.ndarray) -> list[JSON]:
     return [{"weights": w, "biases": b} for w, b in zip(weights, biases, strict=True)]
 
 
-def metrics_view(network: Network, loss: Loss, dataset: Dataset) -> JSON:
+def metrics_view(network: Network, loss: Loss, dataset: Dataset,
+                 workspaces: Mapping[str, Workspace] | None = None) -> JSON:
     """Loss (and accuracy, or RMSE and R²) on the whole training and test splits, and for
     classification the test split's confusion matrix (`test_confusion`, K×K counts, row = true
-    class, column = predicted)."""
+    class, column = predicted). `workspaces` ("train", "test": made for the split's rows) keep
+    each split's forward pass (`evaluate_split`)."""
     out: JSON = {}
     for name, split in (("train", dataset.train), ("test", dataset.test)):
-        evaluation = evaluate_split(network, loss, split.inputs, split.targets)
+        workspace = None if workspaces is None else workspaces[name]
+        evaluation = evaluate_split(network, loss, split.inputs, split.targets, workspace)
         for key, value in evaluation.metrics.items():
             out[f"{name}_{key}"] = finite_or_none(value)
         if name == "test" and evaluation.confusion is not None:

@@ -10,6 +10,7 @@ from backprop_lab.engine.evaluation import confusion_matrix, evaluate_split, gri
 from backprop_lab.engine.gradcheck import Objective
 from backprop_lab.engine.probe import probe_sample
 from backprop_lab.engine.trainer import Trainer
+from backprop_lab.engine.workspace import Workspace
 
 
 def test_the_probe_is_one_sample_s_forward_and_backward_pass_without_an_update():
@@ -106,3 +107,17 @@ def test_the_probe_carries_f_prime_at_each_hidden_layer_s_z(activation):
         below = trainer.network.weights[layer + 1] @ probe.layers[layer + 1].deltas  # (n_out,)
         np.testing.assert_allclose(traced.deltas, traced.derivatives * below, rtol=1e-12, atol=1e-15)
         a = traced.activations
+
+
+def test_a_workspace_given_to_the_evaluation_keeps_its_forward_pass_for_the_caller():
+    trainer = Trainer(Config(hidden_layers=[5, 3], seed=2))
+    trainer.step(40)
+    train = trainer.dataset.train
+    workspace = Workspace(trainer.network.layout, train.size)
+    kept = evaluate_split(trainer.network, trainer.loss, train.inputs, train.targets, workspace)
+    assert kept.metrics == evaluate_split(trainer.network, trainer.loss, train.inputs, train.targets).metrics
+    forward = trainer.network.forward(train.inputs)
+    for layer, activations in enumerate(forward.activations):
+        np.testing.assert_array_equal(workspace.a(layer, train.size), activations)
+    with pytest.raises(ValueError, match="rows"):
+        evaluate_split(trainer.network, trainer.loss, train.inputs, train.targets, Workspace(trainer.network.layout, 7))
