@@ -120,9 +120,18 @@ class Cadence:
 
     # --- shared counters ---------------------------------------------------------------------
     def playing(self, change: int, full_speed: bool = False) -> None:
-        """A session started (+1) or stopped (−1) playing, at full speed or not."""
+        """A session started (+1) or stopped (−1) playing, at full speed or not.
+
+        A capacity found while fewer played grows with the players who join, so each keeps the
+        rate it had until the next busy sign: a step down when one session had started (the
+        loop busy with 50 handshakes, 51 frames a second asked) left the 49 that joined a
+        fraction of it, one frame a second each at first, while it climbed back 10 % a quarter
+        second (bench/hall.py, 50 at full speed: 5.7 frames a second each over the window)."""
         with self._lock:
+            before = self.players
             self.players += change
+            if change > 0 and self.capacity < float("inf"):
+                self.capacity = self.capacity * self.players / before if before > 0 else float("inf")
             if full_speed:
                 self.full_speed_players += change
 

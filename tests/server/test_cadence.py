@@ -223,3 +223,18 @@ def test_a_byte_budget_lets_bunched_frames_pass_but_not_a_sustained_rate():
             budget.spend(now, 100)
             sent += 100
     assert 9_800 <= sent <= 10_000 + 200  # the budget (10 s × 1000 B/s), at most a burst beyond it
+
+
+def test_a_step_down_while_few_played_is_not_shared_by_the_sessions_that_join_after_it():
+    """The loop busy with 50 handshakes as the first session starts: its step down (51 frames a
+    second asked) must not leave the 49 that join next 1 frame a second each."""
+    cadence = Cadence(workers=2, frame_rate=60)
+    cadence.playing(+1, full_speed=True)
+    report(cadence, loop_share=0.9)
+    assert cadence.capacity == pytest.approx(0.85 * 60)
+    for _ in range(49):
+        cadence.playing(+1, full_speed=True)
+    assert cadence.frame_interval() == pytest.approx(1 / FULL_SPEED_FRAME_RATE)  # as if it never happened
+    cadence.playing(-50, full_speed=True)
+    cadence.playing(+3)
+    assert cadence.capacity == float("inf")  # a reading about players who all left says nothing

@@ -345,7 +345,7 @@ async def test_rest_stays_responsive_while_twenty_sessions_play(live):
     await asyncio.sleep(0.5)
     latencies = []
     async with httpx.AsyncClient(base_url=live.base) as http:
-        for sid in sids:
+        for sid in sids * 2:
             started = time.monotonic()
             response = await http.get(f"/api/v1/sessions/{sid}")
             latencies.append(time.monotonic() - started)
@@ -354,7 +354,9 @@ async def test_rest_stays_responsive_while_twenty_sessions_play(live):
     for inbox in inboxes:
         await inbox.send({"type": "pause"})
         await inbox.ws.close()
-    assert sorted(latencies)[int(0.95 * len(latencies))] < 0.5
+    # 95 % of the requests answered within half a second: the 2 slowest of 40 may be a machine's
+    # hiccup (a test beside it starting a browser), not training starving the event loop
+    assert sum(latency < 0.5 for latency in latencies) >= 0.95 * len(latencies), sorted(latencies)[-4:]
     rates = [len(of_type(messages, "frame")) / 2.5 for messages in got]
     assert min(rates) >= 10, f"frames/s per session: min {min(rates):.1f}"
 
