@@ -7,8 +7,8 @@ engine needs no locks and a session's operations never overlap. Another session 
 the same moment on another thread; what sessions share (the number playing, the smoothed
 costs, the time spent) lives in the server's `Cadence`, which locks. The event loop talks to a
 session through `run()` (await a job) and its `hub` (the sockets). Messages for the sockets
-are encoded on a training thread and handed to the loop through its `Outbox`, in order (one
-wake-up of the loop per batch).
+are encoded on a training thread and handed to the loop through its `Outbox`, in order (a
+batch at a time: `fanout.Outbox`).
 
 Lifecycle (`SessionState`): idle (at initial weights) → running (playing) ⇄ paused;
 divergence → diverged; reset or a re-initialising config → idle; close → closed (final).

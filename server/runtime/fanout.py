@@ -20,9 +20,9 @@ writer hands everything pending to its socket in one write: the cost of a frame 
 audience by one write per client, not by a JSON encoding, two frames and two writes.
 
 The training threads hand their messages to the event loop through one `Outbox` per loop: a
-message joins a list, and only the first of a batch wakes the loop (`call_soon_threadsafe`
-writes to the loop's wake-up pipe, a system call and a GIL hand-over each), which then hands
-the whole batch to the sessions' hubs in order.
+message joins a list, which the loop hands to the sessions' hubs in order, a batch at a time;
+a message wakes the loop only when it is idle, and while messages keep coming the loop polls
+for them (`Outbox.POLL_SECONDS`), as each wake-up is a system call and a GIL hand-over.
 """
 
 from __future__ import annotations
