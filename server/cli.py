@@ -72,7 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--db", default=None, metavar="PATH_OR_URL",
-                        help="saved runs: an SQLite file, or a database URL such as postgresql://host/lab "
+                        help="saved runs: an SQLite file, :memory: (kept until the server stops), or a database "
+                        "URL such as postgresql://host/lab "
                         f"(default: {default_path()})")
     parser.add_argument("--debug", action="store_true", help="tracebacks in logs and error messages")
     parser.add_argument("--training-threads", type=thread_count, default=None, metavar="N",

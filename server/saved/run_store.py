@@ -239,10 +239,11 @@ def default_path() -> Path:
 
 
 def database_url(database: str | Path | None) -> str:
-    """A URL (it has `://`), else an SQLite file at that path; None: in memory. A PostgreSQL URL
+    """A URL (it has `://`), else an SQLite file at that path; None or `:memory:` (SQLite's own
+    name for it): in memory, not a file of that name in the working folder. A PostgreSQL URL
     as people write it (`postgresql://` or `postgres://`) gets the driver the lab ships with,
     psycopg 3 (SQLAlchemy's own default for it is psycopg2)."""
-    if database is None:
+    if database is None or str(database) == ":memory:":
         return MEMORY
     text = str(database)
     if "://" in text:

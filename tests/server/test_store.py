@@ -98,10 +98,11 @@ def sqlite_store(tmp_path):
     opened.close()
 
 
-def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_is_memory(tmp_path):
+def test_a_path_is_an_sqlite_file_a_url_stays_a_url_and_none_or_memory_is_memory(tmp_path):
     assert database_url(tmp_path / "r.db") == f"sqlite:///{tmp_path / 'r.db'}"
     assert database_url("sqlite:///x.db") == "sqlite:///x.db"
     assert database_url(None) == "sqlite://"
+    assert database_url(":memory:") == "sqlite://"  # SQLite's name for it, not a file of that name here
 
 
 @pytest.mark.parametrize("written", ["postgresql://lab:pw@db:5432/lab", "postgres://lab:pw@db:5432/lab",
