@@ -11,13 +11,16 @@ from playwright.sync_api import expect
 
 
 def open_saved_run(page: Any, base: str, steps: int) -> dict:
-    """Trains the page's session `steps` steps, saves it and opens the run from the list: the run."""
+    """Trains the page's session `steps` steps, saves it and opens the run from the list: the run.
+    Its name says its steps: the server is shared, and a run another test saved under the same
+    name would pass for it while the list has not shown the new one yet."""
     api(base, "POST", f"/api/v1/sessions/{session_id(page)}/step", {"steps": steps})
     expect(page.get_by_test_id("step-counter")).to_have_attribute("data-value", str(steps))
-    page.get_by_test_id("run-name-input").fill("before class")
+    name = f"before class, {steps} steps"
+    page.get_by_test_id("run-name-input").fill(name)
     page.get_by_test_id("save-run-button").click()
     item = page.get_by_test_id("run-item").first
-    expect(item.get_by_test_id("run-name")).to_have_text("before class")
+    expect(item.get_by_test_id("run-name")).to_have_text(name)
     run = api(base, "GET", f"/api/v1/runs/{item.get_attribute('data-run-id')}")
     item.get_by_test_id("run-open").click()
     expect(page.get_by_test_id("replay")).to_be_visible()
