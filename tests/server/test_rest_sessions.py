@@ -319,7 +319,7 @@ def test_a_diverging_step_pauses_reports_and_never_answers_nan(http):
 def test_caps_answer_429_with_a_message(live_factory):
     import httpx
 
-    server = live_factory(Limits(max_sessions=2, max_request_seconds=0.01, max_steps_per_request=500))
+    server = live_factory(Limits(max_sessions=2, max_request_seconds=0.001, max_steps_per_request=500))
     with httpx.Client(base_url=server.base) as http:
         sid = create(http, hidden_layers=[64, 64]).id
         response = http.post("/api/v1/sessions", json={"hidden_layers": [300, 300]})
@@ -330,7 +330,7 @@ def test_caps_answer_429_with_a_message(live_factory):
         assert response.status_code == 429 and "hidden_layers" in response.json()["detail"]
         response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 501})
         assert response.status_code == 429 and "steps" in response.json()["detail"]
-        response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 500})  # > 0.01 s of training
+        response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 500})  # > 0.001 s of training (~10 µs a step)
         assert response.status_code == 429 and "steps a second" in response.json()["detail"]
         assert http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 2}).status_code == 200
         response = http.post(f"/api/v1/sessions/{sid}/gradient-check")
