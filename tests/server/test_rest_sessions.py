@@ -330,7 +330,7 @@ def test_caps_answer_429_with_a_message(live_factory):
         assert response.status_code == 429 and "hidden_layers" in response.json()["detail"]
         response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 501})
         assert response.status_code == 429 and "steps" in response.json()["detail"]
-        response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 500})  # > 0.001 s of training (~10 µs a step)
+        response = http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 500})  # ~10 µs a step: > 0.001 s
         assert response.status_code == 429 and "steps a second" in response.json()["detail"]
         assert http.post(f"/api/v1/sessions/{sid}/step", json={"steps": 2}).status_code == 200
         response = http.post(f"/api/v1/sessions/{sid}/gradient-check")
