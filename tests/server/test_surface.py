@@ -288,7 +288,7 @@ def test_a_surface_whose_client_leaves_stops_between_chunks_and_frees_its_place(
 
     monkeypatch.setattr(SurfaceWorkers, "_compute", watched)  # the live server runs in this process
     with httpx.Client(base_url=patient.base, timeout=60) as http:
-        sid = trained_session(http, 10, dataset="circle", samples=2000, hidden_layers=[24] * 6)
+        sid = trained_session(http, 10, dataset="circle", samples=6000, hidden_layers=[24] * 6)
     with pytest.raises(httpx.ReadTimeout):  # the client gives up: httpx closes its connection
         httpx.post(f"{patient.base}/api/v1/sessions/{sid}/loss-surface", json={"directions": "random",
                                                                              "resolution": 101}, timeout=1.0)
