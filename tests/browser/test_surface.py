@@ -182,7 +182,7 @@ def test_the_panel_works_from_the_keyboard(open_page):
     page.keyboard.press("ArrowUp")  # 41 → 21
     # a slice asked for before the change (the second pick's) may still be computing: the 21-point
     # one is asked for when it ends, so wait for that one rather than for the next id
-    page.wait_for_function("() => window.__backpropLab.store.surface.result.x.length === 21", timeout=60_000)
+    page.wait_for_function("() => window.__backpropLab.store.surface.result?.x.length === 21", timeout=60_000)
     page.get_by_test_id("surface-recompute").focus()
     latest = surface_id(page)
     page.keyboard.press("Enter")
